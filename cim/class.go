@@ -1,0 +1,437 @@
+package cim
+
+import (
+	"strings"
+	"sync"
+)
+
+// Property is a property of a class: its name, type, default value and
+// qualifiers, and the class that first declared it.
+type Property struct {
+	Name       string
+	Type       Type
+	RefClass   string // the class of a reference or embedded object, if known
+	Default    Value
+	Qualifiers Qualifiers
+	Origin     string // the class that declared it (filled by Derive)
+}
+
+// IsKey reports whether the property is part of the instance's identity.
+func (p *Property) IsKey() bool { return p.Qualifiers.Has("Key") }
+
+// Parameter is a method parameter. Its direction comes from the In and Out
+// qualifiers (In when neither is given).
+type Parameter struct {
+	Name       string
+	Type       Type
+	RefClass   string
+	Qualifiers Qualifiers
+}
+
+// In reports whether the caller passes this parameter.
+func (p *Parameter) In() bool {
+	if _, ok := p.Qualifiers.Get("In"); ok {
+		return p.Qualifiers.Has("In")
+	}
+	return !p.Qualifiers.Has("Out")
+}
+
+// Out reports whether the method returns this parameter.
+func (p *Parameter) Out() bool { return p.Qualifiers.Has("Out") }
+
+// Method is a method of a class.
+type Method struct {
+	Name       string
+	ReturnType Type // TypeEmpty for void
+	Params     []Parameter
+	Qualifiers Qualifiers
+	Origin     string
+}
+
+// IsStatic reports whether the method is invoked on the class rather than on an
+// instance.
+func (m *Method) IsStatic() bool { return m.Qualifiers.Has("Static") }
+
+// Param returns the parameter called name.
+func (m *Method) Param(name string) (*Parameter, bool) {
+	for i := range m.Params {
+		if EqualFold(m.Params[i].Name, name) {
+			return &m.Params[i], true
+		}
+	}
+	return nil, false
+}
+
+// Class is a CIM class definition. A Class returned by Derive is complete: its
+// Properties and Methods include the inherited ones (inherited first, in the
+// order of the superclass), its qualifiers include those propagated from the
+// superclass, and Derivation lists the ancestors. Complete classes are shared
+// between goroutines and must not be modified.
+type Class struct {
+	Name       string
+	Superclass string   // "" for a top-level class
+	Derivation []string // ancestors, nearest first (filled by Derive)
+	Qualifiers Qualifiers
+	Properties []Property
+	Methods    []Method
+
+	// Where the class lives, for __PATH, __SERVER and __NAMESPACE.
+	Server, Namespace string
+
+	projected bool // a projection of a query: paths only when all keys are present
+
+	once  sync.Once
+	index map[string]int
+	keys  []int
+}
+
+func (c *Class) init() {
+	c.once.Do(func() {
+		c.index = make(map[string]int, len(c.Properties))
+		for i := range c.Properties {
+			c.index[strings.ToLower(c.Properties[i].Name)] = i
+			if c.Properties[i].IsKey() {
+				c.keys = append(c.keys, i)
+			}
+		}
+	})
+}
+
+// PropertyIndex returns the position of the property called name (case-
+// insensitive), or -1.
+func (c *Class) PropertyIndex(name string) int {
+	c.init()
+	if i, ok := c.index[name]; ok {
+		return i
+	}
+	if i, ok := c.index[strings.ToLower(name)]; ok {
+		return i
+	}
+	return -1
+}
+
+// Property returns the property called name.
+func (c *Class) Property(name string) (*Property, bool) {
+	i := c.PropertyIndex(name)
+	if i < 0 {
+		return nil, false
+	}
+	return &c.Properties[i], true
+}
+
+// Method returns the method called name.
+func (c *Class) Method(name string) (*Method, bool) {
+	for i := range c.Methods {
+		if EqualFold(c.Methods[i].Name, name) {
+			return &c.Methods[i], true
+		}
+	}
+	return nil, false
+}
+
+// Keys returns the positions of the key properties.
+func (c *Class) Keys() []int { c.init(); return c.keys }
+
+// IsAbstract reports whether the class has the Abstract qualifier.
+func (c *Class) IsAbstract() bool { return c.Qualifiers.Has("Abstract") }
+
+// IsAssociation reports whether the class is an association.
+func (c *Class) IsAssociation() bool { return c.Qualifiers.Has("Association") }
+
+// IsSingleton reports whether the class has exactly one, keyless, instance.
+func (c *Class) IsSingleton() bool { return c.Qualifiers.Has("Singleton") }
+
+// IsDynamic reports whether a provider supplies the class's instances.
+func (c *Class) IsDynamic() bool { return c.Qualifiers.Has("Dynamic") }
+
+// ProviderName returns the value of the Provider qualifier, or "".
+func (c *Class) ProviderName() string { return c.Qualifiers.Value("Provider").Str() }
+
+// Dynasty returns the top-level ancestor's name (the class's own for a top-level
+// class).
+func (c *Class) Dynasty() string {
+	if len(c.Derivation) == 0 {
+		return c.Name
+	}
+	return c.Derivation[len(c.Derivation)-1]
+}
+
+// IsA reports whether the class is name or derives from it.
+func (c *Class) IsA(name string) bool {
+	if EqualFold(c.Name, name) {
+		return true
+	}
+	for _, d := range c.Derivation {
+		if EqualFold(d, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// IsProjection reports whether the class is the shape of a query's SELECT list
+// rather than a class of the schema.
+func (c *Class) IsProjection() bool { return c.projected }
+
+// NewInstance returns a new instance of c with every property at its default.
+func (c *Class) NewInstance() *Instance {
+	inst := &Instance{class: c, values: make([]Value, len(c.Properties)),
+		server: c.Server, namespace: c.Namespace}
+	for i := range c.Properties {
+		inst.values[i] = c.Properties[i].Default
+	}
+	return inst
+}
+
+// Located returns a copy of c placed at server and namespace.
+func (c *Class) Located(server, namespace string) *Class {
+	if c.Server == server && c.Namespace == namespace {
+		return c
+	}
+	d := c.shallowCopy()
+	d.Server, d.Namespace = server, namespace
+	return d
+}
+
+func (c *Class) shallowCopy() *Class {
+	return &Class{Name: c.Name, Superclass: c.Superclass, Derivation: c.Derivation,
+		Qualifiers: c.Qualifiers, Properties: c.Properties, Methods: c.Methods,
+		Server: c.Server, Namespace: c.Namespace, projected: c.projected}
+}
+
+// Project returns the class of a query's results that keep only the named
+// properties (names not in c are skipped: WMI returns no error for them). With
+// keys, key properties are kept too, so results stay locatable.
+func (c *Class) Project(names []string, keys bool) *Class {
+	d := c.shallowCopy()
+	d.projected = true
+	d.Properties = nil
+	for i := range c.Properties {
+		p := c.Properties[i]
+		keep := keys && p.IsKey()
+		for _, n := range names {
+			if EqualFold(n, p.Name) {
+				keep = true
+				break
+			}
+		}
+		if keep {
+			d.Properties = append(d.Properties, p)
+		}
+	}
+	return d
+}
+
+// standardFlavors are the flavors of the standard qualifiers whose default is
+// not DMTF's EnableOverride+ToSubclass.
+var standardFlavors = map[string]Flavor{
+	"abstract":    0, // Restricted
+	"association": FlavorToSubclass | FlavorNotOverridable,
+	"indication":  FlavorToSubclass | FlavorNotOverridable,
+	"key":         FlavorToSubclass | FlavorNotOverridable,
+	"description": FlavorToSubclass | FlavorTranslatable,
+	"static":      FlavorToSubclass | FlavorNotOverridable,
+	"singleton":   FlavorToSubclass,
+	"deprecated":  0,
+	"experimental": 0,
+}
+
+// StandardFlavor returns the default flavor of the qualifier called name: its
+// flavor in DMTF's standard declarations, or ToSubclass.
+func StandardFlavor(name string) Flavor {
+	if f, ok := standardFlavors[strings.ToLower(name)]; ok {
+		return f
+	}
+	return DefaultFlavor
+}
+
+func withFlavors(qs Qualifiers) Qualifiers {
+	out := make(Qualifiers, len(qs))
+	for i, q := range qs {
+		if q.Flavor == 0 {
+			q.Flavor = StandardFlavor(q.Name)
+			if q.Flavor == 0 {
+				q.Flavor = FlavorToInstance // marks "set", keeps it restricted
+			}
+		}
+		out[i] = q
+	}
+	return out
+}
+
+// MaxNameLength is the longest class, property, method or qualifier name WMI
+// accepts (longer ones get the *_NAME_TOO_WIDE statuses).
+const MaxNameLength = 255
+
+// Derive completes the declaration decl of a class against its superclass
+// (nil for a top-level class): it checks names, types and keys, converts default
+// values to their property types, and returns a complete class whose inherited
+// properties, methods and propagated qualifiers come first. decl is not
+// modified.
+func Derive(parent *Class, decl *Class) (*Class, error) {
+	if err := checkName(decl.Name, WBEM_E_CLASS_NAME_TOO_WIDE, "class"); err != nil {
+		return nil, err
+	}
+	c := &Class{Name: decl.Name, Server: decl.Server, Namespace: decl.Namespace}
+	var parentQuals Qualifiers
+	if parent != nil {
+		if decl.Superclass != "" && !EqualFold(decl.Superclass, parent.Name) {
+			return nil, Errorf(WBEM_E_INVALID_SUPERCLASS, "class %s names superclass %s but was derived from %s", decl.Name, decl.Superclass, parent.Name)
+		}
+		c.Superclass = parent.Name
+		c.Derivation = append([]string{parent.Name}, parent.Derivation...)
+		parentQuals = parent.Qualifiers
+		for _, d := range c.Derivation {
+			if EqualFold(d, decl.Name) {
+				return nil, Errorf(WBEM_E_CIRCULAR_REFERENCE, "class %s derives from itself", decl.Name)
+			}
+		}
+	} else if decl.Superclass != "" {
+		return nil, Errorf(WBEM_E_INVALID_SUPERCLASS, "superclass %s of class %s is not defined", decl.Superclass, decl.Name)
+	}
+	var err *Error
+	if c.Qualifiers, err = inherit(parentQuals, withFlavors(decl.Qualifiers)); err != nil {
+		err.Description = "class " + decl.Name + ": " + err.Description
+		return nil, err
+	}
+
+	parentHasKeys := false
+	if parent != nil {
+		c.Properties = make([]Property, 0, len(parent.Properties)+len(decl.Properties))
+		for _, p := range parent.Properties {
+			p.Qualifiers, _ = inherit(p.Qualifiers, nil)
+			c.Properties = append(c.Properties, p)
+			if p.IsKey() {
+				parentHasKeys = true
+			}
+		}
+		for _, m := range parent.Methods {
+			m.Qualifiers, _ = inherit(m.Qualifiers, nil)
+			c.Methods = append(c.Methods, m)
+		}
+	}
+	seen := map[string]bool{}
+	for _, dp := range decl.Properties {
+		if err := checkName(dp.Name, WBEM_E_PROPERTY_NAME_TOO_WIDE, "property"); err != nil {
+			return nil, err
+		}
+		low := strings.ToLower(dp.Name)
+		if seen[low] {
+			return nil, Errorf(WBEM_E_INVALID_PROPERTY, "class %s declares property %s twice", decl.Name, dp.Name)
+		}
+		seen[low] = true
+		if !dp.Type.Valid() {
+			return nil, Errorf(WBEM_E_INVALID_PROPERTY_TYPE, "property %s.%s has invalid type %d", decl.Name, dp.Name, dp.Type)
+		}
+		own := withFlavors(dp.Qualifiers)
+		idx := -1
+		for i := range c.Properties {
+			if EqualFold(c.Properties[i].Name, dp.Name) {
+				idx = i
+				break
+			}
+		}
+		np := dp
+		if idx >= 0 {
+			inh := parent.Properties[idx]
+			if inh.Type != dp.Type {
+				return nil, Errorf(WBEM_E_UPDATE_TYPE_MISMATCH, "property %s.%s is %s in %s but %s in %s", decl.Name, dp.Name, inh.Type, inh.Origin, dp.Type, decl.Name)
+			}
+			q, err := inherit(inh.Qualifiers, own)
+			if err != nil {
+				err.Description = "property " + decl.Name + "." + dp.Name + ": " + err.Description
+				return nil, err
+			}
+			if own.Has("Key") && !inh.IsKey() && parentHasKeys {
+				return nil, Errorf(WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE, "property %s.%s cannot become a key: %s already has keys", decl.Name, dp.Name, parent.Name)
+			}
+			np.Qualifiers = q
+			np.Origin = inh.Origin
+			np.Name = inh.Name
+			if np.Default.IsNull() {
+				np.Default = inh.Default
+			}
+			if np.RefClass == "" {
+				np.RefClass = inh.RefClass
+			}
+		} else {
+			np.Qualifiers = own
+			np.Origin = decl.Name
+			if parentHasKeys && own.Has("Key") {
+				return nil, Errorf(WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE, "class %s cannot add key %s: %s already defines keys", decl.Name, dp.Name, parent.Name)
+			}
+		}
+		if np.IsKey() {
+			t := np.Type
+			if t.IsArray() || t.IsReal() || t == TypeObject {
+				return nil, Errorf(WBEM_E_CANNOT_BE_KEY, "property %s.%s of type %s cannot be a key", decl.Name, dp.Name, t)
+			}
+		}
+		if !np.Default.IsNull() {
+			v, err := np.Default.Convert(np.Type)
+			if err != nil {
+				return nil, Errorf(WBEM_E_TYPE_MISMATCH, "default of %s.%s: %s", decl.Name, dp.Name, AsError(err).Description)
+			}
+			np.Default = v
+		}
+		if idx >= 0 {
+			c.Properties[idx] = np
+		} else {
+			c.Properties = append(c.Properties, np)
+		}
+	}
+	seenM := map[string]bool{}
+	for _, dm := range decl.Methods {
+		if err := checkName(dm.Name, WBEM_E_METHOD_NAME_TOO_WIDE, "method"); err != nil {
+			return nil, err
+		}
+		low := strings.ToLower(dm.Name)
+		if seenM[low] {
+			return nil, Errorf(WBEM_E_INVALID_METHOD, "class %s declares method %s twice", decl.Name, dm.Name)
+		}
+		seenM[low] = true
+		nm := dm
+		nm.Qualifiers = withFlavors(dm.Qualifiers)
+		nm.Params = make([]Parameter, len(dm.Params))
+		for i, p := range dm.Params {
+			p.Qualifiers = withFlavors(p.Qualifiers)
+			nm.Params[i] = p
+		}
+		nm.Origin = decl.Name
+		replaced := false
+		for i := range c.Methods {
+			if EqualFold(c.Methods[i].Name, dm.Name) {
+				q, err := inherit(c.Methods[i].Qualifiers, nm.Qualifiers)
+				if err != nil {
+					err.Description = "method " + decl.Name + "." + dm.Name + ": " + err.Description
+					return nil, err
+				}
+				nm.Qualifiers = q
+				nm.Origin = c.Methods[i].Origin
+				c.Methods[i] = nm
+				replaced = true
+				break
+			}
+		}
+		if !replaced {
+			c.Methods = append(c.Methods, nm)
+		}
+	}
+	return c, nil
+}
+
+func checkName(name string, tooWide Status, what string) error {
+	if name == "" {
+		return Errorf(WBEM_E_INVALID_PARAMETER, "a %s needs a name", what)
+	}
+	if len(name) > MaxNameLength {
+		return Errorf(tooWide, "%s name %.32s… is longer than %d characters", what, name, MaxNameLength)
+	}
+	for i, r := range name {
+		ok := r == '_' || r >= 0x80 || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || i > 0 && '0' <= r && r <= '9'
+		if !ok {
+			return Errorf(WBEM_E_INVALID_PARAMETER, "%s name %q has an invalid character %q at position %d", what, name, r, i+1)
+		}
+	}
+	return nil
+}

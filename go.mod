@@ -1,0 +1,3 @@
+module github.com/gowbem/gowbem
+
+go 1.26

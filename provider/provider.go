@@ -1,0 +1,109 @@
+// Package provider is the contract between gowbem's object manager and the code
+// that supplies instances and methods of dynamic classes.
+//
+// A class names its provider with the qualifiers [Dynamic, Provider("name")];
+// the object manager looks the name up among registered providers. A provider
+// implements InstanceProvider; the optional interfaces (QueryProvider,
+// InstanceWriter, MethodProvider, AssociationProvider) add capabilities and are
+// found by type assertion, as database/sql/driver grows.
+//
+// Providers stream: they write each instance to an Emitter as soon as it is
+// built. Emit blocks while the consumer's queue is full and returns an error
+// once the consumer has gone (Release, cancellation, a dropped connection); a
+// provider must then return promptly, and must honour ctx. A provider that
+// panics fails only the call it was serving, with WBEM_E_PROVIDER_FAILURE.
+package provider
+
+import (
+	"context"
+
+	"github.com/gowbem/gowbem/cim"
+)
+
+// Emitter receives the instances a provider produces.
+type Emitter interface {
+	// Emit hands over one instance. The provider must not modify it afterwards.
+	// Emit blocks while the consumer is behind, and returns an error once the
+	// consumer has gone; the provider then stops and returns that error.
+	Emit(inst *cim.Instance) error
+}
+
+// EmitFunc adapts a function to Emitter.
+type EmitFunc func(*cim.Instance) error
+
+// Emit calls f(inst).
+func (f EmitFunc) Emit(inst *cim.Instance) error { return f(inst) }
+
+// InstanceProvider supplies the instances of dynamic classes.
+type InstanceProvider interface {
+	// EnumerateInstances emits every instance of class (exactly that class:
+	// the object manager calls again for subclasses it also serves).
+	EnumerateInstances(ctx context.Context, class *cim.Class, out Emitter) error
+	// GetInstance returns the instance at path, whose keys are resolved and
+	// typed; WBEM_E_NOT_FOUND when there is none.
+	GetInstance(ctx context.Context, class *cim.Class, path cim.ObjectPath) (*cim.Instance, error)
+}
+
+// Hint is a data query as pushed down to a provider: what it selects, and the
+// values its WHERE clause requires of properties. A provider may return a
+// superset of the matching instances: the object manager filters and projects
+// what comes back.
+type Hint struct {
+	Query      string                 // the WQL text
+	Properties []string               // the SELECT list; nil for *
+	Equal      map[string][]cim.Value // lower-case property name → the values it must take (one of)
+}
+
+// Values returns the values property name must take for an instance to match,
+// and whether the query constrains it that way.
+func (h *Hint) Values(name string) ([]cim.Value, bool) {
+	if h == nil || h.Equal == nil {
+		return nil, false
+	}
+	for k, v := range h.Equal {
+		if cim.EqualFold(k, name) {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+// QueryProvider is implemented by providers that narrow an enumeration with a
+// query, e.g. turning "WHERE ProcessId = 42" into one lookup.
+type QueryProvider interface {
+	ExecQuery(ctx context.Context, class *cim.Class, hint *Hint, out Emitter) error
+}
+
+// InstanceWriter is implemented by providers that create, modify and delete
+// instances.
+type InstanceWriter interface {
+	// PutInstance creates or updates inst and returns its path (a provider may
+	// assign keys). flags are the WBEM change flags (create only, update only).
+	PutInstance(ctx context.Context, inst *cim.Instance, createOnly, updateOnly bool) (cim.ObjectPath, error)
+	DeleteInstance(ctx context.Context, class *cim.Class, path cim.ObjectPath) error
+}
+
+// MethodCall is one method invocation.
+type MethodCall struct {
+	Class  *cim.Class
+	Path   cim.ObjectPath // the class path for static methods, else the instance
+	Method *cim.Method
+	In     *cim.Instance // the in-parameters (an instance of InClass); never nil
+	Out    *cim.Class    // the class of the out-parameters, ReturnValue included
+}
+
+// MethodProvider executes methods of the classes it serves.
+type MethodProvider interface {
+	// ExecMethod runs call.Method and returns an instance of call.Out with the
+	// out-parameters and ReturnValue set. A method's own failure belongs in
+	// ReturnValue; a returned error means the call could not be made.
+	ExecMethod(ctx context.Context, call *MethodCall) (*cim.Instance, error)
+}
+
+// AssociationProvider is implemented by providers of association classes that
+// can find the associations referring to one object without enumerating all.
+type AssociationProvider interface {
+	// References emits the instances of assocClass whose reference property
+	// role (any reference property when role is "") refers to target.
+	References(ctx context.Context, assocClass *cim.Class, target cim.ObjectPath, role string, out Emitter) error
+}
