@@ -225,14 +225,14 @@ func (c *Class) Project(names []string, keys bool) *Class {
 // standardFlavors are the flavors of the standard qualifiers whose default is
 // not DMTF's EnableOverride+ToSubclass.
 var standardFlavors = map[string]Flavor{
-	"abstract":    0, // Restricted
-	"association": FlavorToSubclass | FlavorNotOverridable,
-	"indication":  FlavorToSubclass | FlavorNotOverridable,
-	"key":         FlavorToSubclass | FlavorNotOverridable,
-	"description": FlavorToSubclass | FlavorTranslatable,
-	"static":      FlavorToSubclass | FlavorNotOverridable,
-	"singleton":   FlavorToSubclass,
-	"deprecated":  0,
+	"abstract":     0, // Restricted
+	"association":  FlavorToSubclass | FlavorNotOverridable,
+	"indication":   FlavorToSubclass | FlavorNotOverridable,
+	"key":          FlavorToSubclass | FlavorNotOverridable,
+	"description":  FlavorToSubclass | FlavorTranslatable,
+	"static":       FlavorToSubclass | FlavorNotOverridable,
+	"singleton":    FlavorToSubclass,
+	"deprecated":   0,
 	"experimental": 0,
 }
 

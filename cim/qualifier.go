@@ -9,12 +9,12 @@ type Flavor uint16
 // Qualifier flavors. A qualifier without FlavorToSubclass is Restricted: it stays
 // on the class that declares it.
 const (
-	FlavorToInstance     Flavor = 0x1  // propagates to instances
-	FlavorToSubclass     Flavor = 0x2  // propagates to subclasses (DMTF ToSubclass)
-	FlavorNotOverridable Flavor = 0x10 // DisableOverride: subclasses cannot change it
-	FlavorPropagated     Flavor = 0x20 // this copy was inherited, not declared here
-	FlavorSystem         Flavor = 0x40 // set by the system
-	FlavorAmended        Flavor = 0x80 // localized; kept out of the repository
+	FlavorToInstance     Flavor = 0x1   // propagates to instances
+	FlavorToSubclass     Flavor = 0x2   // propagates to subclasses (DMTF ToSubclass)
+	FlavorNotOverridable Flavor = 0x10  // DisableOverride: subclasses cannot change it
+	FlavorPropagated     Flavor = 0x20  // this copy was inherited, not declared here
+	FlavorSystem         Flavor = 0x40  // set by the system
+	FlavorAmended        Flavor = 0x80  // localized; kept out of the repository
 	FlavorTranslatable   Flavor = 0x100 // DMTF Translatable (gowbem's own bit)
 
 	// DefaultFlavor is the DMTF default: EnableOverride, ToSubclass.
