@@ -1,0 +1,88 @@
+package wbem
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/gowbem/gowbem/cim"
+)
+
+// Backend runs WBEM operations. It is what an object manager (in-process) or a
+// protocol client (remote) implements; the Services type builds WMI's three
+// call modes on top of it, so a backend never deals with timeouts, batching,
+// sinks or call results.
+//
+// Do runs one operation to completion in the calling goroutine. It writes the
+// operation's objects to w as they come (Write blocks while the consumer is
+// behind and fails once it has gone — stop then) and returns the operation's
+// final status: nil for success, an *Error otherwise. Do must return promptly
+// once ctx is done.
+type Backend interface {
+	Do(ctx context.Context, op *Op, w ResultWriter) error
+}
+
+// ResultWriter receives an operation's results.
+type ResultWriter interface {
+	// Write delivers one object. It blocks while the consumer's queue is full
+	// and returns an error once the consumer has gone.
+	Write(obj cim.Object) error
+	// SetResultString records the operation's result string: the new path for
+	// PutInstance, the opened namespace for OpenNamespace.
+	SetResultString(s string)
+	// Progress reports progress (delivered to async sinks that asked for
+	// WBEM_FLAG_SEND_STATUS).
+	Progress(done, total int)
+}
+
+// OpKind names an IWbemServices operation.
+type OpKind int
+
+// The operations.
+const (
+	OpOpenNamespace OpKind = iota + 1
+	OpGetObject
+	OpPutClass
+	OpDeleteClass
+	OpCreateClassEnum
+	OpPutInstance
+	OpDeleteInstance
+	OpCreateInstanceEnum
+	OpExecQuery
+	OpExecNotificationQuery
+	OpExecMethod
+)
+
+var opNames = [...]string{"", "OpenNamespace", "GetObject", "PutClass", "DeleteClass",
+	"CreateClassEnum", "PutInstance", "DeleteInstance", "CreateInstanceEnum", "ExecQuery",
+	"ExecNotificationQuery", "ExecMethod"}
+
+// String returns the IWbemServices method name.
+func (k OpKind) String() string {
+	if k > 0 && int(k) < len(opNames) {
+		return opNames[k]
+	}
+	return "Op(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Enumerates reports whether the operation yields an enumerator rather than a
+// call result.
+func (k OpKind) Enumerates() bool {
+	return k == OpCreateClassEnum || k == OpCreateInstanceEnum || k == OpExecQuery || k == OpExecNotificationQuery
+}
+
+// Op describes one operation for a Backend.
+type Op struct {
+	Kind      OpKind
+	Namespace string // the namespace of the services object, e.g. `root\cimv2`
+	Flags     Flag
+
+	// Path is the object path (GetObject, DeleteInstance, ExecMethod), the
+	// class name (DeleteClass, CreateClassEnum's superclass, CreateInstanceEnum)
+	// or the relative namespace (OpenNamespace).
+	Path     string
+	Language string // ExecQuery, ExecNotificationQuery
+	Query    string
+	Method   string        // ExecMethod
+	In       *cim.Instance // ExecMethod's in-parameters; may be nil
+	Object   cim.Object    // PutClass (*cim.Class), PutInstance (*cim.Instance)
+}

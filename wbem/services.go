@@ -1,0 +1,382 @@
+package wbem
+
+import (
+	"context"
+	"io"
+	"sync"
+
+	"github.com/gowbem/gowbem/cim"
+)
+
+// DefaultQueueSize is how many objects a forward-only semisynchronous
+// enumeration or an asynchronous call queues ahead of its consumer before the
+// producer waits.
+const DefaultQueueSize = 1024
+
+// Services is WMI's IWbemServices: the operations on one namespace of an
+// object manager, in-process or remote, in WMI's three call modes:
+//   - synchronous (flags without WBEM_FLAG_RETURN_IMMEDIATELY): the call
+//     returns when the operation is complete, with its error;
+//   - semisynchronous (WBEM_FLAG_RETURN_IMMEDIATELY): the call returns at once
+//     with an Enumerator or a CallResult that the caller polls;
+//   - asynchronous (the …Async methods): results go to a Sink from another
+//     goroutine.
+//
+// Every method takes a context first; cancelling it cancels the operation and
+// reaches the provider. A Services value is safe for concurrent use.
+type Services struct {
+	backend   Backend
+	namespace string
+	queue     int
+
+	mu    sync.Mutex
+	calls map[Sink][]*asyncCall
+}
+
+// Option configures a Services value.
+type Option func(*Services)
+
+// WithQueueSize sets how many objects a forward-only enumeration queues ahead
+// of its consumer (DefaultQueueSize by default).
+func WithQueueSize(n int) Option {
+	return func(s *Services) {
+		if n > 0 {
+			s.queue = n
+		}
+	}
+}
+
+// NewServices returns the services of namespace (e.g. `root\cimv2`) on backend.
+func NewServices(backend Backend, namespace string, opts ...Option) *Services {
+	s := &Services{backend: backend, namespace: namespace, queue: DefaultQueueSize}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Namespace returns the namespace these services operate on.
+func (s *Services) Namespace() string { return s.namespace }
+
+// Backend returns the backend the services run on.
+func (s *Services) Backend() Backend { return s.backend }
+
+func (s *Services) at(ns string) *Services {
+	return &Services{backend: s.backend, namespace: ns, queue: s.queue}
+}
+
+func (s *Services) start(ctx context.Context, op *Op, limit int, keep bool) *stream {
+	op.Namespace = s.namespace
+	st := newStream(ctx, limit, keep)
+	go st.run(s.backend, op)
+	return st
+}
+
+func (s *Services) enumerate(ctx context.Context, op *Op) (*Enumerator, error) {
+	if err := checkFlags(op.Kind, op.Flags, false); err != nil {
+		return nil, err
+	}
+	semisync := op.Flags&WBEM_FLAG_RETURN_IMMEDIATELY != 0
+	forward := op.Flags&WBEM_FLAG_FORWARD_ONLY != 0
+	limit := 0
+	if semisync && forward {
+		limit = s.queue
+	}
+	st := s.start(ctx, op, limit, !forward)
+	e := newEnumerator(st, op.Kind, !forward, 0)
+	if !semisync {
+		<-st.finished
+		if st.err != nil {
+			e.Close()
+			return nil, st.err
+		}
+	}
+	return e, nil
+}
+
+func (s *Services) call(ctx context.Context, op *Op) (*CallResult, error) {
+	if err := checkFlags(op.Kind, op.Flags, false); err != nil {
+		return nil, err
+	}
+	st := s.start(ctx, op, 0, true)
+	r := &CallResult{s: st, kind: op.Kind, svc: s}
+	if op.Flags&WBEM_FLAG_RETURN_IMMEDIATELY == 0 {
+		<-st.finished
+		if st.err != nil {
+			return nil, st.err
+		}
+	}
+	return r, nil
+}
+
+// OpenNamespace opens a namespace relative to this one ("a" or `a\b`); its
+// services come from the call result's ResultServices. An unknown namespace
+// gives WBEM_E_INVALID_NAMESPACE.
+func (s *Services) OpenNamespace(ctx context.Context, namespace string, flags Flag) (*CallResult, error) {
+	return s.call(ctx, &Op{Kind: OpOpenNamespace, Path: namespace, Flags: flags})
+}
+
+// GetObject retrieves a class (path "Class") or an instance (path
+// `Class.Key="v"`, `Class=v`, `Class=@`); path "" gives an empty class to
+// define a new one. The object comes from the call result's ResultObject.
+func (s *Services) GetObject(ctx context.Context, path string, flags Flag) (*CallResult, error) {
+	return s.call(ctx, &Op{Kind: OpGetObject, Path: path, Flags: flags})
+}
+
+// PutClass creates or updates a class (WBEM_FLAG_CREATE_ONLY,
+// WBEM_FLAG_UPDATE_ONLY, or either by default).
+func (s *Services) PutClass(ctx context.Context, class *cim.Class, flags Flag) (*CallResult, error) {
+	return s.call(ctx, &Op{Kind: OpPutClass, Object: class, Flags: flags})
+}
+
+// DeleteClass deletes a class with all its subclasses and their instances.
+func (s *Services) DeleteClass(ctx context.Context, class string, flags Flag) (*CallResult, error) {
+	return s.call(ctx, &Op{Kind: OpDeleteClass, Path: class, Flags: flags})
+}
+
+// CreateClassEnum enumerates classes: with superclass "" every class
+// (WBEM_FLAG_DEEP) or the top-level ones (WBEM_FLAG_SHALLOW); otherwise every
+// descendant of superclass, not itself (DEEP), or its direct subclasses
+// (SHALLOW).
+func (s *Services) CreateClassEnum(ctx context.Context, superclass string, flags Flag) (*Enumerator, error) {
+	return s.enumerate(ctx, &Op{Kind: OpCreateClassEnum, Path: superclass, Flags: flags})
+}
+
+// PutInstance creates or updates an instance; the call result's ResultString
+// is its path.
+func (s *Services) PutInstance(ctx context.Context, inst *cim.Instance, flags Flag) (*CallResult, error) {
+	return s.call(ctx, &Op{Kind: OpPutInstance, Object: inst, Flags: flags})
+}
+
+// DeleteInstance deletes the instance at path.
+func (s *Services) DeleteInstance(ctx context.Context, path string, flags Flag) (*CallResult, error) {
+	return s.call(ctx, &Op{Kind: OpDeleteInstance, Path: path, Flags: flags})
+}
+
+// CreateInstanceEnum enumerates the instances of class and, with
+// WBEM_FLAG_DEEP (the default), of its subclasses, each as its own class.
+func (s *Services) CreateInstanceEnum(ctx context.Context, class string, flags Flag) (*Enumerator, error) {
+	return s.enumerate(ctx, &Op{Kind: OpCreateInstanceEnum, Path: class, Flags: flags})
+}
+
+// ExecQuery runs a query; language must be "WQL". Semisynchronous and
+// forward-only (WBEM_FLAG_RETURN_IMMEDIATELY|WBEM_FLAG_FORWARD_ONLY) is the
+// recommended form: its memory stays bounded and errors come from the first
+// Next.
+func (s *Services) ExecQuery(ctx context.Context, language, query string, flags Flag) (*Enumerator, error) {
+	return s.enumerate(ctx, &Op{Kind: OpExecQuery, Language: language, Query: query, Flags: flags})
+}
+
+// ExecNotificationQuery subscribes to events; flags must be
+// WBEM_FLAG_RETURN_IMMEDIATELY|WBEM_FLAG_FORWARD_ONLY. The enumerator never
+// ends by itself: Next gives ErrTimedOut while no event comes; Close ends the
+// subscription.
+func (s *Services) ExecNotificationQuery(ctx context.Context, language, query string, flags Flag) (*Enumerator, error) {
+	return s.enumerate(ctx, &Op{Kind: OpExecNotificationQuery, Language: language, Query: query, Flags: flags})
+}
+
+// ExecMethod calls a method: a static one on a class path, an instance method
+// on an instance path. in holds the in-parameters (nil when there are none);
+// the out-parameters, ReturnValue included, come from the call result's
+// ResultObject.
+func (s *Services) ExecMethod(ctx context.Context, path, method string, in *cim.Instance, flags Flag) (*CallResult, error) {
+	return s.call(ctx, &Op{Kind: OpExecMethod, Path: path, Method: method, In: in, Flags: flags})
+}
+
+// asyncCall is one running asynchronous call.
+type asyncCall struct {
+	st   *stream
+	sink Sink
+	flag Flag
+	stop chan struct{}
+
+	mu       sync.Mutex // held while the sink is called
+	finished bool
+}
+
+func (s *Services) async(ctx context.Context, op *Op, sink Sink) error {
+	if sink == nil {
+		return &Error{Status: cim.WBEM_E_INVALID_PARAMETER, Operation: op.Kind.String() + "Async", Description: "sink is nil"}
+	}
+	if err := checkFlags(op.Kind, op.Flags, true); err != nil {
+		return err
+	}
+	st := s.start(ctx, op, s.queue, false)
+	c := &asyncCall{st: st, sink: sink, flag: op.Flags, stop: make(chan struct{})}
+	s.mu.Lock()
+	if s.calls == nil {
+		s.calls = map[Sink][]*asyncCall{}
+	}
+	s.calls[sink] = append(s.calls[sink], c)
+	s.mu.Unlock()
+	go func() {
+		c.run()
+		s.forget(sink, c)
+	}()
+	return nil
+}
+
+func (s *Services) forget(sink Sink, c *asyncCall) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list := s.calls[sink]
+	for i, x := range list {
+		if x == c {
+			list = append(list[:i], list[i+1:]...)
+			break
+		}
+	}
+	if len(list) == 0 {
+		delete(s.calls, sink)
+	} else {
+		s.calls[sink] = list
+	}
+}
+
+// run drains the stream into the sink.
+func (c *asyncCall) run() {
+	buf := make([]cim.Object, 256)
+	pos, seq := 0, 0
+	var progSeq *int
+	if c.flag&WBEM_FLAG_SEND_STATUS != 0 {
+		progSeq = &seq
+	}
+	for {
+		n, err := c.st.read(&pos, buf, readOpts{min: 1, timeout: Infinite, stop: c.stop, progSeq: progSeq})
+		if progSeq != nil {
+			c.st.mu.Lock()
+			cur, done, total := c.st.progSeq, c.st.progDone, c.st.progTot
+			c.st.mu.Unlock()
+			if cur != seq {
+				seq = cur
+				c.mu.Lock()
+				if !c.finished {
+					c.sink.SetStatus(SinkStatus{Type: WBEM_STATUS_PROGRESS, Done: done, Total: total})
+				}
+				c.mu.Unlock()
+			}
+		}
+		if n > 0 {
+			c.mu.Lock()
+			if c.finished {
+				c.mu.Unlock()
+				return
+			}
+			ierr := c.sink.Indicate(buf[:n])
+			c.mu.Unlock()
+			clear(buf[:n])
+			if ierr != nil {
+				c.st.release()
+				c.complete(cim.AsError(ierr))
+				return
+			}
+		}
+		if err == ErrTimedOut || err == nil {
+			continue
+		}
+		if err == errClosed {
+			return
+		}
+		if err == io.EOF {
+			err = nil
+		}
+		c.complete(err)
+		c.st.release()
+		return
+	}
+}
+
+// complete sends the one final SetStatus unless it was sent already.
+func (c *asyncCall) complete(err error) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.finished {
+		return false
+	}
+	c.finished = true
+	c.st.mu.Lock()
+	result := c.st.result
+	c.st.mu.Unlock()
+	c.sink.SetStatus(SinkStatus{Type: WBEM_STATUS_COMPLETE, Err: err, Result: result})
+	return true
+}
+
+// CancelAsyncCall cancels every pending asynchronous call that was given sink:
+// a call whose sink has not had its final SetStatus gets SetStatus with
+// WBEM_E_CALL_CANCELLED, and the sink is called no more once CancelAsyncCall
+// returns. The operation itself is cancelled too. A sink with no pending call
+// gives WBEM_E_NOT_FOUND.
+func (s *Services) CancelAsyncCall(sink Sink) error {
+	s.mu.Lock()
+	calls := s.calls[sink]
+	delete(s.calls, sink)
+	s.mu.Unlock()
+	if len(calls) == 0 {
+		return &Error{Status: cim.WBEM_E_NOT_FOUND, Operation: "CancelAsyncCall", Description: "no pending call uses this sink"}
+	}
+	for _, c := range calls {
+		c.complete(&Error{Status: cim.WBEM_E_CALL_CANCELLED, Operation: "CancelAsyncCall", Description: "the call was cancelled"})
+		close(c.stop)
+		c.st.release()
+	}
+	return nil
+}
+
+// OpenNamespaceAsync opens a namespace; the sink's final SetStatus carries
+// the opened namespace's name as its Result.
+func (s *Services) OpenNamespaceAsync(ctx context.Context, namespace string, flags Flag, sink Sink) error {
+	return s.async(ctx, &Op{Kind: OpOpenNamespace, Path: namespace, Flags: flags}, sink)
+}
+
+// GetObjectAsync retrieves a class or an instance: one Indicate, then
+// SetStatus.
+func (s *Services) GetObjectAsync(ctx context.Context, path string, flags Flag, sink Sink) error {
+	return s.async(ctx, &Op{Kind: OpGetObject, Path: path, Flags: flags}, sink)
+}
+
+// PutClassAsync creates or updates a class.
+func (s *Services) PutClassAsync(ctx context.Context, class *cim.Class, flags Flag, sink Sink) error {
+	return s.async(ctx, &Op{Kind: OpPutClass, Object: class, Flags: flags}, sink)
+}
+
+// DeleteClassAsync deletes a class with its subclasses and their instances.
+func (s *Services) DeleteClassAsync(ctx context.Context, class string, flags Flag, sink Sink) error {
+	return s.async(ctx, &Op{Kind: OpDeleteClass, Path: class, Flags: flags}, sink)
+}
+
+// CreateClassEnumAsync enumerates classes into sink.
+func (s *Services) CreateClassEnumAsync(ctx context.Context, superclass string, flags Flag, sink Sink) error {
+	return s.async(ctx, &Op{Kind: OpCreateClassEnum, Path: superclass, Flags: flags}, sink)
+}
+
+// PutInstanceAsync creates or updates an instance; the final SetStatus
+// carries its path as Result.
+func (s *Services) PutInstanceAsync(ctx context.Context, inst *cim.Instance, flags Flag, sink Sink) error {
+	return s.async(ctx, &Op{Kind: OpPutInstance, Object: inst, Flags: flags}, sink)
+}
+
+// DeleteInstanceAsync deletes an instance.
+func (s *Services) DeleteInstanceAsync(ctx context.Context, path string, flags Flag, sink Sink) error {
+	return s.async(ctx, &Op{Kind: OpDeleteInstance, Path: path, Flags: flags}, sink)
+}
+
+// CreateInstanceEnumAsync enumerates instances into sink.
+func (s *Services) CreateInstanceEnumAsync(ctx context.Context, class string, flags Flag, sink Sink) error {
+	return s.async(ctx, &Op{Kind: OpCreateInstanceEnum, Path: class, Flags: flags}, sink)
+}
+
+// ExecQueryAsync runs a query into sink.
+func (s *Services) ExecQueryAsync(ctx context.Context, language, query string, flags Flag, sink Sink) error {
+	return s.async(ctx, &Op{Kind: OpExecQuery, Language: language, Query: query, Flags: flags}, sink)
+}
+
+// ExecNotificationQueryAsync delivers events to sink until CancelAsyncCall;
+// SetStatus comes only on a failure or the cancellation.
+func (s *Services) ExecNotificationQueryAsync(ctx context.Context, language, query string, flags Flag, sink Sink) error {
+	return s.async(ctx, &Op{Kind: OpExecNotificationQuery, Language: language, Query: query, Flags: flags}, sink)
+}
+
+// ExecMethodAsync calls a method; the out-parameters come as one Indicate.
+func (s *Services) ExecMethodAsync(ctx context.Context, path, method string, in *cim.Instance, flags Flag, sink Sink) error {
+	return s.async(ctx, &Op{Kind: OpExecMethod, Path: path, Method: method, In: in, Flags: flags}, sink)
+}

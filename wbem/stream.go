@@ -1,0 +1,271 @@
+package wbem
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/gowbem/gowbem/cim"
+)
+
+// stream is the one abstraction every call mode stands on: a queue of objects
+// that a backend fills (Write) from its own goroutine, read by one or more
+// cursors, with one final status. A bounded stream (limit > 0) blocks the
+// writer while limit objects are pending; a stream that keeps its objects
+// (bidirectional enumerators, call results) lets cursors rewind.
+type stream struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu    sync.Mutex
+	items []cim.Object
+	base  int  // absolute position of items[0]
+	limit int  // bound on pending objects; 0 = unbounded
+	keep  bool // keep delivered objects for Reset and Clone
+	done  bool
+	err   error
+	refs  int  // open cursors; the stream is abandoned when the last closes
+	gone  bool // abandoned by every consumer
+
+	result            string
+	progDone, progTot int
+	progSeq           int
+	changed           chan struct{} // closed and replaced to wake readers
+	nwait             int           // readers waiting on changed
+	need              int           // least absolute position a waiting reader needs
+	writeWake         chan struct{} // wakes a writer blocked on a full queue
+	writeWaiting      bool
+	finished          chan struct{} // closed once the backend returned
+	errConsumerGone   error
+}
+
+func newStream(ctx context.Context, limit int, keep bool) *stream {
+	ctx, cancel := context.WithCancel(ctx)
+	return &stream{ctx: ctx, cancel: cancel, limit: limit, keep: keep, refs: 1,
+		changed: make(chan struct{}), writeWake: make(chan struct{}, 1),
+		finished: make(chan struct{})}
+}
+
+// run executes the operation on b and records its final status.
+func (s *stream) run(b Backend, op *Op) {
+	var err error
+	defer func() {
+		if r := recover(); r != nil {
+			err = &Error{Status: cim.WBEM_E_CRITICAL_ERROR, Operation: op.Kind.String(),
+				Description: fmt.Sprintf("backend panicked: %v", r), Err: fmt.Errorf("%v\n%s", r, debug.Stack())}
+		}
+		s.finish(finalError(err, op, s.ctx))
+		s.cancel()
+	}()
+	err = b.Do(s.ctx, op, s)
+}
+
+// finalError turns what a backend returned into the operation's WBEM status.
+func finalError(err error, op *Op, ctx context.Context) error {
+	if err == nil {
+		return nil
+	}
+	var we *Error
+	switch {
+	case errors.As(err, &we):
+		if we.Operation != "" {
+			return err
+		}
+		c := *we
+		c.Operation = op.Kind.String()
+		return &c
+	case errors.Is(err, context.Canceled):
+		return &Error{Status: cim.WBEM_E_CALL_CANCELLED, Operation: op.Kind.String(), Description: "the call was cancelled", Err: err}
+	case errors.Is(err, context.DeadlineExceeded):
+		return &Error{Status: cim.WBEM_E_TIMED_OUT, Operation: op.Kind.String(), Description: "the call's deadline passed", Err: err}
+	}
+	return &Error{Status: cim.WBEM_E_FAILED, Operation: op.Kind.String(), Description: err.Error(), Err: err}
+}
+
+var errGone = &Error{Status: cim.WBEM_E_CALL_CANCELLED, Description: "the consumer released the enumeration"}
+
+// Write implements ResultWriter.
+func (s *stream) Write(obj cim.Object) error {
+	s.mu.Lock()
+	for s.limit > 0 && len(s.items) >= s.limit && !s.gone {
+		s.wakeLocked()
+		s.writeWaiting = true
+		s.mu.Unlock()
+		select {
+		case <-s.writeWake:
+		case <-s.ctx.Done():
+			return errGone
+		}
+		s.mu.Lock()
+	}
+	if s.gone {
+		s.mu.Unlock()
+		return errGone
+	}
+	s.items = append(s.items, obj)
+	if s.nwait > 0 && s.base+len(s.items) >= s.need {
+		s.wakeLocked()
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// SetResultString implements ResultWriter.
+func (s *stream) SetResultString(str string) {
+	s.mu.Lock()
+	s.result = str
+	s.mu.Unlock()
+}
+
+// Progress implements ResultWriter.
+func (s *stream) Progress(done, total int) {
+	s.mu.Lock()
+	s.progDone, s.progTot = done, total
+	s.progSeq++
+	s.wakeLocked()
+	s.mu.Unlock()
+}
+
+func (s *stream) wakeLocked() {
+	if s.nwait > 0 {
+		close(s.changed)
+		s.changed = make(chan struct{})
+		s.nwait = 0
+	}
+}
+
+func (s *stream) finish(err error) {
+	s.mu.Lock()
+	s.done = true
+	s.err = err
+	s.wakeLocked()
+	s.mu.Unlock()
+	close(s.finished)
+}
+
+// acquire adds a cursor (a clone).
+func (s *stream) acquire() {
+	s.mu.Lock()
+	s.refs++
+	s.mu.Unlock()
+}
+
+// release drops a cursor; the last one abandons the stream and cancels the
+// backend.
+func (s *stream) release() {
+	s.mu.Lock()
+	s.refs--
+	if s.refs > 0 {
+		s.mu.Unlock()
+		return
+	}
+	s.gone = true
+	clear(s.items)
+	s.items = nil
+	s.wakeLocked()
+	s.mu.Unlock()
+	select {
+	case s.writeWake <- struct{}{}:
+	default:
+	}
+	s.cancel()
+}
+
+// readOpts tune read.
+type readOpts struct {
+	min     int             // return once this many objects were read
+	timeout time.Duration   // Infinite, NoWait or a duration
+	stop    <-chan struct{} // the cursor closed
+	stop2   <-chan struct{} // a context's Done
+	progSeq *int            // return when progress differs from *progSeq
+}
+
+// read copies objects from absolute position *pos into dst, advancing *pos.
+// It returns nil once len(dst) objects were read (or o.min, when set), io.EOF
+// at a successful end, the final failure at a failed end (after the objects
+// before it), ErrTimedOut when the timeout passed first.
+func (s *stream) read(pos *int, dst []cim.Object, o readOpts) (int, error) {
+	min := o.min
+	if min <= 0 || min > len(dst) {
+		min = len(dst)
+	}
+	n := 0
+	var timer <-chan time.Time
+	timedOut := false
+	s.mu.Lock()
+	for {
+		if avail := s.base + len(s.items) - *pos; avail > 0 && n < len(dst) {
+			off := *pos - s.base
+			k := copy(dst[n:], s.items[off:])
+			n += k
+			*pos += k
+			if !s.keep {
+				clear(s.items[:k])
+				s.items = s.items[k:]
+				s.base += k
+				if s.writeWaiting {
+					s.writeWaiting = false
+					select {
+					case s.writeWake <- struct{}{}:
+					default:
+					}
+				}
+			}
+		}
+		if n >= min && n > 0 || n == len(dst) {
+			s.mu.Unlock()
+			return n, nil
+		}
+		if s.done {
+			err := s.err
+			s.mu.Unlock()
+			if err == nil {
+				return n, io.EOF
+			}
+			return n, err
+		}
+		if s.gone {
+			s.mu.Unlock()
+			return n, errGone
+		}
+		if o.progSeq != nil && *o.progSeq != s.progSeq {
+			s.mu.Unlock()
+			return n, nil
+		}
+		if o.timeout == 0 || timedOut {
+			s.mu.Unlock()
+			return n, ErrTimedOut
+		}
+		if timer == nil && o.timeout > 0 {
+			t := time.NewTimer(o.timeout)
+			defer t.Stop()
+			timer = t.C
+		}
+		need := *pos + (min - n)
+		if s.limit > 0 && need > s.base+s.limit {
+			need = s.base + s.limit
+		}
+		if s.nwait == 0 || need < s.need {
+			s.need = need
+		}
+		s.nwait++
+		ch := s.changed
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-timer:
+			timedOut = true
+		case <-o.stop:
+			return n, errClosed
+		case <-o.stop2:
+			return n, &Error{Status: cim.WBEM_E_CALL_CANCELLED, Description: "the context was cancelled"}
+		}
+		s.mu.Lock()
+	}
+}
+
+var errClosed = &Error{Status: cim.WBEM_E_INVALID_OPERATION, Description: "the enumerator is closed"}
