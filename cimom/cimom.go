@@ -1,0 +1,173 @@
+// Package cimom is gowbem's in-process CIM object manager: namespaces, class
+// resolution, dispatch of every operation to the repository and to providers
+// over the class hierarchy, and the query engine. It implements wbem.Backend.
+package cimom
+
+import (
+	"context"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/repository"
+	"github.com/gowbem/gowbem/wbem"
+)
+
+// ObjectManager is an in-process CIM object manager over a repository store.
+// It is a value: a program or a test may run as many as it likes. It is safe
+// for concurrent use.
+type ObjectManager struct {
+	store  repository.Store
+	server string
+
+	mu        sync.RWMutex
+	providers map[string]any // lower-case name → provider
+}
+
+// Option configures an ObjectManager.
+type Option func(*ObjectManager)
+
+// WithServer sets the server name reported in __SERVER and __PATH (the host
+// name by default).
+func WithServer(name string) Option { return func(om *ObjectManager) { om.server = name } }
+
+// WithProvider registers a provider under name (see RegisterProvider).
+func WithProvider(name string, p any) Option {
+	return func(om *ObjectManager) { om.providers[strings.ToLower(name)] = p }
+}
+
+// DefaultNamespace is the namespace every object manager has besides root.
+const DefaultNamespace = `root\cimv2`
+
+// New returns an object manager over store. It makes sure the namespaces root
+// and root\cimv2 exist with the system classes.
+func New(ctx context.Context, store repository.Store, opts ...Option) (*ObjectManager, error) {
+	om := &ObjectManager{store: store, providers: map[string]any{}}
+	om.server, _ = os.Hostname()
+	for _, o := range opts {
+		o(om)
+	}
+	err := store.Update(ctx, func(tx repository.Tx) error {
+		for _, ns := range []string{"root", DefaultNamespace} {
+			if !tx.NamespaceExists(ns) {
+				if err := tx.CreateNamespace(ns); err != nil {
+					return err
+				}
+			}
+			if err := ensureSystemClasses(tx, ns); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return om, nil
+}
+
+// NewMemory returns an object manager over a new in-memory store, for tests
+// and programs that keep nothing on disk.
+func NewMemory(opts ...Option) *ObjectManager {
+	om, err := New(context.Background(), repository.NewMemory(), opts...)
+	if err != nil {
+		panic(err) // the memory store cannot fail here
+	}
+	return om
+}
+
+// Store returns the repository store.
+func (om *ObjectManager) Store() repository.Store { return om.store }
+
+// Server returns the server name the object manager reports.
+func (om *ObjectManager) Server() string { return om.server }
+
+// RegisterProvider registers p under name, the name classes give in their
+// Provider qualifier. p implements provider.InstanceProvider and/or
+// provider.MethodProvider, and optionally the other interfaces of package
+// provider.
+func (om *ObjectManager) RegisterProvider(name string, p any) {
+	om.mu.Lock()
+	defer om.mu.Unlock()
+	om.providers[strings.ToLower(name)] = p
+}
+
+func (om *ObjectManager) provider(name string) any {
+	om.mu.RLock()
+	defer om.mu.RUnlock()
+	return om.providers[strings.ToLower(name)]
+}
+
+// Services returns the services of namespace on this object manager.
+func (om *ObjectManager) Services(namespace string, opts ...wbem.Option) *wbem.Services {
+	return wbem.NewServices(om, normalizeNamespace(namespace), opts...)
+}
+
+// normalizeNamespace turns slashes into backslashes and trims separators.
+func normalizeNamespace(ns string) string {
+	ns = strings.ReplaceAll(ns, "/", `\`)
+	return strings.Trim(ns, `\`)
+}
+
+// Do implements wbem.Backend.
+func (om *ObjectManager) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error {
+	op.Namespace = normalizeNamespace(op.Namespace)
+	if op.Kind != wbem.OpOpenNamespace {
+		if err := om.checkNamespace(ctx, op.Namespace); err != nil {
+			return err
+		}
+	}
+	switch op.Kind {
+	case wbem.OpOpenNamespace:
+		return om.openNamespace(ctx, op, w)
+	case wbem.OpGetObject:
+		return om.getObject(ctx, op, w)
+	case wbem.OpPutClass:
+		return om.putClass(ctx, op)
+	case wbem.OpDeleteClass:
+		return om.deleteClass(ctx, op)
+	case wbem.OpCreateClassEnum:
+		return om.createClassEnum(ctx, op, w)
+	case wbem.OpPutInstance:
+		return om.putInstance(ctx, op, w)
+	case wbem.OpDeleteInstance:
+		return om.deleteInstance(ctx, op)
+	case wbem.OpCreateInstanceEnum:
+		return om.createInstanceEnum(ctx, op, w)
+	case wbem.OpExecQuery:
+		return om.execQuery(ctx, op, w)
+	case wbem.OpExecNotificationQuery:
+		return om.execNotificationQuery(ctx, op, w)
+	case wbem.OpExecMethod:
+		return om.execMethod(ctx, op, w)
+	}
+	return cim.Errorf(cim.WBEM_E_NOT_SUPPORTED, "operation %s is not supported", op.Kind)
+}
+
+func (om *ObjectManager) checkNamespace(ctx context.Context, ns string) error {
+	return om.store.View(ctx, func(tx repository.Tx) error {
+		if !tx.NamespaceExists(ns) {
+			return &cim.Error{Status: cim.WBEM_E_INVALID_NAMESPACE, Parameter: ns, Description: "namespace " + ns + " does not exist"}
+		}
+		return nil
+	})
+}
+
+func (om *ObjectManager) openNamespace(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error {
+	rel := strings.ReplaceAll(op.Path, "/", `\`)
+	if rel == "" || strings.HasPrefix(rel, `\`) || strings.HasPrefix(rel, "//") || strings.Contains(rel, ":") {
+		return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: op.Path,
+			Description: "OpenNamespace needs a namespace relative to " + op.Namespace + ", not " + strings.TrimSpace(op.Path)}
+	}
+	full := rel
+	if op.Namespace != "" {
+		full = op.Namespace + `\` + rel
+	}
+	full = normalizeNamespace(full)
+	if err := om.checkNamespace(ctx, full); err != nil {
+		return err
+	}
+	w.SetResultString(full)
+	return nil
+}

@@ -1,0 +1,484 @@
+package cimom
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strings"
+
+	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/provider"
+	"github.com/gowbem/gowbem/repository"
+	"github.com/gowbem/gowbem/wbem"
+)
+
+// parsePath parses an operation's path and checks that it points into ns.
+func parsePath(s, ns string) (cim.ObjectPath, error) {
+	p, err := cim.ParsePath(s)
+	if err != nil {
+		return p, err
+	}
+	if p.Namespace != "" && !cim.EqualFold(normalizeNamespace(p.Namespace), ns) {
+		return p, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: s,
+			Description: "path " + s + " is in namespace " + p.Namespace + ", not in " + ns}
+	}
+	p.Namespace = ""
+	p.Server = ""
+	return p, nil
+}
+
+// resolvePath names and types the keys of an instance path against its class:
+// a bare Class=value gets the single key's name, each value is converted to
+// its key's type, and every key must be given exactly once.
+func resolvePath(c *cim.Class, p cim.ObjectPath) (cim.ObjectPath, error) {
+	bad := func(format string, args ...any) error {
+		return &cim.Error{Status: cim.WBEM_E_INVALID_OBJECT_PATH, Parameter: p.String(), Description: fmt.Sprintf(format, args...)}
+	}
+	out := cim.ObjectPath{Server: p.Server, Namespace: p.Namespace, Class: c.Name}
+	if p.Singleton {
+		if !c.IsSingleton() {
+			return out, bad("class %s is not a singleton: %s=@ names no instance", c.Name, c.Name)
+		}
+		out.Singleton = true
+		return out, nil
+	}
+	keys := c.Keys()
+	if len(keys) == 0 {
+		return out, bad("class %s has no keys", c.Name)
+	}
+	if len(p.Keys) == 1 && p.Keys[0].Name == "" {
+		if len(keys) != 1 {
+			return out, bad("class %s has %d keys: Class=value names only one", c.Name, len(keys))
+		}
+		p.Keys[0].Name = c.Properties[keys[0]].Name
+	}
+	if len(p.Keys) != len(keys) {
+		return out, bad("path gives %d keys, class %s has %d", len(p.Keys), c.Name, len(keys))
+	}
+	for _, k := range keys {
+		prop := &c.Properties[k]
+		found := false
+		for _, b := range p.Keys {
+			if cim.EqualFold(b.Name, prop.Name) {
+				v, err := b.Value.Convert(prop.Type)
+				if err != nil {
+					return out, bad("key %s: %s", prop.Name, cim.AsError(err).Description)
+				}
+				out.Keys = append(out.Keys, cim.KeyBinding{Name: prop.Name, Value: v})
+				found = true
+				break
+			}
+		}
+		if !found {
+			return out, bad("key %s of class %s is missing", prop.Name, c.Name)
+		}
+	}
+	return out, nil
+}
+
+func (om *ObjectManager) getObject(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error {
+	if op.Path == "" {
+		return w.Write(&cim.Class{})
+	}
+	p, err := parsePath(op.Path, op.Namespace)
+	if err != nil {
+		return err
+	}
+	if p.IsClass() {
+		var c *cim.Class
+		err := om.store.View(ctx, func(tx repository.Tx) error {
+			var err error
+			c, err = tx.Class(op.Namespace, p.Class)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		return w.Write(c.Located(om.server, op.Namespace))
+	}
+	inst, err := om.getInstance(ctx, op.Namespace, p)
+	if err != nil {
+		return err
+	}
+	return w.Write(inst)
+}
+
+// getInstance finds the instance at p in ns: of p's class or, for a static
+// instance, of one of its subclasses.
+func (om *ObjectManager) getInstance(ctx context.Context, ns string, p cim.ObjectPath) (*cim.Instance, error) {
+	var class *cim.Class
+	var candidates []*cim.Class
+	var found *cim.Instance
+	err := om.store.View(ctx, func(tx repository.Tx) error {
+		c, err := om.class(tx, ns, p.Class)
+		if err != nil {
+			return err
+		}
+		class = c
+		if c.IsDynamic() {
+			return nil
+		}
+		rp, err := resolvePath(c, p)
+		if err != nil {
+			return err
+		}
+		key := rp.KeyString()
+		desc, err := om.descendants(tx, ns, c.Name)
+		if err != nil {
+			return err
+		}
+		candidates = append([]*cim.Class{c}, desc...)
+		for _, cc := range candidates {
+			if cc.IsDynamic() {
+				continue
+			}
+			k := key
+			if cc != c {
+				rp.Class = cc.Name
+				k = rp.KeyString()
+			}
+			inst, err := tx.Instance(ns, cc, k)
+			if err == nil {
+				found = inst
+				return nil
+			}
+			if !errors.Is(err, cim.ErrNotFound) {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if found != nil {
+		found.SetLocation(om.server, ns)
+		return found, nil
+	}
+	if class.IsDynamic() {
+		rp, err := resolvePath(class, p)
+		if err != nil {
+			return nil, err
+		}
+		prov, err := om.instanceProvider(class)
+		if err != nil {
+			return nil, err
+		}
+		var inst *cim.Instance
+		err = om.guard(class.ProviderName(), func() error {
+			var err error
+			inst, err = prov.GetInstance(ctx, class, rp)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		if inst == nil {
+			return nil, &cim.Error{Status: cim.WBEM_E_NOT_FOUND, Parameter: p.String(), Description: "no instance " + p.RelPath()}
+		}
+		inst.SetLocation(om.server, ns)
+		return inst, nil
+	}
+	return nil, &cim.Error{Status: cim.WBEM_E_NOT_FOUND, Parameter: p.String(), Description: "no instance " + p.RelPath()}
+}
+
+// instanceProvider returns the provider of a dynamic class.
+func (om *ObjectManager) instanceProvider(c *cim.Class) (provider.InstanceProvider, error) {
+	name := c.ProviderName()
+	p := om.provider(name)
+	if p == nil {
+		return nil, &cim.Error{Status: cim.WBEM_E_PROVIDER_NOT_FOUND, Parameter: c.Name, Provider: name,
+			Description: fmt.Sprintf("provider %q of class %s is not registered", name, c.Name)}
+	}
+	ip, ok := p.(provider.InstanceProvider)
+	if !ok {
+		return nil, &cim.Error{Status: cim.WBEM_E_PROVIDER_NOT_CAPABLE, Parameter: c.Name, Provider: name,
+			Description: fmt.Sprintf("provider %q does not supply instances", name)}
+	}
+	return ip, nil
+}
+
+// guard runs a provider call: a panic becomes WBEM_E_PROVIDER_FAILURE for
+// this call only, and errors are tagged with the provider's name.
+func (om *ObjectManager) guard(name string, fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &cim.Error{Status: cim.WBEM_E_PROVIDER_FAILURE, Provider: name,
+				Description: fmt.Sprintf("provider %q panicked: %v", name, r), Err: fmt.Errorf("%v\n%s", r, debug.Stack())}
+		}
+	}()
+	err = fn()
+	if err == nil || errors.Is(err, errConsumerGone) {
+		return err
+	}
+	var we *cim.Error
+	if errors.As(err, &we) {
+		if we.Provider == "" {
+			c := *we
+			c.Provider = name
+			return &c
+		}
+		return err
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return &cim.Error{Status: cim.WBEM_E_PROVIDER_FAILURE, Provider: name, Description: fmt.Sprintf("provider %q: %v", name, err), Err: err}
+}
+
+// errConsumerGone marks an emit that failed because the consumer left.
+var errConsumerGone = errors.New("consumer gone")
+
+// emitter adapts a ResultWriter to provider.Emitter: it places each instance
+// in the namespace, applies the query's filter and projection, and remembers
+// when the consumer has gone.
+type emitter struct {
+	w      wbem.ResultWriter
+	server string
+	ns     string
+	filter func(*cim.Instance) (*cim.Instance, bool)
+	err    error
+}
+
+func (e *emitter) Emit(inst *cim.Instance) error {
+	if e.err != nil {
+		return e.err
+	}
+	if inst == nil {
+		return nil
+	}
+	inst.SetLocation(e.server, e.ns)
+	if e.filter != nil {
+		out, ok := e.filter(inst)
+		if !ok {
+			return nil
+		}
+		inst = out
+	}
+	if err := e.w.Write(inst); err != nil {
+		e.err = fmt.Errorf("%w: %w", errConsumerGone, err)
+		return e.err
+	}
+	return nil
+}
+
+// enumerateClass emits the instances of exactly class c (static ones from
+// the store, dynamic ones from its provider; hint pushes a query down).
+func (om *ObjectManager) enumerateClass(ctx context.Context, ns string, c *cim.Class, hint *provider.Hint, e *emitter) error {
+	if c.IsDynamic() {
+		prov, err := om.instanceProvider(c)
+		if err != nil {
+			return err
+		}
+		err = om.guard(c.ProviderName(), func() error {
+			if qp, ok := prov.(provider.QueryProvider); ok && hint != nil {
+				return qp.ExecQuery(ctx, c, hint, e)
+			}
+			return prov.EnumerateInstances(ctx, c, e)
+		})
+		if e.err != nil {
+			return e.err
+		}
+		return err
+	}
+	if c.IsAbstract() {
+		return nil
+	}
+	err := om.store.Instances(ctx, ns, c, e.Emit)
+	if e.err != nil {
+		return e.err
+	}
+	return err
+}
+
+// enumerate emits the instances of class and, deep, of its subclasses.
+func (om *ObjectManager) enumerate(ctx context.Context, ns, className string, deep bool, hint *provider.Hint, e *emitter) error {
+	var classes []*cim.Class
+	err := om.store.View(ctx, func(tx repository.Tx) error {
+		c, err := om.class(tx, ns, className)
+		if err != nil {
+			return err
+		}
+		classes = []*cim.Class{c}
+		if deep {
+			desc, err := om.descendants(tx, ns, c.Name)
+			if err != nil {
+				return err
+			}
+			classes = append(classes, desc...)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, c := range classes {
+		if err := om.enumerateClass(ctx, ns, c, hint, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (om *ObjectManager) createInstanceEnum(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error {
+	if op.Path == "" {
+		return cim.Errorf(cim.WBEM_E_INVALID_PARAMETER, "CreateInstanceEnum needs a class name")
+	}
+	deep := op.Flags&wbem.WBEM_FLAG_SHALLOW == 0 && op.Flags&wbem.WBEM_FLAG_DIRECT_READ == 0
+	return om.enumerate(ctx, op.Namespace, op.Path, deep, nil, &emitter{w: w, server: om.server, ns: op.Namespace})
+}
+
+func (om *ObjectManager) putInstance(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error {
+	in, ok := op.Object.(*cim.Instance)
+	if !ok || in == nil {
+		return cim.Errorf(cim.WBEM_E_INVALID_OBJECT, "PutInstance needs an instance, not a class")
+	}
+	createOnly := op.Flags&wbem.WBEM_FLAG_CREATE_ONLY != 0
+	updateOnly := op.Flags&wbem.WBEM_FLAG_UPDATE_ONLY != 0
+	var class *cim.Class
+	var inst *cim.Instance
+	var path string
+	err := om.store.Update(ctx, func(tx repository.Tx) error {
+		c, err := om.class(tx, op.Namespace, in.ClassName())
+		if err != nil {
+			return err
+		}
+		class = c
+		if inst, err = rebind(in, c); err != nil {
+			return err
+		}
+		if c.IsAbstract() {
+			return &cim.Error{Status: cim.WBEM_E_INVALID_OPERATION, Parameter: c.Name, Description: "class " + c.Name + " is abstract and cannot have instances"}
+		}
+		if err := inst.CheckKeys(); err != nil {
+			return err
+		}
+		if c.IsDynamic() {
+			return nil
+		}
+		key := repository.InstanceKey(inst)
+		_, err = tx.Instance(op.Namespace, c, key)
+		exists := err == nil
+		switch {
+		case err != nil && !errors.Is(err, cim.ErrNotFound):
+			return err
+		case exists && createOnly:
+			return &cim.Error{Status: cim.WBEM_E_ALREADY_EXISTS, Parameter: inst.ObjectPath().RelPath(), Description: "instance " + inst.ObjectPath().RelPath() + " already exists"}
+		case !exists && updateOnly:
+			return &cim.Error{Status: cim.WBEM_E_NOT_FOUND, Parameter: inst.ObjectPath().RelPath(), Description: "instance " + inst.ObjectPath().RelPath() + " does not exist"}
+		}
+		if c.IsA("__NAMESPACE") && !exists {
+			child := op.Namespace + `\` + inst.Value("Name").Str()
+			if err := tx.CreateNamespace(child); err != nil {
+				return err
+			}
+			if err := ensureSystemClasses(tx, child); err != nil {
+				return err
+			}
+		}
+		path = inst.ObjectPath().RelPath()
+		return tx.PutInstance(op.Namespace, inst)
+	})
+	if err != nil {
+		return err
+	}
+	if class.IsDynamic() {
+		pw, ok := om.provider(class.ProviderName()).(provider.InstanceWriter)
+		if !ok {
+			return &cim.Error{Status: cim.WBEM_E_PROVIDER_NOT_CAPABLE, Parameter: class.Name, Provider: class.ProviderName(),
+				Description: "the provider of class " + class.Name + " does not create or modify instances"}
+		}
+		err := om.guard(class.ProviderName(), func() error {
+			p, err := pw.PutInstance(ctx, inst, createOnly, updateOnly)
+			path = p.RelPath()
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	w.SetResultString(path)
+	return nil
+}
+
+// rebind lays an instance out by the stored definition of its class, so that
+// an instance built from an older or foreign copy of the class still fits.
+func rebind(in *cim.Instance, c *cim.Class) (*cim.Instance, error) {
+	if in.Class() == c {
+		return in.Clone(), nil
+	}
+	out := c.NewInstance()
+	src := in.Class()
+	for i := range src.Properties {
+		name := src.Properties[i].Name
+		if c.PropertyIndex(name) < 0 {
+			return nil, &cim.Error{Status: cim.WBEM_E_INVALID_PROPERTY, Parameter: name,
+				Description: "class " + c.Name + " has no property " + name}
+		}
+		if err := out.Set(name, in.At(i)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (om *ObjectManager) deleteInstance(ctx context.Context, op *wbem.Op) error {
+	p, err := parsePath(op.Path, op.Namespace)
+	if err != nil {
+		return err
+	}
+	if p.IsClass() {
+		return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: op.Path, Description: op.Path + " is a class path: use DeleteClass"}
+	}
+	var dynamic *cim.Class
+	var rpath cim.ObjectPath
+	err = om.store.Update(ctx, func(tx repository.Tx) error {
+		c, err := om.class(tx, op.Namespace, p.Class)
+		if err != nil {
+			return err
+		}
+		rp, err := resolvePath(c, p)
+		if err != nil {
+			return err
+		}
+		if c.IsDynamic() {
+			dynamic, rpath = c, rp
+			return nil
+		}
+		desc, err := om.descendants(tx, op.Namespace, c.Name)
+		if err != nil {
+			return err
+		}
+		for _, cc := range append([]*cim.Class{c}, desc...) {
+			rp.Class = cc.Name
+			key := rp.KeyString()
+			inst, err := tx.Instance(op.Namespace, cc, key)
+			if errors.Is(err, cim.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if cc.IsA("__NAMESPACE") {
+				if err := tx.DeleteNamespace(op.Namespace + `\` + inst.Value("Name").Str()); err != nil {
+					return err
+				}
+			}
+			return tx.DeleteInstance(op.Namespace, cc.Name, key)
+		}
+		return &cim.Error{Status: cim.WBEM_E_NOT_FOUND, Parameter: op.Path, Description: "no instance " + p.RelPath()}
+	})
+	if err != nil || dynamic == nil {
+		return err
+	}
+	pw, ok := om.provider(dynamic.ProviderName()).(provider.InstanceWriter)
+	if !ok {
+		return &cim.Error{Status: cim.WBEM_E_PROVIDER_NOT_CAPABLE, Parameter: dynamic.Name, Provider: dynamic.ProviderName(),
+			Description: "the provider of class " + dynamic.Name + " does not delete instances"}
+	}
+	return om.guard(dynamic.ProviderName(), func() error { return pw.DeleteInstance(ctx, dynamic, rpath) })
+}
+
+// lower is strings.ToLower, named for the map keys it makes.
+func lower(s string) string { return strings.ToLower(s) }

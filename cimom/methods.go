@@ -1,0 +1,126 @@
+package cimom
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/provider"
+	"github.com/gowbem/gowbem/repository"
+	"github.com/gowbem/gowbem/wbem"
+)
+
+// ParameterClasses returns the classes of a method's in-parameters and of its
+// out-parameters (ReturnValue first, when the method returns a value), both
+// named __PARAMETERS as in WMI.
+func ParameterClasses(m *cim.Method) (in, out *cim.Class) {
+	in = &cim.Class{Name: "__PARAMETERS"}
+	out = &cim.Class{Name: "__PARAMETERS"}
+	if m.ReturnType != cim.TypeEmpty {
+		out.Properties = append(out.Properties, cim.Property{Name: "ReturnValue", Type: m.ReturnType,
+			Qualifiers: cim.Qualifiers{{Name: "Out", Value: cim.Bool(true)}}})
+	}
+	for _, p := range m.Params {
+		prop := cim.Property{Name: p.Name, Type: p.Type, RefClass: p.RefClass, Qualifiers: p.Qualifiers}
+		if p.In() {
+			in.Properties = append(in.Properties, prop)
+		}
+		if p.Out() {
+			out.Properties = append(out.Properties, prop)
+		}
+	}
+	in, _ = cim.Derive(nil, in)
+	out, _ = cim.Derive(nil, out)
+	return in, out
+}
+
+func (om *ObjectManager) execMethod(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error {
+	p, err := parsePath(op.Path, op.Namespace)
+	if err != nil {
+		return err
+	}
+	var class *cim.Class
+	err = om.store.View(ctx, func(tx repository.Tx) error {
+		class, err = om.class(tx, op.Namespace, p.Class)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	m, ok := class.Method(op.Method)
+	if !ok {
+		return &cim.Error{Status: cim.WBEM_E_INVALID_METHOD, Parameter: op.Method,
+			Description: fmt.Sprintf("class %s has no method %s", class.Name, op.Method)}
+	}
+	if m.Qualifiers.Has("Disabled") {
+		return &cim.Error{Status: cim.WBEM_E_METHOD_DISABLED, Parameter: m.Name, Description: "method " + class.Name + "." + m.Name + " is disabled"}
+	}
+	if p.IsClass() && !m.IsStatic() {
+		return &cim.Error{Status: cim.WBEM_E_INVALID_METHOD_PARAMETERS, Parameter: op.Path,
+			Description: fmt.Sprintf("%s.%s is an instance method: call it on an instance path, not on the class", class.Name, m.Name)}
+	}
+	inClass, outClass := ParameterClasses(m)
+	in, err := checkInParams(class, m, inClass, op.In)
+	if err != nil {
+		return err
+	}
+	target := class.ObjectPath()
+	target.Server, target.Namespace = "", ""
+	if !p.IsClass() {
+		inst, err := om.getInstance(ctx, op.Namespace, p)
+		if err != nil {
+			return err
+		}
+		target = inst.ObjectPath()
+		target.Server = ""
+		class = inst.Class()
+		if mm, ok := class.Method(op.Method); ok {
+			m = mm
+		}
+	}
+	name := class.ProviderName()
+	mp, ok := om.provider(name).(provider.MethodProvider)
+	if !ok {
+		return &cim.Error{Status: cim.WBEM_E_METHOD_NOT_IMPLEMENTED, Parameter: m.Name, Provider: name,
+			Description: fmt.Sprintf("no provider implements %s.%s", class.Name, m.Name)}
+	}
+	var out *cim.Instance
+	err = om.guard(name, func() error {
+		var err error
+		out, err = mp.ExecMethod(ctx, &provider.MethodCall{Class: class, Path: target, Method: m, In: in, Out: outClass})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if out == nil {
+		out = outClass.NewInstance()
+	}
+	return w.Write(out)
+}
+
+// checkInParams lays the caller's in-parameters out as an instance of inClass:
+// every property must be an in-parameter of m, of a convertible type.
+func checkInParams(class *cim.Class, m *cim.Method, inClass *cim.Class, given *cim.Instance) (*cim.Instance, error) {
+	in := inClass.NewInstance()
+	if given == nil {
+		return in, nil
+	}
+	gc := given.Class()
+	for i := range gc.Properties {
+		name := gc.Properties[i].Name
+		v := given.At(i)
+		if inClass.PropertyIndex(name) < 0 {
+			if v.IsNull() {
+				continue
+			}
+			return nil, &cim.Error{Status: cim.WBEM_E_INVALID_METHOD_PARAMETERS, Parameter: name,
+				Description: fmt.Sprintf("%s.%s has no in-parameter %s", class.Name, m.Name, name)}
+		}
+		if err := in.Set(name, v); err != nil {
+			return nil, &cim.Error{Status: cim.WBEM_E_INVALID_METHOD_PARAMETERS, Parameter: name,
+				Description: fmt.Sprintf("%s.%s parameter %s: %s", class.Name, m.Name, name, cim.AsError(err).Description)}
+		}
+	}
+	return in, nil
+}
