@@ -1,0 +1,194 @@
+// Package workload is the synthetic workload of gowbem's tests and benchmarks:
+// a 10-property class (4 strings, 4 integers, a datetime, a boolean) and a
+// provider that yields N instances of it.
+package workload
+
+import (
+	"context"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/provider"
+)
+
+// ClassName is the name of the workload class.
+const ClassName = "GW_Item"
+
+// ProviderName is the name the workload class gives its provider.
+const ProviderName = "GW_ItemProvider"
+
+// Class returns the workload class, dynamic, served by ProviderName.
+func Class() *cim.Class {
+	key := cim.Qualifiers{{Name: "Key", Value: cim.Bool(true)}}
+	c, err := cim.Derive(nil, &cim.Class{
+		Name: ClassName,
+		Qualifiers: cim.Qualifiers{
+			{Name: "Dynamic", Value: cim.Bool(true)},
+			{Name: "Provider", Value: cim.String(ProviderName)},
+		},
+		Properties: []cim.Property{
+			{Name: "Id", Type: cim.TypeUint32, Qualifiers: key},
+			{Name: "Name", Type: cim.TypeString},
+			{Name: "Description", Type: cim.TypeString},
+			{Name: "Owner", Type: cim.TypeString},
+			{Name: "Status", Type: cim.TypeString},
+			{Name: "Count", Type: cim.TypeSint64},
+			{Name: "Size", Type: cim.TypeUint64},
+			{Name: "Flags", Type: cim.TypeUint16},
+			{Name: "Created", Type: cim.TypeDatetime},
+			{Name: "Active", Type: cim.TypeBoolean},
+		},
+		Methods: []cim.Method{{
+			Name: "Echo", ReturnType: cim.TypeUint32,
+			Qualifiers: cim.Qualifiers{{Name: "Static", Value: cim.Bool(true)}, {Name: "Implemented", Value: cim.Bool(true)}},
+			Params: []cim.Parameter{
+				{Name: "Text", Type: cim.TypeString, Qualifiers: cim.Qualifiers{{Name: "In", Value: cim.Bool(true)}}},
+				{Name: "Reply", Type: cim.TypeString, Qualifiers: cim.Qualifiers{{Name: "Out", Value: cim.Bool(true)}}},
+			},
+		}, {
+			Name: "Bump", ReturnType: cim.TypeUint32,
+			Qualifiers: cim.Qualifiers{{Name: "Implemented", Value: cim.Bool(true)}},
+			Params: []cim.Parameter{
+				{Name: "By", Type: cim.TypeUint32, Qualifiers: cim.Qualifiers{{Name: "In", Value: cim.Bool(true)}}},
+				{Name: "Result", Type: cim.TypeUint64, Qualifiers: cim.Qualifiers{{Name: "Out", Value: cim.Bool(true)}}},
+			},
+		}},
+	})
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+var created = cim.DatetimeValue(cim.DatetimeFromTime(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)))
+
+// Build returns instance i of class c, as the provider yields it.
+func Build(c *cim.Class, i int) *cim.Instance {
+	inst := c.NewInstance()
+	n := strconv.Itoa(i)
+	inst.SetAt(0, cim.Uint32(uint32(i)))
+	inst.SetAt(1, cim.String("item-"+n))
+	inst.SetAt(2, cim.String("synthetic workload item"))
+	inst.SetAt(3, cim.String("root"))
+	inst.SetAt(4, cim.String("OK"))
+	inst.SetAt(5, cim.Sint64(int64(i)*3))
+	inst.SetAt(6, cim.Uint64(uint64(i)*4096))
+	inst.SetAt(7, cim.Uint16(uint16(i)))
+	inst.SetAt(8, created)
+	inst.SetAt(9, cim.Bool(i%2 == 0))
+	return inst
+}
+
+// Provider yields N instances of the workload class. It honours ctx and the
+// emitter's error, and records what happened for tests.
+type Provider struct {
+	N     int           // how many instances to yield
+	Delay time.Duration // pause before each instance (a slow provider)
+	// Fail makes the enumeration fail with this error after FailAfter instances.
+	Fail      error
+	FailAfter int
+	// Panic makes the enumeration panic after FailAfter instances.
+	Panic bool
+
+	Started   atomic.Int32 // enumerations started
+	Stopped   atomic.Int32 // enumerations that stopped early (ctx done or emit failed)
+	Completed atomic.Int32 // enumerations that yielded all N
+	Emitted   atomic.Int64 // instances emitted
+	// Done receives one value each time an enumeration returns, if not nil.
+	Done chan error
+}
+
+// EnumerateInstances implements provider.InstanceProvider.
+func (p *Provider) EnumerateInstances(ctx context.Context, class *cim.Class, out provider.Emitter) (err error) {
+	p.Started.Add(1)
+	defer func() {
+		if p.Done != nil {
+			p.Done <- err
+		}
+	}()
+	for i := range p.N {
+		if p.Panic && i == p.FailAfter {
+			panic("workload provider told to panic")
+		}
+		if p.Fail != nil && i == p.FailAfter {
+			return p.Fail
+		}
+		if p.Delay > 0 {
+			t := time.NewTimer(p.Delay)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				p.Stopped.Add(1)
+				return ctx.Err()
+			case <-t.C:
+			}
+		} else if i&1023 == 0 && ctx.Err() != nil {
+			p.Stopped.Add(1)
+			return ctx.Err()
+		}
+		if err := out.Emit(Build(class, i)); err != nil {
+			p.Stopped.Add(1)
+			return err
+		}
+		p.Emitted.Add(1)
+	}
+	if p.Fail != nil && p.FailAfter >= p.N {
+		return p.Fail
+	}
+	p.Completed.Add(1)
+	return nil
+}
+
+// GetInstance implements provider.InstanceProvider.
+func (p *Provider) GetInstance(ctx context.Context, class *cim.Class, path cim.ObjectPath) (*cim.Instance, error) {
+	for _, k := range path.Keys {
+		if cim.EqualFold(k.Name, "Id") {
+			id := int(k.Value.Uint())
+			if id < p.N {
+				return Build(class, id), nil
+			}
+		}
+	}
+	return nil, cim.Errorf(cim.WBEM_E_NOT_FOUND, "no %s with key %s", class.Name, path.RelPath())
+}
+
+// ExecQuery implements provider.QueryProvider: an Id equality reads one item.
+func (p *Provider) ExecQuery(ctx context.Context, class *cim.Class, hint *provider.Hint, out provider.Emitter) error {
+	if ids, ok := hint.Values("Id"); ok {
+		for _, v := range ids {
+			if id := int(v.Uint()); v.Type().IsInteger() && id < p.N {
+				if err := out.Emit(Build(class, id)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return p.EnumerateInstances(ctx, class, out)
+}
+
+// ExecMethod implements provider.MethodProvider: Echo copies Text to Reply,
+// Bump returns the instance's Size plus By.
+func (p *Provider) ExecMethod(ctx context.Context, call *provider.MethodCall) (*cim.Instance, error) {
+	out := call.Out.NewInstance()
+	switch {
+	case cim.EqualFold(call.Method.Name, "Echo"):
+		if err := out.Set("Reply", call.In.Value("Text")); err != nil {
+			return nil, err
+		}
+	case cim.EqualFold(call.Method.Name, "Bump"):
+		var id uint64
+		for _, k := range call.Path.Keys {
+			id = k.Value.Uint()
+		}
+		if err := out.Set("Result", cim.Uint64(id*4096+call.In.Value("By").Uint())); err != nil {
+			return nil, err
+		}
+	}
+	if err := out.Set("ReturnValue", cim.Uint32(0)); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
