@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Value is a typed CIM value or NULL. The zero Value is NULL. Scalars are held
@@ -460,22 +461,24 @@ func (v Value) Convert(t Type) (Value, error) {
 		}
 	case t == TypeChar16:
 		switch {
-		case v.t == TypeString && len([]rune(v.s)) == 1:
-			return Char16([]rune(v.s)[0]), nil
+		case v.t == TypeString && utf8.RuneCountInString(v.s) == 1:
+			if r, _ := utf8.DecodeRuneInString(v.s); r <= 0xFFFF {
+				return Char16(r), nil
+			}
 		case v.t.IsInteger() && v.n <= 0xFFFF:
 			return Char16(rune(v.n)), nil
 		}
 	case t == TypeDatetime:
 		if v.t == TypeString {
 			if _, err := ParseDatetime(v.s); err != nil {
-				return Null, err
+				return Null, Errorf(WBEM_E_TYPE_MISMATCH, "value %s does not convert to %s: %s", v, t, AsError(err).Description)
 			}
 			return Value{t: TypeDatetime, s: v.s}, nil
 		}
 	case t == TypeReference:
 		if v.t == TypeString {
 			if _, err := ParsePath(v.s); err != nil {
-				return Null, err
+				return Null, Errorf(WBEM_E_TYPE_MISMATCH, "value %s does not convert to %s: %s", v, t, AsError(err).Description)
 			}
 			return Value{t: TypeReference, s: v.s}, nil
 		}
@@ -491,10 +494,20 @@ func mismatch(v Value, t Type) *Error {
 func parseInt(s string) (int64, error) {
 	if h, ok := hexDigits(s); ok {
 		n, err := strconv.ParseUint(h, 16, 64)
-		if s[0] == '-' {
-			return -int64(n), err
+		if err != nil {
+			return 0, err
 		}
-		return int64(n), err
+		// Range-check before negating: 0xFFFF… must not wrap to -1.
+		if s[0] == '-' {
+			if n > 1<<63 {
+				return 0, strconv.ErrRange
+			}
+			return -int64(n), nil
+		}
+		if n > math.MaxInt64 {
+			return 0, strconv.ErrRange
+		}
+		return int64(n), nil
 	}
 	return strconv.ParseInt(strings.TrimPrefix(s, "+"), 10, 64)
 }
