@@ -2,12 +2,14 @@ package cim
 
 import (
 	"fmt"
+	"math"
 	"time"
 	"unicode/utf8"
 )
 
-// Wildcard marks a datetime field written as asterisks ("*").
-const Wildcard = -1
+// Wildcard marks a datetime field written as asterisks ("*"). It is not -1,
+// which is a valid UTC offset (one minute west of Greenwich).
+const Wildcard = math.MinInt32
 
 // DatetimeLength is the length of every CIM datetime and interval in DMTF form.
 const DatetimeLength = 25

@@ -21,6 +21,9 @@ func TestParseDatetimeValid(t *testing.T) {
 		{"00000101000000.000000+999", Datetime{Month: 1, Day: 1, Offset: 999}, ""},
 		{"99991231235959.999999-999", Datetime{Year: 9999, Month: 12, Day: 31, Hour: 23, Minute: 59, Second: 59, Microsecond: 999999, Offset: -999}, ""},
 		{"20250630120000.123456+330", Datetime{Year: 2025, Month: 6, Day: 30, Hour: 12, Microsecond: 123456, Offset: 330}, ""},
+		// One minute west is an offset of -1, not a wildcard (found by the fuzzer).
+		{"00000101000000.000000-001", Datetime{Month: 1, Day: 1, Offset: -1}, ""},
+		{"20000101000000.000000+001", Datetime{Year: 2000, Month: 1, Day: 1, Offset: 1}, ""},
 		// Wildcards: whole fields only.
 		{"19980416******.000000+***", Datetime{Year: 1998, Month: 4, Day: 16, Hour: W, Minute: W, Second: W, Offset: W}, ""},
 		{"**************.******+***", Datetime{Year: W, Month: W, Day: W, Hour: W, Minute: W, Second: W, Microsecond: W, Offset: W}, ""},
@@ -141,6 +144,7 @@ func TestDatetimeTime(t *testing.T) {
 		{"19980401000000.000000-300", time.Date(1998, 4, 1, 5, 0, 0, 0, time.UTC)},
 		{"20241231233000.000000-030", time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)},
 		{"20000101001500.000000+330", time.Date(1999, 12, 31, 18, 45, 0, 0, time.UTC)},
+		{"20000101000000.000000-001", time.Date(2000, 1, 1, 0, 1, 0, 0, time.UTC)},
 	}
 	for _, tt := range tests {
 		d, err := ParseDatetime(tt.in)
