@@ -62,6 +62,9 @@ func (m *Memory) Update(ctx context.Context, fn func(Tx) error) error {
 
 // Instances takes a snapshot of the class's instances and streams copies.
 func (m *Memory) Instances(ctx context.Context, ns string, class *cim.Class, fn func(*cim.Instance) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	m.mu.RLock()
 	n := m.nss[strings.ToLower(ns)]
 	if n == nil {
@@ -93,13 +96,18 @@ func (m *Memory) Instances(ctx context.Context, ns string, class *cim.Class, fn 
 // Close does nothing.
 func (m *Memory) Close() error { return nil }
 
+// rebind returns a copy of inst laid out by class: values move by property
+// name, a property the stored instance lacks (added to the class since) keeps
+// its default.
 func rebind(inst *cim.Instance, class *cim.Class) *cim.Instance {
 	if inst.Class() == class {
 		return inst.Clone()
 	}
 	out := class.NewInstance()
 	for i := range class.Properties {
-		out.SetAt(i, inst.Value(class.Properties[i].Name))
+		if j := inst.Class().PropertyIndex(class.Properties[i].Name); j >= 0 {
+			out.SetAt(i, inst.At(j))
+		}
 	}
 	return out
 }
