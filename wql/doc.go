@@ -1,0 +1,2 @@
+// Package wql parses, prints and compiles WMI's query language.
+package wql
