@@ -158,21 +158,23 @@ func ParsePath(s string) (ObjectPath, error) {
 
 	// Namespace and class: names separated by \ or /, then ':' if they were a
 	// namespace.
-	var segs []string
+	nsStart, nsCount := p.pos, 0
 	for {
 		at := p.pos
-		n := p.name(true)
-		if n == "" {
+		if p.name(true) == "" {
 			return ObjectPath{}, p.errorf(at, "expected a name but found %s", p.found(at))
 		}
-		segs = append(segs, n)
+		nsCount++
 		if !isSep(p.peek()) {
 			break
 		}
 		p.pos++
 	}
 	if p.peek() == ':' {
-		op.Namespace = strings.Join(segs, `\`)
+		op.Namespace = s[nsStart:p.pos]
+		if strings.IndexByte(op.Namespace, '/') >= 0 {
+			op.Namespace = strings.ReplaceAll(op.Namespace, "/", `\`)
+		}
 		p.pos++
 		at := p.pos
 		op.Class = p.name(false)
@@ -180,10 +182,10 @@ func ParsePath(s string) (ObjectPath, error) {
 			return ObjectPath{}, p.errorf(at, "expected a class name but found %s", p.found(at))
 		}
 	} else {
-		if len(segs) > 1 {
+		if nsCount > 1 {
 			return ObjectPath{}, p.errorf(p.pos, "expected ':' after the namespace but found %s", p.found(p.pos))
 		}
-		op.Class = segs[0]
+		op.Class = s[nsStart:p.pos]
 		if c, _ := utf8.DecodeRuneInString(op.Class); !nameRune(c, true) {
 			return ObjectPath{}, p.errorf(p.pos-len(op.Class), "a class name cannot start with %q", c)
 		}
@@ -473,7 +475,11 @@ func (p ObjectPath) IsClass() bool { return len(p.Keys) == 0 && !p.Singleton }
 // `class=value`: name it with Resolve to compare it with a named one.
 func (p ObjectPath) KeyString() string {
 	var b strings.Builder
-	b.Grow(len(p.Class) + 16*len(p.Keys))
+	size := len(p.Class) + 2
+	for _, k := range p.Keys {
+		size += len(k.Name) + len(k.Value.Str()) + 24
+	}
+	b.Grow(size)
 	writeFolded(&b, p.Class)
 	switch {
 	case p.Singleton:
@@ -486,12 +492,19 @@ func (p ObjectPath) KeyString() string {
 	case len(p.Keys) == 0:
 		return b.String()
 	}
-	keys := p.Keys
-	if !slices.IsSortedFunc(keys, func(x, y KeyBinding) int { return CompareFold(x.Name, y.Name) }) {
-		keys = slices.Clone(keys)
-		slices.SortStableFunc(keys, func(x, y KeyBinding) int { return CompareFold(x.Name, y.Name) })
+	// Sort key positions, not the keys: the caller's slice stays as it is and
+	// the usual handful of keys needs no allocation.
+	var buf [8]int
+	order := buf[:0]
+	if len(p.Keys) > len(buf) {
+		order = make([]int, 0, len(p.Keys))
 	}
-	for i, k := range keys {
+	for i := range p.Keys {
+		order = append(order, i)
+	}
+	slices.SortStableFunc(order, func(x, y int) int { return CompareFold(p.Keys[x].Name, p.Keys[y].Name) })
+	for i, n := range order {
+		k := p.Keys[n]
 		if i == 0 {
 			b.WriteByte('.')
 		} else {
