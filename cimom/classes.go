@@ -108,13 +108,19 @@ func (om *ObjectManager) putClassTx(tx repository.Tx, ns string, decl *cim.Class
 			Description: "class " + c.Name + " has subclasses; update them first or use WBEM_FLAG_UPDATE_SAFE_MODE"}
 	}
 	if mode != wbem.WBEM_FLAG_UPDATE_FORCE_MODE && !sameShape {
-		has, err := tx.HasInstances(ns, c.Name)
+		desc, err := om.descendants(tx, ns, c.Name)
 		if err != nil {
 			return err
 		}
-		if has {
-			return &cim.Error{Status: cim.WBEM_E_CLASS_HAS_INSTANCES, Parameter: c.Name,
-				Description: "class " + c.Name + " has instances; delete them first or use WBEM_FLAG_UPDATE_FORCE_MODE"}
+		for _, d := range append([]*cim.Class{c}, desc...) {
+			has, err := tx.HasInstances(ns, d.Name)
+			if err != nil {
+				return err
+			}
+			if has {
+				return &cim.Error{Status: cim.WBEM_E_CLASS_HAS_INSTANCES, Parameter: c.Name,
+					Description: "class " + c.Name + " has instances (of " + d.Name + "); delete them first or use WBEM_FLAG_UPDATE_FORCE_MODE"}
+			}
 		}
 	}
 	if err := tx.PutClass(ns, c); err != nil {

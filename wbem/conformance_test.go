@@ -1,0 +1,1017 @@
+package wbem_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"runtime"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/internal/workload"
+	"github.com/gowbem/gowbem/provider"
+	"github.com/gowbem/gowbem/wbem"
+)
+
+// A backend under test: it returns services of workload.Namespace whose
+// workload class is served by p. Protocol backends add themselves to this
+// table so every conformance test runs against each.
+type backendCase struct {
+	name string
+	open func(t *testing.T, p *workload.Provider) *wbem.Services
+}
+
+var backends = []backendCase{
+	{"inprocess", func(t *testing.T, p *workload.Provider) *wbem.Services {
+		return workload.NewObjectManager(p).Services(workload.Namespace)
+	}},
+}
+
+func forEachBackend(t *testing.T, fn func(t *testing.T, open func(p *workload.Provider) *wbem.Services)) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			fn(t, func(p *workload.Provider) *wbem.Services { return b.open(t, p) })
+		})
+	}
+}
+
+const semisync = wbem.WBEM_FLAG_RETURN_IMMEDIATELY | wbem.WBEM_FLAG_FORWARD_ONLY
+
+func status(err error) wbem.Status { return wbem.StatusOf(err) }
+
+func wantStatus(t *testing.T, what string, err error, want wbem.Status) {
+	t.Helper()
+	if got := status(err); got != want {
+		t.Fatalf("%s: status %v (%v), want %v", what, got, err, want)
+	}
+}
+
+// Checklist 1 and 2: full batches give WBEM_S_NO_ERROR, the end WBEM_S_FALSE
+// even with objects, and count 0 WBEM_S_FALSE.
+func TestNextBatches(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*workload.Provider) *wbem.Services) {
+		for _, flags := range []wbem.Flag{semisync, wbem.WBEM_FLAG_RETURN_IMMEDIATELY, 0, wbem.WBEM_FLAG_FORWARD_ONLY} {
+			svc := open(&workload.Provider{N: 25})
+			e, err := svc.ExecQuery(context.Background(), "WQL", "SELECT * FROM GW_Item", flags)
+			if err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]cim.Object, 10)
+			for i, want := range []struct {
+				n   int
+				err error
+			}{{10, nil}, {10, nil}, {5, io.EOF}, {0, io.EOF}, {0, io.EOF}} {
+				n, err := e.Next(wbem.Infinite, buf)
+				if n != want.n || err != want.err {
+					t.Fatalf("flags %#x: Next #%d = %d, %v; want %d, %v", flags, i, n, err, want.n, want.err)
+				}
+			}
+			if n, err := e.Next(wbem.Infinite, nil); n != 0 || err != io.EOF {
+				t.Fatalf("Next with count 0 = %d, %v; want 0, io.EOF", n, err)
+			}
+			e.Close()
+		}
+	})
+}
+
+// Checklist 3: a slow producer gives WBEM_S_TIMEDOUT with valid partial
+// results, and the enumeration goes on; NoWait never blocks.
+func TestNextTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := &workload.Provider{N: 6, Delay: 20 * time.Millisecond}
+		svc := workload.NewObjectManager(p).Services(workload.Namespace)
+		e, err := svc.ExecQuery(t.Context(), "WQL", "SELECT * FROM GW_Item", semisync)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer e.Close()
+		buf := make([]cim.Object, 5)
+		start := time.Now()
+		n, err := e.Next(50*time.Millisecond, buf)
+		if err != wbem.ErrTimedOut || n != 2 {
+			t.Fatalf("Next(50ms, 5) = %d, %v; want 2, ErrTimedOut", n, err)
+		}
+		if d := time.Since(start); d != 50*time.Millisecond {
+			t.Fatalf("Next waited %v, want exactly 50ms", d)
+		}
+		if wbem.StatusOf(err) != wbem.WBEM_S_TIMEDOUT || wbem.WBEM_S_TIMEDOUT.Failed() {
+			t.Fatalf("timed out status %v must be the success code WBEM_S_TIMEDOUT", wbem.StatusOf(err))
+		}
+		for i := range n {
+			if id := buf[i].(*cim.Instance).Value("Id").Uint(); id != uint64(i) {
+				t.Fatalf("partial result %d has Id %d", i, id)
+			}
+		}
+		n, err = e.Next(wbem.NoWait, buf)
+		if err != wbem.ErrTimedOut || n != 0 || time.Since(start) != 50*time.Millisecond {
+			t.Fatalf("Next(NoWait) = %d, %v after %v; want 0, ErrTimedOut at once", n, err, time.Since(start))
+		}
+		n, err = e.Next(wbem.Infinite, buf)
+		if n != 4 || err != io.EOF {
+			t.Fatalf("Next(Infinite) = %d, %v; want the remaining 4, io.EOF", n, err)
+		}
+		if id := buf[0].(*cim.Instance).Value("Id").Uint(); id != 2 {
+			t.Fatalf("enumeration did not go on where it stopped: Id %d, want 2", id)
+		}
+	})
+}
+
+// Checklist 4: forward-only enumerators cannot Clone or Reset;
+// bidirectional ones replay after Reset and clone at the same position.
+func TestResetAndClone(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*workload.Provider) *wbem.Services) {
+		ctx := context.Background()
+		svc := open(&workload.Provider{N: 5})
+		fwd, err := svc.ExecQuery(ctx, "WQL", "SELECT * FROM GW_Item", semisync)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fwd.Close()
+		wantStatus(t, "Reset on forward-only", fwd.Reset(), wbem.WBEM_E_INVALID_OPERATION)
+		_, err = fwd.Clone()
+		wantStatus(t, "Clone on forward-only", err, wbem.WBEM_E_INVALID_OPERATION)
+		if !errors.Is(err, wbem.ErrInvalidOperation) {
+			t.Fatalf("errors.Is(%v, ErrInvalidOperation) is false", err)
+		}
+
+		bi, err := svc.ExecQuery(ctx, "WQL", "SELECT * FROM GW_Item", wbem.WBEM_FLAG_RETURN_IMMEDIATELY)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer bi.Close()
+		buf := make([]cim.Object, 3)
+		if n, err := bi.Next(wbem.Infinite, buf); n != 3 || err != nil {
+			t.Fatalf("Next = %d, %v", n, err)
+		}
+		clone, err := bi.Clone()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer clone.Close()
+		if err := bi.Reset(); err != nil {
+			t.Fatal(err)
+		}
+		all := make([]cim.Object, 10)
+		if n, err := bi.Next(wbem.Infinite, all); n != 5 || err != io.EOF {
+			t.Fatalf("after Reset Next = %d, %v; want 5, io.EOF", n, err)
+		}
+		if n, err := clone.Next(wbem.Infinite, all); n != 2 || err != io.EOF {
+			t.Fatalf("clone Next = %d, %v; want the last 2, io.EOF", n, err)
+		}
+		if id := all[0].(*cim.Instance).Value("Id").Uint(); id != 3 {
+			t.Fatalf("clone resumed at Id %d, want 3", id)
+		}
+	})
+}
+
+// Checklist 5: Skip past the end gives WBEM_S_FALSE and leaves the
+// enumerator at the end.
+func TestSkip(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*workload.Provider) *wbem.Services) {
+		svc := open(&workload.Provider{N: 7})
+		e, err := svc.ExecQuery(context.Background(), "WQL", "SELECT * FROM GW_Item", semisync)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer e.Close()
+		if err := e.Skip(wbem.Infinite, 3); err != nil {
+			t.Fatalf("Skip(3) = %v", err)
+		}
+		buf := make([]cim.Object, 1)
+		if n, err := e.Next(wbem.Infinite, buf); n != 1 || err != nil || buf[0].(*cim.Instance).Value("Id").Uint() != 3 {
+			t.Fatalf("Next after Skip(3) = %d, %v, want Id 3", n, err)
+		}
+		if err := e.Skip(wbem.Infinite, 10); err != io.EOF {
+			t.Fatalf("Skip past the end = %v, want io.EOF", err)
+		}
+		if n, err := e.Next(wbem.Infinite, buf); n != 0 || err != io.EOF {
+			t.Fatalf("Next at the end = %d, %v", n, err)
+		}
+	})
+}
+
+// recordingSink records what a sink receives.
+type recordingSink struct {
+	mu       sync.Mutex
+	objs     []cim.Object
+	statuses []wbem.SinkStatus
+	inflight int
+	overlap  bool
+	done     chan struct{}
+	failWith error
+}
+
+func newSink() *recordingSink { return &recordingSink{done: make(chan struct{}, 16)} }
+
+func (s *recordingSink) Indicate(objs []cim.Object) error {
+	s.mu.Lock()
+	s.inflight++
+	if s.inflight > 1 {
+		s.overlap = true
+	}
+	s.objs = append(s.objs, objs...)
+	s.inflight--
+	err := s.failWith
+	s.mu.Unlock()
+	return err
+}
+
+func (s *recordingSink) SetStatus(st wbem.SinkStatus) {
+	s.mu.Lock()
+	s.statuses = append(s.statuses, st)
+	s.mu.Unlock()
+	if st.Type == wbem.WBEM_STATUS_COMPLETE {
+		s.done <- struct{}{}
+	}
+}
+
+func (s *recordingSink) completes() []wbem.SinkStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []wbem.SinkStatus
+	for _, st := range s.statuses {
+		if st.Type == wbem.WBEM_STATUS_COMPLETE {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// Checklist 6: NextAsync delivers n then waits; WBEM_S_FALSE when nothing is
+// left, with the sink never called.
+func TestNextAsync(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*workload.Provider) *wbem.Services) {
+		svc := open(&workload.Provider{N: 7})
+		e, err := svc.ExecQuery(context.Background(), "WQL", "SELECT * FROM GW_Item", semisync)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer e.Close()
+		for i, want := range []struct {
+			n      int
+			status wbem.Status
+		}{{5, wbem.WBEM_S_NO_ERROR}, {2, wbem.WBEM_S_FALSE}} {
+			s := newSink()
+			if err := e.NextAsync(5, s); err != nil {
+				t.Fatalf("NextAsync #%d = %v", i, err)
+			}
+			<-s.done
+			if len(s.objs) != want.n || len(s.completes()) != 1 || s.completes()[0].Status() != want.status {
+				t.Fatalf("NextAsync #%d delivered %d with %v; want %d with one %v", i, len(s.objs), s.statuses, want.n, want.status)
+			}
+		}
+		s := newSink()
+		if err := e.NextAsync(5, s); err != io.EOF {
+			t.Fatalf("NextAsync at the end = %v, want io.EOF", err)
+		}
+		if len(s.statuses) != 0 || len(s.objs) != 0 {
+			t.Fatalf("sink was called at the end: %v", s.statuses)
+		}
+	})
+}
+
+// Checklist 7: with RETURN_IMMEDIATELY errors are deferred to the first Next;
+// the synchronous form returns them directly.
+func TestDeferredErrors(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*workload.Provider) *wbem.Services) {
+		ctx := context.Background()
+		svc := open(&workload.Provider{N: 1})
+		for _, tc := range []struct {
+			lang, query string
+			want        wbem.Status
+		}{
+			{"WQL", "SELECT * FROM NoSuchClass", wbem.WBEM_E_INVALID_CLASS},
+			{"WQL", "SELEKT * FROM GW_Item", wbem.WBEM_E_INVALID_QUERY},
+			{"SQL", "SELECT * FROM GW_Item", wbem.WBEM_E_INVALID_QUERY_TYPE},
+		} {
+			e, err := svc.ExecQuery(ctx, tc.lang, tc.query, semisync)
+			if err != nil {
+				t.Fatalf("semisync %q returned %v at once; the error must wait for Next", tc.query, err)
+			}
+			n, err := e.Next(wbem.Infinite, make([]cim.Object, 1))
+			wantStatus(t, "first Next of "+tc.query, err, tc.want)
+			if n != 0 {
+				t.Fatalf("Next returned %d objects with the failure", n)
+			}
+			_, err2 := e.Next(wbem.Infinite, make([]cim.Object, 1))
+			wantStatus(t, "second Next (sticky)", err2, tc.want)
+			e.Close()
+			_, err = svc.ExecQuery(ctx, tc.lang, tc.query, 0)
+			wantStatus(t, "sync "+tc.query, err, tc.want)
+			var we *wbem.Error
+			if !errors.As(err, &we) || we.Operation != "ExecQuery" || we.Description == "" {
+				t.Fatalf("error %#v lacks operation or description", err)
+			}
+		}
+	})
+}
+
+// A provider failure reaches the consumer after the objects delivered before
+// it; a panicking provider fails only its own call.
+func TestProviderFailure(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*workload.Provider) *wbem.Services) {
+		ctx := context.Background()
+		p := &workload.Provider{N: 10, Panic: true, FailAfter: 3}
+		svc := open(p)
+		e, err := svc.ExecQuery(ctx, "WQL", "SELECT * FROM GW_Item", semisync)
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs, err := e.Collect(ctx)
+		wantStatus(t, "panicking provider", err, wbem.WBEM_E_PROVIDER_FAILURE)
+		if len(objs) != 3 {
+			t.Fatalf("got %d objects before the failure, want 3", len(objs))
+		}
+		var we *wbem.Error
+		if errors.As(err, &we); we.Provider != workload.ProviderName {
+			t.Fatalf("failure names provider %q, want %q", we.Provider, workload.ProviderName)
+		}
+		// The object manager still serves other calls.
+		cr, err := svc.GetObject(ctx, "GW_Item.Id=2", 0)
+		if err != nil {
+			t.Fatalf("GetObject after a provider panic: %v", err)
+		}
+		if obj, _ := cr.ResultObject(wbem.Infinite); obj.(*cim.Instance).Value("Id").Uint() != 2 {
+			t.Fatalf("GetObject returned %v", obj)
+		}
+	})
+}
+
+// Checklist 9: ExecNotificationQuery needs flags 0x30; its enumerator times
+// out while idle and never ends by itself.
+func TestExecNotificationQuery(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := workload.NewObjectManager(&workload.Provider{}).Services(workload.Namespace)
+		q := "SELECT * FROM __InstanceCreationEvent WITHIN 5 WHERE TargetInstance ISA 'GW_Base'"
+		for _, flags := range []wbem.Flag{0, wbem.WBEM_FLAG_RETURN_IMMEDIATELY, wbem.WBEM_FLAG_FORWARD_ONLY} {
+			_, err := svc.ExecNotificationQuery(t.Context(), "WQL", q, flags)
+			wantStatus(t, "ExecNotificationQuery flags", err, wbem.WBEM_E_INVALID_PARAMETER)
+		}
+		e, err := svc.ExecNotificationQuery(t.Context(), "WQL", q, semisync)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			n, err := e.Next(time.Second, make([]cim.Object, 1))
+			if n != 0 || err != wbem.ErrTimedOut {
+				t.Fatalf("idle event Next = %d, %v; want 0, ErrTimedOut", n, err)
+			}
+		}
+		if err := e.Reset(); err != nil {
+			t.Fatalf("Reset on an event enumerator = %v, want no effect", err)
+		}
+		e.Close()
+		e2, _ := svc.ExecNotificationQuery(t.Context(), "WQL", "SELECT * FROM GW_Base", semisync)
+		_, err = e2.Next(wbem.Infinite, make([]cim.Object, 1))
+		wantStatus(t, "event query on a non-event class", err, wbem.WBEM_E_NOT_EVENT_CLASS)
+		e2.Close()
+	})
+}
+
+// Checklist 10: an async call that fails at once leaves the sink untouched;
+// otherwise Indicate batches and exactly one SetStatus, with progress only
+// when asked for.
+func TestAsync(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*workload.Provider) *wbem.Services) {
+		ctx := context.Background()
+		svc := open(&workload.Provider{N: 3000})
+		s := newSink()
+		err := svc.ExecQueryAsync(ctx, "WQL", "SELECT * FROM GW_Item", wbem.WBEM_FLAG_RETURN_IMMEDIATELY, s)
+		wantStatus(t, "async with RETURN_IMMEDIATELY", err, wbem.WBEM_E_INVALID_PARAMETER)
+		if len(s.statuses)+len(s.objs) != 0 {
+			t.Fatal("sink used after a synchronous failure")
+		}
+		if err := svc.ExecQueryAsync(ctx, "WQL", "SELECT * FROM GW_Item", 0, s); err != nil {
+			t.Fatal(err)
+		}
+		<-s.done
+		if len(s.objs) != 3000 || len(s.statuses) != 1 || s.statuses[0].Err != nil || s.overlap {
+			t.Fatalf("async delivered %d objects, statuses %v, overlap %v", len(s.objs), s.statuses, s.overlap)
+		}
+		s2 := newSink()
+		if err := svc.ExecQueryAsync(ctx, "WQL", "SELECT * FROM NoSuchClass", 0, s2); err != nil {
+			t.Fatal(err)
+		}
+		<-s2.done
+		if c := s2.completes(); len(c) != 1 || c[0].Status() != wbem.WBEM_E_INVALID_CLASS {
+			t.Fatalf("failed async call completed with %v", c)
+		}
+		// PutInstanceAsync carries the new path in SetStatus.
+		class := getClass(t, svc, "GW_Base")
+		inst := class.NewInstance()
+		inst.Set("Name", cim.String("async"))
+		s3 := newSink()
+		if err := svc.PutInstanceAsync(ctx, inst, 0, s3); err != nil {
+			t.Fatal(err)
+		}
+		<-s3.done
+		if c := s3.completes(); len(c) != 1 || c[0].Err != nil || c[0].Result != `GW_Base.Name="async"` {
+			t.Fatalf("PutInstanceAsync completed with %+v", c)
+		}
+	})
+}
+
+// An Indicate error cancels the operation, and the sink still gets exactly
+// one SetStatus.
+func TestAsyncIndicateError(t *testing.T) {
+	p := &workload.Provider{N: 1 << 30, Done: make(chan error, 1)}
+	svc := workload.NewObjectManager(p).Services(workload.Namespace)
+	s := newSink()
+	s.failWith = errors.New("sink is full")
+	if err := svc.ExecQueryAsync(context.Background(), "WQL", "SELECT * FROM GW_Item", 0, s); err != nil {
+		t.Fatal(err)
+	}
+	<-s.done
+	if perr := <-p.Done; perr == nil {
+		t.Fatal("provider ran to completion after the sink failed")
+	}
+	if c := s.completes(); len(c) != 1 || c[0].Err == nil {
+		t.Fatalf("completions %v", c)
+	}
+}
+
+// Checklist 11: CancelAsyncCall gives exactly one SetStatus with
+// WBEM_E_CALL_CANCELLED and stops the provider.
+func TestCancelAsyncCall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := &workload.Provider{N: 1000, Delay: time.Millisecond, Done: make(chan error, 1)}
+		svc := workload.NewObjectManager(p).Services(workload.Namespace)
+		s := newSink()
+		if err := svc.ExecQueryAsync(t.Context(), "WQL", "SELECT * FROM GW_Item", wbem.WBEM_FLAG_SEND_STATUS, s); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+		if err := svc.CancelAsyncCall(s); err != nil {
+			t.Fatal(err)
+		}
+		c := s.completes()
+		if len(c) != 1 || c[0].Status() != wbem.WBEM_E_CALL_CANCELLED {
+			t.Fatalf("after CancelAsyncCall the sink has %v", c)
+		}
+		if err := <-p.Done; err == nil {
+			t.Fatal("provider finished instead of being cancelled")
+		}
+		synctest.Wait()
+		if c := s.completes(); len(c) != 1 {
+			t.Fatalf("sink got %d final statuses", len(c))
+		}
+		wantStatus(t, "second CancelAsyncCall", svc.CancelAsyncCall(s), wbem.WBEM_E_NOT_FOUND)
+	})
+}
+
+// Checklist 12: CallStatus reports the operation's failure in its status,
+// not as its own error; ResultObject returns the failure.
+func TestCallResult(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := &workload.Provider{N: 10}
+		svc := workload.NewObjectManager(p).Services(workload.Namespace)
+		cr, err := svc.GetObject(t.Context(), "GW_Item.Id=99", wbem.WBEM_FLAG_RETURN_IMMEDIATELY)
+		if err != nil {
+			t.Fatalf("semisync GetObject = %v", err)
+		}
+		<-cr.Done()
+		st, err := cr.CallStatus(0)
+		if err != nil || st != wbem.WBEM_E_NOT_FOUND {
+			t.Fatalf("CallStatus = %v, %v; want WBEM_E_NOT_FOUND, nil", st, err)
+		}
+		_, err = cr.ResultObject(wbem.Infinite)
+		wantStatus(t, "ResultObject of a failed GetObject", err, wbem.WBEM_E_NOT_FOUND)
+		_, err = cr.ResultString(0)
+		wantStatus(t, "ResultString of GetObject", err, wbem.WBEM_E_INVALID_OPERATION)
+
+		// A running call: CallStatus(0) is WBEM_S_TIMEDOUT.
+		slow := &workload.Provider{N: 1, Delay: time.Hour}
+		om := workload.NewObjectManager(slow)
+		running, err := om.Services(workload.Namespace).ExecMethod(t.Context(), "GW_Item.Id=0", "Bump", nil, wbem.WBEM_FLAG_RETURN_IMMEDIATELY)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = running
+		e, _ := om.Services(workload.Namespace).ExecQuery(t.Context(), "WQL", "SELECT * FROM GW_Item", semisync)
+		cr2, _ := om.Services(workload.Namespace).GetObject(t.Context(), "GW_Item", wbem.WBEM_FLAG_RETURN_IMMEDIATELY)
+		<-cr2.Done()
+		if st, err := cr2.CallStatus(0); err != nil || st != wbem.WBEM_S_NO_ERROR {
+			t.Fatalf("CallStatus of a finished GetObject = %v, %v", st, err)
+		}
+		e.Close()
+	})
+}
+
+// A call that has not completed gives WBEM_S_TIMEDOUT from every getter.
+func TestCallResultPending(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		om := workload.NewObjectManager(&workload.Provider{N: 1})
+		release := make(chan struct{})
+		om.RegisterProvider("Blocker", blocker(release))
+		svc := om.Services(workload.Namespace)
+		if _, err := svc.PutClass(t.Context(), &cim.Class{Name: "GW_Blocked", Qualifiers: cim.Qualifiers{
+			{Name: "Dynamic", Value: cim.Bool(true)}, {Name: "Provider", Value: cim.String("Blocker")}},
+			Properties: []cim.Property{{Name: "K", Type: cim.TypeString, Qualifiers: cim.Qualifiers{{Name: "Key", Value: cim.Bool(true)}}}}}, 0); err != nil {
+			t.Fatal(err)
+		}
+		cr, err := svc.GetObject(t.Context(), `GW_Blocked.K="x"`, wbem.WBEM_FLAG_RETURN_IMMEDIATELY)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, err := cr.CallStatus(0); err != wbem.ErrTimedOut || st != wbem.WBEM_S_TIMEDOUT {
+			t.Fatalf("CallStatus(0) of a running call = %v, %v", st, err)
+		}
+		start := time.Now()
+		if _, err := cr.ResultObject(time.Second); err != wbem.ErrTimedOut || time.Since(start) != time.Second {
+			t.Fatalf("ResultObject(1s) = %v after %v", err, time.Since(start))
+		}
+		close(release)
+		obj, err := cr.ResultObject(wbem.Infinite)
+		if err != nil || obj.ClassName() != "GW_Blocked" {
+			t.Fatalf("ResultObject = %v, %v", obj, err)
+		}
+	})
+}
+
+// Close and ctx cancellation stop a provider mid-stream and leave no
+// goroutine behind (synctest fails the test if one is left).
+func TestCloseStopsProvider(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := &workload.Provider{N: 1 << 30, Done: make(chan error, 2)}
+		svc := workload.NewObjectManager(p).Services(workload.Namespace)
+		e, err := svc.ExecQuery(t.Context(), "WQL", "SELECT * FROM GW_Item", semisync)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := e.Next(wbem.Infinite, make([]cim.Object, 100)); n != 100 || err != nil {
+			t.Fatalf("Next = %d, %v", n, err)
+		}
+		e.Close()
+		if err := <-p.Done; err == nil {
+			t.Fatal("provider completed instead of stopping at Close")
+		}
+		if emitted := p.Emitted.Load(); emitted > 100+wbem.DefaultQueueSize+1 {
+			t.Fatalf("provider emitted %d instances for a consumer that read 100: the queue is not bounded", emitted)
+		}
+		wantStatus(t, "Next after Close", func() error { _, err := e.Next(0, make([]cim.Object, 1)); return err }(), wbem.WBEM_E_INVALID_OPERATION)
+
+		ctx, cancel := context.WithCancel(t.Context())
+		e2, _ := svc.ExecQuery(ctx, "WQL", "SELECT * FROM GW_Item", semisync)
+		e2.Next(wbem.Infinite, make([]cim.Object, 10))
+		cancel()
+		if err := <-p.Done; err == nil {
+			t.Fatal("provider completed instead of stopping at cancel")
+		}
+		var err2 error
+		for err2 == nil {
+			_, err2 = e2.Next(wbem.Infinite, make([]cim.Object, 1000))
+		}
+		wantStatus(t, "Next after ctx cancel", err2, wbem.WBEM_E_CALL_CANCELLED)
+		e2.Close()
+		synctest.Wait()
+	})
+}
+
+// Forward-only enumerations hold only their queue: the heap does not grow
+// with the number of instances.
+func TestForwardOnlyMemoryBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("streams 300k instances")
+	}
+	heap := func(n int) uint64 {
+		svc := workload.NewObjectManager(&workload.Provider{N: n}).Services(workload.Namespace)
+		e, _ := svc.ExecQuery(context.Background(), "WQL", "SELECT * FROM GW_Item", semisync)
+		defer e.Close()
+		buf := make([]cim.Object, 100)
+		var peak uint64
+		var ms runtime.MemStats
+		for i := 0; ; i++ {
+			_, err := e.Next(wbem.Infinite, buf)
+			if i%500 == 0 {
+				runtime.GC()
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapInuse)
+			}
+			if err != nil {
+				break
+			}
+		}
+		return peak
+	}
+	small, big := heap(30_000), heap(300_000)
+	if big > small+8<<20 {
+		t.Fatalf("heap grew with N: %d MiB at 30k, %d MiB at 300k", small>>20, big>>20)
+	}
+}
+
+// Checklists 13, 14, 15: PutInstance rules and paths; GetObject forms.
+func TestInstances(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*workload.Provider) *wbem.Services) {
+		ctx := context.Background()
+		svc := open(&workload.Provider{N: 3})
+		base := getClass(t, svc, "GW_Base")
+		inst := base.NewInstance()
+		inst.Set("Name", cim.String("C:"))
+		inst.Set("Size", cim.Uint32(7))
+		cr, err := svc.PutInstance(ctx, inst, wbem.WBEM_FLAG_RETURN_IMMEDIATELY)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p, err := cr.ResultString(wbem.Infinite); err != nil || p != `GW_Base.Name="C:"` {
+			t.Fatalf("ResultString = %q, %v", p, err)
+		}
+		_, err = svc.PutInstance(ctx, inst, wbem.WBEM_FLAG_CREATE_ONLY)
+		wantStatus(t, "CREATE_ONLY on existing", err, wbem.WBEM_E_ALREADY_EXISTS)
+		other := base.NewInstance()
+		other.Set("Name", cim.String("D:"))
+		_, err = svc.PutInstance(ctx, other, wbem.WBEM_FLAG_UPDATE_ONLY)
+		wantStatus(t, "UPDATE_ONLY on missing", err, wbem.WBEM_E_NOT_FOUND)
+		_, err = svc.PutInstance(ctx, base.NewInstance(), 0)
+		wantStatus(t, "NULL key", err, wbem.WBEM_E_ILLEGAL_NULL)
+		nn := base.NewInstance()
+		nn.Set("Name", cim.String("E:"))
+		nn.SetAt(base.PropertyIndex("Label"), cim.Null)
+		_, err = svc.PutInstance(ctx, nn, 0)
+		wantStatus(t, "NULL Not_Null property", err, wbem.WBEM_E_ILLEGAL_NULL)
+		_, err = svc.PutInstance(ctx, getClass(t, svc, "GW_Keyless").NewInstance(), 0)
+		wantStatus(t, "class without keys", err, wbem.WBEM_E_NO_KEY)
+		_, err = svc.PutInstance(ctx, getClass(t, svc, "GW_Abstract").NewInstance(), 0)
+		wantStatus(t, "abstract class", err, wbem.WBEM_E_INVALID_OPERATION)
+		_, err = svc.PutInstance(ctx, nil, 0)
+		wantStatus(t, "PutInstance of nothing", err, wbem.WBEM_E_INVALID_OBJECT)
+
+		single := getClass(t, svc, "GW_Single").NewInstance()
+		single.Set("V", cim.Uint32(42))
+		if _, err := svc.PutInstance(ctx, single, 0); err != nil {
+			t.Fatal(err)
+		}
+
+		for _, tc := range []struct {
+			path  string
+			genus cim.Genus
+			want  wbem.Status
+		}{
+			{"GW_Base", cim.GenusClass, 0},
+			{`GW_Base.Name="C:"`, cim.GenusInstance, 0},
+			{`GW_Base.Name='C:'`, cim.GenusInstance, 0},
+			{`gw_base.NAME="c:"`, cim.GenusInstance, 0},
+			{`GW_Base="C:"`, cim.GenusInstance, 0},
+			{`\\.\root\cimv2:GW_Base.Name="C:"`, cim.GenusInstance, 0},
+			{`root/cimv2:GW_Base.Name="C:"`, cim.GenusInstance, 0},
+			{"GW_Single=@", cim.GenusInstance, 0},
+			{"GW_Item.Id=2", cim.GenusInstance, 0},
+			{`GW_Base.Name="Z:"`, 0, wbem.WBEM_E_NOT_FOUND},
+			{"NoSuch", 0, wbem.WBEM_E_NOT_FOUND},
+			{`NoSuch.K=1`, 0, wbem.WBEM_E_INVALID_CLASS},
+			{`GW_Base.Name=`, 0, wbem.WBEM_E_INVALID_OBJECT_PATH},
+			{`GW_Base.Nope="C:"`, 0, wbem.WBEM_E_INVALID_OBJECT_PATH},
+			{`GW_Base=@`, 0, wbem.WBEM_E_INVALID_OBJECT_PATH},
+			{`root\other:GW_Base`, 0, wbem.WBEM_E_INVALID_PARAMETER},
+		} {
+			cr, err := svc.GetObject(ctx, tc.path, 0)
+			if tc.want != 0 {
+				wantStatus(t, "GetObject "+tc.path, err, tc.want)
+				continue
+			}
+			if err != nil {
+				t.Fatalf("GetObject %s: %v", tc.path, err)
+			}
+			obj, _ := cr.ResultObject(0)
+			if obj.Genus() != tc.genus {
+				t.Fatalf("GetObject %s: genus %d, want %d", tc.path, obj.Genus(), tc.genus)
+			}
+			g, _ := obj.Get("__GENUS")
+			if g.Int() != int64(tc.genus) {
+				t.Fatalf("GetObject %s: __GENUS %v", tc.path, g)
+			}
+		}
+		cr, _ = svc.GetObject(ctx, `GW_Base.Name="C:"`, 0)
+		obj, _ := cr.ResultObject(0)
+		for prop, want := range map[string]string{
+			"__CLASS": "GW_Base", "__RELPATH": `GW_Base.Name="C:"`, "__PATH": `\\testhost\root\cimv2:GW_Base.Name="C:"`,
+			"__NAMESPACE": `root\cimv2`, "__SERVER": "testhost", "__DYNASTY": "GW_Base", "__PROPERTY_COUNT": "3", "Size": "7",
+		} {
+			if v, err := obj.Get(prop); err != nil || v.Text() != want {
+				t.Errorf("%s = %q, %v; want %q", prop, v.Text(), err, want)
+			}
+		}
+		cr, err = svc.GetObject(ctx, "", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if obj, _ := cr.ResultObject(0); obj.Genus() != cim.GenusClass || obj.ClassName() != "" {
+			t.Fatalf("GetObject(\"\") = %v, want an empty class", obj)
+		}
+
+		if _, err := svc.DeleteInstance(ctx, `GW_Base.Name="C:"`, 0); err != nil {
+			t.Fatal(err)
+		}
+		_, err = svc.DeleteInstance(ctx, `GW_Base.Name="C:"`, 0)
+		wantStatus(t, "DeleteInstance of a deleted instance", err, wbem.WBEM_E_NOT_FOUND)
+	})
+}
+
+func getClass(t *testing.T, svc *wbem.Services, name string) *cim.Class {
+	t.Helper()
+	cr, err := svc.GetObject(context.Background(), name, 0)
+	if err != nil {
+		t.Fatalf("GetObject %s: %v", name, err)
+	}
+	obj, err := cr.ResultObject(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obj.(*cim.Class)
+}
+
+func put(t *testing.T, svc *wbem.Services, class, name string, set map[string]cim.Value) {
+	t.Helper()
+	inst := getClass(t, svc, class).NewInstance()
+	inst.Set("Name", cim.String(name))
+	for k, v := range set {
+		if err := inst.Set(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := svc.PutInstance(context.Background(), inst, 0); err != nil {
+		t.Fatalf("PutInstance %s %s: %v", class, name, err)
+	}
+}
+
+func names(t *testing.T, e *wbem.Enumerator, err error) map[string]bool {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := e.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, o := range objs {
+		if o.Genus() == cim.GenusClass {
+			out[o.ClassName()] = true
+			continue
+		}
+		v, _ := o.Get("Name")
+		out[o.ClassName()+":"+v.Str()] = true
+	}
+	return out
+}
+
+// Checklist 16: CreateClassEnum and CreateInstanceEnum, DEEP and SHALLOW.
+func TestEnumDeepShallow(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*workload.Provider) *wbem.Services) {
+		ctx := context.Background()
+		svc := open(&workload.Provider{})
+		put(t, svc, "GW_Base", "b", nil)
+		put(t, svc, "GW_Child", "c", map[string]cim.Value{"Extra": cim.String("x")})
+		put(t, svc, "GW_Grand", "g", nil)
+
+		e, err := svc.CreateClassEnum(ctx, "GW_Base", 0)
+		if got := names(t, e, err); len(got) != 2 || !got["GW_Child"] || !got["GW_Grand"] {
+			t.Fatalf("CreateClassEnum(GW_Base, DEEP) = %v, want its descendants only", got)
+		}
+		e, err = svc.CreateClassEnum(ctx, "GW_Base", wbem.WBEM_FLAG_SHALLOW)
+		if got := names(t, e, err); len(got) != 1 || !got["GW_Child"] {
+			t.Fatalf("CreateClassEnum(GW_Base, SHALLOW) = %v", got)
+		}
+		e, err = svc.CreateClassEnum(ctx, "", wbem.WBEM_FLAG_SHALLOW)
+		top := names(t, e, err)
+		if !top["GW_Base"] || top["GW_Child"] || !top["__SystemClass"] {
+			t.Fatalf("CreateClassEnum(\"\", SHALLOW) = %v, want top-level classes", top)
+		}
+		e, err = svc.CreateClassEnum(ctx, "", 0)
+		if all := names(t, e, err); !all["GW_Grand"] || !all["__NAMESPACE"] || len(all) <= len(top) {
+			t.Fatalf("CreateClassEnum(\"\", DEEP) = %v", all)
+		}
+		_, err = svc.CreateClassEnum(ctx, "NoSuch", 0)
+		wantStatus(t, "CreateClassEnum of unknown class", err, wbem.WBEM_E_INVALID_CLASS)
+
+		e, err = svc.CreateInstanceEnum(ctx, "GW_Base", 0)
+		if got := names(t, e, err); len(got) != 3 || !got["GW_Grand:g"] || !got["GW_Child:c"] {
+			t.Fatalf("CreateInstanceEnum(GW_Base, DEEP) = %v", got)
+		}
+		e, err = svc.CreateInstanceEnum(ctx, "GW_Base", wbem.WBEM_FLAG_SHALLOW)
+		if got := names(t, e, err); len(got) != 1 || !got["GW_Base:b"] {
+			t.Fatalf("CreateInstanceEnum(GW_Base, SHALLOW) = %v", got)
+		}
+		_, err = svc.CreateInstanceEnum(ctx, "NoSuch", 0)
+		wantStatus(t, "CreateInstanceEnum of unknown class", err, wbem.WBEM_E_INVALID_CLASS)
+	})
+}
+
+// Class update rules and DeleteClass.
+func TestClassRules(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*workload.Provider) *wbem.Services) {
+		ctx := context.Background()
+		svc := open(&workload.Provider{})
+		_, err := svc.PutClass(ctx, &cim.Class{Name: "GW_Base"}, wbem.WBEM_FLAG_CREATE_ONLY)
+		wantStatus(t, "CREATE_ONLY on existing class", err, wbem.WBEM_E_ALREADY_EXISTS)
+		_, err = svc.PutClass(ctx, &cim.Class{Name: "GW_New"}, wbem.WBEM_FLAG_UPDATE_ONLY)
+		wantStatus(t, "UPDATE_ONLY on missing class", err, wbem.WBEM_E_NOT_FOUND)
+		_, err = svc.PutClass(ctx, &cim.Class{Name: "GW_Orphan", Superclass: "NoSuch"}, 0)
+		wantStatus(t, "unknown superclass", err, wbem.WBEM_E_INVALID_SUPERCLASS)
+		_, err = svc.PutClass(ctx, &cim.Class{Name: "_Sys"}, 0)
+		wantStatus(t, "reserved name", err, wbem.WBEM_E_INVALID_PARAMETER)
+
+		changed := &cim.Class{Name: "GW_Base", Properties: append(getClass(t, svc, "GW_Base").Properties, cim.Property{Name: "More", Type: cim.TypeString})}
+		_, err = svc.PutClass(ctx, changed, 0)
+		wantStatus(t, "update of a class with children", err, wbem.WBEM_E_CLASS_HAS_CHILDREN)
+		put(t, svc, "GW_Grand", "g", nil)
+		grand := &cim.Class{Name: "GW_Grand", Superclass: "GW_Child", Properties: []cim.Property{{Name: "Other", Type: cim.TypeString}}}
+		_, err = svc.PutClass(ctx, grand, 0)
+		wantStatus(t, "update of a class with instances", err, wbem.WBEM_E_CLASS_HAS_INSTANCES)
+		if _, err := svc.PutClass(ctx, changed, wbem.WBEM_FLAG_UPDATE_SAFE_MODE); err == nil {
+			t.Fatal("SAFE_MODE update succeeded although a subclass has instances")
+		}
+		if _, err := svc.PutClass(ctx, changed, wbem.WBEM_FLAG_UPDATE_FORCE_MODE); err != nil {
+			t.Fatalf("FORCE_MODE update: %v", err)
+		}
+		if c := getClass(t, svc, "GW_Grand"); c.PropertyIndex("More") < 0 {
+			t.Fatal("subclass did not inherit the property added to its parent")
+		}
+
+		_, err = svc.DeleteClass(ctx, "__NAMESPACE", 0)
+		wantStatus(t, "delete a system class", err, wbem.WBEM_E_INVALID_OPERATION)
+		if _, err := svc.DeleteClass(ctx, "GW_Base", 0); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []string{"GW_Base", "GW_Child", "GW_Grand"} {
+			_, err := svc.GetObject(ctx, c, 0)
+			wantStatus(t, "GetObject of deleted "+c, err, wbem.WBEM_E_NOT_FOUND)
+		}
+		_, err = svc.DeleteClass(ctx, "GW_Base", 0)
+		wantStatus(t, "DeleteClass twice", err, wbem.WBEM_E_NOT_FOUND)
+	})
+}
+
+// Checklist 20: ExecMethod on static and instance methods, parameter checks
+// and ReturnValue.
+func TestExecMethod(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*workload.Provider) *wbem.Services) {
+		ctx := context.Background()
+		svc := open(&workload.Provider{N: 5})
+		item := getClass(t, svc, "GW_Item")
+		m, _ := item.Method("Echo")
+		_ = m
+		in := paramInstance(t, map[string]cim.Value{"Text": cim.String("hello")})
+		cr, err := svc.ExecMethod(ctx, "GW_Item", "Echo", in, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := cr.ResultObject(0)
+		if v, _ := out.Get("Reply"); v.Str() != "hello" {
+			t.Fatalf("Echo Reply = %v", v)
+		}
+		if v, _ := out.Get("ReturnValue"); v.Type() != cim.TypeUint32 || v.Uint() != 0 {
+			t.Fatalf("ReturnValue = %#v", v)
+		}
+		cr, err = svc.ExecMethod(ctx, "GW_Item.Id=3", "Bump", paramInstance(t, map[string]cim.Value{"By": cim.Uint32(5)}), wbem.WBEM_FLAG_RETURN_IMMEDIATELY)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err = cr.ResultObject(wbem.Infinite)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := out.Get("Result"); v.Uint() != 3*4096+5 {
+			t.Fatalf("Bump Result = %v", v)
+		}
+		for _, tc := range []struct {
+			path, method string
+			in           map[string]cim.Value
+			want         wbem.Status
+		}{
+			{"GW_Item", "NoSuch", nil, wbem.WBEM_E_INVALID_METHOD},
+			{"GW_Item", "Echo", map[string]cim.Value{"Bogus": cim.String("x")}, wbem.WBEM_E_INVALID_METHOD_PARAMETERS},
+			{"GW_Item", "Echo", map[string]cim.Value{"Text": cim.Embedded(item)}, wbem.WBEM_E_INVALID_METHOD_PARAMETERS},
+			{"GW_Item", "Bump", nil, wbem.WBEM_E_INVALID_METHOD_PARAMETERS},
+			{"GW_Item.Id=99", "Bump", nil, wbem.WBEM_E_NOT_FOUND},
+			{"NoSuch", "Bump", nil, wbem.WBEM_E_INVALID_CLASS},
+			{"GW_Base", "Bump", nil, wbem.WBEM_E_INVALID_METHOD},
+		} {
+			var in *cim.Instance
+			if tc.in != nil {
+				in = paramInstance(t, tc.in)
+			}
+			_, err := svc.ExecMethod(ctx, tc.path, tc.method, in, 0)
+			wantStatus(t, "ExecMethod "+tc.path+" "+tc.method, err, tc.want)
+		}
+	})
+}
+
+func paramInstance(t *testing.T, vals map[string]cim.Value) *cim.Instance {
+	t.Helper()
+	decl := &cim.Class{Name: "__PARAMETERS"}
+	for k, v := range vals {
+		decl.Properties = append(decl.Properties, cim.Property{Name: k, Type: v.Type()})
+	}
+	c, err := cim.Derive(nil, decl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst := c.NewInstance()
+	for k, v := range vals {
+		inst.SetAt(c.PropertyIndex(k), v)
+	}
+	return inst
+}
+
+// Namespaces: __NAMESPACE instances create children; OpenNamespace is
+// relative.
+func TestNamespaces(t *testing.T) {
+	ctx := context.Background()
+	om := workload.NewObjectManager(&workload.Provider{})
+	root := om.Services("root")
+	ns := getClass(t, root, "__NAMESPACE").NewInstance()
+	ns.Set("Name", cim.String("test"))
+	if _, err := root.PutInstance(ctx, ns, 0); err != nil {
+		t.Fatal(err)
+	}
+	cr, err := root.OpenNamespace(ctx, "test", wbem.WBEM_FLAG_RETURN_IMMEDIATELY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	child, err := cr.ResultServices(wbem.Infinite)
+	if err != nil || child.Namespace() != `root\test` {
+		t.Fatalf("ResultServices = %v, %v", child, err)
+	}
+	if _, err := child.PutClass(ctx, &cim.Class{Name: "InTest"}, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"nope", `\root\test`, ""} {
+		_, err := root.OpenNamespace(ctx, bad, 0)
+		if s := status(err); s != wbem.WBEM_E_INVALID_NAMESPACE && s != wbem.WBEM_E_INVALID_PARAMETER {
+			t.Fatalf("OpenNamespace(%q) = %v", bad, err)
+		}
+	}
+	e, err := root.CreateInstanceEnum(ctx, "__NAMESPACE", 0)
+	if got := names(t, e, err); !got["__NAMESPACE:cimv2"] && !got["__NAMESPACE:test"] {
+		t.Logf("namespaces: %v", got)
+	}
+	if _, err := root.DeleteInstance(ctx, `__NAMESPACE.Name="test"`, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, err = child.GetObject(ctx, "InTest", 0)
+	wantStatus(t, "GetObject in a deleted namespace", err, wbem.WBEM_E_INVALID_NAMESPACE)
+}
+
+// Decode fills tagged structs.
+func TestDecode(t *testing.T) {
+	svc := workload.NewObjectManager(&workload.Provider{N: 3}).Services(workload.Namespace)
+	e, err := svc.ExecQuery(context.Background(), "WQL", "SELECT * FROM GW_Item", semisync)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type item struct {
+		ID      uint32 `wbem:"Id"`
+		Name    string
+		Size    *uint64
+		Created time.Time
+		Active  bool
+		Missing string `wbem:"NotThere"`
+		Path    string `wbem:"__RELPATH"`
+	}
+	var items []item
+	if err := wbem.DecodeAll(context.Background(), e, &items); err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 3 || items[2].ID != 2 || items[2].Name != "item-2" || *items[2].Size != 8192 ||
+		!items[2].Active || items[1].Active || items[2].Created.Year() != 2026 || items[2].Path != "GW_Item.Id=2" {
+		t.Fatalf("decoded %+v", items)
+	}
+	var bad struct {
+		Name int
+	}
+	obj := workload.Build(workload.Class(), 1)
+	wantStatus(t, "decoding a string into an int", wbem.Decode(obj, &bad), wbem.WBEM_E_TYPE_MISMATCH)
+}
+
+// Invalid flags are rejected with WBEM_E_INVALID_PARAMETER.
+func TestInvalidFlags(t *testing.T) {
+	svc := workload.NewObjectManager(&workload.Provider{}).Services(workload.Namespace)
+	ctx := context.Background()
+	_, err := svc.GetObject(ctx, "GW_Base", wbem.WBEM_FLAG_FORWARD_ONLY)
+	wantStatus(t, "GetObject with FORWARD_ONLY", err, wbem.WBEM_E_INVALID_PARAMETER)
+	_, err = svc.PutInstance(ctx, nil, wbem.WBEM_FLAG_CREATE_ONLY|wbem.WBEM_FLAG_UPDATE_ONLY)
+	wantStatus(t, "CREATE_ONLY|UPDATE_ONLY", err, wbem.WBEM_E_INVALID_PARAMETER)
+	_, err = svc.ExecQuery(ctx, "WQL", "SELECT * FROM GW_Base", 0x4000000)
+	wantStatus(t, "unknown flag bit", err, wbem.WBEM_E_INVALID_PARAMETER)
+}
+
+// blocker is a provider whose GetInstance waits until release is closed.
+type blocker chan struct{}
+
+func (b blocker) EnumerateInstances(ctx context.Context, class *cim.Class, out provider.Emitter) error {
+	return nil
+}
+
+func (b blocker) GetInstance(ctx context.Context, class *cim.Class, path cim.ObjectPath) (*cim.Instance, error) {
+	select {
+	case <-b:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	inst := class.NewInstance()
+	inst.Set("K", path.Keys[0].Value)
+	return inst, nil
+}
