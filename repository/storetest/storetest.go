@@ -467,7 +467,9 @@ func testInstanceCRUD(t *testing.T, s repository.Store) {
 		t.Errorf("Instance = Name %v Size %v, want One 1", got.Value("Name"), got.Value("Size"))
 	}
 	// Replacing.
-	mustUpdate(t, s, func(tx repository.Tx) error { return tx.PutInstance(NS, newInst(t, c, "Name", "One", "Size", uint32(2))) })
+	mustUpdate(t, s, func(tx repository.Tx) error {
+		return tx.PutInstance(NS, newInst(t, c, "Name", "One", "Size", uint32(2)))
+	})
 	if got := get(); got.Value("Size").Uint() != 2 {
 		t.Errorf("after replacing, Size = %v, want 2", got.Value("Size"))
 	}
