@@ -1,0 +1,157 @@
+// Package bench measures the semisynchronous stream with the synthetic
+// workload: throughput against a baseline, time to the first object, peak
+// heap, and how fast Close reaches the provider. cmd/wbembench prints its
+// results as a table; the Go benchmarks of package wbem use it too.
+package bench
+
+import (
+	"context"
+	"runtime"
+	"runtime/metrics"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/internal/workload"
+	"github.com/gowbem/gowbem/wbem"
+)
+
+// Sink keeps the compiler from discarding built instances.
+var Sink atomic.Pointer[cim.Instance]
+
+// Baseline builds n workload instances with nothing in between and returns
+// how long it took.
+func Baseline(n int) time.Duration {
+	c := workload.Class()
+	start := time.Now()
+	var last *cim.Instance
+	for i := range n {
+		last = workload.Build(c, i)
+	}
+	d := time.Since(start)
+	Sink.Store(last)
+	return d
+}
+
+// Enumerate runs SELECT * over a provider of n instances with flags, reading
+// batches of batch with Next(Infinite), and returns the time from the call to
+// the end and the time from the call's return to the first object.
+func Enumerate(n, batch int, flags wbem.Flag) (total, first time.Duration, err error) {
+	svc := workload.NewObjectManager(&workload.Provider{N: n}).Services(workload.Namespace)
+	buf := make([]cim.Object, batch)
+	start := time.Now()
+	e, err := svc.ExecQuery(context.Background(), "WQL", "SELECT * FROM "+workload.ClassName, flags)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer e.Close()
+	returned := time.Now()
+	got := 0
+	for {
+		k, err := e.Next(wbem.Infinite, buf[:min(batch, max(1, got))])
+		if got == 0 && k > 0 {
+			first = time.Since(returned)
+		}
+		got += k
+		if err != nil {
+			total = time.Since(start)
+			if err.Error() == "EOF" {
+				err = nil
+			}
+			return total, first, err
+		}
+	}
+}
+
+// FirstObject measures, rounds times, the time from a semisynchronous call's
+// return to its first object for a provider of n instances, and returns the
+// median and the worst.
+func FirstObject(n, rounds int) (median, worst time.Duration) {
+	svc := workload.NewObjectManager(&workload.Provider{N: n}).Services(workload.Namespace)
+	buf := make([]cim.Object, 1)
+	var ds []time.Duration
+	for range rounds {
+		e, err := svc.ExecQuery(context.Background(), "WQL", "SELECT * FROM "+workload.ClassName,
+			wbem.WBEM_FLAG_RETURN_IMMEDIATELY|wbem.WBEM_FLAG_FORWARD_ONLY)
+		if err != nil {
+			panic(err)
+		}
+		t := time.Now()
+		e.Next(wbem.Infinite, buf)
+		ds = append(ds, time.Since(t))
+		e.Close()
+	}
+	slices.Sort(ds)
+	return ds[len(ds)/2], ds[len(ds)-1]
+}
+
+// heapSampler samples the live heap until stopped.
+type heapSampler struct {
+	stop chan struct{}
+	done chan struct{}
+	peak uint64
+}
+
+func sampleHeap() *heapSampler {
+	runtime.GC()
+	h := &heapSampler{stop: make(chan struct{}), done: make(chan struct{})}
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	go func() {
+		defer close(h.done)
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(s)
+			h.peak = max(h.peak, s[0].Value.Uint64())
+			select {
+			case <-h.stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return h
+}
+
+func (h *heapSampler) end() uint64 {
+	close(h.stop)
+	<-h.done
+	return h.peak
+}
+
+// PeakHeap enumerates n instances with flags and returns the peak bytes of
+// live heap objects seen while it ran (sampled every 2 ms).
+func PeakHeap(n int, flags wbem.Flag) (uint64, error) {
+	h := sampleHeap()
+	_, _, err := Enumerate(n, 1000, flags)
+	return h.end(), err
+}
+
+// CloseLatency starts rounds enumerations of an endless provider, reads one
+// batch from each, closes it, and measures the time from Close to the
+// provider's return. It returns the median and the 99th percentile.
+func CloseLatency(rounds int) (p50, p99 time.Duration) {
+	p := &workload.Provider{N: 1 << 40, Done: make(chan error, 1)}
+	svc := workload.NewObjectManager(p).Services(workload.Namespace)
+	buf := make([]cim.Object, 100)
+	var ds []time.Duration
+	var mu sync.Mutex
+	for range rounds {
+		e, err := svc.ExecQuery(context.Background(), "WQL", "SELECT * FROM "+workload.ClassName,
+			wbem.WBEM_FLAG_RETURN_IMMEDIATELY|wbem.WBEM_FLAG_FORWARD_ONLY)
+		if err != nil {
+			panic(err)
+		}
+		e.Next(wbem.Infinite, buf)
+		t := time.Now()
+		e.Close()
+		<-p.Done
+		mu.Lock()
+		ds = append(ds, time.Since(t))
+		mu.Unlock()
+	}
+	slices.Sort(ds)
+	return ds[len(ds)/2], ds[len(ds)*99/100]
+}
