@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	_ "time/tzdata" // named zones in tests, whatever the machine has installed
 )
 
 func TestParseDatetimeValid(t *testing.T) {
@@ -214,14 +215,27 @@ func TestDatetimeFromTime(t *testing.T) {
 	}
 
 	// A named zone keeps the offset in force at that instant.
-	if ny, err := time.LoadLocation("America/New_York"); err == nil {
-		winter := DatetimeFromTime(time.Date(2024, 1, 15, 8, 0, 0, 0, ny))
-		summer := DatetimeFromTime(time.Date(2024, 7, 15, 8, 0, 0, 0, ny))
-		if winter.String() != "20240115080000.000000-300" || summer.String() != "20240715080000.000000-240" {
-			t.Errorf("New York: winter %s, summer %s", winter, summer)
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	winter := DatetimeFromTime(time.Date(2024, 1, 15, 8, 0, 0, 0, ny))
+	summer := DatetimeFromTime(time.Date(2024, 7, 15, 8, 0, 0, 0, ny))
+	if winter.String() != "20240115080000.000000-300" || summer.String() != "20240715080000.000000-240" {
+		t.Errorf("New York: winter %s, summer %s", winter, summer)
+	}
+	// Converting across zones keeps the instant.
+	for _, d := range []Datetime{winter, summer} {
+		tm, err := d.Time()
+		if err != nil {
+			t.Fatal(err)
 		}
-	} else {
-		t.Logf("time zone database not available, skipping the named-zone case: %v", err)
+		tokyo, _ := time.LoadLocation("Asia/Tokyo")
+		if back := DatetimeFromTime(tm.In(tokyo)); back.Offset != 540 {
+			t.Errorf("Tokyo offset %d", back.Offset)
+		} else if c, ok := back.Compare(d); !ok || c != 0 {
+			t.Errorf("%s and %s are not the same instant", back, d)
+		}
 	}
 }
 

@@ -471,8 +471,10 @@ func (p ObjectPath) IsClass() bool { return len(p.Keys) == 0 && !p.Singleton }
 // double-quoted and folded to lower case, integers in decimal (whatever their
 // CIM type), booleans as TRUE and FALSE, e.g. `myclass.a=1,b="x"`. A reference
 // value is replaced by its own KeyString, so a reference compares by class and
-// keys whatever its server and namespace. A bare key (Class=value) gives
-// `class=value`: name it with Resolve to compare it with a named one.
+// keys whatever its server and namespace (a bare key inside it stays bare).
+// A bare key (Class=value) gives `class=value`. A parsed path holds strings
+// where the class has references or numbers, so compare a parsed path with an
+// instance's path after Resolve, which names bare keys and types the values.
 func (p ObjectPath) KeyString() string {
 	var b strings.Builder
 	size := len(p.Class) + 2

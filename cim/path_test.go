@@ -475,6 +475,9 @@ func FuzzParsePath(f *testing.F) {
 			if StatusOf(err) != WBEM_E_INVALID_OBJECT_PATH {
 				t.Fatalf("ParsePath(%q): status %v", s, StatusOf(err))
 			}
+			if s != "" && len(s) <= MaxPathLength && !strings.Contains(err.Error(), " at position ") {
+				t.Fatalf("ParsePath(%q): %v names no position", s, err)
+			}
 			return
 		}
 		for _, out := range []string{p.String(), p.DMTF()} {
