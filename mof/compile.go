@@ -589,7 +589,7 @@ func (c *compiler) class(d *classDecl, keyword string) *Error {
 		}
 		m := cim.Method{Name: md.name.text, ReturnType: md.ret.t, Qualifiers: qs, Params: make([]cim.Parameter, 0, len(md.params))}
 		if md.ret.objClass || md.ret.t == cim.TypeReference {
-			m.Qualifiers = m.Qualifiers.With(cim.Qualifier{Name: "CIMTYPE", Value: cim.String(typeText(md.ret.t, md.ret.refClass)), Flavor: cim.FlavorToInstance})
+			m.Qualifiers = m.Qualifiers.With(cim.Qualifier{Name: "CIMTYPE", Value: cim.String(typeText(md.ret.t, md.ret.refClass)), Flavor: cim.FlavorToSubclass})
 		}
 		for j := range md.params {
 			pd := &md.params[j]
