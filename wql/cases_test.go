@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-
 	"github.com/gowbem/gowbem/cim"
 )
 
@@ -113,7 +112,7 @@ func newFixture(t testing.TB) *fixture {
 		"DriveType": cim.Uint32(3), "Compressed": cim.Bool(false), "VolumeName": cim.String("OS_Disk"),
 		"Temp": cim.Sint32(-5), "Ratio": cim.Real64(0.25),
 		"Created": cim.String("20240101120000.000000+000"),
-		"Letter": cim.Char16('C'), "Tags": cim.Array(cim.TypeString, cim.String("a")),
+		"Letter":  cim.Char16('C'), "Tags": cim.Array(cim.TypeString, cim.String("a")),
 		"Owner": cim.RefString(`Person.Name="Ann"`), "Info": info("Info", "main", 1), "Small": cim.Sint8(-100),
 	})
 	disk("Disk", "D:", map[string]cim.Value{
@@ -121,7 +120,7 @@ func newFixture(t testing.TB) *fixture {
 		"DriveType": cim.Uint32(3), "Compressed": cim.Bool(true), "VolumeName": cim.String("Data%"),
 		"Temp": cim.Sint32(40), "Ratio": cim.Real64(0.75),
 		"Created": cim.String("20240101130000.000000+060"),
-		"Letter": cim.Char16('D'), "Owner": cim.RefString(`Person.Name="Bob"`),
+		"Letter":  cim.Char16('D'), "Owner": cim.RefString(`Person.Name="Bob"`),
 		"Info": info("SubInfo", "backup", 7), "Small": cim.Sint8(100),
 	})
 	disk("NetDisk", "E:", map[string]cim.Value{
@@ -129,7 +128,7 @@ func newFixture(t testing.TB) *fixture {
 		"DriveType": cim.Uint32(4), "Compressed": cim.Bool(false), "VolumeName": cim.String("net\\share"),
 		"Temp": cim.Sint32(0), "Ratio": cim.Real64(1),
 		"Created": cim.String("20231231235959.999999-300"),
-		"Letter": cim.Char16('e'), "ProviderName": cim.String(`\\server\share`),
+		"Letter":  cim.Char16('e'), "ProviderName": cim.String(`\\server\share`),
 	})
 	disk("Disk", "F:", map[string]cim.Value{}) // everything NULL but the key
 	return f
@@ -416,5 +415,3 @@ func stripExpr(e Expr) Expr {
 	}
 	return e
 }
-
-
