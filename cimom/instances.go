@@ -340,45 +340,9 @@ func (om *ObjectManager) putInstance(ctx context.Context, op *wbem.Op, w wbem.Re
 	var inst *cim.Instance
 	var path string
 	err := om.store.Update(ctx, func(tx repository.Tx) error {
-		c, err := om.class(tx, op.Namespace, in.ClassName())
-		if err != nil {
-			return err
-		}
-		class = c
-		if inst, err = rebind(in, c); err != nil {
-			return err
-		}
-		if c.IsAbstract() {
-			return &cim.Error{Status: cim.WBEM_E_INVALID_OPERATION, Parameter: c.Name, Description: "class " + c.Name + " is abstract and cannot have instances"}
-		}
-		if err := inst.CheckKeys(); err != nil {
-			return err
-		}
-		if c.IsDynamic() {
-			return nil
-		}
-		key := repository.InstanceKey(inst)
-		_, err = tx.Instance(op.Namespace, c, key)
-		exists := err == nil
-		switch {
-		case err != nil && !errors.Is(err, cim.ErrNotFound):
-			return err
-		case exists && createOnly:
-			return &cim.Error{Status: cim.WBEM_E_ALREADY_EXISTS, Parameter: inst.ObjectPath().RelPath(), Description: "instance " + inst.ObjectPath().RelPath() + " already exists"}
-		case !exists && updateOnly:
-			return &cim.Error{Status: cim.WBEM_E_NOT_FOUND, Parameter: inst.ObjectPath().RelPath(), Description: "instance " + inst.ObjectPath().RelPath() + " does not exist"}
-		}
-		if c.IsA("__NAMESPACE") && !exists {
-			child := op.Namespace + `\` + inst.Value("Name").Str()
-			if err := tx.CreateNamespace(child); err != nil {
-				return err
-			}
-			if err := ensureSystemClasses(tx, child); err != nil {
-				return err
-			}
-		}
-		path = inst.ObjectPath().RelPath()
-		return tx.PutInstance(op.Namespace, inst)
+		var err error
+		class, inst, path, err = om.putInstanceTx(tx, op.Namespace, in, createOnly, updateOnly)
+		return err
 	})
 	if err != nil {
 		return err
@@ -400,6 +364,50 @@ func (om *ObjectManager) putInstance(ctx context.Context, op *wbem.Op, w wbem.Re
 	}
 	w.SetResultString(path)
 	return nil
+}
+
+// putInstanceTx checks and stores a static instance within tx. For an
+// instance of a dynamic class it only checks, leaving the store to the
+// provider.
+func (om *ObjectManager) putInstanceTx(tx repository.Tx, ns string, in *cim.Instance, createOnly, updateOnly bool) (class *cim.Class, inst *cim.Instance, path string, err error) {
+	c, err := om.class(tx, ns, in.ClassName())
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if inst, err = rebind(in, c); err != nil {
+		return nil, nil, "", err
+	}
+	if c.IsAbstract() {
+		return nil, nil, "", &cim.Error{Status: cim.WBEM_E_INVALID_OPERATION, Parameter: c.Name, Description: "class " + c.Name + " is abstract and cannot have instances"}
+	}
+	if err := inst.CheckKeys(); err != nil {
+		return nil, nil, "", err
+	}
+	if c.IsDynamic() {
+		return c, inst, "", nil
+	}
+	key := repository.InstanceKey(inst)
+	rel := inst.ObjectPath().RelPath()
+	_, err = tx.Instance(ns, c, key)
+	exists := err == nil
+	switch {
+	case err != nil && !errors.Is(err, cim.ErrNotFound):
+		return nil, nil, "", err
+	case exists && createOnly:
+		return nil, nil, "", &cim.Error{Status: cim.WBEM_E_ALREADY_EXISTS, Parameter: rel, Description: "instance " + rel + " already exists"}
+	case !exists && updateOnly:
+		return nil, nil, "", &cim.Error{Status: cim.WBEM_E_NOT_FOUND, Parameter: rel, Description: "instance " + rel + " does not exist"}
+	}
+	if c.IsA("__NAMESPACE") && !exists {
+		child := ns + `\` + inst.Value("Name").Str()
+		if err := tx.CreateNamespace(child); err != nil {
+			return nil, nil, "", err
+		}
+		if err := ensureSystemClasses(tx, child); err != nil {
+			return nil, nil, "", err
+		}
+	}
+	return c, inst, rel, tx.PutInstance(ns, inst)
 }
 
 // rebind lays an instance out by the stored definition of its class, so that

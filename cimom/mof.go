@@ -1,0 +1,142 @@
+package cimom
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+
+	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/mof"
+	"github.com/gowbem/gowbem/repository"
+	"github.com/gowbem/gowbem/wbem"
+)
+
+// schema lets the MOF compiler resolve superclasses against the store.
+type schema struct {
+	ctx context.Context
+	om  *ObjectManager
+}
+
+func (s schema) Class(ns, name string) (*cim.Class, error) {
+	var c *cim.Class
+	err := s.om.store.View(s.ctx, func(tx repository.Tx) error {
+		var err error
+		c, err = tx.Class(normalizeNamespace(ns), name)
+		return err
+	})
+	return c, err
+}
+
+// CompileMOF compiles the MOF file name of fsys (includes resolve relative
+// to it) against the classes already stored, into namespace (mof's default
+// when ""), and applies the result in one transaction: a failed compile or a
+// failed apply leaves the store as it was.
+func (om *ObjectManager) CompileMOF(ctx context.Context, fsys fs.FS, name, namespace string) (*mof.Plan, error) {
+	plan, err := mof.Compile(ctx, fsys, name, mof.Options{Namespace: namespace, Schema: schema{ctx, om}})
+	if err != nil {
+		return nil, err
+	}
+	return plan, om.Apply(ctx, plan)
+}
+
+// Apply writes a compiled MOF plan to the store in one transaction: classes
+// (with WMI's update rules), static instances, and the deleteclass and
+// deleteinstance pragmas. Missing namespaces are created. Qualifier type
+// declarations are checked by the compiler and not stored. Instances of
+// dynamic classes are rejected: their provider owns them.
+func (om *ObjectManager) Apply(ctx context.Context, plan *mof.Plan) error {
+	return om.store.Update(ctx, func(tx repository.Tx) error {
+		for _, it := range plan.Items {
+			ns := normalizeNamespace(it.Namespace)
+			if ns == "" {
+				ns = DefaultNamespace
+			}
+			if err := ensureNamespace(tx, ns); err != nil {
+				return err
+			}
+			if err := om.applyItem(tx, ns, &it); err != nil {
+				e := cim.AsError(err)
+				c := *e
+				c.Description = it.Pos.String() + ": " + e.Description
+				return &c
+			}
+		}
+		return nil
+	})
+}
+
+func (om *ObjectManager) applyItem(tx repository.Tx, ns string, it *mof.Item) error {
+	var flags wbem.Flag
+	if it.Flags&mof.FlagUpdateOnly != 0 {
+		flags |= wbem.WBEM_FLAG_UPDATE_ONLY
+	}
+	if it.Flags&mof.FlagCreateOnly != 0 {
+		flags |= wbem.WBEM_FLAG_CREATE_ONLY
+	}
+	if it.Flags&mof.FlagSafeUpdate != 0 {
+		flags |= wbem.WBEM_FLAG_UPDATE_SAFE_MODE
+	}
+	if it.Flags&mof.FlagForceUpdate != 0 {
+		flags |= wbem.WBEM_FLAG_UPDATE_FORCE_MODE
+	}
+	switch {
+	case it.Class != nil:
+		return om.putClassTx(tx, ns, it.Class, flags)
+	case it.Instance != nil:
+		c, _, _, err := om.putInstanceTx(tx, ns, it.Instance, flags&wbem.WBEM_FLAG_CREATE_ONLY != 0, flags&wbem.WBEM_FLAG_UPDATE_ONLY != 0)
+		if err == nil && c.IsDynamic() {
+			return &cim.Error{Status: cim.WBEM_E_INVALID_OPERATION, Parameter: c.Name,
+				Description: "class " + c.Name + " is dynamic: its provider supplies its instances"}
+		}
+		return err
+	case it.DeleteClass != "":
+		err := om.deleteClassTx(tx, ns, it.DeleteClass)
+		if errors.Is(err, cim.ErrNotFound) && !it.MustExist {
+			return nil
+		}
+		return err
+	case it.DeleteInstance != "":
+		p, err := parsePath(it.DeleteInstance, ns)
+		if err != nil {
+			return err
+		}
+		c, err := om.class(tx, ns, p.Class)
+		if err != nil {
+			return err
+		}
+		rp, err := resolvePath(c, p)
+		if err != nil {
+			return err
+		}
+		err = tx.DeleteInstance(ns, c.Name, rp.KeyString())
+		if errors.Is(err, cim.ErrNotFound) && !it.MustExist {
+			return nil
+		}
+		return err
+	}
+	return nil
+}
+
+// ensureNamespace creates ns and its missing ancestors, with system classes.
+func ensureNamespace(tx repository.Tx, ns string) error {
+	if tx.NamespaceExists(ns) {
+		return nil
+	}
+	parent := ""
+	for i := len(ns) - 1; i >= 0; i-- {
+		if ns[i] == '\\' {
+			parent = ns[:i]
+			break
+		}
+	}
+	if parent == "" {
+		return &cim.Error{Status: cim.WBEM_E_INVALID_NAMESPACE, Parameter: ns, Description: "namespace " + ns + " is not under root"}
+	}
+	if err := ensureNamespace(tx, parent); err != nil {
+		return err
+	}
+	if err := tx.CreateNamespace(ns); err != nil {
+		return err
+	}
+	return ensureSystemClasses(tx, ns)
+}
