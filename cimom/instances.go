@@ -28,53 +28,12 @@ func parsePath(s, ns string) (cim.ObjectPath, error) {
 	return p, nil
 }
 
-// resolvePath names and types the keys of an instance path against its class:
-// a bare Class=value gets the single key's name, each value is converted to
-// its key's type, and every key must be given exactly once.
+// resolvePath names and types the keys of an instance path against its
+// class (see cim.ObjectPath.Resolve); the path then names that class.
 func resolvePath(c *cim.Class, p cim.ObjectPath) (cim.ObjectPath, error) {
-	bad := func(format string, args ...any) error {
-		return &cim.Error{Status: cim.WBEM_E_INVALID_OBJECT_PATH, Parameter: p.String(), Description: fmt.Sprintf(format, args...)}
-	}
-	out := cim.ObjectPath{Server: p.Server, Namespace: p.Namespace, Class: c.Name}
-	if p.Singleton {
-		if !c.IsSingleton() {
-			return out, bad("class %s is not a singleton: %s=@ names no instance", c.Name, c.Name)
-		}
-		out.Singleton = true
-		return out, nil
-	}
-	keys := c.Keys()
-	if len(keys) == 0 {
-		return out, bad("class %s has no keys", c.Name)
-	}
-	if len(p.Keys) == 1 && p.Keys[0].Name == "" {
-		if len(keys) != 1 {
-			return out, bad("class %s has %d keys: Class=value names only one", c.Name, len(keys))
-		}
-		p.Keys[0].Name = c.Properties[keys[0]].Name
-	}
-	if len(p.Keys) != len(keys) {
-		return out, bad("path gives %d keys, class %s has %d", len(p.Keys), c.Name, len(keys))
-	}
-	for _, k := range keys {
-		prop := &c.Properties[k]
-		found := false
-		for _, b := range p.Keys {
-			if cim.EqualFold(b.Name, prop.Name) {
-				v, err := b.Value.Convert(prop.Type)
-				if err != nil {
-					return out, bad("key %s: %s", prop.Name, cim.AsError(err).Description)
-				}
-				out.Keys = append(out.Keys, cim.KeyBinding{Name: prop.Name, Value: v})
-				found = true
-				break
-			}
-		}
-		if !found {
-			return out, bad("key %s of class %s is missing", prop.Name, c.Name)
-		}
-	}
-	return out, nil
+	rp, err := p.Resolve(c)
+	rp.Class = c.Name
+	return rp, err
 }
 
 func (om *ObjectManager) getObject(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error {
