@@ -318,6 +318,9 @@ func validName(s string) bool {
 // namespace: \\server\ns (or //server/ns) and names whose first element is
 // "root" are absolute; anything else is relative to the current namespace.
 func resolveNamespace(cur, arg string) (string, bool) {
+	if arg == "" {
+		return "", false
+	}
 	s := strings.ReplaceAll(arg, "/", `\`)
 	if strings.HasPrefix(s, `\\`) {
 		i := strings.IndexByte(s[2:], '\\')

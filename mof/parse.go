@@ -237,8 +237,8 @@ func (p *parser) qualifier() (qualUse, *Error) {
 		if err := p.next(); err != nil {
 			return q, err
 		}
-		if p.tok.kind != tIdent {
-			return q, p.errf(WBEMMOF_E_EXPECTED_FLAVOR_TYPE, "expected a flavor after ':'")
+		if err := p.flavor(&q.set, &q.clear); err != nil {
+			return q, err
 		}
 		for p.tok.kind == tIdent {
 			if _, ok := flavorNames[strings.ToLower(p.tok.text)]; !ok {
