@@ -228,6 +228,7 @@ type resolved struct {
 	this   bool     // __THIS
 	path   []string // embedded path after the first name, with names ready for Get
 	null   bool     // lenient: the class has no such property
+	bad    bool     // lenient: a dotted path through a missing property
 }
 
 func queryErr(st cim.Status, p Prop, format string, args ...any) *cim.Error {
@@ -270,6 +271,7 @@ func resolve(class *cim.Class, p Prop, lenient bool) (resolved, error) {
 	if r.idx < 0 {
 		if lenient {
 			r.null = true
+			r.bad = len(p.Path) > 1
 			return r, nil
 		}
 		return r, queryErr(cim.WBEM_E_INVALID_QUERY, p, "class %s has no property %s", class.Name, first)
@@ -295,7 +297,8 @@ func resolve(class *cim.Class, p Prop, lenient bool) (resolved, error) {
 func (r resolved) getter() func(*cim.Instance) (cim.Value, bool) {
 	switch {
 	case r.null:
-		return func(*cim.Instance) (cim.Value, bool) { return cim.Null, true }
+		ok := !r.bad
+		return func(*cim.Instance) (cim.Value, bool) { return cim.Null, ok }
 	case r.this:
 		return func(inst *cim.Instance) (cim.Value, bool) { return cim.Embedded(inst), true }
 	case r.system == "__CLASS":
@@ -742,6 +745,13 @@ func (c *compiler) comparison(e *Comparison, class *cim.Class) (pred, error) {
 		if !ok {
 			return bad("")
 		}
+		if eqOnly {
+			want := e.Op == Equal
+			return func(inst *cim.Instance) bool {
+				v := inst.At(idx)
+				return !v.IsNull() && equalFold(v.Str(), s) == want
+			}, nil
+		}
 		return func(inst *cim.Instance) bool {
 			v := inst.At(idx)
 			return !v.IsNull() && m.holds(cim.CompareFold(v.Str(), s))
@@ -773,6 +783,29 @@ func (c *compiler) comparison(e *Comparison, class *cim.Class) (pred, error) {
 		}, nil
 	}
 	return badOp()
+}
+
+// equalFold is cim.EqualFold with a fast path for ASCII text.
+func equalFold(a, b string) bool {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		ca, cb := a[i], b[i]
+		if ca|cb >= 0x80 {
+			return cim.EqualFold(a[i:], b[i:])
+		}
+		if ca != cb {
+			if 'A' <= ca && ca <= 'Z' {
+				ca += 'a' - 'A'
+			}
+			if 'A' <= cb && cb <= 'Z' {
+				cb += 'a' - 'A'
+			}
+			if ca != cb {
+				return false
+			}
+		}
+	}
+	return len(a) == len(b)
 }
 
 // compareDatetime orders a datetime value against a constant: as instants when

@@ -419,3 +419,32 @@ func TestPrintHandBuilt(t *testing.T) {
 		t.Fatalf("got %s", got)
 	}
 }
+
+func TestEqualFold(t *testing.T) {
+	for _, p := range [][2]string{
+		{"", ""}, {"a", ""}, {"disk", "Disk"}, {"disk", "disks"}, {"DISK", "disk"}, {"abc", "abd"},
+		{"\u212a", "k"}, {"x\u212a", "XK"}, {"é", "É"}, {"aé", "AÉ"}, {"aé", "ae"}, {"İ", "i"}, {"[", "{"}, {"@", "`"},
+	} {
+		if got, want := equalFold(p[0], p[1]), cim.EqualFold(p[0], p[1]); got != want {
+			t.Errorf("equalFold(%q, %q) = %v, cim.EqualFold says %v", p[0], p[1], got, want)
+		}
+	}
+}
+
+// For instances of other classes, a dotted path through a missing property is
+// an invalid path: false even under IS NULL.
+func TestOtherLayoutInvalidPath(t *testing.T) {
+	f := newFixture(t)
+	flt, err := Compile(MustParse(`SELECT * FROM Disk WHERE Info.Label IS NULL OR VolumeName IS NULL`).(*SelectQuery), nil, f.schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare, _ := cim.Derive(nil, &cim.Class{Name: "Bare"})
+	if !flt.Match(bare.NewInstance()) {
+		t.Error("missing VolumeName should read as NULL")
+	}
+	flt, _ = Compile(MustParse(`SELECT * FROM Disk WHERE Info.Label IS NULL`).(*SelectQuery), nil, f.schema)
+	if flt.Match(bare.NewInstance()) {
+		t.Error("Info.Label through a missing Info should be false")
+	}
+}
