@@ -359,7 +359,7 @@ func TestEventQuery(t *testing.T) {
 		t.Errorf("intrinsic event query: %+v", ev)
 	}
 	mod := ev.Class.NewInstance()
-	must(t, mod.Set("TargetInstance", cim.Embedded(f.insts[0])))  // C: type 3
+	must(t, mod.Set("TargetInstance", cim.Embedded(f.insts[0])))   // C: type 3
 	must(t, mod.Set("PreviousInstance", cim.Embedded(f.insts[2]))) // E: type 4
 	if !ev.Filter.Match(mod) {
 		t.Error("modification event does not match")
