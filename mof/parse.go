@@ -153,6 +153,7 @@ func (p *parser) production() *Error {
 	case p.tok.isWord("typedef"):
 		return p.errf(WBEMMOF_E_TYPEDEF_NOT_SUPPORTED, "typedef is not supported")
 	}
+	start := p.tok
 	var quals []qualUse
 	if p.tok.is('[') {
 		var err *Error
@@ -162,15 +163,16 @@ func (p *parser) production() *Error {
 	}
 	switch {
 	case p.tok.isWord("class"):
-		return p.classDecl(quals, "")
+		return p.classDecl(start, quals, "")
 	case p.tok.isWord("association"), p.tok.isWord("indication"):
 		// DSP0221 3.0 spells associations and indications with their own keyword.
-		return p.classDecl(quals, p.tok.text)
+		return p.classDecl(start, quals, p.tok.text)
 	case p.tok.isWord("instance"):
 		d, err := p.instanceDecl(0)
 		if err != nil {
 			return err
 		}
+		d.start = start
 		if err := p.expect(';', WBEMMOF_E_EXPECTED_SEMI); err != nil {
 			return err
 		}
@@ -555,8 +557,8 @@ func (p *parser) arraySuffix() (int, *Error) {
 }
 
 // classDecl parses class Name [as $A] [: Super] { features };
-func (p *parser) classDecl(quals []qualUse, keyword string) *Error {
-	d := &classDecl{quals: quals, start: p.tok}
+func (p *parser) classDecl(start token, quals []qualUse, keyword string) *Error {
+	d := &classDecl{quals: quals, start: start}
 	if err := p.next(); err != nil {
 		return err
 	}
