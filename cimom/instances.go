@@ -197,7 +197,8 @@ type emitter struct {
 	server string
 	ns     string
 	filter func(*cim.Instance) (*cim.Instance, bool)
-	err    error
+	err    error // set once a write failed: the provider must stop
+	cause  error // what the write returned
 }
 
 func (e *emitter) Emit(inst *cim.Instance) error {
@@ -216,6 +217,7 @@ func (e *emitter) Emit(inst *cim.Instance) error {
 		inst = out
 	}
 	if err := e.w.Write(inst); err != nil {
+		e.cause = err
 		e.err = fmt.Errorf("%w: %w", errConsumerGone, err)
 		return e.err
 	}
