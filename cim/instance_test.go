@@ -158,7 +158,7 @@ func TestClassSystemProperties(t *testing.T) {
 		{win, "__DYNASTY", String("CIM_ManagedElement")},
 		{root, "__DYNASTY", String("CIM_ManagedElement")},
 		{win, "__DERIVATION", Array(TypeString, String("CIM_Process"), String("CIM_LogicalElement"), String("CIM_ManagedElement"))},
-		{root, "__DERIVATION", Value{t: TypeString.ArrayOf(), a: []Value{}}},
+		{root, "__DERIVATION", arrValue(TypeString.ArrayOf(), []Value{})},
 		{win, "__PROPERTY_COUNT", Sint32(6)},
 		{win, "__RELPATH", String("Win32_Process")},
 		{win, "__PATH", String(`\\SRV\root\cimv2:Win32_Process`)},

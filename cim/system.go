@@ -16,7 +16,7 @@ func derivationValue(d []string) Value {
 	for i, s := range d {
 		vals[i] = String(s)
 	}
-	return Value{t: TypeString.ArrayOf(), a: vals}
+	return arrValue(TypeString.ArrayOf(), vals)
 }
 
 func strOrNull(s string) Value {

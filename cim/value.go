@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Value is a typed CIM value or NULL. The zero Value is NULL. Scalars are held
@@ -16,9 +17,31 @@ import (
 // Values are immutable: the accessors return copies or read-only views.
 type Value struct {
 	t Type
-	n uint64 // integers (two's complement for signed), booleans, float bits, char16
-	s string // string, datetime and reference text
-	a any    // []Value for arrays, Object for embedded objects
+	// n holds integers (two's complement for signed), booleans, float bits
+	// and char16 values; for strings, datetimes, references and arrays it is
+	// the length, and for objects the genus.
+	n uint64
+	// p points at the bytes of a string, datetime or reference, the first
+	// element of an array, or the *Instance or *Class of an object. Keeping
+	// one pointer instead of a string and an interface makes a Value 24
+	// bytes, which is what an instance's layout costs per property.
+	p unsafe.Pointer
+}
+
+func strValue(t Type, s string) Value {
+	return Value{t: t, n: uint64(len(s)), p: unsafe.Pointer(unsafe.StringData(s))}
+}
+
+func arrValue(t Type, a []Value) Value {
+	return Value{t: t, n: uint64(len(a)), p: unsafe.Pointer(unsafe.SliceData(a))}
+}
+
+func (v Value) str() string {
+	switch v.t {
+	case TypeString, TypeDatetime, TypeReference:
+		return unsafe.String((*byte)(v.p), int(v.n))
+	}
+	return ""
 }
 
 // Null is the NULL value.
@@ -63,13 +86,13 @@ func Bool(v bool) Value {
 }
 
 // String returns a string value.
-func String(v string) Value { return Value{t: TypeString, s: v} }
+func String(v string) Value { return strValue(TypeString, v) }
 
 // Char16 returns a char16 value.
 func Char16(v rune) Value { return Value{t: TypeChar16, n: uint64(uint16(v))} }
 
 // DatetimeValue returns a datetime value holding d in DMTF form.
-func DatetimeValue(d Datetime) Value { return Value{t: TypeDatetime, s: d.String()} }
+func DatetimeValue(d Datetime) Value { return strValue(TypeDatetime, d.String()) }
 
 // TimeValue returns a datetime value for the point in time t.
 func TimeValue(t time.Time) Value { return DatetimeValue(DatetimeFromTime(t)) }
@@ -78,10 +101,10 @@ func TimeValue(t time.Time) Value { return DatetimeValue(DatetimeFromTime(t)) }
 func IntervalValue(d time.Duration) Value { return DatetimeValue(IntervalFromDuration(d)) }
 
 // Ref returns a reference value to the object at path.
-func Ref(path ObjectPath) Value { return Value{t: TypeReference, s: path.String()} }
+func Ref(path ObjectPath) Value { return strValue(TypeReference, path.String()) }
 
 // RefString returns a reference value holding an object path's text as is.
-func RefString(path string) Value { return Value{t: TypeReference, s: path} }
+func RefString(path string) Value { return strValue(TypeReference, path) }
 
 // Embedded returns an object value holding obj (an embedded instance or class).
 // A nil obj gives NULL.
@@ -89,7 +112,19 @@ func Embedded(obj Object) Value {
 	if obj == nil {
 		return Null
 	}
-	return Value{t: TypeObject, a: obj}
+	switch o := obj.(type) {
+	case *Instance:
+		if o == nil {
+			return Null
+		}
+		return Value{t: TypeObject, n: uint64(GenusInstance), p: unsafe.Pointer(o)}
+	case *Class:
+		if o == nil {
+			return Null
+		}
+		return Value{t: TypeObject, n: uint64(GenusClass), p: unsafe.Pointer(o)}
+	}
+	return Null
 }
 
 // Array returns an array of elem-typed values. Each element is converted to elem;
@@ -113,7 +148,7 @@ func ArrayOf(elem Type, vals []Value) (Value, error) {
 		}
 		out[i] = c
 	}
-	return Value{t: elem.ArrayOf(), a: out}, nil
+	return arrValue(elem.ArrayOf(), out), nil
 }
 
 // Type returns the value's CIM type; TypeEmpty for NULL.
@@ -125,6 +160,9 @@ func (v Value) IsNull() bool { return v.t == TypeEmpty }
 // Int returns an integer value as int64 (unsigned values above MaxInt64 wrap),
 // a boolean as 0 or 1, a real truncated and a char16 as its code.
 func (v Value) Int() int64 {
+	if !v.t.scalarNumber() {
+		return 0
+	}
 	switch {
 	case v.t.IsReal():
 		return int64(v.Float())
@@ -136,6 +174,9 @@ func (v Value) Int() int64 {
 
 // Uint returns an integer value as uint64.
 func (v Value) Uint() uint64 {
+	if !v.t.scalarNumber() {
+		return 0
+	}
 	if v.t.IsReal() {
 		return uint64(v.Float())
 	}
@@ -144,6 +185,9 @@ func (v Value) Uint() uint64 {
 
 // Float returns a numeric value as float64.
 func (v Value) Float() float64 {
+	if !v.t.scalarNumber() {
+		return 0
+	}
 	switch {
 	case v.t == TypeReal32:
 		return float64(math.Float32frombits(uint32(v.n)))
@@ -156,38 +200,57 @@ func (v Value) Float() float64 {
 }
 
 // Bool returns a boolean's value; any non-zero number is true.
-func (v Value) Bool() bool { return v.n != 0 }
+func (v Value) Bool() bool { return v.t.scalarNumber() && v.n != 0 }
 
 // Char returns a char16 value.
-func (v Value) Char() rune { return rune(uint16(v.n)) }
+func (v Value) Char() rune {
+	if !v.t.scalarNumber() {
+		return 0
+	}
+	return rune(uint16(v.n))
+}
+
+// scalarNumber reports whether n holds the value of a scalar of type t.
+func (t Type) scalarNumber() bool {
+	return t.IsInteger() || t.IsReal() || t == TypeBoolean || t == TypeChar16
+}
 
 // Str returns the text of a string, datetime or reference value, and "" for
 // other types (use Text to format any value).
-func (v Value) Str() string { return v.s }
+func (v Value) Str() string { return v.str() }
 
 // Datetime parses a datetime value.
-func (v Value) Datetime() (Datetime, error) { return ParseDatetime(v.s) }
+func (v Value) Datetime() (Datetime, error) { return ParseDatetime(v.str()) }
 
 // Path parses a reference value's object path.
-func (v Value) Path() (ObjectPath, error) { return ParsePath(v.s) }
+func (v Value) Path() (ObjectPath, error) { return ParsePath(v.str()) }
 
 // Array returns the elements of an array value; nil for other values. The slice
 // must not be modified.
 func (v Value) Array() []Value {
-	a, _ := v.a.([]Value)
-	return a
+	if !v.t.IsArray() || v.p == nil {
+		return nil
+	}
+	return unsafe.Slice((*Value)(v.p), int(v.n))
 }
 
 // Object returns the embedded object of an object value; nil otherwise.
 func (v Value) Object() Object {
-	o, _ := v.a.(Object)
-	return o
+	if v.t != TypeObject || v.p == nil {
+		return nil
+	}
+	if v.n == uint64(GenusClass) {
+		return (*Class)(v.p)
+	}
+	return (*Instance)(v.p)
 }
 
 // Instance returns the embedded instance of an object value; nil otherwise.
 func (v Value) Instance() *Instance {
-	o, _ := v.a.(*Instance)
-	return o
+	if v.t != TypeObject || v.n != uint64(GenusInstance) {
+		return nil
+	}
+	return (*Instance)(v.p)
 }
 
 // Text formats v as plain text: numbers in decimal, booleans as "true"/"false",
@@ -225,7 +288,7 @@ func (v Value) Text() string {
 		}
 		return ""
 	}
-	return v.s
+	return v.str()
 }
 
 // String formats v for debugging: its text, quoted for strings, or "NULL".
@@ -234,7 +297,7 @@ func (v Value) String() string {
 	case TypeEmpty:
 		return "NULL"
 	case TypeString, TypeDatetime, TypeReference:
-		return strconv.Quote(v.s)
+		return strconv.Quote(v.str())
 	}
 	return v.Text()
 }
@@ -265,7 +328,7 @@ func (v Value) GoValue() any {
 	case v.t == TypeObject:
 		return v.Object()
 	}
-	return v.s
+	return v.str()
 }
 
 // ValueOf converts a Go value to a Value: the integer, float, bool and string
@@ -336,7 +399,7 @@ func ValueOf(x any) (Value, error) {
 		return sliceValue(TypeReal64, x)
 	case []Value:
 		if len(x) == 0 {
-			return Value{t: TypeString.ArrayOf(), a: []Value{}}, nil
+			return arrValue(TypeString.ArrayOf(), []Value{}), nil
 		}
 		return ArrayOf(x[0].t, x)
 	}
@@ -354,7 +417,7 @@ func sliceValue[T any](elem Type, xs []T) (Value, error) {
 			return Null, err
 		}
 	}
-	return Value{t: elem.ArrayOf(), a: out}, nil
+	return arrValue(elem.ArrayOf(), out), nil
 }
 
 // Convert returns v as a value of type t: integers convert between widths when
@@ -388,7 +451,7 @@ func (v Value) Convert(t Type) (Value, error) {
 			}
 			return intValue(t, int64(v.n), v)
 		case v.t == TypeString:
-			s := strings.TrimSpace(v.s)
+			s := strings.TrimSpace(v.str())
 			if t.IsUnsigned() {
 				n, err := parseUint(s)
 				if err != nil {
@@ -431,7 +494,7 @@ func (v Value) Convert(t Type) (Value, error) {
 			f = v.Float()
 		case v.t == TypeString:
 			var err error
-			if f, err = strconv.ParseFloat(strings.TrimSpace(v.s), 64); err != nil {
+			if f, err = strconv.ParseFloat(strings.TrimSpace(v.str()), 64); err != nil {
 				return Null, mismatch(v, t)
 			}
 		default:
@@ -446,7 +509,7 @@ func (v Value) Convert(t Type) (Value, error) {
 		case v.t.IsInteger():
 			return Bool(v.n != 0), nil
 		case v.t == TypeString:
-			switch strings.ToLower(strings.TrimSpace(v.s)) {
+			switch strings.ToLower(strings.TrimSpace(v.str())) {
 			case "true", "1":
 				return Bool(true), nil
 			case "false", "0":
@@ -461,8 +524,8 @@ func (v Value) Convert(t Type) (Value, error) {
 		}
 	case t == TypeChar16:
 		switch {
-		case v.t == TypeString && utf8.RuneCountInString(v.s) == 1:
-			if r, _ := utf8.DecodeRuneInString(v.s); r <= 0xFFFF {
+		case v.t == TypeString && utf8.RuneCountInString(v.str()) == 1:
+			if r, _ := utf8.DecodeRuneInString(v.str()); r <= 0xFFFF {
 				return Char16(r), nil
 			}
 		case v.t.IsInteger() && v.n <= 0xFFFF:
@@ -470,17 +533,17 @@ func (v Value) Convert(t Type) (Value, error) {
 		}
 	case t == TypeDatetime:
 		if v.t == TypeString {
-			if _, err := ParseDatetime(v.s); err != nil {
+			if _, err := ParseDatetime(v.str()); err != nil {
 				return Null, Errorf(WBEM_E_TYPE_MISMATCH, "value %s does not convert to %s: %s", v, t, AsError(err).Description)
 			}
-			return Value{t: TypeDatetime, s: v.s}, nil
+			return Value{t: TypeDatetime, n: v.n, p: v.p}, nil
 		}
 	case t == TypeReference:
 		if v.t == TypeString {
-			if _, err := ParsePath(v.s); err != nil {
+			if _, err := ParsePath(v.str()); err != nil {
 				return Null, Errorf(WBEM_E_TYPE_MISMATCH, "value %s does not convert to %s: %s", v, t, AsError(err).Description)
 			}
-			return Value{t: TypeReference, s: v.s}, nil
+			return Value{t: TypeReference, n: v.n, p: v.p}, nil
 		}
 	case t == TypeObject:
 	}
@@ -571,15 +634,15 @@ func Equal(a, b Value) bool {
 		return true
 	}
 	if a.t == TypeReference && b.t == TypeReference {
-		pa, err1 := ParsePath(a.s)
-		pb, err2 := ParsePath(b.s)
+		pa, err1 := ParsePath(a.str())
+		pb, err2 := ParsePath(b.str())
 		if err1 == nil && err2 == nil {
 			return pa.Equal(pb)
 		}
-		return strings.EqualFold(a.s, b.s)
+		return strings.EqualFold(a.str(), b.str())
 	}
 	if a.t == TypeObject || b.t == TypeObject {
-		return a.t == b.t && a.a == b.a
+		return a.t == b.t && a.p == b.p
 	}
 	c, ok := Compare(a, b)
 	return ok && c == 0
@@ -612,15 +675,15 @@ func Compare(a, b Value) (c int, ok bool) {
 		return compareNumbers(aa, b), true
 	}
 	if a.t == TypeDatetime || b.t == TypeDatetime {
-		da, err1 := ParseDatetime(a.s)
-		db, err2 := ParseDatetime(b.s)
+		da, err1 := ParseDatetime(a.str())
+		db, err2 := ParseDatetime(b.str())
 		if err1 == nil && err2 == nil {
 			if c, ok := da.Compare(db); ok {
 				return c, true
 			}
 		}
 	}
-	return compareFold(a.s, b.s), true
+	return compareFold(a.str(), b.str()), true
 }
 
 func compareNumbers(a, b Value) int {
