@@ -830,7 +830,19 @@ func (c *compiler) aliasPath(l *literal, from *instState) (string, *Error) {
 		if err := c.resolveKeys(t.inst, l.tok); err != nil {
 			return "", err
 		}
-		p = t.inst.inst.ObjectPath()
+		in := t.inst.inst
+		cl := in.Class()
+		if !cl.IsSingleton() {
+			if len(cl.Keys()) == 0 {
+				return "", errAt(l.tok, cim.WBEM_E_NO_KEY, "alias $%s names an instance of %s, which has no key and so no path", l.s, cl.Name)
+			}
+			for _, k := range cl.Keys() {
+				if in.At(k).IsNull() {
+					return "", errAt(l.tok, cim.WBEM_E_ILLEGAL_NULL, "alias $%s names an instance whose key %s is NULL, so it has no path", l.s, cl.Properties[k].Name)
+				}
+			}
+		}
+		p = in.ObjectPath()
 	}
 	p.Server = ""
 	if cim.EqualFold(t.ns, from.ns) {

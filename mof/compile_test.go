@@ -270,6 +270,8 @@ func TestErrors(t *testing.T) {
 		{"alias as a class default", "[Association] class L { [key] L REF a = $x; [key] L REF b; };", WBEMMOF_E_UNEXPECTED_ALIAS, 1, 41, "$x"},
 		{"alias in an embedded instance", "class E { string s; };\nclass A {[key] string k; E e;};\ninstance of A { e = instance of E as $e { }; };", WBEMMOF_E_ALIASES_IN_EMBEDDED, 3, 38, "$e"},
 		{"key aliases in a circle", "[Association] class L { [key] L REF a; [key] L REF b; };\ninstance of L as $x { a = $y; };\ninstance of L as $y { a = $x; };", cim.WBEM_E_CIRCULAR_REFERENCE, 3, 27, "$x"},
+		{"alias to an instance without key value", "[Association] class L { [key] L REF a; [key] L REF b; };\nclass A {[key] string k;};\ninstance of A as $a { };\ninstance of L { a = $a; };", cim.WBEM_E_ILLEGAL_NULL, 4, 21, "$a"},
+		{"alias to an instance of a keyless class", "[Association] class L { L REF a; L REF b; };\nclass A { string k; };\ninstance of A as $a { };\ninstance of L { a = $a; };", cim.WBEM_E_NO_KEY, 4, 21, "$a"},
 		{"embedded instance of wrong class", "class E { string s; };\nclass F { string s; };\nclass A {[key] string k; E e;};\ninstance of A { e = instance of F { }; };", WBEMMOF_E_TYPE_MISMATCH, 4, 33, "F"},
 		{"unknown pragma", "#pragma frobnicate(\"x\")", WBEMMOF_E_INVALID_PRAGMA, 1, 9, "frobnicate"},
 		{"hash without pragma", "#include \"x\"", WBEMMOF_E_INVALID_PRAGMA, 1, 1, "#include"},
