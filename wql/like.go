@@ -33,6 +33,9 @@ type likeElem struct {
 type Pattern struct {
 	elems []likeElem
 	text  string
+	// prefix is set for the common "abc%" form with an ASCII prefix: the
+	// lower-case prefix, checked without the general loop.
+	prefix string
 }
 
 // CompileLike compiles a LIKE pattern. A '[' without its ']' gives
@@ -62,6 +65,17 @@ func CompileLike(pattern string) (*Pattern, error) {
 			p.elems = append(p.elems, likeElem{kind: likeChar, r: lower(r)})
 			i += n
 		}
+	}
+	if n := len(p.elems); n > 1 && p.elems[n-1].kind == likeStar {
+		var b []byte
+		for _, e := range p.elems[:n-1] {
+			if e.kind != likeChar || e.r >= utf8.RuneSelf {
+				b = nil
+				break
+			}
+			b = append(b, byte(e.r))
+		}
+		p.prefix = string(b)
 	}
 	return p, nil
 }
@@ -142,6 +156,11 @@ func (p *Pattern) String() string { return p.text }
 // Match reports whether s matches the whole pattern, case-insensitively. It
 // runs in O(len(s)·len(pattern)) time at worst and does not allocate.
 func (p *Pattern) Match(s string) bool {
+	if p.prefix != "" {
+		if m, ok := p.matchPrefix(s); ok {
+			return m
+		}
+	}
 	elems := p.elems
 	pi, si := 0, 0
 	starP, starS := -1, 0
@@ -172,4 +191,30 @@ func (p *Pattern) Match(s string) bool {
 		pi++
 	}
 	return pi == len(elems)
+}
+
+// matchPrefix matches "prefix%" on ASCII text; ok is false when s has a
+// non-ASCII character in the prefix's span (it may fold to ASCII).
+func (p *Pattern) matchPrefix(s string) (match, ok bool) {
+	if len(s) < len(p.prefix) {
+		for i := 0; i < len(s); i++ {
+			if s[i] >= utf8.RuneSelf {
+				return false, false
+			}
+		}
+		return false, true
+	}
+	for i := 0; i < len(p.prefix); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return false, false
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != p.prefix[i] {
+			return false, true
+		}
+	}
+	return true, true
 }

@@ -156,6 +156,13 @@ func TestLike(t *testing.T) {
 		{"%a%a%a%a%b", strings.Repeat("a", 200), false},
 		{"ÄÖ%", "äöü", true},
 		{"É", "é", true},
+		{"ab%", "AB", true},
+		{"ab%", "Abc", true},
+		{"ab%", "a", false},
+		{"ab%", "ac", false},
+		{"k%", "\u212aelvin", true},
+		{"volume1%", "VOLUME1é", true},
+		{"é%", "É", true},
 	} {
 		p, err := CompileLike(tc.pat)
 		if err != nil {
