@@ -194,7 +194,7 @@ func (e *Enumerator) exhaustedLocked() bool {
 	s := e.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.done && s.err == nil && e.pos >= s.base+len(s.items)
+	return s.done && s.err == nil && e.pos >= s.base+len(s.items)-s.head
 }
 
 // All returns an iterator over the remaining objects for use with range. It

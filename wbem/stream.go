@@ -22,8 +22,9 @@ type stream struct {
 	cancel context.CancelFunc
 
 	mu    sync.Mutex
-	items []cim.Object
-	base  int  // absolute position of items[0]
+	items []cim.Object // the live objects are items[head:]
+	head  int
+	base  int  // absolute position of items[head]
 	limit int  // bound on pending objects; 0 = unbounded
 	keep  bool // keep delivered objects for Reset and Clone
 	done  bool
@@ -91,7 +92,7 @@ var errGone = &Error{Status: cim.WBEM_E_CALL_CANCELLED, Description: "the consum
 // Write implements ResultWriter.
 func (s *stream) Write(obj cim.Object) error {
 	s.mu.Lock()
-	for s.limit > 0 && len(s.items) >= s.limit && !s.gone {
+	for s.limit > 0 && len(s.items)-s.head >= s.limit && !s.gone {
 		s.wakeLocked()
 		s.writeWaiting = true
 		s.mu.Unlock()
@@ -106,8 +107,15 @@ func (s *stream) Write(obj cim.Object) error {
 		s.mu.Unlock()
 		return errGone
 	}
+	if len(s.items) == cap(s.items) && s.head > 0 {
+		// Reuse the delivered front of the array instead of growing it.
+		n := copy(s.items, s.items[s.head:])
+		clear(s.items[n:])
+		s.items = s.items[:n]
+		s.head = 0
+	}
 	s.items = append(s.items, obj)
-	if s.nwait > 0 && s.base+len(s.items) >= s.need {
+	if s.nwait > 0 && s.base+len(s.items)-s.head >= s.need {
 		s.wakeLocked()
 	}
 	s.mu.Unlock()
@@ -165,7 +173,7 @@ func (s *stream) release() {
 	}
 	s.gone = true
 	clear(s.items)
-	s.items = nil
+	s.items, s.head = nil, 0
 	s.wakeLocked()
 	s.mu.Unlock()
 	select {
@@ -198,15 +206,18 @@ func (s *stream) read(pos *int, dst []cim.Object, o readOpts) (int, error) {
 	timedOut := false
 	s.mu.Lock()
 	for {
-		if avail := s.base + len(s.items) - *pos; avail > 0 && n < len(dst) {
-			off := *pos - s.base
+		if avail := s.base + len(s.items) - s.head - *pos; avail > 0 && n < len(dst) {
+			off := s.head + *pos - s.base
 			k := copy(dst[n:], s.items[off:])
 			n += k
 			*pos += k
 			if !s.keep {
-				clear(s.items[:k])
-				s.items = s.items[k:]
+				clear(s.items[s.head : s.head+k])
+				s.head += k
 				s.base += k
+				if s.head == len(s.items) {
+					s.items, s.head = s.items[:0], 0
+				}
 				if s.writeWaiting {
 					s.writeWaiting = false
 					select {
