@@ -78,6 +78,83 @@ const (
 // Bolt is a Store in one file, kept with bbolt: ACID transactions, one writer
 // and many readers at a time, crash-safe commits. It is safe for concurrent
 // use.
+//
+// # Layout
+//
+// The file holds two top-level buckets. "meta" records the format version
+// (FormatVersion, a uvarint under "format"). "ns" holds one bucket per
+// namespace, keyed by the lower-cased full name (`root\cimv2`), so that the
+// children of a namespace are a prefix scan. A namespace bucket holds:
+//
+//	name        the namespace's name as created
+//	classes/    lower-cased class name → class record
+//	subclasses/ lower(superclass) NUL lower(class) → class name; "" is the
+//	            superclass of top-level classes: Subclasses is a prefix scan
+//	instances/  one bucket per lower-cased class name: canonical key string
+//	            (InstanceKey) → instance record, in byte order
+//	layouts/    lower(class) NUL layout hash → layout record
+//
+// # Encoding
+//
+// Records are binary, built with encoding/binary varints, and end with a
+// CRC-32C of the rest; the first byte names the kind of record. A class record
+// holds every field of cim.Class: name, superclass, derivation, server and
+// namespace, qualifiers (name, flavor, value), properties (name, type,
+// reference class, default, qualifiers, origin) and methods (name, return
+// type, parameters with their qualifiers, qualifiers, origin). A value is its
+// CIM type followed by its payload: zig-zag varints for signed integers,
+// varints for unsigned ones and char16, fixed little-endian IEEE bits for
+// reals, one byte for booleans, length-prefixed text for strings, datetimes
+// and references; arrays give a count and mark NULL elements. An embedded
+// object carries its class inline (and an embedded instance its location and
+// values), so it stays readable whatever later happens to a class of that
+// name; they nest at most MaxNesting deep.
+//
+// An instance record holds the hash of its class's layout (the names and
+// types of its properties, in order) and then its values by position. A record
+// whose layout is that of the class it is read with decodes by position;
+// otherwise its stored layout maps values by property name: a property added
+// to the class since takes its default, a removed one is dropped, a value
+// whose type changed is converted (WBEM_E_TYPE_MISMATCH when it cannot be).
+// A record that does not decode is reported as WBEM_E_CRITICAL_ERROR, never
+// returned half-read.
+//
+// # Versions
+//
+// A file whose format version is not FormatVersion, or that has none, is
+// refused by OpenBolt with WBEM_E_DATABASE_VER_MISMATCH and left untouched; a
+// file that is not a bbolt file at all gives WBEM_E_CRITICAL_ERROR. A change
+// of the layout or of any record's encoding must raise FormatVersion.
+//
+// # Durability
+//
+// Update commits with an fsync: when it returns nil the change survives a
+// crash or power loss; when it returns an error nothing of it is kept. Batch
+// is as durable on return, but shares one commit among concurrent callers
+// (waiting up to BoltOptions.BatchDelay for company), which is how many
+// goroutines storing one instance each should write. A crash never leaves a
+// half-written transaction: bbolt writes new pages before it switches the meta
+// page. View sees one snapshot; Instances sees a snapshot per StreamBatch
+// instances, as its documentation explains. A full disk gives
+// WBEM_E_OUT_OF_DISK_SPACE, a file or directory we may not write
+// WBEM_E_ACCESS_DENIED; either way the failed transaction leaves nothing.
+//
+// # Locking
+//
+// One process at a time opens the file for writing: OpenBolt takes an
+// exclusive flock on the file itself and, when another process holds it,
+// fails after BoltOptions.LockTimeout (DefaultLockTimeout) with
+// WBEM_E_ACCESS_DENIED matching ErrInUse, naming the file and suggesting that
+// a daemon holds it. Read-only openers (BoltOptions.ReadOnly) share a lock
+// among themselves. Within the process, bbolt allows one write transaction at
+// a time alongside any number of read transactions.
+//
+// # State directory
+//
+// A program that does not choose a file keeps its repository as StateFile in
+// DefaultStateDir (/var/lib/gowbem for root, otherwise $XDG_DATA_HOME/gowbem
+// or ~/.local/share/gowbem), opened with OpenStateDir, which creates the
+// directory with mode 0700; the file itself is created with mode 0600.
 type Bolt struct {
 	db   *bolt.DB
 	path string

@@ -1,6 +1,9 @@
 // Package repository stores namespaces, class definitions and static instances:
 // one Store interface with an in-memory implementation for tests and an
 // on-disk one as the default.
+//
+// The on-disk store, Bolt, documents its file layout, record encoding,
+// versioning, durability, locking and state directory on its type.
 package repository
 
 import (
