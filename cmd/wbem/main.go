@@ -1,0 +1,26 @@
+// Command wbem runs WBEM operations — queries, enumerations, method calls,
+// MOF compiles — on gowbem's object manager, in-process over the state
+// directory's repository or on a wbemd daemon with --host, and prints the
+// results as they arrive. Run "wbem help" for its commands and flags.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/gowbem/gowbem/internal/cli"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Run(ctx, os.Args[1:], cli.Env{
+		Stdout:   os.Stdout,
+		Stderr:   os.Stderr,
+		Terminal: cli.IsTerminal(os.Stderr),
+		Local:    cli.OpenStateDir(nil),
+	})
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,315 @@
+// Package cli is the wbem command: WBEM operations on an object manager,
+// in-process over a state directory's repository or remote over
+// WS-Management, with their results printed as they arrive.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/gowbem/gowbem/cimom"
+	"github.com/gowbem/gowbem/repository"
+)
+
+// Exit codes of Run.
+const (
+	ExitOK          = 0   // the command succeeded
+	ExitFailed      = 1   // the operation failed; its WBEM status is on stderr
+	ExitUsage       = 2   // the command line is wrong
+	ExitUnreachable = 3   // no object manager: the store is held by another process, or the connection or login failed
+	ExitInterrupted = 130 // SIGINT or SIGTERM (ctx cancelled) stopped the command
+)
+
+// DefaultNamespace is the namespace commands work in without -n.
+const DefaultNamespace = "root/cimv2"
+
+// DefaultHost is the daemon's address that error messages suggest.
+const DefaultHost = "http://127.0.0.1:5985/wsman"
+
+// Env is what a run of the command gets from its process.
+type Env struct {
+	Stdout io.Writer
+	Stderr io.Writer
+	// Terminal says stderr is a terminal: long enumerations then show a
+	// live count there.
+	Terminal bool
+	// Local opens the in-process object manager of a state directory
+	// (commands without --host). Nil means OpenStateDir(nil).
+	Local LocalFunc
+}
+
+// LocalFunc opens an in-process object manager for the state directory dir;
+// closing the returned io.Closer releases it.
+type LocalFunc func(ctx context.Context, dir string) (*cimom.ObjectManager, io.Closer, error)
+
+// OpenStateDir returns a LocalFunc that opens the repository in the state
+// directory, starts an object manager over it and, when install is not nil,
+// lets install register providers and classes (wbem passes the host
+// providers' Install).
+func OpenStateDir(install func(context.Context, *cimom.ObjectManager) error) LocalFunc {
+	return func(ctx context.Context, dir string) (*cimom.ObjectManager, io.Closer, error) {
+		store, err := repository.OpenStateDir(dir)
+		if err != nil {
+			return nil, nil, err
+		}
+		om, err := cimom.New(ctx, store)
+		if err == nil && install != nil {
+			err = install(ctx, om)
+		}
+		if err != nil {
+			store.Close()
+			return nil, nil, err
+		}
+		return om, store, nil
+	}
+}
+
+// options are the global flags, accepted before or after the command.
+type options struct {
+	stateDir     string
+	namespace    string
+	output       string
+	host         string
+	user         string
+	passwordFile string
+	caCert       string
+	insecure     bool
+}
+
+func (o *options) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.stateDir, "state-dir", repository.DefaultStateDir(), "the state `directory` whose repository in-process commands use")
+	fs.StringVar(&o.namespace, "namespace", DefaultNamespace, "the `namespace` to work in")
+	fs.StringVar(&o.namespace, "n", DefaultNamespace, "short for --namespace")
+	fs.StringVar(&o.output, "output", "", "output `format`: "+strings.Join(formats, ", ")+" (default table for lists, list for single objects)")
+	fs.StringVar(&o.output, "o", "", "short for --output")
+	fs.StringVar(&o.host, "host", "", "the daemon's `URL`, e.g. "+DefaultHost+" (default: in-process over --state-dir)")
+	fs.StringVar(&o.user, "user", "", "user `name` for --host (default admin when --password-file is given)")
+	fs.StringVar(&o.passwordFile, "password-file", "", "`file` holding the password for --host")
+	fs.StringVar(&o.caCert, "ca-cert", "", "PEM `file` of certificates to trust for an https --host")
+	fs.BoolVar(&o.insecure, "insecure", false, "do not verify an https --host's certificate")
+}
+
+// command is one subcommand.
+type command struct {
+	name     string
+	args     string // synopsis of the positional arguments
+	help     string
+	min, max int    // positional argument count; max < 0: any
+	format   string // default output format
+	flags    func(fs *flag.FlagSet, f *cmdFlags)
+	run      func(r *runner, ctx context.Context, args []string) error
+}
+
+// cmdFlags are the flags of single commands.
+type cmdFlags struct {
+	check   bool // mofcomp --check
+	class   bool // delete --class
+	shallow bool // classes, enum --shallow
+	create  bool // put --create
+	update  bool // put --update
+}
+
+var commands []*command
+
+func init() {
+	commands = []*command{
+		{name: "query", args: "WQL", help: "run a WQL query", min: 1, max: 1, format: FormatTable, run: (*runner).query},
+		{name: "enum", args: "CLASS", help: "list the instances of a class and its subclasses", min: 1, max: 1, format: FormatTable,
+			flags: func(fs *flag.FlagSet, f *cmdFlags) {
+				fs.BoolVar(&f.shallow, "shallow", false, "leave out the instances of subclasses")
+			}, run: (*runner).enum},
+		{name: "get", args: "PATH", help: "print one instance (a class prints as MOF)", min: 1, max: 1, format: FormatList, run: (*runner).get},
+		{name: "call", args: "PATH METHOD [Name=Value…]", help: "call a method; prints its out-parameters, ReturnValue included", min: 2, max: -1, format: FormatList, run: (*runner).call},
+		{name: "classes", args: "[CLASS]", help: "list every class, or the subclasses of CLASS", min: 0, max: 1, format: FormatTable,
+			flags: func(fs *flag.FlagSet, f *cmdFlags) {
+				fs.BoolVar(&f.shallow, "shallow", false, "only the top-level classes, or the direct subclasses of CLASS")
+			}, run: (*runner).classes},
+		{name: "class", args: "CLASS", help: "print a class as MOF", min: 1, max: 1, run: (*runner).class},
+		{name: "put", args: "CLASS Name=Value…", help: "create or update an instance; prints its path", min: 1, max: -1,
+			flags: func(fs *flag.FlagSet, f *cmdFlags) {
+				fs.BoolVar(&f.create, "create", false, "fail if the instance exists")
+				fs.BoolVar(&f.update, "update", false, "fail if the instance does not exist")
+			}, run: (*runner).put},
+		{name: "delete", args: "PATH", help: "delete an instance (a class with --class)", min: 1, max: 1,
+			flags: func(fs *flag.FlagSet, f *cmdFlags) {
+				fs.BoolVar(&f.class, "class", false, "PATH is a class: delete it with its subclasses and instances")
+			}, run: (*runner).delete},
+		{name: "mofcomp", args: "FILE…", help: "compile MOF files into the repository (-n: the default namespace)", min: 1, max: -1,
+			flags: func(fs *flag.FlagSet, f *cmdFlags) {
+				fs.BoolVar(&f.check, "check", false, "only check the files against the classes there; change nothing")
+			}, run: (*runner).mofcomp},
+	}
+}
+
+func findCommand(name string) *command {
+	for _, c := range commands {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func usage(w io.Writer) {
+	var b strings.Builder
+	b.WriteString("usage: wbem [flags] COMMAND [ARGS] [flags]\n\ncommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-8s %-26s %s\n", c.name, c.args, c.help)
+	}
+	b.WriteString("\nflags:\n")
+	io.WriteString(w, b.String())
+	fs := flag.NewFlagSet("wbem", flag.ContinueOnError)
+	var o options
+	o.register(fs)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	io.WriteString(w, "\nexit codes: 0 ok, 1 the operation failed (its WBEM status on stderr), 2 usage,\n"+
+		"3 no object manager (store held by another process, connection or login failed), 130 interrupted\n")
+}
+
+// Run runs the wbem command with args (without the program name) and returns
+// its exit code. Results go to env.Stdout as they arrive; errors go to
+// env.Stderr as "wbem: STATUS (0xNUMBER): description".
+func Run(ctx context.Context, args []string, env Env) int {
+	if env.Local == nil {
+		env.Local = OpenStateDir(nil)
+	}
+	var o options
+	var f cmdFlags
+	global := flag.NewFlagSet("wbem", flag.ContinueOnError)
+	global.SetOutput(io.Discard)
+	o.register(global)
+	if err := global.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			usage(env.Stdout)
+			return ExitOK
+		}
+		return fail(env, usageErrorf("%v", err))
+	}
+	rest := global.Args()
+	if len(rest) == 0 {
+		usage(env.Stderr)
+		return ExitUsage
+	}
+	if rest[0] == "help" {
+		usage(env.Stdout)
+		return ExitOK
+	}
+	cmd := findCommand(rest[0])
+	if cmd == nil {
+		return fail(env, usageErrorf("unknown command %q (try wbem help)", rest[0]))
+	}
+	fs := flag.NewFlagSet("wbem "+cmd.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	// The global flags again, so that they may follow the command.
+	// Registering resets the fields to their defaults: keep what the first
+	// parse found.
+	saved := o
+	o.register(fs)
+	o = saved
+	if cmd.flags != nil {
+		cmd.flags(fs, &f)
+	}
+	pos, err := parseInterspersed(fs, rest[1:])
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(env.Stdout, "usage: wbem %s %s\n%s\n\nflags:\n", cmd.name, cmd.args, cmd.help)
+			fs.SetOutput(env.Stdout)
+			fs.PrintDefaults()
+			return ExitOK
+		}
+		return fail(env, usageErrorf("%s: %v", cmd.name, err))
+	}
+	if len(pos) < cmd.min || cmd.max >= 0 && len(pos) > cmd.max {
+		return fail(env, usageErrorf("usage: wbem %s %s", cmd.name, cmd.args))
+	}
+	if o.output == "" {
+		o.output = cmd.format
+	}
+	if o.output == "" {
+		o.output = FormatList
+	}
+	if _, err := newRowWriter(o.output, io.Discard); err != nil {
+		return fail(env, err)
+	}
+	r := &runner{env: env, opts: o, flags: f}
+	conn, err := r.connect(ctx)
+	if err != nil {
+		return fail(env, err)
+	}
+	r.conn = conn
+	err = cmd.run(r, ctx, pos)
+	if cerr := conn.close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil && ctx.Err() != nil {
+		fmt.Fprintln(env.Stderr, "wbem: interrupted")
+		return ExitInterrupted
+	}
+	return fail(env, err)
+}
+
+// parseInterspersed parses flags wherever they appear among the positional
+// arguments; "--" ends the flags.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// fail prints err, if any, and returns the exit code it stands for.
+func fail(env Env, err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintln(env.Stderr, "wbem:", ue.msg)
+		return ExitUsage
+	}
+	var unr *unreachableError
+	code := ExitFailed
+	if errors.As(err, &unr) {
+		code = ExitUnreachable
+		err = unr.err
+	}
+	fmt.Fprintln(env.Stderr, "wbem:", err.Error())
+	if unr != nil && unr.hint != "" {
+		fmt.Fprintln(env.Stderr, "wbem:", unr.hint)
+	}
+	return code
+}
+
+// unreachableError is a failure to reach the object manager (exit code
+// ExitUnreachable), with a hint for the user.
+type unreachableError struct {
+	err  error
+	hint string
+}
+
+func (e *unreachableError) Error() string { return e.err.Error() }
+func (e *unreachableError) Unwrap() error { return e.err }
+
+// IsTerminal reports whether f is a terminal (a character device), for
+// Env.Terminal.
+func IsTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,140 @@
+package cli
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/cimom"
+	"github.com/gowbem/gowbem/repository"
+	"github.com/gowbem/gowbem/wbem"
+)
+
+// AdminPasswordFile is where wbemd writes the first user's password, in the
+// state directory; error messages point at it.
+const AdminPasswordFile = "admin.password"
+
+// connection is the object manager a command works on: in-process (om set)
+// or remote.
+type connection struct {
+	svc   *wbem.Services
+	om    *cimom.ObjectManager // nil when remote
+	close func() error
+
+	// remote only: how to reach other namespaces.
+	url   string
+	creds wbem.Credentials
+	mu    sync.Mutex
+	other map[string]*wbem.Services
+}
+
+// services returns the services of namespace ns on the same object manager.
+func (c *connection) services(ctx context.Context, ns string) (*wbem.Services, error) {
+	ns = strings.ReplaceAll(ns, "/", `\`)
+	if strings.EqualFold(ns, c.svc.Namespace()) {
+		return c.svc, nil
+	}
+	if c.om != nil {
+		return c.om.Services(ns), nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s := c.other[strings.ToLower(ns)]; s != nil {
+		return s, nil
+	}
+	s, err := wbem.Connect(ctx, c.url, ns, c.creds)
+	if err != nil {
+		return nil, err
+	}
+	if c.other == nil {
+		c.other = map[string]*wbem.Services{}
+	}
+	c.other[strings.ToLower(ns)] = s
+	return s, nil
+}
+
+func (r *runner) connect(ctx context.Context) (*connection, error) {
+	ns := strings.ReplaceAll(r.opts.namespace, "/", `\`)
+	if r.opts.host == "" {
+		om, closer, err := r.env.Local(ctx, r.opts.stateDir)
+		if err != nil {
+			hint := ""
+			if errors.Is(err, repository.ErrInUse) {
+				hint = fmt.Sprintf("a gowbem daemon (wbemd) probably holds that repository: reach it with --host %s --user admin --password-file %s",
+					DefaultHost, filepath.Join(r.opts.stateDir, AdminPasswordFile))
+			}
+			return nil, &unreachableError{err: err, hint: hint}
+		}
+		return &connection{svc: om.Services(ns), om: om, close: closer.Close}, nil
+	}
+	url := hostURL(r.opts.host)
+	creds, err := r.credentials(url)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := wbem.Connect(ctx, url, ns, creds)
+	if err != nil {
+		return nil, &unreachableError{err: err}
+	}
+	return &connection{svc: svc, url: url, creds: creds, close: func() error { return nil }}, nil
+}
+
+// hostURL completes a --host value: http:// when there is no scheme, /wsman
+// when there is no path.
+func hostURL(h string) string {
+	if !strings.Contains(h, "://") {
+		h = "http://" + h
+	}
+	scheme, rest, _ := strings.Cut(h, "://")
+	if !strings.Contains(rest, "/") {
+		rest += "/wsman"
+	} else if strings.HasSuffix(rest, "/") && strings.Count(rest, "/") == 1 {
+		rest += "wsman"
+	}
+	return scheme + "://" + rest
+}
+
+func (r *runner) credentials(url string) (wbem.Credentials, error) {
+	var c wbem.Credentials
+	c.User = r.opts.user
+	if r.opts.passwordFile != "" {
+		b, err := os.ReadFile(r.opts.passwordFile)
+		if err != nil {
+			return c, usageErrorf("--password-file: %v", err)
+		}
+		c.Password = strings.TrimRight(string(b), "\r\n")
+		if c.User == "" {
+			c.User = "admin"
+		}
+	} else if c.User != "" {
+		return c, usageErrorf("--user %s needs --password-file", c.User)
+	}
+	if r.opts.caCert != "" || r.opts.insecure {
+		cfg := &tls.Config{InsecureSkipVerify: r.opts.insecure}
+		if r.opts.caCert != "" {
+			pem, err := os.ReadFile(r.opts.caCert)
+			if err != nil {
+				return c, usageErrorf("--ca-cert: %v", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return c, usageErrorf("--ca-cert: %s holds no PEM certificate", r.opts.caCert)
+			}
+			cfg.RootCAs = pool
+		}
+		c.TLS = cfg
+	}
+	return c, nil
+}
+
+// isClassMissing reports whether err says a class does not exist.
+func isClassMissing(err error) bool {
+	return errors.Is(err, cim.ErrNotFound) || errors.Is(err, cim.ErrInvalidClass)
+}
