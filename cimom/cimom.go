@@ -23,6 +23,8 @@ type ObjectManager struct {
 
 	mu        sync.RWMutex
 	providers map[string]any // lower-case name → provider
+
+	cache classCache
 }
 
 // Option configures an ObjectManager.

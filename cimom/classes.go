@@ -11,6 +11,14 @@ import (
 
 // class returns the class name of ns, located, or WBEM_E_INVALID_CLASS.
 func (om *ObjectManager) class(tx repository.Tx, ns, name string) (*cim.Class, error) {
+	_, write := tx.(writeTx)
+	key := cacheKey(ns, name)
+	if !write {
+		if c := om.cache.class(key); c != nil {
+			return c, nil
+		}
+	}
+	gen := om.cache.generation()
 	c, err := tx.Class(ns, name)
 	if err != nil {
 		if errors.Is(err, cim.ErrNotFound) {
@@ -18,12 +26,24 @@ func (om *ObjectManager) class(tx repository.Tx, ns, name string) (*cim.Class, e
 		}
 		return nil, err
 	}
-	return c.Located(om.server, ns), nil
+	c = c.Located(om.server, ns)
+	if !write {
+		om.cache.put(gen, key, c, nil, false)
+	}
+	return c, nil
 }
 
 // descendants returns the classes deriving from name, depth first, not name
 // itself.
 func (om *ObjectManager) descendants(tx repository.Tx, ns, name string) ([]*cim.Class, error) {
+	_, write := tx.(writeTx)
+	key := cacheKey(ns, name)
+	if !write {
+		if d, ok := om.cache.descendants(key); ok {
+			return d, nil
+		}
+	}
+	gen := om.cache.generation()
 	var out []*cim.Class
 	var walk func(string) error
 	walk = func(n string) error {
@@ -43,7 +63,13 @@ func (om *ObjectManager) descendants(tx repository.Tx, ns, name string) ([]*cim.
 		}
 		return nil
 	}
-	return out, walk(name)
+	if err := walk(name); err != nil {
+		return nil, err
+	}
+	if !write {
+		om.cache.put(gen, key, nil, out, true)
+	}
+	return out, nil
 }
 
 func (om *ObjectManager) putClass(ctx context.Context, op *wbem.Op) error {
@@ -55,7 +81,7 @@ func (om *ObjectManager) putClass(ctx context.Context, op *wbem.Op) error {
 		return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: decl.Name,
 			Description: "class name " + decl.Name + " is reserved: names beginning or ending with '_' are system classes"}
 	}
-	return om.store.Update(ctx, func(tx repository.Tx) error {
+	return om.update(ctx, true, func(tx repository.Tx) error {
 		return om.putClassTx(tx, op.Namespace, decl, op.Flags)
 	})
 }
@@ -203,7 +229,7 @@ func (om *ObjectManager) deleteClass(ctx context.Context, op *wbem.Op) error {
 	if isSystemName(name) && op.Flags&wbem.WBEM_FLAG_OWNER_UPDATE == 0 {
 		return &cim.Error{Status: cim.WBEM_E_INVALID_OPERATION, Parameter: name, Description: "system class " + name + " cannot be deleted"}
 	}
-	return om.store.Update(ctx, func(tx repository.Tx) error {
+	return om.update(ctx, true, func(tx repository.Tx) error {
 		return om.deleteClassTx(tx, op.Namespace, name)
 	})
 }

@@ -300,7 +300,7 @@ func (om *ObjectManager) putInstance(ctx context.Context, op *wbem.Op, w wbem.Re
 	var class *cim.Class
 	var inst *cim.Instance
 	var path string
-	err := om.store.Update(ctx, func(tx repository.Tx) error {
+	err := om.update(ctx, isNamespaceClass(in), func(tx repository.Tx) error {
 		var err error
 		class, inst, path, err = om.putInstanceTx(tx, op.Namespace, in, createOnly, updateOnly)
 		return err
@@ -371,6 +371,11 @@ func (om *ObjectManager) putInstanceTx(tx repository.Tx, ns string, in *cim.Inst
 	return c, inst, rel, tx.PutInstance(ns, inst)
 }
 
+// isNamespaceClass reports whether putting in creates a namespace.
+func isNamespaceClass(in *cim.Instance) bool {
+	return in != nil && in.Class() != nil && in.Class().IsA("__NAMESPACE")
+}
+
 // rebind lays an instance out by the stored definition of its class, so that
 // an instance built from an older or foreign copy of the class still fits.
 func rebind(in *cim.Instance, c *cim.Class) (*cim.Instance, error) {
@@ -402,7 +407,7 @@ func (om *ObjectManager) deleteInstance(ctx context.Context, op *wbem.Op) error 
 	}
 	var dynamic *cim.Class
 	var rpath cim.ObjectPath
-	err = om.store.Update(ctx, func(tx repository.Tx) error {
+	err = om.update(ctx, cim.EqualFold(p.Class, "__NAMESPACE"), func(tx repository.Tx) error {
 		c, err := om.class(tx, op.Namespace, p.Class)
 		if err != nil {
 			return err

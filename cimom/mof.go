@@ -45,7 +45,7 @@ func (om *ObjectManager) CompileMOF(ctx context.Context, fsys fs.FS, name, names
 // declarations are checked by the compiler and not stored. Instances of
 // dynamic classes are rejected: their provider owns them.
 func (om *ObjectManager) Apply(ctx context.Context, plan *mof.Plan) error {
-	return om.store.Update(ctx, func(tx repository.Tx) error {
+	return om.update(ctx, true, func(tx repository.Tx) error {
 		for _, it := range plan.Items {
 			ns := normalizeNamespace(it.Namespace)
 			if ns == "" {
