@@ -571,6 +571,9 @@ func (c *compiler) class(d *classDecl, keyword string) *Error {
 			return err
 		}
 		qs = withArraySize(qs, pd.typ.arraySize)
+		if err := checkCIMType(pd, qs); err != nil {
+			return err
+		}
 		prop := cim.Property{Name: pd.name.text, Type: pd.typ.t, RefClass: pd.typ.refClass, Qualifiers: qs}
 		if pd.def != nil {
 			if prop.Default, err = c.convert(pd.def, pd.typ.t, pd.typ.refClass, 0); err != nil {
@@ -604,6 +607,9 @@ func (c *compiler) class(d *classDecl, keyword string) *Error {
 				return err
 			}
 			pqs = withArraySize(pqs, pd.typ.arraySize)
+			if err := checkCIMType(pd, pqs); err != nil {
+				return err
+			}
 			prm := cim.Parameter{Name: pd.name.text, Type: pd.typ.t, RefClass: pd.typ.refClass, Qualifiers: pqs}
 			if !prm.In() && !prm.Out() {
 				return errAt(pd.name, WBEMMOF_E_MUST_BE_IN_OR_OUT, "parameter %s of method %s is neither IN nor OUT", pd.name.text, md.name.text)
@@ -652,6 +658,28 @@ func checkAssociation(cl *cim.Class, d *classDecl) *Error {
 		if d.props[i].typ.t.Elem() == cim.TypeReference {
 			return errAt(d.props[i].name, cim.WBEM_E_INVALID_ASSOCIATION, "reference %s is declared in %s, which is not an association", d.props[i].name.text, cl.Name)
 		}
+	}
+	return nil
+}
+
+// checkCIMType checks an explicit CIMTYPE qualifier against the declared
+// type, as mofcomp does; on an untyped object or reference ("object:Class",
+// "ref:Class") it supplies the class.
+func checkCIMType(pd *propDecl, qs cim.Qualifiers) *Error {
+	q, ok := qs.Get("CIMTYPE")
+	if !ok {
+		return nil
+	}
+	text := q.Value.Str()
+	base, cls, hasClass := strings.Cut(text, ":")
+	t, err := cim.ParseType(base)
+	if q.Value.Type() != cim.TypeString || err != nil || t != pd.typ.t.Elem() ||
+		hasClass && (t != cim.TypeReference && t != cim.TypeObject || !validName(cls) ||
+			pd.typ.refClass != "" && !strings.EqualFold(pd.typ.refClass, cls)) {
+		return errAt(pd.name, WBEMMOF_E_CIMTYPE_QUALIFIER, "CIMTYPE %q does not match the type %s of %s", text, typeName(pd.typ.t, pd.typ.refClass), pd.name.text)
+	}
+	if hasClass && pd.typ.refClass == "" {
+		pd.typ.refClass = cls
 	}
 	return nil
 }

@@ -272,6 +272,8 @@ func TestErrors(t *testing.T) {
 		{"key aliases in a circle", "[Association] class L { [key] L REF a; [key] L REF b; };\ninstance of L as $x { a = $y; };\ninstance of L as $y { a = $x; };", cim.WBEM_E_CIRCULAR_REFERENCE, 3, 27, "$x"},
 		{"alias to an instance without key value", "[Association] class L { [key] L REF a; [key] L REF b; };\nclass A {[key] string k;};\ninstance of A as $a { };\ninstance of L { a = $a; };", cim.WBEM_E_ILLEGAL_NULL, 4, 21, "$a"},
 		{"alias to an instance of a keyless class", "[Association] class L { L REF a; L REF b; };\nclass A { string k; };\ninstance of A as $a { };\ninstance of L { a = $a; };", cim.WBEM_E_NO_KEY, 4, 21, "$a"},
+		{"CIMTYPE contradicts the type", "class A { [CIMTYPE(\"uint32\")] string s; };", WBEMMOF_E_CIMTYPE_QUALIFIER, 1, 38, "s"},
+		{"CIMTYPE names another class", "[Association] class A { [CIMTYPE(\"ref:B\")] A REF r; A REF q; };", WBEMMOF_E_CIMTYPE_QUALIFIER, 1, 50, "r"},
 		{"embedded instance of wrong class", "class E { string s; };\nclass F { string s; };\nclass A {[key] string k; E e;};\ninstance of A { e = instance of F { }; };", WBEMMOF_E_TYPE_MISMATCH, 4, 33, "F"},
 		{"unknown pragma", "#pragma frobnicate(\"x\")", WBEMMOF_E_INVALID_PRAGMA, 1, 9, "frobnicate"},
 		{"hash without pragma", "#include \"x\"", WBEMMOF_E_INVALID_PRAGMA, 1, 1, "#include"},
@@ -319,6 +321,24 @@ func TestErrors(t *testing.T) {
 				t.Errorf("Error() = %q", err.Error())
 			}
 		})
+	}
+}
+
+func TestCIMTypeQualifier(t *testing.T) {
+	plan := mustCompile(t, `class E { string s; };
+class A { [CIMTYPE("object:E")] object o; [CIMTYPE("String")] string s; [CIMTYPE("object")] object any; };
+instance of A { o = instance of E { s = "x"; }; };`)
+	a := plan.Class(DefaultNamespace, "A")
+	if p, _ := a.Property("o"); p.RefClass != "E" || p.Type != cim.TypeObject {
+		t.Errorf("o = %+v", p)
+	}
+	if p, _ := a.Property("any"); p.RefClass != "" {
+		t.Errorf("any = %+v", p)
+	}
+	if _, err := CompileString("x", `class E { string s; }; class F { string s; };
+class A { [CIMTYPE("object:E")] object o; };
+instance of A { o = instance of F { }; };`, Options{}); cim.StatusOf(err) != WBEMMOF_E_TYPE_MISMATCH {
+		t.Errorf("embedded instance against CIMTYPE class: %v", err)
 	}
 }
 
