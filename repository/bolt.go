@@ -375,6 +375,9 @@ func (b *Bolt) Instances(ctx context.Context, ns string, class *cim.Class, fn fu
 			return mapErr(err, b.path, "read")
 		}
 		for i, inst := range batch {
+			if err := ctx.Err(); err != nil {
+				return err // a cancelled caller gets no further instance
+			}
 			if err := fn(inst); err != nil {
 				return err
 			}
