@@ -364,10 +364,25 @@ func TestExecNotificationQuery(t *testing.T) {
 			t.Fatalf("Reset on an event enumerator = %v, want no effect", err)
 		}
 		e.Close()
-		e2, _ := svc.ExecNotificationQuery(t.Context(), "WQL", "SELECT * FROM GW_Base", semisync)
-		_, err = e2.Next(wbem.Infinite, make([]cim.Object, 1))
-		wantStatus(t, "event query on a non-event class", err, wbem.WBEM_E_NOT_EVENT_CLASS)
-		e2.Close()
+		for _, tc := range []struct {
+			query string
+			want  wbem.Status
+		}{
+			{"SELECT * FROM GW_Base", wbem.WBEM_E_NOT_EVENT_CLASS},
+			{"SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA 'GW_Item'", wbem.WBEMESS_E_REGISTRATION_TOO_PRECISE},
+			{"SELECT * FROM __InstanceCreationEvent WITHIN 10", wbem.WBEMESS_E_REGISTRATION_TOO_BROAD},
+			{"SELECT * FROM __InstanceCreationEvent WITHIN 10 WHERE TargetInstance ISA 'NoSuch'", wbem.WBEM_E_INVALID_CLASS},
+			{"SELECT * FROM __InstanceCreationEvent WITHIN 10 GROUP BY TargetInstance.Name", wbem.WBEM_E_UNPARSABLE_QUERY},
+			{"SELECT * FROM __InstanceCreationEvent WITHIN 10 WHERE TargetInstance ISA 'GW_Item' HAVING NumberOfEvents > 1", wbem.WBEM_E_MISSING_GROUP_WITHIN},
+		} {
+			e2, err := svc.ExecNotificationQuery(t.Context(), "WQL", tc.query, semisync)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = e2.Next(wbem.Infinite, make([]cim.Object, 1))
+			wantStatus(t, tc.query, err, tc.want)
+			e2.Close()
+		}
 	})
 }
 
