@@ -408,10 +408,29 @@ func (b *Bolt) Check(ctx context.Context) error {
 			}
 			nsb := tx.Bucket(bucketNamespaces).Bucket(k)
 			ns := string(nsb.Get(keyName))
-			classes := nsb.Bucket(bucketClasses)
+			classes, subs := nsb.Bucket(bucketClasses), nsb.Bucket(bucketSubclasses)
 			if err := classes.ForEach(func(ck, v []byte) error {
-				_, err := decodeClass(v)
-				return err
+				c, err := decodeClass(v)
+				if err != nil {
+					return err
+				}
+				if subs.Get(subKey(c.Superclass, c.Name)) == nil {
+					return cim.Errorf(cim.WBEM_E_CRITICAL_ERROR, "class %s is missing from the subclass index of %q", c.Name, c.Superclass)
+				}
+				return nil
+			}); err != nil {
+				return fmt.Errorf("namespace %s: %w", ns, err)
+			}
+			if err := subs.ForEach(func(k, v []byte) error {
+				super, child, _ := bytes.Cut(k, []byte{0})
+				rec := classes.Get(child)
+				if rec == nil {
+					return cim.Errorf(cim.WBEM_E_CRITICAL_ERROR, "the subclass index of %q lists %s, which does not exist", super, v)
+				}
+				if _, s, err := classSuperclass(rec); err != nil || strings.ToLower(s) != string(super) {
+					return cim.Errorf(cim.WBEM_E_CRITICAL_ERROR, "the subclass index lists %s under %q, but its superclass is %q", v, super, s)
+				}
+				return nil
 			}); err != nil {
 				return fmt.Errorf("namespace %s: %w", ns, err)
 			}

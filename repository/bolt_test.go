@@ -406,3 +406,51 @@ func TestDefaultStateDir(t *testing.T) {
 		t.Errorf("DefaultStateDir() = %q", got)
 	}
 }
+
+func TestBoltCheckFindsBrokenIndex(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		damage func(nsb *bolt.Bucket) error
+		want   string
+	}{
+		{"entry missing", func(nsb *bolt.Bucket) error {
+			return nsb.Bucket([]byte("subclasses")).Delete([]byte("\x00thing"))
+		}, "missing from the subclass index"},
+		{"stale entry", func(nsb *bolt.Bucket) error {
+			return nsb.Bucket([]byte("subclasses")).Put([]byte("\x00ghost"), []byte("Ghost"))
+		}, "does not exist"},
+		{"wrong parent", func(nsb *bolt.Bucket) error {
+			return nsb.Bucket([]byte("subclasses")).Put([]byte("other\x00thing"), []byte("Thing"))
+		}, "its superclass is"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "r.db")
+			b, err := repository.OpenBolt(path, repository.BoltOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Update(bg, func(tx repository.Tx) error { return tx.PutClass(`root\cimv2`, keyedClass(t, "Thing")) }); err != nil {
+				t.Fatal(err)
+			}
+			b.Close()
+			db, err := bolt.Open(path, 0o600, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Update(func(tx *bolt.Tx) error {
+				return tc.damage(tx.Bucket([]byte("ns")).Bucket([]byte(`root\cimv2`)))
+			}); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			b, err = repository.OpenBolt(path, repository.BoltOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			if err := b.Check(bg); cim.StatusOf(err) != cim.WBEM_E_CRITICAL_ERROR || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Check: %v, want WBEM_E_CRITICAL_ERROR saying %q", err, tc.want)
+			}
+		})
+	}
+}
