@@ -1,0 +1,168 @@
+package host
+
+import (
+	"context"
+	"embed"
+	"io/fs"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/gowbem/gowbem/mof"
+)
+
+//go:embed mof/*.mof
+var mofFiles embed.FS
+
+// MOF holds gowbem's own MOF for the host classes: MOFFile includes the CIM
+// parents (cim.mof) and the Win32 classes (win32.mof).
+var MOF fs.FS = mustSub(mofFiles, "mof")
+
+// MOFFile is the top file of MOF, the one to compile.
+const MOFFile = "host.mof"
+
+// Namespace is where Install compiles the classes.
+const Namespace = `root\cimv2`
+
+// The provider names the classes give in their Provider qualifier.
+const (
+	ProviderOperatingSystem = "HostOperatingSystem" // Win32_OperatingSystem
+	ProviderComputerSystem  = "HostComputerSystem"  // Win32_ComputerSystem
+	ProviderProcess         = "HostProcess"         // Win32_Process
+	ProviderLogicalDisk     = "HostLogicalDisk"     // Win32_LogicalDisk
+	ProviderProcessor       = "HostProcessor"       // Win32_Processor
+)
+
+func mustSub(f fs.FS, dir string) fs.FS {
+	s, err := fs.Sub(f, dir)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// PowerAction is what Win32_OperatingSystem's Reboot and Shutdown ask for.
+type PowerAction int
+
+// The power actions.
+const (
+	PowerReboot PowerAction = iota + 1
+	PowerOff
+)
+
+// String names the action.
+func (a PowerAction) String() string {
+	switch a {
+	case PowerReboot:
+		return "reboot"
+	case PowerOff:
+		return "shutdown"
+	}
+	return "unknown"
+}
+
+// Config switches the providers' dangerous or environment-dependent parts.
+// The zero Config reads the real host and allows nothing that changes it
+// except Win32_Process.Terminate, which WMI also allows to whoever may
+// signal the process.
+type Config struct {
+	// Root stands for "/" when reading the kernel's and the system's files
+	// (/proc, /sys, /etc/os-release, /etc/passwd, /var/run/utmp, /dev/disk).
+	// "" means "/". Tests point it at a fixture tree.
+	Root string
+
+	// AllowPower lets Reboot and Shutdown act; without it they return
+	// ReturnPrivilegeNotHeld (1314). Power performs the action; nil means
+	// sync(2) then reboot(2), which a test must never reach.
+	AllowPower bool
+	Power      func(ctx context.Context, action PowerAction) error
+
+	// AllowCreate lets Win32_Process.Create start processes; without it
+	// Create returns 2 (access denied).
+	AllowCreate bool
+	// DenyTerminate makes Win32_Process.Terminate return 2 (access denied).
+	DenyTerminate bool
+	// TerminateSignal is what Terminate sends; 0 means SIGKILL, as WMI's
+	// TerminateProcess gives the process no chance to clean up.
+	TerminateSignal syscall.Signal
+
+	// VolumePaths are the directories (or exact paths) under which a caller
+	// may address an unmounted volume by its device or image path as
+	// Win32_LogicalDisk.DeviceID. nil means {"/dev"}: block devices only, so
+	// that a remote caller cannot probe arbitrary files.
+	VolumePaths []string
+	// E2fsck is the path of e2fsck; "" looks it up in $PATH, /usr/sbin and
+	// /sbin.
+	E2fsck string
+	// ScheduleBootCheck lets Chkdsk with OKToRunAtBootUp on a mounted volume
+	// create BootCheckFile, which asks the boot to check file systems.
+	ScheduleBootCheck bool
+	// BootCheckFile is the file that schedules the check; "" means
+	// /forcefsck (honoured by sysvinit's checkfs and by systemd-fsck).
+	BootCheckFile string
+
+	// LoadInterval is how long Win32_Processor waits between its two
+	// /proc/stat samples for LoadPercentage; 0 means DefaultLoadInterval.
+	LoadInterval time.Duration
+}
+
+// DefaultLoadInterval is the wait between the two samples of LoadPercentage.
+const DefaultLoadInterval = 200 * time.Millisecond
+
+func (c *Config) path(p string) string {
+	if c.Root == "" || c.Root == "/" {
+		return p
+	}
+	return filepath.Join(c.Root, p)
+}
+
+// Providers returns the host providers of cfg by the names the classes give
+// in their Provider qualifier.
+func Providers(cfg Config) map[string]any {
+	h := newHost(cfg)
+	return map[string]any{
+		ProviderOperatingSystem: &OperatingSystemProvider{h: h},
+		ProviderComputerSystem:  &ComputerSystemProvider{h: h},
+		ProviderProcess:         &ProcessProvider{h: h},
+		ProviderLogicalDisk:     &LogicalDiskProvider{h: h},
+		ProviderProcessor:       &ProcessorProvider{h: h},
+	}
+}
+
+// ObjectManager is what Install needs of an object manager (cimom's
+// *ObjectManager has these methods); it is declared here because providers
+// never import the object manager.
+type ObjectManager interface {
+	// CompileMOF compiles name of fsys into namespace and applies it.
+	CompileMOF(ctx context.Context, fsys fs.FS, name, namespace string) (*mof.Plan, error)
+	// RegisterProvider registers p under name.
+	RegisterProvider(name string, p any)
+}
+
+// Install compiles the host classes into root\cimv2 of om and registers the
+// providers of cfg.
+func Install(ctx context.Context, om ObjectManager, cfg Config) error {
+	if _, err := om.CompileMOF(ctx, MOF, MOFFile, Namespace); err != nil {
+		return err
+	}
+	for name, p := range Providers(cfg) {
+		om.RegisterProvider(name, p)
+	}
+	return nil
+}
+
+// host is what the providers share: the configuration and the facts that
+// do not change while the system runs.
+type host struct {
+	cfg Config
+}
+
+func newHost(cfg Config) *host { return &host{cfg: cfg} }
+
+// hostname returns the computer's name.
+func (h *host) hostname() string {
+	if b, err := readSmall(h.cfg.path("/proc/sys/kernel/hostname")); err == nil && len(b) > 0 {
+		return trimNL(string(b))
+	}
+	return ""
+}
