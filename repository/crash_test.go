@@ -181,9 +181,9 @@ func runChild(job, path, tag string) error {
 			fmt.Printf("ack %s\n", name)
 		}
 		return fmt.Errorf("the file size limit never stopped a commit")
-	case "open":
-		// Open the store (after dropping root, when run as root) and report.
-		if os.Geteuid() == 0 {
+	case "open", "open-as-nobody":
+		// Open the store (as nobody, when asked and run as root) and report.
+		if job == "open-as-nobody" && os.Geteuid() == 0 {
 			if err := syscall.Setgid(65534); err != nil {
 				return err
 			}
@@ -364,7 +364,7 @@ func TestAccessDenied(t *testing.T) {
 		// Root ignores file modes: ask a child that drops to nobody.
 		os.Chmod(filepath.Dir(dir), 0o755)
 		os.Chmod(dir, 0o755)
-		cmd, out := child(t, "open", path, "")
+		cmd, out := child(t, "open-as-nobody", path, "")
 		data, _ := io.ReadAll(out)
 		cmd.Wait()
 		got = strings.TrimSpace(string(data))
@@ -382,5 +382,24 @@ func TestAccessDenied(t *testing.T) {
 	want := "error " + strconv.FormatUint(uint64(cim.WBEM_E_ACCESS_DENIED), 10) + " "
 	if !strings.HasPrefix(got, want) || !strings.Contains(got, path) {
 		t.Errorf("opening a file we may not write: %q, want WBEM_E_ACCESS_DENIED naming the file", got)
+	}
+}
+
+func TestLockedByAnotherProcess(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.db")
+	b, err := repository.OpenBolt(path, repository.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	cmd, out := child(t, "open", path, "")
+	data, _ := io.ReadAll(out)
+	cmd.Wait()
+	got := strings.TrimSpace(string(data))
+	t.Logf("%s", got)
+	for _, want := range []string{"error " + strconv.FormatUint(uint64(cim.WBEM_E_ACCESS_DENIED), 10), path, "in use by another process", "daemon"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the second process got %q, which does not say %q", got, want)
+		}
 	}
 }
