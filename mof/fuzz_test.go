@@ -23,6 +23,7 @@ func FuzzCompile(f *testing.F) {
 		"class A { uint32 M([IN, OUT] string a[], [OUT] A REF b); void N(); };",
 		"class B { [Key] string k = \"d\"; string x = \"p\"; };\nclass C : B { string x = \"c\"; };",
 		"/* c */ // d\nclass A { };",
+		"class A { [CIMTYPE(\"object:Nowhere\")] object o[]; uint32 M([CIMTYPE(\"object:X\")] object p); };",
 	} {
 		f.Add(s)
 	}

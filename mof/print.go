@@ -115,7 +115,7 @@ func (p *Printer) class(w *writer, c *cim.Class, parent *cim.Class, alias, inden
 		if q := p.qualifiers(pr.Qualifiers, skip); q != "" {
 			w.s(q + "\n" + indent + "\t")
 		}
-		w.s(typeName(pr.Type, pr.RefClass) + " " + pr.Name + arraySuffix(pr.Type, pr.Qualifiers))
+		w.s(declTypeName(pr.Type, pr.RefClass, pr.Qualifiers) + " " + pr.Name + arraySuffix(pr.Type, pr.Qualifiers))
 		if !pr.Default.IsNull() {
 			w.s(" = ")
 			p.value(w, pr.Default, indent+"\t")
@@ -159,7 +159,7 @@ func (p *Printer) class(w *writer, c *cim.Class, parent *cim.Class, alias, inden
 			if q := p.qualifiers(pa.Qualifiers, skip); q != "" {
 				w.s(q + " ")
 			}
-			w.s(typeName(pa.Type, pa.RefClass) + " " + pa.Name + arraySuffix(pa.Type, pa.Qualifiers))
+			w.s(declTypeName(pa.Type, pa.RefClass, pa.Qualifiers) + " " + pa.Name + arraySuffix(pa.Type, pa.Qualifiers))
 		}
 		w.s(");\n")
 	}
@@ -259,6 +259,18 @@ func typeName(t cim.Type, refClass string) string {
 		}
 	}
 	return t.Elem().String()
+}
+
+// declTypeName is typeName for a declaration: an embedded object whose class
+// comes from its own CIMTYPE qualifier is declared as object, since the
+// compiler does not require that class to exist.
+func declTypeName(t cim.Type, refClass string, qs cim.Qualifiers) string {
+	if t.Elem() == cim.TypeObject {
+		if q, ok := qs.Get("CIMTYPE"); ok && q.Flavor&cim.FlavorPropagated == 0 && strings.Contains(q.Value.Str(), ":") {
+			return "object"
+		}
+	}
+	return typeName(t, refClass)
 }
 
 func arraySuffix(t cim.Type, qs cim.Qualifiers) string {
