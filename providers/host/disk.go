@@ -404,6 +404,9 @@ func e2fsckReturn(code int) uint32 {
 // e2fsck returns the checker's path, or "" when there is none.
 func (h *host) e2fsck() string {
 	if h.cfg.E2fsck != "" {
+		if fi, err := os.Stat(h.cfg.E2fsck); err != nil || !fi.Mode().IsRegular() {
+			return ""
+		}
 		return h.cfg.E2fsck
 	}
 	return findTool("e2fsck")

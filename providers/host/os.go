@@ -236,7 +236,7 @@ func (p *ComputerSystemProvider) build(class *cim.Class) *cim.Instance {
 	if !inDomain {
 		set("Workgroup", cim.String(domain))
 	}
-	dmi := h.cfg.path("/sys/class/dmi/id/")
+	dmi := h.cfg.path("/sys/class/dmi/id") + "/"
 	set("Manufacturer", str(readLine(dmi+"sys_vendor")))
 	set("Model", str(readLine(dmi+"product_name")))
 	set("SystemFamily", str(readLine(dmi+"product_family")))

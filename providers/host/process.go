@@ -459,13 +459,16 @@ func pidOf(call *provider.MethodCall) (int, bool) {
 
 // terminate sends TerminateSignal (SIGKILL by default). Linux cannot impose
 // an exit status on another process, so Reason is accepted and unused. The
-// provider's own process is refused (2), as ending it would end the call.
+// provider's own process is refused (2), as ending it would end the call,
+// and so is every process when Config.Root points at a fixture.
 func (p *ProcessProvider) terminate(call *provider.MethodCall) (*cim.Instance, error) {
 	pid, ok := pidOf(call)
 	if !ok {
 		return outParams(call.Out, ReturnInvalidParameter), nil
 	}
-	if p.h.cfg.DenyTerminate || pid == os.Getpid() {
+	// With Config.Root set the provider reads a fixture, whose pids are not
+	// the live processes: it signals nothing.
+	if p.h.cfg.DenyTerminate || p.h.cfg.Root != "" || pid == os.Getpid() {
 		return outParams(call.Out, ReturnAccessDenied), nil
 	}
 	sig := p.h.cfg.TerminateSignal

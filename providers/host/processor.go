@@ -290,7 +290,7 @@ func cores(pkg []cpuInfo) int {
 // clockSpeeds returns the maximum and current clock in MHz from cpufreq,
 // else both from the "cpu MHz" of /proc/cpuinfo.
 func (h *host) clockSpeeds(c cpuInfo) (maxMHz, curMHz int) {
-	dir := h.cfg.path(fmt.Sprintf("/sys/devices/system/cpu/cpu%d/cpufreq/", c.n))
+	dir := h.cfg.path(fmt.Sprintf("/sys/devices/system/cpu/cpu%d/cpufreq", c.n)) + "/"
 	if khz, err := strconv.Atoi(readLine(dir + "cpuinfo_max_freq")); err == nil && khz > 0 {
 		maxMHz = khz / 1000
 		curMHz = maxMHz
@@ -306,7 +306,7 @@ func (h *host) clockSpeeds(c cpuInfo) (maxMHz, curMHz int) {
 // l2CacheKB reads the size of the level-2 cache of processor n from sysfs.
 func (h *host) l2CacheKB(n int) int {
 	for i := range 8 {
-		dir := h.cfg.path(fmt.Sprintf("/sys/devices/system/cpu/cpu%d/cache/index%d/", n, i))
+		dir := h.cfg.path(fmt.Sprintf("/sys/devices/system/cpu/cpu%d/cache/index%d", n, i)) + "/"
 		lvl := readLine(dir + "level")
 		if lvl == "" {
 			return 0
