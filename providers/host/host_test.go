@@ -121,3 +121,18 @@ func TestInstallAndEnumerate(t *testing.T) {
 		_ = os.Getpid
 	}
 }
+
+// classOf returns a host class as the object manager stores it.
+func classOf(t testing.TB, name string) *cim.Class {
+	t.Helper()
+	svc := newOM(t, host.Config{})
+	cr, err := svc.GetObject(context.Background(), name, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := cr.ResultObject(wbem.Infinite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o.(*cim.Class)
+}
