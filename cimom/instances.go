@@ -224,6 +224,9 @@ func (e *emitter) Emit(inst *cim.Instance) error {
 	return nil
 }
 
+// Progress implements provider.Progresser.
+func (e *emitter) Progress(done, total int) { e.w.Progress(done, total) }
+
 // enumerateClass emits the instances of exactly class c (static ones from
 // the store, dynamic ones from its provider; hint pushes a query down).
 func (om *ObjectManager) enumerateClass(ctx context.Context, ns string, c *cim.Class, hint *provider.Hint, e *emitter) error {

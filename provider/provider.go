@@ -28,6 +28,13 @@ type Emitter interface {
 	Emit(inst *cim.Instance) error
 }
 
+// Progresser is implemented by the Emitter the object manager hands to
+// providers: a provider may report how far it has come, which reaches async
+// callers that asked for WBEM_FLAG_SEND_STATUS. Use it by type assertion.
+type Progresser interface {
+	Progress(done, total int)
+}
+
 // EmitFunc adapts a function to Emitter.
 type EmitFunc func(*cim.Instance) error
 

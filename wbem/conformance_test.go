@@ -429,6 +429,39 @@ func TestAsync(t *testing.T) {
 	})
 }
 
+// Progress reaches an async sink only with WBEM_FLAG_SEND_STATUS, before the
+// one final SetStatus.
+func TestAsyncProgress(t *testing.T) {
+	for _, flags := range []wbem.Flag{0, wbem.WBEM_FLAG_SEND_STATUS} {
+		svc := workload.NewObjectManager(&workload.Provider{N: 5000, ProgressEvery: 1000}).Services(workload.Namespace)
+		s := newSink()
+		if err := svc.ExecQueryAsync(context.Background(), "WQL", "SELECT * FROM GW_Item", flags, s); err != nil {
+			t.Fatal(err)
+		}
+		<-s.done
+		s.mu.Lock()
+		progress, last := 0, wbem.SinkStatus{}
+		for i, st := range s.statuses {
+			if st.Type == wbem.WBEM_STATUS_PROGRESS {
+				progress++
+				if st.Total != 5000 || st.Done%1000 != 0 {
+					t.Errorf("progress %+v", st)
+				}
+			} else if i != len(s.statuses)-1 {
+				t.Errorf("final status before the end: %+v", s.statuses)
+			}
+			last = st
+		}
+		s.mu.Unlock()
+		if last.Type != wbem.WBEM_STATUS_COMPLETE || last.Err != nil || len(s.completes()) != 1 {
+			t.Fatalf("flags %#x: statuses %+v", flags, s.statuses)
+		}
+		if flags == 0 && progress != 0 || flags != 0 && progress == 0 {
+			t.Fatalf("flags %#x: %d progress calls", flags, progress)
+		}
+	}
+}
+
 // An Indicate error cancels the operation, and the sink still gets exactly
 // one SetStatus.
 func TestAsyncIndicateError(t *testing.T) {

@@ -96,6 +96,9 @@ type Provider struct {
 	Stopped   atomic.Int32 // enumerations that stopped early (ctx done or emit failed)
 	Completed atomic.Int32 // enumerations that yielded all N
 	Emitted   atomic.Int64 // instances emitted
+	// ProgressEvery makes the provider report progress every so many
+	// instances, if the emitter takes progress.
+	ProgressEvery int
 	// Done receives one value each time an enumeration returns, if not nil.
 	Done chan error
 }
@@ -133,6 +136,9 @@ func (p *Provider) EnumerateInstances(ctx context.Context, class *cim.Class, out
 			return err
 		}
 		p.Emitted.Add(1)
+		if pr, ok := out.(provider.Progresser); ok && p.ProgressEvery > 0 && (i+1)%p.ProgressEvery == 0 {
+			pr.Progress(i+1, p.N)
+		}
 	}
 	if p.Fail != nil && p.FailAfter >= p.N {
 		return p.Fail
