@@ -1,0 +1,25 @@
+// Command wbemd is gowbem's daemon: the object manager over the state
+// directory's repository, with the Linux host providers, served over
+// WS-Management on 127.0.0.1:5985 by default. It stops cleanly on SIGTERM or
+// SIGINT. Run "wbemd -h" for its flags.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/gowbem/gowbem/cimom"
+	"github.com/gowbem/gowbem/internal/daemon"
+	"github.com/gowbem/gowbem/providers/host"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := daemon.Main(ctx, os.Args[1:], os.Stderr, os.Getenv, func(ctx context.Context, om *cimom.ObjectManager) error {
+		return host.Install(ctx, om, host.Config{})
+	})
+	stop()
+	os.Exit(code)
+}

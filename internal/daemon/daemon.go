@@ -1,0 +1,303 @@
+// Package daemon is wbemd: gowbem's object manager over the state
+// directory's repository, served over WS-Management on HTTP and HTTPS until
+// its context ends.
+//
+// The environment variable GOWBEM_TEST_WORKLOAD is for tests only: set to
+// "N" or "N,DELAY" (e.g. "1000,10ms"), it registers internal/workload's
+// provider yielding N instances of GW_Item, one every DELAY, puts the
+// workload's classes into root\cimv2, and logs at shutdown what the provider
+// saw (started, stopped early, completed), so that a test can check that
+// shutdown reached it.
+package daemon
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/gowbem/gowbem/cimom"
+	"github.com/gowbem/gowbem/internal/workload"
+	"github.com/gowbem/gowbem/repository"
+	"github.com/gowbem/gowbem/wsman"
+)
+
+// Defaults of the flags.
+const (
+	DefaultHTTPAddr  = "127.0.0.1:5985"
+	DefaultHTTPSAddr = "127.0.0.1:5986" // when a certificate is given
+	// AdminUser is the user the first start creates.
+	AdminUser = "admin"
+	// AdminPasswordFile is where the first start writes AdminUser's
+	// password, in the state directory.
+	AdminPasswordFile = "admin.password"
+	// UsersFile is the users file's name in the state directory.
+	UsersFile = "users"
+	// ShutdownTimeout bounds how long a shutdown waits for requests in
+	// flight before it closes their connections.
+	ShutdownTimeout = 3 * time.Second
+	// Path is where the WS-Management endpoint is served.
+	Path = "/wsman"
+)
+
+// Config configures a daemon. The zero value of a field takes the default
+// named on it.
+type Config struct {
+	StateDir  string // repository.DefaultStateDir()
+	HTTPAddr  string // "" serves no plain HTTP
+	HTTPSAddr string // "" serves no HTTPS; needs TLSCert and TLSKey
+	TLSCert   string // PEM certificate chain file
+	TLSKey    string // PEM private key file
+	UsersFile string // <StateDir>/users
+
+	Logger *slog.Logger // slog.Default()
+
+	// Install registers providers and their classes on the object manager
+	// at every start (wbemd passes the host providers' Install). It must be
+	// idempotent: the repository keeps what earlier starts put there.
+	Install func(ctx context.Context, om *cimom.ObjectManager) error
+
+	// TestWorkload, when set, is registered with its classes (tests only;
+	// see the package documentation).
+	TestWorkload *workload.Provider
+
+	// Ready, when set, is called once the daemon serves, with the addresses
+	// it listens on (nil for a protocol it does not serve).
+	Ready func(http, https net.Addr)
+}
+
+// Run runs the daemon until ctx ends, then shuts down cleanly: it stops
+// accepting connections, releases open enumerations (their providers see
+// their context cancelled), waits up to ShutdownTimeout for requests in
+// flight, and closes the repository. It returns nil after a clean shutdown.
+func Run(ctx context.Context, cfg Config) error {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if cfg.StateDir == "" {
+		cfg.StateDir = repository.DefaultStateDir()
+	}
+	if cfg.UsersFile == "" {
+		cfg.UsersFile = filepath.Join(cfg.StateDir, UsersFile)
+	}
+	if cfg.HTTPAddr == "" && cfg.HTTPSAddr == "" {
+		return errors.New("nothing to serve: both --http and --https are off")
+	}
+	if cfg.HTTPSAddr != "" && (cfg.TLSCert == "" || cfg.TLSKey == "") {
+		return errors.New("--https needs --tls-cert and --tls-key")
+	}
+
+	store, err := repository.OpenStateDir(cfg.StateDir)
+	if err != nil {
+		if errors.Is(err, repository.ErrInUse) {
+			return fmt.Errorf("%w (is another wbemd running on %s?)", err, cfg.StateDir)
+		}
+		return err
+	}
+	defer func() {
+		if err := store.Close(); err != nil {
+			log.Error("closing the repository", "err", err)
+		}
+	}()
+	log.Info("repository open", "path", store.Path())
+
+	// A signal during the start is a clean stop, not a failure.
+	interrupted := func(err error) bool {
+		if ctx.Err() != nil {
+			log.Info("stopped while starting", "cause", context.Cause(ctx), "err", err)
+			return true
+		}
+		return false
+	}
+	om, err := cimom.New(ctx, store)
+	if err != nil {
+		if interrupted(err) {
+			return nil
+		}
+		return err
+	}
+	if cfg.Install != nil {
+		if err := cfg.Install(ctx, om); err != nil {
+			if interrupted(err) {
+				return nil
+			}
+			return fmt.Errorf("installing the providers: %w", err)
+		}
+	}
+	if p := cfg.TestWorkload; p != nil {
+		om.RegisterProvider(workload.ProviderName, p)
+		if err := workload.Setup(ctx, om.Services(workload.Namespace)); err != nil {
+			if interrupted(err) {
+				return nil
+			}
+			return fmt.Errorf("test workload: %w", err)
+		}
+		log.Warn("test workload registered (GOWBEM_TEST_WORKLOAD)", "n", p.N, "delay", p.Delay)
+		defer func() {
+			log.Info("test workload provider", "started", p.Started.Load(), "stopped", p.Stopped.Load(), "completed", p.Completed.Load())
+		}()
+	}
+
+	users, err := ensureUsers(cfg.UsersFile, cfg.StateDir, log)
+	if err != nil {
+		return err
+	}
+
+	srv := newEndpoint(om, users, log)
+	mux := http.NewServeMux()
+	mux.Handle(Path, srv)
+	hs := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ConnContext:       wsman.ConnContext,
+	}
+
+	var lnHTTP, lnHTTPS net.Listener
+	closeAll := func() {
+		for _, l := range []net.Listener{lnHTTP, lnHTTPS} {
+			if l != nil {
+				l.Close()
+			}
+		}
+	}
+	if cfg.HTTPAddr != "" {
+		if lnHTTP, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+			return err
+		}
+	}
+	if cfg.HTTPSAddr != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			closeAll()
+			return fmt.Errorf("TLS certificate: %w", err)
+		}
+		l, err := net.Listen("tcp", cfg.HTTPSAddr)
+		if err != nil {
+			closeAll()
+			return err
+		}
+		lnHTTPS = tls.NewListener(l, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	}
+
+	serveErr := make(chan error, 2)
+	var wg sync.WaitGroup
+	var addrHTTP, addrHTTPS net.Addr
+	for _, l := range []struct {
+		ln    net.Listener
+		proto string
+		addr  *net.Addr
+	}{{lnHTTP, "http", &addrHTTP}, {lnHTTPS, "https", &addrHTTPS}} {
+		if l.ln == nil {
+			continue
+		}
+		*l.addr = l.ln.Addr()
+		log.Info("listening", "proto", l.proto, "addr", l.ln.Addr().String(), "url", l.proto+"://"+l.ln.Addr().String()+Path)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := hs.Serve(l.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				serveErr <- fmt.Errorf("serving %s: %w", l.proto, err)
+			}
+		}()
+	}
+	if cfg.Ready != nil {
+		cfg.Ready(addrHTTP, addrHTTPS)
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down", "cause", context.Cause(ctx))
+	case runErr = <-serveErr:
+		log.Error("shutting down", "err", runErr)
+	}
+
+	// Stop accepting and wait for requests in flight while the endpoint
+	// releases its enumerations, so that a Pull waiting on a slow provider
+	// ends now rather than at its timeout.
+	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- hs.Shutdown(sctx) }()
+	srv.Close()
+	if err := <-done; err != nil {
+		log.Warn("requests still in flight at the shutdown timeout; closing their connections", "err", err)
+		hs.Close()
+	}
+	wg.Wait()
+	log.Info("stopped")
+	return runErr
+}
+
+// ensureUsers loads the users file, or on the first start creates it with
+// AdminUser and a random password written to <stateDir>/admin.password.
+func ensureUsers(path, stateDir string, log *slog.Logger) (*wsman.Users, error) {
+	if _, err := os.Stat(path); err == nil {
+		return wsman.LoadUsers(path)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("users file: %w", err)
+	}
+	password := randomPassword()
+	users := wsman.NewUsers()
+	if err := users.Add(AdminUser, password); err != nil {
+		return nil, err
+	}
+	// The password first: a start that dies between the two writes finds
+	// no users file next time and makes both again, rather than leaving a
+	// user nobody knows the password of.
+	pwFile := filepath.Join(stateDir, AdminPasswordFile)
+	if err := writeSecret(pwFile, password+"\n"); err != nil {
+		return nil, fmt.Errorf("admin password file: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("users file: %w", err)
+	}
+	if err := users.Save(path); err != nil {
+		return nil, err
+	}
+	log.Warn("first start: created user "+AdminUser+" with a random password", "users_file", path, "password_file", pwFile)
+	return users, nil
+}
+
+// writeSecret writes a file readable by its owner only, replacing any
+// earlier one.
+func writeSecret(path, content string) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(content)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, 0o600) // whatever the umask did
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
+
+// randomPassword returns 128 random bits as URL-safe base64.
+func randomPassword() string {
+	b := make([]byte, 16)
+	rand.Read(b) // never fails (crypto/rand panics rather)
+	return base64.RawURLEncoding.EncodeToString(b)
+}

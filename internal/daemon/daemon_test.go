@@ -1,0 +1,312 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/internal/workload"
+	"github.com/gowbem/gowbem/wbem"
+	"github.com/gowbem/gowbem/wsman"
+)
+
+// syncBuffer is a bytes.Buffer safe for the logger's and the test's
+// goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// started is a daemon run in this process by start.
+type started struct {
+	http, https net.Addr
+	log         *syncBuffer
+	stop        context.CancelFunc
+	done        chan error
+	once        sync.Once
+	took        time.Duration
+}
+
+// start runs Run in a goroutine and waits until it serves.
+func start(t *testing.T, cfg Config) *started {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &started{log: &syncBuffer{}, stop: cancel, done: make(chan error, 1)}
+	cfg.Logger = slog.New(slog.NewTextHandler(s.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ready := make(chan struct{})
+	cfg.Ready = func(h, hs net.Addr) { s.http, s.https = h, hs; close(ready) }
+	go func() { s.done <- Run(ctx, cfg) }()
+	select {
+	case <-ready:
+	case err := <-s.done:
+		t.Fatalf("Run: %v\n%s", err, s.log)
+	case <-time.After(20 * time.Second):
+		t.Fatalf("not ready\n%s", s.log)
+	}
+	t.Cleanup(func() { s.shutdown(t) })
+	return s
+}
+
+// shutdown cancels the daemon's context and waits for Run.
+func (s *started) shutdown(t *testing.T) time.Duration {
+	t.Helper()
+	s.once.Do(func() {
+		t0 := time.Now()
+		s.stop()
+		select {
+		case err := <-s.done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("Run did not return after cancel\n%s", s.log)
+		}
+		s.took = time.Since(t0)
+	})
+	return s.took
+}
+
+// TestFirstStart checks that the first start creates the user admin with a
+// random password in a 0600 file, says where on its log without the
+// password, and that a second start keeps both.
+func TestFirstStart(t *testing.T) {
+	dir := t.TempDir()
+	s := start(t, Config{StateDir: dir, HTTPAddr: "127.0.0.1:0"})
+	s.shutdown(t)
+	pwPath := filepath.Join(dir, AdminPasswordFile)
+	pw, err := os.ReadFile(pwPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(pwPath)
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("%s has mode %v, want 0600", pwPath, st.Mode().Perm())
+	}
+	password := strings.TrimSpace(string(pw))
+	if len(password) < 20 {
+		t.Errorf("password %q is too short", password)
+	}
+	users, err := wsman.LoadUsers(filepath.Join(dir, UsersFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !users.Check(AdminUser, password) {
+		t.Error("the users file does not accept admin's password")
+	}
+	log := s.log.String()
+	if !strings.Contains(log, pwPath) || !strings.Contains(log, "created user admin") {
+		t.Errorf("the log does not say where the password is:\n%s", log)
+	}
+	if strings.Contains(log, password) {
+		t.Error("the log shows the password")
+	}
+	usersBefore, _ := os.ReadFile(filepath.Join(dir, UsersFile))
+
+	s2 := start(t, Config{StateDir: dir, HTTPAddr: "127.0.0.1:0"})
+	s2.shutdown(t)
+	pw2, _ := os.ReadFile(pwPath)
+	usersAfter, _ := os.ReadFile(filepath.Join(dir, UsersFile))
+	if !bytes.Equal(pw, pw2) || !bytes.Equal(usersBefore, usersAfter) {
+		t.Error("a second start changed the password or the users file")
+	}
+	if strings.Contains(s2.log.String(), "created user") {
+		t.Error("a second start created a user again")
+	}
+
+	// Two first starts make different passwords.
+	dir3 := t.TempDir()
+	s3 := start(t, Config{StateDir: dir3, HTTPAddr: "127.0.0.1:0"})
+	s3.shutdown(t)
+	pw3, _ := os.ReadFile(filepath.Join(dir3, AdminPasswordFile))
+	if bytes.Equal(pw, pw3) {
+		t.Error("two first starts made the same password")
+	}
+}
+
+// TestUsersFlag checks that --users names the users file and that an
+// existing one is used as it is.
+func TestUsersFlag(t *testing.T) {
+	dir := t.TempDir()
+	usersPath := filepath.Join(t.TempDir(), "etc-users")
+	u := wsman.NewUsers()
+	u.Add("ops", "secret")
+	if err := u.Save(usersPath); err != nil {
+		t.Fatal(err)
+	}
+	s := start(t, Config{StateDir: dir, HTTPAddr: "127.0.0.1:0", UsersFile: usersPath})
+	svc := connect(t, "http://"+s.http.String()+Path, "ops", "secret", nil)
+	if _, err := svc.GetObject(context.Background(), "__SystemClass", 0); err != nil {
+		t.Fatalf("ops cannot log in: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, AdminPasswordFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("an existing users file still got an admin password file: %v", err)
+	}
+	bad := connect(t, "http://"+s.http.String()+Path, "ops", "wrong", nil)
+	if _, err := bad.GetObject(context.Background(), "__SystemClass", 0); err == nil {
+		t.Error("a wrong password was accepted")
+	}
+}
+
+func connect(t *testing.T, url, user, password string, creds *wbem.Credentials) *wbem.Services {
+	t.Helper()
+	c := wbem.Credentials{User: user, Password: password}
+	if creds != nil {
+		c.TLS = creds.TLS
+	}
+	svc, err := wbem.Connect(context.Background(), url, `root\cimv2`, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+// TestShutdownReleasesEnumerations checks that cancelling the daemon's
+// context with an enumeration open over WS-Management stops the provider
+// (its ctx is cancelled) and returns within a few seconds.
+func TestShutdownReleasesEnumerations(t *testing.T) {
+	dir := t.TempDir()
+	p := &workload.Provider{N: 1_000_000, Delay: 5 * time.Millisecond}
+	s := start(t, Config{StateDir: dir, HTTPAddr: "127.0.0.1:0", TestWorkload: p})
+	pw, _ := os.ReadFile(filepath.Join(dir, AdminPasswordFile))
+	svc := connect(t, "http://"+s.http.String()+Path, AdminUser, strings.TrimSpace(string(pw)), nil)
+	var enums []*wbem.Enumerator
+	for range 3 {
+		e, err := svc.ExecQuery(context.Background(), "WQL", "SELECT * FROM GW_Item", wbem.WBEM_FLAG_RETURN_IMMEDIATELY|wbem.WBEM_FLAG_FORWARD_ONLY)
+		if err != nil {
+			t.Fatal(err)
+		}
+		enums = append(enums, e)
+		buf := make([]cim.Object, 1)
+		if n, err := e.Next(10*time.Second, buf); n != 1 {
+			t.Fatalf("first object: %d, %v", n, err)
+		}
+	}
+	if p.Started.Load() != 3 {
+		t.Fatalf("provider started %d times, want 3", p.Started.Load())
+	}
+	took := s.shutdown(t)
+	if took > ShutdownTimeout+2*time.Second {
+		t.Errorf("shutdown took %v", took)
+	}
+	if got := p.Stopped.Load(); got != 3 {
+		t.Errorf("%d of 3 enumerations saw their ctx cancelled", got)
+	}
+	if p.Completed.Load() != 0 {
+		t.Error("an enumeration completed")
+	}
+	for _, e := range enums {
+		e.Close()
+	}
+	if !strings.Contains(s.log.String(), "test workload provider") {
+		t.Errorf("no provider summary in the log:\n%s", s.log)
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args  []string
+		check func(Config, slog.Level) bool
+		err   string
+	}{
+		{nil, func(c Config, l slog.Level) bool {
+			return c.HTTPAddr == DefaultHTTPAddr && c.HTTPSAddr == "" && c.StateDir != "" && l == slog.LevelInfo
+		}, ""},
+		{[]string{"--http", "", "--state-dir", "/x"}, func(c Config, _ slog.Level) bool { return c.HTTPAddr == "" && c.StateDir == "/x" }, ""},
+		{[]string{"--tls-cert", "c", "--tls-key", "k"}, func(c Config, _ slog.Level) bool { return c.HTTPSAddr == DefaultHTTPSAddr }, ""},
+		{[]string{"--tls-cert", "c", "--tls-key", "k", "--https", ":1"}, func(c Config, _ slog.Level) bool { return c.HTTPSAddr == ":1" }, ""},
+		{[]string{"--log-level", "debug", "--users", "/u"}, func(c Config, l slog.Level) bool { return l == slog.LevelDebug && c.UsersFile == "/u" }, ""},
+		{[]string{"--tls-cert", "c"}, nil, "go together"},
+		{[]string{"--https", ":1"}, nil, "needs --tls-cert"},
+		{[]string{"--log-level", "loud"}, nil, "log-level"},
+		{[]string{"extra"}, nil, "unexpected argument"},
+		{[]string{"--nope"}, nil, "not defined"},
+	} {
+		cfg, level, err := parseFlags(tc.args, io.Discard)
+		switch {
+		case tc.err != "":
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: error %v, want %q", tc.args, err, tc.err)
+			}
+		case err != nil:
+			t.Errorf("%q: %v", tc.args, err)
+		case !tc.check(cfg, level):
+			t.Errorf("%q: got %+v, %v", tc.args, cfg, level)
+		}
+	}
+}
+
+func TestMainExitCodes(t *testing.T) {
+	getenv := func(string) string { return "" }
+	var b bytes.Buffer
+	if code := Main(context.Background(), []string{"--bogus"}, &b, getenv, nil); code != ExitUsage {
+		t.Errorf("bad flag: %d", code)
+	}
+	if code := Main(context.Background(), []string{"-h"}, &b, getenv, nil); code != ExitOK {
+		t.Errorf("-h: %d", code)
+	}
+	if code := Main(context.Background(), []string{"--http", "", "--state-dir", t.TempDir()}, &b, getenv, nil); code != ExitFailed {
+		t.Errorf("nothing to serve: %d", code)
+	}
+	bad := func(string) string { return "lots" }
+	if code := Main(context.Background(), nil, &b, bad, nil); code != ExitUsage {
+		t.Errorf("bad %s: %d", TestWorkloadEnv, code)
+	}
+	// A daemon whose context is already done starts and stops cleanly.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	b.Reset()
+	if code := Main(ctx, []string{"--http", "127.0.0.1:0", "--state-dir", t.TempDir()}, &b, getenv, nil); code != ExitOK {
+		t.Errorf("clean stop: %d\n%s", code, b.String())
+	}
+	// The store held by another daemon.
+	dir := t.TempDir()
+	s := start(t, Config{StateDir: dir, HTTPAddr: "127.0.0.1:0"})
+	b.Reset()
+	if code := Main(context.Background(), []string{"--http", "127.0.0.1:0", "--state-dir", dir}, &b, getenv, nil); code != ExitFailed || !strings.Contains(b.String(), "another wbemd") {
+		t.Errorf("second daemon on the same state dir: %d\n%s", code, b.String())
+	}
+	s.shutdown(t)
+}
+
+func TestParseWorkload(t *testing.T) {
+	for spec, want := range map[string]string{
+		"10":         "10 0s",
+		"10,5ms":     "10 5ms",
+		" 3 , 1s ":   "3 1s",
+		"x":          "error",
+		"-1":         "error",
+		"10,forever": "error",
+	} {
+		p, err := parseWorkload(spec)
+		got := "error"
+		if err == nil {
+			got = strings.Join([]string{strconv.Itoa(p.N), p.Delay.String()}, " ")
+		}
+		if got != want {
+			t.Errorf("%q: got %s, want %s", spec, got, want)
+		}
+	}
+}

@@ -1,0 +1,106 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gowbem/gowbem/cimom"
+	"github.com/gowbem/gowbem/internal/workload"
+	"github.com/gowbem/gowbem/repository"
+)
+
+// Exit codes of Main.
+const (
+	ExitOK     = 0 // clean shutdown
+	ExitFailed = 1 // the daemon could not start or failed while serving
+	ExitUsage  = 2 // the command line is wrong
+)
+
+// TestWorkloadEnv is the test-only environment variable described in the
+// package documentation.
+const TestWorkloadEnv = "GOWBEM_TEST_WORKLOAD"
+
+// Main runs wbemd with args (without the program name) until ctx ends and
+// returns its exit code. Logs go to stderr as structured text; getenv reads
+// the environment (for TestWorkloadEnv); install is Config.Install.
+func Main(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string,
+	install func(context.Context, *cimom.ObjectManager) error) int {
+	cfg, level, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return ExitOK
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "wbemd:", err)
+		return ExitUsage
+	}
+	if spec := getenv(TestWorkloadEnv); spec != "" {
+		p, err := parseWorkload(spec)
+		if err != nil {
+			fmt.Fprintln(stderr, "wbemd:", err)
+			return ExitUsage
+		}
+		cfg.TestWorkload = p
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	cfg.Install = install
+	if err := Run(ctx, cfg); err != nil {
+		cfg.Logger.Error("wbemd failed", "err", err)
+		return ExitFailed
+	}
+	return ExitOK
+}
+
+func parseFlags(args []string, stderr io.Writer) (Config, slog.Level, error) {
+	var cfg Config
+	var level slog.Level
+	fs := flag.NewFlagSet("wbemd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.StateDir, "state-dir", repository.DefaultStateDir(), "the state `directory`: repository, users file, admin password")
+	fs.StringVar(&cfg.HTTPAddr, "http", DefaultHTTPAddr, "serve WS-Management over HTTP on `address` (\"\" turns it off)")
+	fs.StringVar(&cfg.HTTPSAddr, "https", "", "serve WS-Management over HTTPS on `address` (default "+DefaultHTTPSAddr+" when --tls-cert is given)")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate chain `file` for HTTPS")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key `file` for HTTPS")
+	fs.StringVar(&cfg.UsersFile, "users", "", "the users `file` of name:bcrypt-hash lines (default <state-dir>/users)")
+	fs.TextVar(&level, "log-level", slog.LevelInfo, "log `level`: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return cfg, level, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, level, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return cfg, level, errors.New("--tls-cert and --tls-key go together")
+	}
+	if cfg.TLSCert != "" && !set["https"] {
+		cfg.HTTPSAddr = DefaultHTTPSAddr
+	}
+	if cfg.HTTPSAddr != "" && cfg.TLSCert == "" {
+		return cfg, level, errors.New("--https needs --tls-cert and --tls-key")
+	}
+	return cfg, level, nil
+}
+
+// parseWorkload reads TestWorkloadEnv: "N" or "N,DELAY".
+func parseWorkload(spec string) (*workload.Provider, error) {
+	ns, ds, _ := strings.Cut(spec, ",")
+	n, err := strconv.Atoi(strings.TrimSpace(ns))
+	if err != nil || n < 0 {
+		return nil, fmt.Errorf("%s=%q: want N or N,DELAY", TestWorkloadEnv, spec)
+	}
+	p := &workload.Provider{N: n}
+	if ds != "" {
+		if p.Delay, err = time.ParseDuration(strings.TrimSpace(ds)); err != nil {
+			return nil, fmt.Errorf("%s=%q: %v", TestWorkloadEnv, spec, err)
+		}
+	}
+	return p, nil
+}
