@@ -130,7 +130,7 @@ func init() {
 				fs.BoolVar(&f.shallow, "shallow", false, "only the top-level classes, or the direct subclasses of CLASS")
 			}, run: (*runner).classes},
 		{name: "class", args: "CLASS", help: "print a class as MOF", min: 1, max: 1, run: (*runner).class},
-		{name: "put", args: "CLASS Name=Value…", help: "create or update an instance; prints its path", min: 1, max: -1,
+		{name: "put", args: "CLASS Name=Value…", help: "create or update an instance; prints its path (MOF instances: mofcomp)", min: 1, max: -1,
 			flags: func(fs *flag.FlagSet, f *cmdFlags) {
 				fs.BoolVar(&f.create, "create", false, "fail if the instance exists")
 				fs.BoolVar(&f.update, "update", false, "fail if the instance does not exist")

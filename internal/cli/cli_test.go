@@ -436,3 +436,27 @@ func TestUsage(t *testing.T) {
 		t.Errorf("no command: %d", code)
 	}
 }
+
+// TestCounter checks the live count: nothing off a terminal or in the first
+// CountAfter, then "\rN objects…", erased at the end.
+func TestCounter(t *testing.T) {
+	var b bytes.Buffer
+	c := newCounter(&b, false)
+	c.start = time.Now().Add(-time.Hour)
+	c.add(5)
+	c.done()
+	if b.Len() != 0 {
+		t.Fatalf("off a terminal: %q", b.String())
+	}
+	c = newCounter(&b, true)
+	c.add(5)
+	if b.Len() != 0 {
+		t.Fatalf("before CountAfter: %q", b.String())
+	}
+	c.start = time.Now().Add(-CountAfter)
+	c.add(7)
+	c.done()
+	if b.String() != "\r12 objects…\r\x1b[K" {
+		t.Fatalf("count: %q", b.String())
+	}
+}
