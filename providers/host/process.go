@@ -100,13 +100,16 @@ func (p *ProcessProvider) reader(class *cim.Class, hint *provider.Hint) *procRea
 	r.bootOK = !r.boot.IsZero()
 	r.osName = h.osName()
 	if hint != nil && hint.Properties != nil {
-		// Skip the costly properties the query does not select.
+		// Skip the costly properties the query neither selects nor
+		// mentions (its WHERE clause may test them).
 		sel := map[string]bool{}
 		for _, n := range hint.Properties {
 			sel[strings.ToLower(n)] = true
 		}
+		q := strings.ToLower(hint.Query)
 		for i := pPeakVirtualSize; i <= pHandleCount; i++ {
-			if !sel[strings.ToLower(procProps[i])] {
+			name := strings.ToLower(procProps[i])
+			if !sel[name] && !strings.Contains(q, name) {
 				r.ix[i] = -1
 			}
 		}
