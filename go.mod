@@ -4,5 +4,9 @@ go 1.26
 
 require (
 	go.etcd.io/bbolt v1.4.3
+	golang.org/x/crypto v0.32.0
+)
+
+require (
 	golang.org/x/sys v0.29.0 // indirect
 )

@@ -1,0 +1,486 @@
+package wsman
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/wbem"
+)
+
+func init() { wbem.RegisterProtocol("wsman", connect) }
+
+// ClientOptions tune a Client.
+type ClientOptions struct {
+	// MaxElements is the batch of Enumerate and Pull (DefaultClientBatch).
+	MaxElements int
+	// MaxEnvelopeSize is the largest response the client accepts
+	// (DefaultClientEnvelope).
+	MaxEnvelopeSize int
+	// PullWait is the MaxTime of a Pull (DefaultClientPullWait); a Pull
+	// that times out is sent again until the enumeration is cancelled.
+	PullWait time.Duration
+	// HTTPClient replaces the client's own (keep-alive, TLS from the
+	// credentials).
+	HTTPClient *http.Client
+}
+
+// Client defaults.
+const (
+	DefaultClientBatch    = 1000
+	DefaultClientEnvelope = 4 << 20
+	DefaultClientPullWait = 30 * time.Second
+)
+
+// Client is a wbem.Backend that reaches a remote object manager over
+// WS-Management. wbem.Connect makes one for an http(s) URL ending in /wsman
+// (the query parameters maxelements, maxenvelopesize and pullwait set
+// ClientOptions); NewClient makes one directly.
+type Client struct {
+	endpoint string
+	user, pw string
+	hc       *http.Client
+	opts     ClientOptions
+
+	serverOnce sync.Once
+	server     string
+
+	mu      sync.Mutex
+	classes map[string]*cim.Class // namespace + "\x00" + lower-case name
+}
+
+func connect(ctx context.Context, u *url.URL, creds wbem.Credentials) (wbem.Backend, error) {
+	var o ClientOptions
+	q := u.Query()
+	if v := q.Get("maxelements"); v != "" {
+		o.MaxElements, _ = strconv.Atoi(v)
+	}
+	if v := q.Get("maxenvelopesize"); v != "" {
+		o.MaxEnvelopeSize, _ = strconv.Atoi(v)
+	}
+	if v := q.Get("pullwait"); v != "" {
+		o.PullWait, _ = time.ParseDuration(v)
+	}
+	v := *u
+	v.RawQuery = ""
+	if v.Scheme != "http" && v.Scheme != "https" {
+		return nil, cim.Errorf(cim.WBEM_E_INVALID_PARAMETER, "WS-Management needs an http or https URL, not %s", u.Redacted())
+	}
+	if v.User != nil {
+		if creds.User == "" {
+			creds.User = v.User.Username()
+			creds.Password, _ = v.User.Password()
+		}
+		v.User = nil
+	}
+	return NewClient(v.String(), creds, o), nil
+}
+
+// NewClient returns a client of the WS-Management service at endpoint
+// (e.g. "http://host:5985/wsman").
+func NewClient(endpoint string, creds wbem.Credentials, opts ClientOptions) *Client {
+	if opts.MaxElements <= 0 {
+		opts.MaxElements = DefaultClientBatch
+	}
+	if opts.MaxEnvelopeSize < MinEnvelopeSize {
+		opts.MaxEnvelopeSize = DefaultClientEnvelope
+	}
+	if opts.PullWait <= 0 {
+		opts.PullWait = DefaultClientPullWait
+	}
+	hc := opts.HTTPClient
+	if hc == nil {
+		tr := &http.Transport{
+			Proxy:               nil,
+			DialContext:         (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConns:        256,
+			MaxIdleConnsPerHost: 256,
+			IdleConnTimeout:     90 * time.Second,
+			DisableCompression:  true,
+			TLSClientConfig:     creds.TLS,
+			ForceAttemptHTTP2:   false,
+		}
+		hc = &http.Client{Transport: tr}
+	}
+	return &Client{endpoint: endpoint, user: creds.User, pw: creds.Password, hc: hc, opts: opts, classes: map[string]*cim.Class{}}
+}
+
+// CloseIdleConnections closes the client's idle keep-alive connections.
+func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
+
+// msg is a request being built.
+type msg struct {
+	action, uri string
+	keys        []cim.KeyBinding
+	nsSel       string
+	flags       *wbem.Flag
+	timeout     time.Duration
+	body        func(w *bytes.Buffer)
+	primary     string // the URI bound to p
+}
+
+const clientEnvelopeStart = `<s:Envelope xmlns:s="` + nsSOAP + `" xmlns:wsa="` + nsWSA + `" xmlns:wsman="` + nsWSMAN +
+	`" xmlns:wsen="` + nsWSEN + `" xmlns:wsmb="` + nsWSMB + `" xmlns:cim="` + nsCIM + `" xmlns:xsi="` + nsXSI + `" xmlns:gw="` + NamespaceGowbem + `"`
+
+func (c *Client) write(w *bytes.Buffer, m *msg) {
+	w.WriteString(clientEnvelopeStart)
+	if m.primary != "" {
+		w.WriteString(` xmlns:p="`)
+		escapeAttr(w, m.primary)
+		w.WriteByte('"')
+	}
+	w.WriteString("><s:Header>")
+	if m.action != "" {
+		w.WriteString(`<wsa:Action s:mustUnderstand="true">`)
+		escapeText(w, m.action)
+		w.WriteString("</wsa:Action>")
+	}
+	w.WriteString(`<wsa:To s:mustUnderstand="true">`)
+	escapeText(w, c.endpoint)
+	w.WriteString("</wsa:To>")
+	if m.uri != "" {
+		w.WriteString(`<wsman:ResourceURI s:mustUnderstand="true">`)
+		escapeText(w, m.uri)
+		w.WriteString("</wsman:ResourceURI>")
+	}
+	w.WriteString(`<wsa:MessageID s:mustUnderstand="true">uuid:` + newUUID() + `</wsa:MessageID><wsa:ReplyTo><wsa:Address>` + anonymous + `</wsa:Address></wsa:ReplyTo>`)
+	w.WriteString(`<wsman:MaxEnvelopeSize s:mustUnderstand="true">` + strconv.Itoa(c.opts.MaxEnvelopeSize) + "</wsman:MaxEnvelopeSize>")
+	if m.timeout > 0 {
+		w.WriteString("<wsman:OperationTimeout>" + formatDuration(m.timeout) + "</wsman:OperationTimeout>")
+	}
+	if len(m.keys) > 0 || m.nsSel != "" {
+		w.WriteString("<wsman:SelectorSet>")
+		iw := newInstWriter(uriMapper{ns: m.nsSel}, "")
+		iw.writeSelectors(w, cim.ObjectPath{Keys: m.keys}, m.nsSel)
+		w.WriteString("</wsman:SelectorSet>")
+	}
+	if m.flags != nil {
+		w.WriteString(`<wsman:OptionSet><wsman:Option Name="` + OptionFlags + `">` + strconv.FormatUint(uint64(*m.flags), 10) + "</wsman:Option></wsman:OptionSet>")
+	}
+	w.WriteString("</s:Header><s:Body>")
+	if m.body != nil {
+		m.body(w)
+	}
+	w.WriteString("</s:Body></s:Envelope>")
+}
+
+// roundTrip sends m and returns the response's s:Body (whose first
+// element is the answer), or the fault as a *cim.Error.
+func (c *Client) roundTrip(ctx context.Context, m *msg) (*node, error) {
+	buf := getBuf()
+	defer putBuf(buf)
+	c.write(buf, m)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		return nil, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Description: "bad endpoint " + c.endpoint, Err: err}
+	}
+	req.Header.Set("Content-Type", "application/soap+xml;charset=UTF-8")
+	if c.user != "" {
+		req.SetBasicAuth(c.user, c.pw)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &cim.Error{Status: cim.WBEM_E_TRANSPORT_FAILURE, Description: "WS-Management request to " + c.endpoint + " failed: " + err.Error(), Err: err}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusUnauthorized {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+		return nil, &cim.Error{Status: cim.WBEM_E_ACCESS_DENIED, Description: "the server refused the credentials of user " + strconv.Quote(c.user)}
+	}
+	rb := getBuf()
+	defer putBuf(rb)
+	limit := int64(c.opts.MaxEnvelopeSize) + 64<<10
+	if _, err := rb.ReadFrom(io.LimitReader(resp.Body, limit+1)); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &cim.Error{Status: cim.WBEM_E_TRANSPORT_FAILURE, Description: "reading the response: " + err.Error(), Err: err}
+	}
+	if int64(rb.Len()) > limit {
+		return nil, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Description: fmt.Sprintf("the response is larger than MaxEnvelopeSize %d", c.opts.MaxEnvelopeSize)}
+	}
+	if !strings.Contains(resp.Header.Get("Content-Type"), "xml") {
+		return nil, &cim.Error{Status: cim.WBEM_E_TRANSPORT_FAILURE,
+			Description: fmt.Sprintf("the server answered HTTP %d with %q, not a SOAP envelope", resp.StatusCode, resp.Header.Get("Content-Type"))}
+	}
+	root, err := parseXML(bytes.NewReader(rb.Bytes()))
+	if err != nil {
+		return nil, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Description: "unreadable response: " + err.Error()}
+	}
+	body := root.child(nsSOAP, "Body")
+	if root.Space != nsSOAP || body == nil {
+		return nil, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Description: "the response is not a SOAP 1.2 envelope"}
+	}
+	if len(body.Kids) > 0 && body.Kids[0].Space == nsSOAP && body.Kids[0].Local == "Fault" {
+		return nil, errorFromFault(body.Kids[0])
+	}
+	return body, nil
+}
+
+// first returns the first element of a response's body, or nil.
+func first(body *node) *node {
+	if body == nil || len(body.Kids) == 0 {
+		return nil
+	}
+	return body.Kids[0]
+}
+
+// resourceURI is the WMI-style URI of a class in a namespace; the client
+// always uses it, so the namespace travels in the URI.
+func resourceURI(ns, class string) string {
+	return URIPrefixWMI + strings.ReplaceAll(strings.Trim(ns, `\/`), `\`, "/") + "/" + class
+}
+
+func classKey(ns, name string) string { return strings.ToLower(ns) + "\x00" + strings.ToLower(name) }
+
+// class returns the definition of a class, from the cache unless fresh.
+func (c *Client) class(ctx context.Context, ns, name string, fresh bool) (*cim.Class, error) {
+	key := classKey(ns, name)
+	if !fresh {
+		c.mu.Lock()
+		cl, ok := c.classes[key]
+		c.mu.Unlock()
+		if ok {
+			return cl, nil
+		}
+	}
+	n, err := c.roundTrip(ctx, &msg{action: actGet, uri: URIClassDefinition, keys: []cim.KeyBinding{{Name: "ClassName", Value: cim.String(name)}}, nsSel: ns})
+	if err != nil {
+		return nil, err
+	}
+	n = first(n)
+	if n == nil || n.Local != "CLASS" {
+		return nil, cim.Errorf(cim.WBEM_E_INVALID_PARAMETER, "the server sent no class definition for %s", name)
+	}
+	cl, err := readClassDef(n)
+	if err != nil {
+		return nil, err
+	}
+	cl = cl.Located(c.serverName(ctx), ns)
+	c.mu.Lock()
+	if len(c.classes) > 4096 {
+		clear(c.classes)
+	}
+	c.classes[key] = cl
+	c.mu.Unlock()
+	return cl, nil
+}
+
+func (c *Client) forgetClasses() {
+	c.mu.Lock()
+	clear(c.classes)
+	c.mu.Unlock()
+}
+
+// serverName asks the server, once, for the name it gives objects' paths.
+func (c *Client) serverName(ctx context.Context) string {
+	c.serverOnce.Do(func() {
+		if u, err := url.Parse(c.endpoint); err == nil {
+			c.server = u.Hostname()
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		n, err := c.roundTrip(ctx, &msg{body: func(w *bytes.Buffer) {
+			w.WriteString(`<wsmid:Identify xmlns:wsmid="` + nsWSMID + `"/>`)
+		}})
+		if err == nil {
+			if s := first(n).child(NamespaceGowbem, "ServerName").text(); s != "" {
+				c.server = s
+			}
+		}
+	})
+	return c.server
+}
+
+// decoder reads objects of one namespace, fetching class definitions as
+// needed.
+func (c *Client) decoder(ctx context.Context, ns string) *reader {
+	return &reader{ns: ns, lookup: func(name string) (*cim.Class, error) { return c.class(ctx, ns, name, false) }}
+}
+
+// readObject reads an instance or class element from a response.
+func (c *Client) readObject(ctx context.Context, ns string, n *node) (cim.Object, error) {
+	if n.Space == NamespaceGowbem && n.Local == "CLASS" {
+		cl, err := readClassDef(n)
+		if err != nil {
+			return nil, err
+		}
+		return cl.Located(c.serverName(ctx), ns), nil
+	}
+	rd := c.decoder(ctx, ns)
+	cl, err := c.class(ctx, ns, n.Local, false)
+	if err != nil {
+		return nil, err
+	}
+	inst, err := rd.readInstance(n, cl)
+	if errors.Is(err, cim.ErrInvalidProperty) {
+		// The class may have changed since it was cached.
+		if cl, err = c.class(ctx, ns, n.Local, true); err != nil {
+			return nil, err
+		}
+		inst, err = rd.readInstance(n, cl)
+	}
+	if err != nil {
+		return nil, err
+	}
+	inst.SetLocation(c.serverName(ctx), ns)
+	return inst, nil
+}
+
+// target parses an operation's path, checks its namespace and names every
+// key (resolving a bare Class=value with the class).
+func (c *Client) target(ctx context.Context, op *wbem.Op) (cim.ObjectPath, error) {
+	p, err := cim.ParsePath(op.Path)
+	if err != nil {
+		return p, err
+	}
+	if p.Namespace != "" && !strings.EqualFold(strings.ReplaceAll(p.Namespace, "/", `\`), strings.ReplaceAll(op.Namespace, "/", `\`)) {
+		return p, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: op.Path,
+			Description: fmt.Sprintf("path %s is in namespace %s, not in %s of these services", op.Path, p.Namespace, op.Namespace)}
+	}
+	for _, k := range p.Keys {
+		if k.Name == "" {
+			cl, err := c.class(ctx, op.Namespace, p.Class, false)
+			if err != nil {
+				return p, err
+			}
+			return p.Resolve(cl)
+		}
+	}
+	return p, nil
+}
+
+// Do implements wbem.Backend.
+func (c *Client) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error {
+	ns := strings.Trim(strings.ReplaceAll(op.Namespace, "/", `\`), `\`)
+	switch op.Kind {
+	case wbem.OpOpenNamespace:
+		n, err := c.roundTrip(ctx, &msg{action: actGet, uri: URINamespace, nsSel: ns, keys: []cim.KeyBinding{{Name: "Name", Value: cim.String(op.Path)}}})
+		if err != nil {
+			return err
+		}
+		w.SetResultString(first(n).text())
+		return nil
+	case wbem.OpGetObject:
+		if op.Path == "" {
+			return w.Write(&cim.Class{})
+		}
+		p, err := c.target(ctx, op)
+		if err != nil {
+			return err
+		}
+		if p.IsClass() {
+			cl, err := c.class(ctx, ns, p.Class, true)
+			if err != nil {
+				return err
+			}
+			return w.Write(cl)
+		}
+		n, err := c.roundTrip(ctx, &msg{action: actGet, uri: resourceURI(ns, p.Class), keys: p.Keys})
+		if err != nil {
+			return err
+		}
+		if first(n) == nil {
+			return cim.Errorf(cim.WBEM_E_INVALID_PARAMETER, "the server sent an empty GetResponse")
+		}
+		obj, err := c.readObject(ctx, ns, first(n))
+		if err != nil {
+			return err
+		}
+		return w.Write(obj)
+	case wbem.OpPutClass:
+		cl, ok := op.Object.(*cim.Class)
+		if !ok || cl == nil {
+			return cim.Errorf(cim.WBEM_E_INVALID_OBJECT, "PutClass needs a class")
+		}
+		flags := op.Flags &^ wbem.WBEM_FLAG_RETURN_IMMEDIATELY
+		defer c.forgetClasses()
+		_, err := c.roundTrip(ctx, &msg{action: actPut, uri: URIClassDefinition, nsSel: ns, flags: &flags,
+			keys: []cim.KeyBinding{{Name: "ClassName", Value: cim.String(cl.Name)}},
+			body: func(w *bytes.Buffer) { writeClassDef(w, cl) }})
+		return err
+	case wbem.OpDeleteClass:
+		defer c.forgetClasses()
+		_, err := c.roundTrip(ctx, &msg{action: actDelete, uri: URIClassDefinition, nsSel: ns, keys: []cim.KeyBinding{{Name: "ClassName", Value: cim.String(op.Path)}}})
+		return err
+	case wbem.OpCreateClassEnum:
+		flags := op.Flags & wbem.WBEM_FLAG_SHALLOW
+		var keys []cim.KeyBinding
+		if op.Path != "" {
+			keys = []cim.KeyBinding{{Name: "ClassName", Value: cim.String(op.Path)}}
+		}
+		return c.enumerate(ctx, w, ns, &msg{uri: URIClassDefinition, nsSel: ns, keys: keys, flags: &flags}, nil, false)
+	case wbem.OpPutInstance:
+		return c.putInstance(ctx, op, ns, w)
+	case wbem.OpDeleteInstance:
+		p, err := c.target(ctx, op)
+		if err != nil {
+			return err
+		}
+		_, err = c.roundTrip(ctx, &msg{action: actDelete, uri: resourceURI(ns, p.Class), keys: p.Keys})
+		return err
+	case wbem.OpCreateInstanceEnum:
+		flags := op.Flags & (wbem.WBEM_FLAG_SHALLOW | wbem.WBEM_FLAG_DIRECT_READ)
+		return c.enumerate(ctx, w, ns, &msg{uri: resourceURI(ns, op.Path), flags: &flags}, nil, false)
+	case wbem.OpExecQuery, wbem.OpExecNotificationQuery:
+		dialect := DialectWQL
+		switch {
+		case op.Kind == wbem.OpExecNotificationQuery:
+			dialect = DialectEvent
+		case op.Language != "WQL":
+			dialect = DialectLanguagePrefix + url.PathEscape(op.Language)
+		}
+		filter := func(w *bytes.Buffer) {
+			w.WriteString(`<wsman:Filter Dialect="`)
+			escapeAttr(w, dialect)
+			w.WriteString(`">`)
+			escapeText(w, op.Query)
+			w.WriteString("</wsman:Filter>")
+		}
+		return c.enumerate(ctx, w, ns, &msg{uri: resourceURI(ns, "*")}, filter, op.Kind == wbem.OpExecNotificationQuery)
+	case wbem.OpExecMethod:
+		return c.execMethod(ctx, op, ns, w)
+	}
+	return cim.Errorf(cim.WBEM_E_NOT_SUPPORTED, "operation %s is not supported over WS-Management", op.Kind)
+}
+
+func (c *Client) putInstance(ctx context.Context, op *wbem.Op, ns string, w wbem.ResultWriter) error {
+	inst, ok := op.Object.(*cim.Instance)
+	if !ok || inst == nil {
+		return cim.Errorf(cim.WBEM_E_INVALID_OBJECT, "PutInstance needs an instance, not a class")
+	}
+	uri := resourceURI(ns, inst.ClassName())
+	var keys []cim.KeyBinding
+	for _, k := range inst.ObjectPath().Keys {
+		if !k.Value.IsNull() {
+			keys = append(keys, k)
+		}
+	}
+	flags := op.Flags & (wbem.WBEM_FLAG_CREATE_ONLY | wbem.WBEM_FLAG_UPDATE_ONLY)
+	iw := newInstWriter(uriMapper{base: resourceURI(ns, ""), ns: ns}, uri)
+	n, err := c.roundTrip(ctx, &msg{action: actPut, uri: uri, keys: keys, flags: &flags, primary: uri,
+		body: func(w *bytes.Buffer) { iw.writeInstance(w, inst) }})
+	if err != nil {
+		return err
+	}
+	// The response's body holds the instance and, from gowbem, its path.
+	path := n.child(NamespaceGowbem, "Path").text()
+	if path == "" {
+		path = inst.ObjectPath().RelPath()
+	}
+	w.SetResultString(path)
+	return nil
+}

@@ -1,0 +1,189 @@
+package wsman
+
+import (
+	"bytes"
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/wbem"
+)
+
+// enumerate runs an optimized Enumerate and then Pulls, one at a time,
+// writing each object to w; w blocks while the consumer's queue is full,
+// which bounds how far the client pulls ahead. When ctx is done, or the
+// consumer has gone, the context is released.
+func (c *Client) enumerate(ctx context.Context, w wbem.ResultWriter, ns string, m *msg, filter func(*bytes.Buffer), event bool) error {
+	maxEl := strconv.Itoa(c.opts.MaxElements)
+	m.action = actEnumerate
+	m.body = func(b *bytes.Buffer) {
+		b.WriteString("<wsen:Enumerate><wsman:OptimizeEnumeration/><wsman:MaxElements>" + maxEl + "</wsman:MaxElements>")
+		if filter != nil {
+			filter(b)
+		}
+		b.WriteString("</wsen:Enumerate>")
+	}
+	if !event {
+		m.timeout = c.opts.PullWait
+	}
+	body, err := c.roundTrip(ctx, m)
+	if err != nil {
+		return err
+	}
+	resp := first(body)
+	id := resp.child(nsWSEN, "EnumerationContext").text()
+	eos := resp.child(nsWSMAN, "EndOfSequence") != nil
+	if err := c.deliver(ctx, ns, resp.child(nsWSMAN, "Items"), w); err != nil {
+		c.release(ctx, m.uri, id, eos)
+		return err
+	}
+	wait := formatDuration(c.opts.PullWait)
+	for !eos {
+		if id == "" {
+			return cim.Errorf(cim.WBEM_E_INVALID_PARAMETER, "the server sent neither an enumeration context nor the end of the sequence")
+		}
+		if err := ctx.Err(); err != nil {
+			c.release(ctx, m.uri, id, false)
+			return err
+		}
+		ctxID := id
+		body, err := c.roundTrip(ctx, &msg{action: actPull, uri: m.uri, body: func(b *bytes.Buffer) {
+			b.WriteString("<wsen:Pull><wsen:EnumerationContext>")
+			escapeText(b, ctxID)
+			b.WriteString("</wsen:EnumerationContext><wsen:MaxTime>" + wait + "</wsen:MaxTime><wsen:MaxElements>" + maxEl + "</wsen:MaxElements></wsen:Pull>")
+		}})
+		if err != nil {
+			if st := cim.StatusOf(err); st == cim.WBEM_S_TIMEDOUT || st == cim.WBEM_E_TIMED_OUT {
+				continue // nothing came in MaxTime; the context is still valid
+			}
+			if ctx.Err() != nil {
+				c.release(ctx, m.uri, id, false)
+			}
+			return err
+		}
+		resp := first(body)
+		if next := resp.child(nsWSEN, "EnumerationContext").text(); next != "" {
+			id = next
+		}
+		eos = resp.child(nsWSEN, "EndOfSequence") != nil
+		if err := c.deliver(ctx, ns, resp.child(nsWSEN, "Items"), w); err != nil {
+			c.release(ctx, m.uri, id, eos)
+			return err
+		}
+	}
+	return nil
+}
+
+// deliver writes the objects of an Items element.
+func (c *Client) deliver(ctx context.Context, ns string, items *node, w wbem.ResultWriter) error {
+	if items == nil {
+		return nil
+	}
+	for i, k := range items.Kids {
+		if k.Space == nsWSMAN && k.Local == "Item" && len(k.Kids) > 0 {
+			k = k.Kids[0]
+		}
+		obj, err := c.readObject(ctx, ns, k)
+		if err != nil {
+			return err
+		}
+		items.Kids[i] = nil // let the tree go as it is delivered
+		if err := w.Write(obj); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// release sends Release for an enumeration that is being abandoned, with a
+// context of its own: the caller's may be done.
+func (c *Client) release(ctx context.Context, uri, id string, eos bool) {
+	if id == "" || eos {
+		return
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	c.roundTrip(rctx, &msg{action: actRelease, uri: uri, body: func(b *bytes.Buffer) {
+		b.WriteString("<wsen:Release><wsen:EnumerationContext>")
+		escapeText(b, id)
+		b.WriteString("</wsen:EnumerationContext></wsen:Release>")
+	}})
+}
+
+func (c *Client) execMethod(ctx context.Context, op *wbem.Op, ns string, w wbem.ResultWriter) error {
+	p, err := c.target(ctx, op)
+	if err != nil {
+		return err
+	}
+	uri := resourceURI(ns, p.Class)
+	var keys []cim.KeyBinding
+	if !p.IsClass() {
+		keys = p.Keys
+	}
+	iw := newInstWriter(uriMapper{base: resourceURI(ns, ""), ns: ns}, uri)
+	method := op.Method
+	body, err := c.roundTrip(ctx, &msg{action: uri + "/" + method, uri: uri, keys: keys, primary: uri, body: func(b *bytes.Buffer) {
+		b.WriteString("<p:" + method + "_INPUT>")
+		if in := op.In; in != nil {
+			ic := in.Class()
+			for i := range ic.Properties {
+				v := in.At(i)
+				name := "p:" + ic.Properties[i].Name
+				switch {
+				case v.IsNull():
+				case v.Type().IsArray():
+					for _, e := range v.Array() {
+						b.WriteString("<" + name + ">")
+						iw.writeScalar(b, e)
+						b.WriteString("</" + name + ">")
+					}
+				default:
+					b.WriteString("<" + name + ">")
+					iw.writeScalar(b, v)
+					b.WriteString("</" + name + ">")
+				}
+			}
+		}
+		b.WriteString("</p:" + method + "_INPUT>")
+	}})
+	if err != nil {
+		return err
+	}
+	// The out-parameters are typed by the method's declaration.
+	cl, err := c.class(ctx, ns, p.Class, false)
+	if err != nil {
+		return err
+	}
+	m, ok := cl.Method(method)
+	if !ok {
+		if cl, err = c.class(ctx, ns, p.Class, true); err != nil {
+			return err
+		}
+		if m, ok = cl.Method(method); !ok {
+			return &cim.Error{Status: cim.WBEM_E_INVALID_METHOD, Parameter: method, Description: "class " + cl.Name + " has no method " + method}
+		}
+	}
+	decl := &cim.Class{Name: "__PARAMETERS"}
+	if m.ReturnType != cim.TypeEmpty {
+		decl.Properties = append(decl.Properties, cim.Property{Name: "ReturnValue", Type: m.ReturnType})
+	}
+	for _, prm := range m.Params {
+		if prm.Out() {
+			decl.Properties = append(decl.Properties, cim.Property{Name: prm.Name, Type: prm.Type, RefClass: prm.RefClass})
+		}
+	}
+	oc, err := cim.Derive(nil, decl)
+	if err != nil {
+		return err
+	}
+	outNode := first(body)
+	if outNode == nil {
+		return cim.Errorf(cim.WBEM_E_INVALID_PARAMETER, "the server sent no %s_OUTPUT", m.Name)
+	}
+	out, err := c.decoder(ctx, ns).readInstance(outNode, oc)
+	if err != nil {
+		return err
+	}
+	return w.Write(out)
+}

@@ -1,0 +1,113 @@
+// Package wsman speaks WS-Management (DSP0226 with the CIM binding DSP0227
+// and the WS-CIM mapping DSP0230, as WinRM does): a server in front of any
+// wbem.Backend, and a client backend that wbem.Connect uses for URLs ending
+// in /wsman.
+//
+// # Server
+//
+// NewServer returns an http.Handler for POST /wsman. It answers SOAP 1.2
+// envelopes with WS-Addressing 2004/08 headers: Identify (without Action and,
+// as WinRM allows, without credentials), Get, Put (also with
+// FragmentTransfer of one property), Create, Delete, Enumerate, Pull and
+// Release, and custom methods (Action = ResourceURI/Method, body
+// <p:Method_INPUT>, answer <p:Method_OUTPUT> with ReturnValue first).
+//
+// Resource URIs are accepted in WMI's form, which carries the namespace
+// (http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/Win32_Process),
+// in DMTF's (http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_X) and in
+// any vendor's form that ends in the class name; the __cimnamespace selector
+// names the namespace where the URI does not (Options.DefaultNamespace
+// otherwise). The all-classes URIs (…/wscim/1/* and …/wmi/<ns>/*) take a
+// filter.
+//
+// Enumerate filters: WQL (passed to the object manager's ExecQuery as it
+// is), SelectorFilter (key equality), and the association filter on the
+// all-classes URI (AssociatedInstances becomes ASSOCIATORS OF,
+// AssociationInstances REFERENCES OF). Other dialects, CQL among them, get
+// the fault wsen:FilterDialectRequestedUnavailable. EnumerationMode
+// EnumerateEPR and EnumerateObjectAndEPR, OptimizeEnumeration with
+// MaxElements, and PolymorphismMode None (shallow) are supported.
+//
+// Values are written per DSP0230: arrays as repeated elements, NULL as
+// xsi:nil, datetimes in cim:Datetime or cim:Interval (cim:CIM_DateTime when
+// they have wildcards), references as endpoint references, embedded
+// instances as nested instance elements. The prefix p of the requested
+// class is declared on the envelope, so that an instance's start tag has no
+// attributes (wsl relies on it).
+//
+// # Enumeration contexts
+//
+// Every enumeration context is a semisynchronous, forward-only enumerator of
+// the object manager (WBEM_FLAG_RETURN_IMMEDIATELY|WBEM_FLAG_FORWARD_ONLY),
+// started under the server's own context, not the HTTP request's:
+//   - Enumerate starts it; with OptimizeEnumeration the first batch comes
+//     in the response, and an enumeration that ends there leaves no context.
+//   - Pull is Next(MaxTime, MaxElements): MaxTime defaults to the request's
+//     OperationTimeout, then to Options.OperationTimeout; MaxElements to 1.
+//     When nothing came in MaxTime the answer is the fault wsman:TimedOut and
+//     the context stays valid; when some came, they are sent. The batch is
+//     cut to fit MaxEnvelopeSize (and MaxCharacters); what does not fit is
+//     kept for the next Pull, and a single object too big for the envelope
+//     gets wsman:EncodingLimit (the context stays valid). A failure of the
+//     operation comes after the objects before it and ends the context.
+//   - Release is Close: the provider sees its context cancelled. Release
+//     also ends a Pull that is waiting on the same context.
+//   - A context idle for Options.IdleTimeout (5 minutes by default) is
+//     closed likewise.
+//   - One user may hold Options.MaxContextsPerUser open contexts (64 by
+//     default); beyond that Enumerate gets wsman:QuotaLimit.
+//   - Context identifiers are random UUIDs (crypto/rand) bound to the user
+//     who opened them: another user's Pull or Release gets
+//     wsen:InvalidEnumerationContext, exactly as an unknown context does.
+//   - Server.Close releases every context (a daemon calls it on SIGTERM).
+//
+// # Faults
+//
+// Faults are SOAP 1.2 faults with DSP0226's subcodes; a WBEM failure maps
+// per DSP0227 (not found → wsa:DestinationUnreachable, already exists →
+// wsman:AlreadyExists, access denied → wsman:AccessDenied, …). The detail
+// holds wsman:FaultDetail where one applies, Microsoft's WSManFault with the
+// WBEM status as Code, and gw:WBEMStatus with the status, its name, the CIM
+// status code of DSP0200 and the operation, parameter and provider. Bad input
+// never panics: malformed XML, nesting deeper than MaxDepth, a body larger
+// than Options.MaxRequestBytes (512 KiB by default), a wrong Action, an
+// unknown resource or a bad selector each get a fault saying what is wrong.
+// HTTP status: 400 for Sender faults, 500 for Receiver faults.
+//
+// # Authentication and TLS
+//
+// Requests authenticate with HTTP Basic against Options.Users, a users file
+// of bcrypt hashes (LoadUsers, Users.Add, Users.Save; the command
+// wsman/cmd/wsmanpasswd adds a user). A missing or wrong password gets 401
+// with a Basic challenge and no body; only Identify may come without
+// credentials. The handler itself is plain HTTP: a daemon serves it on a TLS
+// listener (http.Server.ServeTLS) for HTTPS, and should install ConnContext.
+// Package wsmantest makes self-signed certificates for tests.
+//
+// # gowbem's extensions
+//
+// WS-Management has no class operations and no WMI flags; between gowbem's
+// own client and server these travel as extensions that other clients never
+// see unless they ask:
+//   - the resource URIClassDefinition: Get, Put, Create, Delete and
+//     Enumerate of class definitions (selector ClassName), written as
+//     gw:CLASS elements (see classdef.go);
+//   - the resource URINamespace: Get with selector Name opens a namespace;
+//   - the option OptionFlags carries WMI's flags for Put, Create and
+//     Enumerate (without it Put is UPDATE_ONLY and Create CREATE_ONLY);
+//   - the filter dialects DialectEvent (ExecNotificationQuery) and
+//     DialectLanguagePrefix (a query language other than WQL);
+//   - Identify tells authenticated clients the object manager's server name
+//     (gw:ServerName), and PutResponse carries the instance's path (gw:Path).
+//
+// # Client
+//
+// Importing this package registers the protocol "wsman" with wbem.Connect.
+// The client implements every operation of wbem.Backend: instances through
+// Get, Put, Delete, Enumerate and Invoke; queries through the WQL filter on
+// the all-classes URI; classes through the extensions above. An enumeration
+// is an optimized Enumerate followed by Pulls, one at a time, each writing
+// its objects to the consumer's bounded queue (which bounds how far the
+// client reads ahead); cancelling the operation sends Release. Faults come
+// back as the *wbem.Error the server reported.
+package wsman

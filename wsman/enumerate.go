@@ -1,0 +1,645 @@
+package wsman
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/wbem"
+)
+
+type itemMode int
+
+const (
+	modeObject itemMode = iota
+	modeEPR
+	modeObjectAndEPR
+)
+
+// enumCtx is one enumeration context: a semisynchronous, forward-only
+// enumerator of the object manager, and what a Pull needs to go on.
+type enumCtx struct {
+	id, user string
+	e        *wbem.Enumerator
+	cancel   context.CancelFunc
+	mode     itemMode
+	iw       *instWriter
+	primary  string // the URI bound to the prefix p in responses
+	eprNS    string // the namespace selector of EPRs ("" when the URI has it)
+	filter   func(cim.Object) bool
+	event    bool
+
+	pending []cim.Object // read but not yet sent: they did not fit
+	scratch []cim.Object
+	ended   bool  // the enumerator reached its end
+	err     error // a failure to report once the objects before it are out
+
+	timer *time.Timer
+	busy  bool // a Pull is running (guarded by Server.mu)
+	once  sync.Once
+}
+
+func (ec *enumCtx) close() {
+	ec.once.Do(func() {
+		if ec.timer != nil {
+			ec.timer.Stop()
+		}
+		ec.e.Close()
+		ec.cancel()
+	})
+}
+
+// writeItem writes one object unless that makes w longer than limit.
+func (ec *enumCtx) writeItem(w *bytes.Buffer, obj cim.Object, limit int) bool {
+	l := w.Len()
+	switch o := obj.(type) {
+	case *cim.Instance:
+		switch ec.mode {
+		case modeObject:
+			ec.iw.writeInstance(w, o)
+		case modeEPR:
+			ec.writeEPR(w, o)
+		case modeObjectAndEPR:
+			w.WriteString("<wsman:Item>")
+			ec.iw.writeInstance(w, o)
+			ec.writeEPR(w, o)
+			w.WriteString("</wsman:Item>")
+		}
+	case *cim.Class:
+		writeClassDef(w, o)
+	}
+	if w.Len() > limit {
+		w.Truncate(l)
+		return false
+	}
+	return true
+}
+
+func (ec *enumCtx) writeEPR(w *bytes.Buffer, inst *cim.Instance) {
+	p := inst.ObjectPath()
+	p.Server, p.Namespace = "", ""
+	ec.iw.writeEPR(w, p, ec.eprNS)
+}
+
+// take reports whether obj passes the filter.
+func (ec *enumCtx) take(obj cim.Object) bool { return ec.filter == nil || ec.filter(obj) }
+
+// fill writes up to max objects into w, keeping w within limit bytes,
+// waiting up to wait for the first ones. It reports how many it wrote and
+// whether the enumeration is over. Objects that do not fit stay pending
+// for the next Pull; a first object that cannot fit at all gives
+// wsman:EncodingLimit.
+func (ec *enumCtx) fill(w *bytes.Buffer, max int, wait time.Duration, limit int) (n int, eos bool, f *fault) {
+	tooBig := func() *fault {
+		return faultEncodingLimit("MaxEnvelopeSize", fmt.Sprintf("the next object does not fit in the response (%d bytes left for items); raise MaxEnvelopeSize or MaxCharacters", limit))
+	}
+	for n < max && len(ec.pending) > 0 {
+		if !ec.writeItem(w, ec.pending[0], limit) {
+			if n == 0 {
+				return 0, false, tooBig()
+			}
+			return n, false, nil
+		}
+		ec.pending[0] = nil
+		ec.pending = ec.pending[1:]
+		n++
+	}
+	if len(ec.pending) > 0 {
+		return n, false, nil
+	}
+	ec.pending = nil
+	if ec.err != nil {
+		if n > 0 {
+			return n, false, nil
+		}
+		return 0, true, faultFromError(ec.err)
+	}
+	if ec.ended {
+		return n, true, nil
+	}
+	deadline := time.Now().Add(wait)
+	for n < max {
+		timeout := time.Until(deadline)
+		if n > 0 || timeout < 0 {
+			timeout = wbem.NoWait
+		}
+		need := min(max-n, 4096)
+		if cap(ec.scratch) < need {
+			ec.scratch = make([]cim.Object, need)
+		}
+		buf := ec.scratch[:need]
+		k, err := ec.e.Next(timeout, buf)
+		for i := 0; i < k; i++ {
+			obj := buf[i]
+			buf[i] = nil
+			if !ec.take(obj) {
+				continue
+			}
+			if !ec.writeItem(w, obj, limit) {
+				ec.pending = append(ec.pending, obj)
+				for j := i + 1; j < k; j++ {
+					if ec.take(buf[j]) {
+						ec.pending = append(ec.pending, buf[j])
+					}
+					buf[j] = nil
+				}
+				if err == io.EOF {
+					ec.ended = true
+				} else if err != nil && err != wbem.ErrTimedOut {
+					ec.err = err
+				}
+				if n == 0 {
+					return 0, false, tooBig()
+				}
+				return n, false, nil
+			}
+			n++
+		}
+		switch {
+		case err == nil:
+			continue
+		case err == io.EOF:
+			ec.ended = true
+			return n, true, nil
+		case err == wbem.ErrTimedOut:
+			if n == 0 {
+				return 0, false, faultTimedOut(fmt.Sprintf("no object came within %v; the enumeration context stays valid", wait))
+			}
+			return n, false, nil
+		default:
+			ec.err = err
+			if n > 0 {
+				return n, false, nil
+			}
+			ec.err = nil
+			return 0, true, faultFromError(err)
+		}
+	}
+	// The batch is full: tell the end along with it when it has come.
+	for !ec.event {
+		var one [1]cim.Object
+		k, err := ec.e.Next(wbem.NoWait, one[:])
+		if k == 1 && ec.take(one[0]) {
+			ec.pending = append(ec.pending, one[0])
+		}
+		switch {
+		case err == io.EOF:
+			ec.ended = true
+			return n, len(ec.pending) == 0, nil
+		case err == nil && k == 1 && len(ec.pending) == 0:
+			continue // filtered out: look again
+		case err != nil && err != wbem.ErrTimedOut:
+			ec.err = err
+		}
+		break
+	}
+	return n, false, nil
+}
+
+func parseCount(n *node, what string, def int) (int, *fault) {
+	if n == nil {
+		return def, nil
+	}
+	v, err := strconv.Atoi(n.text())
+	if err != nil || v <= 0 {
+		return 0, faultSchema(fmt.Sprintf("line %d: %s %q is not a positive integer", n.Line, what, n.text()))
+	}
+	if v > MaxMaxElements && what != "MaxCharacters" {
+		v = MaxMaxElements
+	}
+	return v, nil
+}
+
+func (s *Server) enumerate(w http.ResponseWriter, req *request, user string) *fault {
+	t, f := s.target(req)
+	if f != nil {
+		return f
+	}
+	body := req.Body
+	if body == nil || body.Local != "Enumerate" || body.Space != nsWSEN {
+		return faultSchema("the body of Enumerate must be a wsen:Enumerate element")
+	}
+	optimize := body.child(nsWSMAN, "OptimizeEnumeration") != nil
+	maxEl, f := parseCount(body.child(nsWSMAN, "MaxElements"), "MaxElements", DefaultMaxElements)
+	if f != nil {
+		return f
+	}
+	mode := modeObject
+	switch m := body.child(nsWSMAN, "EnumerationMode").text(); m {
+	case "":
+	case "EnumerateEPR":
+		mode = modeEPR
+	case "EnumerateObjectAndEPR":
+		mode = modeObjectAndEPR
+	default:
+		return &fault{code: "s:Sender", subcode: "wsman:UnsupportedFeature", detail: "EnumerationMode", action: actFaultWSMan,
+			reason: "EnumerationMode " + strconv.Quote(m) + " is not supported", status: statusNotSupported}
+	}
+	flags := wbem.WBEM_FLAG_RETURN_IMMEDIATELY | wbem.WBEM_FLAG_FORWARD_ONLY
+	if pm := body.child(nsWSMB, "PolymorphismMode").text(); pm == "None" {
+		flags |= wbem.WBEM_FLAG_SHALLOW
+	} else if pm != "" && pm != "IncludeSubClassProperties" && pm != "ExcludeSubClassProperties" {
+		return &fault{code: "s:Receiver", subcode: "wsmb:PolymorphismModeNotSupported", action: "http://schemas.dmtf.org/wbem/wsman/1/cimbinding/fault",
+			reason: "PolymorphismMode " + strconv.Quote(pm) + " is not supported", status: statusNotSupported}
+	}
+	if extra, f := s.flagsOption(req, 0); f != nil {
+		return f
+	} else {
+		flags |= extra &^ (wbem.WBEM_FLAG_RETURN_IMMEDIATELY | wbem.WBEM_FLAG_FORWARD_ONLY)
+	}
+	filter := body.child(nsWSMAN, "Filter")
+	if filter == nil {
+		filter = body.child(nsWSEN, "Filter")
+	}
+
+	// Reserve the context before any provider starts.
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return &fault{code: "s:Receiver", subcode: "wsa:EndpointUnavailable", action: actFaultAddressing,
+			reason: "the service is shutting down", status: cim.WBEM_E_SHUTTING_DOWN}
+	}
+	if s.perUser[user] >= s.opts.MaxContextsPerUser {
+		s.mu.Unlock()
+		return faultQuota(fmt.Sprintf("user %q has %d open enumerations, the most allowed; release or finish one", user, s.opts.MaxContextsPerUser))
+	}
+	s.perUser[user]++
+	s.mu.Unlock()
+	unreserve := func() {
+		s.mu.Lock()
+		if s.perUser[user]--; s.perUser[user] <= 0 {
+			delete(s.perUser, user)
+		}
+		s.mu.Unlock()
+	}
+
+	ctx, cancel := context.WithCancel(s.base)
+	ec := &enumCtx{id: "uuid:" + newUUID(), user: user, cancel: cancel, mode: mode}
+	ec.primary = req.ResourceURI
+	var e *wbem.Enumerator
+	var err error
+	switch {
+	case t.res.ClassDef:
+		super, _ := t.selectorValue("ClassName")
+		e, err = t.svc.CreateClassEnum(ctx, super, flags)
+	case t.res.NSRes:
+		err = faultResource(req.ResourceURI, "namespaces are not enumerated; enumerate __NAMESPACE instances")
+	case filter == nil:
+		if t.res.All {
+			err = &fault{code: "s:Sender", subcode: "wsman:UnsupportedFeature", detail: "FilteringRequired", action: actFaultWSMan,
+				reason: "the all-classes URI " + req.ResourceURI + " needs a filter (WQL or an association filter)", status: statusInvalidParameter}
+			break
+		}
+		e, err = t.svc.CreateInstanceEnum(ctx, t.res.Class, flags)
+	default:
+		e, err = s.filtered(ctx, t, ec, filter, flags)
+	}
+	if err != nil {
+		cancel()
+		unreserve()
+		return faultFromError(err)
+	}
+	ec.e = e
+	if t.res.All {
+		ec.primary = "" // objects of many classes: each declares its own prefix
+	}
+	ec.iw = newInstWriter(uriMapper{base: t.res.Base, ns: t.ns}, ec.primary)
+	if t.res.Namespace == "" {
+		ec.eprNS = t.ns
+	}
+
+	buf := getBuf()
+	defer putBuf(buf)
+	items := getBuf()
+	defer putBuf(items)
+	startEnvelope(buf, req, actEnumerate+"Response", ec.primary)
+	eos := false
+	n := 0
+	if optimize {
+		overhead := buf.Len() + len("<wsen:EnumerateResponse><wsen:EnumerationContext>uuid:00000000-0000-0000-0000-000000000000</wsen:EnumerationContext><wsman:Items></wsman:Items><wsman:EndOfSequence/></wsen:EnumerateResponse>") + len(envelopeEnd)
+		wait := req.OperationTimeout
+		if wait <= 0 {
+			wait = s.opts.OperationTimeout
+		}
+		var f *fault
+		n, eos, f = ec.fill(items, maxEl, wait, s.envelopeLimit(req)-overhead)
+		if f != nil && f.subcode != "wsman:TimedOut" {
+			ec.close()
+			unreserve()
+			return f
+		}
+	}
+	if !eos {
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			ec.close()
+			unreserve()
+			return &fault{code: "s:Receiver", subcode: "wsa:EndpointUnavailable", action: actFaultAddressing,
+				reason: "the service is shutting down", status: cim.WBEM_E_SHUTTING_DOWN}
+		}
+		s.ctxs[ec.id] = ec
+		ec.timer = time.AfterFunc(s.opts.IdleTimeout, func() { s.expire(ec) })
+		s.mu.Unlock()
+	} else {
+		ec.close()
+		unreserve()
+	}
+	buf.WriteString("<wsen:EnumerateResponse>")
+	if !eos {
+		buf.WriteString("<wsen:EnumerationContext>" + ec.id + "</wsen:EnumerationContext>")
+	}
+	if optimize {
+		if n > 0 {
+			buf.WriteString("<wsman:Items>")
+			buf.Write(items.Bytes())
+			buf.WriteString("</wsman:Items>")
+		}
+		if eos {
+			buf.WriteString("<wsman:EndOfSequence/>")
+		}
+	}
+	buf.WriteString("</wsen:EnumerateResponse>" + envelopeEnd)
+	send(w, http.StatusOK, buf.Bytes())
+	return nil
+}
+
+// filtered starts the enumeration a filter asks for.
+func (s *Server) filtered(ctx context.Context, t *target, ec *enumCtx, filter *node, flags wbem.Flag) (*wbem.Enumerator, error) {
+	dialect, _ := filter.attr("", "Dialect")
+	dialect = strings.TrimSpace(dialect)
+	text := strings.TrimSpace(filter.Text)
+	qflags := flags &^ wbem.WBEM_FLAG_SHALLOW
+	switch {
+	case dialect == DialectWQL:
+		if text == "" {
+			return nil, &fault{code: "s:Sender", subcode: "wsen:CannotProcessFilter", action: actFaultEnum, reason: "the WQL filter is empty", status: cim.WBEM_E_INVALID_QUERY}
+		}
+		return t.svc.ExecQuery(ctx, "WQL", text, qflags)
+	case dialect == DialectEvent:
+		ec.event = true
+		return t.svc.ExecNotificationQuery(ctx, "WQL", text, wbem.WBEM_FLAG_RETURN_IMMEDIATELY|wbem.WBEM_FLAG_FORWARD_ONLY)
+	case strings.HasPrefix(dialect, DialectLanguagePrefix):
+		lang, err := url.PathUnescape(dialect[len(DialectLanguagePrefix):])
+		if err != nil {
+			return nil, faultDialect(dialect)
+		}
+		return t.svc.ExecQuery(ctx, lang, text, qflags)
+	case dialect == DialectSelector:
+		if t.res.All || t.res.Class == "" {
+			return nil, faultResource(t.res.Base+"*", "a selector filter needs a class's resource URI")
+		}
+		set := filter.child(nsWSMAN, "SelectorSet")
+		if set == nil {
+			return nil, &fault{code: "s:Sender", subcode: "wsen:CannotProcessFilter", action: actFaultEnum,
+				reason: "a SelectorFilter holds a wsman:SelectorSet", status: cim.WBEM_E_INVALID_QUERY}
+		}
+		sels, err := readSelectors(set)
+		if err != nil {
+			return nil, err
+		}
+		rd := &reader{ns: t.ns}
+		ec.filter = func(obj cim.Object) bool {
+			for _, sel := range sels {
+				v, err := obj.Get(sel.Name)
+				if err != nil {
+					return false
+				}
+				if sel.EPR != nil {
+					p, err := rd.eprPath(sel.EPR)
+					if err != nil || !cim.Equal(v, cim.RefString(p.String())) {
+						return false
+					}
+					continue
+				}
+				if !strings.EqualFold(keyText(v), strings.TrimSpace(sel.Value)) {
+					return false
+				}
+			}
+			return true
+		}
+		return t.svc.CreateInstanceEnum(ctx, t.res.Class, flags)
+	case dialect == DialectAssociation:
+		q, err := associationQuery(filter, t)
+		if err != nil {
+			return nil, err
+		}
+		return t.svc.ExecQuery(ctx, "WQL", q, qflags)
+	}
+	if dialect == "" {
+		dialect = "(none: XPath)"
+	}
+	return nil, faultDialect(dialect)
+}
+
+// associationQuery turns DSP0227's association filter into WQL's
+// ASSOCIATORS OF or REFERENCES OF.
+func associationQuery(filter *node, t *target) (string, error) {
+	var q strings.Builder
+	var kind *node
+	refs := false
+	if kind = filter.child(nsWSMB, "AssociatedInstances"); kind == nil {
+		if kind = filter.child(nsWSMB, "AssociationInstances"); kind == nil {
+			return "", &fault{code: "s:Sender", subcode: "wsen:CannotProcessFilter", action: actFaultEnum,
+				reason: "an association filter holds wsmb:AssociatedInstances or wsmb:AssociationInstances", status: cim.WBEM_E_INVALID_QUERY}
+		}
+		refs = true
+	}
+	obj := kind.child(nsWSMB, "Object")
+	if obj == nil {
+		return "", &fault{code: "s:Sender", subcode: "wsen:CannotProcessFilter", action: actFaultEnum,
+			reason: "an association filter names its source in wsmb:Object", status: cim.WBEM_E_INVALID_QUERY}
+	}
+	e, err := readEPR(obj)
+	if err != nil {
+		return "", err
+	}
+	rd := &reader{ns: t.ns}
+	p, err := rd.eprPath(e)
+	if err != nil {
+		return "", faultSelectors("InvalidValue", "the association filter's object: "+cim.AsError(err).Description)
+	}
+	p.Namespace, p.Server = "", ""
+	if refs {
+		q.WriteString("REFERENCES OF {")
+	} else {
+		q.WriteString("ASSOCIATORS OF {")
+	}
+	q.WriteString(p.String())
+	q.WriteString("}")
+	var where []string
+	add := func(key, elem string) {
+		if v := kind.child(nsWSMB, elem).text(); v != "" && validClassName(v) {
+			where = append(where, key+" = "+v)
+		}
+	}
+	if refs {
+		add("ResultClass", "ResultClassName")
+		add("Role", "Role")
+	} else {
+		add("AssocClass", "AssociationClassName")
+		add("ResultClass", "ResultClassName")
+		add("Role", "Role")
+		add("ResultRole", "ResultRole")
+	}
+	if len(where) > 0 {
+		q.WriteString(" WHERE " + strings.Join(where, " "))
+	}
+	return q.String(), nil
+}
+
+// expire closes a context that has been idle for IdleTimeout.
+func (s *Server) expire(ec *enumCtx) {
+	s.mu.Lock()
+	if s.ctxs[ec.id] != ec || ec.busy {
+		s.mu.Unlock()
+		return
+	}
+	s.removeLocked(ec)
+	s.mu.Unlock()
+	ec.close()
+}
+
+func (s *Server) removeLocked(ec *enumCtx) {
+	delete(s.ctxs, ec.id)
+	if s.perUser[ec.user]--; s.perUser[ec.user] <= 0 {
+		delete(s.perUser, ec.user)
+	}
+}
+
+// acquire finds the context a Pull or Release names and marks it busy.
+func (s *Server) acquire(body *node, user string) (*enumCtx, *fault) {
+	id := body.child(nsWSEN, "EnumerationContext").text()
+	if id == "" {
+		return nil, faultSchema("the request names no wsen:EnumerationContext")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ec := s.ctxs[id]
+	if ec == nil || ec.user != user {
+		// Another user's context is reported exactly as an unknown one.
+		return nil, faultContext("enumeration context " + strconv.Quote(id) + " is unknown, finished, released or expired")
+	}
+	if ec.busy {
+		return nil, &fault{code: "s:Sender", subcode: "wsman:Concurrency", action: actFaultWSMan,
+			reason: "another Pull on enumeration context " + id + " is in progress", status: cim.WBEM_E_INVALID_OPERATION}
+	}
+	ec.busy = true
+	ec.timer.Stop()
+	return ec, nil
+}
+
+// done ends a Pull: the context goes on, or is removed and closed.
+func (s *Server) done(ec *enumCtx, finished bool) {
+	s.mu.Lock()
+	ec.busy = false
+	if finished {
+		if s.ctxs[ec.id] == ec {
+			s.removeLocked(ec)
+		}
+		s.mu.Unlock()
+		ec.close()
+		return
+	}
+	if s.ctxs[ec.id] == ec {
+		ec.timer.Reset(s.opts.IdleTimeout)
+	}
+	s.mu.Unlock()
+}
+
+func (s *Server) pull(w http.ResponseWriter, req *request, user string) *fault {
+	body := req.Body
+	if body == nil || body.Local != "Pull" || body.Space != nsWSEN {
+		return faultSchema("the body of Pull must be a wsen:Pull element")
+	}
+	maxEl, f := parseCount(body.child(nsWSEN, "MaxElements"), "MaxElements", DefaultMaxElements)
+	if f != nil {
+		return f
+	}
+	maxChars, f := parseCount(body.child(nsWSEN, "MaxCharacters"), "MaxCharacters", 0)
+	if f != nil {
+		return f
+	}
+	wait := req.OperationTimeout
+	if mt := body.child(nsWSEN, "MaxTime"); mt != nil {
+		d, err := parseDuration(mt.text())
+		if err != nil || d <= 0 {
+			return &fault{code: "s:Sender", subcode: "wsman:InvalidParameter", action: actFaultWSMan,
+				reason: fmt.Sprintf("line %d: MaxTime %q is not a positive xs:duration", mt.Line, mt.text()), status: statusInvalidParameter}
+		}
+		wait = d
+	}
+	if wait <= 0 {
+		wait = s.opts.OperationTimeout
+	}
+	ec, f := s.acquire(body, user)
+	if f != nil {
+		return f
+	}
+	buf := getBuf()
+	defer putBuf(buf)
+	items := getBuf()
+	defer putBuf(items)
+	startEnvelope(buf, req, actPull+"Response", ec.primary)
+	overhead := buf.Len() + len("<wsen:PullResponse><wsen:EnumerationContext></wsen:EnumerationContext><wsen:Items></wsen:Items><wsen:EndOfSequence/></wsen:PullResponse>") + len(ec.id) + len(envelopeEnd)
+	limit := s.envelopeLimit(req) - overhead
+	if maxChars > 0 && maxChars < limit {
+		limit = maxChars
+	}
+	n, eos, f := ec.fill(items, maxEl, wait, limit)
+	if f != nil {
+		// A timeout or an object too big leaves the context as it was; a
+		// failure ends it.
+		s.done(ec, eos)
+		return f
+	}
+	s.done(ec, eos)
+	buf.WriteString("<wsen:PullResponse>")
+	if !eos {
+		buf.WriteString("<wsen:EnumerationContext>" + ec.id + "</wsen:EnumerationContext>")
+	}
+	if n > 0 {
+		buf.WriteString("<wsen:Items>")
+		buf.Write(items.Bytes())
+		buf.WriteString("</wsen:Items>")
+	}
+	if eos {
+		buf.WriteString("<wsen:EndOfSequence/>")
+	}
+	buf.WriteString("</wsen:PullResponse>" + envelopeEnd)
+	send(w, http.StatusOK, buf.Bytes())
+	return nil
+}
+
+func (s *Server) release(w http.ResponseWriter, req *request, user string) *fault {
+	body := req.Body
+	if body == nil || body.Local != "Release" || body.Space != nsWSEN {
+		return faultSchema("the body of Release must be a wsen:Release element")
+	}
+	id := body.child(nsWSEN, "EnumerationContext").text()
+	s.mu.Lock()
+	ec := s.ctxs[id]
+	if ec == nil || ec.user != user {
+		s.mu.Unlock()
+		return faultContext("enumeration context " + strconv.Quote(id) + " is unknown, finished, released or expired")
+	}
+	// Release works also while a Pull waits: closing the enumerator ends
+	// that wait.
+	s.removeLocked(ec)
+	s.mu.Unlock()
+	ec.close()
+	buf := getBuf()
+	defer putBuf(buf)
+	startEnvelope(buf, req, actRelease+"Response", "")
+	buf.WriteString(envelopeEnd)
+	send(w, http.StatusOK, buf.Bytes())
+	return nil
+}

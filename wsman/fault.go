@@ -1,0 +1,262 @@
+package wsman
+
+import (
+	"bytes"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/gowbem/gowbem/cim"
+)
+
+const (
+	statusInvalidParameter  = cim.WBEM_E_INVALID_PARAMETER
+	statusNotSupported      = cim.WBEM_E_NOT_SUPPORTED
+	statusInvalidObjectPath = cim.WBEM_E_INVALID_OBJECT_PATH
+)
+
+// fault is a SOAP 1.2 fault with a DSP0226 subcode and the WBEM status
+// behind it.
+type fault struct {
+	code       string // s:Sender, s:Receiver, s:MustUnderstand, s:VersionMismatch
+	subcode    string // e.g. wsman:InvalidSelectors; "" for none
+	detail     string // the fault detail after faultDetail/, e.g. InvalidResourceURI
+	action     string // the fault's wsa:Action
+	reason     string
+	status     cim.Status
+	ext        *cim.Error // the operation's extended status, if it came from one
+	httpStatus int        // 0: 400 for Sender, 500 otherwise
+}
+
+func (f *fault) Error() string {
+	s := f.code
+	if f.subcode != "" {
+		s += "/" + f.subcode
+	}
+	return s + ": " + f.reason
+}
+
+func faultMalformed(msg string) *fault {
+	return &fault{code: "s:Sender", subcode: "wsman:SchemaValidationError", action: actFaultWSMan,
+		reason: msg, status: statusInvalidParameter}
+}
+
+func faultAction(action string) *fault {
+	return &fault{code: "s:Sender", subcode: "wsa:ActionNotSupported", action: actFaultAddressing,
+		reason: "action " + strconv.Quote(action) + " is not supported by this service", status: statusNotSupported}
+}
+
+func faultResource(uri, why string) *fault {
+	return &fault{code: "s:Sender", subcode: "wsa:DestinationUnreachable", detail: "InvalidResourceURI", action: actFaultAddressing,
+		reason: "resource URI " + strconv.Quote(uri) + ": " + why, status: cim.WBEM_E_INVALID_CLASS}
+}
+
+func faultSelectors(detail, why string) *fault {
+	return &fault{code: "s:Sender", subcode: "wsman:InvalidSelectors", detail: detail, action: actFaultWSMan,
+		reason: why, status: statusInvalidObjectPath}
+}
+
+func faultSchema(why string) *fault {
+	return &fault{code: "s:Sender", subcode: "wsman:SchemaValidationError", action: actFaultWSMan, reason: why, status: statusInvalidParameter}
+}
+
+func faultRepresentation(detail, why string, st cim.Status) *fault {
+	return &fault{code: "s:Sender", subcode: "wxf:InvalidRepresentation", detail: detail, action: actFaultTransfer, reason: why, status: st}
+}
+
+func faultContext(why string) *fault {
+	return &fault{code: "s:Receiver", subcode: "wsen:InvalidEnumerationContext", action: actFaultEnum, reason: why, status: statusInvalidParameter}
+}
+
+func faultTimedOut(why string) *fault {
+	return &fault{code: "s:Receiver", subcode: "wsman:TimedOut", action: actFaultWSMan, reason: why, status: cim.WBEM_S_TIMEDOUT}
+}
+
+func faultEncodingLimit(detail, why string) *fault {
+	return &fault{code: "s:Sender", subcode: "wsman:EncodingLimit", detail: detail, action: actFaultWSMan, reason: why, status: cim.WBEM_E_BUFFER_TOO_SMALL}
+}
+
+func faultQuota(why string) *fault {
+	return &fault{code: "s:Sender", subcode: "wsman:QuotaLimit", action: actFaultWSMan, reason: why, status: cim.WBEM_E_QUOTA_VIOLATION}
+}
+
+func faultDialect(dialect string) *fault {
+	return &fault{code: "s:Sender", subcode: "wsen:FilterDialectRequestedUnavailable", action: actFaultEnum,
+		reason: "filter dialect " + strconv.Quote(dialect) + " is not supported; use " + DialectWQL + " or " + DialectSelector,
+		status: cim.WBEM_E_INVALID_QUERY_TYPE}
+}
+
+// faultFromError maps an operation's WBEM failure to the WS-Management fault
+// DSP0227 gives it, keeping the status for the detail.
+func faultFromError(err error) *fault {
+	var f *fault
+	if errors.As(err, &f) {
+		return f
+	}
+	e := cim.AsError(err)
+	out := &fault{code: "s:Sender", reason: e.Description, status: e.Status, ext: e, action: actFaultWSMan}
+	if out.reason == "" {
+		out.reason = e.Status.Text()
+	}
+	switch e.Status {
+	case cim.WBEM_E_NOT_FOUND, cim.WBEM_E_INVALID_CLASS, cim.WBEM_E_INVALID_NAMESPACE:
+		out.subcode, out.detail, out.action = "wsa:DestinationUnreachable", "InvalidResourceURI", actFaultAddressing
+	case cim.WBEM_E_ACCESS_DENIED:
+		out.subcode = "wsman:AccessDenied"
+	case cim.WBEM_E_ALREADY_EXISTS:
+		out.subcode = "wsman:AlreadyExists"
+	case cim.WBEM_E_NOT_SUPPORTED, cim.WBEM_E_INVALID_METHOD, cim.WBEM_E_METHOD_NOT_IMPLEMENTED, cim.WBEM_E_METHOD_DISABLED:
+		out.subcode, out.action = "wsa:ActionNotSupported", actFaultAddressing
+	case cim.WBEM_E_INVALID_OBJECT_PATH:
+		out.subcode, out.detail = "wsman:InvalidSelectors", "InvalidValue"
+	case cim.WBEM_E_INVALID_METHOD_PARAMETERS:
+		out.subcode = "wsman:InvalidParameter"
+	case cim.WBEM_E_INVALID_QUERY, cim.WBEM_E_INVALID_QUERY_TYPE, cim.WBEM_E_INVALID_SYNTAX, cim.WBEM_E_UNPARSABLE_QUERY, cim.WBEM_E_NOT_EVENT_CLASS:
+		out.subcode, out.action = "wsen:CannotProcessFilter", actFaultEnum
+	case cim.WBEM_E_TYPE_MISMATCH, cim.WBEM_E_ILLEGAL_NULL, cim.WBEM_E_NO_KEY, cim.WBEM_E_INVALID_OBJECT, cim.WBEM_E_INVALID_PROPERTY, cim.WBEM_E_INVALID_PARAMETER:
+		out.subcode, out.detail, out.action = "wxf:InvalidRepresentation", "InvalidValues", actFaultTransfer
+	case cim.WBEM_E_TIMED_OUT, cim.WBEM_E_PROVIDER_TIMED_OUT:
+		out.code, out.subcode = "s:Receiver", "wsman:TimedOut"
+	case cim.WBEM_E_QUOTA_VIOLATION, cim.WBEM_E_SERVER_TOO_BUSY:
+		out.subcode = "wsman:QuotaLimit"
+	default:
+		out.code, out.subcode = "s:Receiver", "wsman:InternalError"
+	}
+	return out
+}
+
+// cimStatusCode maps a WBEM status to DSP0200's CIM status code (what a
+// CIM_Error's CIMStatusCode holds).
+func cimStatusCode(s cim.Status) int {
+	switch s {
+	case cim.WBEM_E_ACCESS_DENIED:
+		return 2
+	case cim.WBEM_E_INVALID_NAMESPACE:
+		return 3
+	case cim.WBEM_E_INVALID_PARAMETER, cim.WBEM_E_INVALID_OBJECT_PATH, cim.WBEM_E_INVALID_METHOD_PARAMETERS:
+		return 4
+	case cim.WBEM_E_INVALID_CLASS:
+		return 5
+	case cim.WBEM_E_NOT_FOUND:
+		return 6
+	case cim.WBEM_E_NOT_SUPPORTED:
+		return 7
+	case cim.WBEM_E_CLASS_HAS_CHILDREN:
+		return 8
+	case cim.WBEM_E_CLASS_HAS_INSTANCES:
+		return 9
+	case cim.WBEM_E_INVALID_SUPERCLASS:
+		return 10
+	case cim.WBEM_E_ALREADY_EXISTS:
+		return 11
+	case cim.WBEM_E_INVALID_PROPERTY:
+		return 12
+	case cim.WBEM_E_TYPE_MISMATCH:
+		return 13
+	case cim.WBEM_E_INVALID_QUERY_TYPE:
+		return 14
+	case cim.WBEM_E_INVALID_QUERY, cim.WBEM_E_INVALID_SYNTAX:
+		return 15
+	case cim.WBEM_E_METHOD_NOT_IMPLEMENTED, cim.WBEM_E_METHOD_DISABLED:
+		return 16
+	case cim.WBEM_E_INVALID_METHOD:
+		return 17
+	case cim.WBEM_E_SHUTTING_DOWN:
+		return 28
+	}
+	return 1
+}
+
+// writeFaultBody writes the s:Fault element.
+func writeFaultBody(w *bytes.Buffer, f *fault, machine string) {
+	w.WriteString("<s:Fault><s:Code><s:Value>")
+	w.WriteString(f.code)
+	w.WriteString("</s:Value>")
+	if f.subcode != "" {
+		w.WriteString("<s:Subcode><s:Value>")
+		w.WriteString(f.subcode)
+		w.WriteString("</s:Value></s:Subcode>")
+	}
+	w.WriteString(`</s:Code><s:Reason><s:Text xml:lang="en-US">`)
+	escapeText(w, f.reason)
+	w.WriteString("</s:Text></s:Reason><s:Detail>")
+	if f.detail != "" {
+		elem(w, "wsman:FaultDetail", faultDetailPrefix+f.detail)
+	}
+	st := f.status
+	code := strconv.FormatUint(uint64(st), 10)
+	w.WriteString(`<f:WSManFault xmlns:f="` + nsMSFault + `" Code="` + code + `" Machine="`)
+	escapeAttr(w, machine)
+	w.WriteString(`"><f:Message>`)
+	escapeText(w, f.reason)
+	w.WriteString("</f:Message></f:WSManFault>")
+	w.WriteString(`<gw:WBEMStatus Code="` + code + `" Name="` + st.Name() + `" CIMStatusCode="` + strconv.Itoa(cimStatusCode(st)) + `"`)
+	if e := f.ext; e != nil {
+		for _, a := range [...]struct{ n, v string }{{"Operation", e.Operation}, {"Parameter", e.Parameter}, {"Provider", e.Provider}} {
+			if a.v != "" {
+				w.WriteString(" " + a.n + `="`)
+				escapeAttr(w, a.v)
+				w.WriteByte('"')
+			}
+		}
+	}
+	w.WriteByte('>')
+	escapeText(w, f.reason)
+	w.WriteString("</gw:WBEMStatus></s:Detail></s:Fault>")
+}
+
+// errorFromFault turns a fault received by the client into the WBEM error
+// the server reported, or a best guess from the subcode when the server is
+// not gowbem.
+func errorFromFault(body *node) *cim.Error {
+	f := body
+	reason := strings.TrimSpace(f.child(nsSOAP, "Reason").child(nsSOAP, "Text").Text)
+	code := f.child(nsSOAP, "Code")
+	sub := code.child(nsSOAP, "Subcode").child(nsSOAP, "Value").text()
+	detail := f.child(nsSOAP, "Detail")
+	if ws := detail.child(NamespaceGowbem, "WBEMStatus"); ws != nil {
+		c, _ := ws.attr("", "Code")
+		n, _ := strconv.ParseUint(c, 10, 32)
+		e := &cim.Error{Status: cim.Status(n), Description: ws.Text}
+		e.Operation, _ = ws.attr("", "Operation")
+		e.Parameter, _ = ws.attr("", "Parameter")
+		e.Provider, _ = ws.attr("", "Provider")
+		return e
+	}
+	st := cim.WBEM_E_FAILED
+	if ms := detail.child(nsMSFault, "WSManFault"); ms != nil {
+		c, _ := ms.attr("", "Code")
+		if n, err := strconv.ParseUint(c, 10, 32); err == nil && cim.Status(n).Name() != "" {
+			st = cim.Status(n)
+		}
+	}
+	if st == cim.WBEM_E_FAILED {
+		_, local, _ := strings.Cut(sub, ":")
+		switch local {
+		case "DestinationUnreachable":
+			st = cim.WBEM_E_NOT_FOUND
+		case "AccessDenied":
+			st = cim.WBEM_E_ACCESS_DENIED
+		case "AlreadyExists":
+			st = cim.WBEM_E_ALREADY_EXISTS
+		case "ActionNotSupported", "UnsupportedFeature", "FilterDialectRequestedUnavailable", "FilteringNotSupported":
+			st = cim.WBEM_E_NOT_SUPPORTED
+		case "InvalidSelectors":
+			st = cim.WBEM_E_INVALID_OBJECT_PATH
+		case "InvalidParameter", "InvalidRepresentation", "SchemaValidationError", "InvalidOptions", "InvalidEnumerationContext":
+			st = cim.WBEM_E_INVALID_PARAMETER
+		case "CannotProcessFilter":
+			st = cim.WBEM_E_INVALID_QUERY
+		case "TimedOut":
+			st = cim.WBEM_E_TIMED_OUT
+		case "QuotaLimit":
+			st = cim.WBEM_E_QUOTA_VIOLATION
+		case "EncodingLimit":
+			st = cim.WBEM_E_BUFFER_TOO_SMALL
+		}
+	}
+	if reason == "" {
+		reason = sub
+	}
+	return &cim.Error{Status: st, Description: reason}
+}

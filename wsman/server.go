@@ -1,0 +1,912 @@
+package wsman
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/wbem"
+)
+
+// Defaults of Options.
+const (
+	DefaultMaxRequestBytes    = 512 << 10
+	DefaultMaxEnvelopeSize    = 512000 // WinRM's default
+	MinEnvelopeSize           = 8192   // DSP0226's least MaxEnvelopeSize a service must accept
+	DefaultIdleTimeout        = 5 * time.Minute
+	DefaultMaxContextsPerUser = 64
+	DefaultOperationTimeout   = 60 * time.Second
+	DefaultMaxElements        = 1 // WS-Enumeration's default for Pull
+	MaxMaxElements            = 1 << 16
+)
+
+// Options configure a Server.
+type Options struct {
+	// Users authenticates requests with HTTP Basic. When nil, every request
+	// but Identify is refused with 401, unless AllowAnonymous is set.
+	Users *Users
+	// AllowAnonymous serves requests without credentials (tests only); they
+	// run as the user "".
+	AllowAnonymous bool
+	// Realm is the realm of the Basic challenge ("gowbem" by default).
+	Realm string
+	// ServerName is the object manager's server name, told to clients in
+	// Identify so that the __SERVER and __PATH of the objects they read are
+	// the server's (the host name by default).
+	ServerName string
+	// DefaultNamespace is the namespace of resource URIs that name none and
+	// come without a __cimnamespace selector (root\cimv2 by default).
+	DefaultNamespace string
+	// MaxRequestBytes caps a request body (DefaultMaxRequestBytes).
+	MaxRequestBytes int64
+	// MaxEnvelopeSize bounds responses whose request sets no MaxEnvelopeSize
+	// (DefaultMaxEnvelopeSize).
+	MaxEnvelopeSize int
+	// IdleTimeout closes an enumeration context, cancelling its provider,
+	// when no Pull came for that long (DefaultIdleTimeout).
+	IdleTimeout time.Duration
+	// MaxContextsPerUser bounds the open enumeration contexts of one user
+	// (DefaultMaxContextsPerUser); beyond it Enumerate gets wsman:QuotaLimit.
+	MaxContextsPerUser int
+	// OperationTimeout is the wait of a Pull without MaxTime and of an
+	// optimized Enumerate when the request sets no OperationTimeout
+	// (DefaultOperationTimeout).
+	OperationTimeout time.Duration
+	// ProductVersion is told in Identify to authenticated clients.
+	ProductVersion string
+}
+
+// Server is a WS-Management service in front of a wbem.Backend. It is an
+// http.Handler; see the package documentation for what it serves.
+type Server struct {
+	backend wbem.Backend
+	opts    Options
+	base    context.Context
+	cancel  context.CancelFunc
+
+	mu      sync.Mutex
+	ctxs    map[string]*enumCtx
+	perUser map[string]int
+	closed  bool
+}
+
+// NewServer returns a server over backend.
+func NewServer(backend wbem.Backend, opts Options) *Server {
+	if opts.Realm == "" {
+		opts.Realm = "gowbem"
+	}
+	if opts.DefaultNamespace == "" {
+		opts.DefaultNamespace = wbem.DefaultNamespace
+	}
+	opts.DefaultNamespace = strings.ReplaceAll(opts.DefaultNamespace, "/", `\`)
+	if opts.MaxRequestBytes <= 0 {
+		opts.MaxRequestBytes = DefaultMaxRequestBytes
+	}
+	if opts.MaxEnvelopeSize <= 0 {
+		opts.MaxEnvelopeSize = DefaultMaxEnvelopeSize
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = DefaultIdleTimeout
+	}
+	if opts.MaxContextsPerUser <= 0 {
+		opts.MaxContextsPerUser = DefaultMaxContextsPerUser
+	}
+	if opts.OperationTimeout <= 0 {
+		opts.OperationTimeout = DefaultOperationTimeout
+	}
+	if opts.ServerName == "" {
+		opts.ServerName, _ = os.Hostname()
+	}
+	if opts.ProductVersion == "" {
+		opts.ProductVersion = "gowbem 0.1"
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Server{backend: backend, opts: opts, base: ctx, cancel: cancel,
+		ctxs: map[string]*enumCtx{}, perUser: map[string]int{}}
+}
+
+// NewHandler returns NewServer(backend, opts) as an http.Handler. Use
+// NewServer when the program must Close it.
+func NewHandler(backend wbem.Backend, opts Options) http.Handler { return NewServer(backend, opts) }
+
+// Close releases every open enumeration context, cancelling the providers
+// behind them, and refuses new enumerations. Other requests are still
+// answered. Close is idempotent.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	ctxs := s.ctxs
+	s.ctxs = map[string]*enumCtx{}
+	clear(s.perUser)
+	s.mu.Unlock()
+	for _, ec := range ctxs {
+		ec.close()
+	}
+	s.cancel()
+	return nil
+}
+
+// OpenEnumerations returns the number of open enumeration contexts.
+func (s *Server) OpenEnumerations() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.ctxs)
+}
+
+// ConnContext sets TCP_NODELAY on an accepted connection; install it as
+// http.Server.ConnContext so that small responses are not held back.
+func ConnContext(ctx context.Context, c net.Conn) context.Context {
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetNoDelay(true)
+	}
+	return ctx
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getBuf() *bytes.Buffer { b := bufPool.Get().(*bytes.Buffer); b.Reset(); return b }
+
+func putBuf(b *bytes.Buffer) {
+	if b.Cap() <= 8<<20 {
+		bufPool.Put(b)
+	}
+}
+
+// newUUID returns a random UUID (version 4) in its text form.
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:])
+	return string(out[:])
+}
+
+const envelopeStart = `<s:Envelope xmlns:s="` + nsSOAP + `" xmlns:wsa="` + nsWSA + `" xmlns:wsman="` + nsWSMAN +
+	`" xmlns:wsen="` + nsWSEN + `" xmlns:wxf="` + nsWXF + `" xmlns:wsmb="` + nsWSMB + `" xmlns:cim="` + nsCIM +
+	`" xmlns:xsi="` + nsXSI + `" xmlns:gw="` + NamespaceGowbem + `"`
+
+const envelopeEnd = "</s:Body></s:Envelope>"
+
+// startEnvelope writes the envelope up to the body's content.
+func startEnvelope(w *bytes.Buffer, req *request, action, primaryURI string) {
+	w.WriteString(envelopeStart)
+	if primaryURI != "" {
+		w.WriteString(` xmlns:p="`)
+		escapeAttr(w, primaryURI)
+		w.WriteByte('"')
+	}
+	w.WriteString("><s:Header><wsa:To>" + anonymous + "</wsa:To>")
+	if action != "" {
+		elem(w, "wsa:Action", action)
+	}
+	w.WriteString("<wsa:MessageID>uuid:" + newUUID() + "</wsa:MessageID>")
+	if req != nil && req.MessageID != "" {
+		elem(w, "wsa:RelatesTo", req.MessageID)
+	}
+	w.WriteString("</s:Header><s:Body>")
+}
+
+// send writes a complete response in one write with its length.
+func send(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/soap+xml;charset=UTF-8")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+func (s *Server) sendFault(w http.ResponseWriter, req *request, f *fault) {
+	buf := getBuf()
+	defer putBuf(buf)
+	startEnvelope(buf, req, f.action, "")
+	writeFaultBody(buf, f, s.opts.ServerName)
+	buf.WriteString(envelopeEnd)
+	status := f.httpStatus
+	if status == 0 {
+		status = http.StatusInternalServerError
+		if f.code == "s:Sender" || f.code == "s:MustUnderstand" || f.code == "s:VersionMismatch" {
+			status = http.StatusBadRequest
+		}
+	}
+	send(w, status, buf.Bytes())
+}
+
+func (s *Server) challenge(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", `Basic realm="`+strings.ReplaceAll(s.opts.Realm, `"`, "'")+`", charset="UTF-8"`)
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusUnauthorized)
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		http.Error(w, "WS-Management accepts POST only", http.StatusMethodNotAllowed)
+		return
+	}
+	user, authed, hasCreds := "", false, false
+	if name, pw, ok := r.BasicAuth(); ok {
+		hasCreds = true
+		if s.opts.Users == nil || len(name) > maxNameLen || !s.opts.Users.Check(name, pw) {
+			s.challenge(w)
+			return
+		}
+		user, authed = name, true
+	} else if r.Header.Get("Authorization") != "" {
+		s.challenge(w) // a scheme we do not speak
+		return
+	}
+	if !authed && s.opts.AllowAnonymous {
+		authed = true
+	}
+	if !authed && !hasCreds && r.ContentLength > 4096 {
+		s.challenge(w) // no Identify is that large: refuse at once
+		return
+	}
+	buf := getBuf()
+	defer putBuf(buf)
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.opts.MaxRequestBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			if !authed {
+				s.challenge(w)
+				return
+			}
+			s.sendFault(w, nil, &fault{code: "s:Sender", subcode: "wsman:EncodingLimit", detail: "ServiceEnvelopeLimit", action: actFaultWSMan,
+				reason: fmt.Sprintf("the request is larger than this service's limit of %d bytes", s.opts.MaxRequestBytes),
+				status: cim.WBEM_E_QUOTA_VIOLATION, httpStatus: http.StatusRequestEntityTooLarge})
+			return
+		}
+		return // the client went away
+	}
+	req, err := parseRequest(bytes.NewReader(buf.Bytes()))
+	if !authed {
+		// Only Identify may come without credentials.
+		if err != nil || req.Action != "" || req.Body == nil || req.Body.Local != "Identify" {
+			s.challenge(w)
+			return
+		}
+	}
+	if err != nil {
+		s.sendFault(w, nil, faultFromError(err))
+		return
+	}
+	s.dispatch(w, r, req, user, authed)
+}
+
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, req *request, user string, authed bool) {
+	if req.Action == "" {
+		if req.Body != nil && req.Body.Local == "Identify" && req.Body.Space == nsWSMID {
+			s.identify(w, req, authed && (s.opts.Users != nil || s.opts.AllowAnonymous))
+			return
+		}
+		s.sendFault(w, req, &fault{code: "s:Sender", subcode: "wsa:MessageInformationHeaderRequired", action: actFaultAddressing,
+			reason: "the request has no wsa:Action header (only Identify may omit it)", status: statusInvalidParameter})
+		return
+	}
+	if req.MessageID == "" {
+		s.sendFault(w, req, &fault{code: "s:Sender", subcode: "wsa:MessageInformationHeaderRequired", action: actFaultAddressing,
+			reason: "the request has no wsa:MessageID header", status: statusInvalidParameter})
+		return
+	}
+	ctx := r.Context()
+	var f *fault
+	switch req.Action {
+	case actPull:
+		f = s.pull(w, req, user)
+	case actRelease:
+		f = s.release(w, req, user)
+	case actEnumerate:
+		f = s.enumerate(w, req, user)
+	case actGet:
+		f = s.get(ctx, w, req)
+	case actPut:
+		f = s.put(ctx, w, req, false)
+	case actCreate:
+		f = s.put(ctx, w, req, true)
+	case actDelete:
+		f = s.delete(ctx, w, req)
+	case actRenew, actGetStatus:
+		f = faultAction(req.Action)
+	default:
+		if req.ResourceURI != "" && strings.HasPrefix(req.Action, req.ResourceURI+"/") {
+			f = s.invoke(ctx, w, req, req.Action[len(req.ResourceURI)+1:])
+		} else {
+			f = faultAction(req.Action)
+		}
+	}
+	if f != nil {
+		s.sendFault(w, req, f)
+	}
+}
+
+func (s *Server) identify(w http.ResponseWriter, req *request, authed bool) {
+	buf := getBuf()
+	defer putBuf(buf)
+	buf.WriteString(envelopeStart + ` xmlns:wsmid="` + nsWSMID + `"><s:Header/><s:Body><wsmid:IdentifyResponse>`)
+	buf.WriteString("<wsmid:ProtocolVersion>" + nsWSMAN + "</wsmid:ProtocolVersion><wsmid:ProductVendor>gowbem</wsmid:ProductVendor>")
+	if authed {
+		elem(buf, "wsmid:ProductVersion", s.opts.ProductVersion)
+	}
+	buf.WriteString("<wsmid:SecurityProfiles><wsmid:SecurityProfileName>http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/http/basic</wsmid:SecurityProfileName>" +
+		"<wsmid:SecurityProfileName>http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/basic</wsmid:SecurityProfileName></wsmid:SecurityProfiles>")
+	if authed {
+		elem(buf, "gw:ServerName", s.opts.ServerName)
+	}
+	buf.WriteString("</wsmid:IdentifyResponse>" + envelopeEnd)
+	send(w, http.StatusOK, buf.Bytes())
+}
+
+// target is what a request addresses: the resource, the namespace and the
+// services of that namespace.
+type target struct {
+	res  resource
+	ns   string
+	svc  *wbem.Services
+	keys []selector // the selectors other than __cimnamespace
+}
+
+func (s *Server) target(req *request) (*target, *fault) {
+	res, err := parseResourceURI(req.ResourceURI)
+	if err != nil {
+		return nil, faultFromError(err)
+	}
+	t := &target{res: res, ns: res.Namespace}
+	for _, sel := range req.Selectors {
+		if strings.EqualFold(sel.Name, selNamespace) {
+			ns := strings.Trim(strings.ReplaceAll(strings.TrimSpace(sel.Value), "/", `\`), `\`)
+			if ns == "" {
+				return nil, faultSelectors("InvalidValue", "the __cimnamespace selector is empty")
+			}
+			t.ns = ns
+			continue
+		}
+		t.keys = append(t.keys, sel)
+	}
+	if t.ns == "" {
+		t.ns = s.opts.DefaultNamespace
+	}
+	t.svc = wbem.NewServices(s.backend, t.ns)
+	return t, nil
+}
+
+// selectorValue returns the value of the selector called name.
+func (t *target) selectorValue(name string) (string, bool) {
+	for _, k := range t.keys {
+		if strings.EqualFold(k.Name, name) {
+			return strings.TrimSpace(k.Value), true
+		}
+	}
+	return "", false
+}
+
+// path is the object path the selectors name: Class=@ without any.
+func (t *target) path() (string, *fault) {
+	if t.res.All || t.res.Class == "" {
+		return "", faultResource(URIAllClasses, "the all-classes URI names no object; use a class's resource URI")
+	}
+	p := cim.ObjectPath{Class: t.res.Class}
+	if len(t.keys) == 0 {
+		p.Singleton = true
+	}
+	r := &reader{ns: t.ns}
+	for _, k := range t.keys {
+		v := cim.String(k.Value)
+		if k.EPR != nil {
+			ep, err := r.eprPath(k.EPR)
+			if err != nil {
+				return "", faultSelectors("InvalidValue", "selector "+k.Name+": "+cim.AsError(err).Description)
+			}
+			v = cim.RefString(ep.String())
+		}
+		p.Keys = append(p.Keys, cim.KeyBinding{Name: k.Name, Value: v})
+	}
+	return p.String(), nil
+}
+
+// opContext bounds an operation by the request's OperationTimeout.
+func (s *Server) opContext(ctx context.Context, req *request) (context.Context, context.CancelFunc) {
+	if req.OperationTimeout > 0 {
+		return context.WithTimeout(ctx, req.OperationTimeout)
+	}
+	return context.WithCancel(ctx)
+}
+
+func (s *Server) flagsOption(req *request, def wbem.Flag) (wbem.Flag, *fault) {
+	v, ok := req.option(OptionFlags)
+	if !ok {
+		return def, nil
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(v), 0, 32)
+	if err != nil {
+		return 0, &fault{code: "s:Sender", subcode: "wsman:InvalidOptions", action: actFaultWSMan,
+			reason: "option " + OptionFlags + " = " + strconv.Quote(v) + " is not a number", status: statusInvalidParameter}
+	}
+	return wbem.Flag(n), nil
+}
+
+// lookup returns a class lookup over svc for typing what is read.
+func lookupIn(ctx context.Context, svc *wbem.Services) classLookup {
+	cache := map[string]*cim.Class{}
+	return func(name string) (*cim.Class, error) {
+		if c, ok := cache[strings.ToLower(name)]; ok {
+			return c, nil
+		}
+		if len(cache) > 64 {
+			clear(cache)
+		}
+		cr, err := svc.GetObject(ctx, name, 0)
+		if err != nil {
+			if e := cim.AsError(err); e.Status == cim.WBEM_E_NOT_FOUND {
+				// The class of an operation: WMI says INVALID_CLASS.
+				return nil, &cim.Error{Status: cim.WBEM_E_INVALID_CLASS, Parameter: name, Operation: e.Operation, Description: e.Description}
+			}
+			return nil, err
+		}
+		obj, err := cr.ResultObject(0)
+		if err != nil {
+			return nil, err
+		}
+		c, ok := obj.(*cim.Class)
+		if !ok || c.Name == "" {
+			return nil, cim.Errorf(cim.WBEM_E_INVALID_CLASS, "%s is not a class", name)
+		}
+		cache[strings.ToLower(name)] = c
+		return c, nil
+	}
+}
+
+func (s *Server) get(ctx context.Context, w http.ResponseWriter, req *request) *fault {
+	t, f := s.target(req)
+	if f != nil {
+		return f
+	}
+	ctx, cancel := s.opContext(ctx, req)
+	defer cancel()
+	buf := getBuf()
+	defer putBuf(buf)
+	switch {
+	case t.res.ClassDef:
+		name, ok := t.selectorValue("ClassName")
+		if !ok || name == "" {
+			return faultSelectors("InsufficientSelectors", "a class definition is named by the selector ClassName")
+		}
+		cr, err := t.svc.GetObject(ctx, name, 0)
+		if err != nil {
+			return faultFromError(err)
+		}
+		obj, _ := cr.ResultObject(0)
+		c, ok := obj.(*cim.Class)
+		if !ok {
+			return faultSelectors("InvalidValue", name+" names an instance, not a class")
+		}
+		startEnvelope(buf, req, actGet+"Response", "")
+		writeClassDef(buf, c)
+	case t.res.NSRes:
+		name, _ := t.selectorValue("Name")
+		cr, err := t.svc.OpenNamespace(ctx, name, 0)
+		if err != nil {
+			return faultFromError(err)
+		}
+		child, err := cr.ResultServices(0)
+		if err != nil {
+			return faultFromError(err)
+		}
+		startEnvelope(buf, req, actGet+"Response", "")
+		elem(buf, "gw:Namespace", child.Namespace())
+	default:
+		path, f := t.path()
+		if f != nil {
+			return f
+		}
+		cr, err := t.svc.GetObject(ctx, path, 0)
+		if err != nil {
+			return faultFromError(err)
+		}
+		obj, _ := cr.ResultObject(0)
+		inst, ok := obj.(*cim.Instance)
+		if !ok {
+			return faultSelectors("InsufficientSelectors", "the selectors name no instance of "+t.res.Class)
+		}
+		iw := newInstWriter(uriMapper{base: t.res.Base, ns: t.ns}, req.ResourceURI)
+		startEnvelope(buf, req, actGet+"Response", req.ResourceURI)
+		if req.HasFragment {
+			if f := writeFragment(buf, inst, req.Fragment, iw); f != nil {
+				return f
+			}
+		} else {
+			iw.writeInstance(buf, inst)
+		}
+	}
+	buf.WriteString(envelopeEnd)
+	if max := s.envelopeLimit(req); buf.Len() > max {
+		return faultEncodingLimit("MaxEnvelopeSize", fmt.Sprintf("the response of %d bytes exceeds MaxEnvelopeSize %d", buf.Len(), max))
+	}
+	send(w, http.StatusOK, buf.Bytes())
+	return nil
+}
+
+// fragmentProperty reads the property a FragmentTransfer expression names:
+// "Prop", "Prop/text()" or "/Class/Prop".
+func fragmentProperty(expr string) string {
+	e := strings.TrimSpace(expr)
+	e = strings.TrimSuffix(e, "/text()")
+	if i := strings.LastIndexByte(e, '/'); i >= 0 {
+		e = e[i+1:]
+	}
+	if _, local, ok := strings.Cut(e, ":"); ok {
+		e = local
+	}
+	return e
+}
+
+func writeFragment(buf *bytes.Buffer, inst *cim.Instance, expr string, iw *instWriter) *fault {
+	name := fragmentProperty(expr)
+	i := inst.Class().PropertyIndex(name)
+	if i < 0 {
+		return &fault{code: "s:Sender", subcode: "wsman:InvalidParameter", detail: "InvalidFragment", action: actFaultWSMan,
+			reason: "fragment " + strconv.Quote(expr) + ": class " + inst.ClassName() + " has no property " + name, status: cim.WBEM_E_NOT_FOUND}
+	}
+	p := inst.Class().Properties[i].Name
+	buf.WriteString("<wsman:XmlFragment>")
+	v := inst.At(i)
+	switch {
+	case v.IsNull():
+		buf.WriteString("<" + p + ` xsi:nil="true"/>`)
+	case v.Type().IsArray():
+		for _, e := range v.Array() {
+			buf.WriteString("<" + p + ">")
+			iw.writeScalar(buf, e)
+			buf.WriteString("</" + p + ">")
+		}
+	default:
+		buf.WriteString("<" + p + ">")
+		iw.writeScalar(buf, v)
+		buf.WriteString("</" + p + ">")
+	}
+	buf.WriteString("</wsman:XmlFragment>")
+	return nil
+}
+
+func (s *Server) envelopeLimit(req *request) int {
+	if req.MaxEnvelopeSize > 0 {
+		return req.MaxEnvelopeSize
+	}
+	return s.opts.MaxEnvelopeSize
+}
+
+func (s *Server) put(ctx context.Context, w http.ResponseWriter, req *request, create bool) *fault {
+	t, f := s.target(req)
+	if f != nil {
+		return f
+	}
+	ctx, cancel := s.opContext(ctx, req)
+	defer cancel()
+	action := actPut + "Response"
+	if create {
+		action = actCreate + "Response"
+	}
+	buf := getBuf()
+	defer putBuf(buf)
+	if t.res.ClassDef {
+		if req.Body == nil || req.Body.Local != "CLASS" || req.Body.Space != NamespaceGowbem {
+			return faultRepresentation("InvalidValues", "the body must be a gw:CLASS element", cim.WBEM_E_INVALID_OBJECT)
+		}
+		c, err := readClassDef(req.Body)
+		if err != nil {
+			return faultFromError(err)
+		}
+		def := wbem.Flag(0)
+		if create {
+			def = wbem.WBEM_FLAG_CREATE_ONLY
+		}
+		flags, f := s.flagsOption(req, def)
+		if f != nil {
+			return f
+		}
+		if _, err := t.svc.PutClass(ctx, c, flags); err != nil {
+			return faultFromError(err)
+		}
+		startEnvelope(buf, req, action, "")
+		buf.WriteString(envelopeEnd)
+		send(w, http.StatusOK, buf.Bytes())
+		return nil
+	}
+	if t.res.All || t.res.Class == "" || t.res.NSRes {
+		return faultResource(req.ResourceURI, "Put and Create need a class's resource URI")
+	}
+	lookup := lookupIn(ctx, t.svc)
+	rd := &reader{lookup: lookup, ns: t.ns}
+	var inst *cim.Instance
+	if req.HasFragment {
+		if create {
+			return &fault{code: "s:Sender", subcode: "wsman:UnsupportedFeature", detail: "FragmentLevelAccess", action: actFaultWSMan,
+				reason: "Create does not take a fragment", status: statusNotSupported}
+		}
+		path, f := t.path()
+		if f != nil {
+			return f
+		}
+		cr, err := t.svc.GetObject(ctx, path, 0)
+		if err != nil {
+			return faultFromError(err)
+		}
+		obj, _ := cr.ResultObject(0)
+		cur, ok := obj.(*cim.Instance)
+		if !ok {
+			return faultSelectors("InsufficientSelectors", "the selectors name no instance")
+		}
+		inst = cur.Clone()
+		frag := req.Body
+		if frag == nil || frag.Local != "XmlFragment" {
+			return faultRepresentation("InvalidFragment", "a fragment Put needs a wsman:XmlFragment body", cim.WBEM_E_INVALID_PARAMETER)
+		}
+		name := fragmentProperty(req.Fragment)
+		i := inst.Class().PropertyIndex(name)
+		if i < 0 {
+			return faultRepresentation("InvalidFragment", "class "+inst.ClassName()+" has no property "+name, cim.WBEM_E_INVALID_PROPERTY)
+		}
+		p := &inst.Class().Properties[i]
+		var vals []cim.Value
+		isNull := false
+		for _, k := range frag.Kids {
+			if !strings.EqualFold(k.Local, p.Name) {
+				return faultRepresentation("InvalidFragment", fmt.Sprintf("line %d: the fragment holds <%s>, not %s", k.Line, k.Local, p.Name), cim.WBEM_E_INVALID_PROPERTY)
+			}
+			if k.isNil() {
+				isNull = true
+				continue
+			}
+			v, err := rd.readScalar(k, p.Type.Elem(), inst.ClassName(), p.Name)
+			if err != nil {
+				return faultFromError(err)
+			}
+			vals = append(vals, v)
+		}
+		if len(frag.Kids) == 0 && strings.TrimSpace(frag.Text) != "" {
+			v, err := rd.readScalar(frag, p.Type.Elem(), inst.ClassName(), p.Name)
+			if err != nil {
+				return faultFromError(err)
+			}
+			vals = append(vals, v)
+		}
+		switch {
+		case isNull:
+			inst.SetAt(i, cim.Null)
+		case p.Type.IsArray():
+			a, err := cim.ArrayOf(p.Type.Elem(), vals)
+			if err != nil {
+				return faultFromError(err)
+			}
+			inst.SetAt(i, a)
+		case len(vals) == 1:
+			inst.SetAt(i, vals[0])
+		default:
+			return faultRepresentation("InvalidFragment", fmt.Sprintf("property %s takes one value, not %d", p.Name, len(vals)), cim.WBEM_E_TYPE_MISMATCH)
+		}
+	} else {
+		if req.Body == nil {
+			return faultRepresentation("MissingValues", "the body holds no instance", cim.WBEM_E_INVALID_OBJECT)
+		}
+		c, err := lookup(req.Body.Local)
+		if err != nil {
+			return faultFromError(err)
+		}
+		if inst, err = rd.readInstance(req.Body, c); err != nil {
+			f := faultFromError(err)
+			if f.subcode == "wsa:DestinationUnreachable" {
+				return f
+			}
+			f.code, f.subcode, f.detail, f.action = "s:Sender", "wxf:InvalidRepresentation", "InvalidValues", actFaultTransfer
+			return f
+		}
+		// Keys the body leaves NULL come from the selectors.
+		for _, k := range t.keys {
+			if i := c.PropertyIndex(k.Name); i >= 0 && inst.At(i).IsNull() && k.EPR == nil {
+				if err := inst.Set(c.Properties[i].Name, cim.String(k.Value)); err != nil {
+					return faultFromError(err)
+				}
+			}
+		}
+	}
+	def := wbem.WBEM_FLAG_UPDATE_ONLY
+	if create {
+		def = wbem.WBEM_FLAG_CREATE_ONLY
+	}
+	flags, f := s.flagsOption(req, def)
+	if f != nil {
+		return f
+	}
+	cr, err := t.svc.PutInstance(ctx, inst, flags)
+	if err != nil {
+		return faultFromError(err)
+	}
+	path, _ := cr.ResultString(0)
+	iw := newInstWriter(uriMapper{base: t.res.Base, ns: t.ns}, req.ResourceURI)
+	if create {
+		p, err := cim.ParsePath(path)
+		if err != nil {
+			return faultFromError(err)
+		}
+		startEnvelope(buf, req, action, "")
+		buf.WriteString("<wxf:ResourceCreated><wsa:Address>" + anonymous + "</wsa:Address><wsa:ReferenceParameters><wsman:ResourceURI>")
+		escapeText(buf, iw.uris.uri(p.Class))
+		buf.WriteString("</wsman:ResourceURI><wsman:SelectorSet>")
+		iw.writeSelectors(buf, p, t.ns)
+		buf.WriteString("</wsman:SelectorSet></wsa:ReferenceParameters></wxf:ResourceCreated>")
+	} else {
+		startEnvelope(buf, req, action, req.ResourceURI)
+		// The instance as it now is (providers may change what they store).
+		cr, err := t.svc.GetObject(ctx, path, 0)
+		var now *cim.Instance
+		if err == nil {
+			obj, _ := cr.ResultObject(0)
+			now, _ = obj.(*cim.Instance)
+		}
+		if now == nil {
+			now = inst
+		}
+		if req.HasFragment {
+			writeFragment(buf, now, req.Fragment, iw)
+		} else {
+			iw.writeInstance(buf, now)
+		}
+		buf.WriteString(`<gw:Path>`)
+		escapeText(buf, path)
+		buf.WriteString(`</gw:Path>`)
+	}
+	buf.WriteString(envelopeEnd)
+	send(w, http.StatusOK, buf.Bytes())
+	return nil
+}
+
+func (s *Server) delete(ctx context.Context, w http.ResponseWriter, req *request) *fault {
+	t, f := s.target(req)
+	if f != nil {
+		return f
+	}
+	ctx, cancel := s.opContext(ctx, req)
+	defer cancel()
+	if t.res.ClassDef {
+		name, ok := t.selectorValue("ClassName")
+		if !ok || name == "" {
+			return faultSelectors("InsufficientSelectors", "a class definition is named by the selector ClassName")
+		}
+		if _, err := t.svc.DeleteClass(ctx, name, 0); err != nil {
+			return faultFromError(err)
+		}
+	} else {
+		path, f := t.path()
+		if f != nil {
+			return f
+		}
+		if _, err := t.svc.DeleteInstance(ctx, path, 0); err != nil {
+			return faultFromError(err)
+		}
+	}
+	buf := getBuf()
+	defer putBuf(buf)
+	startEnvelope(buf, req, actDelete+"Response", "")
+	buf.WriteString(envelopeEnd)
+	send(w, http.StatusOK, buf.Bytes())
+	return nil
+}
+
+func (s *Server) invoke(ctx context.Context, w http.ResponseWriter, req *request, method string) *fault {
+	t, f := s.target(req)
+	if f != nil {
+		return f
+	}
+	if t.res.All || t.res.Class == "" {
+		return faultResource(req.ResourceURI, "methods are invoked on a class's resource URI")
+	}
+	if !validClassName(method) {
+		return faultAction(req.Action)
+	}
+	ctx, cancel := s.opContext(ctx, req)
+	defer cancel()
+	lookup := lookupIn(ctx, t.svc)
+	c, err := lookup(t.res.Class)
+	if err != nil {
+		return faultFromError(err)
+	}
+	m, ok := c.Method(method)
+	if !ok {
+		return faultFromError(&cim.Error{Status: cim.WBEM_E_INVALID_METHOD, Parameter: method,
+			Description: fmt.Sprintf("class %s has no method %s", c.Name, method)})
+	}
+	var in *cim.Instance
+	if body := req.Body; body != nil && len(body.Kids) > 0 {
+		if !strings.EqualFold(body.Local, m.Name+"_INPUT") {
+			return faultSchema(fmt.Sprintf("line %d: the body of %s is <%s>, expected <%s_INPUT>", body.Line, m.Name, body.Local, m.Name))
+		}
+		decl := &cim.Class{Name: "__PARAMETERS"}
+		for _, p := range m.Params {
+			if p.In() {
+				decl.Properties = append(decl.Properties, cim.Property{Name: p.Name, Type: p.Type, RefClass: p.RefClass})
+			}
+		}
+		pc, err := cim.Derive(nil, decl)
+		if err != nil {
+			return faultFromError(err)
+		}
+		rd := &reader{lookup: lookup, ns: t.ns}
+		in, err = rd.readInstance(body, pc)
+		if err != nil {
+			e := cim.AsError(err)
+			return faultFromError(&cim.Error{Status: cim.WBEM_E_INVALID_METHOD_PARAMETERS, Parameter: e.Parameter, Description: e.Description})
+		}
+	}
+	path := t.res.Class
+	if len(t.keys) > 0 {
+		if path, f = t.path(); f != nil {
+			return f
+		}
+	}
+	cr, err := t.svc.ExecMethod(ctx, path, m.Name, in, 0)
+	if err != nil {
+		return faultFromError(err)
+	}
+	obj, _ := cr.ResultObject(0)
+	out, _ := obj.(*cim.Instance)
+	buf := getBuf()
+	defer putBuf(buf)
+	startEnvelope(buf, req, req.Action+"Response", req.ResourceURI)
+	iw := newInstWriter(uriMapper{base: t.res.Base, ns: t.ns}, req.ResourceURI)
+	buf.WriteString("<p:" + m.Name + "_OUTPUT>")
+	if out != nil {
+		oc := out.Class()
+		order := make([]int, 0, len(oc.Properties))
+		if i := oc.PropertyIndex("ReturnValue"); i >= 0 {
+			order = append(order, i)
+		}
+		for i := range oc.Properties {
+			if !strings.EqualFold(oc.Properties[i].Name, "ReturnValue") {
+				order = append(order, i)
+			}
+		}
+		for _, i := range order {
+			v := out.At(i)
+			name := "p:" + oc.Properties[i].Name
+			switch {
+			case v.IsNull():
+				buf.WriteString("<" + name + ` xsi:nil="true"/>`)
+			case v.Type().IsArray():
+				for _, e := range v.Array() {
+					buf.WriteString("<" + name + ">")
+					iw.writeScalar(buf, e)
+					buf.WriteString("</" + name + ">")
+				}
+			default:
+				buf.WriteString("<" + name + ">")
+				iw.writeScalar(buf, v)
+				buf.WriteString("</" + name + ">")
+			}
+		}
+	}
+	buf.WriteString("</p:" + m.Name + "_OUTPUT>" + envelopeEnd)
+	send(w, http.StatusOK, buf.Bytes())
+	return nil
+}
