@@ -5,6 +5,7 @@ import (
 	"embed"
 	"io/fs"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -151,13 +152,42 @@ func Install(ctx context.Context, om ObjectManager, cfg Config) error {
 	return nil
 }
 
-// host is what the providers share: the configuration and the facts that
-// do not change while the system runs.
+// host is what the providers share: the configuration and a short-lived
+// cache of the facts every process instance repeats.
 type host struct {
 	cfg Config
+
+	mu      sync.Mutex
+	cached  facts
+	expires time.Time
 }
 
 func newHost(cfg Config) *host { return &host{cfg: cfg} }
+
+// FactsTTL is how long the providers reuse the host name, kernel release,
+// boot time and operating system name they put in every Win32_Process
+// (CSName, WindowsVersion, CreationDate, OSName) before reading them again.
+const FactsTTL = time.Second
+
+// facts are the values every process instance repeats.
+type facts struct {
+	hostname, kernel, osName string
+	boot                     time.Time
+}
+
+func (h *host) facts() facts {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if now := time.Now(); now.Before(h.expires) {
+		return h.cached
+	} else {
+		h.expires = now.Add(FactsTTL)
+	}
+	f := facts{hostname: h.hostname(), kernel: h.kernelRelease(), osName: h.osName()}
+	f.boot, _ = h.bootTime()
+	h.cached = f
+	return f
+}
 
 // hostname returns the computer's name.
 func (h *host) hostname() string {

@@ -30,6 +30,16 @@ func startSleep(t *testing.T) *exec.Cmd {
 		cmd.Process.Kill()
 		cmd.Wait()
 	})
+	// Wait until sleep sleeps: just after exec its resident set may still
+	// be empty.
+	stat := "/proc/" + strconv.Itoa(cmd.Process.Pid) + "/stat"
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if b, err := os.ReadFile(stat); err == nil {
+			if i := strings.LastIndexByte(string(b), ')'); i >= 0 && strings.HasPrefix(string(b[i:]), ") S") {
+				break
+			}
+		}
+	}
 	return cmd
 }
 

@@ -3,6 +3,7 @@ package host
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"os"
 	"os/exec"
@@ -94,11 +95,10 @@ type procReader struct {
 
 func (p *ProcessProvider) reader(class *cim.Class, hint *provider.Hint) *procReader {
 	h := p.h
+	f := h.facts()
 	r := &procReader{h: h, class: class, ix: indexes(class, procProps), buf: make([]byte, 0, 1024),
-		pageSize: uint64(os.Getpagesize()), csName: h.hostname(), kernel: h.kernelRelease()}
-	r.boot, _ = h.bootTime()
+		pageSize: uint64(os.Getpagesize()), csName: f.hostname, kernel: f.kernel, boot: f.boot, osName: f.osName}
 	r.bootOK = !r.boot.IsZero()
-	r.osName = h.osName()
 	if hint != nil && hint.Properties != nil {
 		// Skip the costly properties the query neither selects nor
 		// mentions (its WHERE clause may test them).
@@ -229,19 +229,38 @@ func statusField(b []byte, name string) (uint64, bool) {
 	return 0, false
 }
 
-// countDir counts the entries of a directory, reading it in chunks.
+// countDir counts the entries of a directory (. and .. aside) from raw
+// getdents records, without making a string per entry.
 func countDir(path string) (int, bool) {
-	f, err := os.Open(path)
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return 0, false
 	}
-	defer f.Close()
+	defer syscall.Close(fd)
+	var buf [8192]byte
 	n := 0
 	for {
-		names, err := f.Readdirnames(256)
-		n += len(names)
+		m, err := syscall.ReadDirent(fd, buf[:])
+		if err == syscall.EINTR {
+			continue
+		}
 		if err != nil {
+			return 0, false
+		}
+		if m <= 0 {
 			return n, true
+		}
+		// struct linux_dirent64: ino u64, off s64, reclen u16, type u8, name.
+		for off := 0; off+19 < m; {
+			reclen := int(binary.NativeEndian.Uint16(buf[off+16:]))
+			if reclen == 0 {
+				break
+			}
+			name := buf[off+19 : min(off+reclen, m)]
+			if !(name[0] == '.' && (name[1] == 0 || name[1] == '.' && name[2] == 0)) {
+				n++
+			}
+			off += reclen
 		}
 	}
 }
