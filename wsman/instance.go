@@ -246,16 +246,18 @@ func datetimeXML(s string) string {
 	d, err := cim.ParseDatetime(s)
 	if err != nil || d.HasWildcard() {
 		var b bytes.Buffer
-		b.WriteString("<cim:CIM_DateTime>")
+		b.WriteString(`<cim:CIM_DateTime xmlns:cim="` + nsCIM + `">`)
 		escapeText(&b, s)
 		b.WriteString("</cim:CIM_DateTime>")
 		return b.String()
 	}
 	if d.Interval {
-		return "<cim:Interval>" + formatInterval(d) + "</cim:Interval>"
+		return `<cim:Interval xmlns:cim="` + nsCIM + `">` + formatInterval(d) + "</cim:Interval>"
 	}
 	var b strings.Builder
-	b.WriteString("<cim:Datetime>")
+	// The prefix is declared here too: wsl put copies the element into a
+	// request that does not declare it.
+	b.WriteString(`<cim:Datetime xmlns:cim="` + nsCIM + `">`)
 	fmt.Fprintf(&b, "%04d-%02d-%02dT%02d:%02d:%02d", d.Year, d.Month, d.Day, d.Hour, d.Minute, d.Second)
 	if d.Microsecond != 0 {
 		fmt.Fprintf(&b, ".%06d", d.Microsecond)
