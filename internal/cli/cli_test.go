@@ -121,6 +121,8 @@ func TestGolden(t *testing.T) {
 		{"query-jsonl", []string{"--output", "jsonl", "query", items}},
 		{"query-csv", []string{"query", "-o", "csv", items}},
 		{"query-where", []string{"query", "SELECT Name, Size FROM GW_Base WHERE Size > 10"}},
+		{"query-select-list", []string{"-o", "csv", "query", "SELECT Name FROM GW_Item WHERE Id = 1"}},
+		{"err-property", []string{"-o", "csv", "query", "SELECT Name, Nope FROM GW_Item"}},
 		{"query-empty-json", []string{"-o", "json", "query", "SELECT * FROM GW_Base WHERE Size > 1000"}},
 		{"query-empty-table", []string{"query", "SELECT * FROM GW_Base WHERE Size > 1000"}},
 		{"enum-table", []string{"enum", "GW_Base"}},
@@ -458,5 +460,17 @@ func TestCounter(t *testing.T) {
 	c.done()
 	if b.String() != "\r12 objects…\r\x1b[K" {
 		t.Fatalf("count: %q", b.String())
+	}
+}
+
+func TestWithPullWait(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://h/wsman":               "http://h/wsman?pullwait=200ms",
+		"http://h/wsman?maxelements=5": "http://h/wsman?maxelements=5&pullwait=200ms",
+		"http://h/wsman?pullwait=1s":   "http://h/wsman?pullwait=1s",
+	} {
+		if got := withPullWait(in); got != want {
+			t.Errorf("withPullWait(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -23,7 +23,7 @@ type runner struct {
 	opts  options
 	flags cmdFlags
 	conn  *connection
-	order []string // columns first, in this order: a query's SELECT list
+	cols  []string // the columns to print: a query's SELECT list
 }
 
 // streaming is how every enumerating command calls: semisynchronous and
@@ -44,7 +44,7 @@ func (r *runner) query(ctx context.Context, args []string) error {
 	if q, err := wql.Parse(args[0]); err == nil {
 		if sq, ok := q.(*wql.SelectQuery); ok && !sq.All {
 			for _, p := range sq.Props {
-				r.order = append(r.order, p.Path[0])
+				r.cols = append(r.cols, p.Path[0])
 			}
 		}
 	}
@@ -96,7 +96,7 @@ func (r *runner) stream(ctx context.Context, e *wbem.Enumerator) error {
 	for {
 		n, err := e.Next(NextWait, buf)
 		for _, obj := range buf[:n] {
-			if werr := out.Row(recordOf(obj).ordered(r.order)); werr != nil {
+			if werr := out.Row(recordOf(obj).only(r.cols)); werr != nil {
 				return werr
 			}
 		}

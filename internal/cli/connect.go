@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/cimom"
@@ -74,7 +75,7 @@ func (r *runner) connect(ctx context.Context) (*connection, error) {
 		}
 		return &connection{svc: om.Services(ns), om: om, close: closer.Close}, nil
 	}
-	url := hostURL(r.opts.host)
+	url := withPullWait(hostURL(r.opts.host))
 	creds, err := r.credentials(url)
 	if err != nil {
 		return nil, err
@@ -99,6 +100,24 @@ func hostURL(h string) string {
 		rest += "wsman"
 	}
 	return scheme + "://" + rest
+}
+
+// RemotePullWait is how long a remote Pull waits to fill its batch before it
+// returns what it has: rows from a slow provider then print within about
+// that time of their arrival instead of when a whole batch has come.
+const RemotePullWait = 200 * time.Millisecond
+
+// withPullWait asks the WS-Management client for short pulls (its pullwait
+// URL parameter) unless the URL sets its own.
+func withPullWait(u string) string {
+	if strings.Contains(u, "pullwait=") {
+		return u
+	}
+	sep := "?"
+	if strings.Contains(u, "?") {
+		sep = "&"
+	}
+	return u + sep + "pullwait=" + RemotePullWait.String()
 }
 
 func (r *runner) credentials(url string) (wbem.Credentials, error) {

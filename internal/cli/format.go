@@ -66,27 +66,22 @@ func recordOf(obj cim.Object) record {
 	return record{}
 }
 
-// ordered returns r with the properties named in order first, in that
-// order (a query's SELECT list), then the others.
-func (r record) ordered(order []string) record {
-	if len(order) == 0 {
+// only returns r with just the properties named in cols, in that order (a
+// query's SELECT list: a remote object manager may return whole instances
+// with the other properties NULL, a local one adds the keys). Names r lacks
+// are skipped, as WMI skips them; no cols leaves r as it is.
+func (r record) only(cols []string) record {
+	if len(cols) == 0 {
 		return r
 	}
-	out := record{names: make([]string, 0, len(r.names)), values: make([]cim.Value, 0, len(r.values))}
-	used := make([]bool, len(r.names))
-	for _, o := range order {
+	out := record{names: make([]string, 0, len(cols)), values: make([]cim.Value, 0, len(cols))}
+	for _, c := range cols {
 		for i, n := range r.names {
-			if !used[i] && strings.EqualFold(n, o) {
-				used[i] = true
+			if strings.EqualFold(n, c) {
 				out.names = append(out.names, n)
 				out.values = append(out.values, r.values[i])
+				break
 			}
-		}
-	}
-	for i, n := range r.names {
-		if !used[i] {
-			out.names = append(out.names, n)
-			out.values = append(out.values, r.values[i])
 		}
 	}
 	return out

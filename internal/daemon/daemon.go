@@ -154,7 +154,8 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 
-	srv := newEndpoint(om, users, log)
+	running := newOps(om)
+	srv := newEndpoint(running, om.Server(), users, log)
 	mux := http.NewServeMux()
 	mux.Handle(Path, srv)
 	hs := &http.Server{
@@ -225,13 +226,17 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	// Stop accepting and wait for requests in flight while the endpoint
-	// releases its enumerations, so that a Pull waiting on a slow provider
-	// ends now rather than at its timeout.
+	// releases its enumerations and every running operation is cancelled,
+	// so that a Pull waiting on a slow provider ends now rather than at its
+	// timeout; the repository closes only once the producers have returned.
 	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- hs.Shutdown(sctx) }()
 	srv.Close()
+	if !running.shutdown(ShutdownTimeout) {
+		log.Warn("operations still running at the shutdown timeout")
+	}
 	if err := <-done; err != nil {
 		log.Warn("requests still in flight at the shutdown timeout; closing their connections", "err", err)
 		hs.Close()

@@ -191,7 +191,7 @@ func TestShutdownReleasesEnumerations(t *testing.T) {
 	p := &workload.Provider{N: 1_000_000, Delay: 5 * time.Millisecond}
 	s := start(t, Config{StateDir: dir, HTTPAddr: "127.0.0.1:0", TestWorkload: p})
 	pw, _ := os.ReadFile(filepath.Join(dir, AdminPasswordFile))
-	svc := connect(t, "http://"+s.http.String()+Path, AdminUser, strings.TrimSpace(string(pw)), nil)
+	svc := connect(t, "http://"+s.http.String()+Path+"?pullwait=100ms", AdminUser, strings.TrimSpace(string(pw)), nil)
 	var enums []*wbem.Enumerator
 	for range 3 {
 		e, err := svc.ExecQuery(context.Background(), "WQL", "SELECT * FROM GW_Item", wbem.WBEM_FLAG_RETURN_IMMEDIATELY|wbem.WBEM_FLAG_FORWARD_ONLY)
@@ -212,7 +212,7 @@ func TestShutdownReleasesEnumerations(t *testing.T) {
 		t.Errorf("shutdown took %v", took)
 	}
 	if got := p.Stopped.Load(); got != 3 {
-		t.Errorf("%d of 3 enumerations saw their ctx cancelled", got)
+		t.Errorf("%d of 3 enumerations saw their ctx cancelled\n%s", got, s.log)
 	}
 	if p.Completed.Load() != 0 {
 		t.Error("an enumeration completed")

@@ -349,7 +349,7 @@ func TestSIGTERM(t *testing.T) {
 	state := t.TempDir()
 	p := startProc(t, []string{TestWorkloadEnv + "=1000000,5ms"}, 1, "--state-dir", state, "--http", "127.0.0.1:0")
 	pw, _ := os.ReadFile(filepath.Join(state, AdminPasswordFile))
-	svc, err := wbem.Connect(context.Background(), "http://"+p.http+Path, "", wbem.Credentials{User: AdminUser, Password: strings.TrimSpace(string(pw))})
+	svc, err := wbem.Connect(context.Background(), "http://"+p.http+Path+"?pullwait=100ms", "", wbem.Credentials{User: AdminUser, Password: strings.TrimSpace(string(pw))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,13 +3,13 @@ package daemon
 import (
 	"log/slog"
 
-	"github.com/gowbem/gowbem/cimom"
+	"github.com/gowbem/gowbem/wbem"
 	"github.com/gowbem/gowbem/wsman"
 )
 
-// newEndpoint returns the WS-Management service of om, authenticating with
-// users.
-func newEndpoint(om *cimom.ObjectManager, users *wsman.Users, log *slog.Logger) *wsman.Server {
-	log.Debug("WS-Management endpoint", "path", Path, "server", om.Server())
-	return wsman.NewServer(om, wsman.Options{Users: users, ServerName: om.Server()})
+// newEndpoint returns the WS-Management service of backend, authenticating
+// with users.
+func newEndpoint(backend wbem.Backend, server string, users *wsman.Users, log *slog.Logger) *wsman.Server {
+	log.Debug("WS-Management endpoint", "path", Path, "server", server)
+	return wsman.NewServer(backend, wsman.Options{Users: users, ServerName: server})
 }
