@@ -1,0 +1,147 @@
+// Package host serves the Linux host through WMI's classes: providers for
+// Win32_OperatingSystem, Win32_ComputerSystem, Win32_Process,
+// Win32_LogicalDisk and Win32_Processor, and gowbem's own MOF for them and
+// their abstract CIM parents.
+//
+// # Installing
+//
+// Install compiles MOF (MOFFile and what it includes) into root\cimv2 of an
+// object manager and registers the providers that Providers(cfg) returns,
+// by the names the classes give in their Provider qualifier. The package
+// sees only the provider contract: Install takes any value with cimom's
+// CompileMOF and RegisterProvider methods (the ObjectManager interface).
+//
+// # Classes
+//
+// The Win32 classes derive from abstract CIM parents, so that a query on a
+// parent finds them by polymorphism (SELECT * FROM CIM_Process returns
+// Win32_Process instances):
+//
+//	CIM_ManagedElement
+//	  CIM_ManagedSystemElement
+//	    CIM_LogicalElement
+//	      CIM_Process              → Win32_Process         key Handle
+//	      CIM_LogicalDevice
+//	        CIM_StorageExtent
+//	          CIM_LogicalDisk      → Win32_LogicalDisk     key DeviceID
+//	        CIM_Processor          → Win32_Processor       key DeviceID
+//	      CIM_OperatingSystem      → Win32_OperatingSystem key Name
+//	      CIM_System
+//	        CIM_ComputerSystem     → Win32_ComputerSystem  key Name
+//
+// DMTF gives these parents compound keys (CIM_Process: CSCreationClassName,
+// CSName, OSCreationClassName, OSName, CreationClassName, Handle). WMI keeps
+// one of them as the Key and marks the others CIM_Key, so its paths read
+// Win32_Process.Handle="4"; gowbem's MOF does the same, and fills every
+// CIM_Key property.
+//
+// # Where the values come from
+//
+// Nothing is obtained by running a program, except the file system checker
+// that Chkdsk runs on purpose.
+//
+//   - Win32_OperatingSystem: Caption from PRETTY_NAME of /etc/os-release,
+//     Name "<Caption>|/|<root device>", Version from
+//     /proc/sys/kernel/osrelease, BuildNumber the n of "#n" in
+//     /proc/sys/kernel/version, OSArchitecture (and
+//     Win32_ComputerSystem.SystemType) from uname(2), SerialNumber from /etc/machine-id,
+//     LastBootUpTime from btime of /proc/stat, memory and swap (in KB, as
+//     WMI) from /proc/meminfo (FreePhysicalMemory is MemAvailable),
+//     NumberOfProcesses by counting /proc, NumberOfUsers from the
+//     USER_PROCESS records of /var/run/utmp, MaxNumberOfProcesses from
+//     /proc/sys/kernel/pid_max, OSType 36 (LINUX).
+//   - Win32_ComputerSystem: Name the host name, Domain the NIS domain or the
+//     host name's DNS suffix (PartOfDomain TRUE), else WORKGROUP;
+//     Manufacturer, Model and SystemFamily from /sys/class/dmi/id;
+//     processors from /proc/cpuinfo; TotalPhysicalMemory (bytes) from
+//     /proc/meminfo.
+//   - Win32_Process: /proc/<pid>/stat (ParentProcessId, ThreadCount,
+//     KernelModeTime and UserModeTime in 100 ns units, VirtualSize,
+//     WorkingSetSize, PageFaults, SessionId, ExecutionState, CreationDate =
+//     btime + starttime), /proc/<pid>/exe (ExecutablePath; Name is its base
+//     name, else the kernel's comm), /proc/<pid>/cmdline (CommandLine,
+//     written by JoinCommandLine, cut at MaxCommandLine), and, only when a
+//     query selects or tests them, /proc/<pid>/status (PeakVirtualSize,
+//     PeakWorkingSetSize) and /proc/<pid>/fd (HandleCount). Priority is
+//     20 - nice for normal tasks and 40 + rt_priority for real-time ones, so
+//     that higher runs first as in WMI.
+//   - Win32_LogicalDisk: /proc/self/mountinfo, statfs(2) (Size, FreeSpace =
+//     space available to unprivileged users, BlockSize, NumberOfBlocks,
+//     MaximumComponentLength), /dev/disk/by-label and by-uuid (VolumeName,
+//     VolumeSerialNumber), /sys/class/block/*/removable (DriveType 2).
+//   - Win32_Processor: one instance per package (physical id) of
+//     /proc/cpuinfo, DeviceID CPU0, CPU1…; MaxClockSpeed and
+//     CurrentClockSpeed from cpufreq, else "cpu MHz"; L2CacheSize from
+//     sysfs; LoadPercentage from two /proc/stat samples Config.LoadInterval
+//     apart (one wait per call, cut short by ctx); Architecture and
+//     AddressWidth from the architecture gowbem was built for.
+//
+// # NULL
+//
+// A value the host does not give, or that the provider may not read, is
+// NULL, never a failed call: ExecutablePath of kernel threads (and of other
+// users' processes for an unprivileged daemon), CommandLine of kernel
+// threads, Manufacturer and Model without DMI, NumberOfUsers without utmp,
+// sizes of a mount whose statfs fails (or of a network file system that
+// does not answer within StatfsTimeout), VolumeName and VolumeSerialNumber
+// without udev links, MaxClockSpeed without cpufreq or "cpu MHz". A process
+// that ends while it is read is left out of an enumeration, and GetObject
+// on it is WBEM_E_NOT_FOUND.
+//
+// # Logical disks
+//
+// The enumeration lists each mount point once (the topmost mount hides
+// those below it), leaving out file systems that only expose kernel
+// interfaces (proc, sysfs, cgroup, devpts, …; see pseudoFS). DeviceID is the
+// mount point. DriveType is 4 for network file systems (nfs, cifs, …; the
+// source is ProviderName), 6 for tmpfs and ramfs, 5 for iso9660 and udf, 2
+// for removable block devices, else 3.
+//
+// An unmounted volume is addressed by its block device or image file path
+// as DeviceID — Win32_LogicalDisk.DeviceID="/dev/sdb1" or
+// DeviceID="/srv/images/vol.img" — and GetObject and ExecMethod find it
+// although the enumeration does not list it. The path must be absolute and
+// clean and lead (after symbolic links) to a block device or a regular file
+// under one of Config.VolumePaths ({"/dev"} by default), so that a caller
+// cannot probe arbitrary files. Its FileSystem, Size, FreeSpace, VolumeName,
+// VolumeSerialNumber and VolumeDirty come from the ext2/3/4 superblock;
+// xfs, btrfs and vfat are only recognized.
+//
+// Chkdsk returns 1 (locked) for a mounted volume, creating
+// Config.BootCheckFile (/forcefsck) to check file systems at the next boot
+// when OKToRunAtBootUp and Config.ScheduleBootCheck both say so; 4 for a
+// mounted network, RAM or optical file system. For an unmounted ext2/3/4
+// volume it runs e2fsck -f -n (FixErrors FALSE) or e2fsck -f -y (FixErrors
+// TRUE, plus -c for RecoverBadSectors) under the call's ctx: exit status 0,
+// 1 or 2 gives 0; 4 (errors left uncorrected) and every failure give 3, the
+// code chkdsk.exe itself exits with for errors found and not fixed. An
+// unrecognized volume gives 2, a recognized file system other than ext2/3/4
+// or a missing e2fsck gives 4. VigorousIndexCheck, SkipFolderCycle and
+// ForceDismount have no ext2/3/4 meaning and are ignored: gowbem never
+// unmounts.
+//
+// # Methods and Config
+//
+// Win32_Process.Terminate sends SIGKILL (Config.TerminateSignal may choose
+// another signal): WMI's TerminateProcess gives the process no chance to
+// clean up either. Linux cannot impose an exit status, so Reason is unused.
+// It returns 2 for the provider's own process, with Config.DenyTerminate,
+// and when Config.Root points at a fixture. Win32_Process.Create runs only
+// with Config.AllowCreate (else 2); it splits CommandLine with
+// SplitCommandLine (21 when it is empty or malformed), returns 9 for a
+// program or CurrentDirectory that does not exist, starts the program in a
+// new session and reaps it when it ends. GetOwner reports the effective
+// user, named through /etc/passwd, and the host name as Domain.
+// Win32_OperatingSystem.Reboot and Shutdown return ReturnPrivilegeNotHeld
+// (1314) unless Config.AllowPower; then Config.Power acts (by default
+// sync(2) and reboot(2)).
+//
+// # Streaming
+//
+// Every provider writes each instance to the emitter as soon as it is
+// built, stops at the emitter's first error and checks ctx between
+// instances. Win32_Process reads /proc procDirChunk names at a time, so an
+// enumeration of any number of processes holds one chunk of names and one
+// instance. A query whose WHERE clause fixes ProcessId or Handle
+// (provider.Hint) reads only those /proc entries, and GetObject reads one.
+package host
