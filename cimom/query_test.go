@@ -232,3 +232,38 @@ func TestPushDown(t *testing.T) {
 		t.Fatalf("provider enumerated (%d emitted) instead of taking the key from the query", n)
 	}
 }
+
+// hintRecorder records the hint a query pushes down.
+type hintRecorder struct {
+	workload.Provider
+	hint *provider.Hint
+}
+
+func (h *hintRecorder) ExecQuery(ctx context.Context, class *cim.Class, hint *provider.Hint, out provider.Emitter) error {
+	h.hint = hint
+	return h.Provider.ExecQuery(ctx, class, hint, out)
+}
+
+// The hint names every property the provider must fill in: the SELECT list
+// and the properties the WHERE clause reads.
+func TestHintProperties(t *testing.T) {
+	rec := &hintRecorder{Provider: workload.Provider{N: 10}}
+	om := workload.NewObjectManager(&rec.Provider)
+	om.RegisterProvider(workload.ProviderName, rec)
+	svc := om.Services(workload.Namespace)
+	ctx := context.Background()
+	for q, want := range map[string]string{
+		"SELECT Name FROM GW_Item WHERE Size > 4096 AND NOT (Owner LIKE 'x%' OR __CLASS = 'GW_Item')": "Name Size Owner",
+		"SELECT * FROM GW_Item WHERE Size > 4096": "",
+		"SELECT Name, Id FROM GW_Item":            "Name Id",
+	} {
+		e, err := svc.ExecQuery(ctx, "WQL", q, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Close()
+		if got := strings.Join(rec.hint.Properties, " "); got != want {
+			t.Errorf("%s: hint properties %q, want %q", q, got, want)
+		}
+	}
+}
