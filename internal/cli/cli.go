@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/cimom"
 	"github.com/gowbem/gowbem/repository"
 )
@@ -21,7 +22,7 @@ const (
 	ExitOK          = 0   // the command succeeded
 	ExitFailed      = 1   // the operation failed; its WBEM status is on stderr
 	ExitUsage       = 2   // the command line is wrong
-	ExitUnreachable = 3   // no object manager: the store is held by another process, or the connection or login failed
+	ExitUnreachable = 3   // no object manager: the store is held by another process, or the daemon cannot be reached (WBEM_E_TRANSPORT_FAILURE)
 	ExitInterrupted = 130 // SIGINT or SIGTERM (ctx cancelled) stopped the command
 )
 
@@ -169,7 +170,7 @@ func usage(w io.Writer) {
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 	io.WriteString(w, "\nexit codes: 0 ok, 1 the operation failed (its WBEM status on stderr), 2 usage,\n"+
-		"3 no object manager (store held by another process, connection or login failed), 130 interrupted\n")
+		"3 no object manager (store held by another process, daemon unreachable), 130 interrupted\n")
 }
 
 // Run runs the wbem command with args (without the program name) and returns
@@ -244,6 +245,9 @@ func Run(ctx context.Context, args []string, env Env) int {
 	}
 	r.conn = conn
 	err = cmd.run(r, ctx, pos)
+	if err != nil && conn.om == nil && cim.StatusOf(err) == cim.WBEM_E_TRANSPORT_FAILURE {
+		err = &unreachableError{err: err, hint: "is wbemd running and serving " + conn.url + "?"}
+	}
 	if cerr := conn.close(); err == nil && cerr != nil {
 		err = cerr
 	}

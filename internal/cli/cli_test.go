@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,6 +19,7 @@ import (
 	"github.com/gowbem/gowbem/cimom"
 	"github.com/gowbem/gowbem/internal/workload"
 	"github.com/gowbem/gowbem/repository"
+	_ "github.com/gowbem/gowbem/wsman" // the protocol of --host
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -472,5 +474,27 @@ func TestWithPullWait(t *testing.T) {
 		if got := withPullWait(in); got != want {
 			t.Errorf("withPullWait(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestUnreachable checks that a daemon that does not answer gives exit code
+// ExitUnreachable with the transport failure's status and a hint.
+func TestUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	pw := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pw, []byte("secret\n"), 0o600)
+	var out, errb bytes.Buffer
+	code := Run(context.Background(), []string{"--host", addr, "--password-file", pw, "enum", "GW_Base"}, Env{Stdout: &out, Stderr: &errb})
+	if code != ExitUnreachable || !strings.Contains(errb.String(), "WBEM_E_TRANSPORT_FAILURE (0x80041015)") || !strings.Contains(errb.String(), "is wbemd running") {
+		t.Errorf("exit %d, %q", code, errb.String())
+	}
+	errb.Reset()
+	if code := Run(context.Background(), []string{"--host", addr, "--user", "u", "enum", "GW_Base"}, Env{Stdout: &out, Stderr: &errb}); code != ExitUsage {
+		t.Errorf("--user without --password-file: exit %d, %q", code, errb.String())
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -94,8 +95,16 @@ func (s *started) shutdown(t *testing.T) time.Duration {
 // password, and that a second start keeps both.
 func TestFirstStart(t *testing.T) {
 	dir := t.TempDir()
+	before := runtime.NumGoroutine()
 	s := start(t, Config{StateDir: dir, HTTPAddr: "127.0.0.1:0"})
 	s.shutdown(t)
+	// Run leaves no goroutine behind.
+	for deadline := time.Now().Add(2 * time.Second); runtime.NumGoroutine() > before && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines after shutdown, %d before", n, before)
+	}
 	pwPath := filepath.Join(dir, AdminPasswordFile)
 	pw, err := os.ReadFile(pwPath)
 	if err != nil {
