@@ -62,7 +62,7 @@ func parseXML(r io.Reader) (*node, error) {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			if root != nil && len(stack) == 0 {
-				return nil, &parseError{fmt.Sprintf("line %d: a second root element <%s> after the first", line, t.Name.Local)}
+				return nil, &parseError{fmt.Sprintf("malformed XML at line %d: a second root element <%s> after the first", line, t.Name.Local)}
 			}
 			if len(stack) >= MaxDepth {
 				return nil, &parseError{fmt.Sprintf("line %d: elements nest deeper than %d levels at <%s>", line, MaxDepth, t.Name.Local)}
@@ -94,7 +94,7 @@ func parseXML(r io.Reader) (*node, error) {
 			if len(stack) > 0 {
 				text.Write(t)
 			} else if len(bytes.TrimSpace(t)) > 0 {
-				return nil, &parseError{fmt.Sprintf("line %d: text outside the root element", line)}
+				return nil, &parseError{fmt.Sprintf("malformed XML at line %d: text outside the root element", line)}
 			}
 		case xml.Directive:
 			return nil, &parseError{fmt.Sprintf("line %d: XML directives (DOCTYPE, entities) are not accepted", line)}
