@@ -161,6 +161,7 @@ func Run(ctx context.Context, cfg Config) error {
 	hs := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute, // keep-alive connections of clients that went away
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		ConnContext:       wsman.ConnContext,
 	}
