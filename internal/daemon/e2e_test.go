@@ -138,6 +138,7 @@ func (p *proc) term(t *testing.T) time.Duration {
 		t.Fatalf("wbemd ignored SIGTERM:\n%s", p.log)
 	}
 	took := time.Since(t0)
+	t.Logf("SIGTERM to exit: %v", took)
 	if code := p.state.ExitCode(); code != 0 {
 		t.Errorf("wbemd exited with %d after SIGTERM:\n%s", code, p.log)
 	}
