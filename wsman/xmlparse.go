@@ -34,9 +34,9 @@ type binding struct {
 }
 
 type xmlParser struct {
-	s     string
-	pos   int
-	line  int
+	s      string
+	pos    int
+	line   int
 	lineAt int // the offset the line count has reached
 
 	binds []binding // in-scope namespace bindings, innermost last

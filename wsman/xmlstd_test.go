@@ -76,4 +76,3 @@ func parseXMLStd(r io.Reader) (*node, error) {
 		}
 	}
 }
-
