@@ -216,7 +216,7 @@ func (c *Client) roundTrip(ctx context.Context, m *msg) (*node, error) {
 		return nil, &cim.Error{Status: cim.WBEM_E_TRANSPORT_FAILURE,
 			Description: fmt.Sprintf("the server answered HTTP %d with %q, not a SOAP envelope", resp.StatusCode, resp.Header.Get("Content-Type"))}
 	}
-	root, err := parseXML(bytes.NewReader(rb.Bytes()))
+	root, err := parseXMLString(string(rb.Bytes()))
 	if err != nil {
 		return nil, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Description: "unreadable response: " + err.Error()}
 	}
@@ -311,19 +311,43 @@ func (c *Client) decoder(ctx context.Context, ns string) *reader {
 	return &reader{ns: ns, lookup: func(name string) (*cim.Class, error) { return c.class(ctx, ns, name, false) }}
 }
 
+// objReader reads the objects of one response, remembering the last class
+// it looked up (a batch is usually of one class).
+type objReader struct {
+	c        *Client
+	ctx      context.Context
+	ns       string
+	rd       *reader
+	server   string
+	last     *cim.Class
+	lastName string
+}
+
+func (c *Client) objReader(ctx context.Context, ns string) *objReader {
+	return &objReader{c: c, ctx: ctx, ns: ns, rd: c.decoder(ctx, ns), server: c.serverName(ctx)}
+}
+
 // readObject reads an instance or class element from a response.
 func (c *Client) readObject(ctx context.Context, ns string, n *node) (cim.Object, error) {
+	return c.objReader(ctx, ns).read(n)
+}
+
+func (o *objReader) read(n *node) (cim.Object, error) {
+	c, ctx, ns, rd := o.c, o.ctx, o.ns, o.rd
 	if n.Space == NamespaceGowbem && n.Local == "CLASS" {
 		cl, err := readClassDef(n)
 		if err != nil {
 			return nil, err
 		}
-		return cl.Located(c.serverName(ctx), ns), nil
+		return cl.Located(o.server, ns), nil
 	}
-	rd := c.decoder(ctx, ns)
-	cl, err := c.class(ctx, ns, n.Local, false)
-	if err != nil {
-		return nil, err
+	cl := o.last
+	if cl == nil || o.lastName != n.Local {
+		var err error
+		if cl, err = c.class(ctx, ns, n.Local, false); err != nil {
+			return nil, err
+		}
+		o.last, o.lastName = cl, n.Local
 	}
 	inst, err := rd.readInstance(n, cl)
 	if errors.Is(err, cim.ErrInvalidProperty) {
@@ -331,12 +355,13 @@ func (c *Client) readObject(ctx context.Context, ns string, n *node) (cim.Object
 		if cl, err = c.class(ctx, ns, n.Local, true); err != nil {
 			return nil, err
 		}
+		o.last = cl
 		inst, err = rd.readInstance(n, cl)
 	}
 	if err != nil {
 		return nil, err
 	}
-	inst.SetLocation(c.serverName(ctx), ns)
+	inst.SetLocation(o.server, ns)
 	return inst, nil
 }
 

@@ -39,36 +39,78 @@ func (c *Client) enumerate(ctx context.Context, w wbem.ResultWriter, ns string, 
 		return err
 	}
 	wait := formatDuration(c.opts.PullWait)
-	for !eos {
+	pullMsg := func(id string) *msg {
+		return &msg{action: actPull, uri: m.uri, body: func(b *bytes.Buffer) {
+			b.WriteString("<wsen:Pull><wsen:EnumerationContext>")
+			escapeText(b, id)
+			b.WriteString("</wsen:EnumerationContext><wsen:MaxTime>" + wait + "</wsen:MaxTime><wsen:MaxElements>" + maxEl + "</wsen:MaxElements></wsen:Pull>")
+		}}
+	}
+	type result struct {
+		body *node
+		err  error
+	}
+	// The next Pull goes out as soon as a response is parsed, and runs
+	// while that response's objects are decoded and delivered: the server
+	// prepares batch k+1 while the client reads batch k. There is never more
+	// than one Pull in flight.
+	var inflight chan result
+	start := func(id string) {
+		ch := make(chan result, 1)
+		inflight = ch
+		go func() {
+			body, err := c.roundTrip(ctx, pullMsg(id))
+			ch <- result{body, err}
+		}()
+	}
+	// abandon waits for the Pull in flight and releases the context.
+	abandon := func() {
+		if inflight != nil {
+			r := <-inflight
+			inflight = nil
+			if r.err == nil {
+				resp := first(r.body)
+				if next := resp.child(nsWSEN, "EnumerationContext").text(); next != "" {
+					id = next
+				}
+				eos = resp.child(nsWSEN, "EndOfSequence") != nil
+			}
+		}
+		c.release(ctx, m.uri, id, eos)
+	}
+	if !eos {
 		if id == "" {
 			return cim.Errorf(cim.WBEM_E_INVALID_PARAMETER, "the server sent neither an enumeration context nor the end of the sequence")
 		}
-		if err := ctx.Err(); err != nil {
-			c.release(ctx, m.uri, id, false)
-			return err
-		}
-		ctxID := id
-		body, err := c.roundTrip(ctx, &msg{action: actPull, uri: m.uri, body: func(b *bytes.Buffer) {
-			b.WriteString("<wsen:Pull><wsen:EnumerationContext>")
-			escapeText(b, ctxID)
-			b.WriteString("</wsen:EnumerationContext><wsen:MaxTime>" + wait + "</wsen:MaxTime><wsen:MaxElements>" + maxEl + "</wsen:MaxElements></wsen:Pull>")
-		}})
-		if err != nil {
-			if st := cim.StatusOf(err); st == cim.WBEM_S_TIMEDOUT || st == cim.WBEM_E_TIMED_OUT {
-				continue // nothing came in MaxTime; the context is still valid
+		start(id)
+	}
+	for !eos {
+		r := <-inflight
+		inflight = nil
+		if r.err != nil {
+			if st := cim.StatusOf(r.err); (st == cim.WBEM_S_TIMEDOUT || st == cim.WBEM_E_TIMED_OUT) && ctx.Err() == nil {
+				start(id) // nothing came in MaxTime; the context is still valid
+				continue
 			}
 			if ctx.Err() != nil {
 				c.release(ctx, m.uri, id, false)
+				return ctx.Err()
 			}
-			return err
+			return r.err
 		}
-		resp := first(body)
+		resp := first(r.body)
 		if next := resp.child(nsWSEN, "EnumerationContext").text(); next != "" {
 			id = next
 		}
 		eos = resp.child(nsWSEN, "EndOfSequence") != nil
+		if !eos {
+			if resp.child(nsWSEN, "EnumerationContext") == nil {
+				return cim.Errorf(cim.WBEM_E_INVALID_PARAMETER, "the server sent neither an enumeration context nor the end of the sequence")
+			}
+			start(id)
+		}
 		if err := c.deliver(ctx, ns, resp.child(nsWSEN, "Items"), w); err != nil {
-			c.release(ctx, m.uri, id, eos)
+			abandon()
 			return err
 		}
 	}
@@ -80,11 +122,12 @@ func (c *Client) deliver(ctx context.Context, ns string, items *node, w wbem.Res
 	if items == nil {
 		return nil
 	}
+	or := c.objReader(ctx, ns)
 	for i, k := range items.Kids {
 		if k.Space == nsWSMAN && k.Local == "Item" && len(k.Kids) > 0 {
 			k = k.Kids[0]
 		}
-		obj, err := c.readObject(ctx, ns, k)
+		obj, err := or.read(k)
 		if err != nil {
 			return err
 		}

@@ -469,8 +469,17 @@ func (r *reader) readInstance(n *node, c *cim.Class) (*cim.Instance, error) {
 	inst := c.NewInstance()
 	var arrays map[int][]cim.Value
 	seen := make([]bool, len(c.Properties))
+	next := 0 // properties usually come in the class's order
 	for _, k := range n.Kids {
-		i := c.PropertyIndex(k.Local)
+		i := -1
+		if next < len(c.Properties) && c.Properties[next].Name == k.Local {
+			i = next
+		} else if next > 0 && c.Properties[next-1].Name == k.Local {
+			i = next - 1 // array elements repeat
+		} else {
+			i = c.PropertyIndex(k.Local)
+		}
+		next = i + 1
 		if i < 0 {
 			return nil, &cim.Error{Status: cim.WBEM_E_INVALID_PROPERTY, Parameter: k.Local,
 				Description: fmt.Sprintf("line %d: class %s has no property %s", k.Line, c.Name, k.Local)}
