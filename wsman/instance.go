@@ -679,6 +679,9 @@ func (r *reader) eprPath(e *epr) (cim.ObjectPath, error) {
 	if p.Class == "" {
 		return cim.ObjectPath{}, cim.Errorf(cim.WBEM_E_INVALID_OBJECT_PATH, "reference without a class")
 	}
+	if r.ns != "" && strings.EqualFold(p.Namespace, strings.ReplaceAll(r.ns, "/", `\`)) {
+		p.Namespace = "" // WMI's URIs always carry one: a reference within the namespace stays relative
+	}
 	if len(p.Keys) == 0 {
 		p.Singleton = true
 	}

@@ -1,0 +1,78 @@
+package wsman_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/gowbem/gowbem/internal/workload"
+	"github.com/gowbem/gowbem/wbem"
+	"github.com/gowbem/gowbem/wsman"
+	"github.com/gowbem/gowbem/wsman/wsmantest"
+)
+
+// An object manager served over WS-Management, and a program reaching it
+// through wbem.Connect.
+func Example() {
+	ctx := context.Background()
+	users := wsman.NewUsers()
+	users.Add("admin", "secret")
+	srv := wsman.NewServer(workload.NewObjectManager(&workload.Provider{N: 3}), wsman.Options{Users: users})
+	defer srv.Close()
+	hs := wsmantest.NewServer(srv, nil) // a daemon would use http.Server with ServeTLS
+	defer hs.Close()
+
+	svc, err := wbem.Connect(ctx, hs.URL+"/wsman", `root\cimv2`, wbem.Credentials{User: "admin", Password: "secret"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer svc.Backend().(*wsman.Client).CloseIdleConnections()
+	e, err := svc.ExecQuery(ctx, "WQL", "SELECT * FROM GW_Item", wbem.WBEM_FLAG_RETURN_IMMEDIATELY|wbem.WBEM_FLAG_FORWARD_ONLY)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for obj, err := range e.All(ctx) {
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		name, _ := obj.Get("Name")
+		path, _ := obj.Get("__RELPATH")
+		fmt.Println(path.Str(), name.Str())
+	}
+	_, err = svc.GetObject(ctx, "GW_Item.Id=7", 0)
+	fmt.Println(err)
+	// Output:
+	// GW_Item.Id=0 item-0
+	// GW_Item.Id=1 item-1
+	// GW_Item.Id=2 item-2
+	// WBEM_E_NOT_FOUND (0x80041002): no GW_Item with key GW_Item.Id=7
+}
+
+// A users file for the server: bcrypt hashes, mode 0600.
+func ExampleUsers() {
+	dir, _ := os.MkdirTemp("", "wsman")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "users")
+
+	users := wsman.NewUsers()
+	if err := users.Add("admin", "correct horse"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := users.Save(path); err != nil {
+		fmt.Println(err)
+		return
+	}
+	loaded, err := wsman.LoadUsers(path)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fi, _ := os.Stat(path)
+	fmt.Println(fi.Mode().Perm(), loaded.Check("admin", "correct horse"), loaded.Check("admin", "wrong"))
+	// Output: -rw------- true false
+}
