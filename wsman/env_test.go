@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -29,6 +30,7 @@ type testEnv struct {
 	url string // …/wsman
 
 	maxResponse atomic.Int64 // the largest response body sent
+	remotes     sync.Map     // client addresses seen: one per connection
 }
 
 const (
@@ -64,6 +66,7 @@ func newEnvTLS(t testing.TB, p *workload.Provider, opts wsman.Options, useTLS bo
 	srv := wsman.NewServer(om, opts)
 	e := &testEnv{om: om, p: p, srv: srv}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.remotes.Store(r.RemoteAddr, true)
 		rec := &sizeRecorder{ResponseWriter: w}
 		srv.ServeHTTP(rec, r)
 		for {

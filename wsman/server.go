@@ -311,6 +311,13 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, req *request, 
 			reason: "the request has no wsa:MessageID header", status: statusInvalidParameter})
 		return
 	}
+	for _, o := range req.Options {
+		if o.MustComply && !strings.EqualFold(o.Name, OptionFlags) {
+			s.sendFault(w, req, &fault{code: "s:Sender", subcode: "wsman:InvalidOptions", detail: "NotSupported", action: actFaultWSMan,
+				reason: "option " + strconv.Quote(o.Name) + " must be complied with and is not supported", status: statusNotSupported})
+			return
+		}
+	}
 	ctx := r.Context()
 	var f *fault
 	switch req.Action {

@@ -444,6 +444,7 @@ func TestMalformedInput(t *testing.T) {
 		{"unknown context", pull(itemURI, "uuid:nope", "", ""), 500, "wsen:InvalidEnumerationContext", "uuid:nope"},
 		{"no context", pull(itemURI, "", "", ""), 400, "wsman:SchemaValidationError", "EnumerationContext"},
 		{"bad MaxTime", pull(itemURI, "x", "<wsen:MaxTime>never</wsen:MaxTime>", ""), 400, "wsman:InvalidParameter", "never"},
+		{"MustComply option", envelope(actGet, itemURI, `<wsman:OptionSet><wsman:Option Name="Odd" MustComply="true">1</wsman:Option></wsman:OptionSet>`, ""), 400, "wsman:InvalidOptions", "Odd"},
 		{"Renew", envelope("http://schemas.xmlsoap.org/ws/2004/09/enumeration/Renew", itemURI, "", ""), 400, "wsa:ActionNotSupported", "Renew"},
 		{"put garbage", envelope(actPut, itemURI, "", `<p:GW_Item xmlns:p="`+itemURI+`"><p:Id>1</p:Id><p:Count>abc</p:Count></p:GW_Item>`), 400, "wxf:InvalidRepresentation", "abc"},
 		{"put unknown property", envelope(actPut, itemURI, "", `<p:GW_Item xmlns:p="`+itemURI+`"><p:Id>1</p:Id><p:Nope>1</p:Nope></p:GW_Item>`), 400, "wxf:InvalidRepresentation", "Nope"},
