@@ -361,6 +361,23 @@ func (o *objReader) read(n *node) (cim.Object, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A query's projection sends only the properties it selected: the
+	// instance is then of the projected class, as in-process.
+	count := 0
+	for _, ok := range rd.seen {
+		if ok {
+			count++
+		}
+	}
+	if count < len(cl.Properties) {
+		names := make([]string, 0, count)
+		for i, ok := range rd.seen {
+			if ok {
+				names = append(names, cl.Properties[i].Name)
+			}
+		}
+		inst = inst.Project(cl.Project(names, false))
+	}
 	inst.SetLocation(o.server, ns)
 	return inst, nil
 }

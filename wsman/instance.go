@@ -454,6 +454,8 @@ type reader struct {
 	lookup classLookup
 	ns     string // the namespace read paths default to
 	depth  int
+	// seen marks the properties the last readInstance found elements for.
+	seen []bool
 }
 
 func badValue(class, prop, why string) *cim.Error {
@@ -469,6 +471,9 @@ func (r *reader) readInstance(n *node, c *cim.Class) (*cim.Instance, error) {
 	inst := c.NewInstance()
 	var arrays map[int][]cim.Value
 	seen := make([]bool, len(c.Properties))
+	if r.depth == 0 {
+		r.seen = seen
+	}
 	next := 0 // properties usually come in the class's order
 	for _, k := range n.Kids {
 		i := -1
@@ -499,6 +504,7 @@ func (r *reader) readInstance(n *node, c *cim.Class) (*cim.Instance, error) {
 				arrays = map[int][]cim.Value{}
 			}
 			arrays[i] = append(arrays[i], v)
+			seen[i] = true
 			continue
 		}
 		if seen[i] {

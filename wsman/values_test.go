@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/internal/workload"
 	"github.com/gowbem/gowbem/wbem"
 	"github.com/gowbem/gowbem/wsman"
 )
@@ -111,4 +112,27 @@ func getClass(t *testing.T, svc *wbem.Services, name string) *cim.Class {
 	}
 	obj, _ := cr.ResultObject(0)
 	return obj.(*cim.Class)
+}
+
+// A query's projection arrives as an instance of the projected class, NULLs
+// and all, as it does in-process.
+func TestProjection(t *testing.T) {
+	e := newEnv(t, &workload.Provider{N: 3}, wsman.Options{})
+	svc := e.connect(t, testUser, testPass, "")
+	local := e.om.Services(workload.Namespace)
+	q := "SELECT Id, Note FROM Test_Foo WHERE Id = 'b'"
+	for name, s := range map[string]*wbem.Services{"local": local, "wsman": svc} {
+		en, err := s.ExecQuery(context.Background(), "WQL", q, 0)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		objs, err := en.Collect(context.Background())
+		if err != nil || len(objs) != 1 {
+			t.Fatalf("%s: %d objects, %v", name, len(objs), err)
+		}
+		inst := objs[0].(*cim.Instance)
+		if inst.Len() != 2 || inst.Value("Id").Str() != "b" || !inst.Value("Note").IsNull() || !inst.Value("Count").IsNull() {
+			t.Fatalf("%s: projection has %d properties: Id %v Note %v Count %v", name, inst.Len(), inst.Value("Id"), inst.Value("Note"), inst.Value("Count"))
+		}
+	}
 }
