@@ -18,7 +18,12 @@ func (c *Client) enumerate(ctx context.Context, w wbem.ResultWriter, ns string, 
 	maxEl := strconv.Itoa(c.opts.MaxElements)
 	m.action = actEnumerate
 	m.body = func(b *bytes.Buffer) {
-		b.WriteString("<wsen:Enumerate><wsman:OptimizeEnumeration/><wsman:MaxElements>" + maxEl + "</wsman:MaxElements>")
+		b.WriteString("<wsen:Enumerate>")
+		if !event {
+			// Events may not come for a long time: the Enumerate of a
+			// subscription returns at once, and Pulls wait for them.
+			b.WriteString("<wsman:OptimizeEnumeration/><wsman:MaxElements>" + maxEl + "</wsman:MaxElements>")
+		}
 		if filter != nil {
 			filter(b)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/internal/workload"
@@ -62,5 +63,43 @@ func TestRemoteMemoryBounded(t *testing.T) {
 	small, big := heap(30_000), heap(300_000)
 	if big > small+8<<20 {
 		t.Fatalf("heap grew with N: %d MiB at 30k, %d MiB at 300k", small>>20, big>>20)
+	}
+}
+
+// Event queries over WS-Management: a subscription's Pulls time out while
+// no event comes, errors come from the first Next, and Close releases it.
+func TestEventQuery(t *testing.T) {
+	e := newEnv(t, nil, wsman.Options{})
+	svc := e.connect(t, testUser, testPass, "pullwait=100ms")
+	flags := wbem.WBEM_FLAG_RETURN_IMMEDIATELY | wbem.WBEM_FLAG_FORWARD_ONLY
+	en, err := svc.ExecNotificationQuery(context.Background(), "WQL", "SELECT * FROM __InstanceCreationEvent WITHIN 5 WHERE TargetInstance ISA 'GW_Base'", flags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if n, err := en.Next(300*time.Millisecond, make([]cim.Object, 1)); n != 0 || err != wbem.ErrTimedOut {
+			t.Fatalf("idle event Next = %d, %v", n, err)
+		}
+	}
+	if e.srv.OpenEnumerations() != 1 {
+		t.Fatalf("%d open contexts, want the subscription's", e.srv.OpenEnumerations())
+	}
+	en.Close()
+	waitFor(t, func() bool { return e.srv.OpenEnumerations() == 0 }, "the subscription was not released")
+	en2, _ := svc.ExecNotificationQuery(context.Background(), "WQL", "SELECT * FROM GW_Base", flags)
+	_, err = en2.Next(wbem.Infinite, make([]cim.Object, 1))
+	if wbem.StatusOf(err) != wbem.WBEM_E_NOT_EVENT_CLASS {
+		t.Fatalf("event query on a non-event class: %v", err)
+	}
+	en2.Close()
+}
+
+func waitFor(t *testing.T, cond func() bool, msg string) {
+	t.Helper()
+	for i := 0; !cond(); i++ {
+		if i > 1000 {
+			t.Fatal(msg)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
