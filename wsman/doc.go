@@ -50,6 +50,8 @@
 //     kept for the next Pull, and a single object too big for the envelope
 //     gets wsman:EncodingLimit (the context stays valid). A failure of the
 //     operation comes after the objects before it and ends the context.
+//     MaxTime is capped at MaxPullWait. A WQL projection sends only the
+//     selected properties.
 //   - Release is Close: the provider sees its context cancelled. Release
 //     also ends a Pull that is waiting on the same context.
 //   - A context idle for Options.IdleTimeout (5 minutes by default) is

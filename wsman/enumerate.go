@@ -125,7 +125,7 @@ func (ec *enumCtx) fill(w *bytes.Buffer, max int, wait time.Duration, limit int)
 	if ec.ended {
 		return n, true, nil
 	}
-	deadline := time.Now().Add(wait)
+	deadline := time.Now().Add(min(wait, MaxPullWait))
 	for n < max {
 		timeout := time.Until(deadline)
 		if n > 0 || timeout < 0 {

@@ -29,6 +29,10 @@ const (
 	DefaultOperationTimeout   = 60 * time.Second
 	DefaultMaxElements        = 1 // WS-Enumeration's default for Pull
 	MaxMaxElements            = 1 << 16
+	// MaxPullWait caps a Pull's MaxTime (and an optimized Enumerate's
+	// wait): a Pull holds its context busy, and a client that went away
+	// cannot end the wait.
+	MaxPullWait = 5 * time.Minute
 )
 
 // Options configure a Server.
