@@ -27,8 +27,11 @@ type ClientOptions struct {
 	// MaxEnvelopeSize is the largest response the client accepts
 	// (DefaultClientEnvelope).
 	MaxEnvelopeSize int
-	// PullWait is the MaxTime of a Pull (DefaultClientPullWait); a Pull
-	// that times out is sent again until the enumeration is cancelled.
+	// PullWait is the MaxTime of a Pull (DefaultClientPullWait): the server
+	// answers when MaxElements objects are ready or PullWait has passed, so
+	// it bounds how long objects a slow provider has produced wait on the
+	// server. A Pull that times out is sent again until the enumeration is
+	// cancelled.
 	PullWait time.Duration
 	// HTTPClient replaces the client's own (keep-alive, TLS from the
 	// credentials).
@@ -39,7 +42,7 @@ type ClientOptions struct {
 const (
 	DefaultClientBatch    = 1000
 	DefaultClientEnvelope = 4 << 20
-	DefaultClientPullWait = 30 * time.Second
+	DefaultClientPullWait = 500 * time.Millisecond
 )
 
 // Client is a wbem.Backend that reaches a remote object manager over
