@@ -254,8 +254,8 @@ func TestHintProperties(t *testing.T) {
 	ctx := context.Background()
 	for q, want := range map[string]string{
 		"SELECT Name FROM GW_Item WHERE Size > 4096 AND NOT (Owner LIKE 'x%' OR __CLASS = 'GW_Item')": "Name Size Owner",
-		"SELECT * FROM GW_Item WHERE Size > 4096": "",
-		"SELECT Name, Id FROM GW_Item":            "Name Id",
+		"SELECT * FROM GW_Item WHERE Size > 4096":                                                     "",
+		"SELECT Name, Id FROM GW_Item":                                                                "Name Id",
 	} {
 		e, err := svc.ExecQuery(ctx, "WQL", q, 0)
 		if err != nil {
