@@ -59,6 +59,14 @@ func newEnumerator(s *stream, kind OpKind, bidir bool, pos int) *Enumerator {
 //
 // With Infinite, Next returns only on a full batch, the end or a failure.
 func (e *Enumerator) Next(timeout time.Duration, dst []cim.Object) (int, error) {
+	return e.NextContext(context.Background(), timeout, dst)
+}
+
+// NextContext is Next that also gives up when ctx is done, returning the
+// objects read so far and WBEM_E_CALL_CANCELLED. The enumeration itself goes
+// on (Close ends it): a server uses this to stop waiting for a client that
+// has gone.
+func (e *Enumerator) NextContext(ctx context.Context, timeout time.Duration, dst []cim.Object) (int, error) {
 	if e.closed.Load() {
 		return 0, errClosed
 	}
@@ -67,7 +75,7 @@ func (e *Enumerator) Next(timeout time.Duration, dst []cim.Object) (int, error) 
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.s.read(&e.pos, dst, readOpts{timeout: timeout, stop: e.stop})
+	return e.s.read(&e.pos, dst, readOpts{timeout: timeout, stop: e.stop, stop2: ctx.Done()})
 }
 
 // Skip advances past n objects without returning them: nil when n were

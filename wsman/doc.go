@@ -54,6 +54,9 @@
 //     selected properties.
 //   - Release is Close: the provider sees its context cancelled. Release
 //     also ends a Pull that is waiting on the same context.
+//   - A client that goes away while its Pull (or optimized Enumerate) waits
+//     cannot receive what was read for it: the context is released at once
+//     and its provider cancelled.
 //   - A context idle for Options.IdleTimeout (5 minutes by default) is
 //     closed likewise.
 //   - One user may hold Options.MaxContextsPerUser open contexts (64 by

@@ -97,7 +97,11 @@ func (ec *enumCtx) take(obj cim.Object) bool { return ec.filter == nil || ec.fil
 // whether the enumeration is over. Objects that do not fit stay pending
 // for the next Pull; a first object that cannot fit at all gives
 // wsman:EncodingLimit.
-func (ec *enumCtx) fill(w *bytes.Buffer, max int, wait time.Duration, limit int) (n int, eos bool, f *fault) {
+// fill writes up to max objects into w within wait. When ctx (the HTTP
+// request's) ends first, the client has gone and cannot receive what was
+// read: fill then reports the end, so the caller closes the context and the
+// provider is cancelled.
+func (ec *enumCtx) fill(ctx context.Context, w *bytes.Buffer, max int, wait time.Duration, limit int) (n int, eos bool, f *fault) {
 	tooBig := func() *fault {
 		return faultEncodingLimit("MaxEnvelopeSize", fmt.Sprintf("the next object does not fit in the response (%d bytes left for items); raise MaxEnvelopeSize or MaxCharacters", limit))
 	}
@@ -136,7 +140,11 @@ func (ec *enumCtx) fill(w *bytes.Buffer, max int, wait time.Duration, limit int)
 			ec.scratch = make([]cim.Object, need)
 		}
 		buf := ec.scratch[:need]
-		k, err := ec.e.Next(timeout, buf)
+		k, err := ec.e.NextContext(ctx, timeout, buf)
+		if ctx.Err() != nil {
+			clear(buf[:k])
+			return 0, true, faultDropped()
+		}
 		for i := 0; i < k; i++ {
 			obj := buf[i]
 			buf[i] = nil
@@ -218,7 +226,7 @@ func parseCount(n *node, what string, def int) (int, *fault) {
 	return v, nil
 }
 
-func (s *Server) enumerate(w http.ResponseWriter, req *request, user string) *fault {
+func (s *Server) enumerate(reqCtx context.Context, w http.ResponseWriter, req *request, user string) *fault {
 	t, f := s.target(req)
 	if f != nil {
 		return f
@@ -330,7 +338,7 @@ func (s *Server) enumerate(w http.ResponseWriter, req *request, user string) *fa
 			wait = s.opts.OperationTimeout
 		}
 		var f *fault
-		n, eos, f = ec.fill(items, maxEl, wait, s.envelopeLimit(req)-overhead)
+		n, eos, f = ec.fill(reqCtx, items, maxEl, wait, s.envelopeLimit(req)-overhead)
 		if f != nil && f.subcode != "wsman:TimedOut" {
 			ec.close()
 			unreserve()
@@ -555,7 +563,7 @@ func (s *Server) done(ec *enumCtx, finished bool) {
 	s.mu.Unlock()
 }
 
-func (s *Server) pull(w http.ResponseWriter, req *request, user string) *fault {
+func (s *Server) pull(ctx context.Context, w http.ResponseWriter, req *request, user string) *fault {
 	body := req.Body
 	if body == nil || body.Local != "Pull" || body.Space != nsWSEN {
 		return faultSchema("the body of Pull must be a wsen:Pull element")
@@ -594,7 +602,7 @@ func (s *Server) pull(w http.ResponseWriter, req *request, user string) *fault {
 	if maxChars > 0 && maxChars < limit {
 		limit = maxChars
 	}
-	n, eos, f := ec.fill(items, maxEl, wait, limit)
+	n, eos, f := ec.fill(ctx, items, maxEl, wait, limit)
 	if f != nil {
 		// A timeout or an object too big leaves the context as it was; a
 		// failure ends it.

@@ -260,3 +260,10 @@ func errorFromFault(body *node) *cim.Error {
 	}
 	return &cim.Error{Status: st, Description: reason}
 }
+
+// faultDropped answers a Pull whose client went away while it waited: nobody
+// reads the answer, and the enumeration has been released.
+func faultDropped() *fault {
+	return &fault{code: "s:Receiver", subcode: "wsman:InternalError", action: actFaultWSMan,
+		reason: "the client went away during the request; its enumeration was released", status: cim.WBEM_E_CALL_CANCELLED}
+}

@@ -326,11 +326,11 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, req *request, 
 	var f *fault
 	switch req.Action {
 	case actPull:
-		f = s.pull(w, req, user)
+		f = s.pull(ctx, w, req, user)
 	case actRelease:
 		f = s.release(w, req, user)
 	case actEnumerate:
-		f = s.enumerate(w, req, user)
+		f = s.enumerate(ctx, w, req, user)
 	case actGet:
 		f = s.get(ctx, w, req)
 	case actPut:

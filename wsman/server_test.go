@@ -526,3 +526,37 @@ func TestUsersFile(t *testing.T) {
 	}
 	_ = fmt.Sprint
 }
+
+// A client that goes away while its Pull waits reaches the provider: the
+// enumeration is released at once, not when it would have expired.
+func TestDroppedClientStopsProvider(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := &workload.Provider{N: 100, Delay: time.Hour, Done: make(chan error, 1)}
+		srv := newServer(t, p, wsman.Options{})
+		id := enumCtxOf(t, call(srv, testUser, testPass, enumerate(itemURI, "")))
+		ctx, cancel := context.WithCancel(context.Background())
+		r := httptest.NewRequestWithContext(ctx, http.MethodPost, "/wsman",
+			strings.NewReader(pull(itemURI, id, "<wsen:MaxTime>PT600S</wsen:MaxTime>", "")))
+		r.Header.Set("Content-Type", "application/soap+xml;charset=UTF-8")
+		r.SetBasicAuth(testUser, testPass)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			srv.ServeHTTP(httptest.NewRecorder(), r)
+		}()
+		time.Sleep(time.Second)
+		start := time.Now()
+		cancel() // the connection dropped
+		<-done
+		if err := <-p.Done; err == nil {
+			t.Fatal("provider completed")
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Fatalf("the provider stopped %v after the client went away", d)
+		}
+		if n := srv.OpenEnumerations(); n != 0 {
+			t.Fatalf("%d contexts open after the client went away", n)
+		}
+		synctest.Wait()
+	})
+}
