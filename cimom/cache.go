@@ -70,6 +70,16 @@ func (c *classCache) invalidate() {
 // which does not see its uncommitted changes.
 type writeTx struct{ repository.Tx }
 
+// batch runs fn in a write transaction that concurrent callers may share,
+// when the store can (repository.Batcher), and in its own otherwise. fn must
+// not change classes or namespaces, and may run more than once.
+func (om *ObjectManager) batch(ctx context.Context, fn func(repository.Tx) error) error {
+	if b, ok := om.store.(repository.Batcher); ok {
+		return b.Batch(ctx, func(tx repository.Tx) error { return fn(writeTx{tx}) })
+	}
+	return om.update(ctx, false, fn)
+}
+
 // update runs fn in one write transaction; when schema is true (the write can
 // change classes or namespaces) the class cache is invalidated afterwards.
 func (om *ObjectManager) update(ctx context.Context, schema bool, fn func(repository.Tx) error) error {

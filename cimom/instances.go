@@ -303,11 +303,18 @@ func (om *ObjectManager) putInstance(ctx context.Context, op *wbem.Op, w wbem.Re
 	var class *cim.Class
 	var inst *cim.Instance
 	var path string
-	err := om.update(ctx, isNamespaceClass(in), func(tx repository.Tx) error {
+	put := func(tx repository.Tx) error {
 		var err error
 		class, inst, path, err = om.putInstanceTx(tx, op.Namespace, in, createOnly, updateOnly)
 		return err
-	})
+	}
+	var err error
+	if isNamespaceClass(in) {
+		err = om.update(ctx, true, put)
+	} else {
+		// Concurrent PutInstance calls share one commit where the store can.
+		err = om.batch(ctx, put)
+	}
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,14 @@ type Store interface {
 	Close() error
 }
 
+// Batcher is implemented by stores that let concurrent writers share one
+// commit (Bolt does, through bbolt's Batch): when Batch returns nil the
+// change is durable, as with Update, but fn may run more than once, so it must
+// have no effect outside the transaction.
+type Batcher interface {
+	Batch(ctx context.Context, fn func(Tx) error) error
+}
+
 // Tx is a transaction over the store. Namespace names use backslashes
 // (`root\cimv2`) and compare case-insensitively; so do class names. A Tx is
 // used by one goroutine.
