@@ -360,6 +360,11 @@ func Derive(parent *Class, decl *Class) (*Class, error) {
 			if parentHasKeys && own.Has("Key") {
 				return nil, Errorf(WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE, "class %s cannot add key %s: %s already defines keys", decl.Name, dp.Name, parent.Name)
 			}
+			// Keys start below a keyless abstract class (or at the top):
+			// instances of a concrete keyless class exist without them.
+			if parent != nil && !parentHasKeys && !parent.IsAbstract() && !parent.IsSingleton() && own.Has("Key") {
+				return nil, Errorf(WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE, "class %s cannot add key %s: its superclass %s is concrete and has no keys", decl.Name, dp.Name, parent.Name)
+			}
 		}
 		if np.IsKey() {
 			t := np.Type

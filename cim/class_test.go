@@ -317,3 +317,21 @@ func TestErrorStatus(t *testing.T) {
 		t.Error("Status helpers")
 	}
 }
+
+// New keys may start only below a keyless abstract class.
+func TestKeysBelowConcreteKeylessClass(t *testing.T) {
+	keyless, err := Derive(nil, &Class{Name: "Keyless", Properties: []Property{{Name: "V", Type: TypeUint32}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Derive(keyless, &Class{Name: "Keyed", Superclass: "Keyless", Properties: []Property{
+		{Name: "K", Type: TypeString, Qualifiers: Qualifiers{{Name: "Key", Value: Bool(true)}}}}})
+	if StatusOf(err) != WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE {
+		t.Fatalf("key below a concrete keyless class: %v", err)
+	}
+	abstract, _ := Derive(nil, &Class{Name: "Abs", Qualifiers: Qualifiers{{Name: "Abstract", Value: Bool(true)}}})
+	if _, err := Derive(abstract, &Class{Name: "Keyed", Superclass: "Abs", Properties: []Property{
+		{Name: "K", Type: TypeString, Qualifiers: Qualifiers{{Name: "Key", Value: Bool(true)}}}}}); err != nil {
+		t.Fatalf("key below an abstract keyless class: %v", err)
+	}
+}
