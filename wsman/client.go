@@ -324,6 +324,10 @@ type objReader struct {
 	server   string
 	last     *cim.Class
 	lastName string
+
+	// The projection of the last class: a query's rows share one class.
+	proj, projOf *cim.Class
+	projKey      string
 }
 
 func (c *Client) objReader(ctx context.Context, ns string) *objReader {
@@ -373,13 +377,22 @@ func (o *objReader) read(n *node) (cim.Object, error) {
 		}
 	}
 	if count < len(cl.Properties) {
-		names := make([]string, 0, count)
+		key := make([]byte, len(rd.seen))
 		for i, ok := range rd.seen {
 			if ok {
-				names = append(names, cl.Properties[i].Name)
+				key[i] = 1
 			}
 		}
-		inst = inst.Project(cl.Project(names, false))
+		if o.proj == nil || o.projOf != cl || o.projKey != string(key) {
+			names := make([]string, 0, count)
+			for i, ok := range rd.seen {
+				if ok {
+					names = append(names, cl.Properties[i].Name)
+				}
+			}
+			o.proj, o.projOf, o.projKey = cl.Project(names, false), cl, string(key)
+		}
+		inst = inst.Project(o.proj)
 	}
 	inst.SetLocation(o.server, ns)
 	return inst, nil
