@@ -1063,3 +1063,33 @@ func (b blocker) GetInstance(ctx context.Context, class *cim.Class, path cim.Obj
 	inst.Set("K", path.Keys[0].Value)
 	return inst, nil
 }
+
+// A SELECT list gives objects of the projection, over every backend.
+func TestProjectionConformance(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*workload.Provider) *wbem.Services) {
+		ctx := context.Background()
+		svc := open(&workload.Provider{N: 10})
+		e, err := svc.ExecQuery(ctx, "WQL", "SELECT Name, Size FROM GW_Item WHERE Id < 3", semisync)
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs, err := e.Collect(ctx)
+		if err != nil || len(objs) != 3 {
+			t.Fatalf("got %d objects, %v", len(objs), err)
+		}
+		for _, o := range objs {
+			if v, _ := o.Get("__PROPERTY_COUNT"); v.Int() != 2 {
+				t.Errorf("__PROPERTY_COUNT = %v", v)
+			}
+			if v, _ := o.Get("__CLASS"); v.Str() != "GW_Item" {
+				t.Errorf("__CLASS = %v", v)
+			}
+			if _, err := o.Get("Owner"); cim.StatusOf(err) != cim.WBEM_E_NOT_FOUND {
+				t.Errorf("projected object has Owner: %v", err)
+			}
+			if v, _ := o.Get("Name"); v.Str() == "" {
+				t.Errorf("Name missing")
+			}
+		}
+	})
+}
