@@ -7,76 +7,38 @@ import (
 
 // escapeText writes s as XML character data. It copies runs that need no
 // escaping in one go, so plain text costs one append.
-func escapeText(w *bytes.Buffer, s string) {
-	last := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		var esc string
-		if c < utf8.RuneSelf {
-			switch c {
-			case '<':
-				esc = "&lt;"
-			case '>':
-				esc = "&gt;"
-			case '&':
-				esc = "&amp;"
-			case '\r':
-				esc = "&#xD;"
-			case '\t', '\n':
-			default:
-				if c < 0x20 {
-					esc = "\uFFFD" // not representable in XML 1.0
-				}
-			}
-			if esc == "" {
-				i++
-				continue
-			}
-			w.WriteString(s[last:i])
-			w.WriteString(esc)
-			i++
-			last = i
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n == 1 || r == 0xFFFE || r == 0xFFFF {
-			w.WriteString(s[last:i])
-			w.WriteString("\uFFFD")
-			i += n
-			last = i
-			continue
-		}
-		i += n
-	}
-	w.WriteString(s[last:])
-}
+func escapeText(w *bytes.Buffer, s string) { escape(w, s, false) }
 
 // escapeAttr writes s as the value of a double-quoted attribute.
-func escapeAttr(w *bytes.Buffer, s string) {
+func escapeAttr(w *bytes.Buffer, s string) { escape(w, s, true) }
+
+// escape writes s escaped for character data or, with attr, for a
+// double-quoted attribute (where quotes and whitespace characters are
+// escaped too, so they survive attribute normalisation). Characters XML 1.0
+// cannot hold become U+FFFD.
+func escape(w *bytes.Buffer, s string, attr bool) {
 	last := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		var esc string
 		if c < utf8.RuneSelf {
-			switch c {
-			case '<':
+			switch {
+			case c == '<':
 				esc = "&lt;"
-			case '>':
+			case c == '>':
 				esc = "&gt;"
-			case '&':
+			case c == '&':
 				esc = "&amp;"
-			case '"':
-				esc = "&quot;"
-			case '\r':
+			case c == '\r':
 				esc = "&#xD;"
-			case '\n':
+			case attr && c == '"':
+				esc = "&quot;"
+			case attr && c == '\n':
 				esc = "&#xA;"
-			case '\t':
+			case attr && c == '\t':
 				esc = "&#x9;"
-			default:
-				if c < 0x20 {
-					esc = "\uFFFD"
-				}
+			case c < 0x20 && c != '\t' && c != '\n':
+				esc = "\uFFFD" // not representable in XML 1.0
 			}
 			if esc == "" {
 				i++
