@@ -701,3 +701,22 @@ func (r *reader) eprPath(e *epr) (cim.ObjectPath, error) {
 	}
 	return p, nil
 }
+
+// writeProperty writes one property as the element name (a prefixed name):
+// xsi:nil for NULL, one element per item for an array.
+func (iw *instWriter) writeProperty(buf *bytes.Buffer, name string, v cim.Value) {
+	switch {
+	case v.IsNull():
+		buf.WriteString("<" + name + ` xsi:nil="true"/>`)
+	case v.Type().IsArray():
+		for _, e := range v.Array() {
+			buf.WriteString("<" + name + ">")
+			iw.writeScalar(buf, e)
+			buf.WriteString("</" + name + ">")
+		}
+	default:
+		buf.WriteString("<" + name + ">")
+		iw.writeScalar(buf, v)
+		buf.WriteString("</" + name + ">")
+	}
+}

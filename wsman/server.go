@@ -582,21 +582,7 @@ func writeFragment(buf *bytes.Buffer, inst *cim.Instance, expr string, iw *instW
 	}
 	p := inst.Class().Properties[i].Name
 	buf.WriteString("<wsman:XmlFragment>")
-	v := inst.At(i)
-	switch {
-	case v.IsNull():
-		buf.WriteString("<" + p + ` xsi:nil="true"/>`)
-	case v.Type().IsArray():
-		for _, e := range v.Array() {
-			buf.WriteString("<" + p + ">")
-			iw.writeScalar(buf, e)
-			buf.WriteString("</" + p + ">")
-		}
-	default:
-		buf.WriteString("<" + p + ">")
-		iw.writeScalar(buf, v)
-		buf.WriteString("</" + p + ">")
-	}
+	iw.writeProperty(buf, p, inst.At(i))
 	buf.WriteString("</wsman:XmlFragment>")
 	return nil
 }
@@ -899,22 +885,7 @@ func (s *Server) invoke(ctx context.Context, w http.ResponseWriter, req *request
 			}
 		}
 		for _, i := range order {
-			v := out.At(i)
-			name := "p:" + oc.Properties[i].Name
-			switch {
-			case v.IsNull():
-				buf.WriteString("<" + name + ` xsi:nil="true"/>`)
-			case v.Type().IsArray():
-				for _, e := range v.Array() {
-					buf.WriteString("<" + name + ">")
-					iw.writeScalar(buf, e)
-					buf.WriteString("</" + name + ">")
-				}
-			default:
-				buf.WriteString("<" + name + ">")
-				iw.writeScalar(buf, v)
-				buf.WriteString("</" + name + ">")
-			}
+			iw.writeProperty(buf, "p:"+oc.Properties[i].Name, out.At(i))
 		}
 	}
 	buf.WriteString("</p:" + m.Name + "_OUTPUT>" + envelopeEnd)
