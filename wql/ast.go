@@ -112,6 +112,7 @@ const (
 	Or
 )
 
+// String returns "AND" or "OR".
 func (op LogicalOp) String() string {
 	if op == And {
 		return "AND"
@@ -146,6 +147,7 @@ const (
 
 var compareOpText = [...]string{Equal: "=", NotEqual: "<>", Less: "<", Greater: ">", LessEqual: "<=", GreaterEqual: ">="}
 
+// String returns the operator as WQL writes it ("<>" for NotEqual).
 func (op CompareOp) String() string {
 	if int(op) < len(compareOpText) && op != 0 {
 		return compareOpText[op]
