@@ -1,0 +1,46 @@
+package layers
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const mod = "github.com/gowbem/gowbem/"
+
+// forbidden lists, per package, the gowbem packages it must not depend on,
+// directly or not (tests excluded).
+var forbidden = map[string][]string{
+	"cim":            {"wql", "mof", "provider", "repository", "wbem", "cimom", "wsman", "providers/host", "internal/"},
+	"wql":            {"mof", "provider", "repository", "wbem", "cimom", "wsman", "providers/host"},
+	"mof":            {"wql", "provider", "repository", "wbem", "cimom", "wsman", "providers/host"},
+	"provider":       {"repository", "wbem", "cimom", "wsman", "providers/host"},
+	"repository":     {"provider", "wbem", "cimom", "wsman", "providers/host"},
+	"wbem":           {"cimom", "wsman", "providers/host", "repository", "provider"},
+	"cimom":          {"wsman", "providers/host", "internal/cli", "internal/daemon"},
+	"providers/host": {"cimom", "wbem", "wsman", "repository"},
+	"wsman":          {"cimom", "providers/host", "repository", "internal/"},
+}
+
+func TestLayers(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("the go command is not on PATH")
+	}
+	for pkg, bad := range forbidden {
+		out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", mod+pkg).Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", pkg, err)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			rel, ok := strings.CutPrefix(dep, mod)
+			if !ok || rel == pkg {
+				continue
+			}
+			for _, b := range bad {
+				if rel == b || strings.HasSuffix(b, "/") && strings.HasPrefix(rel, b) || strings.HasPrefix(rel, b+"/") {
+					t.Errorf("%s depends on %s, which is above it (docs/ARCHITECTURE.md)", pkg, rel)
+				}
+			}
+		}
+	}
+}
