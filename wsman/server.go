@@ -414,6 +414,24 @@ func (t *target) selectorValue(name string) (string, bool) {
 }
 
 // path is the object path the selectors name: Class=@ without any.
+// instance gets the instance the selectors name.
+func (t *target) instance(ctx context.Context) (*cim.Instance, *fault) {
+	path, f := t.path()
+	if f != nil {
+		return nil, f
+	}
+	cr, err := t.svc.GetObject(ctx, path, 0)
+	if err != nil {
+		return nil, faultFromError(err)
+	}
+	obj, _ := cr.ResultObject(0)
+	inst, ok := obj.(*cim.Instance)
+	if !ok {
+		return nil, faultSelectors("InsufficientSelectors", "the selectors name no instance of "+t.res.Class)
+	}
+	return inst, nil
+}
+
 func (t *target) path() (string, *fault) {
 	if t.res.All || t.res.Class == "" {
 		return "", faultResource(URIAllClasses, "the all-classes URI names no object; use a class's resource URI")
@@ -528,18 +546,9 @@ func (s *Server) get(ctx context.Context, w http.ResponseWriter, req *request) *
 		startEnvelope(buf, req, actGet+"Response", "")
 		elem(buf, "gw:Namespace", child.Namespace())
 	default:
-		path, f := t.path()
+		inst, f := t.instance(ctx)
 		if f != nil {
 			return f
-		}
-		cr, err := t.svc.GetObject(ctx, path, 0)
-		if err != nil {
-			return faultFromError(err)
-		}
-		obj, _ := cr.ResultObject(0)
-		inst, ok := obj.(*cim.Instance)
-		if !ok {
-			return faultSelectors("InsufficientSelectors", "the selectors name no instance of "+t.res.Class)
 		}
 		iw := newInstWriter(uriMapper{base: t.res.Base, ns: t.ns}, req.ResourceURI)
 		startEnvelope(buf, req, actGet+"Response", req.ResourceURI)
@@ -642,18 +651,9 @@ func (s *Server) put(ctx context.Context, w http.ResponseWriter, req *request, c
 			return &fault{code: "s:Sender", subcode: "wsman:UnsupportedFeature", detail: "FragmentLevelAccess", action: actFaultWSMan,
 				reason: "Create does not take a fragment", status: statusNotSupported}
 		}
-		path, f := t.path()
+		cur, f := t.instance(ctx)
 		if f != nil {
 			return f
-		}
-		cr, err := t.svc.GetObject(ctx, path, 0)
-		if err != nil {
-			return faultFromError(err)
-		}
-		obj, _ := cr.ResultObject(0)
-		cur, ok := obj.(*cim.Instance)
-		if !ok {
-			return faultSelectors("InsufficientSelectors", "the selectors name no instance")
 		}
 		inst = cur.Clone()
 		frag := req.Body
