@@ -116,16 +116,3 @@ func ParseType(s string) (Type, error) {
 	}
 	return TypeIllegal, Errorf(WBEM_E_INVALID_CIM_TYPE, "unknown CIM type %q", s)
 }
-
-// bits returns the width of an integer type in bits.
-func (t Type) bits() int {
-	switch t {
-	case TypeSint8, TypeUint8:
-		return 8
-	case TypeSint16, TypeUint16, TypeChar16:
-		return 16
-	case TypeSint32, TypeUint32, TypeReal32:
-		return 32
-	}
-	return 64
-}

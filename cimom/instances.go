@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"strings"
 
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/provider"
@@ -463,6 +462,3 @@ func (om *ObjectManager) deleteInstance(ctx context.Context, op *wbem.Op) error 
 	}
 	return om.guard(dynamic.ProviderName(), func() error { return pw.DeleteInstance(ctx, dynamic, rpath) })
 }
-
-// lower is strings.ToLower, named for the map keys it makes.
-func lower(s string) string { return strings.ToLower(s) }

@@ -3,6 +3,7 @@ package cimom
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/provider"
@@ -211,7 +212,7 @@ func refProps(c *cim.Class) []int {
 // association instances that refer to target through a reference property
 // allowed by role ("" = any); fn gets each with the position of the
 // property that refers to target.
-func (om *ObjectManager) associations(ctx context.Context, ns string, target cim.ObjectPath, targetClass *cim.Class, keep func(*cim.Class) bool, role string, fn func(assoc *cim.Instance, via int) error) error {
+func (om *ObjectManager) associations(ctx context.Context, ns string, target cim.ObjectPath, keep func(*cim.Class) bool, role string, fn func(assoc *cim.Instance, via int) error) error {
 	classes, err := om.allClasses(ctx, ns)
 	if err != nil {
 		return err
@@ -275,13 +276,13 @@ func (om *ObjectManager) references(ctx context.Context, ns string, q *wql.Refer
 		return om.schemaAssociations(ctx, ns, tc, keep, q.Role, "", false, w)
 	}
 	seen := map[string]bool{}
-	return om.associations(ctx, ns, target, tc, keep, q.Role, func(assoc *cim.Instance, _ int) error {
+	return om.associations(ctx, ns, target, keep, q.Role, func(assoc *cim.Instance, _ int) error {
 		switch {
 		case q.ClassDefsOnly:
-			if seen[lower(assoc.ClassName())] {
+			if seen[strings.ToLower(assoc.ClassName())] {
 				return nil
 			}
-			seen[lower(assoc.ClassName())] = true
+			seen[strings.ToLower(assoc.ClassName())] = true
 			return w.Write(assoc.Class())
 		case q.KeysOnly:
 			return w.Write(keysOnly(assoc))
@@ -304,7 +305,7 @@ func (om *ObjectManager) associators(ctx context.Context, ns string, q *wql.Asso
 		})
 	}
 	seen := map[string]bool{}
-	return om.associations(ctx, ns, target, tc, keep, q.Role, func(assoc *cim.Instance, via int) error {
+	return om.associations(ctx, ns, target, keep, q.Role, func(assoc *cim.Instance, via int) error {
 		ac := assoc.Class()
 		for _, r := range refProps(ac) {
 			if r == via || q.ResultRole != "" && !cim.EqualFold(ac.Properties[r].Name, q.ResultRole) {
@@ -328,10 +329,10 @@ func (om *ObjectManager) associators(ctx context.Context, ns string, q *wql.Asso
 			}
 			switch {
 			case q.ClassDefsOnly:
-				if seen[lower(ec.Name)] {
+				if seen[strings.ToLower(ec.Name)] {
 					continue
 				}
-				seen[lower(ec.Name)] = true
+				seen[strings.ToLower(ec.Name)] = true
 				err = w.Write(ec)
 			case q.KeysOnly:
 				err = w.Write(keysOnly(end))
@@ -357,7 +358,7 @@ func (om *ObjectManager) schemaAssociations(ctx context.Context, ns string, sour
 	}
 	byName := map[string]*cim.Class{}
 	for _, c := range classes {
-		byName[lower(c.Name)] = c
+		byName[strings.ToLower(c.Name)] = c
 	}
 	for _, ac := range classes {
 		if !ac.IsAssociation() || !keep(ac) {
@@ -387,7 +388,7 @@ func (om *ObjectManager) schemaAssociations(ctx context.Context, ns string, sour
 				if r == via || resultRole != "" && !cim.EqualFold(p.Name, resultRole) {
 					continue
 				}
-				ec := byName[lower(p.RefClass)]
+				ec := byName[strings.ToLower(p.RefClass)]
 				if ec == nil || len(result) > 0 && !result[0](ec) {
 					continue
 				}

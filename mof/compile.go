@@ -122,7 +122,6 @@ type instState struct {
 	inst      *cim.Instance
 	ns        string
 	deferred  []deferredProp
-	path      cim.ObjectPath
 	done      bool
 	resolving bool
 }

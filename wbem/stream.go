@@ -41,7 +41,6 @@ type stream struct {
 	writeWake         chan struct{} // wakes a writer blocked on a full queue
 	writeWaiting      bool
 	finished          chan struct{} // closed once the backend returned
-	errConsumerGone   error
 }
 
 func newStream(ctx context.Context, limit int, keep bool) *stream {
@@ -59,14 +58,14 @@ func (s *stream) run(b Backend, op *Op) {
 			err = &Error{Status: cim.WBEM_E_CRITICAL_ERROR, Operation: op.Kind.String(),
 				Description: fmt.Sprintf("backend panicked: %v", r), Err: fmt.Errorf("%v\n%s", r, debug.Stack())}
 		}
-		s.finish(finalError(err, op, s.ctx))
+		s.finish(finalError(err, op))
 		s.cancel()
 	}()
 	err = b.Do(s.ctx, op, s)
 }
 
 // finalError turns what a backend returned into the operation's WBEM status.
-func finalError(err error, op *Op, ctx context.Context) error {
+func finalError(err error, op *Op) error {
 	if err == nil {
 		return nil
 	}

@@ -6,6 +6,7 @@ package bench
 
 import (
 	"context"
+	"io"
 	"runtime"
 	"runtime/metrics"
 	"slices"
@@ -57,7 +58,7 @@ func Enumerate(n, batch int, flags wbem.Flag) (total, first time.Duration, err e
 		got += k
 		if err != nil {
 			total = time.Since(start)
-			if err.Error() == "EOF" {
+			if err == io.EOF {
 				err = nil
 			}
 			return total, first, err

@@ -24,12 +24,6 @@ func newOM(t testing.TB, cfg host.Config) *wbem.Services {
 	return om.Services(host.Namespace)
 }
 
-// collect drains an enumeration into instances.
-func collect(t testing.TB, e *wbem.Enumerator, err error) []*cim.Instance {
-	t.Helper()
-	return drain(t, e, err)
-}
-
 // enumerate runs CreateInstanceEnum (deep) on class.
 func enumerate(t testing.TB, svc *wbem.Services, class string) []*cim.Instance {
 	t.Helper()
