@@ -5,6 +5,8 @@ import (
 	"fmt"
 )
 
+//go:generate go run ./internal/statusgen
+
 // Status is a WBEM status code (an HRESULT): WBEM_S_* codes report success,
 // WBEM_E_* codes failure.
 type Status uint32
@@ -14,19 +16,19 @@ func (s Status) Failed() bool { return s&0x80000000 != 0 }
 
 // Name returns WMI's name for s, such as "WBEM_E_NOT_FOUND", or "" when s is not a
 // known WBEM code.
-func (s Status) Name() string { return statusNames[s] }
+func (s Status) Name() string { return statusInfo[s].name }
 
 // Text returns a short English description of s.
 func (s Status) Text() string {
-	if t, ok := statusText[s]; ok {
-		return t
+	if i, ok := statusInfo[s]; ok {
+		return i.text
 	}
 	return "unknown status"
 }
 
 // String formats s as WMI's name and number: "WBEM_E_NOT_FOUND (0x80041002)".
 func (s Status) String() string {
-	if n := statusNames[s]; n != "" {
+	if n := s.Name(); n != "" {
 		return fmt.Sprintf("%s (0x%08X)", n, uint32(s))
 	}
 	return fmt.Sprintf("0x%08X", uint32(s))
@@ -125,5 +127,4 @@ var (
 	ErrInvalidObjectPath       = &Error{Status: WBEM_E_INVALID_OBJECT_PATH}
 	ErrQuotaViolation          = &Error{Status: WBEM_E_QUOTA_VIOLATION}
 	ErrNoKey                   = &Error{Status: WBEM_E_NO_KEY}
-	ErrTimedOutError           = &Error{Status: WBEM_E_TIMED_OUT}
 )

@@ -59,7 +59,7 @@ func Compile(ctx context.Context, fsys fs.FS, name string, opts Options) (*Plan,
 	c := newCompiler(ctx, fsys, opts)
 	b, err := fs.ReadFile(fsys, name)
 	if err != nil {
-		return nil, newError(Position{File: name, Line: 1, Column: 1}, name, WBEMMOF_E_INVALID_FILE, "cannot read MOF file: %v", err)
+		return nil, newError(Position{File: name, Line: 1, Column: 1}, name, cim.WBEMMOF_E_INVALID_FILE, "cannot read MOF file: %v", err)
 	}
 	return c.run(name, b)
 }
@@ -73,7 +73,7 @@ func CompileString(name, src string, opts Options) (*Plan, error) {
 
 func (c *compiler) run(name string, b []byte) (*Plan, error) {
 	if len(b) > MaxFileSize {
-		return nil, newError(Position{File: name, Line: 1, Column: 1}, name, WBEMMOF_E_INVALID_FILE, "file is larger than %d bytes", MaxFileSize)
+		return nil, newError(Position{File: name, Line: 1, Column: 1}, name, cim.WBEMMOF_E_INVALID_FILE, "file is larger than %d bytes", MaxFileSize)
 	}
 	if err := c.parse(name, b, 0); err != nil {
 		return nil, c.fail(err)
@@ -209,19 +209,19 @@ func (c *compiler) pragma(p *parser, start, name token, args []literal) *Error {
 	}
 	switch strings.ToLower(name.text) {
 	case "include":
-		file, err := strArg(0, WBEMMOF_E_ERROR_INVALID_INCLUDE_FILE)
+		file, err := strArg(0, cim.WBEMMOF_E_ERROR_INVALID_INCLUDE_FILE)
 		if err != nil {
 			return err
 		}
 		return c.include(p, args[0].tok, file)
 	case "namespace":
-		arg, err := strArg(0, WBEMMOF_E_INVALID_NAMESPACE_SYNTAX)
+		arg, err := strArg(0, cim.WBEMMOF_E_INVALID_NAMESPACE_SYNTAX)
 		if err != nil {
 			return err
 		}
 		ns, ok := resolveNamespace(c.ns, arg)
 		if !ok {
-			return errAt(args[0].tok, WBEMMOF_E_INVALID_NAMESPACE_SPECIFICATION, "invalid namespace %q", arg)
+			return errAt(args[0].tok, cim.WBEMMOF_E_INVALID_NAMESPACE_SPECIFICATION, "invalid namespace %q", arg)
 		}
 		c.setNamespace(ns)
 		return nil
@@ -247,14 +247,14 @@ func (c *compiler) pragma(p *parser, start, name token, args []literal) *Error {
 				case "forceupdate":
 					f |= FlagForceUpdate
 				default:
-					return errAt(a.tok, WBEMMOF_E_INVALID_FLAGS_SYNTAX, "unknown flag")
+					return errAt(a.tok, cim.WBEMMOF_E_INVALID_FLAGS_SYNTAX, "unknown flag")
 				}
 			default:
-				return errAt(a.tok, WBEMMOF_E_INVALID_FLAGS_SYNTAX, "expected a flag name")
+				return errAt(a.tok, cim.WBEMMOF_E_INVALID_FLAGS_SYNTAX, "expected a flag name")
 			}
 		}
 		if f&FlagCreateOnly != 0 && f&FlagUpdateOnly != 0 {
-			return errAt(name, WBEMMOF_E_INVALID_FLAGS_SYNTAX, "createonly and updateonly exclude each other")
+			return errAt(name, cim.WBEMMOF_E_INVALID_FLAGS_SYNTAX, "createonly and updateonly exclude each other")
 		}
 		if strings.EqualFold(name.text, "classflags") {
 			c.classFl = f
@@ -263,9 +263,9 @@ func (c *compiler) pragma(p *parser, start, name token, args []literal) *Error {
 		}
 		return nil
 	case "deleteclass", "deleteinstance":
-		st := WBEMMOF_E_INVALID_DELETECLASS_SYNTAX
+		st := cim.WBEMMOF_E_INVALID_DELETECLASS_SYNTAX
 		if strings.EqualFold(name.text, "deleteinstance") {
-			st = WBEMMOF_E_INVALID_DELETEINSTANCE_SYNTAX
+			st = cim.WBEMMOF_E_INVALID_DELETEINSTANCE_SYNTAX
 		}
 		target, err := strArg(0, st)
 		if err != nil {
@@ -283,7 +283,7 @@ func (c *compiler) pragma(p *parser, start, name token, args []literal) *Error {
 			return errAt(args[1].tok, st, "expected FAIL or NOFAIL")
 		}
 		it := Item{Pos: start.pos(), Namespace: c.ns, MustExist: must}
-		if st == WBEMMOF_E_INVALID_DELETECLASS_SYNTAX {
+		if st == cim.WBEMMOF_E_INVALID_DELETECLASS_SYNTAX {
 			if !validName(target) {
 				return errAt(args[0].tok, st, "invalid class name %q", target)
 			}
@@ -298,7 +298,7 @@ func (c *compiler) pragma(p *parser, start, name token, args []literal) *Error {
 		c.plan.Items = append(c.plan.Items, it)
 		return nil
 	}
-	return errAt(name, WBEMMOF_E_INVALID_PRAGMA, "unknown #pragma %s", name.text)
+	return errAt(name, cim.WBEMMOF_E_INVALID_PRAGMA, "unknown #pragma %s", name.text)
 }
 
 func validName(s string) bool {
@@ -341,10 +341,10 @@ func resolveNamespace(cur, arg string) (string, bool) {
 
 func (c *compiler) include(p *parser, at token, file string) *Error {
 	if c.fsys == nil {
-		return errAt(at, WBEMMOF_E_ERROR_INVALID_INCLUDE_FILE, "#pragma include needs a file system (use Compile)")
+		return errAt(at, cim.WBEMMOF_E_ERROR_INVALID_INCLUDE_FILE, "#pragma include needs a file system (use Compile)")
 	}
 	if p.depth+1 > c.opts.MaxIncludeDepth {
-		return errAt(at, WBEMMOF_E_ERROR_INVALID_INCLUDE_FILE, "includes nest deeper than %d files", c.opts.MaxIncludeDepth)
+		return errAt(at, cim.WBEMMOF_E_ERROR_INVALID_INCLUDE_FILE, "includes nest deeper than %d files", c.opts.MaxIncludeDepth)
 	}
 	f := strings.ReplaceAll(file, `\`, "/")
 	var full string
@@ -354,19 +354,19 @@ func (c *compiler) include(p *parser, at token, file string) *Error {
 		full = path.Join(path.Dir(p.lx.src.name), f)
 	}
 	if !fs.ValidPath(full) || full == "." {
-		return errAt(at, WBEMMOF_E_ERROR_INVALID_INCLUDE_FILE, "include file %q is outside the file system", file)
+		return errAt(at, cim.WBEMMOF_E_ERROR_INVALID_INCLUDE_FILE, "include file %q is outside the file system", file)
 	}
 	for _, s := range c.stack {
 		if s == full {
-			return errAt(at, WBEMMOF_E_ERROR_INVALID_INCLUDE_FILE, "include cycle: %s includes %s again", strings.Join(c.stack, " → "), full)
+			return errAt(at, cim.WBEMMOF_E_ERROR_INVALID_INCLUDE_FILE, "include cycle: %s includes %s again", strings.Join(c.stack, " → "), full)
 		}
 	}
 	b, err := fs.ReadFile(c.fsys, full)
 	if err != nil {
-		return errAt(at, WBEMMOF_E_ERROR_INVALID_INCLUDE_FILE, "cannot read include file %s: %v", full, err)
+		return errAt(at, cim.WBEMMOF_E_ERROR_INVALID_INCLUDE_FILE, "cannot read include file %s: %v", full, err)
 	}
 	if len(b) > MaxFileSize {
-		return errAt(at, WBEMMOF_E_ERROR_INVALID_INCLUDE_FILE, "include file %s is larger than %d bytes", full, MaxFileSize)
+		return errAt(at, cim.WBEMMOF_E_ERROR_INVALID_INCLUDE_FILE, "include file %s is larger than %d bytes", full, MaxFileSize)
 	}
 	return c.parse(full, b, p.depth+1)
 }
@@ -412,7 +412,7 @@ func (c *compiler) qualifiers(uses []qualUse, scope Scope) (cim.Qualifiers, *Err
 		}
 		for j := range i {
 			if strings.EqualFold(uses[j].name.text, u.name.text) {
-				return nil, errAt(u.name, WBEMMOF_E_DUPLICATE_QUALIFIER, "qualifier %s is given twice", u.name.text)
+				return nil, errAt(u.name, cim.WBEMMOF_E_DUPLICATE_QUALIFIER, "qualifier %s is given twice", u.name.text)
 			}
 		}
 		decl := c.quals[lowerKey(c.nsKey, u.name.text)]
@@ -420,7 +420,7 @@ func (c *compiler) qualifiers(uses []qualUse, scope Scope) (cim.Qualifiers, *Err
 		var base cim.Flavor
 		if decl != nil {
 			if decl.Scopes&scope == 0 {
-				return nil, errAt(u.name, WBEMMOF_E_QUALIFIER_USED_OUTSIDE_SCOPE, "qualifier %s may be used on %s, not on a %s", decl.Name, decl.Scopes, scope)
+				return nil, errAt(u.name, cim.WBEMMOF_E_QUALIFIER_USED_OUTSIDE_SCOPE, "qualifier %s may be used on %s, not on a %s", decl.Name, decl.Scopes, scope)
 			}
 			q.Name = decl.Name
 			base = decl.Flavor
@@ -484,7 +484,7 @@ func inferType(l *literal) (cim.Type, *Error) {
 			return cim.TypeSint64, nil
 		}
 		if l.neg {
-			return 0, errAt(l.tok, WBEMMOF_E_OUT_OF_RANGE, "integer does not fit in sint64")
+			return 0, errAt(l.tok, cim.WBEMMOF_E_OUT_OF_RANGE, "integer does not fit in sint64")
 		}
 		return cim.TypeUint64, nil
 	case litReal:
@@ -502,7 +502,7 @@ func inferType(l *literal) (cim.Type, *Error) {
 		}
 		return cim.TypeString.ArrayOf(), nil
 	}
-	return 0, errAt(l.tok, WBEMMOF_E_ILLEGAL_CONSTANT_VALUE, "a qualifier value must be a constant")
+	return 0, errAt(l.tok, cim.WBEMMOF_E_ILLEGAL_CONSTANT_VALUE, "a qualifier value must be a constant")
 }
 
 // class compiles a class declaration against its superclass.
@@ -611,7 +611,7 @@ func (c *compiler) class(d *classDecl, keyword string) *Error {
 			}
 			prm := cim.Parameter{Name: pd.name.text, Type: pd.typ.t, RefClass: pd.typ.refClass, Qualifiers: pqs}
 			if !prm.In() && !prm.Out() {
-				return errAt(pd.name, WBEMMOF_E_MUST_BE_IN_OR_OUT, "parameter %s of method %s is neither IN nor OUT", pd.name.text, md.name.text)
+				return errAt(pd.name, cim.WBEMMOF_E_MUST_BE_IN_OR_OUT, "parameter %s of method %s is neither IN nor OUT", pd.name.text, md.name.text)
 			}
 			m.Params = append(m.Params, prm)
 		}
@@ -675,7 +675,7 @@ func checkCIMType(pd *propDecl, qs cim.Qualifiers) *Error {
 	if q.Value.Type() != cim.TypeString || err != nil || t != pd.typ.t.Elem() ||
 		hasClass && (t != cim.TypeReference && t != cim.TypeObject || !validName(cls) ||
 			pd.typ.refClass != "" && !strings.EqualFold(pd.typ.refClass, cls)) {
-		return errAt(pd.name, WBEMMOF_E_CIMTYPE_QUALIFIER, "CIMTYPE %q does not match the type %s of %s", text, typeName(pd.typ.t, pd.typ.refClass), pd.name.text)
+		return errAt(pd.name, cim.WBEMMOF_E_CIMTYPE_QUALIFIER, "CIMTYPE %q does not match the type %s of %s", text, typeName(pd.typ.t, pd.typ.refClass), pd.name.text)
 	}
 	if hasClass && pd.typ.refClass == "" {
 		pd.typ.refClass = cls
@@ -710,7 +710,7 @@ func (c *compiler) checkType(ts *typeSpec) *Error {
 		return err
 	}
 	if cl == nil {
-		return errAt(ts.tok, WBEMMOF_E_UNRECOGNIZED_TYPE, "%s is neither a data type nor a class", ts.tok.text)
+		return errAt(ts.tok, cim.WBEMMOF_E_UNRECOGNIZED_TYPE, "%s is neither a data type nor a class", ts.tok.text)
 	}
 	ts.refClass = cl.Name
 	return nil
@@ -719,7 +719,7 @@ func (c *compiler) checkType(ts *typeSpec) *Error {
 func (c *compiler) defineAlias(t token, target *aliasTarget) *Error {
 	k := strings.ToLower(t.val)
 	if prev, ok := c.aliases[k]; ok {
-		return errAt(t, WBEMMOF_E_MULTIPLE_ALIASES, "alias $%s is already defined at %s", t.val, prev.tok.pos())
+		return errAt(t, cim.WBEMMOF_E_MULTIPLE_ALIASES, "alias $%s is already defined at %s", t.val, prev.tok.pos())
 	}
 	c.aliases[k] = target
 	return nil
@@ -765,7 +765,7 @@ func (c *compiler) buildInstance(d *instDecl, depth int) (*cim.Instance, *instSt
 		return nil, nil, errAt(d.class, cim.WBEM_E_INVALID_CLASS, "class %s is not defined in %s", d.class.text, c.ns)
 	}
 	if depth > 0 && d.alias.kind == tAlias {
-		return nil, nil, errAt(d.alias, WBEMMOF_E_ALIASES_IN_EMBEDDED, "an embedded instance cannot have an alias")
+		return nil, nil, errAt(d.alias, cim.WBEMMOF_E_ALIASES_IN_EMBEDDED, "an embedded instance cannot have an alias")
 	}
 	inst := cl.NewInstance()
 	inst.SetLocation("", c.ns)
@@ -779,10 +779,10 @@ func (c *compiler) buildInstance(d *instDecl, depth int) (*cim.Instance, *instSt
 		prop := &cl.Properties[idx]
 		if hasAlias(&pi.val) {
 			if depth > 0 {
-				return nil, nil, errAt(pi.val.tok, WBEMMOF_E_ALIASES_IN_EMBEDDED, "an embedded instance cannot use aliases")
+				return nil, nil, errAt(pi.val.tok, cim.WBEMMOF_E_ALIASES_IN_EMBEDDED, "an embedded instance cannot use aliases")
 			}
 			if prop.Type.Elem() != cim.TypeReference {
-				return nil, nil, errAt(pi.val.tok, WBEMMOF_E_TYPE_MISMATCH, "an alias can only be the value of a reference, and %s is %s", prop.Name, prop.Type)
+				return nil, nil, errAt(pi.val.tok, cim.WBEMMOF_E_TYPE_MISMATCH, "an alias can only be the value of a reference, and %s is %s", prop.Name, prop.Type)
 			}
 			st.deferred = append(st.deferred, deferredProp{idx: idx, lit: pi.val})
 			continue
@@ -847,7 +847,7 @@ func (c *compiler) resolveKeys(st *instState, use token) *Error {
 func (c *compiler) aliasPath(l *literal, from *instState) (string, *Error) {
 	t, ok := c.aliases[strings.ToLower(l.s)]
 	if !ok {
-		return "", errAt(l.tok, WBEMMOF_E_UNEXPECTED_ALIAS, "alias $%s is not defined", l.s)
+		return "", errAt(l.tok, cim.WBEMMOF_E_UNEXPECTED_ALIAS, "alias $%s is not defined", l.s)
 	}
 	var p cim.ObjectPath
 	if t.class != nil {
@@ -885,7 +885,7 @@ func (c *compiler) resolveProp(st *instState, dp deferredProp) *Error {
 	switch {
 	case lit.kind == litAlias:
 		if prop.Type.IsArray() {
-			return errAt(lit.tok, WBEMMOF_E_TYPE_MISMATCH, "%s is an array; give {$alias, …}", prop.Name)
+			return errAt(lit.tok, cim.WBEMMOF_E_TYPE_MISMATCH, "%s is an array; give {$alias, …}", prop.Name)
 		}
 		s, err := c.aliasPath(&lit, st)
 		if err != nil {
@@ -894,7 +894,7 @@ func (c *compiler) resolveProp(st *instState, dp deferredProp) *Error {
 		v = cim.RefString(s)
 	default: // an array holding aliases
 		if !prop.Type.IsArray() {
-			return errAt(lit.tok, WBEMMOF_E_UNEXPECTED_ARRAY_INIT, "%s is not an array", prop.Name)
+			return errAt(lit.tok, cim.WBEMMOF_E_UNEXPECTED_ARRAY_INIT, "%s is not an array", prop.Name)
 		}
 		vals := make([]cim.Value, len(lit.elems))
 		for i := range lit.elems {

@@ -18,13 +18,13 @@ func (c *compiler) convert(l *literal, t cim.Type, refClass string, depth int) (
 	}
 	if l.kind == litArray {
 		if !t.IsArray() {
-			return cim.Null, errAt(l.tok, WBEMMOF_E_UNEXPECTED_ARRAY_INIT, "an array is given for a %s value", t)
+			return cim.Null, errAt(l.tok, cim.WBEMMOF_E_UNEXPECTED_ARRAY_INIT, "an array is given for a %s value", t)
 		}
 		vals := make([]cim.Value, len(l.elems))
 		for i := range l.elems {
 			e := &l.elems[i]
 			if e.kind == litNull {
-				return cim.Null, errAt(e.tok, WBEMMOF_E_NULL_ARRAY_ELEM, "an array element cannot be NULL")
+				return cim.Null, errAt(e.tok, cim.WBEMMOF_E_NULL_ARRAY_ELEM, "an array element cannot be NULL")
 			}
 			v, err := c.convert(e, t.Elem(), refClass, depth)
 			if err != nil {
@@ -34,15 +34,15 @@ func (c *compiler) convert(l *literal, t cim.Type, refClass string, depth int) (
 		}
 		v, err := cim.ArrayOf(t.Elem(), vals)
 		if err != nil {
-			return cim.Null, errAt(l.tok, WBEMMOF_E_TYPE_MISMATCH, "%s", cim.AsError(err).Description)
+			return cim.Null, errAt(l.tok, cim.WBEMMOF_E_TYPE_MISMATCH, "%s", cim.AsError(err).Description)
 		}
 		return v, nil
 	}
 	if t.IsArray() {
-		return cim.Null, errAt(l.tok, WBEMMOF_E_TYPE_MISMATCH, "a %s value needs an array {…}", t)
+		return cim.Null, errAt(l.tok, cim.WBEMMOF_E_TYPE_MISMATCH, "a %s value needs an array {…}", t)
 	}
 	mismatch := func() (cim.Value, *Error) {
-		return cim.Null, errAt(l.tok, WBEMMOF_E_TYPE_MISMATCH, "value does not convert to %s", t)
+		return cim.Null, errAt(l.tok, cim.WBEMMOF_E_TYPE_MISMATCH, "value does not convert to %s", t)
 	}
 	switch l.kind {
 	case litBool:
@@ -54,7 +54,7 @@ func (c *compiler) convert(l *literal, t cim.Type, refClass string, depth int) (
 		case t.IsInteger():
 			v, ok := intValue(t, l.neg, l.u)
 			if !ok {
-				return cim.Null, errAt(l.tok, WBEMMOF_E_OUT_OF_RANGE, "integer does not fit in %s", t)
+				return cim.Null, errAt(l.tok, cim.WBEMMOF_E_OUT_OF_RANGE, "integer does not fit in %s", t)
 			}
 			return v, nil
 		case t.IsReal():
@@ -68,7 +68,7 @@ func (c *compiler) convert(l *literal, t cim.Type, refClass string, depth int) (
 			return cim.Real64(f), nil
 		case t == cim.TypeChar16:
 			if l.neg || l.u > 0xFFFF {
-				return cim.Null, errAt(l.tok, WBEMMOF_E_OUT_OF_RANGE, "integer does not fit in char16")
+				return cim.Null, errAt(l.tok, cim.WBEMMOF_E_OUT_OF_RANGE, "integer does not fit in char16")
 			}
 			return cim.Char16(rune(l.u)), nil
 		case t == cim.TypeString:
@@ -87,7 +87,7 @@ func (c *compiler) convert(l *literal, t cim.Type, refClass string, depth int) (
 			}
 			f, err := strconv.ParseFloat(l.s, bits)
 			if err != nil || math.IsInf(f, 0) {
-				return cim.Null, errAt(l.tok, WBEMMOF_E_OUT_OF_RANGE, "real does not fit in %s", t)
+				return cim.Null, errAt(l.tok, cim.WBEMMOF_E_OUT_OF_RANGE, "real does not fit in %s", t)
 			}
 			if t == cim.TypeReal32 {
 				return cim.Real32(float32(f)), nil
@@ -103,13 +103,13 @@ func (c *compiler) convert(l *literal, t cim.Type, refClass string, depth int) (
 		case cim.TypeChar16:
 			r := []rune(l.s)
 			if len(r) != 1 || r[0] > 0xFFFF {
-				return cim.Null, errAt(l.tok, WBEMMOF_E_TYPE_MISMATCH, "a char16 value must be one character")
+				return cim.Null, errAt(l.tok, cim.WBEMMOF_E_TYPE_MISMATCH, "a char16 value must be one character")
 			}
 			return cim.Char16(r[0]), nil
 		case cim.TypeDatetime, cim.TypeReference:
 			v, err := cim.String(l.s).Convert(t)
 			if err != nil {
-				return cim.Null, errAt(l.tok, WBEMMOF_E_ILLEGAL_CONSTANT_VALUE, "invalid %s: %s", t, cim.AsError(err).Description)
+				return cim.Null, errAt(l.tok, cim.WBEMMOF_E_ILLEGAL_CONSTANT_VALUE, "invalid %s: %s", t, cim.AsError(err).Description)
 			}
 			return v, nil
 		}
@@ -121,7 +121,7 @@ func (c *compiler) convert(l *literal, t cim.Type, refClass string, depth int) (
 			return cim.String(l.s), nil
 		}
 	case litAlias:
-		return cim.Null, errAt(l.tok, WBEMMOF_E_UNEXPECTED_ALIAS, "an alias can only be the value of an instance's reference property")
+		return cim.Null, errAt(l.tok, cim.WBEMMOF_E_UNEXPECTED_ALIAS, "an alias can only be the value of an instance's reference property")
 	case litInstance:
 		if t != cim.TypeObject {
 			return mismatch()
@@ -131,7 +131,7 @@ func (c *compiler) convert(l *literal, t cim.Type, refClass string, depth int) (
 			return cim.Null, err
 		}
 		if refClass != "" && !inst.Class().IsA(refClass) {
-			return cim.Null, errAt(l.inst.class, WBEMMOF_E_TYPE_MISMATCH, "an instance of %s is not a %s", inst.ClassName(), refClass)
+			return cim.Null, errAt(l.inst.class, cim.WBEMMOF_E_TYPE_MISMATCH, "an instance of %s is not a %s", inst.ClassName(), refClass)
 		}
 		return cim.Embedded(inst), nil
 	}

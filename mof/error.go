@@ -32,7 +32,7 @@ type Error struct {
 
 // Error formats the error as "file:line:col: NAME (0x...): message".
 func (e *Error) Error() string {
-	return fmt.Sprintf("%s: %s: %s", e.Pos, statusString(e.Err.Status), e.Msg)
+	return fmt.Sprintf("%s: %s: %s", e.Pos, e.Err.Status, e.Msg)
 }
 
 // Unwrap returns the *cim.Error.

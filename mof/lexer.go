@@ -123,7 +123,7 @@ func (l *lexer) skip() *Error {
 			for {
 				if l.off+1 >= len(l.s) {
 					l.line, l.lsol = sl, ssol
-					return l.errAt(start, "/*", WBEMMOF_E_UNRECOGNIZED_TOKEN, "comment is not closed")
+					return l.errAt(start, "/*", cim.WBEMMOF_E_UNRECOGNIZED_TOKEN, "comment is not closed")
 				}
 				if l.s[l.off] == '*' && l.s[l.off+1] == '/' {
 					l.off += 2
@@ -174,7 +174,7 @@ func (l *lexer) next() (token, *Error) {
 			e++
 		}
 		if e == l.off+1 || isDigit(l.s[l.off+1]) {
-			return t, l.errAt(l.off, l.s[l.off:min(e+1, len(l.s))], WBEMMOF_E_EXPECTED_ALIAS_NAME, "expected an alias name after $")
+			return t, l.errAt(l.off, l.s[l.off:min(e+1, len(l.s))], cim.WBEMMOF_E_EXPECTED_ALIAS_NAME, "expected an alias name after $")
 		}
 		t.kind, t.text, t.val = tAlias, l.s[l.off:e], l.s[l.off+1:e]
 		l.off = e
@@ -185,7 +185,7 @@ func (l *lexer) next() (token, *Error) {
 			e++
 		}
 		if !strings.EqualFold(l.s[l.off+1:e], "pragma") {
-			return t, l.errAt(l.off, l.s[l.off:e], WBEMMOF_E_INVALID_PRAGMA, "expected #pragma")
+			return t, l.errAt(l.off, l.s[l.off:e], cim.WBEMMOF_E_INVALID_PRAGMA, "expected #pragma")
 		}
 		t.kind, t.text = tPragma, l.s[l.off:e]
 		l.off = e
@@ -196,7 +196,7 @@ func (l *lexer) next() (token, *Error) {
 		return t, nil
 	}
 	_, n := utf8.DecodeRuneInString(l.s[l.off:])
-	return t, l.errAt(l.off, l.s[l.off:l.off+n], WBEMMOF_E_UNRECOGNIZED_TOKEN, "unexpected character")
+	return t, l.errAt(l.off, l.s[l.off:l.off+n], cim.WBEMMOF_E_UNRECOGNIZED_TOKEN, "unexpected character")
 }
 
 // numberFollows reports whether a '.', '+' or '-' at l.off starts a number.
@@ -238,7 +238,7 @@ func (l *lexer) number(t token) (token, *Error) {
 	t.text = l.s[start:i]
 	b := l.s[body:i]
 	bad := func() (token, *Error) {
-		return t, l.errAt(start, t.text, WBEMMOF_E_ILLEGAL_CONSTANT_VALUE, "malformed number")
+		return t, l.errAt(start, t.text, cim.WBEMMOF_E_ILLEGAL_CONSTANT_VALUE, "malformed number")
 	}
 	var base uint64
 	var digits string
@@ -268,7 +268,7 @@ func (l *lexer) number(t token) (token, *Error) {
 			return bad()
 		}
 		if n > (^uint64(0)-d)/base {
-			return t, l.errAt(start, t.text, WBEMMOF_E_OUT_OF_RANGE, "integer does not fit in 64 bits")
+			return t, l.errAt(start, t.text, cim.WBEMMOF_E_OUT_OF_RANGE, "integer does not fit in 64 bits")
 		}
 		n = n*base + d
 	}
@@ -368,7 +368,7 @@ func (l *lexer) str(t token) (token, *Error) {
 			break
 		}
 		if c == '\n' {
-			return t, l.errAt(start, l.s[start:i], WBEMMOF_E_ILLEGAL_CONSTANT_VALUE, "string is not closed before the end of the line")
+			return t, l.errAt(start, l.s[start:i], cim.WBEMMOF_E_ILLEGAL_CONSTANT_VALUE, "string is not closed before the end of the line")
 		}
 		if c == '\\' {
 			plain = false
@@ -376,7 +376,7 @@ func (l *lexer) str(t token) (token, *Error) {
 		}
 	}
 	if i >= len(l.s) {
-		return t, l.errAt(start, l.s[start:], WBEMMOF_E_ILLEGAL_CONSTANT_VALUE, "string is not closed")
+		return t, l.errAt(start, l.s[start:], cim.WBEMMOF_E_ILLEGAL_CONSTANT_VALUE, "string is not closed")
 	}
 	end := i + 1
 	t.kind, t.text = tString, l.s[start:end]
@@ -395,7 +395,7 @@ func (l *lexer) str(t token) (token, *Error) {
 		}
 		r, k, ok := l.escape(j + 1)
 		if !ok {
-			return t, l.errAt(j, l.s[j:min(k+1, end)], WBEMMOF_E_ILLEGAL_CONSTANT_VALUE, "invalid escape sequence in string")
+			return t, l.errAt(j, l.s[j:min(k+1, end)], cim.WBEMMOF_E_ILLEGAL_CONSTANT_VALUE, "invalid escape sequence in string")
 		}
 		b = utf8.AppendRune(b, r)
 		j = k
@@ -414,20 +414,20 @@ func (l *lexer) char(t token) (token, *Error) {
 		var ok bool
 		r, i, ok = l.escape(i + 1)
 		if !ok {
-			return t, l.errAt(start, l.s[start:min(i+1, len(l.s))], WBEMMOF_E_ILLEGAL_CONSTANT_VALUE, "invalid escape sequence in char16")
+			return t, l.errAt(start, l.s[start:min(i+1, len(l.s))], cim.WBEMMOF_E_ILLEGAL_CONSTANT_VALUE, "invalid escape sequence in char16")
 		}
 	} else if i < len(l.s) && l.s[i] != '\'' && l.s[i] != '\n' {
 		var n int
 		r, n = utf8.DecodeRuneInString(l.s[i:])
 		i += n
 	} else {
-		return t, l.errAt(start, l.s[start:min(i+1, len(l.s))], WBEMMOF_E_ILLEGAL_CONSTANT_VALUE, "empty char16 literal")
+		return t, l.errAt(start, l.s[start:min(i+1, len(l.s))], cim.WBEMMOF_E_ILLEGAL_CONSTANT_VALUE, "empty char16 literal")
 	}
 	if i >= len(l.s) || l.s[i] != '\'' {
-		return t, l.errAt(start, l.s[start:min(i+1, len(l.s))], WBEMMOF_E_ILLEGAL_CONSTANT_VALUE, "char16 literal holds more than one character or is not closed")
+		return t, l.errAt(start, l.s[start:min(i+1, len(l.s))], cim.WBEMMOF_E_ILLEGAL_CONSTANT_VALUE, "char16 literal holds more than one character or is not closed")
 	}
 	if r > 0xFFFF {
-		return t, l.errAt(start, l.s[start:i+1], WBEMMOF_E_ILLEGAL_CONSTANT_VALUE, "character does not fit in char16")
+		return t, l.errAt(start, l.s[start:i+1], cim.WBEMMOF_E_ILLEGAL_CONSTANT_VALUE, "character does not fit in char16")
 	}
 	t.kind, t.text, t.val = tChar, l.s[start:i+1], string(r)
 	l.off = i + 1

@@ -151,7 +151,7 @@ func (p *parser) production() *Error {
 	case p.tok.isWord("qualifier"):
 		return p.qualifierDecl()
 	case p.tok.isWord("typedef"):
-		return p.errf(WBEMMOF_E_TYPEDEF_NOT_SUPPORTED, "typedef is not supported")
+		return p.errf(cim.WBEMMOF_E_TYPEDEF_NOT_SUPPORTED, "typedef is not supported")
 	}
 	start := p.tok
 	var quals []qualUse
@@ -173,15 +173,15 @@ func (p *parser) production() *Error {
 			return err
 		}
 		d.start = start
-		if err := p.expect(';', WBEMMOF_E_EXPECTED_SEMI); err != nil {
+		if err := p.expect(';', cim.WBEMMOF_E_EXPECTED_SEMI); err != nil {
 			return err
 		}
 		return p.c.instance(d, quals)
 	}
 	if quals != nil {
-		return p.errf(WBEMMOF_E_INVALID_CLASS_DECLARATION, "expected class or instance after qualifiers")
+		return p.errf(cim.WBEMMOF_E_INVALID_CLASS_DECLARATION, "expected class or instance after qualifiers")
 	}
-	return p.errf(WBEMMOF_E_UNRECOGNIZED_TOKEN, "expected #pragma, qualifier, class or instance")
+	return p.errf(cim.WBEMMOF_E_UNRECOGNIZED_TOKEN, "expected #pragma, qualifier, class or instance")
 }
 
 // qualifierList parses [name(value): flavor …, …].
@@ -205,14 +205,14 @@ func (p *parser) qualifierList() ([]qualUse, *Error) {
 		if p.tok.is(']') {
 			return out, p.next()
 		}
-		return nil, p.errf(WBEMMOF_E_EXPECTED_CLOSE_BRACKET, "expected ',' or ']' in qualifier list")
+		return nil, p.errf(cim.WBEMMOF_E_EXPECTED_CLOSE_BRACKET, "expected ',' or ']' in qualifier list")
 	}
 }
 
 func (p *parser) qualifier() (qualUse, *Error) {
 	var q qualUse
 	var err *Error
-	if q.name, err = p.ident(WBEMMOF_E_EXPECTED_QUALIFIER_NAME, "a qualifier name"); err != nil {
+	if q.name, err = p.ident(cim.WBEMMOF_E_EXPECTED_QUALIFIER_NAME, "a qualifier name"); err != nil {
 		return q, err
 	}
 	switch {
@@ -225,7 +225,7 @@ func (p *parser) qualifier() (qualUse, *Error) {
 			return q, err
 		}
 		q.val = &v
-		if err := p.expect(')', WBEMMOF_E_EXPECTED_CLOSE_PAREN); err != nil {
+		if err := p.expect(')', cim.WBEMMOF_E_EXPECTED_CLOSE_PAREN); err != nil {
 			return q, err
 		}
 	case p.tok.is('{'):
@@ -274,10 +274,10 @@ var flavorNames = map[string]flavorEffect{
 func (p *parser) flavor(set, clear *cim.Flavor) *Error {
 	f, ok := flavorNames[strings.ToLower(p.tok.text)]
 	if !ok {
-		return p.errf(WBEMMOF_E_EXPECTED_FLAVOR_TYPE, "unknown flavor")
+		return p.errf(cim.WBEMMOF_E_EXPECTED_FLAVOR_TYPE, "unknown flavor")
 	}
 	if f.set&*clear != 0 || f.clear&*set != 0 {
-		return p.errf(WBEMMOF_E_INCOMPATIBLE_FLAVOR_TYPES, "flavor contradicts an earlier one")
+		return p.errf(cim.WBEMMOF_E_INCOMPATIBLE_FLAVOR_TYPES, "flavor contradicts an earlier one")
 	}
 	*set |= f.set
 	*clear |= f.clear
@@ -288,7 +288,7 @@ func (p *parser) flavor(set, clear *cim.Flavor) *Error {
 // (when allowed) an embedded instance.
 func (p *parser) value(depth int, allowInstance bool) (literal, *Error) {
 	if depth > MaxNesting {
-		return literal{}, p.errf(WBEMMOF_E_ILLEGAL_CONSTANT_VALUE, "values nest deeper than %d levels", MaxNesting)
+		return literal{}, p.errf(cim.WBEMMOF_E_ILLEGAL_CONSTANT_VALUE, "values nest deeper than %d levels", MaxNesting)
 	}
 	t := p.tok
 	l := literal{tok: t}
@@ -332,15 +332,15 @@ func (p *parser) value(depth int, allowInstance bool) (literal, *Error) {
 			l.kind, l.inst = litInstance, d
 			return l, nil
 		default:
-			return l, p.errf(WBEMMOF_E_ILLEGAL_CONSTANT_VALUE, "expected a value")
+			return l, p.errf(cim.WBEMMOF_E_ILLEGAL_CONSTANT_VALUE, "expected a value")
 		}
 	case tPunct:
 		if t.is('{') {
 			return p.array(depth, allowInstance)
 		}
-		return l, p.errf(WBEMMOF_E_ILLEGAL_CONSTANT_VALUE, "expected a value")
+		return l, p.errf(cim.WBEMMOF_E_ILLEGAL_CONSTANT_VALUE, "expected a value")
 	default:
-		return l, p.errf(WBEMMOF_E_ILLEGAL_CONSTANT_VALUE, "expected a value")
+		return l, p.errf(cim.WBEMMOF_E_ILLEGAL_CONSTANT_VALUE, "expected a value")
 	}
 	return l, p.next()
 }
@@ -356,7 +356,7 @@ func (p *parser) array(depth int, allowInstance bool) (literal, *Error) {
 	}
 	for {
 		if p.tok.is('{') {
-			return l, p.errf(WBEMMOF_E_UNEXPECTED_ARRAY_INIT, "arrays cannot nest")
+			return l, p.errf(cim.WBEMMOF_E_UNEXPECTED_ARRAY_INIT, "arrays cannot nest")
 		}
 		e, err := p.value(depth+1, allowInstance)
 		if err != nil {
@@ -372,7 +372,7 @@ func (p *parser) array(depth int, allowInstance bool) (literal, *Error) {
 		if p.tok.is('}') {
 			return l, p.next()
 		}
-		return l, p.errf(WBEMMOF_E_EXPECTED_CLOSE_BRACE, "expected ',' or '}' in array")
+		return l, p.errf(cim.WBEMMOF_E_EXPECTED_CLOSE_BRACE, "expected ',' or '}' in array")
 	}
 }
 
@@ -382,7 +382,7 @@ func (p *parser) pragma() *Error {
 	if err := p.next(); err != nil {
 		return err
 	}
-	name, err := p.ident(WBEMMOF_E_INVALID_PRAGMA, "a pragma name")
+	name, err := p.ident(cim.WBEMMOF_E_INVALID_PRAGMA, "a pragma name")
 	if err != nil {
 		return err
 	}
@@ -409,7 +409,7 @@ func (p *parser) pragma() *Error {
 				continue
 			}
 			if !p.tok.is(')') {
-				return p.errf(WBEMMOF_E_EXPECTED_CLOSE_PAREN, "expected ',' or ')' in #pragma %s", name.text)
+				return p.errf(cim.WBEMMOF_E_EXPECTED_CLOSE_PAREN, "expected ',' or ')' in #pragma %s", name.text)
 			}
 		}
 		if err := p.next(); err != nil {
@@ -425,20 +425,20 @@ func (p *parser) qualifierDecl() *Error {
 	if err := p.next(); err != nil {
 		return err
 	}
-	name, err := p.ident(WBEMMOF_E_EXPECTED_QUALIFIER_NAME, "a qualifier name")
+	name, err := p.ident(cim.WBEMMOF_E_EXPECTED_QUALIFIER_NAME, "a qualifier name")
 	if err != nil {
 		return err
 	}
-	if err := p.expect(':', WBEMMOF_E_INVALID_QUALIFIER_SYNTAX); err != nil {
+	if err := p.expect(':', cim.WBEMMOF_E_INVALID_QUALIFIER_SYNTAX); err != nil {
 		return err
 	}
-	tt, err := p.ident(WBEMMOF_E_EXPECTED_TYPE_IDENTIFIER, "a qualifier type")
+	tt, err := p.ident(cim.WBEMMOF_E_EXPECTED_TYPE_IDENTIFIER, "a qualifier type")
 	if err != nil {
 		return err
 	}
 	t, perr := cim.ParseType(tt.text)
 	if perr != nil || t == cim.TypeReference || t == cim.TypeObject {
-		return errAt(tt, WBEMMOF_E_UNRECOGNIZED_TYPE, "%s is not a qualifier type", tt.text)
+		return errAt(tt, cim.WBEMMOF_E_UNRECOGNIZED_TYPE, "%s is not a qualifier type", tt.text)
 	}
 	size := -1
 	if p.tok.is('[') {
@@ -471,7 +471,7 @@ func (p *parser) qualifierDecl() *Error {
 			if err := p.list(func() *Error {
 				s, ok := scopeByName(p.tok.text)
 				if p.tok.kind != tIdent || !ok {
-					return p.errf(WBEMMOF_E_INVALID_QUALIFIER_SYNTAX, "unknown scope")
+					return p.errf(cim.WBEMMOF_E_INVALID_QUALIFIER_SYNTAX, "unknown scope")
 				}
 				scopes |= s
 				return p.next()
@@ -482,17 +482,17 @@ func (p *parser) qualifierDecl() *Error {
 			sawFlavor = true
 			if err := p.list(func() *Error {
 				if p.tok.kind != tIdent {
-					return p.errf(WBEMMOF_E_EXPECTED_FLAVOR_TYPE, "expected a flavor")
+					return p.errf(cim.WBEMMOF_E_EXPECTED_FLAVOR_TYPE, "expected a flavor")
 				}
 				return p.flavor(&set, &clear)
 			}); err != nil {
 				return err
 			}
 		default:
-			return p.errf(WBEMMOF_E_INVALID_QUALIFIER_SYNTAX, "expected Scope(...) or Flavor(...)")
+			return p.errf(cim.WBEMMOF_E_INVALID_QUALIFIER_SYNTAX, "expected Scope(...) or Flavor(...)")
 		}
 	}
-	if err := p.expect(';', WBEMMOF_E_EXPECTED_SEMI); err != nil {
+	if err := p.expect(';', cim.WBEMMOF_E_EXPECTED_SEMI); err != nil {
 		return err
 	}
 	if !sawScope {
@@ -521,7 +521,7 @@ func (p *parser) list(item func() *Error) *Error {
 	if err := p.next(); err != nil { // the keyword
 		return err
 	}
-	if err := p.expect('(', WBEMMOF_E_EXPECTED_OPEN_PAREN); err != nil {
+	if err := p.expect('(', cim.WBEMMOF_E_EXPECTED_OPEN_PAREN); err != nil {
 		return err
 	}
 	for {
@@ -534,7 +534,7 @@ func (p *parser) list(item func() *Error) *Error {
 			}
 			continue
 		}
-		return p.expect(')', WBEMMOF_E_EXPECTED_CLOSE_PAREN)
+		return p.expect(')', cim.WBEMMOF_E_EXPECTED_CLOSE_PAREN)
 	}
 }
 
@@ -546,14 +546,14 @@ func (p *parser) arraySuffix() (int, *Error) {
 	n := 0
 	if p.tok.kind == tInt {
 		if p.tok.neg || p.tok.num == 0 || p.tok.num > MaxArraySize {
-			return 0, p.errf(WBEMMOF_E_OUT_OF_RANGE, "array size must be between 1 and %d", MaxArraySize)
+			return 0, p.errf(cim.WBEMMOF_E_OUT_OF_RANGE, "array size must be between 1 and %d", MaxArraySize)
 		}
 		n = int(p.tok.num)
 		if err := p.next(); err != nil {
 			return 0, err
 		}
 	}
-	return n, p.expect(']', WBEMMOF_E_EXPECTED_CLOSE_BRACKET)
+	return n, p.expect(']', cim.WBEMMOF_E_EXPECTED_CLOSE_BRACKET)
 }
 
 // classDecl parses class Name [as $A] [: Super] { features };
@@ -563,7 +563,7 @@ func (p *parser) classDecl(start token, quals []qualUse, keyword string) *Error 
 		return err
 	}
 	var err *Error
-	if d.name, err = p.ident(WBEMMOF_E_EXPECTED_CLASS_NAME, "a class name"); err != nil {
+	if d.name, err = p.ident(cim.WBEMMOF_E_EXPECTED_CLASS_NAME, "a class name"); err != nil {
 		return err
 	}
 	if p.tok.isWord("as") {
@@ -575,18 +575,18 @@ func (p *parser) classDecl(start token, quals []qualUse, keyword string) *Error 
 		if err := p.next(); err != nil {
 			return err
 		}
-		if d.super, err = p.ident(WBEMMOF_E_EXPECTED_CLASS_NAME, "a superclass name"); err != nil {
+		if d.super, err = p.ident(cim.WBEMMOF_E_EXPECTED_CLASS_NAME, "a superclass name"); err != nil {
 			return err
 		}
 	}
-	if err := p.expect('{', WBEMMOF_E_EXPECTED_OPEN_BRACE); err != nil {
+	if err := p.expect('{', cim.WBEMMOF_E_EXPECTED_OPEN_BRACE); err != nil {
 		return err
 	}
 	seenP := map[string]bool{}
 	seenM := map[string]bool{}
 	for !p.tok.is('}') {
 		if p.tok.kind == tEOF {
-			return p.errf(WBEMMOF_E_EXPECTED_CLOSE_BRACE, "class %s is not closed", d.name.text)
+			return p.errf(cim.WBEMMOF_E_EXPECTED_CLOSE_BRACE, "class %s is not closed", d.name.text)
 		}
 		var fq []qualUse
 		if p.tok.is('[') {
@@ -598,7 +598,7 @@ func (p *parser) classDecl(start token, quals []qualUse, keyword string) *Error 
 		if err != nil {
 			return err
 		}
-		name, err := p.ident(WBEMMOF_E_EXPECTED_PROPERTY_NAME, "a property or method name")
+		name, err := p.ident(cim.WBEMMOF_E_EXPECTED_PROPERTY_NAME, "a property or method name")
 		if err != nil {
 			return err
 		}
@@ -616,14 +616,14 @@ func (p *parser) classDecl(start token, quals []qualUse, keyword string) *Error 
 			continue
 		}
 		if seenP[low] {
-			return errAt(name, WBEMMOF_E_DUPLICATE_PROPERTY, "property %s is declared twice in class %s", name.text, d.name.text)
+			return errAt(name, cim.WBEMMOF_E_DUPLICATE_PROPERTY, "property %s is declared twice in class %s", name.text, d.name.text)
 		}
 		seenP[low] = true
 		pd, err := p.propertyRest(fq, typ, name, true)
 		if err != nil {
 			return err
 		}
-		if err := p.expect(';', WBEMMOF_E_EXPECTED_SEMI); err != nil {
+		if err := p.expect(';', cim.WBEMMOF_E_EXPECTED_SEMI); err != nil {
 			return err
 		}
 		d.props = append(d.props, pd)
@@ -631,7 +631,7 @@ func (p *parser) classDecl(start token, quals []qualUse, keyword string) *Error 
 	if err := p.next(); err != nil { // }
 		return err
 	}
-	if err := p.expect(';', WBEMMOF_E_EXPECTED_SEMI); err != nil {
+	if err := p.expect(';', cim.WBEMMOF_E_EXPECTED_SEMI); err != nil {
 		return err
 	}
 	return p.c.class(d, keyword)
@@ -642,7 +642,7 @@ func (p *parser) aliasDecl() (token, *Error) {
 		return token{}, err
 	}
 	if p.tok.kind != tAlias {
-		return p.tok, p.errf(WBEMMOF_E_EXPECTED_DOLLAR, "expected $alias after 'as'")
+		return p.tok, p.errf(cim.WBEMMOF_E_EXPECTED_DOLLAR, "expected $alias after 'as'")
 	}
 	t := p.tok
 	return t, p.next()
@@ -653,7 +653,7 @@ func (p *parser) aliasDecl() (token, *Error) {
 func (p *parser) typeSpec() (typeSpec, *Error) {
 	ts := typeSpec{tok: p.tok, arraySize: -1}
 	if p.tok.kind != tIdent {
-		return ts, p.errf(WBEMMOF_E_EXPECTED_TYPE_IDENTIFIER, "expected a data type")
+		return ts, p.errf(cim.WBEMMOF_E_EXPECTED_TYPE_IDENTIFIER, "expected a data type")
 	}
 	text := p.tok.text
 	if err := p.next(); err != nil {
@@ -671,7 +671,7 @@ func (p *parser) typeSpec() (typeSpec, *Error) {
 		return ts, nil
 	}
 	if strings.EqualFold(text, "ref") || strings.EqualFold(text, "reference") {
-		return ts, errAt(ts.tok, WBEMMOF_E_UNRECOGNIZED_TYPE, "a reference type is written ClassName REF")
+		return ts, errAt(ts.tok, cim.WBEMMOF_E_UNRECOGNIZED_TYPE, "a reference type is written ClassName REF")
 	}
 	if t, err := cim.ParseType(text); err == nil {
 		ts.t = t
@@ -686,7 +686,7 @@ func (p *parser) typeSpec() (typeSpec, *Error) {
 func (p *parser) propertyRest(quals []qualUse, typ typeSpec, name token, allowDefault bool) (propDecl, *Error) {
 	pd := propDecl{quals: quals, name: name, typ: typ}
 	if typ.t == cim.TypeEmpty {
-		return pd, errAt(typ.tok, WBEMMOF_E_UNRECOGNIZED_TYPE, "void is only a method return type")
+		return pd, errAt(typ.tok, cim.WBEMMOF_E_UNRECOGNIZED_TYPE, "void is only a method return type")
 	}
 	if p.tok.is('[') {
 		n, err := p.arraySuffix()
@@ -694,7 +694,7 @@ func (p *parser) propertyRest(quals []qualUse, typ typeSpec, name token, allowDe
 			return pd, err
 		}
 		if p.tok.is('(') {
-			return pd, p.errf(WBEMMOF_E_NO_ARRAYS_RETURNED, "a method cannot return an array")
+			return pd, p.errf(cim.WBEMMOF_E_NO_ARRAYS_RETURNED, "a method cannot return an array")
 		}
 		pd.typ.arraySize = n
 		pd.typ.t = pd.typ.t.ArrayOf()
@@ -730,7 +730,7 @@ func (p *parser) method(quals []qualUse, ret typeSpec, name token) (methodDecl, 
 		if err != nil {
 			return m, err
 		}
-		pn, err := p.ident(WBEMMOF_E_EXPECTED_PROPERTY_NAME, "a parameter name")
+		pn, err := p.ident(cim.WBEMMOF_E_EXPECTED_PROPERTY_NAME, "a parameter name")
 		if err != nil {
 			return m, err
 		}
@@ -751,33 +751,33 @@ func (p *parser) method(quals []qualUse, ret typeSpec, name token) (methodDecl, 
 			continue
 		}
 		if !p.tok.is(')') {
-			return m, p.errf(WBEMMOF_E_EXPECTED_CLOSE_PAREN, "expected ',' or ')' in parameter list")
+			return m, p.errf(cim.WBEMMOF_E_EXPECTED_CLOSE_PAREN, "expected ',' or ')' in parameter list")
 		}
 	}
 	if err := p.next(); err != nil {
 		return m, err
 	}
-	return m, p.expect(';', WBEMMOF_E_EXPECTED_SEMI)
+	return m, p.expect(';', cim.WBEMMOF_E_EXPECTED_SEMI)
 }
 
 // instanceDecl parses instance of Class [as $A] { [quals] Prop = value; … }
 // without the final semicolon.
 func (p *parser) instanceDecl(depth int) (*instDecl, *Error) {
 	if depth > MaxNesting {
-		return nil, p.errf(WBEMMOF_E_INVALID_INSTANCE_DECLARATION, "embedded instances nest deeper than %d levels", MaxNesting)
+		return nil, p.errf(cim.WBEMMOF_E_INVALID_INSTANCE_DECLARATION, "embedded instances nest deeper than %d levels", MaxNesting)
 	}
 	d := &instDecl{start: p.tok}
 	if err := p.next(); err != nil { // instance
 		return nil, err
 	}
 	if !p.tok.isWord("of") {
-		return nil, p.errf(WBEMMOF_E_INVALID_INSTANCE_DECLARATION, "expected 'of' after 'instance'")
+		return nil, p.errf(cim.WBEMMOF_E_INVALID_INSTANCE_DECLARATION, "expected 'of' after 'instance'")
 	}
 	if err := p.next(); err != nil {
 		return nil, err
 	}
 	var err *Error
-	if d.class, err = p.ident(WBEMMOF_E_EXPECTED_CLASS_NAME, "a class name"); err != nil {
+	if d.class, err = p.ident(cim.WBEMMOF_E_EXPECTED_CLASS_NAME, "a class name"); err != nil {
 		return nil, err
 	}
 	if p.tok.isWord("as") {
@@ -785,13 +785,13 @@ func (p *parser) instanceDecl(depth int) (*instDecl, *Error) {
 			return nil, err
 		}
 	}
-	if err := p.expect('{', WBEMMOF_E_EXPECTED_OPEN_BRACE); err != nil {
+	if err := p.expect('{', cim.WBEMMOF_E_EXPECTED_OPEN_BRACE); err != nil {
 		return nil, err
 	}
 	seen := map[string]bool{}
 	for !p.tok.is('}') {
 		if p.tok.kind == tEOF {
-			return nil, p.errf(WBEMMOF_E_EXPECTED_CLOSE_BRACE, "instance of %s is not closed", d.class.text)
+			return nil, p.errf(cim.WBEMMOF_E_EXPECTED_CLOSE_BRACE, "instance of %s is not closed", d.class.text)
 		}
 		if p.tok.is('[') {
 			// Qualifiers on instance properties are accepted and ignored.
@@ -799,23 +799,23 @@ func (p *parser) instanceDecl(depth int) (*instDecl, *Error) {
 				return nil, err
 			}
 		}
-		name, err := p.ident(WBEMMOF_E_EXPECTED_PROPERTY_NAME, "a property name")
+		name, err := p.ident(cim.WBEMMOF_E_EXPECTED_PROPERTY_NAME, "a property name")
 		if err != nil {
 			return nil, err
 		}
 		if low := strings.ToLower(name.text); seen[low] {
-			return nil, errAt(name, WBEMMOF_E_DUPLICATE_PROPERTY, "property %s is set twice", name.text)
+			return nil, errAt(name, cim.WBEMMOF_E_DUPLICATE_PROPERTY, "property %s is set twice", name.text)
 		} else {
 			seen[low] = true
 		}
-		if err := p.expect('=', WBEMMOF_E_INVALID_INSTANCE_DECLARATION); err != nil {
+		if err := p.expect('=', cim.WBEMMOF_E_INVALID_INSTANCE_DECLARATION); err != nil {
 			return nil, err
 		}
 		v, err := p.value(depth, true)
 		if err != nil {
 			return nil, err
 		}
-		if err := p.expect(';', WBEMMOF_E_EXPECTED_SEMI); err != nil {
+		if err := p.expect(';', cim.WBEMMOF_E_EXPECTED_SEMI); err != nil {
 			return nil, err
 		}
 		d.props = append(d.props, propInit{name: name, val: v})

@@ -47,7 +47,7 @@ func (r *CallResult) wait(timeout time.Duration) bool {
 // CallStatus returns ErrTimedOut; once complete it returns a nil error and the
 // operation's status, which may be a failure: CallStatus itself succeeded. Err
 // gives the failure's detail.
-func (r *CallResult) CallStatus(timeout time.Duration) (Status, error) {
+func (r *CallResult) CallStatus(timeout time.Duration) (cim.Status, error) {
 	if !r.wait(timeout) {
 		return cim.WBEM_S_TIMEDOUT, ErrTimedOut
 	}
@@ -71,7 +71,7 @@ func (r *CallResult) result(timeout time.Duration, getter string, kinds ...OpKin
 		ok = ok || k == r.kind
 	}
 	if !ok {
-		return &Error{Status: cim.WBEM_E_INVALID_OPERATION, Operation: getter,
+		return &cim.Error{Status: cim.WBEM_E_INVALID_OPERATION, Operation: getter,
 			Description: getter + " does not apply to a call result of " + r.kind.String()}
 	}
 	if !r.wait(timeout) {

@@ -40,9 +40,9 @@ func forEachBackend(t *testing.T, fn func(t *testing.T, open func(p *workload.Pr
 
 const semisync = wbem.WBEM_FLAG_RETURN_IMMEDIATELY | wbem.WBEM_FLAG_FORWARD_ONLY
 
-func status(err error) wbem.Status { return wbem.StatusOf(err) }
+func status(err error) cim.Status { return wbem.StatusOf(err) }
 
-func wantStatus(t *testing.T, what string, err error, want wbem.Status) {
+func wantStatus(t *testing.T, what string, err error, want cim.Status) {
 	t.Helper()
 	if got := status(err); got != want {
 		t.Fatalf("%s: status %v (%v), want %v", what, got, err, want)
@@ -97,8 +97,8 @@ func TestNextTimeout(t *testing.T) {
 		if d := time.Since(start); d != 50*time.Millisecond {
 			t.Fatalf("Next waited %v, want exactly 50ms", d)
 		}
-		if wbem.StatusOf(err) != wbem.WBEM_S_TIMEDOUT || wbem.WBEM_S_TIMEDOUT.Failed() {
-			t.Fatalf("timed out status %v must be the success code WBEM_S_TIMEDOUT", wbem.StatusOf(err))
+		if wbem.StatusOf(err) != cim.WBEM_S_TIMEDOUT || cim.WBEM_S_TIMEDOUT.Failed() {
+			t.Fatalf("timed out status %v must be the success code cim.WBEM_S_TIMEDOUT", wbem.StatusOf(err))
 		}
 		for i := range n {
 			if id := buf[i].(*cim.Instance).Value("Id").Uint(); id != uint64(i) {
@@ -130,11 +130,11 @@ func TestResetAndClone(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer fwd.Close()
-		wantStatus(t, "Reset on forward-only", fwd.Reset(), wbem.WBEM_E_INVALID_OPERATION)
+		wantStatus(t, "Reset on forward-only", fwd.Reset(), cim.WBEM_E_INVALID_OPERATION)
 		_, err = fwd.Clone()
-		wantStatus(t, "Clone on forward-only", err, wbem.WBEM_E_INVALID_OPERATION)
-		if !errors.Is(err, wbem.ErrInvalidOperation) {
-			t.Fatalf("errors.Is(%v, ErrInvalidOperation) is false", err)
+		wantStatus(t, "Clone on forward-only", err, cim.WBEM_E_INVALID_OPERATION)
+		if !errors.Is(err, cim.ErrInvalidOperation) {
+			t.Fatalf("errors.Is(%v, cim.ErrInvalidOperation) is false", err)
 		}
 
 		bi, err := svc.ExecQuery(ctx, "WQL", "SELECT * FROM GW_Item", wbem.WBEM_FLAG_RETURN_IMMEDIATELY)
@@ -252,8 +252,8 @@ func TestNextAsync(t *testing.T) {
 		defer e.Close()
 		for i, want := range []struct {
 			n      int
-			status wbem.Status
-		}{{5, wbem.WBEM_S_NO_ERROR}, {2, wbem.WBEM_S_FALSE}} {
+			status cim.Status
+		}{{5, cim.WBEM_S_NO_ERROR}, {2, cim.WBEM_S_FALSE}} {
 			s := newSink()
 			if err := e.NextAsync(5, s); err != nil {
 				t.Fatalf("NextAsync #%d = %v", i, err)
@@ -281,11 +281,11 @@ func TestDeferredErrors(t *testing.T) {
 		svc := open(&workload.Provider{N: 1})
 		for _, tc := range []struct {
 			lang, query string
-			want        wbem.Status
+			want        cim.Status
 		}{
-			{"WQL", "SELECT * FROM NoSuchClass", wbem.WBEM_E_INVALID_CLASS},
-			{"WQL", "SELEKT * FROM GW_Item", wbem.WBEM_E_INVALID_QUERY},
-			{"SQL", "SELECT * FROM GW_Item", wbem.WBEM_E_INVALID_QUERY_TYPE},
+			{"WQL", "SELECT * FROM NoSuchClass", cim.WBEM_E_INVALID_CLASS},
+			{"WQL", "SELEKT * FROM GW_Item", cim.WBEM_E_INVALID_QUERY},
+			{"SQL", "SELECT * FROM GW_Item", cim.WBEM_E_INVALID_QUERY_TYPE},
 		} {
 			e, err := svc.ExecQuery(ctx, tc.lang, tc.query, semisync)
 			if err != nil {
@@ -301,7 +301,7 @@ func TestDeferredErrors(t *testing.T) {
 			e.Close()
 			_, err = svc.ExecQuery(ctx, tc.lang, tc.query, 0)
 			wantStatus(t, "sync "+tc.query, err, tc.want)
-			var we *wbem.Error
+			var we *cim.Error
 			if !errors.As(err, &we) || we.Operation != "ExecQuery" || we.Description == "" {
 				t.Fatalf("error %#v lacks operation or description", err)
 			}
@@ -321,11 +321,11 @@ func TestProviderFailure(t *testing.T) {
 			t.Fatal(err)
 		}
 		objs, err := e.Collect(ctx)
-		wantStatus(t, "panicking provider", err, wbem.WBEM_E_PROVIDER_FAILURE)
+		wantStatus(t, "panicking provider", err, cim.WBEM_E_PROVIDER_FAILURE)
 		if len(objs) != 3 {
 			t.Fatalf("got %d objects before the failure, want 3", len(objs))
 		}
-		var we *wbem.Error
+		var we *cim.Error
 		if errors.As(err, &we); we.Provider != workload.ProviderName {
 			t.Fatalf("failure names provider %q, want %q", we.Provider, workload.ProviderName)
 		}
@@ -348,7 +348,7 @@ func TestExecNotificationQuery(t *testing.T) {
 		q := "SELECT * FROM __InstanceCreationEvent WITHIN 5 WHERE TargetInstance ISA 'GW_Base'"
 		for _, flags := range []wbem.Flag{0, wbem.WBEM_FLAG_RETURN_IMMEDIATELY, wbem.WBEM_FLAG_FORWARD_ONLY} {
 			_, err := svc.ExecNotificationQuery(t.Context(), "WQL", q, flags)
-			wantStatus(t, "ExecNotificationQuery flags", err, wbem.WBEM_E_INVALID_PARAMETER)
+			wantStatus(t, "ExecNotificationQuery flags", err, cim.WBEM_E_INVALID_PARAMETER)
 		}
 		e, err := svc.ExecNotificationQuery(t.Context(), "WQL", q, semisync)
 		if err != nil {
@@ -366,14 +366,14 @@ func TestExecNotificationQuery(t *testing.T) {
 		e.Close()
 		for _, tc := range []struct {
 			query string
-			want  wbem.Status
+			want  cim.Status
 		}{
-			{"SELECT * FROM GW_Base", wbem.WBEM_E_NOT_EVENT_CLASS},
-			{"SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA 'GW_Item'", wbem.WBEMESS_E_REGISTRATION_TOO_PRECISE},
-			{"SELECT * FROM __InstanceCreationEvent WITHIN 10", wbem.WBEMESS_E_REGISTRATION_TOO_BROAD},
-			{"SELECT * FROM __InstanceCreationEvent WITHIN 10 WHERE TargetInstance ISA 'NoSuch'", wbem.WBEM_E_INVALID_CLASS},
-			{"SELECT * FROM __InstanceCreationEvent WITHIN 10 GROUP BY TargetInstance.Name", wbem.WBEM_E_UNPARSABLE_QUERY},
-			{"SELECT * FROM __InstanceCreationEvent WITHIN 10 WHERE TargetInstance ISA 'GW_Item' HAVING NumberOfEvents > 1", wbem.WBEM_E_MISSING_GROUP_WITHIN},
+			{"SELECT * FROM GW_Base", cim.WBEM_E_NOT_EVENT_CLASS},
+			{"SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA 'GW_Item'", cim.WBEMESS_E_REGISTRATION_TOO_PRECISE},
+			{"SELECT * FROM __InstanceCreationEvent WITHIN 10", cim.WBEMESS_E_REGISTRATION_TOO_BROAD},
+			{"SELECT * FROM __InstanceCreationEvent WITHIN 10 WHERE TargetInstance ISA 'NoSuch'", cim.WBEM_E_INVALID_CLASS},
+			{"SELECT * FROM __InstanceCreationEvent WITHIN 10 GROUP BY TargetInstance.Name", cim.WBEM_E_UNPARSABLE_QUERY},
+			{"SELECT * FROM __InstanceCreationEvent WITHIN 10 WHERE TargetInstance ISA 'GW_Item' HAVING NumberOfEvents > 1", cim.WBEM_E_MISSING_GROUP_WITHIN},
 		} {
 			e2, err := svc.ExecNotificationQuery(t.Context(), "WQL", tc.query, semisync)
 			if err != nil {
@@ -395,7 +395,7 @@ func TestAsync(t *testing.T) {
 		svc := open(&workload.Provider{N: 3000})
 		s := newSink()
 		err := svc.ExecQueryAsync(ctx, "WQL", "SELECT * FROM GW_Item", wbem.WBEM_FLAG_RETURN_IMMEDIATELY, s)
-		wantStatus(t, "async with RETURN_IMMEDIATELY", err, wbem.WBEM_E_INVALID_PARAMETER)
+		wantStatus(t, "async with RETURN_IMMEDIATELY", err, cim.WBEM_E_INVALID_PARAMETER)
 		if len(s.statuses)+len(s.objs) != 0 {
 			t.Fatal("sink used after a synchronous failure")
 		}
@@ -411,7 +411,7 @@ func TestAsync(t *testing.T) {
 			t.Fatal(err)
 		}
 		<-s2.done
-		if c := s2.completes(); len(c) != 1 || c[0].Status() != wbem.WBEM_E_INVALID_CLASS {
+		if c := s2.completes(); len(c) != 1 || c[0].Status() != cim.WBEM_E_INVALID_CLASS {
 			t.Fatalf("failed async call completed with %v", c)
 		}
 		// PutInstanceAsync carries the new path in SetStatus.
@@ -496,7 +496,7 @@ func TestCancelAsyncCall(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := s.completes()
-		if len(c) != 1 || c[0].Status() != wbem.WBEM_E_CALL_CANCELLED {
+		if len(c) != 1 || c[0].Status() != cim.WBEM_E_CALL_CANCELLED {
 			t.Fatalf("after CancelAsyncCall the sink has %v", c)
 		}
 		if err := <-p.Done; err == nil {
@@ -506,7 +506,7 @@ func TestCancelAsyncCall(t *testing.T) {
 		if c := s.completes(); len(c) != 1 {
 			t.Fatalf("sink got %d final statuses", len(c))
 		}
-		wantStatus(t, "second CancelAsyncCall", svc.CancelAsyncCall(s), wbem.WBEM_E_NOT_FOUND)
+		wantStatus(t, "second CancelAsyncCall", svc.CancelAsyncCall(s), cim.WBEM_E_NOT_FOUND)
 	})
 }
 
@@ -522,13 +522,13 @@ func TestCallResult(t *testing.T) {
 		}
 		<-cr.Done()
 		st, err := cr.CallStatus(0)
-		if err != nil || st != wbem.WBEM_E_NOT_FOUND {
-			t.Fatalf("CallStatus = %v, %v; want WBEM_E_NOT_FOUND, nil", st, err)
+		if err != nil || st != cim.WBEM_E_NOT_FOUND {
+			t.Fatalf("CallStatus = %v, %v; want cim.WBEM_E_NOT_FOUND, nil", st, err)
 		}
 		_, err = cr.ResultObject(wbem.Infinite)
-		wantStatus(t, "ResultObject of a failed GetObject", err, wbem.WBEM_E_NOT_FOUND)
+		wantStatus(t, "ResultObject of a failed GetObject", err, cim.WBEM_E_NOT_FOUND)
 		_, err = cr.ResultString(0)
-		wantStatus(t, "ResultString of GetObject", err, wbem.WBEM_E_INVALID_OPERATION)
+		wantStatus(t, "ResultString of GetObject", err, cim.WBEM_E_INVALID_OPERATION)
 
 		// A running call: CallStatus(0) is WBEM_S_TIMEDOUT.
 		slow := &workload.Provider{N: 1, Delay: time.Hour}
@@ -541,7 +541,7 @@ func TestCallResult(t *testing.T) {
 		e, _ := om.Services(workload.Namespace).ExecQuery(t.Context(), "WQL", "SELECT * FROM GW_Item", semisync)
 		cr2, _ := om.Services(workload.Namespace).GetObject(t.Context(), "GW_Item", wbem.WBEM_FLAG_RETURN_IMMEDIATELY)
 		<-cr2.Done()
-		if st, err := cr2.CallStatus(0); err != nil || st != wbem.WBEM_S_NO_ERROR {
+		if st, err := cr2.CallStatus(0); err != nil || st != cim.WBEM_S_NO_ERROR {
 			t.Fatalf("CallStatus of a finished GetObject = %v, %v", st, err)
 		}
 		e.Close()
@@ -564,7 +564,7 @@ func TestCallResultPending(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st, err := cr.CallStatus(0); err != wbem.ErrTimedOut || st != wbem.WBEM_S_TIMEDOUT {
+		if st, err := cr.CallStatus(0); err != wbem.ErrTimedOut || st != cim.WBEM_S_TIMEDOUT {
 			t.Fatalf("CallStatus(0) of a running call = %v, %v", st, err)
 		}
 		start := time.Now()
@@ -599,7 +599,7 @@ func TestCloseStopsProvider(t *testing.T) {
 		if emitted := p.Emitted.Load(); emitted > 100+wbem.DefaultQueueSize+1 {
 			t.Fatalf("provider emitted %d instances for a consumer that read 100: the queue is not bounded", emitted)
 		}
-		wantStatus(t, "Next after Close", func() error { _, err := e.Next(0, make([]cim.Object, 1)); return err }(), wbem.WBEM_E_INVALID_OPERATION)
+		wantStatus(t, "Next after Close", func() error { _, err := e.Next(0, make([]cim.Object, 1)); return err }(), cim.WBEM_E_INVALID_OPERATION)
 
 		ctx, cancel := context.WithCancel(t.Context())
 		e2, _ := svc.ExecQuery(ctx, "WQL", "SELECT * FROM GW_Item", semisync)
@@ -612,7 +612,7 @@ func TestCloseStopsProvider(t *testing.T) {
 		for err2 == nil {
 			_, err2 = e2.Next(wbem.Infinite, make([]cim.Object, 1000))
 		}
-		wantStatus(t, "Next after ctx cancel", err2, wbem.WBEM_E_CALL_CANCELLED)
+		wantStatus(t, "Next after ctx cancel", err2, cim.WBEM_E_CALL_CANCELLED)
 		e2.Close()
 		synctest.Wait()
 	})
@@ -673,24 +673,24 @@ func TestInstances(t *testing.T) {
 			t.Fatalf("ResultString = %q, %v", p, err)
 		}
 		_, err = svc.PutInstance(ctx, inst, wbem.WBEM_FLAG_CREATE_ONLY)
-		wantStatus(t, "CREATE_ONLY on existing", err, wbem.WBEM_E_ALREADY_EXISTS)
+		wantStatus(t, "CREATE_ONLY on existing", err, cim.WBEM_E_ALREADY_EXISTS)
 		other := base.NewInstance()
 		other.Set("Name", cim.String("D:"))
 		_, err = svc.PutInstance(ctx, other, wbem.WBEM_FLAG_UPDATE_ONLY)
-		wantStatus(t, "UPDATE_ONLY on missing", err, wbem.WBEM_E_NOT_FOUND)
+		wantStatus(t, "UPDATE_ONLY on missing", err, cim.WBEM_E_NOT_FOUND)
 		_, err = svc.PutInstance(ctx, base.NewInstance(), 0)
-		wantStatus(t, "NULL key", err, wbem.WBEM_E_ILLEGAL_NULL)
+		wantStatus(t, "NULL key", err, cim.WBEM_E_ILLEGAL_NULL)
 		nn := base.NewInstance()
 		nn.Set("Name", cim.String("E:"))
 		nn.SetAt(base.PropertyIndex("Label"), cim.Null)
 		_, err = svc.PutInstance(ctx, nn, 0)
-		wantStatus(t, "NULL Not_Null property", err, wbem.WBEM_E_ILLEGAL_NULL)
+		wantStatus(t, "NULL Not_Null property", err, cim.WBEM_E_ILLEGAL_NULL)
 		_, err = svc.PutInstance(ctx, getClass(t, svc, "GW_Keyless").NewInstance(), 0)
-		wantStatus(t, "class without keys", err, wbem.WBEM_E_NO_KEY)
+		wantStatus(t, "class without keys", err, cim.WBEM_E_NO_KEY)
 		_, err = svc.PutInstance(ctx, getClass(t, svc, "GW_Abstract").NewInstance(), 0)
-		wantStatus(t, "abstract class", err, wbem.WBEM_E_INVALID_OPERATION)
+		wantStatus(t, "abstract class", err, cim.WBEM_E_INVALID_OPERATION)
 		_, err = svc.PutInstance(ctx, nil, 0)
-		wantStatus(t, "PutInstance of nothing", err, wbem.WBEM_E_INVALID_OBJECT)
+		wantStatus(t, "PutInstance of nothing", err, cim.WBEM_E_INVALID_OBJECT)
 
 		single := getClass(t, svc, "GW_Single").NewInstance()
 		single.Set("V", cim.Uint32(42))
@@ -701,7 +701,7 @@ func TestInstances(t *testing.T) {
 		for _, tc := range []struct {
 			path  string
 			genus cim.Genus
-			want  wbem.Status
+			want  cim.Status
 		}{
 			{"GW_Base", cim.GenusClass, 0},
 			{`GW_Base.Name="C:"`, cim.GenusInstance, 0},
@@ -712,13 +712,13 @@ func TestInstances(t *testing.T) {
 			{`root/cimv2:GW_Base.Name="C:"`, cim.GenusInstance, 0},
 			{"GW_Single=@", cim.GenusInstance, 0},
 			{"GW_Item.Id=2", cim.GenusInstance, 0},
-			{`GW_Base.Name="Z:"`, 0, wbem.WBEM_E_NOT_FOUND},
-			{"NoSuch", 0, wbem.WBEM_E_NOT_FOUND},
-			{`NoSuch.K=1`, 0, wbem.WBEM_E_INVALID_CLASS},
-			{`GW_Base.Name=`, 0, wbem.WBEM_E_INVALID_OBJECT_PATH},
-			{`GW_Base.Nope="C:"`, 0, wbem.WBEM_E_INVALID_OBJECT_PATH},
-			{`GW_Base=@`, 0, wbem.WBEM_E_INVALID_OBJECT_PATH},
-			{`root\other:GW_Base`, 0, wbem.WBEM_E_INVALID_PARAMETER},
+			{`GW_Base.Name="Z:"`, 0, cim.WBEM_E_NOT_FOUND},
+			{"NoSuch", 0, cim.WBEM_E_NOT_FOUND},
+			{`NoSuch.K=1`, 0, cim.WBEM_E_INVALID_CLASS},
+			{`GW_Base.Name=`, 0, cim.WBEM_E_INVALID_OBJECT_PATH},
+			{`GW_Base.Nope="C:"`, 0, cim.WBEM_E_INVALID_OBJECT_PATH},
+			{`GW_Base=@`, 0, cim.WBEM_E_INVALID_OBJECT_PATH},
+			{`root\other:GW_Base`, 0, cim.WBEM_E_INVALID_PARAMETER},
 		} {
 			cr, err := svc.GetObject(ctx, tc.path, 0)
 			if tc.want != 0 {
@@ -759,7 +759,7 @@ func TestInstances(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = svc.DeleteInstance(ctx, `GW_Base.Name="C:"`, 0)
-		wantStatus(t, "DeleteInstance of a deleted instance", err, wbem.WBEM_E_NOT_FOUND)
+		wantStatus(t, "DeleteInstance of a deleted instance", err, cim.WBEM_E_NOT_FOUND)
 	})
 }
 
@@ -838,7 +838,7 @@ func TestEnumDeepShallow(t *testing.T) {
 			t.Fatalf("CreateClassEnum(\"\", DEEP) = %v", all)
 		}
 		_, err = svc.CreateClassEnum(ctx, "NoSuch", 0)
-		wantStatus(t, "CreateClassEnum of unknown class", err, wbem.WBEM_E_INVALID_CLASS)
+		wantStatus(t, "CreateClassEnum of unknown class", err, cim.WBEM_E_INVALID_CLASS)
 
 		e, err = svc.CreateInstanceEnum(ctx, "GW_Base", 0)
 		if got := names(t, e, err); len(got) != 3 || !got["GW_Grand:g"] || !got["GW_Child:c"] {
@@ -849,7 +849,7 @@ func TestEnumDeepShallow(t *testing.T) {
 			t.Fatalf("CreateInstanceEnum(GW_Base, SHALLOW) = %v", got)
 		}
 		_, err = svc.CreateInstanceEnum(ctx, "NoSuch", 0)
-		wantStatus(t, "CreateInstanceEnum of unknown class", err, wbem.WBEM_E_INVALID_CLASS)
+		wantStatus(t, "CreateInstanceEnum of unknown class", err, cim.WBEM_E_INVALID_CLASS)
 	})
 }
 
@@ -859,21 +859,21 @@ func TestClassRules(t *testing.T) {
 		ctx := context.Background()
 		svc := open(&workload.Provider{})
 		_, err := svc.PutClass(ctx, &cim.Class{Name: "GW_Base"}, wbem.WBEM_FLAG_CREATE_ONLY)
-		wantStatus(t, "CREATE_ONLY on existing class", err, wbem.WBEM_E_ALREADY_EXISTS)
+		wantStatus(t, "CREATE_ONLY on existing class", err, cim.WBEM_E_ALREADY_EXISTS)
 		_, err = svc.PutClass(ctx, &cim.Class{Name: "GW_New"}, wbem.WBEM_FLAG_UPDATE_ONLY)
-		wantStatus(t, "UPDATE_ONLY on missing class", err, wbem.WBEM_E_NOT_FOUND)
+		wantStatus(t, "UPDATE_ONLY on missing class", err, cim.WBEM_E_NOT_FOUND)
 		_, err = svc.PutClass(ctx, &cim.Class{Name: "GW_Orphan", Superclass: "NoSuch"}, 0)
-		wantStatus(t, "unknown superclass", err, wbem.WBEM_E_INVALID_SUPERCLASS)
+		wantStatus(t, "unknown superclass", err, cim.WBEM_E_INVALID_SUPERCLASS)
 		_, err = svc.PutClass(ctx, &cim.Class{Name: "_Sys"}, 0)
-		wantStatus(t, "reserved name", err, wbem.WBEM_E_INVALID_PARAMETER)
+		wantStatus(t, "reserved name", err, cim.WBEM_E_INVALID_PARAMETER)
 
 		changed := &cim.Class{Name: "GW_Base", Properties: append(getClass(t, svc, "GW_Base").Properties, cim.Property{Name: "More", Type: cim.TypeString})}
 		_, err = svc.PutClass(ctx, changed, 0)
-		wantStatus(t, "update of a class with children", err, wbem.WBEM_E_CLASS_HAS_CHILDREN)
+		wantStatus(t, "update of a class with children", err, cim.WBEM_E_CLASS_HAS_CHILDREN)
 		put(t, svc, "GW_Grand", "g", nil)
 		grand := &cim.Class{Name: "GW_Grand", Superclass: "GW_Child", Properties: []cim.Property{{Name: "Other", Type: cim.TypeString}}}
 		_, err = svc.PutClass(ctx, grand, 0)
-		wantStatus(t, "update of a class with instances", err, wbem.WBEM_E_CLASS_HAS_INSTANCES)
+		wantStatus(t, "update of a class with instances", err, cim.WBEM_E_CLASS_HAS_INSTANCES)
 		if _, err := svc.PutClass(ctx, changed, wbem.WBEM_FLAG_UPDATE_SAFE_MODE); err == nil {
 			t.Fatal("SAFE_MODE update succeeded although a subclass has instances")
 		}
@@ -885,16 +885,16 @@ func TestClassRules(t *testing.T) {
 		}
 
 		_, err = svc.DeleteClass(ctx, "__NAMESPACE", 0)
-		wantStatus(t, "delete a system class", err, wbem.WBEM_E_INVALID_OPERATION)
+		wantStatus(t, "delete a system class", err, cim.WBEM_E_INVALID_OPERATION)
 		if _, err := svc.DeleteClass(ctx, "GW_Base", 0); err != nil {
 			t.Fatal(err)
 		}
 		for _, c := range []string{"GW_Base", "GW_Child", "GW_Grand"} {
 			_, err := svc.GetObject(ctx, c, 0)
-			wantStatus(t, "GetObject of deleted "+c, err, wbem.WBEM_E_NOT_FOUND)
+			wantStatus(t, "GetObject of deleted "+c, err, cim.WBEM_E_NOT_FOUND)
 		}
 		_, err = svc.DeleteClass(ctx, "GW_Base", 0)
-		wantStatus(t, "DeleteClass twice", err, wbem.WBEM_E_NOT_FOUND)
+		wantStatus(t, "DeleteClass twice", err, cim.WBEM_E_NOT_FOUND)
 	})
 }
 
@@ -933,15 +933,15 @@ func TestExecMethod(t *testing.T) {
 		for _, tc := range []struct {
 			path, method string
 			in           map[string]cim.Value
-			want         wbem.Status
+			want         cim.Status
 		}{
-			{"GW_Item", "NoSuch", nil, wbem.WBEM_E_INVALID_METHOD},
-			{"GW_Item", "Echo", map[string]cim.Value{"Bogus": cim.String("x")}, wbem.WBEM_E_INVALID_METHOD_PARAMETERS},
-			{"GW_Item", "Echo", map[string]cim.Value{"Text": cim.Embedded(item)}, wbem.WBEM_E_INVALID_METHOD_PARAMETERS},
-			{"GW_Item", "Bump", nil, wbem.WBEM_E_INVALID_METHOD_PARAMETERS},
-			{"GW_Item.Id=99", "Bump", nil, wbem.WBEM_E_NOT_FOUND},
-			{"NoSuch", "Bump", nil, wbem.WBEM_E_INVALID_CLASS},
-			{"GW_Base", "Bump", nil, wbem.WBEM_E_INVALID_METHOD},
+			{"GW_Item", "NoSuch", nil, cim.WBEM_E_INVALID_METHOD},
+			{"GW_Item", "Echo", map[string]cim.Value{"Bogus": cim.String("x")}, cim.WBEM_E_INVALID_METHOD_PARAMETERS},
+			{"GW_Item", "Echo", map[string]cim.Value{"Text": cim.Embedded(item)}, cim.WBEM_E_INVALID_METHOD_PARAMETERS},
+			{"GW_Item", "Bump", nil, cim.WBEM_E_INVALID_METHOD_PARAMETERS},
+			{"GW_Item.Id=99", "Bump", nil, cim.WBEM_E_NOT_FOUND},
+			{"NoSuch", "Bump", nil, cim.WBEM_E_INVALID_CLASS},
+			{"GW_Base", "Bump", nil, cim.WBEM_E_INVALID_METHOD},
 		} {
 			var in *cim.Instance
 			if tc.in != nil {
@@ -994,7 +994,7 @@ func TestNamespaces(t *testing.T) {
 	}
 	for _, bad := range []string{"nope", `\root\test`, ""} {
 		_, err := root.OpenNamespace(ctx, bad, 0)
-		if s := status(err); s != wbem.WBEM_E_INVALID_NAMESPACE && s != wbem.WBEM_E_INVALID_PARAMETER {
+		if s := status(err); s != cim.WBEM_E_INVALID_NAMESPACE && s != cim.WBEM_E_INVALID_PARAMETER {
 			t.Fatalf("OpenNamespace(%q) = %v", bad, err)
 		}
 	}
@@ -1006,7 +1006,7 @@ func TestNamespaces(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = child.GetObject(ctx, "InTest", 0)
-	wantStatus(t, "GetObject in a deleted namespace", err, wbem.WBEM_E_INVALID_NAMESPACE)
+	wantStatus(t, "GetObject in a deleted namespace", err, cim.WBEM_E_INVALID_NAMESPACE)
 }
 
 // Decode fills tagged structs.
@@ -1037,7 +1037,7 @@ func TestDecode(t *testing.T) {
 		Name int
 	}
 	obj := workload.Build(workload.Class(), 1)
-	wantStatus(t, "decoding a string into an int", wbem.Decode(obj, &bad), wbem.WBEM_E_TYPE_MISMATCH)
+	wantStatus(t, "decoding a string into an int", wbem.Decode(obj, &bad), cim.WBEM_E_TYPE_MISMATCH)
 }
 
 // Invalid flags are rejected with WBEM_E_INVALID_PARAMETER.
@@ -1045,11 +1045,11 @@ func TestInvalidFlags(t *testing.T) {
 	svc := workload.NewObjectManager(&workload.Provider{}).Services(workload.Namespace)
 	ctx := context.Background()
 	_, err := svc.GetObject(ctx, "GW_Base", wbem.WBEM_FLAG_FORWARD_ONLY)
-	wantStatus(t, "GetObject with FORWARD_ONLY", err, wbem.WBEM_E_INVALID_PARAMETER)
+	wantStatus(t, "GetObject with FORWARD_ONLY", err, cim.WBEM_E_INVALID_PARAMETER)
 	_, err = svc.PutInstance(ctx, nil, wbem.WBEM_FLAG_CREATE_ONLY|wbem.WBEM_FLAG_UPDATE_ONLY)
-	wantStatus(t, "CREATE_ONLY|UPDATE_ONLY", err, wbem.WBEM_E_INVALID_PARAMETER)
+	wantStatus(t, "CREATE_ONLY|UPDATE_ONLY", err, cim.WBEM_E_INVALID_PARAMETER)
 	_, err = svc.ExecQuery(ctx, "WQL", "SELECT * FROM GW_Base", 0x4000000)
-	wantStatus(t, "unknown flag bit", err, wbem.WBEM_E_INVALID_PARAMETER)
+	wantStatus(t, "unknown flag bit", err, cim.WBEM_E_INVALID_PARAMETER)
 }
 
 // blocker is a provider whose GetInstance waits until release is closed.

@@ -59,7 +59,7 @@ func Protocols() []string {
 func Connect(ctx context.Context, rawURL, namespace string, creds Credentials, opts ...Option) (*Services, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Host == "" {
-		return nil, &Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: rawURL, Description: "not a URL of an object manager: " + rawURL}
+		return nil, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: rawURL, Description: "not a URL of an object manager: " + rawURL}
 	}
 	proto := "wsman"
 	if p, scheme, ok := strings.Cut(u.Scheme, "+"); ok {
@@ -71,7 +71,7 @@ func Connect(ctx context.Context, rawURL, namespace string, creds Credentials, o
 	c := protocols[proto]
 	protoMu.RUnlock()
 	if c == nil {
-		return nil, &Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: proto,
+		return nil, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: proto,
 			Description: "protocol " + proto + " is not available (import its package)"}
 	}
 	b, err := c(ctx, u, creds)

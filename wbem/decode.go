@@ -18,7 +18,7 @@ import (
 func Decode(obj cim.Object, dst any) error {
 	rv := reflect.ValueOf(dst)
 	if rv.Kind() != reflect.Pointer || rv.Elem().Kind() != reflect.Struct {
-		return &Error{Status: cim.WBEM_E_INVALID_PARAMETER, Description: "Decode needs a pointer to a struct"}
+		return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Description: "Decode needs a pointer to a struct"}
 	}
 	rv = rv.Elem()
 	rt := rv.Type()
@@ -41,7 +41,7 @@ func Decode(obj cim.Object, dst any) error {
 			continue
 		}
 		if err := setField(rv.Field(i), v); err != nil {
-			return &Error{Status: cim.WBEM_E_TYPE_MISMATCH, Parameter: name,
+			return &cim.Error{Status: cim.WBEM_E_TYPE_MISMATCH, Parameter: name,
 				Description: "property " + name + ": " + cim.AsError(err).Description}
 		}
 	}

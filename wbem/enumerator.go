@@ -120,7 +120,7 @@ func (e *Enumerator) Reset() error {
 		return nil
 	}
 	if !e.bidir {
-		return &Error{Status: cim.WBEM_E_INVALID_OPERATION, Operation: "Reset", Description: "a forward-only enumerator cannot be reset"}
+		return &cim.Error{Status: cim.WBEM_E_INVALID_OPERATION, Operation: "Reset", Description: "a forward-only enumerator cannot be reset"}
 	}
 	e.mu.Lock()
 	e.pos = 0
@@ -136,7 +136,7 @@ func (e *Enumerator) Clone() (*Enumerator, error) {
 		return nil, errClosed
 	}
 	if !e.bidir {
-		return nil, &Error{Status: cim.WBEM_E_INVALID_OPERATION, Operation: "Clone", Description: "a forward-only enumerator cannot be cloned"}
+		return nil, &cim.Error{Status: cim.WBEM_E_INVALID_OPERATION, Operation: "Clone", Description: "a forward-only enumerator cannot be cloned"}
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -165,7 +165,7 @@ func (e *Enumerator) NextAsync(n int, sink Sink) error {
 		return errClosed
 	}
 	if sink == nil {
-		return &Error{Status: cim.WBEM_E_INVALID_PARAMETER, Operation: "NextAsync", Description: "sink is nil"}
+		return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Operation: "NextAsync", Description: "sink is nil"}
 	}
 	e.asyncMu.Lock()
 	prev := e.asyncTail

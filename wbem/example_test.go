@@ -95,7 +95,7 @@ func ExampleEnumerator_Next() {
 		switch {
 		case err == nil: // a full batch: ask for more
 			continue
-		case err == io.EOF: // the end (WBEM_S_FALSE)
+		case err == io.EOF: // the end (cim.WBEM_S_FALSE)
 			fmt.Println("done")
 			return
 		case err == wbem.ErrTimedOut: // only with a finite timeout

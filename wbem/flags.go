@@ -128,15 +128,15 @@ func checkFlags(kind OpKind, flags Flag, async bool) error {
 		valid |= WBEM_FLAG_SEND_STATUS
 	}
 	if flags&^valid != 0 {
-		return &Error{Status: WBEM_E_INVALID_PARAMETER, Operation: kind.String(),
+		return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Operation: kind.String(),
 			Description: "flags 0x" + hex(uint32(flags&^valid)) + " are not valid for " + kind.String()}
 	}
 	if kind == OpExecNotificationQuery && !async && flags&(WBEM_FLAG_RETURN_IMMEDIATELY|WBEM_FLAG_FORWARD_ONLY) != WBEM_FLAG_RETURN_IMMEDIATELY|WBEM_FLAG_FORWARD_ONLY {
-		return &Error{Status: WBEM_E_INVALID_PARAMETER, Operation: kind.String(),
+		return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Operation: kind.String(),
 			Description: "ExecNotificationQuery needs WBEM_FLAG_RETURN_IMMEDIATELY|WBEM_FLAG_FORWARD_ONLY (0x30)"}
 	}
 	if flags&WBEM_FLAG_UPDATE_ONLY != 0 && flags&WBEM_FLAG_CREATE_ONLY != 0 && (kind == OpPutClass || kind == OpPutInstance) {
-		return &Error{Status: WBEM_E_INVALID_PARAMETER, Operation: kind.String(),
+		return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Operation: kind.String(),
 			Description: "WBEM_FLAG_UPDATE_ONLY and WBEM_FLAG_CREATE_ONLY exclude each other"}
 	}
 	return nil

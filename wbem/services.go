@@ -196,7 +196,7 @@ type asyncCall struct {
 
 func (s *Services) async(ctx context.Context, op *Op, sink Sink) error {
 	if sink == nil {
-		return &Error{Status: cim.WBEM_E_INVALID_PARAMETER, Operation: op.Kind.String() + "Async", Description: "sink is nil"}
+		return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Operation: op.Kind.String() + "Async", Description: "sink is nil"}
 	}
 	if err := checkFlags(op.Kind, op.Flags, true); err != nil {
 		return err
@@ -312,10 +312,10 @@ func (s *Services) CancelAsyncCall(sink Sink) error {
 	delete(s.calls, sink)
 	s.mu.Unlock()
 	if len(calls) == 0 {
-		return &Error{Status: cim.WBEM_E_NOT_FOUND, Operation: "CancelAsyncCall", Description: "no pending call uses this sink"}
+		return &cim.Error{Status: cim.WBEM_E_NOT_FOUND, Operation: "CancelAsyncCall", Description: "no pending call uses this sink"}
 	}
 	for _, c := range calls {
-		c.complete(&Error{Status: cim.WBEM_E_CALL_CANCELLED, Operation: "CancelAsyncCall", Description: "the call was cancelled"})
+		c.complete(&cim.Error{Status: cim.WBEM_E_CALL_CANCELLED, Operation: "CancelAsyncCall", Description: "the call was cancelled"})
 		close(c.stop)
 		c.st.release()
 	}

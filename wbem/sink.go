@@ -39,7 +39,7 @@ type SinkStatus struct {
 
 // Status returns the status as a WBEM code (WBEM_S_NO_ERROR, WBEM_S_FALSE or
 // the failure's code).
-func (s SinkStatus) Status() Status {
+func (s SinkStatus) Status() cim.Status {
 	if s.Err == io.EOF {
 		return cim.WBEM_S_FALSE
 	}

@@ -55,7 +55,7 @@ func (s *stream) run(b Backend, op *Op) {
 	var err error
 	defer func() {
 		if r := recover(); r != nil {
-			err = &Error{Status: cim.WBEM_E_CRITICAL_ERROR, Operation: op.Kind.String(),
+			err = &cim.Error{Status: cim.WBEM_E_CRITICAL_ERROR, Operation: op.Kind.String(),
 				Description: fmt.Sprintf("backend panicked: %v", r), Err: fmt.Errorf("%v\n%s", r, debug.Stack())}
 		}
 		s.finish(finalError(err, op))
@@ -69,7 +69,7 @@ func finalError(err error, op *Op) error {
 	if err == nil {
 		return nil
 	}
-	var we *Error
+	var we *cim.Error
 	switch {
 	case errors.As(err, &we):
 		if we.Operation != "" {
@@ -79,14 +79,14 @@ func finalError(err error, op *Op) error {
 		c.Operation = op.Kind.String()
 		return &c
 	case errors.Is(err, context.Canceled):
-		return &Error{Status: cim.WBEM_E_CALL_CANCELLED, Operation: op.Kind.String(), Description: "the call was cancelled", Err: err}
+		return &cim.Error{Status: cim.WBEM_E_CALL_CANCELLED, Operation: op.Kind.String(), Description: "the call was cancelled", Err: err}
 	case errors.Is(err, context.DeadlineExceeded):
-		return &Error{Status: cim.WBEM_E_TIMED_OUT, Operation: op.Kind.String(), Description: "the call's deadline passed", Err: err}
+		return &cim.Error{Status: cim.WBEM_E_TIMED_OUT, Operation: op.Kind.String(), Description: "the call's deadline passed", Err: err}
 	}
-	return &Error{Status: cim.WBEM_E_FAILED, Operation: op.Kind.String(), Description: err.Error(), Err: err}
+	return &cim.Error{Status: cim.WBEM_E_FAILED, Operation: op.Kind.String(), Description: err.Error(), Err: err}
 }
 
-var errGone = &Error{Status: cim.WBEM_E_CALL_CANCELLED, Description: "the consumer released the enumeration"}
+var errGone = &cim.Error{Status: cim.WBEM_E_CALL_CANCELLED, Description: "the consumer released the enumeration"}
 
 // Write implements ResultWriter.
 func (s *stream) Write(obj cim.Object) error {
@@ -272,10 +272,10 @@ func (s *stream) read(pos *int, dst []cim.Object, o readOpts) (int, error) {
 		case <-o.stop:
 			return n, errClosed
 		case <-o.stop2:
-			return n, &Error{Status: cim.WBEM_E_CALL_CANCELLED, Description: "the context was cancelled"}
+			return n, &cim.Error{Status: cim.WBEM_E_CALL_CANCELLED, Description: "the context was cancelled"}
 		}
 		s.mu.Lock()
 	}
 }
 
-var errClosed = &Error{Status: cim.WBEM_E_INVALID_OPERATION, Description: "the enumerator is closed"}
+var errClosed = &cim.Error{Status: cim.WBEM_E_INVALID_OPERATION, Description: "the enumerator is closed"}

@@ -114,5 +114,5 @@
 // is an optimized Enumerate followed by Pulls, one at a time, each writing
 // its objects to the consumer's bounded queue (which bounds how far the
 // client reads ahead); cancelling the operation sends Release. Faults come
-// back as the *wbem.Error the server reported.
+// back as the *cim.Error the server reported.
 package wsman

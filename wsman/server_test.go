@@ -395,7 +395,7 @@ func TestAuthentication(t *testing.T) {
 	// Through the client, a wrong password is WBEM_E_ACCESS_DENIED.
 	e := newEnv(t, &workload.Provider{N: 1}, wsman.Options{})
 	_, err := e.connect(t, testUser, "wrong", "").GetObject(context.Background(), "GW_Item.Id=0", 0)
-	if wbem.StatusOf(err) != wbem.WBEM_E_ACCESS_DENIED {
+	if wbem.StatusOf(err) != cim.WBEM_E_ACCESS_DENIED {
 		t.Fatalf("wrong password through the client: %v", err)
 	}
 }

@@ -51,7 +51,7 @@ func TestEventQuery(t *testing.T) {
 	waitFor(t, func() bool { return e.srv.OpenEnumerations() == 0 }, "the subscription was not released")
 	en2, _ := svc.ExecNotificationQuery(context.Background(), "WQL", "SELECT * FROM GW_Base", flags)
 	_, err = en2.Next(wbem.Infinite, make([]cim.Object, 1))
-	if wbem.StatusOf(err) != wbem.WBEM_E_NOT_EVENT_CLASS {
+	if wbem.StatusOf(err) != cim.WBEM_E_NOT_EVENT_CLASS {
 		t.Fatalf("event query on a non-event class: %v", err)
 	}
 	en2.Close()

@@ -172,7 +172,7 @@ func getClass(ctx context.Context, svc *wbem.Services, name string) (*cim.Class,
 	}
 	c, ok := obj.(*cim.Class)
 	if !ok {
-		return nil, &wbem.Error{Status: cim.WBEM_E_INVALID_CLASS, Parameter: name, Description: name + " is an instance path, not a class"}
+		return nil, &cim.Error{Status: cim.WBEM_E_INVALID_CLASS, Parameter: name, Description: name + " is an instance path, not a class"}
 	}
 	return c, nil
 }
@@ -222,7 +222,7 @@ func (r *runner) call(ctx context.Context, args []string) error {
 	}
 	m, ok := c.Method(method)
 	if !ok {
-		return &wbem.Error{Status: cim.WBEM_E_INVALID_METHOD, Parameter: method,
+		return &cim.Error{Status: cim.WBEM_E_INVALID_METHOD, Parameter: method,
 			Description: fmt.Sprintf("class %s has no method %s", c.Name, method)}
 	}
 	inClass, _ := cimom.ParameterClasses(m)
@@ -301,7 +301,7 @@ func assign(inst *cim.Instance, args []string, owner, what string) error {
 		}
 		p, ok := c.Property(name)
 		if !ok {
-			return &wbem.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: name,
+			return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: name,
 				Description: fmt.Sprintf("%s has no %s %s (it has %s)", owner, what, name, propertyNames(c))}
 		}
 		v := cim.String(text)
@@ -320,7 +320,7 @@ func assign(inst *cim.Instance, args []string, owner, what string) error {
 		}
 		if err := inst.Set(p.Name, v); err != nil {
 			e := cim.AsError(err)
-			return &wbem.Error{Status: e.Status, Parameter: name, Description: e.Description}
+			return &cim.Error{Status: e.Status, Parameter: name, Description: e.Description}
 		}
 	}
 	return nil
