@@ -172,9 +172,7 @@ func ParsePath(s string) (ObjectPath, error) {
 	}
 	if p.peek() == ':' {
 		op.Namespace = s[nsStart:p.pos]
-		if strings.IndexByte(op.Namespace, '/') >= 0 {
-			op.Namespace = strings.ReplaceAll(op.Namespace, "/", `\`)
-		}
+		op.Namespace = NormalNamespace(op.Namespace)
 		p.pos++
 		at := p.pos
 		op.Class = p.name(false)
@@ -340,7 +338,7 @@ func (p ObjectPath) String() string {
 		b.WriteByte('\\')
 	}
 	if p.Namespace != "" {
-		b.WriteString(strings.ReplaceAll(p.Namespace, "/", `\`))
+		b.WriteString(NormalNamespace(p.Namespace))
 		b.WriteByte(':')
 	}
 	p.writeRel(&b)
@@ -542,8 +540,7 @@ func sameNamespace(a, b string) bool {
 	if len(a) != len(b) && utf8.RuneCountInString(a) != utf8.RuneCountInString(b) {
 		return false
 	}
-	norm := func(s string) string { return strings.ReplaceAll(s, "/", `\`) }
-	return EqualFold(norm(a), norm(b))
+	return EqualFold(NormalNamespace(a), NormalNamespace(b))
 }
 
 // Equal reports whether p and q locate the same object: the same namespace

@@ -39,9 +39,6 @@ func WithProvider(name string, p any) Option {
 	return func(om *ObjectManager) { om.providers[strings.ToLower(name)] = p }
 }
 
-// DefaultNamespace is the namespace every object manager has besides root.
-const DefaultNamespace = `root\cimv2`
-
 // New returns an object manager over store. It makes sure the namespaces root
 // and root\cimv2 exist with the system classes.
 func New(ctx context.Context, store repository.Store, opts ...Option) (*ObjectManager, error) {
@@ -51,7 +48,7 @@ func New(ctx context.Context, store repository.Store, opts ...Option) (*ObjectMa
 		o(om)
 	}
 	err := store.Update(ctx, func(tx repository.Tx) error {
-		for _, ns := range []string{"root", DefaultNamespace} {
+		for _, ns := range []string{"root", cim.DefaultNamespace} {
 			if !tx.NamespaceExists(ns) {
 				if err := tx.CreateNamespace(ns); err != nil {
 					return err
@@ -103,18 +100,12 @@ func (om *ObjectManager) provider(name string) any {
 
 // Services returns the services of namespace on this object manager.
 func (om *ObjectManager) Services(namespace string, opts ...wbem.Option) *wbem.Services {
-	return wbem.NewServices(om, normalizeNamespace(namespace), opts...)
-}
-
-// normalizeNamespace turns slashes into backslashes and trims separators.
-func normalizeNamespace(ns string) string {
-	ns = strings.ReplaceAll(ns, "/", `\`)
-	return strings.Trim(ns, `\`)
+	return wbem.NewServices(om, cim.NormalNamespace(namespace), opts...)
 }
 
 // Do implements wbem.Backend.
 func (om *ObjectManager) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error {
-	op.Namespace = normalizeNamespace(op.Namespace)
+	op.Namespace = cim.NormalNamespace(op.Namespace)
 	if op.Kind != wbem.OpOpenNamespace {
 		if err := om.checkNamespace(ctx, op.Namespace); err != nil {
 			return err
@@ -166,7 +157,7 @@ func (om *ObjectManager) openNamespace(ctx context.Context, op *wbem.Op, w wbem.
 	if op.Namespace != "" {
 		full = op.Namespace + `\` + rel
 	}
-	full = normalizeNamespace(full)
+	full = cim.NormalNamespace(full)
 	if err := om.checkNamespace(ctx, full); err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ func parsePath(s, ns string) (cim.ObjectPath, error) {
 	if err != nil {
 		return p, err
 	}
-	if p.Namespace != "" && !cim.EqualFold(normalizeNamespace(p.Namespace), ns) {
+	if p.Namespace != "" && !cim.EqualFold(cim.NormalNamespace(p.Namespace), ns) {
 		return p, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: s,
 			Description: "path " + s + " is in namespace " + p.Namespace + ", not in " + ns}
 	}

@@ -21,7 +21,7 @@ func (s schema) Class(ns, name string) (*cim.Class, error) {
 	var c *cim.Class
 	err := s.om.store.View(s.ctx, func(tx repository.Tx) error {
 		var err error
-		c, err = tx.Class(normalizeNamespace(ns), name)
+		c, err = tx.Class(cim.NormalNamespace(ns), name)
 		return err
 	})
 	return c, err
@@ -47,9 +47,9 @@ func (om *ObjectManager) CompileMOF(ctx context.Context, fsys fs.FS, name, names
 func (om *ObjectManager) Apply(ctx context.Context, plan *mof.Plan) error {
 	return om.update(ctx, true, func(tx repository.Tx) error {
 		for _, it := range plan.Items {
-			ns := normalizeNamespace(it.Namespace)
+			ns := cim.NormalNamespace(it.Namespace)
 			if ns == "" {
-				ns = DefaultNamespace
+				ns = cim.DefaultNamespace
 			}
 			if err := ensureNamespace(tx, ns); err != nil {
 				return err

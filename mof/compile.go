@@ -18,11 +18,11 @@ type Schema interface {
 	Class(namespace, name string) (*cim.Class, error)
 }
 
-// Options tune a compile. The zero value compiles into DefaultNamespace with no
+// Options tune a compile. The zero value compiles into cim.DefaultNamespace with no
 // existing schema.
 type Options struct {
 	// Namespace is where declarations go until a #pragma namespace; default
-	// DefaultNamespace.
+	// cim.DefaultNamespace.
 	Namespace string
 	// Schema supplies existing classes; nil means none.
 	Schema Schema
@@ -33,9 +33,6 @@ type Options struct {
 
 // Limits. Input beyond them is rejected with an error naming the place.
 const (
-	// DefaultNamespace is the namespace a MOF compiles into without a
-	// #pragma namespace.
-	DefaultNamespace = `root\cimv2`
 	// DefaultMaxIncludeDepth is how deep #pragma include may nest.
 	DefaultMaxIncludeDepth = 32
 	// MaxNesting bounds embedded instances and arrays inside values.
@@ -133,7 +130,7 @@ type deferredProp struct {
 
 func newCompiler(ctx context.Context, fsys fs.FS, opts Options) *compiler {
 	if opts.Namespace == "" {
-		opts.Namespace = DefaultNamespace
+		opts.Namespace = cim.DefaultNamespace
 	}
 	if opts.MaxIncludeDepth <= 0 {
 		opts.MaxIncludeDepth = DefaultMaxIncludeDepth

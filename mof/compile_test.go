@@ -30,7 +30,7 @@ func TestCompileBasic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns := DefaultNamespace
+	ns := cim.DefaultNamespace
 	el := plan.Class(ns, "T_Element")
 	if el == nil {
 		t.Fatal("T_Element missing")
@@ -141,7 +141,7 @@ func TestCompileBasic(t *testing.T) {
 		t.Errorf("alias not recorded on the item")
 	}
 	for _, it := range plan.Items {
-		if it.Namespace != DefaultNamespace || it.Pos.File != "basic.mof" || it.Pos.Line == 0 {
+		if it.Namespace != cim.DefaultNamespace || it.Pos.File != "basic.mof" || it.Pos.Line == 0 {
 			t.Errorf("item %+v: bad namespace or position", it.Pos)
 		}
 	}
@@ -328,7 +328,7 @@ func TestCIMTypeQualifier(t *testing.T) {
 	plan := mustCompile(t, `class E { string s; };
 class A { [CIMTYPE("object:E")] object o; [CIMTYPE("String")] string s; [CIMTYPE("object")] object any; };
 instance of A { o = instance of E { s = "x"; }; };`)
-	a := plan.Class(DefaultNamespace, "A")
+	a := plan.Class(cim.DefaultNamespace, "A")
 	if p, _ := a.Property("o"); p.RefClass != "E" || p.Type != cim.TypeObject {
 		t.Errorf("o = %+v", p)
 	}
@@ -355,7 +355,7 @@ func TestIncludes(t *testing.T) {
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("items = %q, want %q", got, want)
 	}
-	if c := plan.Class(DefaultNamespace, "Main_C"); len(c.Keys()) != 1 || strings.Join(c.Derivation, ",") != "A_C,B_C" {
+	if c := plan.Class(cim.DefaultNamespace, "Main_C"); len(c.Keys()) != 1 || strings.Join(c.Derivation, ",") != "A_C,B_C" {
 		t.Errorf("Main_C = %+v", c)
 	}
 
@@ -412,7 +412,7 @@ func TestNamespacePragma(t *testing.T) {
 	if _, err := CompileString("x", "class A {};\n#pragma namespace(\"root\\\\x\")\nclass B : A {};", Options{}); cim.StatusOf(err) != cim.WBEM_E_INVALID_SUPERCLASS {
 		t.Errorf("superclass from another namespace: %v", err)
 	}
-	if p := mustCompile(t, "class A {};"); p.Items[0].Namespace != DefaultNamespace {
+	if p := mustCompile(t, "class A {};"); p.Items[0].Namespace != cim.DefaultNamespace {
 		t.Errorf("default namespace = %q", p.Items[0].Namespace)
 	}
 	p, err := CompileString("x", "class A {};", Options{Namespace: `root\default`})
@@ -520,7 +520,7 @@ func TestExistingSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sub := plan.Class(DefaultNamespace, "Sub")
+	sub := plan.Class(cim.DefaultNamespace, "Sub")
 	if len(sub.Properties) != 2 || !sub.Properties[0].IsKey() || sub.Superclass != "Base" {
 		t.Errorf("Sub = %+v", sub)
 	}

@@ -94,7 +94,7 @@ func TestCorpusCompiles(t *testing.T) {
 			t.Errorf("class %s defined twice", c.Name)
 		}
 		seen[strings.ToLower(c.Name)] = true
-		if c.Namespace != DefaultNamespace {
+		if c.Namespace != cim.DefaultNamespace {
 			t.Errorf("%s in namespace %q", c.Name, c.Namespace)
 		}
 		if c.Superclass == "" {
@@ -103,7 +103,7 @@ func TestCorpusCompiles(t *testing.T) {
 			}
 			continue
 		}
-		parent := plan.Class(DefaultNamespace, c.Superclass)
+		parent := plan.Class(cim.DefaultNamespace, c.Superclass)
 		if parent == nil || !seen[strings.ToLower(parent.Name)] {
 			t.Errorf("%s: superclass %s does not resolve to an earlier class", c.Name, c.Superclass)
 			continue
@@ -131,7 +131,7 @@ type propSpec struct {
 func TestCorpusClasses(t *testing.T) {
 	plan := compileSchema(t)
 	get := func(name string) *cim.Class {
-		c := plan.Class(DefaultNamespace, name)
+		c := plan.Class(cim.DefaultNamespace, name)
 		if c == nil {
 			t.Fatalf("class %s missing", name)
 		}

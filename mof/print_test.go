@@ -31,7 +31,7 @@ func TestFormatClassShowsLocalMembers(t *testing.T) {
 class P { [Key] string k; uint32 n = 1; uint32 m; void Go(); uint32 Stop([IN] boolean Force); };
 class C : P { uint32 n = 2; [Description("mine")] uint32 m; string own; };
 [Association] class L { [Key] P REF a; [Key] P REF b; P REF Find([IN] string name); };`)
-	p, c := plan.Class(DefaultNamespace, "P"), plan.Class(DefaultNamespace, "C")
+	p, c := plan.Class(cim.DefaultNamespace, "P"), plan.Class(cim.DefaultNamespace, "C")
 	got := FormatClass(c)
 	want := "class C : P\n{\n\t[Description(\"mine\")]\n\tuint32 m;\n\tstring own;\n};\n"
 	if got != want {
@@ -45,11 +45,11 @@ class C : P { uint32 n = 2; [Description("mine")] uint32 m; string own; };
 	if b.String() != want {
 		t.Errorf("Printer.Class(C, P) =\n%s\nwant\n%s", b.String(), want)
 	}
-	l := FormatClass(plan.Class(DefaultNamespace, "L"))
+	l := FormatClass(plan.Class(cim.DefaultNamespace, "L"))
 	if !strings.Contains(l, "\tP REF Find([IN] string name);\n") || !strings.Contains(l, "[Association]\nclass L\n") {
 		t.Errorf("FormatClass(L) =\n%s", l)
 	}
-	if m, _ := plan.Class(DefaultNamespace, "L").Method("Find"); m.ReturnType != cim.TypeReference || m.Qualifiers.Value("CIMTYPE").Str() != "ref:P" {
+	if m, _ := plan.Class(cim.DefaultNamespace, "L").Method("Find"); m.ReturnType != cim.TypeReference || m.Qualifiers.Value("CIMTYPE").Str() != "ref:P" {
 		t.Errorf("Find returns %v %v", m.ReturnType, m.Qualifiers)
 	}
 	b.Reset()

@@ -245,7 +245,7 @@ func (b *Bolt) init(opts BoltOptions) error {
 		if opts.NoSeed {
 			return nil
 		}
-		return t.CreateNamespace(`root\cimv2`)
+		return t.CreateNamespace(cim.DefaultNamespace)
 	}), b.path, "initialize")
 }
 

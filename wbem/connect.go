@@ -52,7 +52,7 @@ func Protocols() []string {
 }
 
 // Connect connects to a remote object manager and returns the services of
-// namespace (DefaultNamespace when ""). The URL's path picks the protocol:
+// namespace (cim.DefaultNamespace when ""). The URL's path picks the protocol:
 // a path ending in /wsman is WS-Management, one ending in /cimom CIM-XML; a
 // "protocol+" prefix on the scheme ("wsman+https://…") picks one explicitly.
 // The protocol's package must be imported (it registers itself).
@@ -79,10 +79,7 @@ func Connect(ctx context.Context, rawURL, namespace string, creds Credentials, o
 		return nil, err
 	}
 	if namespace == "" {
-		namespace = DefaultNamespace
+		namespace = cim.DefaultNamespace
 	}
-	return NewServices(b, strings.ReplaceAll(namespace, "/", `\`), opts...), nil
+	return NewServices(b, cim.NormalNamespace(namespace), opts...), nil
 }
-
-// DefaultNamespace is the namespace WMI clients use when they name none.
-const DefaultNamespace = `root\cimv2`

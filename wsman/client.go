@@ -244,7 +244,7 @@ func first(body *node) *node {
 // resourceURI is the WMI-style URI of a class in a namespace; the client
 // always uses it, so the namespace travels in the URI.
 func resourceURI(ns, class string) string {
-	return URIPrefixWMI + strings.ReplaceAll(strings.Trim(ns, `\/`), `\`, "/") + "/" + class
+	return URIPrefixWMI + uriNamespace(ns) + "/" + class
 }
 
 func classKey(ns, name string) string { return strings.ToLower(ns) + "\x00" + strings.ToLower(name) }
@@ -405,7 +405,7 @@ func (c *Client) target(ctx context.Context, op *wbem.Op) (cim.ObjectPath, error
 	if err != nil {
 		return p, err
 	}
-	if p.Namespace != "" && !strings.EqualFold(strings.ReplaceAll(p.Namespace, "/", `\`), strings.ReplaceAll(op.Namespace, "/", `\`)) {
+	if p.Namespace != "" && !strings.EqualFold(cim.NormalNamespace(p.Namespace), cim.NormalNamespace(op.Namespace)) {
 		return p, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: op.Path,
 			Description: fmt.Sprintf("path %s is in namespace %s, not in %s of these services", op.Path, p.Namespace, op.Namespace)}
 	}
@@ -423,7 +423,7 @@ func (c *Client) target(ctx context.Context, op *wbem.Op) (cim.ObjectPath, error
 
 // Do implements wbem.Backend.
 func (c *Client) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error {
-	ns := strings.Trim(strings.ReplaceAll(op.Namespace, "/", `\`), `\`)
+	ns := cim.NormalNamespace(op.Namespace)
 	switch op.Kind {
 	case wbem.OpOpenNamespace:
 		n, err := c.roundTrip(ctx, &msg{action: actGet, uri: URINamespace, nsSel: ns, keys: []cim.KeyBinding{{Name: "Name", Value: cim.String(op.Path)}}})

@@ -17,7 +17,13 @@ func classURI(ns, class string) string {
 	if len(class) > 4 && strings.EqualFold(class[:4], "CIM_") {
 		return URIPrefixDMTF + class
 	}
-	return URIPrefixWMI + strings.ReplaceAll(strings.Trim(ns, `\/`), `\`, "/") + "/" + class
+	return resourceURI(ns, class)
+}
+
+// uriNamespace is a namespace as resource URIs and the __cimnamespace
+// selector write it: with slashes (root/cimv2).
+func uriNamespace(ns string) string {
+	return strings.ReplaceAll(cim.NormalNamespace(ns), `\`, "/")
 }
 
 // resource is what a resource URI names.
@@ -48,7 +54,7 @@ func parseResourceURI(uri string) (resource, error) {
 		if i <= 0 || i == len(rest)-1 {
 			return resource{}, faultResource(uri, "a WMI resource URI needs a namespace and a class after "+URIPrefixWMI)
 		}
-		r := resource{Namespace: strings.ReplaceAll(rest[:i], "/", `\`), Class: rest[i+1:], Base: uri[:len(URIPrefixWMI)+i+1]}
+		r := resource{Namespace: cim.NormalNamespace(rest[:i]), Class: rest[i+1:], Base: uri[:len(URIPrefixWMI)+i+1]}
 		if r.Class == "*" {
 			r.Class, r.All = "", true
 		} else if !validClassName(r.Class) {
@@ -418,7 +424,7 @@ func (iw *instWriter) writeSelectors(w *bytes.Buffer, p cim.ObjectPath, ns strin
 	}
 	if ns != "" {
 		w.WriteString(`<wsman:Selector Name="` + selNamespace + `">`)
-		escapeText(w, strings.ReplaceAll(ns, `\`, "/"))
+		escapeText(w, uriNamespace(ns))
 		w.WriteString("</wsman:Selector>")
 	}
 }
@@ -671,7 +677,7 @@ func (r *reader) eprPath(e *epr) (cim.ObjectPath, error) {
 		case s.Name == "__path":
 			return cim.ParsePath(s.Value)
 		case strings.EqualFold(s.Name, selNamespace):
-			p.Namespace = strings.ReplaceAll(strings.TrimSpace(s.Value), "/", `\`)
+			p.Namespace = cim.NormalNamespace(strings.TrimSpace(s.Value))
 		case s.EPR != nil:
 			sub, err := r.eprPath(s.EPR)
 			if err != nil {
@@ -685,7 +691,7 @@ func (r *reader) eprPath(e *epr) (cim.ObjectPath, error) {
 	if p.Class == "" {
 		return cim.ObjectPath{}, cim.Errorf(cim.WBEM_E_INVALID_OBJECT_PATH, "reference without a class")
 	}
-	if r.ns != "" && strings.EqualFold(p.Namespace, strings.ReplaceAll(r.ns, "/", `\`)) {
+	if r.ns != "" && strings.EqualFold(p.Namespace, cim.NormalNamespace(r.ns)) {
 		p.Namespace = "" // WMI's URIs always carry one: a reference within the namespace stays relative
 	}
 	if len(p.Keys) == 0 {

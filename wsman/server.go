@@ -91,9 +91,9 @@ func NewServer(backend wbem.Backend, opts Options) *Server {
 		opts.Realm = "gowbem"
 	}
 	if opts.DefaultNamespace == "" {
-		opts.DefaultNamespace = wbem.DefaultNamespace
+		opts.DefaultNamespace = cim.DefaultNamespace
 	}
-	opts.DefaultNamespace = strings.ReplaceAll(opts.DefaultNamespace, "/", `\`)
+	opts.DefaultNamespace = cim.NormalNamespace(opts.DefaultNamespace)
 	if opts.MaxRequestBytes <= 0 {
 		opts.MaxRequestBytes = DefaultMaxRequestBytes
 	}
@@ -387,7 +387,7 @@ func (s *Server) target(req *request) (*target, *fault) {
 	t := &target{res: res, ns: res.Namespace}
 	for _, sel := range req.Selectors {
 		if strings.EqualFold(sel.Name, selNamespace) {
-			ns := strings.Trim(strings.ReplaceAll(strings.TrimSpace(sel.Value), "/", `\`), `\`)
+			ns := cim.NormalNamespace(strings.TrimSpace(sel.Value))
 			if ns == "" {
 				return nil, faultSelectors("InvalidValue", "the __cimnamespace selector is empty")
 			}

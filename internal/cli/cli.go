@@ -26,8 +26,9 @@ const (
 	ExitInterrupted = 130 // SIGINT or SIGTERM (ctx cancelled) stopped the command
 )
 
-// DefaultNamespace is the namespace commands work in without -n.
-const DefaultNamespace = "root/cimv2"
+// defaultNamespace is the namespace commands work in without -n:
+// cim.DefaultNamespace written with slashes, which need no quoting in a shell.
+var defaultNamespace = strings.ReplaceAll(cim.DefaultNamespace, `\`, "/")
 
 // DefaultHost is the daemon's address that error messages suggest.
 const DefaultHost = "http://127.0.0.1:5985/wsman"
@@ -84,8 +85,8 @@ type options struct {
 
 func (o *options) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.stateDir, "state-dir", repository.DefaultStateDir(), "the state `directory` whose repository in-process commands use")
-	fs.StringVar(&o.namespace, "namespace", DefaultNamespace, "the `namespace` to work in")
-	fs.StringVar(&o.namespace, "n", DefaultNamespace, "short for --namespace")
+	fs.StringVar(&o.namespace, "namespace", defaultNamespace, "the `namespace` to work in")
+	fs.StringVar(&o.namespace, "n", defaultNamespace, "short for --namespace")
 	fs.StringVar(&o.output, "output", "", "output `format`: "+strings.Join(formats, ", ")+" (default table for lists, list for single objects)")
 	fs.StringVar(&o.output, "o", "", "short for --output")
 	fs.StringVar(&o.host, "host", "", "the daemon's `URL`, e.g. "+DefaultHost+" (default: in-process over --state-dir)")

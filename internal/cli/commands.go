@@ -338,7 +338,7 @@ func propertyNames(c *cim.Class) string {
 }
 
 func (r *runner) mofcomp(ctx context.Context, args []string) error {
-	ns := strings.ReplaceAll(r.opts.namespace, "/", `\`)
+	ns := cim.NormalNamespace(r.opts.namespace)
 	for _, file := range args {
 		// Positions name the file as given when it is below the working
 		// directory; includes resolve relative to the including file.

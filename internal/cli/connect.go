@@ -38,7 +38,7 @@ type connection struct {
 
 // services returns the services of namespace ns on the same object manager.
 func (c *connection) services(ctx context.Context, ns string) (*wbem.Services, error) {
-	ns = strings.ReplaceAll(ns, "/", `\`)
+	ns = cim.NormalNamespace(ns)
 	if strings.EqualFold(ns, c.svc.Namespace()) {
 		return c.svc, nil
 	}
@@ -62,7 +62,7 @@ func (c *connection) services(ctx context.Context, ns string) (*wbem.Services, e
 }
 
 func (r *runner) connect(ctx context.Context) (*connection, error) {
-	ns := strings.ReplaceAll(r.opts.namespace, "/", `\`)
+	ns := cim.NormalNamespace(r.opts.namespace)
 	if r.opts.host == "" {
 		om, closer, err := r.env.Local(ctx, r.opts.stateDir)
 		if err != nil {

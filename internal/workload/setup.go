@@ -9,7 +9,7 @@ import (
 )
 
 // Namespace is where Setup puts the workload.
-const Namespace = `root\cimv2`
+const Namespace = cim.DefaultNamespace
 
 // NewObjectManager returns an in-memory object manager with p registered and
 // the workload class and the static data set of StaticClasses in Namespace.

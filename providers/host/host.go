@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/mof"
 )
 
@@ -23,7 +24,7 @@ var MOF fs.FS = mustSub(mofFiles, "mof")
 const MOFFile = "host.mof"
 
 // Namespace is where Install compiles the classes.
-const Namespace = `root\cimv2`
+const Namespace = cim.DefaultNamespace
 
 // The provider names the classes give in their Provider qualifier.
 const (
