@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/internal/enumctx"
 	"github.com/gowbem/gowbem/wbem"
 )
 
@@ -42,16 +43,12 @@ type enumCtx struct {
 	ended   bool  // the enumerator reached its end
 	err     error // a failure to report once the objects before it are out
 
-	timer *time.Timer
-	busy  bool // a Pull is running (guarded by Server.mu)
+	entry *enumctx.Entry // its place in the server's table once open
 	once  sync.Once
 }
 
 func (ec *enumCtx) close() {
 	ec.once.Do(func() {
-		if ec.timer != nil {
-			ec.timer.Stop()
-		}
 		ec.e.Close()
 		ec.cancel()
 	})
@@ -269,28 +266,18 @@ func (s *Server) enumerate(reqCtx context.Context, w http.ResponseWriter, req *r
 	}
 
 	// Reserve the context before any provider starts.
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return &fault{code: "s:Receiver", subcode: "wsa:EndpointUnavailable", action: actFaultAddressing,
-			reason: "the service is shutting down", status: cim.WBEM_E_SHUTTING_DOWN}
-	}
-	if s.perUser[user] >= s.opts.MaxContextsPerUser {
-		s.mu.Unlock()
+	res, rerr := s.ctxs.Reserve(s, user)
+	switch rerr {
+	case nil:
+	case enumctx.ErrQuota:
 		return faultQuota(fmt.Sprintf("user %q has %d open enumerations, the most allowed; release or finish one", user, s.opts.MaxContextsPerUser))
+	default:
+		return faultShuttingDown()
 	}
-	s.perUser[user]++
-	s.mu.Unlock()
-	unreserve := func() {
-		s.mu.Lock()
-		if s.perUser[user]--; s.perUser[user] <= 0 {
-			delete(s.perUser, user)
-		}
-		s.mu.Unlock()
-	}
+	unreserve := res.Cancel
 
 	ctx, cancel := context.WithCancel(s.base)
-	ec := &enumCtx{id: "uuid:" + newUUID(), user: user, cancel: cancel, mode: mode}
+	ec := &enumCtx{user: user, cancel: cancel, mode: mode}
 	ec.primary = req.ResourceURI
 	var e *wbem.Enumerator
 	var err error
@@ -346,17 +333,12 @@ func (s *Server) enumerate(reqCtx context.Context, w http.ResponseWriter, req *r
 		}
 	}
 	if !eos {
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
+		entry, err := res.Open(ec, s.opts.IdleTimeout, ec.close)
+		if err != nil {
 			ec.close()
-			unreserve()
-			return &fault{code: "s:Receiver", subcode: "wsa:EndpointUnavailable", action: actFaultAddressing,
-				reason: "the service is shutting down", status: cim.WBEM_E_SHUTTING_DOWN}
+			return faultShuttingDown()
 		}
-		s.ctxs[ec.id] = ec
-		ec.timer = time.AfterFunc(s.opts.IdleTimeout, func() { s.expire(ec) })
-		s.mu.Unlock()
+		ec.entry, ec.id = entry, entry.ID
 	} else {
 		ec.close()
 		unreserve()
@@ -504,64 +486,34 @@ func associationQuery(filter *node, t *target) (string, error) {
 	return q.String(), nil
 }
 
-// expire closes a context that has been idle for IdleTimeout.
-func (s *Server) expire(ec *enumCtx) {
-	s.mu.Lock()
-	if s.ctxs[ec.id] != ec || ec.busy {
-		s.mu.Unlock()
-		return
-	}
-	s.removeLocked(ec)
-	s.mu.Unlock()
-	ec.close()
+func faultShuttingDown() *fault {
+	return &fault{code: "s:Receiver", subcode: "wsa:EndpointUnavailable", action: actFaultAddressing,
+		reason: "the service is shutting down", status: cim.WBEM_E_SHUTTING_DOWN}
 }
 
-func (s *Server) removeLocked(ec *enumCtx) {
-	delete(s.ctxs, ec.id)
-	if s.perUser[ec.user]--; s.perUser[ec.user] <= 0 {
-		delete(s.perUser, ec.user)
-	}
-}
-
-// acquire finds the context a Pull or Release names and marks it busy.
+// acquire finds the context a Pull names and marks it busy. Expiry (after
+// IdleTimeout without a Pull), Release and Server.Close go through the
+// table, which calls enumCtx.close.
 func (s *Server) acquire(body *node, user string) (*enumCtx, *fault) {
 	id := body.child(nsWSEN, "EnumerationContext").text()
 	if id == "" {
 		return nil, faultSchema("the request names no wsen:EnumerationContext")
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ec := s.ctxs[id]
-	if ec == nil || ec.user != user {
+	entry, err := s.ctxs.Acquire(s, id, user)
+	switch err {
+	case nil:
+		return entry.Value.(*enumCtx), nil
+	case enumctx.ErrBusy:
+		return nil, &fault{code: "s:Sender", subcode: "wsman:Concurrency", action: actFaultWSMan,
+			reason: "another Pull on enumeration context " + id + " is in progress", status: cim.WBEM_E_INVALID_OPERATION}
+	default:
 		// Another user's context is reported exactly as an unknown one.
 		return nil, faultContext("enumeration context " + strconv.Quote(id) + " is unknown, finished, released or expired")
 	}
-	if ec.busy {
-		return nil, &fault{code: "s:Sender", subcode: "wsman:Concurrency", action: actFaultWSMan,
-			reason: "another Pull on enumeration context " + id + " is in progress", status: cim.WBEM_E_INVALID_OPERATION}
-	}
-	ec.busy = true
-	ec.timer.Stop()
-	return ec, nil
 }
 
 // done ends a Pull: the context goes on, or is removed and closed.
-func (s *Server) done(ec *enumCtx, finished bool) {
-	s.mu.Lock()
-	ec.busy = false
-	if finished {
-		if s.ctxs[ec.id] == ec {
-			s.removeLocked(ec)
-		}
-		s.mu.Unlock()
-		ec.close()
-		return
-	}
-	if s.ctxs[ec.id] == ec {
-		ec.timer.Reset(s.opts.IdleTimeout)
-	}
-	s.mu.Unlock()
-}
+func (s *Server) done(ec *enumCtx, finished bool) { s.ctxs.Release(ec.entry, finished) }
 
 func (s *Server) pull(ctx context.Context, w http.ResponseWriter, req *request, user string) *fault {
 	body := req.Body
@@ -633,17 +585,11 @@ func (s *Server) release(w http.ResponseWriter, req *request, user string) *faul
 		return faultSchema("the body of Release must be a wsen:Release element")
 	}
 	id := body.child(nsWSEN, "EnumerationContext").text()
-	s.mu.Lock()
-	ec := s.ctxs[id]
-	if ec == nil || ec.user != user {
-		s.mu.Unlock()
-		return faultContext("enumeration context " + strconv.Quote(id) + " is unknown, finished, released or expired")
-	}
 	// Release works also while a Pull waits: closing the enumerator ends
 	// that wait.
-	s.removeLocked(ec)
-	s.mu.Unlock()
-	ec.close()
+	if s.ctxs.Remove(s, id, user) != nil {
+		return faultContext("enumeration context " + strconv.Quote(id) + " is unknown, finished, released or expired")
+	}
 	buf := getBuf()
 	defer putBuf(buf)
 	startEnvelope(buf, req, actRelease+"Response", "")

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/internal/enumctx"
 	"github.com/gowbem/gowbem/wbem"
 )
 
@@ -69,6 +70,11 @@ type Options struct {
 	OperationTimeout time.Duration
 	// ProductVersion is told in Identify to authenticated clients.
 	ProductVersion string
+	// Enumerations, when set, is a table of open enumeration contexts that
+	// this server shares with other protocol servers of the program, and
+	// with it their limit per user (MaxContextsPerUser is then the
+	// table's). By default the server keeps its own.
+	Enumerations *enumctx.Table
 }
 
 // Server is a WS-Management service in front of a wbem.Backend. It is an
@@ -79,10 +85,8 @@ type Server struct {
 	base    context.Context
 	cancel  context.CancelFunc
 
-	mu      sync.Mutex
-	ctxs    map[string]*enumCtx
-	perUser map[string]int
-	closed  bool
+	ctxs *enumctx.Table
+	own  bool // the table is the server's own
 }
 
 // NewServer returns a server over backend.
@@ -116,8 +120,12 @@ func NewServer(backend wbem.Backend, opts Options) *Server {
 		opts.ProductVersion = "gowbem 0.1"
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{backend: backend, opts: opts, base: ctx, cancel: cancel,
-		ctxs: map[string]*enumCtx{}, perUser: map[string]int{}}
+	s := &Server{backend: backend, opts: opts, base: ctx, cancel: cancel, ctxs: opts.Enumerations}
+	if s.ctxs == nil {
+		s.ctxs, s.own = enumctx.New(opts.MaxContextsPerUser), true
+	}
+	s.opts.MaxContextsPerUser = s.ctxs.MaxPerUser()
+	return s
 }
 
 // NewHandler returns NewServer(backend, opts) as an http.Handler. Use
@@ -128,25 +136,13 @@ func NewHandler(backend wbem.Backend, opts Options) http.Handler { return NewSer
 // behind them, and refuses new enumerations. Other requests are still
 // answered. Close is idempotent.
 func (s *Server) Close() error {
-	s.mu.Lock()
-	s.closed = true
-	ctxs := s.ctxs
-	s.ctxs = map[string]*enumCtx{}
-	clear(s.perUser)
-	s.mu.Unlock()
-	for _, ec := range ctxs {
-		ec.close()
-	}
+	s.ctxs.CloseOwner(s)
 	s.cancel()
 	return nil
 }
 
 // OpenEnumerations returns the number of open enumeration contexts.
-func (s *Server) OpenEnumerations() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.ctxs)
-}
+func (s *Server) OpenEnumerations() int { return s.ctxs.Count(s) }
 
 // ConnContext sets TCP_NODELAY on an accepted connection; install it as
 // http.Server.ConnContext so that small responses are not held back.

@@ -1,0 +1,188 @@
+package enumctx
+
+import (
+	"regexp"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+type server struct{ name string }
+
+// open reserves and opens one context, counting closes in n.
+func open(t *testing.T, tb *Table, owner any, user string, idle time.Duration, n *atomic.Int32) *Entry {
+	t.Helper()
+	r, err := tb.Reserve(owner, user)
+	if err != nil {
+		t.Fatalf("Reserve(%s): %v", user, err)
+	}
+	e, err := r.Open(user, idle, func() { n.Add(1) })
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	return e
+}
+
+// The limit per user counts reservations and open contexts of every owner
+// sharing the table; cancelled reservations and ended contexts give their
+// unit back.
+func TestQuotaSharedByOwners(t *testing.T) {
+	tb := New(2)
+	a, b := &server{"wsman"}, &server{"cimxml"}
+	var closes atomic.Int32
+	e1 := open(t, tb, a, "u", time.Hour, &closes)
+	r, err := tb.Reserve(b, "u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tb.Reserve(a, "u"); err != ErrQuota {
+		t.Fatalf("third context of u over two owners: %v, want ErrQuota", err)
+	}
+	if _, err := tb.Reserve(b, "v"); err != nil {
+		t.Fatalf("another user is not limited by u: %v", err)
+	}
+	r.Cancel()
+	r.Cancel() // idempotent
+	e2 := open(t, tb, b, "u", time.Hour, &closes)
+	if _, err := tb.Reserve(b, "u"); err != ErrQuota {
+		t.Fatalf("after Cancel and Open: %v, want ErrQuota", err)
+	}
+	if tb.Count(a) != 1 || tb.Count(b) != 1 {
+		t.Fatalf("counts %d, %d; want 1, 1", tb.Count(a), tb.Count(b))
+	}
+	if err := tb.Remove(b, e1.ID, "u"); err != ErrUnknown {
+		t.Fatalf("owner b removed owner a's context: %v", err)
+	}
+	if err := tb.Remove(a, e1.ID, "u"); err != nil {
+		t.Fatal(err)
+	}
+	if closes.Load() != 1 {
+		t.Fatalf("%d closes after Remove, want 1", closes.Load())
+	}
+	if _, err := tb.Reserve(a, "u"); err != nil {
+		t.Fatalf("the removed context's unit was not given back: %v", err)
+	}
+	_ = e2
+}
+
+// Identifiers are random UUIDs; a context answers only to its owner and
+// user, and to one request at a time.
+func TestAcquire(t *testing.T) {
+	tb := New(8)
+	a := &server{"a"}
+	var closes atomic.Int32
+	e := open(t, tb, a, "u", time.Hour, &closes)
+	if !regexp.MustCompile(`^uuid:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`).MatchString(e.ID) {
+		t.Fatalf("identifier %q is not a random UUID", e.ID)
+	}
+	if e2 := open(t, tb, a, "u", time.Hour, &closes); e2.ID == e.ID {
+		t.Fatal("two contexts got the same identifier")
+	}
+	for _, tc := range []struct {
+		owner    any
+		id, user string
+		want     error
+	}{
+		{a, e.ID, "other", ErrUnknown},
+		{&server{"b"}, e.ID, "u", ErrUnknown},
+		{a, "uuid:nope", "u", ErrUnknown},
+	} {
+		if _, err := tb.Acquire(tc.owner, tc.id, tc.user); err != tc.want {
+			t.Fatalf("Acquire(%v, %s, %s) = %v, want %v", tc.owner, tc.id, tc.user, err, tc.want)
+		}
+	}
+	got, err := tb.Acquire(a, e.ID, "u")
+	if err != nil || got != e || got.Value != "u" {
+		t.Fatalf("Acquire = %v, %v", got, err)
+	}
+	if _, err := tb.Acquire(a, e.ID, "u"); err != ErrBusy {
+		t.Fatalf("second Acquire = %v, want ErrBusy", err)
+	}
+	tb.Release(e, false)
+	if _, err := tb.Acquire(a, e.ID, "u"); err != nil {
+		t.Fatalf("Acquire after Release: %v", err)
+	}
+	tb.Release(e, true)
+	if closes.Load() != 1 || tb.Count(a) != 1 {
+		t.Fatalf("finished context: %d closes, %d open", closes.Load(), tb.Count(a))
+	}
+	if _, err := tb.Acquire(a, e.ID, "u"); err != ErrUnknown {
+		t.Fatalf("Acquire of a finished context = %v", err)
+	}
+}
+
+// An idle context expires after its own idle time; a request in progress
+// holds it, and its end starts the clock again.
+func TestExpiry(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tb := New(8)
+		a := &server{"a"}
+		var short, long atomic.Int32
+		es := open(t, tb, a, "u", time.Minute, &short)
+		el := open(t, tb, a, "u", time.Hour, &long)
+		time.Sleep(59 * time.Second)
+		if _, err := tb.Acquire(a, es.ID, "u"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Minute) // busy: it does not expire
+		synctest.Wait()
+		if short.Load() != 0 {
+			t.Fatal("a context expired while a request held it")
+		}
+		tb.Release(es, false)
+		time.Sleep(59 * time.Second)
+		synctest.Wait()
+		if short.Load() != 0 {
+			t.Fatal("the idle clock did not start again at Release")
+		}
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if short.Load() != 1 || long.Load() != 0 || tb.Count(a) != 1 {
+			t.Fatalf("after a minute idle: %d, %d closes, %d open", short.Load(), long.Load(), tb.Count(a))
+		}
+		if _, err := tb.Acquire(a, es.ID, "u"); err != ErrUnknown {
+			t.Fatalf("expired context: %v", err)
+		}
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		if long.Load() != 1 || tb.Count(a) != 0 {
+			t.Fatalf("the hour-long context: %d closes, %d open", long.Load(), tb.Count(a))
+		}
+		if _, err := tb.Reserve(a, "u"); err != nil {
+			t.Fatalf("expired contexts keep their quota: %v", err)
+		}
+		_ = el
+	})
+}
+
+// Closing an owner ends its contexts, not another's, and refuses it new
+// ones; a reservation made before cannot open.
+func TestCloseOwner(t *testing.T) {
+	tb := New(8)
+	a, b := &server{"a"}, &server{"b"}
+	var na, nb atomic.Int32
+	open(t, tb, a, "u", time.Hour, &na)
+	open(t, tb, b, "u", time.Hour, &nb)
+	r, err := tb.Reserve(a, "u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb.CloseOwner(a)
+	if na.Load() != 1 || nb.Load() != 0 || tb.Count(b) != 1 {
+		t.Fatalf("CloseOwner(a): %d, %d closes", na.Load(), nb.Load())
+	}
+	if _, err := r.Open(nil, time.Hour, func() { t.Error("closeFn of a refused Open was called") }); err != ErrClosed {
+		t.Fatalf("Open after CloseOwner = %v", err)
+	}
+	if _, err := tb.Reserve(a, "u"); err != ErrClosed {
+		t.Fatalf("Reserve after CloseOwner = %v", err)
+	}
+	tb.Close()
+	if nb.Load() != 1 {
+		t.Fatal("Close left a context open")
+	}
+	if _, err := tb.Reserve(b, "u"); err != ErrClosed {
+		t.Fatalf("Reserve after Close = %v", err)
+	}
+}
