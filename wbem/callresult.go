@@ -19,7 +19,7 @@ type CallResult struct {
 // Done returns a channel closed when the call has completed.
 func (r *CallResult) Done() <-chan struct{} { return r.s.finished }
 
-// wait waits up to timeout for completion.
+// wait waits up to timeout for completion; the caller checked timeout.
 func (r *CallResult) wait(timeout time.Duration) bool {
 	select {
 	case <-r.s.finished:
@@ -46,8 +46,12 @@ func (r *CallResult) wait(timeout time.Duration) bool {
 // CallStatus waits up to timeout for the call to complete. While it runs,
 // CallStatus returns ErrTimedOut; once complete it returns a nil error and the
 // operation's status, which may be a failure: CallStatus itself succeeded. Err
-// gives the failure's detail.
+// gives the failure's detail. A negative timeout other than Infinite is
+// WBEM_E_INVALID_PARAMETER, as for every getter.
 func (r *CallResult) CallStatus(timeout time.Duration) (cim.Status, error) {
+	if err := checkTimeout("CallStatus", timeout); err != nil {
+		return cim.WBEM_E_INVALID_PARAMETER, err
+	}
 	if !r.wait(timeout) {
 		return cim.WBEM_S_TIMEDOUT, ErrTimedOut
 	}
@@ -73,6 +77,9 @@ func (r *CallResult) result(timeout time.Duration, getter string, kinds ...OpKin
 	if !ok {
 		return &cim.Error{Status: cim.WBEM_E_INVALID_OPERATION, Operation: getter,
 			Description: getter + " does not apply to a call result of " + r.kind.String()}
+	}
+	if err := checkTimeout(getter, timeout); err != nil {
+		return err
 	}
 	if !r.wait(timeout) {
 		return ErrTimedOut

@@ -1099,3 +1099,360 @@ func TestProjectionConformance(t *testing.T) {
 		}
 	})
 }
+
+// within fails the test if fn has not returned after a generous bound: a
+// guard against hangs, not a measurement (a correct fn returns at once).
+func within[T any](t *testing.T, what string, fn func() T) T {
+	t.Helper()
+	ch := make(chan T, 1)
+	go func() { ch <- fn() }()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%s hangs", what)
+		panic("unreachable")
+	}
+}
+
+// ids returns the Id of each workload object.
+func ids(objs []cim.Object) []uint64 {
+	out := make([]uint64, len(objs))
+	for i, o := range objs {
+		out[i] = o.(*cim.Instance).Value("Id").Uint()
+	}
+	return out
+}
+
+func equalIDs(got []uint64, want ...uint64) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Next keeps its timeout while a NextAsync delivery waits for objects: it is
+// served after that delivery, and the wait for its turn counts against its
+// own timeout (the README's promise: never blocked longer than the caller
+// chose).
+func TestNextTimeoutWhileNextAsyncPending(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*workload.Provider) *wbem.Services) {
+		p := &workload.Provider{N: 10, Gate: make(chan struct{})}
+		svc := open(p)
+		e, err := svc.ExecQuery(context.Background(), "WQL", "SELECT * FROM GW_Item", semisync)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer e.Close()
+		s := newSink()
+		if err := e.NextAsync(5, s); err != nil {
+			t.Fatal(err)
+		}
+		type result struct {
+			n   int
+			err error
+		}
+		r := within(t, "Next(10ms) behind a pending NextAsync", func() result {
+			n, err := e.Next(10*time.Millisecond, make([]cim.Object, 1))
+			return result{n, err}
+		})
+		if r.n != 0 || r.err != wbem.ErrTimedOut {
+			t.Fatalf("Next(10ms) = %d, %v; want 0, ErrTimedOut", r.n, r.err)
+		}
+		r = within(t, "Next(NoWait)", func() result {
+			n, err := e.Next(wbem.NoWait, make([]cim.Object, 1))
+			return result{n, err}
+		})
+		if r.n != 0 || r.err != wbem.ErrTimedOut {
+			t.Fatalf("Next(NoWait) = %d, %v; want 0, ErrTimedOut", r.n, r.err)
+		}
+		close(p.Gate)
+		<-s.done
+		if got := ids(s.objs); !equalIDs(got, 0, 1, 2, 3, 4) {
+			t.Fatalf("NextAsync(5) delivered %v", got)
+		}
+		buf := make([]cim.Object, 10)
+		n, err := e.Next(wbem.Infinite, buf)
+		if err != io.EOF || !equalIDs(ids(buf[:n]), 5, 6, 7, 8, 9) {
+			t.Fatalf("Next after the delivery = %v, %v; want [5 6 7 8 9], io.EOF", ids(buf[:n]), err)
+		}
+	})
+}
+
+// Skip and Reset called after a NextAsync do not change what that pending
+// delivery gets (WMI: Skip "does not affect pending deliveries begun with
+// NextAsync"; Reset "does not affect delivery of objects currently in
+// progress"): operations on an enumerator take effect in the order they were
+// called.
+func TestSkipResetAfterNextAsync(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*workload.Provider) *wbem.Services) {
+		for _, tc := range []struct {
+			name        string
+			flags       wbem.Flag
+			before      int // objects read before NextAsync
+			then        func(e *wbem.Enumerator) error
+			wantAsync   []uint64
+			wantNextIDs []uint64 // what a Next(Infinite, 2) reads afterwards
+		}{
+			{"skip", semisync, 1, func(e *wbem.Enumerator) error { return e.Skip(wbem.Infinite, 1) }, []uint64{1, 2}, []uint64{4, 5}},
+			{"reset", wbem.WBEM_FLAG_RETURN_IMMEDIATELY, 3, func(e *wbem.Enumerator) error { return e.Reset() }, []uint64{3, 4}, []uint64{0, 1}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				p := &workload.Provider{N: 8, Gate: make(chan struct{})}
+				svc := open(p)
+				e, err := svc.ExecQuery(context.Background(), "WQL", "SELECT * FROM GW_Item", tc.flags)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer e.Close()
+				for range tc.before {
+					p.Gate <- struct{}{}
+				}
+				if n, err := e.Next(wbem.Infinite, make([]cim.Object, tc.before)); n != tc.before || err != nil {
+					t.Fatalf("Next(%d) = %d, %v", tc.before, n, err)
+				}
+				close(p.Gate) // the rest is there to be read
+				s := newSink()
+				if err := e.NextAsync(2, s); err != nil {
+					t.Fatal(err)
+				}
+				// Called at once, while the delivery may not have begun.
+				if err := within(t, tc.name, func() error { return tc.then(e) }); err != nil {
+					t.Fatalf("%s = %v", tc.name, err)
+				}
+				<-s.done
+				if got := ids(s.objs); !equalIDs(got, tc.wantAsync...) {
+					t.Fatalf("NextAsync(2) delivered %v, want %v", got, tc.wantAsync)
+				}
+				buf := make([]cim.Object, 2)
+				if n, err := e.Next(wbem.Infinite, buf); n != 2 || err != nil || !equalIDs(ids(buf), tc.wantNextIDs...) {
+					t.Fatalf("Next after %s = %v, %v; want %v", tc.name, ids(buf[:n]), err, tc.wantNextIDs)
+				}
+			})
+		}
+	})
+}
+
+// Bad arguments to the enumerator and the call result get
+// WBEM_E_INVALID_PARAMETER, never a panic or an endless wait; a NextAsync of
+// every object (the ULONG count 0xFFFFFFFF) delivers in bounded batches.
+func TestEnumeratorArguments(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*workload.Provider) *wbem.Services) {
+		ctx := context.Background()
+		svc := open(&workload.Provider{N: 25})
+		e, err := svc.ExecQuery(ctx, "WQL", "SELECT * FROM GW_Item", semisync)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer e.Close()
+		wantStatus(t, "Skip(-1 objects)", within(t, "Skip(-1)", func() error { return e.Skip(wbem.Infinite, -1) }), cim.WBEM_E_INVALID_PARAMETER)
+		wantStatus(t, "Skip with timeout -5ms", within(t, "Skip(-5ms)", func() error { return e.Skip(-5*time.Millisecond, 1) }), cim.WBEM_E_INVALID_PARAMETER)
+		wantStatus(t, "Next with timeout -2", within(t, "Next(-2)", func() error {
+			_, err := e.Next(-2, make([]cim.Object, 1))
+			return err
+		}), cim.WBEM_E_INVALID_PARAMETER)
+		wantStatus(t, "NextAsync(-1)", e.NextAsync(-1, newSink()), cim.WBEM_E_INVALID_PARAMETER)
+		wantStatus(t, "NextAsync with a nil sink", e.NextAsync(1, nil), cim.WBEM_E_INVALID_PARAMETER)
+
+		s := newSink()
+		if err := e.NextAsync(0xFFFFFFFF, s); err != nil {
+			t.Fatal(err)
+		}
+		within(t, "NextAsync(0xFFFFFFFF)", func() struct{} { <-s.done; return struct{}{} })
+		if c := s.completes(); len(s.objs) != 25 || len(c) != 1 || c[0].Err != io.EOF {
+			t.Fatalf("NextAsync(0xFFFFFFFF) delivered %d objects with %v; want 25 with io.EOF", len(s.objs), c)
+		}
+
+		cr, err := svc.GetObject(ctx, "GW_Item.Id=1", wbem.WBEM_FLAG_RETURN_IMMEDIATELY)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, err := cr.CallStatus(-3 * time.Millisecond); st != cim.WBEM_E_INVALID_PARAMETER || status(err) != cim.WBEM_E_INVALID_PARAMETER {
+			t.Fatalf("CallStatus(-3ms) = %v, %v; want WBEM_E_INVALID_PARAMETER", st, err)
+		}
+		if _, err := cr.ResultObject(-3 * time.Millisecond); status(err) != cim.WBEM_E_INVALID_PARAMETER {
+			t.Fatalf("ResultObject(-3ms) = %v", err)
+		}
+		if obj, err := cr.ResultObject(wbem.Infinite); err != nil || obj == nil {
+			t.Fatalf("ResultObject(Infinite) = %v, %v", obj, err)
+		}
+	})
+}
+
+// cancellingSink calls CancelAsyncCall from its first Indicate.
+type cancellingSink struct {
+	*recordingSink
+	svc    *wbem.Services
+	cancel chan error
+}
+
+func (s *cancellingSink) Indicate(objs []cim.Object) error {
+	s.recordingSink.Indicate(objs)
+	select {
+	case s.cancel <- s.svc.CancelAsyncCall(s):
+	default:
+	}
+	return nil
+}
+
+// funcSink is not comparable (it holds a func), so no call can be found by it.
+type funcSink struct {
+	indicate func([]cim.Object) error
+}
+
+func (s funcSink) Indicate(objs []cim.Object) error { return s.indicate(objs) }
+func (s funcSink) SetStatus(wbem.SinkStatus)        {}
+
+// CancelAsyncCall works from inside the sink's Indicate (the sink is never
+// called with a lock held), and a sink that cannot be compared is refused
+// with WBEM_E_INVALID_PARAMETER instead of crashing the program.
+func TestCancelAsyncCallFromSink(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*workload.Provider) *wbem.Services) {
+		ctx := context.Background()
+		p := &workload.Provider{N: 1 << 30, Done: make(chan error, 1)}
+		svc := open(p)
+		s := &cancellingSink{recordingSink: newSink(), svc: svc, cancel: make(chan error, 1)}
+		if err := svc.ExecQueryAsync(ctx, "WQL", "SELECT * FROM GW_Item", 0, s); err != nil {
+			t.Fatal(err)
+		}
+		if err := within(t, "CancelAsyncCall from Indicate", func() error { return <-s.cancel }); err != nil {
+			t.Fatalf("CancelAsyncCall from Indicate = %v", err)
+		}
+		within(t, "the final SetStatus", func() struct{} { <-s.done; return struct{}{} })
+		if c := s.completes(); len(c) != 1 || c[0].Status() != cim.WBEM_E_CALL_CANCELLED {
+			t.Fatalf("final statuses %v, want one WBEM_E_CALL_CANCELLED", c)
+		}
+		if err := within(t, "the provider's end", func() error { return <-p.Done }); err == nil {
+			t.Fatal("the provider ran to completion after its call was cancelled")
+		}
+
+		bad := funcSink{indicate: func([]cim.Object) error { return nil }}
+		err := svc.ExecQueryAsync(ctx, "WQL", "SELECT * FROM GW_Item", 0, bad)
+		wantStatus(t, "ExecQueryAsync with a sink that is not comparable", err, cim.WBEM_E_INVALID_PARAMETER)
+		wantStatus(t, "CancelAsyncCall of a sink that is not comparable", svc.CancelAsyncCall(bad), cim.WBEM_E_INVALID_PARAMETER)
+	})
+}
+
+// CancelAsyncCall of ExecMethodAsync cancels only the client's end: the
+// method, which may have side effects, runs to completion (WMI: "the
+// implementing provider is not notified that the call was canceled and runs
+// to completion"), while the sink gets WBEM_E_CALL_CANCELLED.
+func TestCancelExecMethodAsync(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*workload.Provider) *wbem.Services) {
+		p := &workload.Provider{N: 5, Gate: make(chan struct{}), MethodDone: make(chan error, 1)}
+		svc := open(p)
+		s := newSink()
+		in := paramInstance(t, map[string]cim.Value{"By": cim.Uint32(1)})
+		if err := svc.ExecMethodAsync(context.Background(), "GW_Item.Id=2", "Bump", in, 0, s); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.CancelAsyncCall(s); err != nil {
+			t.Fatal(err)
+		}
+		if c := s.completes(); len(c) != 1 || c[0].Status() != cim.WBEM_E_CALL_CANCELLED {
+			t.Fatalf("after CancelAsyncCall the sink has %v", c)
+		}
+		close(p.Gate) // the method may go on now
+		if err := within(t, "the method", func() error { return <-p.MethodDone }); err != nil {
+			t.Fatalf("the method was cut short: %v", err)
+		}
+		if p.Methods.Load() != 1 {
+			t.Fatalf("%d methods completed, want 1", p.Methods.Load())
+		}
+		if c := s.completes(); len(c) != 1 || len(s.objs) != 0 {
+			t.Fatalf("the sink was called after CancelAsyncCall: %v, %d objects", c, len(s.objs))
+		}
+	})
+}
+
+// Cancelling a context — the one given to the operation, to All or to
+// NextContext — gives an error that matches context.Canceled (or
+// context.DeadlineExceeded) under errors.Is, as database/sql's do.
+func TestCancellationWrapsContextErrors(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*workload.Provider) *wbem.Services) {
+		svc := open(&workload.Provider{N: 1 << 30})
+		query := func(ctx context.Context) *wbem.Enumerator {
+			e, err := svc.ExecQuery(ctx, "WQL", "SELECT * FROM GW_Item", semisync)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return e
+		}
+		drain := func(e *wbem.Enumerator, ctx context.Context) error {
+			buf := make([]cim.Object, 100)
+			for {
+				if _, err := e.NextContext(ctx, wbem.Infinite, buf); err != nil {
+					return err
+				}
+			}
+		}
+		for _, tc := range []struct {
+			name string
+			want error
+			run  func() error
+		}{
+			{"operation ctx cancelled", context.Canceled, func() error {
+				ctx, cancel := context.WithCancel(context.Background())
+				e := query(ctx)
+				defer e.Close()
+				e.Next(wbem.Infinite, make([]cim.Object, 10))
+				cancel()
+				return drain(e, context.Background())
+			}},
+			{"operation ctx past its deadline", context.DeadlineExceeded, func() error {
+				ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+				defer cancel()
+				e := query(ctx)
+				defer e.Close()
+				return drain(e, context.Background())
+			}},
+			{"NextContext ctx cancelled", context.Canceled, func() error {
+				e := query(context.Background())
+				defer e.Close()
+				ctx, cancel := context.WithCancel(context.Background())
+				cancel()
+				_, err := e.NextContext(ctx, wbem.Infinite, make([]cim.Object, 1<<20))
+				return err
+			}},
+			{"All ctx cancelled", context.Canceled, func() error {
+				e := query(context.Background())
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				for _, err := range e.All(ctx) {
+					if err != nil {
+						return err
+					}
+					cancel()
+				}
+				return nil
+			}},
+		} {
+			err := within(t, tc.name, tc.run)
+			if !errors.Is(err, tc.want) {
+				t.Errorf("%s: %v does not match %v", tc.name, err, tc.want)
+			}
+			if s := status(err); s != cim.WBEM_E_CALL_CANCELLED && s != cim.WBEM_E_TIMED_OUT {
+				t.Errorf("%s: status %v", tc.name, s)
+			}
+		}
+	})
+}
+
+// Services.Close releases a connection's resources through the backend's
+// io.Closer; services without one (in-process) close as a no-op.
+func TestServicesClose(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*workload.Provider) *wbem.Services) {
+		svc := open(&workload.Provider{N: 3})
+		if _, err := svc.GetObject(context.Background(), "GW_Item.Id=1", 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.Close(); err != nil {
+			t.Fatalf("Close = %v", err)
+		}
+	})
+}

@@ -24,19 +24,36 @@ type Credentials struct {
 type Connector func(ctx context.Context, u *url.URL, creds Credentials) (Backend, error)
 
 var (
-	protoMu   sync.RWMutex
-	protocols = map[string]Connector{}
+	protoMu     sync.RWMutex
+	protocols   = map[string]Connector{}
+	protoByPath = map[string]string{} // URL path ending → protocol name
 )
 
+// DefaultProtocol is the protocol Connect uses for a URL that names none:
+// WS-Management, whose package (wsman) registers it.
+const DefaultProtocol = "wsman"
+
 // RegisterProtocol makes a protocol available to Connect under name (e.g.
-// "wsman"). It panics if name is registered twice.
-func RegisterProtocol(name string, c Connector) {
+// "wsman"); paths are the URL path endings (e.g. "/wsman") by which Connect
+// recognises its URLs without a "name+" prefix on the scheme. A protocol
+// package calls it from its init function, so a program imports the package
+// for that effect, as it imports a database/sql driver. It panics if name or
+// a path is registered twice.
+func RegisterProtocol(name string, c Connector, paths ...string) {
 	protoMu.Lock()
 	defer protoMu.Unlock()
 	if _, dup := protocols[name]; dup {
 		panic("wbem: protocol " + name + " registered twice")
 	}
+	for _, p := range paths {
+		if other, dup := protoByPath[p]; dup {
+			panic("wbem: path " + p + " of protocol " + name + " is registered by " + other)
+		}
+	}
 	protocols[name] = c
+	for _, p := range paths {
+		protoByPath[p] = name
+	}
 }
 
 // Protocols lists the registered protocols.
@@ -52,22 +69,29 @@ func Protocols() []string {
 }
 
 // Connect connects to a remote object manager and returns the services of
-// namespace (cim.DefaultNamespace when ""). The URL's path picks the protocol:
-// a path ending in /wsman is WS-Management, one ending in /cimom CIM-XML; a
-// "protocol+" prefix on the scheme ("wsman+https://…") picks one explicitly.
-// The protocol's package must be imported (it registers itself).
+// namespace (cim.DefaultNamespace when ""). A "protocol+" prefix on the scheme
+// ("wsman+https://…") picks the protocol; otherwise the URL's path does, by
+// the endings protocols registered (/wsman for WS-Management), and
+// DefaultProtocol serves any other path. The protocol's package must be
+// imported (it registers itself in its init function). Close the services
+// when done: that releases the connection's resources.
 func Connect(ctx context.Context, rawURL, namespace string, creds Credentials, opts ...Option) (*Services, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Host == "" {
 		return nil, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: rawURL, Description: "not a URL of an object manager: " + rawURL}
 	}
-	proto := "wsman"
+	protoMu.RLock()
+	proto := DefaultProtocol
 	if p, scheme, ok := strings.Cut(u.Scheme, "+"); ok {
 		proto, u.Scheme = p, scheme
-	} else if strings.HasSuffix(u.Path, "/cimom") {
-		proto = "cimxml"
+	} else {
+		best := ""
+		for suffix, name := range protoByPath {
+			if strings.HasSuffix(u.Path, suffix) && len(suffix) > len(best) {
+				best, proto = suffix, name
+			}
+		}
 	}
-	protoMu.RLock()
 	c := protocols[proto]
 	protoMu.RUnlock()
 	if c == nil {

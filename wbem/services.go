@@ -2,7 +2,9 @@ package wbem
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"reflect"
 	"sync"
 
 	"github.com/gowbem/gowbem/cim"
@@ -28,6 +30,7 @@ type Services struct {
 	backend   Backend
 	namespace string
 	queue     int
+	owner     bool // Close closes the backend (not so for services of OpenNamespace)
 
 	mu    sync.Mutex
 	calls map[Sink][]*asyncCall
@@ -48,7 +51,7 @@ func WithQueueSize(n int) Option {
 
 // NewServices returns the services of namespace (e.g. `root\cimv2`) on backend.
 func NewServices(backend Backend, namespace string, opts ...Option) *Services {
-	s := &Services{backend: backend, namespace: namespace, queue: DefaultQueueSize}
+	s := &Services{backend: backend, namespace: namespace, queue: DefaultQueueSize, owner: true}
 	for _, o := range opts {
 		o(s)
 	}
@@ -60,6 +63,21 @@ func (s *Services) Namespace() string { return s.namespace }
 
 // Backend returns the backend the services run on.
 func (s *Services) Backend() Backend { return s.backend }
+
+// Close releases what the backend holds, when it holds anything (a remote
+// connection's idle HTTP connections, say): it closes the backend if the
+// backend implements io.Closer, as database/sql's DB.Close does for a
+// connector; otherwise it does nothing. The services of an in-process object
+// manager hold nothing of their own. Services that OpenNamespace returned
+// share their parent's backend, and their Close does nothing: close the
+// services the backend was opened with (NewServices, Connect). Calls made
+// after Close fail as the backend decides.
+func (s *Services) Close() error {
+	if c, ok := s.backend.(io.Closer); ok && s.owner {
+		return c.Close()
+	}
+	return nil
+}
 
 func (s *Services) at(ns string) *Services {
 	return &Services{backend: s.backend, namespace: ns, queue: s.queue}
@@ -183,26 +201,57 @@ func (s *Services) ExecMethod(ctx context.Context, path, method string, in *cim.
 	return s.call(ctx, &Op{Kind: OpExecMethod, Path: path, Method: method, In: in, Flags: flags})
 }
 
-// asyncCall is one running asynchronous call.
+// asyncCall is one running asynchronous call. One goroutine (run) calls the
+// sink; CancelAsyncCall may send the final SetStatus itself, but never while
+// a sink method runs, and no lock is held while the sink is called, so a
+// sink may call CancelAsyncCall from Indicate.
 type asyncCall struct {
 	st   *stream
 	sink Sink
 	flag Flag
-	stop chan struct{}
+	stop chan struct{} // closed by CancelAsyncCall
+	// detach: CancelAsyncCall ends only the client's end and lets the
+	// operation run to completion, as WMI does for calls with side effects.
+	detach bool
 
-	mu       sync.Mutex // held while the sink is called
-	finished bool
+	mu       sync.Mutex
+	calling  bool        // a sink method is running
+	finished bool        // the final SetStatus was sent, or is owed
+	owed     *SinkStatus // the final status to send when the running sink method returns
+}
+
+// withSideEffects are the operations whose provider CancelAsyncCall lets run
+// to completion: cancelling them would cut a change in half. Enumerations and
+// reads are cancelled all the way down to their provider.
+func withSideEffects(k OpKind) bool {
+	switch k {
+	case OpExecMethod, OpPutInstance, OpDeleteInstance, OpPutClass, OpDeleteClass:
+		return true
+	}
+	return false
+}
+
+// checkSink refuses a sink that CancelAsyncCall could not find again.
+func checkSink(operation string, sink Sink) error {
+	if sink == nil {
+		return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Operation: operation, Parameter: "sink", Description: "sink is nil"}
+	}
+	if !reflect.ValueOf(sink).Comparable() {
+		return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Operation: operation, Parameter: "sink",
+			Description: fmt.Sprintf("a sink of type %T is not comparable, so CancelAsyncCall could not find its calls: pass a pointer", sink)}
+	}
+	return nil
 }
 
 func (s *Services) async(ctx context.Context, op *Op, sink Sink) error {
-	if sink == nil {
-		return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Operation: op.Kind.String() + "Async", Description: "sink is nil"}
+	if err := checkSink(op.Kind.String()+"Async", sink); err != nil {
+		return err
 	}
 	if err := checkFlags(op.Kind, op.Flags, true); err != nil {
 		return err
 	}
 	st := s.start(ctx, op, s.queue, false)
-	c := &asyncCall{st: st, sink: sink, flag: op.Flags, stop: make(chan struct{})}
+	c := &asyncCall{st: st, sink: sink, flag: op.Flags, stop: make(chan struct{}), detach: withSideEffects(op.Kind)}
 	s.mu.Lock()
 	if s.calls == nil {
 		s.calls = map[Sink][]*asyncCall{}
@@ -241,30 +290,30 @@ func (c *asyncCall) run() {
 	if c.flag&WBEM_FLAG_SEND_STATUS != 0 {
 		progSeq = &seq
 	}
+	w := newWaiter(Infinite)
 	for {
-		n, err := c.st.read(&pos, buf, readOpts{min: 1, timeout: Infinite, stop: c.stop, progSeq: progSeq})
+		n, err := c.st.read(&pos, buf, readOpts{want: 1, wait: w, stop: c.stop, progSeq: progSeq})
 		if progSeq != nil {
 			c.st.mu.Lock()
 			cur, done, total := c.st.progSeq, c.st.progDone, c.st.progTot
 			c.st.mu.Unlock()
 			if cur != seq {
 				seq = cur
-				c.mu.Lock()
-				if !c.finished {
+				if !c.call(func() error {
 					c.sink.SetStatus(SinkStatus{Type: WBEM_STATUS_PROGRESS, Done: done, Total: total})
+					return nil
+				}) {
+					return
 				}
-				c.mu.Unlock()
 			}
 		}
 		if n > 0 {
-			c.mu.Lock()
-			if c.finished {
-				c.mu.Unlock()
+			var ierr error
+			ok := c.call(func() error { ierr = c.sink.Indicate(buf[:n]); return ierr })
+			clear(buf[:n])
+			if !ok {
 				return
 			}
-			ierr := c.sink.Indicate(buf[:n])
-			c.mu.Unlock()
-			clear(buf[:n])
 			if ierr != nil {
 				c.st.release()
 				c.complete(cim.AsError(ierr))
@@ -286,27 +335,91 @@ func (c *asyncCall) run() {
 	}
 }
 
-// complete sends the one final SetStatus unless it was sent already.
-func (c *asyncCall) complete(err error) bool {
+// call runs one sink method unless the call has finished; it reports false
+// when the caller must stop (finished before, or cancelled meanwhile, in
+// which case the owed final status has been sent).
+func (c *asyncCall) call(fn func() error) bool {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.finished {
+		c.mu.Unlock()
 		return false
 	}
+	c.calling = true
+	c.mu.Unlock()
+	fn()
+	c.mu.Lock()
+	c.calling = false
+	owed := c.owed
+	c.owed = nil
+	c.mu.Unlock()
+	if owed != nil {
+		c.sink.SetStatus(*owed)
+		return false
+	}
+	return true
+}
+
+// complete sends the one final SetStatus unless it was sent already.
+func (c *asyncCall) complete(err error) {
+	c.mu.Lock()
+	if c.finished {
+		c.mu.Unlock()
+		return
+	}
 	c.finished = true
+	c.calling = true
+	c.mu.Unlock()
 	c.st.mu.Lock()
 	result := c.st.result
 	c.st.mu.Unlock()
 	c.sink.SetStatus(SinkStatus{Type: WBEM_STATUS_COMPLETE, Err: err, Result: result})
-	return true
+	c.mu.Lock()
+	c.calling = false
+	c.mu.Unlock()
 }
 
-// CancelAsyncCall cancels every pending asynchronous call that was given sink:
-// a call whose sink has not had its final SetStatus gets SetStatus with
-// WBEM_E_CALL_CANCELLED, and the sink is called no more once CancelAsyncCall
-// returns. The operation itself is cancelled too. A sink with no pending call
-// gives WBEM_E_NOT_FOUND.
+// cancel ends the call for CancelAsyncCall: the sink's final SetStatus is
+// WBEM_E_CALL_CANCELLED, sent now, or, when a sink method is running (it may
+// be the one calling CancelAsyncCall), as soon as it returns.
+func (c *asyncCall) cancel() {
+	st := SinkStatus{Type: WBEM_STATUS_COMPLETE, Err: &cim.Error{Status: cim.WBEM_E_CALL_CANCELLED, Operation: "CancelAsyncCall", Description: "the call was cancelled"}}
+	c.mu.Lock()
+	switch {
+	case c.finished:
+		c.mu.Unlock()
+	case c.calling:
+		c.finished = true
+		c.owed = &st
+		c.mu.Unlock()
+	default:
+		c.finished = true
+		c.calling = true
+		c.mu.Unlock()
+		c.sink.SetStatus(st)
+		c.mu.Lock()
+		c.calling = false
+		c.mu.Unlock()
+	}
+	close(c.stop)
+	if !c.detach {
+		c.st.release()
+	}
+}
+
+// CancelAsyncCall cancels every pending asynchronous call that was given
+// sink: a call whose sink has not had its final SetStatus gets SetStatus with
+// WBEM_E_CALL_CANCELLED, and no Indicate once CancelAsyncCall returns. When
+// one of the sink's methods is running — it may be the caller, since a sink
+// may call CancelAsyncCall from Indicate — that final SetStatus follows its
+// return; CancelAsyncCall does not wait for it. Queries and enumerations are
+// cancelled down to their provider; a method, PutInstance, DeleteInstance,
+// PutClass or DeleteClass runs to completion (only the client's end is
+// cancelled, as in WMI, so a change is never cut in half). A sink with no
+// pending call gives WBEM_E_NOT_FOUND.
 func (s *Services) CancelAsyncCall(sink Sink) error {
+	if err := checkSink("CancelAsyncCall", sink); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	calls := s.calls[sink]
 	delete(s.calls, sink)
@@ -315,9 +428,7 @@ func (s *Services) CancelAsyncCall(sink Sink) error {
 		return &cim.Error{Status: cim.WBEM_E_NOT_FOUND, Operation: "CancelAsyncCall", Description: "no pending call uses this sink"}
 	}
 	for _, c := range calls {
-		c.complete(&cim.Error{Status: cim.WBEM_E_CALL_CANCELLED, Operation: "CancelAsyncCall", Description: "the call was cancelled"})
-		close(c.stop)
-		c.st.release()
+		c.cancel()
 	}
 	return nil
 }

@@ -12,9 +12,11 @@ import (
 // never two at once, and then exactly one SetStatus of type
 // WBEM_STATUS_COMPLETE; with WBEM_FLAG_SEND_STATUS, SetStatus calls of type
 // WBEM_STATUS_PROGRESS may come before it. A call that fails at once returns
-// its error and never touches the sink. Sink methods must return quickly and
-// must not call CancelAsyncCall. A sink must be comparable (a pointer, say):
-// CancelAsyncCall finds calls by their sink.
+// its error and never touches the sink. Sink methods must return quickly; they
+// may call CancelAsyncCall (the final SetStatus then follows their return). A
+// sink must be comparable (a pointer, say): CancelAsyncCall finds calls by
+// their sink, and a call given a sink that is not is refused with
+// WBEM_E_INVALID_PARAMETER.
 type Sink interface {
 	// Indicate receives a batch. The slice is reused after Indicate returns;
 	// the objects belong to the sink. An error cancels the operation.

@@ -18,6 +18,7 @@ import (
 // writer while limit objects are pending; a stream that keeps its objects
 // (bidirectional enumerators, call results) lets cursors rewind.
 type stream struct {
+	parent context.Context // the caller's: its end is the operation's end
 	ctx    context.Context
 	cancel context.CancelFunc
 
@@ -43,9 +44,9 @@ type stream struct {
 	finished          chan struct{} // closed once the backend returned
 }
 
-func newStream(ctx context.Context, limit int, keep bool) *stream {
-	ctx, cancel := context.WithCancel(ctx)
-	return &stream{ctx: ctx, cancel: cancel, limit: limit, keep: keep, refs: 1,
+func newStream(parent context.Context, limit int, keep bool) *stream {
+	ctx, cancel := context.WithCancel(parent)
+	return &stream{parent: parent, ctx: ctx, cancel: cancel, limit: limit, keep: keep, refs: 1,
 		changed: make(chan struct{}), writeWake: make(chan struct{}, 1),
 		finished: make(chan struct{})}
 }
@@ -58,10 +59,33 @@ func (s *stream) run(b Backend, op *Op) {
 			err = &cim.Error{Status: cim.WBEM_E_CRITICAL_ERROR, Operation: op.Kind.String(),
 				Description: fmt.Sprintf("backend panicked: %v", r), Err: fmt.Errorf("%v\n%s", r, debug.Stack())}
 		}
+		if err != nil && s.parent.Err() != nil {
+			// The caller cancelled: whatever the backend made of that, the
+			// operation's status is the cancellation, and it wraps ctx.Err()
+			// as database/sql's errors do.
+			err = ctxError(s.parent, op.Kind.String())
+		}
 		s.finish(finalError(err, op))
 		s.cancel()
 	}()
 	err = b.Do(s.ctx, op, s)
+}
+
+// ctxError is the WBEM status of a done context: WBEM_E_CALL_CANCELLED when it
+// was cancelled, WBEM_E_TIMED_OUT when its deadline passed. It wraps
+// ctx.Err() (and the cancellation's cause, when one was given), so
+// errors.Is(err, context.Canceled) holds.
+func ctxError(ctx context.Context, operation string) *cim.Error {
+	err := ctx.Err()
+	cause := context.Cause(ctx)
+	if cause != nil && cause != err {
+		err = fmt.Errorf("%w: %w", err, cause)
+	}
+	e := &cim.Error{Status: cim.WBEM_E_CALL_CANCELLED, Operation: operation, Description: "the call was cancelled", Err: err}
+	if errors.Is(err, context.DeadlineExceeded) {
+		e.Status, e.Description = cim.WBEM_E_TIMED_OUT, "the call's deadline passed"
+	}
+	return e
 }
 
 // finalError turns what a backend returned into the operation's WBEM status.
@@ -78,10 +102,10 @@ func finalError(err error, op *Op) error {
 		c := *we
 		c.Operation = op.Kind.String()
 		return &c
-	case errors.Is(err, context.Canceled):
-		return &cim.Error{Status: cim.WBEM_E_CALL_CANCELLED, Operation: op.Kind.String(), Description: "the call was cancelled", Err: err}
 	case errors.Is(err, context.DeadlineExceeded):
 		return &cim.Error{Status: cim.WBEM_E_TIMED_OUT, Operation: op.Kind.String(), Description: "the call's deadline passed", Err: err}
+	case errors.Is(err, context.Canceled):
+		return &cim.Error{Status: cim.WBEM_E_CALL_CANCELLED, Operation: op.Kind.String(), Description: "the call was cancelled", Err: err}
 	}
 	return &cim.Error{Status: cim.WBEM_E_FAILED, Operation: op.Kind.String(), Description: err.Error(), Err: err}
 }
@@ -184,25 +208,78 @@ func (s *stream) release() {
 
 // readOpts tune read.
 type readOpts struct {
-	min     int             // return once this many objects were read
-	timeout time.Duration   // Infinite, NoWait or a duration
+	want    int             // return once this many objects were read (0: len(dst))
+	wait    *waiter         // how long to wait
 	stop    <-chan struct{} // the cursor closed
-	stop2   <-chan struct{} // a context's Done
+	ctx     context.Context // the reader's context (nil: none)
 	progSeq *int            // return when progress differs from *progSeq
 }
 
+// waiter is one call's time limit, shared by the waits the call makes (for
+// its turn, then for objects), so that together they take no longer than
+// the caller chose.
+type waiter struct {
+	noWait  bool        // WBEM_NO_WAIT: never block
+	timer   *time.Timer // nil: no limit (WBEM_INFINITE)
+	expired bool        // the limit has passed
+}
+
+// newWaiter starts the limit timeout (Infinite, NoWait or a duration); call
+// stop when done.
+func newWaiter(timeout time.Duration) *waiter {
+	switch {
+	case timeout == NoWait:
+		return &waiter{noWait: true}
+	case timeout < 0:
+		return &waiter{}
+	}
+	return &waiter{timer: time.NewTimer(timeout)}
+}
+
+// done returns a channel that delivers when the limit passes (nil: never).
+func (w *waiter) done() <-chan time.Time {
+	if w.timer == nil || w.expired {
+		return nil
+	}
+	return w.timer.C
+}
+
+// over reports whether the caller may not wait (any more).
+func (w *waiter) over() bool { return w.noWait || w.expired }
+
+func (w *waiter) stop() {
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+}
+
+// checkTimeout refuses a negative timeout other than Infinite: a caller that
+// computed one by mistake would otherwise wait forever.
+func checkTimeout(operation string, timeout time.Duration) error {
+	if timeout < 0 && timeout != Infinite {
+		return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Operation: operation, Parameter: "timeout",
+			Description: fmt.Sprintf("timeout %v is negative: use wbem.Infinite (WBEM_INFINITE) to wait without limit", timeout)}
+	}
+	return nil
+}
+
+func ctxDone(ctx context.Context) <-chan struct{} {
+	if ctx == nil {
+		return nil
+	}
+	return ctx.Done()
+}
+
 // read copies objects from absolute position *pos into dst, advancing *pos.
-// It returns nil once len(dst) objects were read (or o.min, when set), io.EOF
-// at a successful end, the final failure at a failed end (after the objects
-// before it), ErrTimedOut when the timeout passed first.
+// It returns nil once len(dst) objects were read (or o.want, when set),
+// io.EOF at a successful end, the final failure at a failed end (after the
+// objects before it), ErrTimedOut when the wait's limit passed first.
 func (s *stream) read(pos *int, dst []cim.Object, o readOpts) (int, error) {
-	min := o.min
-	if min <= 0 || min > len(dst) {
-		min = len(dst)
+	want := o.want
+	if want <= 0 || want > len(dst) {
+		want = len(dst)
 	}
 	n := 0
-	var timer <-chan time.Time
-	timedOut := false
 	s.mu.Lock()
 	for {
 		if avail := s.base + len(s.items) - s.head - *pos; avail > 0 && n < len(dst) {
@@ -226,7 +303,7 @@ func (s *stream) read(pos *int, dst []cim.Object, o readOpts) (int, error) {
 				}
 			}
 		}
-		if n >= min && n > 0 || n == len(dst) {
+		if n >= want && n > 0 || n == len(dst) {
 			s.mu.Unlock()
 			return n, nil
 		}
@@ -246,16 +323,11 @@ func (s *stream) read(pos *int, dst []cim.Object, o readOpts) (int, error) {
 			s.mu.Unlock()
 			return n, nil
 		}
-		if o.timeout == 0 || timedOut {
+		if o.wait.over() {
 			s.mu.Unlock()
 			return n, ErrTimedOut
 		}
-		if timer == nil && o.timeout > 0 {
-			t := time.NewTimer(o.timeout)
-			defer t.Stop()
-			timer = t.C
-		}
-		need := *pos + (min - n)
+		need := *pos + (want - n)
 		if s.limit > 0 && need > s.base+s.limit {
 			need = s.base + s.limit
 		}
@@ -267,12 +339,12 @@ func (s *stream) read(pos *int, dst []cim.Object, o readOpts) (int, error) {
 		s.mu.Unlock()
 		select {
 		case <-ch:
-		case <-timer:
-			timedOut = true
+		case <-o.wait.done():
+			o.wait.expired = true
 		case <-o.stop:
 			return n, errClosed
-		case <-o.stop2:
-			return n, &cim.Error{Status: cim.WBEM_E_CALL_CANCELLED, Description: "the context was cancelled"}
+		case <-ctxDone(o.ctx):
+			return n, ctxError(o.ctx, "")
 		}
 		s.mu.Lock()
 	}

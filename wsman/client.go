@@ -18,7 +18,7 @@ import (
 	"github.com/gowbem/gowbem/wbem"
 )
 
-func init() { wbem.RegisterProtocol("wsman", connect) }
+func init() { wbem.RegisterProtocol("wsman", connect, "/wsman") }
 
 // ClientOptions tune a Client.
 type ClientOptions struct {
@@ -120,6 +120,13 @@ func NewClient(endpoint string, creds wbem.Credentials, opts ClientOptions) *Cli
 
 // CloseIdleConnections closes the client's idle keep-alive connections.
 func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
+
+// Close implements io.Closer, for wbem.Services.Close: it closes the
+// client's idle connections. Calls made afterwards open new ones.
+func (c *Client) Close() error {
+	c.hc.CloseIdleConnections()
+	return nil
+}
 
 // msg is a request being built.
 type msg struct {

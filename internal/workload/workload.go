@@ -101,6 +101,27 @@ type Provider struct {
 	ProgressEvery int
 	// Done receives one value each time an enumeration returns, if not nil.
 	Done chan error
+	// Gate, when not nil, paces the provider: it takes one value from Gate
+	// before each instance it yields and before it runs a method (closing
+	// Gate lets everything through), giving up when ctx is done.
+	Gate chan struct{}
+	// Methods counts the method calls that ran to completion; MethodDone,
+	// if not nil, receives what each method call returned.
+	Methods    atomic.Int32
+	MethodDone chan error
+}
+
+// pass waits for the gate, if there is one.
+func (p *Provider) pass(ctx context.Context) error {
+	if p.Gate == nil {
+		return nil
+	}
+	select {
+	case <-p.Gate:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // EnumerateInstances implements provider.InstanceProvider.
@@ -117,6 +138,10 @@ func (p *Provider) EnumerateInstances(ctx context.Context, class *cim.Class, out
 		}
 		if p.Fail != nil && i == p.FailAfter {
 			return p.Fail
+		}
+		if err := p.pass(ctx); err != nil {
+			p.Stopped.Add(1)
+			return err
 		}
 		if p.Delay > 0 {
 			t := time.NewTimer(p.Delay)
@@ -177,7 +202,18 @@ func (p *Provider) ExecQuery(ctx context.Context, class *cim.Class, hint *provid
 
 // ExecMethod implements provider.MethodProvider: Echo copies Text to Reply,
 // Bump returns the instance's Size plus By.
-func (p *Provider) ExecMethod(ctx context.Context, call *provider.MethodCall) (*cim.Instance, error) {
+func (p *Provider) ExecMethod(ctx context.Context, call *provider.MethodCall) (_ *cim.Instance, err error) {
+	if p.MethodDone != nil {
+		defer func() { p.MethodDone <- err }()
+	}
+	if err := p.pass(ctx); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err == nil {
+			p.Methods.Add(1)
+		}
+	}()
 	out := call.Out.NewInstance()
 	switch {
 	case cim.EqualFold(call.Method.Name, "Echo"):
