@@ -125,48 +125,6 @@ func faultFromError(err error) *fault {
 	return out
 }
 
-// cimStatusCode maps a WBEM status to DSP0200's CIM status code (what a
-// CIM_Error's CIMStatusCode holds).
-func cimStatusCode(s cim.Status) int {
-	switch s {
-	case cim.WBEM_E_ACCESS_DENIED:
-		return 2
-	case cim.WBEM_E_INVALID_NAMESPACE:
-		return 3
-	case cim.WBEM_E_INVALID_PARAMETER, cim.WBEM_E_INVALID_OBJECT_PATH, cim.WBEM_E_INVALID_METHOD_PARAMETERS:
-		return 4
-	case cim.WBEM_E_INVALID_CLASS:
-		return 5
-	case cim.WBEM_E_NOT_FOUND:
-		return 6
-	case cim.WBEM_E_NOT_SUPPORTED:
-		return 7
-	case cim.WBEM_E_CLASS_HAS_CHILDREN:
-		return 8
-	case cim.WBEM_E_CLASS_HAS_INSTANCES:
-		return 9
-	case cim.WBEM_E_INVALID_SUPERCLASS:
-		return 10
-	case cim.WBEM_E_ALREADY_EXISTS:
-		return 11
-	case cim.WBEM_E_INVALID_PROPERTY:
-		return 12
-	case cim.WBEM_E_TYPE_MISMATCH:
-		return 13
-	case cim.WBEM_E_INVALID_QUERY_TYPE:
-		return 14
-	case cim.WBEM_E_INVALID_QUERY, cim.WBEM_E_INVALID_SYNTAX:
-		return 15
-	case cim.WBEM_E_METHOD_NOT_IMPLEMENTED, cim.WBEM_E_METHOD_DISABLED:
-		return 16
-	case cim.WBEM_E_INVALID_METHOD:
-		return 17
-	case cim.WBEM_E_SHUTTING_DOWN:
-		return 28
-	}
-	return 1
-}
-
 // writeFaultBody writes the s:Fault element.
 func writeFaultBody(w *bytes.Buffer, f *fault, machine string) {
 	w.WriteString("<s:Fault><s:Code><s:Value>")
@@ -190,7 +148,7 @@ func writeFaultBody(w *bytes.Buffer, f *fault, machine string) {
 	w.WriteString(`"><f:Message>`)
 	escapeText(w, f.reason)
 	w.WriteString("</f:Message></f:WSManFault>")
-	w.WriteString(`<gw:WBEMStatus Code="` + code + `" Name="` + st.Name() + `" CIMStatusCode="` + strconv.Itoa(cimStatusCode(st)) + `"`)
+	w.WriteString(`<gw:WBEMStatus Code="` + code + `" Name="` + st.Name() + `" CIMStatusCode="` + strconv.Itoa(int(st.CIMStatus())) + `"`)
 	if e := f.ext; e != nil {
 		for _, a := range [...]struct{ n, v string }{{"Operation", e.Operation}, {"Parameter", e.Parameter}, {"Provider", e.Provider}} {
 			if a.v != "" {
