@@ -1,7 +1,7 @@
 // Package host serves the Linux host through WMI's classes: providers for
 // Win32_OperatingSystem, Win32_ComputerSystem, Win32_Process,
-// Win32_LogicalDisk and Win32_Processor, and gowbem's own MOF for them and
-// their abstract CIM parents.
+// Win32_LogicalDisk, Win32_Processor, Win32_Service and the classes listed
+// below, and gowbem's own MOF for them and their abstract CIM parents.
 //
 // # Installing
 //
@@ -28,6 +28,9 @@
 //	      CIM_OperatingSystem      → Win32_OperatingSystem key Name
 //	      CIM_System
 //	        CIM_ComputerSystem     → Win32_ComputerSystem  key Name
+//	      CIM_Service
+//	        Win32_BaseService
+//	          Win32_Service        key Name
 //
 // DMTF gives these parents compound keys (CIM_Process: CSCreationClassName,
 // CSName, OSCreationClassName, OSName, CreationClassName, Handle). WMI keeps
@@ -75,6 +78,50 @@
 //     sysfs; LoadPercentage from two /proc/stat samples Config.LoadInterval
 //     apart (one wait per call, cut short by ctx); Architecture and
 //     AddressWidth from the architecture gowbem was built for.
+//
+// # Services
+//
+// Win32_Service lists systemd's service units, read over systemd's D-Bus
+// interface (github.com/coreos/go-systemd): at Config.Systemd, else at
+// systemd's private socket when the daemon is root, else through the
+// system bus. Name is the unit's name without ".service"; the enumeration
+// lists the loaded units and the installed unit files, template units
+// (foo@.service) aside. Where no systemd answers, the class is empty and
+// the log says so once.
+//
+//   - DisplayName, Caption and Description: the unit's Description.
+//   - State from ActiveState (and FreezerState): active → Running,
+//     activating → Start Pending, deactivating → Stop Pending, inactive and
+//     failed → Stopped, frozen → Paused. Status: failed → Error,
+//     activating → Starting, deactivating → Stopping, else OK. Started:
+//     active, reloading or deactivating.
+//   - StartMode from UnitFileState: enabled → Auto, masked → Disabled,
+//     every other state (disabled, static, indirect, generated, …) →
+//     Manual, as such a unit starts when asked or pulled in.
+//   - ProcessId: MainPID (0 when it does not run). PathName: the first
+//     ExecStart, written by JoinCommandLine. StartName: User=, else root.
+//     ServiceType: "Own Process".
+//   - ExitCode: 0 after a clean run, 1066 with ServiceSpecificExitCode the
+//     main process's exit status when it exited non-zero, 1067 when it was
+//     killed, dumped core or timed out, 1077 when it never ran.
+//   - AcceptStop: CanStop while started. AcceptPause: CanFreeze while
+//     started, on the unified cgroup hierarchy only (systemd's freezer).
+//   - ErrorControl, TagId, CheckPoint, WaitHint, DesktopInteract,
+//     DelayedAutoStart and InstallDate have no systemd equivalent: NULL.
+//
+// The methods need Config.AllowServiceControl (else 2, access denied),
+// and answer with WMI's codes. StartService runs systemd's start job and
+// waits for it (Config.ServiceJobTimeout, 30 s by default, then 7): 10
+// when already running, 14 when masked, 13 when a unit it depends on is
+// missing. StopService returns 6 when the service is not running and 3
+// while a running service requires it (Requires=, BindsTo=, Requisite=),
+// as the service control manager refuses to stop a service others depend
+// on. PauseService and ResumeService freeze and thaw the unit's cgroup
+// where systemd can, else return 1 (not supported); 24 when already
+// paused. ChangeStartMode("Automatic") enables the unit file (21 for a
+// unit without an [Install] section), "Manual" unmasks and disables it,
+// "Disabled" masks it; "Boot" and "System" are for drivers: 21. Changes
+// are persistent, or last until reboot with Config.ServiceRuntimeChanges.
 //
 // # NULL
 //

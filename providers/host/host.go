@@ -4,6 +4,7 @@ import (
 	"context"
 	"embed"
 	"io/fs"
+	"log/slog"
 	"path/filepath"
 	"sync"
 	"syscall"
@@ -33,6 +34,7 @@ const (
 	ProviderProcess         = "HostProcess"         // Win32_Process
 	ProviderLogicalDisk     = "HostLogicalDisk"     // Win32_LogicalDisk
 	ProviderProcessor       = "HostProcessor"       // Win32_Processor
+	ProviderService         = "HostService"         // Win32_Service
 )
 
 func mustSub(f fs.FS, dir string) fs.FS {
@@ -106,6 +108,26 @@ type Config struct {
 	// LoadInterval is how long Win32_Processor waits between its two
 	// /proc/stat samples for LoadPercentage; 0 means DefaultLoadInterval.
 	LoadInterval time.Duration
+
+	// Systemd is the D-Bus address of systemd's private socket
+	// ("unix:path=/run/systemd/private"); "" means that socket when the
+	// daemon runs as root and it exists, else the system bus.
+	Systemd string
+	// AllowServiceControl lets Win32_Service's StartService, StopService,
+	// PauseService, ResumeService and ChangeStartMode act; without it they
+	// return 2 (access denied).
+	AllowServiceControl bool
+	// ServiceRuntimeChanges makes ChangeStartMode change the start mode
+	// until the next boot only (systemctl's --runtime: links under
+	// /run/systemd) instead of under /etc/systemd.
+	ServiceRuntimeChanges bool
+	// ServiceJobTimeout bounds the wait of StartService and StopService for
+	// systemd's job; 0 means DefaultServiceJobTimeout.
+	ServiceJobTimeout time.Duration
+
+	// Logger receives what the providers have to say (a service manager
+	// that does not answer, a refused control); nil means slog.Default().
+	Logger *slog.Logger
 }
 
 // DefaultLoadInterval is the wait between the two samples of LoadPercentage.
@@ -128,6 +150,7 @@ func Providers(cfg Config) map[string]any {
 		ProviderProcess:         &ProcessProvider{h: h},
 		ProviderLogicalDisk:     &LogicalDiskProvider{h: h},
 		ProviderProcessor:       &ProcessorProvider{h: h},
+		ProviderService:         &ServiceProvider{h: h},
 	}
 }
 
@@ -157,13 +180,25 @@ func Install(ctx context.Context, om ObjectManager, cfg Config) error {
 // cache of the facts every process instance repeats.
 type host struct {
 	cfg Config
+	sd  systemd
 
 	mu      sync.Mutex
 	cached  facts
 	expires time.Time
 }
 
-func newHost(cfg Config) *host { return &host{cfg: cfg} }
+func newHost(cfg Config) *host {
+	h := &host{cfg: cfg}
+	h.sd.h = h
+	return h
+}
+
+func (h *host) log() *slog.Logger {
+	if h.cfg.Logger != nil {
+		return h.cfg.Logger
+	}
+	return slog.Default()
+}
 
 // FactsTTL is how long the providers reuse the host name, kernel release,
 // boot time and operating system name they put in every Win32_Process
