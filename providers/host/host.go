@@ -35,6 +35,23 @@ const (
 	ProviderLogicalDisk     = "HostLogicalDisk"     // Win32_LogicalDisk
 	ProviderProcessor       = "HostProcessor"       // Win32_Processor
 	ProviderService         = "HostService"         // Win32_Service
+
+	ProviderNetworkAdapter       = "HostNetworkAdapter"              // Win32_NetworkAdapter
+	ProviderNetworkAdapterConfig = "HostNetworkAdapterConfiguration" // Win32_NetworkAdapterConfiguration
+	ProviderIP4RouteTable        = "HostIP4RouteTable"               // Win32_IP4RouteTable
+
+	ProviderDiskDrive     = "HostDiskDrive"     // Win32_DiskDrive
+	ProviderDiskPartition = "HostDiskPartition" // Win32_DiskPartition
+	ProviderVolume        = "HostVolume"        // Win32_Volume
+	ProviderDirectory     = "HostDirectory"     // Win32_Directory (mount points)
+
+	ProviderSystemProcesses          = "HostSystemProcesses"          // Win32_SystemProcesses
+	ProviderSystemServices           = "HostSystemServices"           // Win32_SystemServices
+	ProviderDependentService         = "HostDependentService"         // Win32_DependentService
+	ProviderDiskDriveToDiskPartition = "HostDiskDriveToDiskPartition" // Win32_DiskDriveToDiskPartition
+	ProviderLogicalDiskToPartition   = "HostLogicalDiskToPartition"   // Win32_LogicalDiskToPartition
+	ProviderMountPoint               = "HostMountPoint"               // Win32_MountPoint
+	ProviderNetworkAdapterSetting    = "HostNetworkAdapterSetting"    // Win32_NetworkAdapterSetting
 )
 
 func mustSub(f fs.FS, dir string) fs.FS {
@@ -151,6 +168,23 @@ func Providers(cfg Config) map[string]any {
 		ProviderLogicalDisk:     &LogicalDiskProvider{h: h},
 		ProviderProcessor:       &ProcessorProvider{h: h},
 		ProviderService:         &ServiceProvider{h: h},
+
+		ProviderNetworkAdapter:       newNetworkAdapterProvider(h),
+		ProviderNetworkAdapterConfig: newAdapterConfigProvider(h),
+		ProviderIP4RouteTable:        newRouteProvider(h),
+
+		ProviderDiskDrive:     newDiskDriveProvider(h),
+		ProviderDiskPartition: newDiskPartitionProvider(h),
+		ProviderVolume:        newVolumeProvider(h),
+		ProviderDirectory:     newDirectoryProvider(h),
+
+		ProviderSystemProcesses:          newSystemProcesses(h),
+		ProviderSystemServices:           newSystemServices(h),
+		ProviderDependentService:         newDependentService(h),
+		ProviderDiskDriveToDiskPartition: newDiskDriveToDiskPartition(h),
+		ProviderLogicalDiskToPartition:   newLogicalDiskToPartition(h),
+		ProviderMountPoint:               newMountPoint(h),
+		ProviderNetworkAdapterSetting:    newNetworkAdapterSetting(h),
 	}
 }
 

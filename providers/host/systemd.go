@@ -141,6 +141,9 @@ type unit struct {
 	RequiredBy    []string
 	BoundBy       []string
 	RequisiteOf   []string
+	WantedBy      []string
+	After         []string
+	Before        []string
 	FragmentPath  string
 }
 
@@ -217,6 +220,7 @@ func readUnit(ctx context.Context, c *sd.Conn, name string) (unit, bool, error) 
 	for p, dst := range map[string]*[]string{
 		"Requires": &u.Requires, "Wants": &u.Wants, "BindsTo": &u.BindsTo, "Requisite": &u.Requisite,
 		"RequiredBy": &u.RequiredBy, "BoundBy": &u.BoundBy, "RequisiteOf": &u.RequisiteOf,
+		"WantedBy": &u.WantedBy, "After": &u.After, "Before": &u.Before,
 	} {
 		*dst, _ = up[p].([]string)
 	}

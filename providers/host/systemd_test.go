@@ -301,6 +301,28 @@ func TestSystemdInside(t *testing.T) {
 		t.Errorf("CIM_Service: %v", r)
 	}
 
+	// Dependencies, walked from either end (Requires= and After=).
+	assoc := func(q string) []string {
+		var out []string
+		for _, in := range query(t, svc, q) {
+			out = append(out, in.ClassName()+":"+in.Value("Name").Text())
+		}
+		return out
+	}
+	if got := assoc(`ASSOCIATORS OF {Win32_Service.Name="gowbem-dependent"} WHERE AssocClass = Win32_DependentService Role = Dependent`); len(got) != 1 || got[0] != "Win32_Service:gowbem-sleeper" {
+		t.Errorf("what gowbem-dependent depends on: %v", got)
+	}
+	if got := assoc(`ASSOCIATORS OF {Win32_Service.Name="gowbem-sleeper"} WHERE AssocClass = Win32_DependentService Role = Antecedent`); len(got) != 1 || got[0] != "Win32_Service:gowbem-dependent" {
+		t.Errorf("what depends on gowbem-sleeper: %v", got)
+	}
+	hostname, _ := os.Hostname()
+	if got := assoc(`ASSOCIATORS OF {Win32_Service.Name="gowbem-idle"} WHERE AssocClass = Win32_SystemServices`); len(got) != 1 || got[0] != "Win32_ComputerSystem:"+hostname {
+		t.Errorf("the computer of a service: %v", got)
+	}
+	if got := assoc(`ASSOCIATORS OF {Win32_ComputerSystem.Name="` + hostname + `"} WHERE AssocClass = Win32_SystemServices`); len(got) < 5 {
+		t.Errorf("the services of the computer: %v", got)
+	}
+
 	// Methods, with WMI's return codes.
 	svcPath := func(n string) string { return `Win32_Service.Name="` + n + `"` }
 	rv := func(path, method string, in map[string]cim.Value) string {
