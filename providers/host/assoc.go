@@ -247,7 +247,9 @@ func newDependentService(h *host) *assocProvider {
 	}
 }
 
-func hasServiceSuffix(n string) bool { return len(n) > 8 && n[len(n)-8:] == ".service" && !isTemplate(n) }
+func hasServiceSuffix(n string) bool {
+	return len(n) > 8 && n[len(n)-8:] == ".service" && !isTemplate(n)
+}
 
 // newDiskDriveToDiskPartition links each disk (Antecedent) to its
 // partitions (Dependent).
