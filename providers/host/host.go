@@ -45,6 +45,18 @@ const (
 	ProviderVolume        = "HostVolume"        // Win32_Volume
 	ProviderDirectory     = "HostDirectory"     // Win32_Directory (mount points)
 
+	ProviderBIOS                  = "HostBIOS"                  // Win32_BIOS
+	ProviderBaseBoard             = "HostBaseBoard"             // Win32_BaseBoard
+	ProviderComputerSystemProduct = "HostComputerSystemProduct" // Win32_ComputerSystemProduct
+	ProviderPhysicalMemory        = "HostPhysicalMemory"        // Win32_PhysicalMemory
+
+	ProviderUserAccount  = "HostUserAccount"  // Win32_UserAccount
+	ProviderGroup        = "HostGroup"        // Win32_Group
+	ProviderGroupUser    = "HostGroupUser"    // Win32_GroupUser
+	ProviderLogonSession = "HostLogonSession" // Win32_LogonSession
+	ProviderLoggedOnUser = "HostLoggedOnUser" // Win32_LoggedOnUser
+	ProviderEnvironment  = "HostEnvironment"  // Win32_Environment
+
 	ProviderSystemProcesses          = "HostSystemProcesses"          // Win32_SystemProcesses
 	ProviderSystemServices           = "HostSystemServices"           // Win32_SystemServices
 	ProviderDependentService         = "HostDependentService"         // Win32_DependentService
@@ -142,6 +154,11 @@ type Config struct {
 	// systemd's job; 0 means DefaultServiceJobTimeout.
 	ServiceJobTimeout time.Duration
 
+	// DaemonEnvironment adds the daemon's own environment variables to
+	// Win32_Environment (UserName "<computer>\\<user>"). Off by default:
+	// a daemon's environment may hold secrets.
+	DaemonEnvironment bool
+
 	// Logger receives what the providers have to say (a service manager
 	// that does not answer, a refused control); nil means slog.Default().
 	Logger *slog.Logger
@@ -177,6 +194,18 @@ func Providers(cfg Config) map[string]any {
 		ProviderDiskPartition: newDiskPartitionProvider(h),
 		ProviderVolume:        newVolumeProvider(h),
 		ProviderDirectory:     newDirectoryProvider(h),
+
+		ProviderBIOS:                  newBIOSProvider(h),
+		ProviderBaseBoard:             newBaseBoardProvider(h),
+		ProviderComputerSystemProduct: newComputerSystemProductProvider(h),
+		ProviderPhysicalMemory:        newPhysicalMemoryProvider(h),
+
+		ProviderUserAccount:  newUserAccountProvider(h),
+		ProviderGroup:        newGroupProvider(h),
+		ProviderGroupUser:    newGroupUser(h),
+		ProviderLogonSession: newLogonSessionProvider(h),
+		ProviderLoggedOnUser: newLoggedOnUser(h),
+		ProviderEnvironment:  newEnvironmentProvider(h),
 
 		ProviderSystemProcesses:          newSystemProcesses(h),
 		ProviderSystemServices:           newSystemServices(h),
