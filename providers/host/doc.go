@@ -123,6 +123,105 @@
 // "Disabled" masks it; "Boot" and "System" are for drivers: 21. Changes
 // are persistent, or last until reboot with Config.ServiceRuntimeChanges.
 //
+// # Network
+//
+// Links, addresses and IPv4 routes come over netlink
+// (github.com/vishvananda/netlink); with Config.Root set (a fixture, which
+// has no kernel) the network classes are empty.
+//
+//   - Win32_NetworkAdapter: one per interface, loopback included as WMI
+//     does; DeviceID, Index and InterfaceIndex the interface index, Name and
+//     NetConnectionID its name, MACAddress upper-case with colons,
+//     NetEnabled the UP flag, NetConnectionStatus 0 (down), 2 (carrier or
+//     loopback) or 7 (no carrier), PhysicalAdapter and ServiceName from
+//     /sys/class/net/<name>/device/driver, Speed from …/speed (bits/s),
+//     AdapterType from …/type (Ethernet, loopback as Ethernet, wireless,
+//     PPP; NULL for others). Manufacturer and GUID: NULL.
+//   - Win32_NetworkAdapterConfiguration: Index the interface index;
+//     IPAddress IPv4 first, IPSubnet a dotted mask for IPv4 and the prefix
+//     length for IPv6 (as WMI), DefaultIPGateway and GatewayCostMetric from
+//     the interface's IPv4 default routes, MTU; DNSServerSearchOrder,
+//     DNSDomain and DNSDomainSuffixSearchOrder from /etc/resolv.conf (the
+//     host's, on every interface with a global address; NULL on the
+//     others); DHCPEnabled TRUE when an IPv4 address has a finite
+//     lifetime, as DHCP clients set it, NULL without IPv4. DHCPServer and
+//     the lease times: NULL.
+//   - Win32_IP4RouteTable: the main IPv4 table, keys Destination, Mask and
+//     NextHop (0.0.0.0 without a gateway); routes differing only in metric
+//     or interface keep the first. Type 3 direct, 4 indirect, 2
+//     unreachable/prohibit/blackhole; Protocol 2 for the kernel's routes, 3
+//     for boot-time and static ones, 13/14/8/9 for OSPF/BGP/RIP/IS-IS, else
+//     1. Metric2–5 are -1; Age NULL.
+//
+// # Storage
+//
+// Win32_DiskDrive lists the block devices of /sys/block that have a device
+// (not loop, ram, zram, dm or md), optical drives (sr*) aside; DeviceID is
+// the device path, sizes in bytes, SerialNumber from sysfs's serial,
+// InterfaceType USB, IDE (ATA), 1394 or else SCSI (also virtio and NVMe, as
+// Windows reports them). Win32_DiskPartition lists their partitions
+// (DeviceID the device path, Index zero-based, StartingOffset from sysfs's
+// start); Bootable, BootPartition and Type need the partition table: NULL.
+// Win32_Volume lists every partition, every disk without partitions and
+// every other mounted block device; Name is where it is mounted (the
+// shortest mount point), else its device path; Capacity and FreeSpace from
+// statfs(2) when mounted; PageFilePresent from /proc/swaps; DriveLetter and
+// Automount: NULL. Win32_Directory lists only the directories volumes are
+// mounted on (the ends of Win32_MountPoint): gowbem does not offer the
+// host's whole directory tree.
+//
+// # Hardware
+//
+// Win32_BIOS (type 0), Win32_BaseBoard (type 2),
+// Win32_ComputerSystemProduct (type 1; UUID with its first three fields
+// little-endian from SMBIOS 2.6 on, as dmidecode) and Win32_PhysicalMemory
+// (type 17, populated slots; Tag "Physical Memory <n>") parse the SMBIOS
+// table of /sys/firmware/dmi/tables, which only root may read. Without it
+// the first three fall back to the public fields of /sys/class/dmi/id
+// (serial numbers NULL to other users), Win32_PhysicalMemory is empty, and
+// where the firmware gives no DMI at all (some virtual machines) all four
+// are empty rather than made up.
+//
+// # Accounts, logins, environment
+//
+// Win32_UserAccount and Win32_Group read /etc/passwd and /etc/group (not
+// NSS: directory users are not listed); Domain is the host name, SID the
+// one Samba gives Unix accounts (S-1-22-1-<uid>, S-1-22-2-<gid>); Disabled
+// (a password starting with '!') and PasswordRequired come from
+// /etc/shadow when the daemon may read it, else NULL. Win32_GroupUser
+// links a group to the members /etc/group lists and to the users whose
+// primary group it is. Win32_LogonSession lists the USER_PROCESS records
+// of utmp: LogonId is the pid of the login process, Name the terminal,
+// LogonType 10 when utmp names a remote host, else 2;
+// AuthenticationPackage NULL. Win32_LoggedOnUser links an account to its
+// sessions. Win32_Environment lists /etc/environment (UserName
+// "<SYSTEM>", read as pam_env does) and, only with
+// Config.DaemonEnvironment, the daemon's own variables.
+//
+// # Performance
+//
+// Win32_PerfRawData_PerfOS_Processor gives /proc/stat's times since boot
+// per processor and "_Total", in 100 ns units, with
+// Timestamp_Sys100NS a FILETIME; PercentProcessorTime is Windows' inverse
+// counter (idle and iowait time). Win32_PerfFormattedData_PerfOS_Processor
+// computes percentages between two samples Config.LoadInterval apart (one
+// wait per call, cut short by ctx); a processor for which no time passed
+// has NULL percentages. Win32_PerfFormattedData_PerfOS_Memory (a
+// singleton) gives sizes from /proc/meminfo and paging rates from two
+// /proc/vmstat samples.
+//
+// # Associations
+//
+// Win32_SystemProcesses, Win32_SystemServices, Win32_DependentService,
+// Win32_DiskDriveToDiskPartition, Win32_LogicalDiskToPartition,
+// Win32_MountPoint, Win32_NetworkAdapterSetting, Win32_GroupUser and
+// Win32_LoggedOnUser implement provider.AssociationProvider: ASSOCIATORS OF
+// and REFERENCES OF walk from the source object (a process reads its own
+// /proc entry, a service its own unit and those it names) instead of
+// enumerating every association. Win32_DependentService comes from
+// systemd's Requires=, BindsTo=, Requisite=, Wants= and After= between
+// service units.
+//
 // # NULL
 //
 // A value the host does not give, or that the provider may not read, is

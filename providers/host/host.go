@@ -57,6 +57,10 @@ const (
 	ProviderLoggedOnUser = "HostLoggedOnUser" // Win32_LoggedOnUser
 	ProviderEnvironment  = "HostEnvironment"  // Win32_Environment
 
+	ProviderPerfRawProcessor       = "HostPerfRawProcessor"       // Win32_PerfRawData_PerfOS_Processor
+	ProviderPerfFormattedProcessor = "HostPerfFormattedProcessor" // Win32_PerfFormattedData_PerfOS_Processor
+	ProviderPerfMemory             = "HostPerfMemory"             // Win32_PerfFormattedData_PerfOS_Memory
+
 	ProviderSystemProcesses          = "HostSystemProcesses"          // Win32_SystemProcesses
 	ProviderSystemServices           = "HostSystemServices"           // Win32_SystemServices
 	ProviderDependentService         = "HostDependentService"         // Win32_DependentService
@@ -206,6 +210,10 @@ func Providers(cfg Config) map[string]any {
 		ProviderLogonSession: newLogonSessionProvider(h),
 		ProviderLoggedOnUser: newLoggedOnUser(h),
 		ProviderEnvironment:  newEnvironmentProvider(h),
+
+		ProviderPerfRawProcessor:       newPerfRawProcessorProvider(h),
+		ProviderPerfFormattedProcessor: newPerfFormattedProcessorProvider(h),
+		ProviderPerfMemory:             newPerfMemoryProvider(h),
 
 		ProviderSystemProcesses:          newSystemProcesses(h),
 		ProviderSystemServices:           newSystemServices(h),
