@@ -75,14 +75,23 @@ func Protocols() []string {
 // DefaultProtocol serves any other path. The protocol's package must be
 // imported (it registers itself in its init function). Close the services
 // when done: that releases the connection's resources.
+// A scheme that is itself a protocol's name picks that protocol, whose URL
+// may have no host: "wmi:" is the local WMI, "wmi://server/root/cimv2" a
+// remote one, the path naming the namespace when namespace is "".
 func Connect(ctx context.Context, rawURL, namespace string, creds Credentials, opts ...Option) (*Services, error) {
 	u, err := url.Parse(rawURL)
-	if err != nil || u.Host == "" {
+	own := err == nil && ownScheme(u.Scheme)
+	if own && namespace == "" {
+		namespace = strings.Trim(u.Path, "/")
+	}
+	if err != nil || u.Host == "" && !own {
 		return nil, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: rawURL, Description: "not a URL of an object manager: " + rawURL}
 	}
 	protoMu.RLock()
 	proto := DefaultProtocol
-	if p, scheme, ok := strings.Cut(u.Scheme, "+"); ok {
+	if own {
+		proto = strings.ToLower(u.Scheme)
+	} else if p, scheme, ok := strings.Cut(u.Scheme, "+"); ok {
 		proto, u.Scheme = p, scheme
 	} else {
 		best := ""
@@ -106,4 +115,16 @@ func Connect(ctx context.Context, rawURL, namespace string, creds Credentials, o
 		namespace = cim.DefaultNamespace
 	}
 	return NewServices(b, cim.NormalNamespace(namespace), opts...), nil
+}
+
+// ownScheme reports whether scheme is itself a registered protocol's name
+// (e.g. "wmi"), not a transport under one.
+func ownScheme(scheme string) bool {
+	scheme = strings.ToLower(scheme)
+	if scheme == "http" || scheme == "https" {
+		return false
+	}
+	protoMu.RLock()
+	defer protoMu.RUnlock()
+	return protocols[scheme] != nil
 }

@@ -10,9 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/gowbem/gowbem/cimom"
 	"github.com/gowbem/gowbem/internal/cli"
-	"github.com/gowbem/gowbem/providers/host"
 	_ "github.com/gowbem/gowbem/wsman" // registers the protocol of --host
 )
 
@@ -22,9 +20,7 @@ func main() {
 		Stdout:   os.Stdout,
 		Stderr:   os.Stderr,
 		Terminal: cli.IsTerminal(os.Stderr),
-		Local: cli.OpenStateDir(func(ctx context.Context, om *cimom.ObjectManager) error {
-			return host.Install(ctx, om, host.Config{})
-		}),
+		Local:    cli.OpenStateDir(installHost),
 	})
 	stop()
 	os.Exit(code)

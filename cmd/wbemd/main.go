@@ -10,16 +10,12 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/gowbem/gowbem/cimom"
 	"github.com/gowbem/gowbem/internal/daemon"
-	"github.com/gowbem/gowbem/providers/host"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := daemon.Main(ctx, os.Args[1:], os.Stderr, os.Getenv, func(ctx context.Context, om *cimom.ObjectManager) error {
-		return host.Install(ctx, om, host.Config{})
-	})
+	code := daemon.Main(ctx, os.Args[1:], os.Stderr, os.Getenv, installHost)
 	stop()
 	os.Exit(code)
 }
