@@ -63,9 +63,9 @@ func Forwarder(dll string, exports []Forward) ([]byte, error) {
 	le := binary.LittleEndian
 	nameRVA := addStr(dll) // before slicing data: addStr may move it
 	le.PutUint32(data[12:], nameRVA)
-	le.PutUint32(data[16:], 1)           // Base (ordinal base)
-	le.PutUint32(data[20:], uint32(n))   // NumberOfFunctions
-	le.PutUint32(data[24:], uint32(n))   // NumberOfNames
+	le.PutUint32(data[16:], 1)         // Base (ordinal base)
+	le.PutUint32(data[20:], uint32(n)) // NumberOfFunctions
+	le.PutUint32(data[24:], uint32(n)) // NumberOfNames
 	le.PutUint32(data[28:], sectionRVA+uint32(funcs))
 	le.PutUint32(data[32:], sectionRVA+uint32(names))
 	le.PutUint32(data[36:], sectionRVA+uint32(ords))
