@@ -83,7 +83,7 @@ func Open(ctx context.Context, server string, creds wbem.Credentials) (*Backend,
 			wineMu.Lock()
 			defer wineMu.Unlock()
 		}
-		s, err := b.services(ctx, wbem.DefaultNamespace)
+		s, err := b.services(ctx, cim.DefaultNamespace)
 		s.release()
 		return err
 	})
