@@ -13,3 +13,5 @@ require (
 )
 
 require github.com/vishvananda/netns v0.0.5 // indirect
+
+require github.com/yusufpapurcu/wmi v1.2.4
