@@ -194,6 +194,10 @@ func TestSystemd(t *testing.T) {
 	if testing.Verbose() {
 		args = append(args, "-test.v")
 	}
+	if os.Getenv("GOWBEM_BENCH_SYSTEMD") != "" {
+		// Measure Win32_Service against this systemd too (docs/benchmarks.md).
+		args = append(args, "-test.bench=^BenchmarkServicesInside$", "-test.benchtime=100x")
+	}
 	inner := exec.CommandContext(ctx, "nsenter", args...)
 	inner.ExtraFiles = []*os.File{self}
 	inner.Env = append(os.Environ(), insideEnv+"="+units)
@@ -446,4 +450,38 @@ func TestNoSystemd(t *testing.T) {
 	if _, err := svc.GetObject(context.Background(), "Win32_Service", 0); err != nil {
 		t.Errorf("the class is missing: %v", err)
 	}
+}
+
+// BenchmarkServicesInside enumerates Win32_Service, gets one service and
+// runs WHERE Name = … against the test's systemd; TestSystemd runs it
+// inside the namespaces when GOWBEM_BENCH_SYSTEMD is set.
+func BenchmarkServicesInside(b *testing.B) {
+	if os.Getenv(insideEnv) == "" {
+		b.Skip("runs only inside TestSystemd's namespaces (GOWBEM_BENCH_SYSTEMD=1 go test -run TestSystemd -bench X)")
+	}
+	cfg := host.Config{Systemd: host.SystemdPrivateSocket}
+	svc := newOM(b, cfg)
+	b.Run("enumerate", func(b *testing.B) {
+		total := 0
+		for b.Loop() {
+			total += len(enumerate(b, svc, "Win32_Service"))
+		}
+		b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "instances/s")
+		b.ReportMetric(float64(total)/float64(b.N), "instances/op")
+	})
+	b.Run("get", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := getObject(b, svc, `Win32_Service.Name="gowbem-sleeper"`); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("whereName", func(b *testing.B) {
+		for b.Loop() {
+			e, err := svc.ExecQuery(context.Background(), "WQL", `SELECT State FROM Win32_Service WHERE Name = "gowbem-sleeper"`, 0)
+			if n := len(drain(b, e, err)); n != 1 {
+				b.Fatalf("%d results", n)
+			}
+		}
+	})
 }
