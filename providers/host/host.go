@@ -160,6 +160,14 @@ type Config struct {
 	// systemd's job; 0 means DefaultServiceJobTimeout.
 	ServiceJobTimeout time.Duration
 
+	// EventPollInterval is how often the host's event watchers poll where
+	// the kernel cannot tell them of changes; 0 means
+	// DefaultEventPollInterval.
+	EventPollInterval time.Duration
+	// PollProcesses makes the process events poll /proc even where the
+	// kernel's process events connector could be used.
+	PollProcesses bool
+
 	// DaemonEnvironment adds the daemon's own environment variables to
 	// Win32_Environment (UserName "<computer>\\<user>"). Off by default:
 	// a daemon's environment may hold secrets.

@@ -83,36 +83,59 @@ func (s *systemd) drop(c *sd.Conn) {
 	}
 }
 
-// dial reaches systemd at Config.Systemd, else at its private socket when
-// the daemon may open it, else through the system bus.
-func (s *systemd) dial(ctx context.Context) (*sd.Conn, string, error) {
+// address returns the D-Bus address of systemd and whether it is systemd's
+// own socket (peer to peer) rather than a bus: Config.Systemd, else the
+// private socket when the daemon is root and it exists, else the system
+// bus ("").
+func (s *systemd) address() (string, bool, error) {
 	addr := s.h.cfg.Systemd
-	if addr == "" && s.h.cfg.Root != "" {
-		return nil, "(fixture root)", errors.New("Config.Root points at a fixture, which has no service manager")
+	switch {
+	case addr != "":
+		return addr, true, nil
+	case s.h.cfg.Root != "":
+		return "", false, errors.New("Config.Root points at a fixture, which has no service manager")
 	}
+	if os.Geteuid() == 0 {
+		if _, err := os.Stat("/run/systemd/private"); err == nil {
+			return SystemdPrivateSocket, true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// rawDial opens one D-Bus connection to systemd: authenticated, and
+// registered on the bus when it is one.
+func (s *systemd) rawDial() (*dbus.Conn, error) {
+	addr, private, err := s.address()
+	if err != nil {
+		return nil, err
+	}
+	if !private {
+		return dbus.ConnectSystemBus()
+	}
+	conn, err := dbus.Dial(addr)
+	if err != nil {
+		return nil, err
+	}
+	// systemd's own socket is peer to peer: authenticate, no Hello.
+	if err := conn.Auth([]dbus.Auth{dbus.AuthExternal(strconv.Itoa(os.Geteuid()))}); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
+}
+
+// dial makes go-systemd's connection (two D-Bus connections: calls and
+// job signals).
+func (s *systemd) dial(context.Context) (*sd.Conn, string, error) {
+	addr, _, err := s.address()
 	if addr == "" {
-		addr = SystemdPrivateSocket
-		if os.Geteuid() != 0 {
-			c, err := sd.NewSystemConnectionContext(ctx)
-			return c, "system bus", err
-		}
-		if _, err := os.Stat("/run/systemd/private"); err != nil {
-			c, err := sd.NewSystemConnectionContext(ctx)
-			return c, "system bus", err
-		}
+		addr = "system bus"
 	}
-	c, err := sd.NewConnection(func() (*dbus.Conn, error) {
-		conn, err := dbus.Dial(addr, dbus.WithContext(ctx))
-		if err != nil {
-			return nil, err
-		}
-		// systemd's own socket is peer to peer: authenticate, no Hello.
-		if err := conn.Auth([]dbus.Auth{dbus.AuthExternal(strconv.Itoa(os.Geteuid()))}); err != nil {
-			conn.Close()
-			return nil, err
-		}
-		return conn, nil
-	})
+	if err != nil {
+		return nil, addr, err
+	}
+	c, err := sd.NewConnection(s.rawDial)
 	return c, addr, err
 }
 

@@ -190,7 +190,7 @@ func TestSystemd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	args := []string{"-t", strconv.Itoa(pid1), "-m", "-p", "--wd=" + mustGetwd(t), "/proc/self/fd/3",
-		"-test.run=^TestSystemdInside$", "-test.count=1", "-test.timeout=3m"}
+		"-test.run=^TestSystemdInside", "-test.count=1", "-test.timeout=3m"}
 	if testing.Verbose() {
 		args = append(args, "-test.v")
 	}

@@ -1,0 +1,342 @@
+//go:build linux
+
+package host
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// DefaultEventPollInterval is how often the host's event watchers poll
+// when the kernel cannot tell them of changes (Config.EventPollInterval).
+const DefaultEventPollInterval = time.Second
+
+// How process events are found, as the events' Source property says.
+const (
+	SourceConnector = "netlink" // the kernel's process events connector
+	SourcePolling   = "poll"    // comparing /proc between polls
+)
+
+func (h *host) pollInterval() time.Duration {
+	if h.cfg.EventPollInterval > 0 {
+		return h.cfg.EventPollInterval
+	}
+	return DefaultEventPollInterval
+}
+
+// procEvent is a process that started (ran a program) or stopped.
+type procEvent struct {
+	start      bool
+	pid, ppid  int
+	name       string
+	exitStatus int // stops seen by the connector: the wait status's exit code
+	exitKnown  bool
+	source     string
+}
+
+// procName returns the name of a running process: the base name of its
+// executable, else the kernel's comm.
+func (h *host) procName(pid int) (name string, ppid int) {
+	dir := h.cfg.path("/proc/" + strconv.Itoa(pid))
+	if b, err := readInto(make([]byte, 0, 512), dir+"/stat", 4096); err == nil {
+		if st, ok := parseStat(b); ok {
+			name, ppid = st.comm, st.ppid
+		}
+	}
+	if exe, err := os.Readlink(dir + "/exe"); err == nil {
+		if base := filepath.Base(strings.TrimSuffix(exe, " (deleted)")); base != "" && base != "/" {
+			name = base
+		}
+	}
+	return name, ppid
+}
+
+// watchProcesses reports process starts and stops to fn until ctx ends:
+// from the kernel's process events connector (exec and exit of processes,
+// not threads) when the daemon may open it (it needs CAP_NET_ADMIN), else
+// by comparing /proc every Config.EventPollInterval. It returns the source
+// once watching, so that no event after its return is missed.
+func (h *host) watchProcesses(ctx context.Context, fn func(procEvent)) (string, error) {
+	if h.cfg.Root == "" && !h.cfg.PollProcesses {
+		if ok := h.watchConnector(ctx, fn); ok {
+			return SourceConnector, nil
+		}
+	}
+	return SourcePolling, h.pollProcesses(ctx, fn)
+}
+
+func (h *host) watchConnector(ctx context.Context, fn func(procEvent)) bool {
+	ch := make(chan netlink.ProcEvent, 256)
+	done := make(chan struct{})
+	errs := make(chan error, 1)
+	if err := netlink.ProcEventMonitor(ch, done, errs); err != nil {
+		return false
+	}
+	names := map[int]string{}
+	h.eachPID(ctx, func(pid int) error {
+		names[pid], _ = h.procName(pid)
+		return nil
+	})
+	go func() {
+		defer func() {
+			// Closing done closes the socket; the library's reader then
+			// fails, closes ch and ends, once nothing blocks its sends.
+			close(done)
+			for range ch {
+			}
+		}()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-errs:
+				return
+			case ev, ok := <-ch:
+				if !ok {
+					return
+				}
+				switch m := ev.Msg.(type) {
+				case *netlink.ExecProcEvent:
+					if m.ProcessPid != m.ProcessTgid {
+						continue // a thread
+					}
+					pid := int(m.ProcessTgid)
+					name, ppid := h.procName(pid)
+					names[pid] = name
+					fn(procEvent{start: true, pid: pid, ppid: ppid, name: name, source: SourceConnector})
+				case *netlink.ExitProcEvent:
+					if m.ProcessPid != m.ProcessTgid {
+						continue
+					}
+					pid := int(m.ProcessTgid)
+					name := names[pid]
+					delete(names, pid)
+					fn(procEvent{pid: pid, ppid: int(m.ParentTgid), name: name, exitStatus: int(m.ExitCode>>8) & 0xFF,
+						exitKnown: m.ExitCode&0x7F == 0, source: SourceConnector})
+				}
+			}
+		}
+	}()
+	return true
+}
+
+// pollProcesses compares the processes of /proc every interval.
+func (h *host) pollProcesses(ctx context.Context, fn func(procEvent)) error {
+	snap := func() map[int]procEvent {
+		m := map[int]procEvent{}
+		h.eachPID(ctx, func(pid int) error {
+			name, ppid := h.procName(pid)
+			m[pid] = procEvent{pid: pid, ppid: ppid, name: name, source: SourcePolling}
+			return nil
+		})
+		return m
+	}
+	prev := snap()
+	go func() {
+		t := time.NewTicker(h.pollInterval())
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			cur := snap()
+			for pid, p := range cur {
+				if _, ok := prev[pid]; !ok {
+					p.start = true
+					fn(p)
+				}
+			}
+			for pid, p := range prev {
+				if _, ok := cur[pid]; !ok {
+					fn(p)
+				}
+			}
+			prev = cur
+		}
+	}()
+	return nil
+}
+
+// mountEvent is a mount point that appeared or went away.
+type mountEvent struct {
+	arrival bool
+	point   string
+	source  string
+	fstype  string
+}
+
+// watchMounts reports mounts and unmounts of file systems that hold files
+// (pseudoFS aside) to fn until ctx ends: woken by the kernel (poll(2) on
+// mountinfo signals a change of the mount table) or, where it cannot wait
+// on mountinfo (a fixture), every Config.EventPollInterval.
+func (h *host) watchMounts(ctx context.Context, fn func(mountEvent)) error {
+	read := func() map[string]mount {
+		ms, _ := h.mounts()
+		m := map[string]mount{}
+		for _, x := range ms {
+			if !pseudoFS[x.fstype] {
+				m[x.point] = x
+			}
+		}
+		return m
+	}
+	prev := read()
+	diff := func() {
+		cur := read()
+		for p, m := range cur {
+			if o, ok := prev[p]; !ok || o.source != m.source || o.majMin != m.majMin {
+				if ok {
+					fn(mountEvent{point: p, source: o.source, fstype: o.fstype})
+				}
+				fn(mountEvent{arrival: true, point: p, source: m.source, fstype: m.fstype})
+			}
+		}
+		for p, m := range prev {
+			if _, ok := cur[p]; !ok {
+				fn(mountEvent{point: p, source: m.source, fstype: m.fstype})
+			}
+		}
+		prev = cur
+	}
+	fd, err := unix.Open(h.cfg.path("/proc/self/mountinfo"), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	go func() {
+		defer unix.Close(fd)
+		kernel := h.cfg.Root == ""
+		for ctx.Err() == nil {
+			if kernel {
+				// Wake at least every interval to see ctx end.
+				fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLPRI | unix.POLLERR}}
+				n, err := unix.Poll(fds, int(h.pollInterval()/time.Millisecond))
+				if err != nil && !errors.Is(err, unix.EINTR) {
+					kernel = false
+					continue
+				}
+				if n > 0 && fds[0].Revents&(unix.POLLPRI|unix.POLLERR) != 0 {
+					// Reading the file acknowledges the change.
+					var buf [4096]byte
+					unix.Seek(fd, 0, 0)
+					for {
+						n, err := unix.Read(fd, buf[:])
+						if n <= 0 || err != nil {
+							break
+						}
+					}
+					diff()
+				}
+				continue
+			}
+			t := time.NewTimer(h.pollInterval())
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			diff()
+		}
+	}()
+	return nil
+}
+
+// serviceEvent is a change of a service unit's state.
+type serviceEvent struct {
+	unit            string
+	state, previous string // WMI's State; previous "" when not seen before
+	active, sub     string // systemd's ActiveState and SubState now
+}
+
+// watchServices reports changes of service units' ActiveState (and
+// FreezerState) from systemd's PropertiesChanged signals until ctx ends,
+// over a D-Bus connection of its own.
+func (h *host) watchServices(ctx context.Context, fn func(serviceEvent)) error {
+	conn, err := h.sd.rawDial()
+	if err != nil {
+		return err
+	}
+	// On the bus, ask for the signals (systemd's own socket sends every
+	// signal to subscribed peers, and has no bus to ask).
+	conn.AddMatchSignal(dbus.WithMatchInterface("org.freedesktop.DBus.Properties"), dbus.WithMatchMember("PropertiesChanged"))
+	sig := make(chan *dbus.Signal, 256)
+	conn.Signal(sig)
+	mgr := conn.Object("org.freedesktop.systemd1", "/org/freedesktop/systemd1")
+	if err := mgr.CallWithContext(ctx, "org.freedesktop.systemd1.Manager.Subscribe", 0).Store(); err != nil {
+		conn.Close()
+		return err
+	}
+	type state struct{ active, freezer string }
+	last := map[dbus.ObjectPath]state{}
+	names := map[dbus.ObjectPath]string{}
+	nameOf := func(p dbus.ObjectPath) string {
+		if n, ok := names[p]; ok {
+			return n
+		}
+		v, err := conn.Object("org.freedesktop.systemd1", p).GetProperty("org.freedesktop.systemd1.Unit.Id")
+		n, _ := v.Value().(string)
+		if err == nil {
+			names[p] = n
+		}
+		return n
+	}
+	go func() {
+		defer conn.Close()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case s, ok := <-sig:
+				if !ok {
+					return
+				}
+				if s.Name != "org.freedesktop.DBus.Properties.PropertiesChanged" || len(s.Body) < 2 {
+					continue
+				}
+				if iface, _ := s.Body[0].(string); iface != "org.freedesktop.systemd1.Unit" {
+					continue
+				}
+				changed, _ := s.Body[1].(map[string]dbus.Variant)
+				prev, seen := last[s.Path]
+				cur := prev
+				if v, ok := changed["ActiveState"]; ok {
+					cur.active, _ = v.Value().(string)
+				}
+				if v, ok := changed["FreezerState"]; ok {
+					cur.freezer, _ = v.Value().(string)
+				}
+				if cur == prev || cur.active == "" {
+					continue
+				}
+				last[s.Path] = cur
+				name := nameOf(s.Path)
+				if !strings.HasSuffix(name, ".service") {
+					continue
+				}
+				ev := serviceEvent{unit: name, state: serviceState(cur.active, cur.freezer), active: cur.active}
+				if seen {
+					ev.previous = serviceState(prev.active, prev.freezer)
+				}
+				if v, ok := changed["SubState"]; ok {
+					ev.sub, _ = v.Value().(string)
+				}
+				if ev.state == ev.previous {
+					continue
+				}
+				fn(ev)
+			}
+		}
+	}()
+	return nil
+}

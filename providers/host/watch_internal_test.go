@@ -1,0 +1,148 @@
+//go:build linux
+
+package host
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// waitFor receives from ch until match says yes, failing after 10 s.
+func waitFor[T any](t *testing.T, ch <-chan T, what string, match func(T) bool) T {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case v := <-ch:
+			if match(v) {
+				return v
+			}
+		case <-deadline:
+			t.Fatalf("no %s within 10 s", what)
+		}
+	}
+}
+
+func TestWatchProcesses(t *testing.T) {
+	for _, poll := range []bool{false, true} {
+		h := newHost(Config{PollProcesses: poll, EventPollInterval: 20 * time.Millisecond})
+		ctx, cancel := context.WithCancel(context.Background())
+		ch := make(chan procEvent, 1024)
+		src, err := h.watchProcesses(ctx, func(e procEvent) {
+			select {
+			case ch <- e:
+			default:
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if poll && src != SourcePolling {
+			t.Errorf("source %s, want polling", src)
+		}
+		t.Logf("source %s", src)
+		cmd := exec.Command("/bin/sh", "-c", "sleep 0.3; exit 3")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		pid := cmd.Process.Pid
+		start := waitFor(t, ch, "start of "+src, func(e procEvent) bool { return e.start && e.pid == pid })
+		if start.name != "sh" && start.name != "dash" && start.name != "bash" || start.source != src {
+			t.Errorf("start %+v", start)
+		}
+		cmd.Wait()
+		stop := waitFor(t, ch, "stop of "+src, func(e procEvent) bool { return !e.start && e.pid == pid })
+		if src == SourceConnector && (!stop.exitKnown || stop.exitStatus != 3) {
+			t.Errorf("stop %+v, want exit status 3", stop)
+		}
+		cancel()
+	}
+}
+
+// Mounts of a fixture's mountinfo, which the kernel does not signal: the
+// watcher polls and reports arrivals and removals, pseudo file systems
+// aside.
+func TestWatchMountsPolling(t *testing.T) {
+	root := t.TempDir()
+	mi := filepath.Join(root, "proc/self/mountinfo")
+	os.MkdirAll(filepath.Dir(mi), 0o755)
+	base := "27 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+	os.WriteFile(mi, []byte(base), 0o644)
+	h := newHost(Config{Root: root, EventPollInterval: 10 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch := make(chan mountEvent, 64)
+	if err := h.watchMounts(ctx, func(e mountEvent) { ch <- e }); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(mi, []byte(base+"40 27 0:50 / /proc2 rw - proc proc rw\n41 27 8:17 / /mnt/usb rw - vfat /dev/sdb1 rw\n"), 0o644)
+	e := waitFor(t, ch, "arrival", func(mountEvent) bool { return true })
+	if !e.arrival || e.point != "/mnt/usb" || e.source != "/dev/sdb1" {
+		t.Errorf("arrival %+v", e)
+	}
+	os.WriteFile(mi, []byte(base), 0o644)
+	e = waitFor(t, ch, "removal", func(mountEvent) bool { return true })
+	if e.arrival || e.point != "/mnt/usb" {
+		t.Errorf("removal %+v", e)
+	}
+}
+
+// TestSystemdInsideInternal runs inside TestSystemd's namespaces (see
+// systemd_test.go): service state changes from systemd's signals, and
+// mounts the kernel signals, in the namespace's private /tmp.
+func TestSystemdInsideInternal(t *testing.T) {
+	if os.Getenv("GOWBEM_TEST_SYSTEMD_INSIDE") == "" {
+		t.Skip("runs only inside TestSystemd's namespaces")
+	}
+	h := newHost(Config{Systemd: SystemdPrivateSocket, EventPollInterval: 50 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	svc := make(chan serviceEvent, 64)
+	if err := h.watchServices(ctx, func(e serviceEvent) { svc <- e }); err != nil {
+		t.Fatal(err)
+	}
+	c, err := h.sd.get(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan string, 1)
+	if _, err := c.StartUnitContext(ctx, "gowbem-tmpl@one.service", "replace", done); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	e := waitFor(t, svc, "Running", func(e serviceEvent) bool { return e.unit == "gowbem-tmpl@one.service" && e.state == "Running" })
+	if e.previous != "Stopped" && e.previous != "Start Pending" && e.previous != "" {
+		t.Errorf("previous %q", e.previous)
+	}
+	if _, err := c.StopUnitContext(ctx, "gowbem-tmpl@one.service", "replace", done); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	waitFor(t, svc, "Stopped", func(e serviceEvent) bool { return e.unit == "gowbem-tmpl@one.service" && e.state == "Stopped" })
+
+	// The namespace's /tmp is its own tmpfs: mounting there touches
+	// nothing of the machine.
+	mnt := filepath.Join(os.TempDir(), "gowbem-watch-mount")
+	if !strings.HasPrefix(mnt, "/tmp/") {
+		t.Skipf("TMPDIR is %s, not the namespace's /tmp", os.TempDir())
+	}
+	os.MkdirAll(mnt, 0o755)
+	mounts := make(chan mountEvent, 64)
+	if err := h.watchMounts(ctx, func(e mountEvent) { mounts <- e }); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("gowbem", mnt, "tmpfs", 0, "size=1m"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, mounts, "arrival", func(e mountEvent) bool { return e.arrival && e.point == mnt && e.fstype == "tmpfs" })
+	if err := syscall.Unmount(mnt, 0); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, mounts, "removal", func(e mountEvent) bool { return !e.arrival && e.point == mnt })
+}
