@@ -18,7 +18,10 @@ func TestLiveProcessAssociations(t *testing.T) {
 	cmd := startSleep(t)
 	pid := strconv.Itoa(cmd.Process.Pid)
 	hostname, _ := os.Hostname()
-	got := query(t, svc, `ASSOCIATORS OF {Win32_Process.Handle="`+pid+`"}`)
+	got := query(t, svc, `ASSOCIATORS OF {Win32_Process.Handle="`+pid+`"} WHERE ResultClass = Win32_ComputerSystem`)
+	if all := query(t, svc, `ASSOCIATORS OF {Win32_Process.Handle="`+pid+`"}`); len(all) != 2 {
+		t.Errorf("ASSOCIATORS OF a process: %d objects, want its computer and its executable", len(all))
+	}
 	if len(got) != 1 || got[0].ClassName() != "Win32_ComputerSystem" || got[0].Value("Name").Str() != hostname {
 		t.Fatalf("ASSOCIATORS OF a process: %v", got)
 	}
@@ -78,5 +81,34 @@ func TestSystemProcessesPushDown(t *testing.T) {
 	other := cim.ObjectPath{Class: "Win32_Service", Keys: []cim.KeyBinding{{Name: "Name", Value: cim.String("x")}}}
 	if err := p.References(context.Background(), class, other, "", emit); err != nil || n != 0 {
 		t.Fatalf("an unrelated class: %d, %v", n, err)
+	}
+}
+
+// CIM_ProcessExecutable: from a process to its executable and back.
+func TestLiveProcessExecutable(t *testing.T) {
+	svc := newOM(t, host.Config{})
+	cmd := startSleep(t)
+	pid := strconv.Itoa(cmd.Process.Pid)
+	exe, err := os.Readlink("/proc/" + pid + "/exe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := query(t, svc, `ASSOCIATORS OF {Win32_Process.Handle="`+pid+`"} WHERE AssocClass = CIM_ProcessExecutable`)
+	if len(got) != 1 || got[0].ClassName() != "CIM_DataFile" || got[0].Value("Name").Str() != exe {
+		t.Fatalf("executable of %s: %v", pid, got)
+	}
+	if got[0].Value("FileSize").Uint() == 0 || !got[0].Value("Executable").Bool() {
+		t.Errorf("data file %v", got[0])
+	}
+	back := query(t, svc, `ASSOCIATORS OF {CIM_DataFile.Name="`+exe+`"} WHERE AssocClass = CIM_ProcessExecutable`)
+	found := false
+	for _, p := range back {
+		found = found || p.Value("Handle").Str() == pid
+	}
+	if !found {
+		t.Errorf("processes of %s lack %s: %d", exe, pid, len(back))
+	}
+	if _, err := getObject(t, svc, `CIM_DataFile.Name="/etc/shadow"`); cim.StatusOf(err) != cim.WBEM_E_NOT_FOUND {
+		t.Errorf("a file no process runs: %v", err)
 	}
 }

@@ -65,7 +65,7 @@ func BenchmarkAssociatorsOfProcess(b *testing.B) {
 	svc := newOM(b, host.Config{})
 	pid := strconv.Itoa(os.Getpid())
 	b.Run("pushdown", func(b *testing.B) {
-		q := `ASSOCIATORS OF {Win32_Process.Handle="` + pid + `"}`
+		q := `ASSOCIATORS OF {Win32_Process.Handle="` + pid + `"} WHERE AssocClass = Win32_SystemProcesses`
 		for b.Loop() {
 			e, err := svc.ExecQuery(context.Background(), "WQL", q, 0)
 			if n := len(drain(b, e, err)); n != 1 {

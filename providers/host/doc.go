@@ -167,8 +167,9 @@
 // shortest mount point), else its device path; Capacity and FreeSpace from
 // statfs(2) when mounted; PageFilePresent from /proc/swaps; DriveLetter and
 // Automount: NULL. Win32_Directory lists only the directories volumes are
-// mounted on (the ends of Win32_MountPoint): gowbem does not offer the
-// host's whole directory tree.
+// mounted on (the ends of Win32_MountPoint), and CIM_DataFile only the
+// executables of running processes (the ends of CIM_ProcessExecutable,
+// from /proc/<pid>/exe): gowbem does not offer the host's whole file tree.
 //
 // # Hardware
 //
@@ -215,12 +216,22 @@
 // Win32_SystemProcesses, Win32_SystemServices, Win32_DependentService,
 // Win32_DiskDriveToDiskPartition, Win32_LogicalDiskToPartition,
 // Win32_MountPoint, Win32_NetworkAdapterSetting, Win32_GroupUser and
-// Win32_LoggedOnUser implement provider.AssociationProvider: ASSOCIATORS OF
+// Win32_LoggedOnUser and CIM_ProcessExecutable implement
+// provider.AssociationProvider: ASSOCIATORS OF
 // and REFERENCES OF walk from the source object (a process reads its own
 // /proc entry, a service its own unit and those it names) instead of
 // enumerating every association. Win32_DependentService comes from
 // systemd's Requires=, BindsTo=, Requisite=, Wants= and After= between
 // service units.
+//
+// # Limits
+//
+// MaxSMBIOSTable (1 MiB) and MaxSMBIOSStructures (4096) bound the SMBIOS
+// table read; MaxUtmpRecords (65536) utmp; MaxAccountFile (16 MiB)
+// /etc/passwd, /etc/group and /etc/shadow; MaxEnvironmentFile (1 MiB)
+// /etc/environment; MaxResolvServers (16) the name servers reported;
+// MaxCPUs (8192) the processors of /proc/stat; MaxKVFile (1 MiB)
+// /proc/meminfo and /proc/vmstat. Past them the rest is ignored.
 //
 // # NULL
 //

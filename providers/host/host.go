@@ -70,6 +70,8 @@ const (
 	ProviderLogicalDiskToPartition   = "HostLogicalDiskToPartition"   // Win32_LogicalDiskToPartition
 	ProviderMountPoint               = "HostMountPoint"               // Win32_MountPoint
 	ProviderNetworkAdapterSetting    = "HostNetworkAdapterSetting"    // Win32_NetworkAdapterSetting
+	ProviderDataFile                 = "HostDataFile"                 // CIM_DataFile (executables of processes)
+	ProviderProcessExecutable        = "HostProcessExecutable"        // CIM_ProcessExecutable
 )
 
 func mustSub(f fs.FS, dir string) fs.FS {
@@ -232,6 +234,8 @@ func Providers(cfg Config) map[string]any {
 		ProviderLogicalDiskToPartition:   newLogicalDiskToPartition(h),
 		ProviderMountPoint:               newMountPoint(h),
 		ProviderNetworkAdapterSetting:    newNetworkAdapterSetting(h),
+		ProviderDataFile:                 newDataFileProvider(h),
+		ProviderProcessExecutable:        newProcessExecutable(h),
 	}
 }
 

@@ -397,3 +397,109 @@ func directoryInstance(class *cim.Class, sys, p string) *cim.Instance {
 		set("FSName", cim.Null).
 		set("Status", cim.String("OK")).inst
 }
+
+// exePath returns the executable of a process: its /proc/<pid>/exe, ""
+// for kernel threads and (for an unprivileged daemon) other users'
+// processes.
+func (h *host) exePath(pid int) string {
+	exe, err := os.Readlink(h.cfg.path("/proc/" + strconv.Itoa(pid) + "/exe"))
+	if err != nil || strings.HasSuffix(exe, " (deleted)") {
+		return ""
+	}
+	return exe
+}
+
+// executables lists the executables of running processes, each with the
+// processes that run it, in pid order.
+func (h *host) executables(ctx context.Context) (map[string][]int, []string, error) {
+	by := map[string][]int{}
+	var order []string
+	err := h.eachPID(ctx, func(pid int) error {
+		if exe := h.exePath(pid); exe != "" {
+			if _, ok := by[exe]; !ok {
+				order = append(order, exe)
+			}
+			by[exe] = append(by[exe], pid)
+		}
+		return nil
+	})
+	return by, order, err
+}
+
+// newDataFileProvider serves CIM_DataFile for the executables of running
+// processes (the ends of CIM_ProcessExecutable): gowbem does not offer the
+// host's files at large.
+func newDataFileProvider(h *host) *listProvider {
+	return &listProvider{h: h, list: func(ctx context.Context, class *cim.Class, emit func(*cim.Instance) error) error {
+		_, order, err := h.executables(ctx)
+		if err != nil {
+			return err
+		}
+		sys := h.hostname()
+		for _, exe := range order {
+			if err := emit(dataFileInstance(class, sys, exe)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}}
+}
+
+func dataFileInstance(class *cim.Class, sys, p string) *cim.Instance {
+	base := filepath.Base(p)
+	ext := strings.TrimPrefix(filepath.Ext(base), ".")
+	r := newRow(class).
+		set("Name", cim.String(p)).
+		set("Caption", cim.String(p)).
+		set("FileName", cim.String(strings.TrimSuffix(base, filepath.Ext(base)))).
+		set("Extension", cim.String(ext)).
+		set("Path", cim.String(strings.TrimSuffix(filepath.Dir(p), "/")+"/")).
+		set("CSCreationClassName", cim.String("Win32_ComputerSystem")).
+		set("CSName", str(sys)).
+		set("CreationClassName", cim.String(class.Name)).
+		set("FSCreationClassName", cim.String("Win32_FileSystem")).
+		set("Status", cim.String("OK"))
+	if fi, err := os.Stat(p); err == nil {
+		r.set("FileSize", cim.Uint64(uint64(fi.Size()))).
+			set("LastModified", cim.TimeValue(fi.ModTime())).
+			set("Executable", cim.Bool(fi.Mode()&0o111 != 0))
+	}
+	return r.inst
+}
+
+// newProcessExecutable links an executable (Antecedent) to the processes
+// running it (Dependent). From a process it reads that process's exe link.
+func newProcessExecutable(h *host) *assocProvider {
+	return &assocProvider{
+		ends: [2]assocEnd{{"Antecedent", []string{"CIM_DataFile"}}, {"Dependent", []string{"Win32_Process", "CIM_Process"}}},
+		pairs: func(ctx context.Context, from int, target cim.ObjectPath, emit func(a, b cim.ObjectPath) error) error {
+			if from == 1 {
+				hs, _ := keyString(target, "Handle")
+				pid, err := strconv.Atoi(hs)
+				if err != nil || pid <= 0 || strconv.Itoa(pid) != hs {
+					return nil
+				}
+				if exe := h.exePath(pid); exe != "" {
+					return emit(path1("CIM_DataFile", "Name", cim.String(exe)), processPath(pid))
+				}
+				return nil
+			}
+			want, _ := keyString(target, "Name")
+			by, order, err := h.executables(ctx)
+			if err != nil {
+				return err
+			}
+			for _, exe := range order {
+				if from == 0 && exe != want {
+					continue
+				}
+				for _, pid := range by[exe] {
+					if err := emit(path1("CIM_DataFile", "Name", cim.String(exe)), processPath(pid)); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		},
+	}
+}
