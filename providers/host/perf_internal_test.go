@@ -4,6 +4,7 @@ package host
 
 import (
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -84,3 +85,27 @@ func FuzzParseProcStat(f *testing.F) {
 }
 
 func fixedTime() time.Time { return time.Unix(10, 0) }
+
+// The limits: at most MaxSMBIOSStructures structures and MaxCPUs
+// processors are kept, the rest ignored.
+func TestHostParseLimits(t *testing.T) {
+	var tab []byte
+	for range MaxSMBIOSStructures + 10 {
+		tab = append(tab, 0x7E, 4, 0, 0, 0, 0) // type 126 (inactive), no strings
+	}
+	if n := len(parseSMBIOS(tab)); n != MaxSMBIOSStructures {
+		t.Errorf("%d structures, want %d", n, MaxSMBIOSStructures)
+	}
+	if n := len(parseSMBIOS(tab[:6*(MaxSMBIOSStructures-1)])); n != MaxSMBIOSStructures-1 {
+		t.Errorf("%d structures below the limit", n)
+	}
+	var stat []byte
+	for i := range MaxCPUs + 5 {
+		stat = append(stat, "cpu"+strconv.Itoa(i)+" 1 2 3 4\n"...)
+	}
+	stat = append(stat, "cpu 9 9 9 9\n"...)
+	s := parseProcStat(stat)
+	if len(s.cpus) != MaxCPUs+1 || s.cpus[MaxCPUs].name != "_Total" {
+		t.Errorf("%d processors", len(s.cpus))
+	}
+}
