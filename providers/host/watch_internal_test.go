@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -33,13 +34,31 @@ func TestWatchProcesses(t *testing.T) {
 	for _, poll := range []bool{false, true} {
 		h := newHost(Config{PollProcesses: poll, EventPollInterval: 20 * time.Millisecond})
 		ctx, cancel := context.WithCancel(context.Background())
-		ch := make(chan procEvent, 1024)
+		// The watcher sees every process of the machine (teammates' builds
+		// too): keep them all by pid rather than in a queue that may fill.
+		var mu sync.Mutex
+		seen := map[int][]procEvent{}
+		var pid int
 		src, err := h.watchProcesses(ctx, func(e procEvent) {
-			select {
-			case ch <- e:
-			default:
-			}
+			mu.Lock()
+			seen[e.pid] = append(seen[e.pid], e)
+			mu.Unlock()
 		})
+		find := func(what string, match func(procEvent) bool) procEvent {
+			t.Helper()
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+				mu.Lock()
+				for _, e := range seen[pid] {
+					if match(e) {
+						mu.Unlock()
+						return e
+					}
+				}
+				mu.Unlock()
+			}
+			t.Fatalf("no %s within 10 s", what)
+			return procEvent{}
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -51,13 +70,13 @@ func TestWatchProcesses(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		pid := cmd.Process.Pid
-		start := waitFor(t, ch, "start of "+src, func(e procEvent) bool { return e.start && e.pid == pid })
+		pid = cmd.Process.Pid
+		start := find("start of "+src, func(e procEvent) bool { return e.start })
 		if start.name != "sh" && start.name != "dash" && start.name != "bash" || start.source != src {
 			t.Errorf("start %+v", start)
 		}
 		cmd.Wait()
-		stop := waitFor(t, ch, "stop of "+src, func(e procEvent) bool { return !e.start && e.pid == pid })
+		stop := find("stop of "+src, func(e procEvent) bool { return !e.start })
 		if src == SourceConnector && (!stop.exitKnown || stop.exitStatus != 3) {
 			t.Errorf("stop %+v, want exit status 3", stop)
 		}
