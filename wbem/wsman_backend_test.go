@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/gowbem/gowbem/auth"
 	"github.com/gowbem/gowbem/internal/workload"
 	"github.com/gowbem/gowbem/wbem"
 	"github.com/gowbem/gowbem/wsman"
@@ -14,12 +15,8 @@ import (
 // 127.0.0.1, reached through wbem.Connect with Basic authentication.
 func init() {
 	backends = append(backends, backendCase{"wsman", func(t *testing.T, p *workload.Provider) *wbem.Services {
-		users := wsman.NewUsers()
-		users.SetCost(4) // bcrypt.MinCost: tests need no slow hashes
-		if err := users.Add("user", "pass"); err != nil {
-			t.Fatal(err)
-		}
-		srv := wsman.NewServer(workload.NewObjectManager(p), wsman.Options{Users: users, ServerName: "testhost"})
+		users := auth.NewBasic(auth.Static{"user": {Password: "pass", Admin: true}}, auth.BasicOptions{})
+		srv := wsman.NewServer(workload.NewObjectManager(p), wsman.Options{Authenticator: users, ServerName: "testhost"})
 		hs := httptest.NewUnstartedServer(srv)
 		hs.Config.ConnContext = wsman.ConnContext
 		hs.Start()

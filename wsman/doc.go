@@ -81,12 +81,20 @@
 //
 // # Authentication and TLS
 //
-// Requests authenticate with HTTP Basic against Options.Users, a users file
-// of bcrypt hashes (LoadUsers, Users.Add, Users.Save; the command
-// wsman/cmd/wsmanpasswd adds a user). A missing or wrong password gets 401
-// with a Basic challenge and no body; only Identify may come without
-// credentials. The handler itself is plain HTTP: a daemon serves it on a TLS
-// listener (http.Server.ServeTLS) for HTTPS, and should install ConnContext.
+// Requests authenticate through Options.Authenticator (package auth: HTTP
+// Basic over a password store, TLS client certificates), from their headers
+// alone: a request without valid credentials gets 401 with a Basic
+// challenge, or 429/503 with Retry-After when logins are throttled or
+// busy, before any of its body is read, and its connection is closed. Only
+// an Identify whose declared length is at most MaxIdentifyBytes may come
+// without credentials. The authenticated caller travels to the backend in
+// the operation's context (identity.FromContext), marked Remote unless
+// Options.IsLocal says the request came from this machine. A body must
+// arrive within Options.ReadTimeout (else 408) and a response be taken
+// within Options.WriteTimeout; a broken body (a bad chunk, a length cut
+// short) gets 400. The handler itself is plain HTTP: a daemon serves it on
+// a TLS listener (http.Server.ServeTLS) for HTTPS, and should install
+// ConnContext.
 // Package wsmantest makes self-signed certificates for tests.
 //
 // # gowbem's extensions

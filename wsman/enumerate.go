@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/identity"
 	"github.com/gowbem/gowbem/internal/enumctx"
 	"github.com/gowbem/gowbem/wbem"
 )
@@ -276,7 +277,11 @@ func (s *Server) enumerate(reqCtx context.Context, w http.ResponseWriter, req *r
 	}
 	unreserve := res.Cancel
 
+	// The enumeration outlives the request, not its caller.
 	ctx, cancel := context.WithCancel(s.base)
+	if c, ok := identity.FromContext(reqCtx); ok {
+		ctx = identity.NewContext(ctx, c)
+	}
 	ec := &enumCtx{user: user, cancel: cancel, mode: mode}
 	ec.primary = req.ResourceURI
 	var e *wbem.Enumerator

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gowbem/gowbem/auth"
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/cimom"
 	"github.com/gowbem/gowbem/internal/workload"
@@ -38,6 +39,16 @@ const (
 	testPass = "pass"
 )
 
+// testAuthenticator knows testUser and "other" (password "secret"), both
+// administrators; it never throttles, as tests send wrong passwords on
+// purpose.
+func testAuthenticator() auth.Authenticator {
+	return auth.NewBasic(auth.Static{
+		testUser: {Password: testPass, Admin: true},
+		"other":  {Password: "secret", Admin: true},
+	}, auth.BasicOptions{FreeFailures: 1 << 20})
+}
+
 func newEnv(t testing.TB, p *workload.Provider, opts wsman.Options) *testEnv {
 	t.Helper()
 	return newEnvTLS(t, p, opts, false)
@@ -50,15 +61,8 @@ func newEnvTLS(t testing.TB, p *workload.Provider, opts wsman.Options, useTLS bo
 	}
 	om := workload.NewObjectManager(p, cimom.WithProvider("TestMethods", fooMethods{}))
 	setupInterop(t, om.Services(workload.Namespace))
-	if opts.Users == nil && !opts.AllowAnonymous {
-		u := wsman.NewUsers()
-		u.SetCost(4)
-		for _, up := range [][2]string{{testUser, testPass}, {"other", "secret"}} {
-			if err := u.Add(up[0], up[1]); err != nil {
-				t.Fatal(err)
-			}
-		}
-		opts.Users = u
+	if opts.Authenticator == nil && !opts.AllowAnonymous {
+		opts.Authenticator = testAuthenticator()
 	}
 	if opts.ServerName == "" {
 		opts.ServerName = "testhost"

@@ -3,9 +3,8 @@ package wsman_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 
+	"github.com/gowbem/gowbem/auth"
 	"github.com/gowbem/gowbem/internal/workload"
 	"github.com/gowbem/gowbem/wbem"
 	"github.com/gowbem/gowbem/wsman"
@@ -16,9 +15,10 @@ import (
 // through wbem.Connect.
 func Example() {
 	ctx := context.Background()
-	users := wsman.NewUsers()
-	users.Add("admin", "secret")
-	srv := wsman.NewServer(workload.NewObjectManager(&workload.Provider{N: 3}), wsman.Options{Users: users})
+	users := auth.Static{"admin": {Password: "secret", Admin: true}} // a daemon keeps hashes on disk
+	srv := wsman.NewServer(workload.NewObjectManager(&workload.Provider{N: 3}), wsman.Options{
+		Authenticator: auth.NewBasic(users, auth.BasicOptions{}),
+	})
 	defer srv.Close()
 	hs := wsmantest.NewServer(srv, nil) // a daemon would use http.Server with ServeTLS
 	defer hs.Close()
@@ -50,29 +50,4 @@ func Example() {
 	// GW_Item.Id=1 item-1
 	// GW_Item.Id=2 item-2
 	// WBEM_E_NOT_FOUND (0x80041002): no GW_Item with key GW_Item.Id=7
-}
-
-// A users file for the server: bcrypt hashes, mode 0600.
-func ExampleUsers() {
-	dir, _ := os.MkdirTemp("", "wsman")
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "users")
-
-	users := wsman.NewUsers()
-	if err := users.Add("admin", "correct horse"); err != nil {
-		fmt.Println(err)
-		return
-	}
-	if err := users.Save(path); err != nil {
-		fmt.Println(err)
-		return
-	}
-	loaded, err := wsman.LoadUsers(path)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	fi, _ := os.Stat(path)
-	fmt.Println(fi.Mode().Perm(), loaded.Check("admin", "correct horse"), loaded.Check("admin", "wrong"))
-	// Output: -rw------- true false
 }

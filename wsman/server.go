@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -15,7 +16,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gowbem/gowbem/auth"
 	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/identity"
 	"github.com/gowbem/gowbem/internal/enumctx"
 	"github.com/gowbem/gowbem/wbem"
 )
@@ -28,6 +31,8 @@ const (
 	DefaultIdleTimeout        = 5 * time.Minute
 	DefaultMaxContextsPerUser = 64
 	DefaultOperationTimeout   = 60 * time.Second
+	DefaultReadTimeout        = 30 * time.Second
+	DefaultWriteTimeout       = 60 * time.Second
 	DefaultMaxElements        = 1 // WS-Enumeration's default for Pull
 	MaxMaxElements            = 1 << 16
 	// MaxPullWait caps a Pull's MaxTime (and an optimized Enumerate's
@@ -38,12 +43,28 @@ const (
 
 // Options configure a Server.
 type Options struct {
-	// Users authenticates requests with HTTP Basic. When nil, every request
-	// but Identify is refused with 401, unless AllowAnonymous is set.
-	Users *Users
-	// AllowAnonymous serves requests without credentials (tests only); they
-	// run as the user "".
+	// Authenticator finds out who sent a request, from its headers (e.g. an
+	// auth.Basic over a users file, auth.Certificates, or an auth.Chain of
+	// both); the caller it returns reaches the backend in the operation's
+	// context (identity.FromContext). When nil, every request but an
+	// anonymous Identify is refused with 401, unless AllowAnonymous is set.
+	Authenticator auth.Authenticator
+	// AllowAnonymous serves requests without credentials (tests only): they
+	// run as the user "" with no caller in their context, that is with the
+	// rights of the program itself.
 	AllowAnonymous bool
+	// IsLocal reports whether a request came from this machine, whose
+	// callers need no RemoteAccess right (auth.IsLoopback by default).
+	IsLocal func(r *http.Request) bool
+	// ReadTimeout bounds the reading of a request's body (DefaultReadTimeout);
+	// WriteTimeout bounds the writing of a response (DefaultWriteTimeout).
+	// A stalled client is cut off and its memory freed.
+	ReadTimeout  time.Duration
+	WriteTimeout time.Duration
+	// Logger receives refused requests and the internal causes of faults
+	// (provider panics with their stacks, store errors); nothing is logged
+	// when nil.
+	Logger *slog.Logger
 	// Realm is the realm of the Basic challenge ("gowbem" by default).
 	Realm string
 	// ServerName is the object manager's server name, told to clients in
@@ -115,6 +136,18 @@ func NewServer(backend wbem.Backend, opts Options) *Server {
 	}
 	if opts.ServerName == "" {
 		opts.ServerName, _ = os.Hostname()
+	}
+	if opts.IsLocal == nil {
+		opts.IsLocal = auth.IsLoopback
+	}
+	if opts.ReadTimeout <= 0 {
+		opts.ReadTimeout = DefaultReadTimeout
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = DefaultWriteTimeout
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.ProductVersion == "" {
 		opts.ProductVersion = "gowbem 0.1"
@@ -217,6 +250,10 @@ func send(w http.ResponseWriter, status int, body []byte) {
 }
 
 func (s *Server) sendFault(w http.ResponseWriter, req *request, f *fault) {
+	if e := f.ext; e != nil && e.Err != nil {
+		s.opts.Logger.Error("operation failed", "status", e.Status.Name(), "operation", e.Operation,
+			"provider", e.Provider, "description", e.Description, "err", e.Err)
+	}
 	buf := getBuf()
 	defer putBuf(buf)
 	startEnvelope(buf, req, f.action, "")
@@ -232,60 +269,66 @@ func (s *Server) sendFault(w http.ResponseWriter, req *request, f *fault) {
 	send(w, status, buf.Bytes())
 }
 
-func (s *Server) challenge(w http.ResponseWriter) {
-	w.Header().Set("WWW-Authenticate", `Basic realm="`+strings.ReplaceAll(s.opts.Realm, `"`, "'")+`", charset="UTF-8"`)
-	w.Header().Set("Content-Length", "0")
-	w.WriteHeader(http.StatusUnauthorized)
+// authenticate finds out who sent r from its headers alone. A nil caller
+// without error is an anonymous request the options allow (tests).
+func (s *Server) authenticate(r *http.Request) (*identity.Caller, error) {
+	if s.opts.AllowAnonymous && r.Header.Get("Authorization") == "" {
+		return nil, nil
+	}
+	if s.opts.Authenticator == nil {
+		return nil, auth.ErrNoCredentials
+	}
+	c, err := s.opts.Authenticator.Authenticate(r)
+	if err != nil {
+		return nil, err
+	}
+	c.Remote = !s.opts.IsLocal(r)
+	c.Address = r.RemoteAddr
+	return c, nil
 }
 
-// ServeHTTP implements http.Handler.
+// MaxIdentifyBytes bounds the body of an Identify that comes without
+// credentials: only such a body is read before authentication, and only
+// when its length is declared.
+const MaxIdentifyBytes = 4096
+
+// ServeHTTP implements http.Handler. A request is authenticated from its
+// headers before anything of its body is read: without valid credentials it
+// gets its 401 at once and the connection is closed, unless it is an
+// Identify (WS-Management's only anonymous request) whose declared length
+// is at most MaxIdentifyBytes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
+		w.Header().Set("Connection", "close")
 		http.Error(w, "WS-Management accepts POST only", http.StatusMethodNotAllowed)
 		return
 	}
-	user, authed, hasCreds := "", false, false
-	if name, pw, ok := r.BasicAuth(); ok {
-		hasCreds = true
-		if s.opts.Users == nil || len(name) > maxNameLen || !s.opts.Users.Check(name, pw) {
-			s.challenge(w)
+	w = &deadlineWriter{ResponseWriter: w, timeout: s.opts.WriteTimeout}
+	caller, err := s.authenticate(r)
+	anonymous := false
+	if err != nil {
+		anonymous = errors.Is(err, auth.ErrNoCredentials) && r.Header.Get("Authorization") == "" &&
+			r.ContentLength > 0 && r.ContentLength <= MaxIdentifyBytes
+		if !anonymous {
+			s.refuse(w, r, err)
 			return
 		}
-		user, authed = name, true
-	} else if r.Header.Get("Authorization") != "" {
-		s.challenge(w) // a scheme we do not speak
-		return
 	}
-	if !authed && s.opts.AllowAnonymous {
-		authed = true
-	}
-	if !authed && !hasCreds && r.ContentLength > 4096 {
-		s.challenge(w) // no Identify is that large: refuse at once
-		return
+	ctx := r.Context()
+	if caller != nil {
+		ctx = identity.NewContext(ctx, caller)
 	}
 	buf := getBuf()
 	defer putBuf(buf)
-	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.opts.MaxRequestBytes))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			if !authed {
-				s.challenge(w)
-				return
-			}
-			s.sendFault(w, nil, &fault{code: "s:Sender", subcode: "wsman:EncodingLimit", detail: "ServiceEnvelopeLimit", action: actFaultWSMan,
-				reason: fmt.Sprintf("the request is larger than this service's limit of %d bytes", s.opts.MaxRequestBytes),
-				status: cim.WBEM_E_QUOTA_VIOLATION, httpStatus: http.StatusRequestEntityTooLarge})
-			return
-		}
-		return // the client went away
+	if !s.readBody(w, r, buf) {
+		return
 	}
 	req, err := parseRequest(bytes.NewReader(buf.Bytes()))
-	if !authed {
+	if anonymous {
 		// Only Identify may come without credentials.
 		if err != nil || req.Action != "" || req.Body == nil || req.Body.Local != "Identify" {
-			s.challenge(w)
+			s.refuse(w, r, auth.ErrNoCredentials)
 			return
 		}
 	}
@@ -293,13 +336,72 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.sendFault(w, nil, faultFromError(err))
 		return
 	}
-	s.dispatch(w, r, req, user, authed)
+	user := ""
+	if caller != nil {
+		user = caller.Name
+	}
+	s.dispatch(ctx, w, req, user, !anonymous)
 }
 
-func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, req *request, user string, authed bool) {
+// refuse answers a request that failed authentication, and logs it.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	if !errors.Is(err, auth.ErrNoCredentials) && !errors.Is(err, auth.ErrBadCredentials) {
+		s.opts.Logger.Info("request refused", "addr", r.RemoteAddr, "err", err)
+	}
+	auth.Refuse(w, s.opts.Realm, err)
+}
+
+// readBody reads the request body into buf within Options.ReadTimeout and
+// Options.MaxRequestBytes. A body too large gets 413, one that stalls 408,
+// a broken one (a bad chunk, a length cut short) 400, each with a fault; it
+// reports whether the body was read.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) bool {
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Now().Add(s.opts.ReadTimeout)) // unsupported by test recorders: ignored
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.opts.MaxRequestBytes))
+	if err == nil {
+		rc.SetReadDeadline(time.Time{})
+		return true
+	}
+	w.Header().Set("Connection", "close")
+	var mbe *http.MaxBytesError
+	var ne net.Error
+	switch {
+	case errors.As(err, &mbe):
+		s.sendFault(w, nil, &fault{code: "s:Sender", subcode: "wsman:EncodingLimit", detail: "ServiceEnvelopeLimit", action: actFaultWSMan,
+			reason: fmt.Sprintf("the request is larger than this service's limit of %d bytes", s.opts.MaxRequestBytes),
+			status: cim.WBEM_E_QUOTA_VIOLATION, httpStatus: http.StatusRequestEntityTooLarge})
+	case errors.As(err, &ne) && ne.Timeout():
+		s.sendFault(w, nil, &fault{code: "s:Sender", subcode: "wsman:TimedOut", action: actFaultWSMan,
+			reason: fmt.Sprintf("the request body did not arrive within %v", s.opts.ReadTimeout),
+			status: cim.WBEM_E_INVALID_PARAMETER, httpStatus: http.StatusRequestTimeout})
+	default:
+		s.sendFault(w, nil, &fault{code: "s:Sender", subcode: "wsman:SchemaValidationError", action: actFaultWSMan,
+			reason: "the request body is broken: " + err.Error(), status: cim.WBEM_E_INVALID_PARAMETER})
+	}
+	return false
+}
+
+// deadlineWriter bounds the writing of a response: the write deadline is set
+// when the response starts, so a client that stops reading cannot hold the
+// connection.
+type deadlineWriter struct {
+	http.ResponseWriter
+	timeout time.Duration
+}
+
+func (d *deadlineWriter) WriteHeader(code int) {
+	http.NewResponseController(d.ResponseWriter).SetWriteDeadline(time.Now().Add(d.timeout))
+	d.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (d *deadlineWriter) Unwrap() http.ResponseWriter { return d.ResponseWriter }
+
+func (s *Server) dispatch(ctx context.Context, w http.ResponseWriter, req *request, user string, authed bool) {
 	if req.Action == "" {
 		if req.Body != nil && req.Body.Local == "Identify" && req.Body.Space == nsWSMID {
-			s.identify(w, req, authed && (s.opts.Users != nil || s.opts.AllowAnonymous))
+			s.identify(w, req, authed)
 			return
 		}
 		s.sendFault(w, req, &fault{code: "s:Sender", subcode: "wsa:MessageInformationHeaderRequired", action: actFaultAddressing,
@@ -318,7 +420,6 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, req *request, 
 			return
 		}
 	}
-	ctx := r.Context()
 	var f *fault
 	switch req.Action {
 	case actPull:

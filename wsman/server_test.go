@@ -2,10 +2,8 @@ package wsman_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -102,12 +100,8 @@ func ids(body string) []int {
 
 func newServer(t testing.TB, p *workload.Provider, opts wsman.Options) *wsman.Server {
 	t.Helper()
-	if opts.Users == nil && !opts.AllowAnonymous {
-		u := wsman.NewUsers()
-		u.SetCost(4)
-		u.Add(testUser, testPass)
-		u.Add("other", "secret")
-		opts.Users = u
+	if opts.Authenticator == nil && !opts.AllowAnonymous {
+		opts.Authenticator = testAuthenticator()
 	}
 	srv := wsman.NewServer(workload.NewObjectManager(p), opts)
 	t.Cleanup(func() { srv.Close() })
@@ -478,53 +472,6 @@ func TestMalformedInput(t *testing.T) {
 			t.Fatalf("GET: HTTP %d", w.Code)
 		}
 	}
-}
-
-// The users file: add, save with mode 0600, load, check.
-func TestUsersFile(t *testing.T) {
-	u := wsman.NewUsers()
-	u.SetCost(4)
-	if err := u.Add("alice", "wonder land"); err != nil {
-		t.Fatal(err)
-	}
-	for _, bad := range []string{"", "a:b", "x\ny"} {
-		if err := u.Add(bad, "p"); err == nil {
-			t.Errorf("Add(%q) accepted", bad)
-		}
-	}
-	path := t.TempDir() + "/users"
-	if err := u.Save(path); err != nil {
-		t.Fatal(err)
-	}
-	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("users file mode %v, %v", fi.Mode(), err)
-	}
-	data, _ := os.ReadFile(path)
-	if !strings.HasPrefix(string(data), "alice:$2a$") || strings.Contains(string(data), "wonder") {
-		t.Fatalf("users file holds %q", data)
-	}
-	v, err := wsman.LoadUsers(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for pw, want := range map[string]bool{"wonder land": true, "wonder": false, "": false} {
-		if got := v.Check("alice", pw); got != want {
-			t.Errorf("Check(alice, %q) = %v", pw, got)
-		}
-	}
-	if v.Check("bob", "wonder land") {
-		t.Error("unknown user accepted")
-	}
-	for _, bad := range []string{"alice\n", "alice:notahash\n", ":$2a$04$abc\n"} {
-		os.WriteFile(path, []byte(bad), 0o600)
-		if _, err := wsman.LoadUsers(path); err == nil || !strings.Contains(err.Error(), path+":1") {
-			t.Errorf("LoadUsers(%q) = %v, want an error naming line 1", bad, err)
-		}
-	}
-	if _, err := wsman.LoadUsers(path + ".missing"); err == nil {
-		t.Error("a missing users file loaded")
-	}
-	_ = fmt.Sprint
 }
 
 // A client that goes away while its Pull waits reaches the provider: the

@@ -26,7 +26,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gowbem/gowbem/auth"
 	"github.com/gowbem/gowbem/cimom"
+	"github.com/gowbem/gowbem/identity"
+	"github.com/gowbem/gowbem/internal/users"
 	"github.com/gowbem/gowbem/internal/workload"
 	"github.com/gowbem/gowbem/repository"
 	"github.com/gowbem/gowbem/wsman"
@@ -153,9 +156,10 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	authn := auth.NewBasic(users, auth.BasicOptions{Logger: log})
 
 	running := newOps(om)
-	srv := newEndpoint(running, om.Server(), users, log)
+	srv := newEndpoint(running, om.Server(), authn, log)
 	mux := http.NewServeMux()
 	mux.Handle(Path, srv)
 	hs := &http.Server{
@@ -247,17 +251,18 @@ func Run(ctx context.Context, cfg Config) error {
 	return runErr
 }
 
-// ensureUsers loads the users file, or on the first start creates it with
-// AdminUser and a random password written to <stateDir>/admin.password.
-func ensureUsers(path, stateDir string, log *slog.Logger) (*wsman.Users, error) {
+// ensureUsers opens the users file, or on the first start creates it with
+// AdminUser, an administrator, and a random password written to
+// <stateDir>/admin.password.
+func ensureUsers(path, stateDir string, log *slog.Logger) (*users.File, error) {
 	if _, err := os.Stat(path); err == nil {
-		return wsman.LoadUsers(path)
+		return users.Open(path, log)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("users file: %w", err)
 	}
 	password := randomPassword()
-	users := wsman.NewUsers()
-	if err := users.Add(AdminUser, password); err != nil {
+	hash, err := users.Hash(password, 0)
+	if err != nil {
 		return nil, err
 	}
 	// The password first: a start that dies between the two writes finds
@@ -270,11 +275,15 @@ func ensureUsers(path, stateDir string, log *slog.Logger) (*wsman.Users, error) 
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("users file: %w", err)
 	}
-	if err := users.Save(path); err != nil {
+	err = users.Edit(path, func(l *users.List) error {
+		l.Users = []*users.User{{Name: AdminUser, Hash: hash, Groups: []string{identity.AdministratorsGroup}}}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	log.Warn("first start: created user "+AdminUser+" with a random password", "users_file", path, "password_file", pwFile)
-	return users, nil
+	return users.Open(path, log)
 }
 
 // writeSecret writes a file readable by its owner only, replacing any

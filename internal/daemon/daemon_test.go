@@ -17,9 +17,9 @@ import (
 	"time"
 
 	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/internal/users"
 	"github.com/gowbem/gowbem/internal/workload"
 	"github.com/gowbem/gowbem/wbem"
-	"github.com/gowbem/gowbem/wsman"
 )
 
 // syncBuffer is a bytes.Buffer safe for the logger's and the test's
@@ -118,12 +118,12 @@ func TestFirstStart(t *testing.T) {
 	if len(password) < 20 {
 		t.Errorf("password %q is too short", password)
 	}
-	users, err := wsman.LoadUsers(filepath.Join(dir, UsersFile))
+	uf, err := users.Open(filepath.Join(dir, UsersFile), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !users.Check(AdminUser, password) {
-		t.Error("the users file does not accept admin's password")
+	if c, err := uf.CheckPassword(context.Background(), AdminUser, password); err != nil || !c.Admin {
+		t.Errorf("the users file does not accept admin's password, or admin is no administrator: %v, %v", c, err)
 	}
 	log := s.log.String()
 	if !strings.Contains(log, pwPath) || !strings.Contains(log, "created user admin") {
@@ -160,9 +160,8 @@ func TestFirstStart(t *testing.T) {
 func TestUsersFlag(t *testing.T) {
 	dir := t.TempDir()
 	usersPath := filepath.Join(t.TempDir(), "etc-users")
-	u := wsman.NewUsers()
-	u.Add("ops", "secret")
-	if err := u.Save(usersPath); err != nil {
+	h, _ := users.Hash("secret", 4)
+	if err := os.WriteFile(usersPath, []byte("ops:"+h+"\n"), 0o600); err != nil { // a file of the old format
 		t.Fatal(err)
 	}
 	s := start(t, Config{StateDir: dir, HTTPAddr: "127.0.0.1:0", UsersFile: usersPath})

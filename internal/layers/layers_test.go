@@ -11,15 +11,18 @@ const mod = "github.com/gowbem/gowbem/"
 // forbidden lists, per package, the gowbem packages it must not depend on,
 // directly or not (tests excluded).
 var forbidden = map[string][]string{
-	"cim":            {"wql", "mof", "provider", "repository", "wbem", "cimom", "wsman", "providers/host", "internal/"},
+	"cim":            {"wql", "mof", "provider", "repository", "wbem", "cimom", "wsman", "providers/host", "internal/", "identity", "auth"},
+	"identity":       {"cim", "wql", "mof", "provider", "repository", "wbem", "cimom", "wsman", "providers/host", "internal/", "auth"},
+	"auth":           {"cim", "wql", "mof", "provider", "repository", "wbem", "cimom", "wsman", "providers/host", "internal/"},
+	"internal/users": {"cim", "wql", "mof", "provider", "repository", "wbem", "cimom", "wsman", "providers/host", "internal/daemon", "internal/cli"},
 	"wql":            {"mof", "provider", "repository", "wbem", "cimom", "wsman", "providers/host"},
 	"mof":            {"wql", "provider", "repository", "wbem", "cimom", "wsman", "providers/host"},
-	"provider":       {"repository", "wbem", "cimom", "wsman", "providers/host"},
+	"provider":       {"repository", "wbem", "cimom", "wsman", "providers/host", "auth"},
 	"repository":     {"provider", "wbem", "cimom", "wsman", "providers/host"},
 	"wbem":           {"cimom", "wsman", "providers/host", "repository", "provider"},
 	"cimom":          {"wsman", "providers/host", "internal/cli", "internal/daemon"},
-	"providers/host": {"cimom", "wbem", "wsman", "repository"},
-	"wsman":          {"cimom", "providers/host", "repository", "internal/cli", "internal/daemon", "internal/workload", "internal/bench"},
+	"providers/host": {"cimom", "wbem", "wsman", "repository", "auth"},
+	"wsman":          {"cimom", "providers/host", "repository", "internal/cli", "internal/daemon", "internal/workload", "internal/bench", "internal/users"},
 
 	// Shared by the protocol servers, below all of them.
 	"internal/enumctx": {"cim", "wql", "mof", "provider", "repository", "wbem", "cimom", "wsman", "providers/host"},
@@ -52,6 +55,26 @@ func TestLayers(t *testing.T) {
 				if rel == b || strings.HasSuffix(b, "/") && strings.HasPrefix(rel, b) || strings.HasPrefix(rel, b+"/") {
 					t.Errorf("%s depends on %s, which is above it (docs/ARCHITECTURE.md)", pkg, rel)
 				}
+			}
+		}
+	}
+}
+
+// The client links no password hashing: the users store, and bcrypt with
+// it, belong to the daemon (a bcrypt at package init once added 100–165 ms
+// to every run of wbem).
+func TestCLILinksNoPasswordHashing(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("the go command is not on PATH")
+	}
+	for _, pkg := range []string{"cmd/wbem", "wsman", "auth", "identity"} {
+		out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", mod+pkg).Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", pkg, err)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			if strings.HasPrefix(dep, "golang.org/x/crypto/") || dep == mod+"internal/users" {
+				t.Errorf("%s depends on %s", pkg, dep)
 			}
 		}
 	}
