@@ -12,9 +12,24 @@ import (
 // classCache keeps located classes and subclass lists between operations, so
 // a hot query neither decodes its class from the store nor gets a fresh copy
 // of it each time (compiled queries are fastest for the very class pointer
-// they were compiled for). Every write that can change a class invalidates
-// the whole cache; an entry read before the invalidation is never stored
-// after it.
+// they were compiled for).
+//
+// The rule, which is the whole of its correctness:
+//
+//   - Every committed write that can change a class or a namespace (update
+//     with schema set: PutClass, DeleteClass, a MOF apply, a namespace
+//     created or deleted) clears the cache and advances its generation
+//     after the commit and before the write returns, so the writer's next
+//     read sees the change.
+//   - A read transaction (view) reads the generation before the store opens
+//     the transaction, hence before its snapshot is taken; it stores what it
+//     read only if the generation is still that one. A reader whose snapshot
+//     predates a schema commit therefore never stores what it read after
+//     that commit's invalidation: at worst it stores it just before, and the
+//     invalidation clears it.
+//   - Write transactions bypass the cache both ways: they see their own
+//     uncommitted changes, which other readers must not.
+//   - Nothing else expires an entry: instance writes never change a class.
 type classCache struct {
 	mu      sync.RWMutex
 	gen     uint64
@@ -69,6 +84,20 @@ func (c *classCache) invalidate() {
 // writeTx marks a write transaction: class lookups in it bypass the cache,
 // which does not see its uncommitted changes.
 type writeTx struct{ repository.Tx }
+
+// readTx marks a read transaction with the cache generation read before it
+// began: what it finds may be cached under that generation only.
+type readTx struct {
+	repository.Tx
+	gen uint64
+}
+
+// view runs fn in a read transaction whose class lookups use the cache (see
+// classCache for the rule).
+func (om *ObjectManager) view(ctx context.Context, fn func(repository.Tx) error) error {
+	gen := om.cache.generation() // before the snapshot: the order matters
+	return om.store.View(ctx, func(tx repository.Tx) error { return fn(readTx{tx, gen}) })
+}
 
 // batch runs fn in a write transaction that concurrent callers may share,
 // when the store can (repository.Batcher), and in its own otherwise. fn must

@@ -6,10 +6,12 @@ package cimom
 import (
 	"context"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 
 	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/provider"
 	"github.com/gowbem/gowbem/repository"
 	"github.com/gowbem/gowbem/wbem"
 )
@@ -34,9 +36,16 @@ type Option func(*ObjectManager)
 // name by default).
 func WithServer(name string) Option { return func(om *ObjectManager) { om.server = name } }
 
-// WithProvider registers a provider under name (see RegisterProvider).
-func WithProvider(name string, p any) Option {
-	return func(om *ObjectManager) { om.providers[strings.ToLower(name)] = p }
+// WithProvider registers an instance provider under name (see
+// RegisterProvider).
+func WithProvider(name string, p provider.InstanceProvider) Option {
+	return func(om *ObjectManager) { om.register(name, p) }
+}
+
+// WithMethodProvider registers a provider of methods only under name (see
+// RegisterMethodProvider).
+func WithMethodProvider(name string, p provider.MethodProvider) Option {
+	return func(om *ObjectManager) { om.register(name, p) }
 }
 
 // New returns an object manager over store. It makes sure the namespaces root
@@ -82,11 +91,28 @@ func (om *ObjectManager) Store() repository.Store { return om.store }
 // Server returns the server name the object manager reports.
 func (om *ObjectManager) Server() string { return om.server }
 
-// RegisterProvider registers p under name, the name classes give in their
-// Provider qualifier. p implements provider.InstanceProvider and/or
-// provider.MethodProvider, and optionally the other interfaces of package
-// provider.
-func (om *ObjectManager) RegisterProvider(name string, p any) {
+// RegisterProvider registers the instance provider p under name, the name
+// classes give in their Provider qualifier (compared without regard to case).
+// p may implement the optional interfaces of package provider too
+// (QueryProvider, InstanceWriter, MethodProvider, AssociationProvider); the
+// object manager finds them by type assertion. Registering a name again
+// replaces its provider. It panics if p is nil.
+func (om *ObjectManager) RegisterProvider(name string, p provider.InstanceProvider) {
+	om.register(name, p)
+}
+
+// RegisterMethodProvider registers under name a provider that serves only
+// methods: of static classes, or of classes whose instances come from the
+// repository. A provider that also supplies instances is registered with
+// RegisterProvider, which finds its methods too. It panics if p is nil.
+func (om *ObjectManager) RegisterMethodProvider(name string, p provider.MethodProvider) {
+	om.register(name, p)
+}
+
+func (om *ObjectManager) register(name string, p any) {
+	if p == nil || reflect.ValueOf(p).Kind() == reflect.Pointer && reflect.ValueOf(p).IsNil() {
+		panic("cimom: provider " + name + " is nil")
+	}
 	om.mu.Lock()
 	defer om.mu.Unlock()
 	om.providers[strings.ToLower(name)] = p
@@ -139,7 +165,7 @@ func (om *ObjectManager) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWrite
 }
 
 func (om *ObjectManager) checkNamespace(ctx context.Context, ns string) error {
-	return om.store.View(ctx, func(tx repository.Tx) error {
+	return om.view(ctx, func(tx repository.Tx) error {
 		if !tx.NamespaceExists(ns) {
 			return &cim.Error{Status: cim.WBEM_E_INVALID_NAMESPACE, Parameter: ns, Description: "namespace " + ns + " does not exist"}
 		}

@@ -11,14 +11,13 @@ import (
 
 // class returns the class name of ns, located, or WBEM_E_INVALID_CLASS.
 func (om *ObjectManager) class(tx repository.Tx, ns, name string) (*cim.Class, error) {
-	_, write := tx.(writeTx)
+	rtx, read := tx.(readTx)
 	key := cacheKey(ns, name)
-	if !write {
+	if read {
 		if c := om.cache.class(key); c != nil {
 			return c, nil
 		}
 	}
-	gen := om.cache.generation()
 	c, err := tx.Class(ns, name)
 	if err != nil {
 		if errors.Is(err, cim.ErrNotFound) {
@@ -27,8 +26,8 @@ func (om *ObjectManager) class(tx repository.Tx, ns, name string) (*cim.Class, e
 		return nil, err
 	}
 	c = c.Located(om.server, ns)
-	if !write {
-		om.cache.put(gen, key, c, nil, false)
+	if read {
+		om.cache.put(rtx.gen, key, c, nil, false)
 	}
 	return c, nil
 }
@@ -36,14 +35,13 @@ func (om *ObjectManager) class(tx repository.Tx, ns, name string) (*cim.Class, e
 // descendants returns the classes deriving from name, depth first, not name
 // itself.
 func (om *ObjectManager) descendants(tx repository.Tx, ns, name string) ([]*cim.Class, error) {
-	_, write := tx.(writeTx)
+	rtx, read := tx.(readTx)
 	key := cacheKey(ns, name)
-	if !write {
+	if read {
 		if d, ok := om.cache.descendants(key); ok {
 			return d, nil
 		}
 	}
-	gen := om.cache.generation()
 	var out []*cim.Class
 	var walk func(string) error
 	walk = func(n string) error {
@@ -66,8 +64,8 @@ func (om *ObjectManager) descendants(tx repository.Tx, ns, name string) ([]*cim.
 	if err := walk(name); err != nil {
 		return nil, err
 	}
-	if !write {
-		om.cache.put(gen, key, nil, out, true)
+	if read {
+		om.cache.put(rtx.gen, key, nil, out, true)
 	}
 	return out, nil
 }
@@ -256,7 +254,7 @@ func (om *ObjectManager) deleteClassTx(tx repository.Tx, ns, name string) error 
 func (om *ObjectManager) createClassEnum(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error {
 	shallow := op.Flags&wbem.WBEM_FLAG_SHALLOW != 0
 	var classes []*cim.Class
-	err := om.store.View(ctx, func(tx repository.Tx) error {
+	err := om.view(ctx, func(tx repository.Tx) error {
 		if op.Path != "" {
 			if _, err := om.class(tx, op.Namespace, op.Path); err != nil {
 				return err

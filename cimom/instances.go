@@ -45,7 +45,7 @@ func (om *ObjectManager) getObject(ctx context.Context, op *wbem.Op, w wbem.Resu
 	}
 	if p.IsClass() {
 		var c *cim.Class
-		err := om.store.View(ctx, func(tx repository.Tx) error {
+		err := om.view(ctx, func(tx repository.Tx) error {
 			var err error
 			c, err = tx.Class(op.Namespace, p.Class)
 			return err
@@ -68,7 +68,7 @@ func (om *ObjectManager) getInstance(ctx context.Context, ns string, p cim.Objec
 	var class *cim.Class
 	var candidates []*cim.Class
 	var found *cim.Instance
-	err := om.store.View(ctx, func(tx repository.Tx) error {
+	err := om.view(ctx, func(tx repository.Tx) error {
 		c, err := om.class(tx, ns, p.Class)
 		if err != nil {
 			return err
@@ -258,7 +258,7 @@ func (om *ObjectManager) enumerateClass(ctx context.Context, ns string, c *cim.C
 // enumerate emits the instances of class and, deep, of its subclasses.
 func (om *ObjectManager) enumerate(ctx context.Context, ns, className string, deep bool, hint *provider.Hint, e *emitter) error {
 	var classes []*cim.Class
-	err := om.store.View(ctx, func(tx repository.Tx) error {
+	err := om.view(ctx, func(tx repository.Tx) error {
 		c, err := om.class(tx, ns, className)
 		if err != nil {
 			return err
@@ -292,22 +292,41 @@ func (om *ObjectManager) createInstanceEnum(ctx context.Context, op *wbem.Op, w 
 	return om.enumerate(ctx, op.Namespace, op.Path, deep, nil, &emitter{w: w, server: om.server, ns: op.Namespace})
 }
 
+// putMode is the provider's name for the change flags.
+func putMode(flags wbem.Flag) provider.PutMode {
+	switch {
+	case flags&wbem.WBEM_FLAG_CREATE_ONLY != 0:
+		return provider.CreateOnly
+	case flags&wbem.WBEM_FLAG_UPDATE_ONLY != 0:
+		return provider.UpdateOnly
+	}
+	return provider.CreateOrUpdate
+}
+
 func (om *ObjectManager) putInstance(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error {
 	in, ok := op.Object.(*cim.Instance)
 	if !ok || in == nil {
 		return cim.Errorf(cim.WBEM_E_INVALID_OBJECT, "PutInstance needs an instance, not a class")
 	}
-	createOnly := op.Flags&wbem.WBEM_FLAG_CREATE_ONLY != 0
-	updateOnly := op.Flags&wbem.WBEM_FLAG_UPDATE_ONLY != 0
+	mode := putMode(op.Flags)
 	var class *cim.Class
-	var inst *cim.Instance
+	err := om.view(ctx, func(tx repository.Tx) error {
+		var err error
+		class, err = om.class(tx, op.Namespace, in.ClassName())
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if class.IsDynamic() {
+		return om.putDynamic(ctx, op.Namespace, class, in, mode, w)
+	}
 	var path string
 	put := func(tx repository.Tx) error {
 		var err error
-		class, inst, path, err = om.putInstanceTx(tx, op.Namespace, in, createOnly, updateOnly)
+		_, _, path, err = om.putInstanceTx(tx, op.Namespace, in, mode)
 		return err
 	}
-	var err error
 	if isNamespaceClass(in) {
 		err = om.update(ctx, true, put)
 	} else {
@@ -317,29 +336,64 @@ func (om *ObjectManager) putInstance(ctx context.Context, op *wbem.Op, w wbem.Re
 	if err != nil {
 		return err
 	}
-	if class.IsDynamic() {
-		pw, ok := om.provider(class.ProviderName()).(provider.InstanceWriter)
-		if !ok {
-			return &cim.Error{Status: cim.WBEM_E_PROVIDER_NOT_CAPABLE, Parameter: class.Name, Provider: class.ProviderName(),
-				Description: "the provider of class " + class.Name + " does not create or modify instances"}
-		}
-		err := om.guard(class.ProviderName(), func() error {
-			p, err := pw.PutInstance(ctx, inst, createOnly, updateOnly)
-			path = p.RelPath()
-			return err
-		})
-		if err != nil {
-			return err
+	w.SetResultString(path)
+	return nil
+}
+
+// putDynamic hands an instance of a dynamic class to its provider. Its keys
+// may be NULL: a provider may assign them (a GUID, say), and the path it
+// returns is the call's result string, as WMI's GetResultString gives it.
+func (om *ObjectManager) putDynamic(ctx context.Context, ns string, class *cim.Class, in *cim.Instance, mode provider.PutMode, w wbem.ResultWriter) error {
+	inst, err := rebind(in, class)
+	if err != nil {
+		return err
+	}
+	if class.IsAbstract() {
+		return &cim.Error{Status: cim.WBEM_E_INVALID_OPERATION, Parameter: class.Name, Description: "class " + class.Name + " is abstract and cannot have instances"}
+	}
+	if len(class.Keys()) == 0 && !class.IsSingleton() {
+		return &cim.Error{Status: cim.WBEM_E_NO_KEY, Parameter: class.Name, Description: "class " + class.Name + " has no key property"}
+	}
+	for n := range class.Properties {
+		p := &class.Properties[n]
+		if !p.IsKey() && inst.At(n).IsNull() && (p.Qualifiers.Has("Indexed") || p.Qualifiers.Has("Not_Null")) {
+			return &cim.Error{Status: cim.WBEM_E_ILLEGAL_NULL, Parameter: p.Name,
+				Description: "property " + class.Name + "." + p.Name + " must not be NULL"}
 		}
 	}
-	w.SetResultString(path)
+	name := class.ProviderName()
+	pw, ok := om.provider(name).(provider.InstanceWriter)
+	if !ok {
+		return &cim.Error{Status: cim.WBEM_E_PROVIDER_NOT_CAPABLE, Parameter: class.Name, Provider: name,
+			Description: "the provider of class " + class.Name + " does not create or modify instances"}
+	}
+	inst.SetLocation(om.server, ns)
+	var path cim.ObjectPath
+	err = om.guard(name, func() error {
+		var err error
+		path, err = pw.PutInstance(ctx, inst, mode)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if path.Class == "" && len(path.Keys) == 0 && !path.Singleton {
+		// The provider named no path: the instance's own, when it has one.
+		if inst.CheckKeys() == nil {
+			path = inst.ObjectPath()
+		}
+	}
+	if path.Class != "" {
+		path.Server, path.Namespace = "", ""
+		w.SetResultString(path.RelPath())
+	}
 	return nil
 }
 
 // putInstanceTx checks and stores a static instance within tx. For an
 // instance of a dynamic class it only checks, leaving the store to the
 // provider.
-func (om *ObjectManager) putInstanceTx(tx repository.Tx, ns string, in *cim.Instance, createOnly, updateOnly bool) (class *cim.Class, inst *cim.Instance, path string, err error) {
+func (om *ObjectManager) putInstanceTx(tx repository.Tx, ns string, in *cim.Instance, mode provider.PutMode) (class *cim.Class, inst *cim.Instance, path string, err error) {
 	c, err := om.class(tx, ns, in.ClassName())
 	if err != nil {
 		return nil, nil, "", err
@@ -363,9 +417,9 @@ func (om *ObjectManager) putInstanceTx(tx repository.Tx, ns string, in *cim.Inst
 	switch {
 	case err != nil && !errors.Is(err, cim.ErrNotFound):
 		return nil, nil, "", err
-	case exists && createOnly:
+	case exists && mode == provider.CreateOnly:
 		return nil, nil, "", &cim.Error{Status: cim.WBEM_E_ALREADY_EXISTS, Parameter: rel, Description: "instance " + rel + " already exists"}
-	case !exists && updateOnly:
+	case !exists && mode == provider.UpdateOnly:
 		return nil, nil, "", &cim.Error{Status: cim.WBEM_E_NOT_FOUND, Parameter: rel, Description: "instance " + rel + " does not exist"}
 	}
 	if c.IsA("__NAMESPACE") && !exists {

@@ -40,7 +40,7 @@ func (om *ObjectManager) execMethod(ctx context.Context, op *wbem.Op, w wbem.Res
 		return err
 	}
 	var class *cim.Class
-	err = om.store.View(ctx, func(tx repository.Tx) error {
+	err = om.view(ctx, func(tx repository.Tx) error {
 		class, err = om.class(tx, op.Namespace, p.Class)
 		return err
 	})

@@ -83,7 +83,7 @@ func (om *ObjectManager) applyItem(tx repository.Tx, ns string, it *mof.Item) er
 	case it.Class != nil:
 		return om.putClassTx(tx, ns, it.Class, flags)
 	case it.Instance != nil:
-		c, _, _, err := om.putInstanceTx(tx, ns, it.Instance, flags&wbem.WBEM_FLAG_CREATE_ONLY != 0, flags&wbem.WBEM_FLAG_UPDATE_ONLY != 0)
+		c, _, _, err := om.putInstanceTx(tx, ns, it.Instance, putMode(flags))
 		if err == nil && c.IsDynamic() {
 			return &cim.Error{Status: cim.WBEM_E_INVALID_OPERATION, Parameter: c.Name,
 				Description: "class " + c.Name + " is dynamic: its provider supplies its instances"}

@@ -16,7 +16,7 @@ import (
 func (om *ObjectManager) schemaOf(ctx context.Context, ns string) wql.Schema {
 	return wql.SchemaFunc(func(name string) (*cim.Class, error) {
 		var c *cim.Class
-		err := om.store.View(ctx, func(tx repository.Tx) error {
+		err := om.view(ctx, func(tx repository.Tx) error {
 			var err error
 			c, err = om.class(tx, ns, name)
 			return err
@@ -126,7 +126,7 @@ func hintProperties(selected []string, where wql.Expr) []string {
 
 func (om *ObjectManager) allClasses(ctx context.Context, ns string) ([]*cim.Class, error) {
 	var classes []*cim.Class
-	err := om.store.View(ctx, func(tx repository.Tx) error {
+	err := om.view(ctx, func(tx repository.Tx) error {
 		var err error
 		classes, err = om.descendants(tx, ns, "")
 		return err
@@ -165,7 +165,7 @@ func (om *ObjectManager) source(ctx context.Context, ns, text string, schemaOnly
 			return p, nil, &cim.Error{Status: cim.WBEM_E_INVALID_QUERY, Parameter: text, Description: "SchemaOnly needs a class path, not " + text}
 		}
 		var c *cim.Class
-		err := om.store.View(ctx, func(tx repository.Tx) error {
+		err := om.view(ctx, func(tx repository.Tx) error {
 			c, err = om.class(tx, ns, p.Class)
 			return err
 		})

@@ -3,9 +3,15 @@
 //
 // A class names its provider with the qualifiers [Dynamic, Provider("name")];
 // the object manager looks the name up among registered providers. A provider
-// implements InstanceProvider; the optional interfaces (QueryProvider,
+// is registered as what it primarily is — an InstanceProvider, or a
+// MethodProvider that serves only methods (cimom's RegisterProvider and
+// RegisterMethodProvider take these types, as database/sql's Register takes a
+// driver.Driver) — and the optional interfaces (QueryProvider,
 // InstanceWriter, MethodProvider, AssociationProvider) add capabilities and are
-// found by type assertion, as database/sql/driver grows.
+// found by type assertion, as database/sql/driver grows. A provider states
+// the optional interfaces it means to implement with compile-time assertions
+// (var _ provider.QueryProvider = (*MyProvider)(nil)), so that a changed
+// signature fails the build instead of silently dropping the capability.
 //
 // Providers stream: they write each instance to an Emitter as soon as it is
 // built. Emit blocks while the consumer's queue is full and returns an error
@@ -16,6 +22,7 @@ package provider
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/gowbem/gowbem/cim"
 )
@@ -81,12 +88,39 @@ type QueryProvider interface {
 	ExecQuery(ctx context.Context, class *cim.Class, hint *Hint, out Emitter) error
 }
 
+// PutMode says what PutInstance may do with an instance, as WMI's flags
+// WBEM_FLAG_CREATE_OR_UPDATE, WBEM_FLAG_CREATE_ONLY and WBEM_FLAG_UPDATE_ONLY
+// do.
+type PutMode uint8
+
+// The put modes.
+const (
+	CreateOrUpdate PutMode = iota // create the instance, or replace the one with its keys
+	CreateOnly                    // create it; WBEM_E_ALREADY_EXISTS when it exists
+	UpdateOnly                    // replace it; WBEM_E_NOT_FOUND when it does not exist
+)
+
+var putModeNames = [...]string{"CreateOrUpdate", "CreateOnly", "UpdateOnly"}
+
+// String returns the mode's name.
+func (m PutMode) String() string {
+	if int(m) < len(putModeNames) {
+		return putModeNames[m]
+	}
+	return "PutMode(" + strconv.Itoa(int(m)) + ")"
+}
+
 // InstanceWriter is implemented by providers that create, modify and delete
 // instances.
 type InstanceWriter interface {
-	// PutInstance creates or updates inst and returns its path (a provider may
-	// assign keys). flags are the WBEM change flags (create only, update only).
-	PutInstance(ctx context.Context, inst *cim.Instance, createOnly, updateOnly bool) (cim.ObjectPath, error)
+	// PutInstance creates or updates inst as mode allows and returns its
+	// path. The keys of inst may be NULL: a provider that assigns keys (a
+	// GUID, a sequence number) fills them in and returns the path it
+	// assigned, which reaches the caller as the call result's ResultString;
+	// a provider that does not gives WBEM_E_ILLEGAL_NULL.
+	PutInstance(ctx context.Context, inst *cim.Instance, mode PutMode) (cim.ObjectPath, error)
+	// DeleteInstance deletes the instance at path, whose keys are resolved
+	// and typed; WBEM_E_NOT_FOUND when there is none.
 	DeleteInstance(ctx context.Context, class *cim.Class, path cim.ObjectPath) error
 }
 

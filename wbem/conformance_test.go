@@ -1456,3 +1456,44 @@ func TestServicesClose(t *testing.T) {
 		}
 	})
 }
+
+// A provider may assign the key: PutInstance of an instance whose key is NULL
+// reaches a provider that implements Put, and the call result's ResultString
+// (the async SetStatus's Result) is the path the provider assigned, as WMI's
+// GetResultString gives it. Static repository instances still need their
+// keys.
+func TestProviderAssignedKey(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*workload.Provider) *wbem.Services) {
+		ctx := context.Background()
+		p := &workload.Provider{N: 3}
+		svc := open(p)
+		item := getClass(t, svc, "GW_Item")
+		inst := item.NewInstance()
+		inst.Set("Name", cim.String("new"))
+		cr, err := svc.PutInstance(ctx, inst, wbem.WBEM_FLAG_RETURN_IMMEDIATELY|wbem.WBEM_FLAG_CREATE_ONLY)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path, err := cr.ResultString(wbem.Infinite)
+		if err != nil || path != "GW_Item.Id=3" {
+			t.Fatalf("ResultString = %q, %v; want the assigned GW_Item.Id=3", path, err)
+		}
+		cr, err = svc.GetObject(ctx, path, 0)
+		if err != nil {
+			t.Fatalf("GetObject %s: %v", path, err)
+		}
+		if obj, _ := cr.ResultObject(0); obj.(*cim.Instance).Value("Name").Str() != "new" {
+			t.Fatalf("GetObject %s = %v", path, obj)
+		}
+		s := newSink()
+		if err := svc.PutInstanceAsync(ctx, item.NewInstance(), 0, s); err != nil {
+			t.Fatal(err)
+		}
+		<-s.done
+		if c := s.completes(); len(c) != 1 || c[0].Err != nil || c[0].Result != "GW_Item.Id=4" {
+			t.Fatalf("PutInstanceAsync completed with %+v; want Result GW_Item.Id=4", c)
+		}
+		_, err = svc.PutInstance(ctx, getClass(t, svc, "GW_Base").NewInstance(), 0)
+		wantStatus(t, "a static instance without its key", err, cim.WBEM_E_ILLEGAL_NULL)
+	})
+}

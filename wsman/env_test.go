@@ -59,7 +59,7 @@ func newEnvTLS(t testing.TB, p *workload.Provider, opts wsman.Options, useTLS bo
 	if p == nil {
 		p = &workload.Provider{}
 	}
-	om := workload.NewObjectManager(p, cimom.WithProvider("TestMethods", fooMethods{}))
+	om := workload.NewObjectManager(p, cimom.WithMethodProvider("TestMethods", fooMethods{}))
 	setupInterop(t, om.Services(workload.Namespace))
 	if opts.Authenticator == nil && !opts.AllowAnonymous {
 		opts.Authenticator = testAuthenticator()

@@ -6,6 +6,7 @@ package workload
 import (
 	"context"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -109,6 +110,9 @@ type Provider struct {
 	// if not nil, receives what each method call returned.
 	Methods    atomic.Int32
 	MethodDone chan error
+
+	mu  sync.Mutex
+	put map[uint64]*cim.Instance // Id → what PutInstance stored
 }
 
 // pass waits for the gate, if there is one.
@@ -172,8 +176,70 @@ func (p *Provider) EnumerateInstances(ctx context.Context, class *cim.Class, out
 	return nil
 }
 
+// The capabilities the workload provider means to have.
+var (
+	_ provider.InstanceProvider = (*Provider)(nil)
+	_ provider.QueryProvider    = (*Provider)(nil)
+	_ provider.MethodProvider   = (*Provider)(nil)
+	_ provider.InstanceWriter   = (*Provider)(nil)
+)
+
+// PutInstance implements provider.InstanceWriter, as a provider that assigns
+// keys does: an instance whose Id is NULL gets the next Id after the N the
+// provider yields and those assigned before. Instances put are kept apart
+// from the N and found by GetInstance; Enumerate does not list them.
+func (p *Provider) PutInstance(ctx context.Context, inst *cim.Instance, mode provider.PutMode) (cim.ObjectPath, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.put == nil {
+		p.put = map[uint64]*cim.Instance{}
+	}
+	id := inst.Value("Id")
+	if id.IsNull() {
+		next := uint64(p.N) + uint64(len(p.put))
+		for p.put[next] != nil {
+			next++
+		}
+		if err := inst.Set("Id", cim.Uint32(uint32(next))); err != nil {
+			return cim.ObjectPath{}, err
+		}
+		id = inst.Value("Id")
+	}
+	exists := id.Uint() < uint64(p.N) || p.put[id.Uint()] != nil
+	switch {
+	case exists && mode == provider.CreateOnly:
+		return cim.ObjectPath{}, cim.Errorf(cim.WBEM_E_ALREADY_EXISTS, "%s.Id=%d exists", inst.ClassName(), id.Uint())
+	case !exists && mode == provider.UpdateOnly:
+		return cim.ObjectPath{}, cim.Errorf(cim.WBEM_E_NOT_FOUND, "%s.Id=%d does not exist", inst.ClassName(), id.Uint())
+	}
+	p.put[id.Uint()] = inst
+	return inst.ObjectPath(), nil
+}
+
+// DeleteInstance implements provider.InstanceWriter: it deletes an instance
+// that PutInstance stored.
+func (p *Provider) DeleteInstance(ctx context.Context, class *cim.Class, path cim.ObjectPath) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, k := range path.Keys {
+		if cim.EqualFold(k.Name, "Id") && p.put[k.Value.Uint()] != nil {
+			delete(p.put, k.Value.Uint())
+			return nil
+		}
+	}
+	return cim.Errorf(cim.WBEM_E_NOT_FOUND, "no %s %s was put", class.Name, path.RelPath())
+}
+
 // GetInstance implements provider.InstanceProvider.
 func (p *Provider) GetInstance(ctx context.Context, class *cim.Class, path cim.ObjectPath) (*cim.Instance, error) {
+	p.mu.Lock()
+	for _, k := range path.Keys {
+		if inst := p.put[k.Value.Uint()]; inst != nil && cim.EqualFold(k.Name, "Id") {
+			p.mu.Unlock()
+			return inst.Clone(), nil
+		}
+	}
+	p.mu.Unlock()
 	for _, k := range path.Keys {
 		if cim.EqualFold(k.Name, "Id") {
 			id := int(k.Value.Uint())

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/mof"
+	"github.com/gowbem/gowbem/provider"
 )
 
 //go:embed mof/*.mof
@@ -192,9 +193,9 @@ func (c *Config) path(p string) string {
 
 // Providers returns the host providers of cfg by the names the classes give
 // in their Provider qualifier.
-func Providers(cfg Config) map[string]any {
+func Providers(cfg Config) map[string]provider.InstanceProvider {
 	h := newHost(cfg)
-	return map[string]any{
+	return map[string]provider.InstanceProvider{
 		ProviderOperatingSystem: &OperatingSystemProvider{h: h},
 		ProviderComputerSystem:  &ComputerSystemProvider{h: h},
 		ProviderProcess:         &ProcessProvider{h: h},
@@ -246,7 +247,7 @@ type ObjectManager interface {
 	// CompileMOF compiles name of fsys into namespace and applies it.
 	CompileMOF(ctx context.Context, fsys fs.FS, name, namespace string) (*mof.Plan, error)
 	// RegisterProvider registers p under name.
-	RegisterProvider(name string, p any)
+	RegisterProvider(name string, p provider.InstanceProvider)
 }
 
 // Install compiles the host classes into root\cimv2 of om and registers the
