@@ -265,8 +265,9 @@ func Install(ctx context.Context, om ObjectManager, cfg Config) error {
 // host is what the providers share: the configuration and a short-lived
 // cache of the facts every process instance repeats.
 type host struct {
-	cfg Config
-	sd  systemd
+	cfg   Config
+	sd    systemd
+	procs procHub
 
 	mu      sync.Mutex
 	cached  facts

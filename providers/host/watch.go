@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/godbus/dbus/v5"
@@ -58,6 +59,60 @@ func (h *host) procName(pid int) (name string, ppid int) {
 		}
 	}
 	return name, ppid
+}
+
+// procHub shares one process watcher among the subscriptions that need it:
+// the kernel delivers its process events to one connector socket of a
+// process only (a second socket silences the first), and one watcher costs
+// less than many.
+type procHub struct {
+	mu     sync.Mutex
+	subs   map[int]func(procEvent)
+	next   int
+	source string
+	stop   context.CancelFunc
+}
+
+// subscribeProcesses calls fn with every process event until ctx ends,
+// starting the host's one watcher for the first subscriber and stopping it
+// after the last.
+func (h *host) subscribeProcesses(ctx context.Context, fn func(procEvent)) (string, error) {
+	hub := &h.procs
+	hub.mu.Lock()
+	defer hub.mu.Unlock()
+	if hub.subs == nil {
+		wctx, cancel := context.WithCancel(context.Background())
+		src, err := h.watchProcesses(wctx, func(e procEvent) {
+			hub.mu.Lock()
+			fns := make([]func(procEvent), 0, len(hub.subs))
+			for _, f := range hub.subs {
+				fns = append(fns, f)
+			}
+			hub.mu.Unlock()
+			for _, f := range fns {
+				f(e)
+			}
+		})
+		if err != nil {
+			cancel()
+			return "", err
+		}
+		hub.subs, hub.source, hub.stop = map[int]func(procEvent){}, src, cancel
+	}
+	id := hub.next
+	hub.next++
+	hub.subs[id] = fn
+	go func() {
+		<-ctx.Done()
+		hub.mu.Lock()
+		defer hub.mu.Unlock()
+		delete(hub.subs, id)
+		if len(hub.subs) == 0 {
+			hub.stop()
+			hub.subs = nil
+		}
+	}()
+	return hub.source, nil
 }
 
 // watchProcesses reports process starts and stops to fn until ctx ends:

@@ -84,6 +84,61 @@ func TestWatchProcesses(t *testing.T) {
 	}
 }
 
+// Subscribers share one watcher: each gets every event (two connector
+// sockets in one process would silence the first), and the watcher stops
+// after the last one leaves.
+func TestSubscribeProcessesShared(t *testing.T) {
+	h := newHost(Config{EventPollInterval: 20 * time.Millisecond})
+	var mu sync.Mutex
+	got := map[int]map[int]bool{} // subscriber → pids started
+	var cancels []context.CancelFunc
+	for i := range 3 {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancels = append(cancels, cancel)
+		got[i] = map[int]bool{}
+		if _, err := h.subscribeProcesses(ctx, func(e procEvent) {
+			if e.start {
+				mu.Lock()
+				got[i][e.pid] = true
+				mu.Unlock()
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("sleep", "0.3")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	cmd.Wait()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		mu.Lock()
+		all := got[0][pid] && got[1][pid] && got[2][pid]
+		mu.Unlock()
+		if all {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not every subscriber saw %d", pid)
+		}
+	}
+	for _, c := range cancels {
+		c()
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		h.procs.mu.Lock()
+		stopped := h.procs.subs == nil
+		h.procs.mu.Unlock()
+		if stopped {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the watcher outlives its subscribers")
+		}
+	}
+}
+
 // Mounts of a fixture's mountinfo, which the kernel does not signal: the
 // watcher polls and reports arrivals and removals, pseudo file systems
 // aside.
