@@ -109,8 +109,10 @@
 //   - ErrorControl, TagId, CheckPoint, WaitHint, DesktopInteract,
 //     DelayedAutoStart and InstallDate have no systemd equivalent: NULL.
 //
-// The methods need Config.AllowServiceControl (else 2, access denied),
-// and answer with WMI's codes. StartService runs systemd's start job and
+// The methods need Config.AllowServiceControl and, for a caller in the
+// call's context (identity.FromContext), an administrator (else 2, access
+// denied, logged); an in-process call acts with the daemon's rights. They
+// answer with WMI's codes. StartService runs systemd's start job and
 // waits for it (Config.ServiceJobTimeout, 30 s by default, then 7): 10
 // when already running, 14 when masked, 13 when a unit it depends on is
 // missing. StopService returns 6 when the service is not running and 3

@@ -13,6 +13,7 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/identity"
 	"github.com/gowbem/gowbem/provider"
 )
 
@@ -339,6 +340,13 @@ func (p *ServiceProvider) ExecMethod(ctx context.Context, call *provider.MethodC
 	}
 	if !p.h.cfg.AllowServiceControl {
 		p.h.log().Info("host: service control refused (Config.AllowServiceControl is off)", "method", call.Method.Name, "service", name)
+		return outParams(call.Out, ServiceAccessDenied), nil
+	}
+	// Controlling services is for administrators, as in Windows, whatever
+	// the caller's rights on the namespace; an in-process call (no caller)
+	// acts with the daemon's own rights.
+	if c, ok := identity.FromContext(ctx); ok && !c.Admin {
+		p.h.log().Warn("host: service control refused to a caller who is no administrator", "method", call.Method.Name, "service", name, "caller", c.String())
 		return outParams(call.Out, ServiceAccessDenied), nil
 	}
 	var rv uint32

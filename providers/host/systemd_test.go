@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/identity"
 	"github.com/gowbem/gowbem/providers/host"
 	"github.com/gowbem/gowbem/wbem"
 )
@@ -336,6 +337,27 @@ func TestSystemdInside(t *testing.T) {
 	denied := newOM(t, host.Config{Systemd: host.SystemdPrivateSocket})
 	if got := call(t, denied, svcPath("gowbem-idle"), "StartService", nil).Value("ReturnValue").Text(); got != "2" {
 		t.Errorf("StartService without AllowServiceControl = %s, want 2", got)
+	}
+	// A remote caller who is no administrator may not control services;
+	// an administrator may.
+	for _, c := range []struct {
+		caller *identity.Caller
+		want   string
+	}{
+		{&identity.Caller{Name: "bob", Remote: true}, "2"},
+		{&identity.Caller{Name: "root", Admin: true, Remote: true}, "6"}, // gowbem-idle is stopped: 6, the call went through
+	} {
+		cr, err := svc.ExecMethod(identity.NewContext(context.Background(), c.caller), svcPath("gowbem-idle"), "StopService", nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := cr.ResultObject(wbem.Infinite)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := out.(*cim.Instance).Value("ReturnValue").Text(); got != c.want {
+			t.Errorf("StopService by %s = %s, want %s", c.caller, got, c.want)
+		}
 	}
 	if got := rv(svcPath("gowbem-sleeper"), "StopService", nil); got != "3" {
 		t.Errorf("StopService while a running service requires it = %s, want 3", got)
