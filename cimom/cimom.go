@@ -53,6 +53,7 @@ func WithMethodProvider(name string, p provider.MethodProvider) Option {
 func New(ctx context.Context, store repository.Store, opts ...Option) (*ObjectManager, error) {
 	om := &ObjectManager{store: store, providers: map[string]any{}}
 	om.server, _ = os.Hostname()
+	om.providers[strings.ToLower(securityProvider)] = securityMethods{om}
 	for _, o := range opts {
 		o(om)
 	}
@@ -132,6 +133,10 @@ func (om *ObjectManager) Services(namespace string, opts ...wbem.Option) *wbem.S
 // Do implements wbem.Backend.
 func (om *ObjectManager) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error {
 	op.Namespace = cim.NormalNamespace(op.Namespace)
+	w, err := om.authorize(ctx, op, w) // namespace security: see access.go
+	if err != nil {
+		return err
+	}
 	if op.Kind != wbem.OpOpenNamespace {
 		if err := om.checkNamespace(ctx, op.Namespace); err != nil {
 			return err

@@ -45,6 +45,9 @@ func (om *ObjectManager) CompileMOF(ctx context.Context, fsys fs.FS, name, names
 // declarations are checked by the compiler and not stored. Instances of
 // dynamic classes are rejected: their provider owns them.
 func (om *ObjectManager) Apply(ctx context.Context, plan *mof.Plan) error {
+	if err := om.authorizeApply(ctx, plan); err != nil {
+		return err
+	}
 	return om.update(ctx, true, func(tx repository.Tx) error {
 		for _, it := range plan.Items {
 			ns := cim.NormalNamespace(it.Namespace)

@@ -44,7 +44,7 @@ func systemClassDecls() []*cim.Class {
 
 // ensureSystemClasses adds the system classes missing from ns.
 func ensureSystemClasses(tx repository.Tx, ns string) error {
-	for _, decl := range systemClassDecls() {
+	for _, decl := range append(systemClassDecls(), securityClassDecls()...) {
 		if _, err := tx.Class(ns, decl.Name); err == nil {
 			continue
 		}

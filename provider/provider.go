@@ -18,6 +18,18 @@
 // once the consumer has gone (Release, cancellation, a dropped connection); a
 // provider must then return promptly, and must honour ctx. A provider that
 // panics fails only the call it was serving, with WBEM_E_PROVIDER_FAILURE.
+// A panic in a goroutine the provider starts itself is beyond the object
+// manager's recover: in-process it ends the whole program, so such a
+// goroutine must recover its own panics (a provider that cannot promise
+// that belongs out of process). A provider that ignores ctx still holds a
+// goroutine until it returns, though its caller is answered at the
+// operation's timeout.
+//
+// Who is calling: ctx carries the authenticated caller
+// (identity.FromContext; none in-process). The object manager has checked
+// the namespace's rights before the call; a provider that changes the
+// system checks further and acts with the caller's rights, as WMI's
+// providers impersonate their client (see providers/host).
 package provider
 
 import (

@@ -206,9 +206,16 @@ func (c *Client) roundTrip(ctx context.Context, m *msg) (*node, error) {
 		return nil, &cim.Error{Status: cim.WBEM_E_TRANSPORT_FAILURE, Description: "WS-Management request to " + c.endpoint + " failed: " + err.Error(), Err: err}
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusUnauthorized {
+	switch resp.StatusCode {
+	case http.StatusUnauthorized:
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 		return nil, &cim.Error{Status: cim.WBEM_E_ACCESS_DENIED, Description: "the server refused the credentials of user " + strconv.Quote(c.user)}
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		if !strings.Contains(resp.Header.Get("Content-Type"), "xml") {
+			io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+			return nil, &cim.Error{Status: cim.WBEM_E_SERVER_TOO_BUSY, Description: fmt.Sprintf(
+				"the server refused the login for now (HTTP %d: too many failed or waiting logins); retry after %s s", resp.StatusCode, resp.Header.Get("Retry-After"))}
+		}
 	}
 	rb := getBuf()
 	defer putBuf(rb)

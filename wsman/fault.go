@@ -3,6 +3,7 @@ package wsman
 import (
 	"bytes"
 	"errors"
+	"net/http"
 	"strconv"
 	"strings"
 
@@ -102,7 +103,8 @@ func faultFromError(err error) *fault {
 	case cim.WBEM_E_NOT_FOUND, cim.WBEM_E_INVALID_CLASS, cim.WBEM_E_INVALID_NAMESPACE:
 		out.subcode, out.detail, out.action = "wsa:DestinationUnreachable", "InvalidResourceURI", actFaultAddressing
 	case cim.WBEM_E_ACCESS_DENIED:
-		out.subcode = "wsman:AccessDenied"
+		// Authenticated but refused: 403 (401 is for credentials).
+		out.subcode, out.httpStatus = "wsman:AccessDenied", http.StatusForbidden
 	case cim.WBEM_E_ALREADY_EXISTS:
 		out.subcode = "wsman:AlreadyExists"
 	case cim.WBEM_E_NOT_SUPPORTED, cim.WBEM_E_INVALID_METHOD, cim.WBEM_E_METHOD_NOT_IMPLEMENTED, cim.WBEM_E_METHOD_DISABLED:

@@ -8,12 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/identity"
 	"github.com/gowbem/gowbem/provider"
 )
 
@@ -324,7 +326,13 @@ func (p *LogicalDiskProvider) ExecMethod(ctx context.Context, call *provider.Met
 		return nil, notFound(call.Path)
 	}
 	in := func(name string) bool { return call.In.Value(name).Bool() }
-	rv, err := p.h.chkdsk(ctx, t, in("FixErrors"), in("RecoverBadSectors"), in("OKToRunAtBootUp"))
+	fix, bad := in("FixErrors"), in("RecoverBadSectors")
+	if fix || bad {
+		if err := requireAdmin(ctx, "Chkdsk with FixErrors or RecoverBadSectors"); err != nil {
+			return nil, err
+		}
+	}
+	rv, err := p.h.chkdsk(ctx, t, fix, bad, in("OKToRunAtBootUp"))
 	if err != nil {
 		return nil, err
 	}
@@ -347,6 +355,9 @@ func (h *host) chkdsk(ctx context.Context, t diskTarget, fix, badSectors, okAtBo
 			return ChkdskUnsupportedFS, nil
 		}
 		if okAtBoot && h.cfg.ScheduleBootCheck {
+			if err := requireAdmin(ctx, "Chkdsk scheduling a check at boot"); err != nil {
+				return 0, err
+			}
 			f := h.cfg.BootCheckFile
 			if f == "" {
 				f = "/forcefsck"
@@ -375,6 +386,21 @@ func (h *host) chkdsk(ctx context.Context, t diskTarget, fix, badSectors, okAtBo
 		}
 	}
 	cmd := exec.CommandContext(ctx, e2fsck, append(args, t.volPath)...)
+	// A check without repairs reads the volume as the caller's account.
+	a, ok := actingAs(ctx)
+	if !ok {
+		return 0, &cim.Error{Status: cim.WBEM_E_ACCESS_DENIED, Parameter: t.volPath,
+			Description: "Chkdsk reads the volume as the caller's Linux account; user " + a.name + " maps to none"}
+	}
+	if !a.privileged() {
+		if !mayRead(t.volPath, a.account) {
+			return 0, &cim.Error{Status: cim.WBEM_E_ACCESS_DENIED, Parameter: t.volPath,
+				Description: "account " + a.account.Name + " may not read the volume"}
+		}
+		if a.account.UID != uint32(os.Geteuid()) {
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: a.account.UID, Gid: a.account.GID, Groups: a.account.Groups}}
+		}
+	}
 	err := cmd.Run()
 	if ctx.Err() != nil {
 		return 0, ctx.Err()
@@ -388,6 +414,22 @@ func (h *host) chkdsk(ctx context.Context, t diskTarget, fix, badSectors, okAtBo
 		return ChkdskUnknownError, nil
 	}
 	return e2fsckReturn(code), nil
+}
+
+// mayRead reports whether the mode bits of path let a read it (the kernel
+// decides again when the checker opens it as a).
+func mayRead(path string, a *identity.Account) bool {
+	var st syscall.Stat_t
+	if err := syscall.Stat(path, &st); err != nil {
+		return false
+	}
+	switch {
+	case st.Uid == a.UID:
+		return st.Mode&0o400 != 0
+	case slices.Contains(a.Groups, st.Gid) || st.Gid == a.GID:
+		return st.Mode&0o040 != 0
+	}
+	return st.Mode&0o004 != 0
 }
 
 // e2fsckReturn maps e2fsck's exit status (a bit set) onto Chkdsk's codes:

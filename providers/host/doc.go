@@ -295,6 +295,34 @@
 // (1314) unless Config.AllowPower; then Config.Power acts (by default
 // sync(2) and reboot(2)).
 //
+// # Who may call each method
+//
+// The object manager lets a method call through only to callers with
+// MethodExecute on the namespace (package identity). The providers then act
+// with the caller's rights, as WMI's providers impersonate: the caller
+// (identity.FromContext) is an administrator, or acts as its Linux account,
+// or, mapped to no account, can do nothing on the host. A call without a
+// caller is the program's own (in-process) and has the daemon's rights.
+//
+//	Win32_Process.GetOwner              every caller (a read)
+//	Win32_Process.Terminate             an administrator: any process; a user: the
+//	                                    processes whose real or saved uid is the
+//	                                    account's (the kernel's rule), else 2
+//	Win32_Process.Create                with Config.AllowCreate: runs as the caller's
+//	                                    account (an administrator without one: as the
+//	                                    daemon); a user without an account gets 2
+//	Win32_LogicalDisk.Chkdsk            FixErrors, RecoverBadSectors, or scheduling a
+//	                                    check at boot: administrators (else
+//	                                    WBEM_E_ACCESS_DENIED); a plain check reads the
+//	                                    volume as the caller's account
+//	Win32_Service.StartService, …       with Config.AllowServiceControl:
+//	                                    administrators (else 2)
+//	Win32_OperatingSystem.Reboot, …     with Config.AllowPower: administrators (else
+//	                                    1314)
+//
+// A new method that changes the system calls requireAdmin (or isAdmin);
+// one that acts on the caller's own things runs as actingAs's account.
+//
 // # Streaming
 //
 // Every provider writes each instance to the emitter as soon as it is

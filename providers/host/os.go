@@ -164,7 +164,8 @@ func osArchitecture(machine string) string {
 }
 
 // ExecMethod runs Reboot and Shutdown: ReturnPrivilegeNotHeld unless
-// Config.AllowPower; then Config.Power (or sync and reboot(2)) acts.
+// Config.AllowPower and the caller is an administrator; then Config.Power
+// (or sync and reboot(2)) acts.
 func (p *OperatingSystemProvider) ExecMethod(ctx context.Context, call *provider.MethodCall) (*cim.Instance, error) {
 	var action PowerAction
 	switch strings.ToLower(call.Method.Name) {
@@ -176,7 +177,7 @@ func (p *OperatingSystemProvider) ExecMethod(ctx context.Context, call *provider
 		return nil, &cim.Error{Status: cim.WBEM_E_METHOD_NOT_IMPLEMENTED, Parameter: call.Method.Name,
 			Description: "the host operating system provider does not implement " + call.Method.Name}
 	}
-	if !p.h.cfg.AllowPower {
+	if !p.h.cfg.AllowPower || !isAdmin(ctx) { // power needs an administrator
 		return outParams(call.Out, ReturnPrivilegeNotHeld), nil
 	}
 	power := p.h.cfg.Power

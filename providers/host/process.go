@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/identity"
 	"github.com/gowbem/gowbem/provider"
 )
 
@@ -466,7 +467,7 @@ func (p *ProcessProvider) ExecMethod(ctx context.Context, call *provider.MethodC
 	case "create":
 		return p.create(ctx, call)
 	case "terminate":
-		return p.terminate(call)
+		return p.terminate(ctx, call)
 	case "getowner":
 		return p.getOwner(call)
 	}
@@ -485,7 +486,13 @@ func pidOf(call *provider.MethodCall) (int, bool) {
 // an exit status on another process, so Reason is accepted and unused. The
 // provider's own process is refused (2), as ending it would end the call,
 // and so is every process when Config.Root points at a fixture.
-func (p *ProcessProvider) terminate(call *provider.MethodCall) (*cim.Instance, error) {
+//
+// It signals as the caller: a caller who is no administrator may end only
+// the processes its Linux account may signal (the kernel's rule: the
+// account is the process's real or saved user), and a caller without an
+// account none (2). The process is held by a pidfd from the check to the
+// signal, so that a pid reused meanwhile is never signalled.
+func (p *ProcessProvider) terminate(ctx context.Context, call *provider.MethodCall) (*cim.Instance, error) {
 	pid, ok := pidOf(call)
 	if !ok {
 		return outParams(call.Out, ReturnInvalidParameter), nil
@@ -495,20 +502,65 @@ func (p *ProcessProvider) terminate(call *provider.MethodCall) (*cim.Instance, e
 	if p.h.cfg.DenyTerminate || p.h.cfg.Root != "" || pid == os.Getpid() {
 		return outParams(call.Out, ReturnAccessDenied), nil
 	}
+	a, ok := actingAs(ctx)
+	if !ok {
+		return outParams(call.Out, ReturnAccessDenied), nil
+	}
 	sig := p.h.cfg.TerminateSignal
 	if sig == 0 {
 		sig = syscall.SIGKILL
 	}
-	switch err := syscall.Kill(pid, sig); {
-	case err == nil:
-		return outParams(call.Out, ReturnSuccess), nil
-	case errors.Is(err, syscall.EPERM):
-		return outParams(call.Out, ReturnAccessDenied), nil
-	case errors.Is(err, syscall.ESRCH):
+	proc, err := os.FindProcess(pid)
+	if err != nil {
 		return outParams(call.Out, ReturnPathNotFound), nil
-	default:
-		return outParams(call.Out, ReturnUnknownFailure), nil
 	}
+	defer proc.Release()
+	if !a.privileged() {
+		b, err := readSmall(p.h.cfg.path("/proc/" + strconv.Itoa(pid) + "/status"))
+		if err != nil {
+			return outParams(call.Out, ReturnPathNotFound), nil
+		}
+		// What was read belongs to the process held only if it still lives.
+		if err := proc.Signal(syscall.Signal(0)); err != nil {
+			return outParams(call.Out, signalReturn(err)), nil
+		}
+		real, saved, ok := statusRealSavedUID(b)
+		if !ok || a.account.UID != real && a.account.UID != saved {
+			return outParams(call.Out, ReturnAccessDenied), nil
+		}
+	}
+	if err := proc.Signal(sig); err != nil {
+		return outParams(call.Out, signalReturn(err)), nil
+	}
+	return outParams(call.Out, ReturnSuccess), nil
+}
+
+// signalReturn maps a failed signal onto Terminate's codes.
+func signalReturn(err error) uint32 {
+	switch {
+	case errors.Is(err, os.ErrProcessDone), errors.Is(err, syscall.ESRCH):
+		return ReturnPathNotFound
+	case errors.Is(err, syscall.EPERM):
+		return ReturnAccessDenied
+	}
+	return ReturnUnknownFailure
+}
+
+// statusRealSavedUID returns the real and saved uid of a
+// /proc/<pid>/status ("Uid: real effective saved fs").
+func statusRealSavedUID(b []byte) (real, saved uint32, ok bool) {
+	for line := range bytes.Lines(b) {
+		if v, found := bytes.CutPrefix(line, []byte("Uid:")); found {
+			f := bytes.Fields(v)
+			if len(f) < 3 {
+				return 0, 0, false
+			}
+			r, err1 := strconv.ParseUint(string(f[0]), 10, 32)
+			s, err2 := strconv.ParseUint(string(f[2]), 10, 32)
+			return uint32(r), uint32(s), err1 == nil && err2 == nil
+		}
+	}
+	return 0, 0, false
 }
 
 // getOwner reports the effective user of the process, named through
@@ -555,8 +607,18 @@ func statusUID(b []byte) (uint32, bool) {
 // create starts CommandLine (split by SplitCommandLine, the program looked
 // up in $PATH) in CurrentDirectory, detached from the call: the provider
 // reaps it when it ends. Without Config.AllowCreate it returns 2.
-func (p *ProcessProvider) create(_ context.Context, call *provider.MethodCall) (*cim.Instance, error) {
+//
+// The process runs as the caller's Linux account, with that account's
+// groups and a fresh environment (HOME, USER, LOGNAME, PATH); an
+// administrator who maps to no account starts it as the daemon; any other
+// caller without an account gets 2. A non-administrator's process is never
+// root's.
+func (p *ProcessProvider) create(ctx context.Context, call *provider.MethodCall) (*cim.Instance, error) {
 	if !p.h.cfg.AllowCreate {
+		return outParams(call.Out, ReturnAccessDenied), nil
+	}
+	a, ok := actingAs(ctx)
+	if !ok {
 		return outParams(call.Out, ReturnAccessDenied), nil
 	}
 	line := call.In.Value("CommandLine").Str()
@@ -570,18 +632,25 @@ func (p *ProcessProvider) create(_ context.Context, call *provider.MethodCall) (
 	}
 	cmd := exec.Command(prog, args[1:]...) // not CommandContext: it outlives the call
 	cmd.Args[0] = args[0]
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if a.account != nil && a.account.UID != uint32(os.Geteuid()) {
+		// The kernel checks the directory and the program as the account.
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: a.account.UID, Gid: a.account.GID, Groups: a.account.Groups}
+		cmd.Env = accountEnv(a.account)
+	}
 	if dir := call.In.Value("CurrentDirectory").Str(); dir != "" {
-		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-			return outParams(call.Out, ReturnPathNotFound), nil
+		if a.self {
+			if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+				return outParams(call.Out, ReturnPathNotFound), nil
+			}
 		}
 		cmd.Dir = dir
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
 		switch {
-		case errors.Is(err, os.ErrPermission):
+		case errors.Is(err, os.ErrPermission), errors.Is(err, syscall.EPERM):
 			return outParams(call.Out, ReturnAccessDenied), nil
-		case errors.Is(err, os.ErrNotExist):
+		case errors.Is(err, os.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
 			return outParams(call.Out, ReturnPathNotFound), nil
 		}
 		return outParams(call.Out, ReturnUnknownFailure), nil
@@ -590,6 +659,16 @@ func (p *ProcessProvider) create(_ context.Context, call *provider.MethodCall) (
 	out := outParams(call.Out, ReturnSuccess)
 	put(out, out.Class().PropertyIndex("ProcessId"), cim.Uint32(uint32(cmd.Process.Pid)))
 	return out, nil
+}
+
+// accountEnv is the environment of a process started as a:
+// nothing of the daemon's.
+func accountEnv(a *identity.Account) []string {
+	home := a.Home
+	if home == "" {
+		home = "/"
+	}
+	return []string{"HOME=" + home, "USER=" + a.Name, "LOGNAME=" + a.Name, "PATH=/usr/local/bin:/usr/bin:/bin"}
 }
 
 // kernelRelease returns the kernel release, e.g. "6.1.0-18-amd64".

@@ -141,7 +141,7 @@ func (h *host) watchConnector(ctx context.Context, fn func(procEvent)) bool {
 		names[pid], _ = h.procName(pid)
 		return nil
 	})
-	go func() {
+	h.goSafe("process events (connector)", func() {
 		defer func() {
 			// Closing done closes the socket; the library's reader then
 			// fails, closes ch and ends, once nothing blocks its sends.
@@ -180,7 +180,7 @@ func (h *host) watchConnector(ctx context.Context, fn func(procEvent)) bool {
 				}
 			}
 		}
-	}()
+	})
 	return true
 }
 
@@ -196,7 +196,7 @@ func (h *host) pollProcesses(ctx context.Context, fn func(procEvent)) error {
 		return m
 	}
 	prev := snap()
-	go func() {
+	h.goSafe("process events (polling)", func() {
 		t := time.NewTicker(h.pollInterval())
 		defer t.Stop()
 		for {
@@ -219,7 +219,7 @@ func (h *host) pollProcesses(ctx context.Context, fn func(procEvent)) error {
 			}
 			prev = cur
 		}
-	}()
+	})
 	return nil
 }
 
@@ -268,7 +268,7 @@ func (h *host) watchMounts(ctx context.Context, fn func(mountEvent)) error {
 	if err != nil {
 		return err
 	}
-	go func() {
+	h.goSafe("mount events", func() {
 		defer unix.Close(fd)
 		kernel := h.cfg.Root == ""
 		for ctx.Err() == nil {
@@ -303,7 +303,7 @@ func (h *host) watchMounts(ctx context.Context, fn func(mountEvent)) error {
 			}
 			diff()
 		}
-	}()
+	})
 	return nil
 }
 
@@ -346,7 +346,7 @@ func (h *host) watchServices(ctx context.Context, fn func(serviceEvent)) error {
 		}
 		return n
 	}
-	go func() {
+	h.goSafe("service events", func() {
 		defer conn.Close()
 		for {
 			select {
@@ -392,6 +392,6 @@ func (h *host) watchServices(ctx context.Context, fn func(serviceEvent)) error {
 				fn(ev)
 			}
 		}
-	}()
+	})
 	return nil
 }
