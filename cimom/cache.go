@@ -102,18 +102,30 @@ func (om *ObjectManager) view(ctx context.Context, fn func(repository.Tx) error)
 // batch runs fn in a write transaction that concurrent callers may share,
 // when the store can (repository.Batcher), and in its own otherwise. fn must
 // not change classes or namespaces, and may run more than once.
+// Once the store committed, the event engine raises the events of what fn
+// changed (eventlog.go).
 func (om *ObjectManager) batch(ctx context.Context, fn func(repository.Tx) error) error {
 	if b, ok := om.store.(repository.Batcher); ok {
-		return b.Batch(ctx, func(tx repository.Tx) error { return fn(writeTx{tx}) })
+		c := om.events.commitLog()
+		err := b.Batch(ctx, func(tx repository.Tx) error { return c.run(tx, fn) })
+		c.end(err)
+		return err
 	}
 	return om.update(ctx, false, fn)
 }
 
 // update runs fn in one write transaction; when schema is true (the write can
 // change classes or namespaces) the class cache is invalidated afterwards.
+// Once the store committed, the event engine raises the events of what fn
+// changed.
 func (om *ObjectManager) update(ctx context.Context, schema bool, fn func(repository.Tx) error) error {
-	if schema {
-		defer om.cache.invalidate()
-	}
-	return om.store.Update(ctx, func(tx repository.Tx) error { return fn(writeTx{tx}) })
+	c := om.events.commitLog()
+	err := func() error {
+		if schema {
+			defer om.cache.invalidate()
+		}
+		return om.store.Update(ctx, func(tx repository.Tx) error { return c.run(tx, fn) })
+	}()
+	c.end(err)
+	return err
 }

@@ -26,7 +26,8 @@ type ObjectManager struct {
 	mu        sync.RWMutex
 	providers map[string]any // lower-case name → provider
 
-	cache classCache
+	cache  classCache
+	events *eventEngine
 }
 
 // Option configures an ObjectManager.
@@ -52,6 +53,7 @@ func WithMethodProvider(name string, p provider.MethodProvider) Option {
 // and root\cimv2 exist with the system classes.
 func New(ctx context.Context, store repository.Store, opts ...Option) (*ObjectManager, error) {
 	om := &ObjectManager{store: store, providers: map[string]any{}}
+	om.events = newEventEngine(om)
 	om.server, _ = os.Hostname()
 	om.providers[strings.ToLower(securityProvider)] = securityMethods{om}
 	for _, o := range opts {

@@ -400,33 +400,3 @@ func (om *ObjectManager) schemaAssociations(ctx context.Context, ns string, sour
 	}
 	return nil
 }
-
-func (om *ObjectManager) execNotificationQuery(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error {
-	if err := wql.CheckLanguage(op.Language); err != nil {
-		return err
-	}
-	ev, err := wql.ParseEvent(op.Query, om.schemaOf(ctx, op.Namespace))
-	if err != nil {
-		return err
-	}
-	if ev.Intrinsic {
-		if ev.TargetClass == "" {
-			return &cim.Error{Status: cim.WBEMESS_E_REGISTRATION_TOO_BROAD, Parameter: op.Query,
-				Description: "an intrinsic event query needs WHERE TargetInstance ISA 'Class': without it the whole namespace would be watched"}
-		}
-		target, err := om.schemaOf(ctx, op.Namespace).Class(ev.TargetClass)
-		if err != nil {
-			return err
-		}
-		// Changes to the repository are seen as they happen; a provider's
-		// instances can only be polled, which takes WITHIN.
-		if target.IsDynamic() && ev.Query.Within == 0 {
-			return &cim.Error{Status: cim.WBEMESS_E_REGISTRATION_TOO_PRECISE, Parameter: op.Query,
-				Description: "class " + target.Name + " is supplied by a provider: its changes are found by polling, so the query needs WITHIN n"}
-		}
-	}
-	// The event engine is later work: the subscription is validated and stays
-	// open, delivering nothing, until it is released.
-	<-ctx.Done()
-	return ctx.Err()
-}

@@ -15,7 +15,7 @@ func systemClassDecls() []*cim.Class {
 	obj := func(name string) cim.Property {
 		return cim.Property{Name: name, Type: cim.TypeObject}
 	}
-	return []*cim.Class{
+	return append([]*cim.Class{
 		{Name: "__SystemClass", Qualifiers: abstract},
 		{Name: "__NAMESPACE", Superclass: "__SystemClass", Properties: []cim.Property{{Name: "Name", Type: cim.TypeString, Qualifiers: key}}},
 		{Name: "__PARAMETERS", Superclass: "__SystemClass", Qualifiers: abstract},
@@ -39,7 +39,7 @@ func systemClassDecls() []*cim.Class {
 		{Name: "__ExtrinsicEvent", Superclass: "__Event"},
 		{Name: "__AggregateEvent", Superclass: "__Event", Properties: []cim.Property{
 			{Name: "NumberOfEvents", Type: cim.TypeUint32}, obj("Representative")}},
-	}
+	}, eventSystemClassDecls()...)
 }
 
 // ensureSystemClasses adds the system classes missing from ns.

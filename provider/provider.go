@@ -6,12 +6,20 @@
 // is registered as what it primarily is — an InstanceProvider, or a
 // MethodProvider that serves only methods (cimom's RegisterProvider and
 // RegisterMethodProvider take these types, as database/sql's Register takes a
-// driver.Driver) — and the optional interfaces (QueryProvider,
-// InstanceWriter, MethodProvider, AssociationProvider) add capabilities and are
-// found by type assertion, as database/sql/driver grows. A provider states
+// driver.Driver; an EventProvider that serves no instances is registered
+// with RegisterEventProvider) — and the optional interfaces (QueryProvider,
+// InstanceWriter, MethodProvider, AssociationProvider, EventProvider,
+// InstanceEventProvider) add capabilities and are found by type assertion,
+// as database/sql/driver grows. A provider states
 // the optional interfaces it means to implement with compile-time assertions
 // (var _ provider.QueryProvider = (*MyProvider)(nil)), so that a changed
 // signature fails the build instead of silently dropping the capability.
+//
+// Event providers raise events (see EventProvider): extrinsic events of their
+// own event classes, and the creation, deletion and modification events of
+// the instances they serve, so that subscribers need not poll. The object
+// manager starts them only while someone subscribes, passes them each
+// subscription's query, and filters what they raise; their sink never blocks.
 //
 // Providers stream: they write each instance to an Emitter as soon as it is
 // built. Emit blocks while the consumer's queue is full and returns an error

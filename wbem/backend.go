@@ -34,6 +34,17 @@ type ResultWriter interface {
 	Progress(done, total int)
 }
 
+// Subscriber is implemented by the ResultWriter a backend gets for
+// ExecNotificationQuery. The backend calls Subscribed once the subscription
+// is in place — every event that happens from then on will be written — and
+// the call (ExecNotificationQuery, ExecNotificationQueryAsync) returns to its
+// caller only then: an event query that cannot be set up (a bad query, an
+// unknown class) fails the call itself. A backend that writes an event has
+// subscribed too. Calling Subscribed more than once does nothing.
+type Subscriber interface {
+	Subscribed()
+}
+
 // OpKind names an IWbemServices operation.
 type OpKind int
 

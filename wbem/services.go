@@ -86,6 +86,9 @@ func (s *Services) at(ns string) *Services {
 func (s *Services) start(ctx context.Context, op *Op, limit int, keep bool) *stream {
 	op.Namespace = s.namespace
 	st := newStream(ctx, limit, keep)
+	if op.Kind == OpExecNotificationQuery {
+		st.subscribed = make(chan struct{})
+	}
 	go st.run(s.backend, op)
 	return st
 }
@@ -102,6 +105,15 @@ func (s *Services) enumerate(ctx context.Context, op *Op) (*Enumerator, error) {
 	}
 	st := s.start(ctx, op, limit, !forward)
 	e := newEnumerator(st, op.Kind, !forward, 0)
+	if st.subscribed != nil {
+		// An event query returns once its subscription is in place, so that
+		// every later event reaches it; a query that cannot be set up fails
+		// here.
+		if err := st.waitSubscribed(); err != nil {
+			e.Close()
+			return nil, err
+		}
+	}
 	if !semisync {
 		<-st.finished
 		if st.err != nil {
@@ -186,7 +198,10 @@ func (s *Services) ExecQuery(ctx context.Context, language, query string, flags 
 }
 
 // ExecNotificationQuery subscribes to events; flags must be
-// WBEM_FLAG_RETURN_IMMEDIATELY|WBEM_FLAG_FORWARD_ONLY. The enumerator never
+// WBEM_FLAG_RETURN_IMMEDIATELY|WBEM_FLAG_FORWARD_ONLY. It returns once the
+// subscription is in place, so every event after it is delivered; a query
+// that cannot be set up (WBEM_E_UNPARSABLE_QUERY, WBEM_E_NOT_EVENT_CLASS,
+// WBEMESS_E_REGISTRATION_TOO_BROAD, …) fails the call. The enumerator never
 // ends by itself: Next gives ErrTimedOut while no event comes; Close ends the
 // subscription.
 func (s *Services) ExecNotificationQuery(ctx context.Context, language, query string, flags Flag) (*Enumerator, error) {
@@ -251,6 +266,12 @@ func (s *Services) async(ctx context.Context, op *Op, sink Sink) error {
 		return err
 	}
 	st := s.start(ctx, op, s.queue, false)
+	if st.subscribed != nil {
+		if err := st.waitSubscribed(); err != nil {
+			st.release()
+			return err // the sink is never used
+		}
+	}
 	c := &asyncCall{st: st, sink: sink, flag: op.Flags, stop: make(chan struct{}), detach: withSideEffects(op.Kind)}
 	s.mu.Lock()
 	if s.calls == nil {
@@ -482,7 +503,9 @@ func (s *Services) ExecQueryAsync(ctx context.Context, language, query string, f
 }
 
 // ExecNotificationQueryAsync delivers events to sink until CancelAsyncCall;
-// SetStatus comes only on a failure or the cancellation.
+// SetStatus comes only on a failure or the cancellation. Like
+// ExecNotificationQuery it returns once the subscription is in place, and a
+// query that cannot be set up fails the call without touching the sink.
 func (s *Services) ExecNotificationQueryAsync(ctx context.Context, language, query string, flags Flag, sink Sink) error {
 	return s.async(ctx, &Op{Kind: OpExecNotificationQuery, Language: language, Query: query, Flags: flags}, sink)
 }

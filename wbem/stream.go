@@ -42,6 +42,8 @@ type stream struct {
 	writeWake         chan struct{} // wakes a writer blocked on a full queue
 	writeWaiting      bool
 	finished          chan struct{} // closed once the backend returned
+	subscribed        chan struct{} // event queries: closed once the subscription is in place
+	subscribeOnce     sync.Once
 }
 
 func newStream(parent context.Context, limit int, keep bool) *stream {
@@ -112,8 +114,29 @@ func finalError(err error, op *Op) error {
 
 var errGone = &cim.Error{Status: cim.WBEM_E_CALL_CANCELLED, Description: "the consumer released the enumeration"}
 
+// Subscribed implements Subscriber.
+func (s *stream) Subscribed() {
+	if s.subscribed != nil {
+		s.subscribeOnce.Do(func() { close(s.subscribed) })
+	}
+}
+
+// waitSubscribed waits until an event query's backend subscribed or
+// finished, and returns the failure when it finished without subscribing.
+func (s *stream) waitSubscribed() error {
+	select {
+	case <-s.subscribed:
+		return nil
+	case <-s.finished:
+		return s.err
+	}
+}
+
 // Write implements ResultWriter.
 func (s *stream) Write(obj cim.Object) error {
+	if s.subscribed != nil {
+		s.Subscribed()
+	}
 	s.mu.Lock()
 	for s.limit > 0 && len(s.items)-s.head >= s.limit && !s.gone {
 		s.wakeLocked()

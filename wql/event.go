@@ -185,3 +185,48 @@ func (ev *EventQuery) Having(numberOfEvents uint32) bool {
 	}
 	return ev.having.Match(inst)
 }
+
+// GroupKey returns the key of the group an event belongs to under GROUP
+// WITHIN … BY: the values of the BY properties in event, strings compared
+// case-insensitively. Events with equal keys are aggregated together; without
+// BY every event has the key "". A BY path that leads nowhere (a NULL
+// embedded object) gives that property the NULL value.
+func (ev *EventQuery) GroupKey(event *cim.Instance) string {
+	by := ev.Query.By
+	if len(by) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for i, p := range by {
+		if i > 0 {
+			b.WriteByte(0)
+		}
+		v := propValue(event, p.Path)
+		switch {
+		case v.IsNull():
+			b.WriteString("\x01NULL")
+		case v.Type() == cim.TypeString || v.Type() == cim.TypeChar16 || v.Type() == cim.TypeDatetime || v.Type() == cim.TypeReference:
+			b.WriteString(strings.ToLower(v.Text()))
+		default:
+			b.WriteString(v.String())
+		}
+	}
+	return b.String()
+}
+
+// propValue follows a property path through embedded objects.
+func propValue(inst *cim.Instance, path []string) cim.Value {
+	var obj cim.Object = inst
+	var v cim.Value
+	for _, name := range path {
+		if obj == nil {
+			return cim.Null
+		}
+		var err error
+		if v, err = obj.Get(name); err != nil {
+			return cim.Null
+		}
+		obj = v.Object()
+	}
+	return v
+}

@@ -36,6 +36,9 @@ func (c *Client) enumerate(ctx context.Context, w wbem.ResultWriter, ns string, 
 	if err != nil {
 		return err
 	}
+	if s, ok := w.(wbem.Subscriber); ok && event {
+		s.Subscribed() // the server answered once the subscription was in place
+	}
 	resp := first(body)
 	id := resp.child(nsWSEN, "EnumerationContext").text()
 	eos := resp.child(nsWSMAN, "EndOfSequence") != nil
