@@ -235,7 +235,7 @@ func TestEventsOnlyOnCommit(t *testing.T) {
 			t.Fatal(err)
 		}
 		nextEvent(t, e)
-		if err := putEventBase(t, svc, "x", 1, wbem.WBEM_FLAG_CREATE_ONLY); wbem.StatusOf(err) != wbem.WBEM_E_ALREADY_EXISTS {
+		if err := putEventBase(t, svc, "x", 1, wbem.WBEM_FLAG_CREATE_ONLY); wbem.StatusOf(err) != cim.WBEM_E_ALREADY_EXISTS {
 			t.Fatalf("CREATE_ONLY again = %v", err)
 		}
 		bad := fstest.MapFS{"bad.mof": {Data: []byte(`instance of GW_Base { Name = "m1"; };
@@ -424,7 +424,7 @@ func TestEventsAsync(t *testing.T) {
 		svc := workload.NewObjectManager(&workload.Provider{}).Services(workload.Namespace)
 		bad := &eventSink{}
 		err := svc.ExecNotificationQueryAsync(t.Context(), "WQL", "SELECT * FROM GW_Base", 0, bad)
-		if wbem.StatusOf(err) != wbem.WBEM_E_NOT_EVENT_CLASS {
+		if wbem.StatusOf(err) != cim.WBEM_E_NOT_EVENT_CLASS {
 			t.Fatalf("async with a data class = %v", err)
 		}
 		s := &eventSink{}
@@ -446,7 +446,7 @@ func TestEventsAsync(t *testing.T) {
 			t.Fatal(err)
 		}
 		synctest.Wait()
-		if len(s.statuses) != 1 || wbem.StatusOf(s.statuses[0].Err) != wbem.WBEM_E_CALL_CANCELLED {
+		if len(s.statuses) != 1 || wbem.StatusOf(s.statuses[0].Err) != cim.WBEM_E_CALL_CANCELLED {
 			t.Fatalf("statuses after cancel: %v", s.statuses)
 		}
 		if len(bad.events)+len(bad.statuses) != 0 {

@@ -232,29 +232,29 @@ func TestPollingRefusals(t *testing.T) {
 		_, svc := eventOM(t, p, &alarms{})
 		for _, tc := range []struct {
 			query string
-			want  wbem.Status
+			want  cim.Status
 		}{
-			{"SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA 'GW_Proc'", wbem.WBEMESS_E_REGISTRATION_TOO_PRECISE},
-			{"SELECT * FROM __InstanceCreationEvent WITHIN 0.5 WHERE TargetInstance ISA 'GW_Proc'", wbem.WBEMESS_E_REGISTRATION_TOO_PRECISE},
-			{"SELECT * FROM __InstanceCreationEvent WITHIN 1", wbem.WBEMESS_E_REGISTRATION_TOO_BROAD},
-			{"SELECT * FROM __InstanceCreationEvent WITHIN 1 WHERE TargetInstance ISA 'GW_Nope'", wbem.WBEM_E_INVALID_CLASS},
-			{"SELECT * FROM __InstanceCreationEvent WITHIN 1 WHERE TargetInstance ISA 'GW_Proc' GROUP WITHIN 2 BY TargetInstance", wbem.WBEM_E_AGGREGATING_BY_OBJECT},
-			{"SELECT * FROM __InstanceCreationEvent WITHIN 1 WHERE TargetInstance ISA 'GW_Proc' BY TargetInstance.Name", wbem.WBEM_E_MISSING_GROUP_WITHIN},
-			{"SELECT * FROM __InstanceCreationEvent WITHIN 1 WHERE TargetInstance ISA 'GW_Proc' GROUP BY TargetInstance.Name", wbem.WBEM_E_UNPARSABLE_QUERY},
-			{"SELECT * FROM __InstanceCreationEvent WITHIN 1 WHERE TIME_CREATED.X = 1 AND TargetInstance ISA 'GW_Proc'", wbem.WBEM_E_PROPERTY_NOT_AN_OBJECT},
-			{"SELECT * FROM __InstanceCreationEvent WITHIN 1 WHERE Nope = 1", wbem.WBEM_E_INVALID_QUERY},
-			{"SELECT * FROM __AggregateEvent", wbem.WBEM_E_NOT_SUPPORTED},
-			{"SELECT * FROM GW_Quiet", wbem.WBEM_E_NOT_SUPPORTED},
-			{"SELECT * FROM GW_Proc", wbem.WBEM_E_NOT_EVENT_CLASS},
-			{"ASSOCIATORS OF {GW_Proc.Id=1}", wbem.WBEM_E_UNPARSABLE_QUERY},
-			{"SELECT * FROM", wbem.WBEM_E_UNPARSABLE_QUERY},
+			{"SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA 'GW_Proc'", cim.WBEMESS_E_REGISTRATION_TOO_PRECISE},
+			{"SELECT * FROM __InstanceCreationEvent WITHIN 0.5 WHERE TargetInstance ISA 'GW_Proc'", cim.WBEMESS_E_REGISTRATION_TOO_PRECISE},
+			{"SELECT * FROM __InstanceCreationEvent WITHIN 1", cim.WBEMESS_E_REGISTRATION_TOO_BROAD},
+			{"SELECT * FROM __InstanceCreationEvent WITHIN 1 WHERE TargetInstance ISA 'GW_Nope'", cim.WBEM_E_INVALID_CLASS},
+			{"SELECT * FROM __InstanceCreationEvent WITHIN 1 WHERE TargetInstance ISA 'GW_Proc' GROUP WITHIN 2 BY TargetInstance", cim.WBEM_E_AGGREGATING_BY_OBJECT},
+			{"SELECT * FROM __InstanceCreationEvent WITHIN 1 WHERE TargetInstance ISA 'GW_Proc' BY TargetInstance.Name", cim.WBEM_E_MISSING_GROUP_WITHIN},
+			{"SELECT * FROM __InstanceCreationEvent WITHIN 1 WHERE TargetInstance ISA 'GW_Proc' GROUP BY TargetInstance.Name", cim.WBEM_E_UNPARSABLE_QUERY},
+			{"SELECT * FROM __InstanceCreationEvent WITHIN 1 WHERE TIME_CREATED.X = 1 AND TargetInstance ISA 'GW_Proc'", cim.WBEM_E_PROPERTY_NOT_AN_OBJECT},
+			{"SELECT * FROM __InstanceCreationEvent WITHIN 1 WHERE Nope = 1", cim.WBEM_E_INVALID_QUERY},
+			{"SELECT * FROM __AggregateEvent", cim.WBEM_E_NOT_SUPPORTED},
+			{"SELECT * FROM GW_Quiet", cim.WBEM_E_NOT_SUPPORTED},
+			{"SELECT * FROM GW_Proc", cim.WBEM_E_NOT_EVENT_CLASS},
+			{"ASSOCIATORS OF {GW_Proc.Id=1}", cim.WBEM_E_UNPARSABLE_QUERY},
+			{"SELECT * FROM", cim.WBEM_E_UNPARSABLE_QUERY},
 		} {
 			_, err := svc.ExecNotificationQuery(t.Context(), "WQL", tc.query, semisync)
 			if got := wbem.StatusOf(err); got != tc.want {
 				t.Errorf("%s: %v (%v), want %v", tc.query, got, err, tc.want)
 			}
 		}
-		if _, err := svc.ExecNotificationQuery(t.Context(), "SQL", "SELECT * FROM __InstanceCreationEvent", semisync); wbem.StatusOf(err) != wbem.WBEM_E_INVALID_QUERY_TYPE {
+		if _, err := svc.ExecNotificationQuery(t.Context(), "SQL", "SELECT * FROM __InstanceCreationEvent", semisync); wbem.StatusOf(err) != cim.WBEM_E_INVALID_QUERY_TYPE {
 			t.Errorf("language SQL: %v", err)
 		}
 		if p.enums.Load() != 0 {
@@ -278,12 +278,12 @@ func TestPollingFailure(t *testing.T) {
 		p.mu.Unlock()
 		time.Sleep(time.Second)
 		_, err := e.Next(time.Second, make([]cim.Object, 1))
-		if wbem.StatusOf(err) != wbem.WBEM_E_ACCESS_DENIED {
+		if wbem.StatusOf(err) != cim.WBEM_E_ACCESS_DENIED {
 			t.Fatalf("Next after the provider failed = %v", err)
 		}
 		// A failing baseline fails the call.
 		_, err = svc.ExecNotificationQuery(t.Context(), "WQL", "SELECT * FROM __InstanceCreationEvent WITHIN 2 WHERE TargetInstance ISA 'GW_Proc'", semisync)
-		if wbem.StatusOf(err) != wbem.WBEM_E_ACCESS_DENIED {
+		if wbem.StatusOf(err) != cim.WBEM_E_ACCESS_DENIED {
 			t.Fatalf("subscribing to a failing provider = %v", err)
 		}
 	})
@@ -332,7 +332,7 @@ func TestExtrinsicEvents(t *testing.T) {
 		}
 		noEvent(t, e)
 		// An event of the wrong class is refused.
-		if err := a.sink(0).Indicate(systemClassOf(t, svc, "__TimerEvent").NewInstance()); wbem.StatusOf(err) != wbem.WBEM_E_INVALID_CLASS {
+		if err := a.sink(0).Indicate(systemClassOf(t, svc, "__TimerEvent").NewInstance()); wbem.StatusOf(err) != cim.WBEM_E_INVALID_CLASS {
 			t.Fatalf("Indicate of a foreign class = %v", err)
 		}
 		// A subscription to the subclass asks for the subclass.
@@ -341,7 +341,7 @@ func TestExtrinsicEvents(t *testing.T) {
 		if len(a.calls) != 2 || a.calls[1].Class.Name != "GW_BigAlarm" {
 			t.Fatalf("calls %v", a.calls)
 		}
-		if err := a.sink(1).Indicate(alarm.NewInstance()); wbem.StatusOf(err) != wbem.WBEM_E_INVALID_CLASS {
+		if err := a.sink(1).Indicate(alarm.NewInstance()); wbem.StatusOf(err) != cim.WBEM_E_INVALID_CLASS {
 			t.Fatalf("a GW_Alarm raised for GW_BigAlarm = %v", err)
 		}
 		raise(alarm, 7, "not big")
@@ -360,7 +360,7 @@ func TestExtrinsicEvents(t *testing.T) {
 		if a.active.Load() != 0 || om.Subscriptions() != 0 {
 			t.Fatalf("after Close: %d provider calls, %d subscriptions", a.active.Load(), om.Subscriptions())
 		}
-		if err := a.sink(0).Indicate(alarm.NewInstance()); wbem.StatusOf(err) != wbem.WBEM_E_CALL_CANCELLED {
+		if err := a.sink(0).Indicate(alarm.NewInstance()); wbem.StatusOf(err) != cim.WBEM_E_CALL_CANCELLED {
 			t.Fatalf("Indicate after Close = %v", err)
 		}
 	})
@@ -375,19 +375,19 @@ func TestEventProviderFailures(t *testing.T) {
 		a := &alarms{refuse: cim.Errorf(cim.WBEM_E_PROVIDER_NOT_CAPABLE, "no such alarms")}
 		_, svc := eventOM(t, &procs{}, a)
 		_, err := svc.ExecNotificationQuery(t.Context(), "WQL", "SELECT * FROM GW_Alarm", semisync)
-		if we, ok := err.(*wbem.Error); !ok || we.Status != wbem.WBEM_E_PROVIDER_NOT_CAPABLE || we.Provider != "alarms" {
+		if we, ok := err.(*cim.Error); !ok || we.Status != cim.WBEM_E_PROVIDER_NOT_CAPABLE || we.Provider != "alarms" {
 			t.Fatalf("refused subscription = %#v", err)
 		}
 		a.refuse, a.panicky = nil, true
 		_, err = svc.ExecNotificationQuery(t.Context(), "WQL", "SELECT * FROM GW_Alarm", semisync)
-		if wbem.StatusOf(err) != wbem.WBEM_E_PROVIDER_FAILURE {
+		if wbem.StatusOf(err) != cim.WBEM_E_PROVIDER_FAILURE {
 			t.Fatalf("panicking provider = %v", err)
 		}
 		a.panicky = false
 		e := subscribe(t, svc, "SELECT * FROM GW_Alarm")
 		a.sink(0).Fail(errors.New("the source broke"))
 		_, err = e.Next(time.Second, make([]cim.Object, 1))
-		if we, ok := err.(*wbem.Error); !ok || we.Status != wbem.WBEM_E_PROVIDER_FAILURE || we.Provider != "alarms" {
+		if we, ok := err.(*cim.Error); !ok || we.Status != cim.WBEM_E_PROVIDER_FAILURE || we.Provider != "alarms" {
 			t.Fatalf("Next after Fail = %#v", err)
 		}
 		synctest.Wait()
@@ -419,7 +419,7 @@ func TestProviderInstanceEvents(t *testing.T) {
 		k.InstanceCreated(mk("sshd", "starting"))
 		k.InstanceModified(mk("sshd", "starting"), mk("sshd", "running"))
 		k.InstanceDeleted(mk("cron", "running"))
-		if err := k.InstanceModified(nil, mk("x", "y")); wbem.StatusOf(err) != wbem.WBEM_E_INVALID_PARAMETER {
+		if err := k.InstanceModified(nil, mk("x", "y")); wbem.StatusOf(err) != cim.WBEM_E_INVALID_PARAMETER {
 			t.Fatalf("InstanceModified without the previous instance = %v", err)
 		}
 		ev := nextEvent(t, e)

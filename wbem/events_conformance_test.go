@@ -266,12 +266,12 @@ func TestEventsRepository(t *testing.T) {
 		}
 		evNone(t, insts, 50*time.Millisecond)
 
-		for q, want := range map[string]wbem.Status{
-			"SELECT * FROM GW_Base": wbem.WBEM_E_NOT_EVENT_CLASS,
-			"SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA 'GW_Proc'":          wbem.WBEMESS_E_REGISTRATION_TOO_PRECISE,
-			"SELECT * FROM __InstanceCreationEvent WITHIN 10":                                   wbem.WBEMESS_E_REGISTRATION_TOO_BROAD,
-			"SELECT * FROM __InstanceCreationEvent WITHIN 10 WHERE TargetInstance ISA 'NoSuch'": wbem.WBEM_E_INVALID_CLASS,
-			"SELECT FROM WHERE": wbem.WBEM_E_UNPARSABLE_QUERY,
+		for q, want := range map[string]cim.Status{
+			"SELECT * FROM GW_Base": cim.WBEM_E_NOT_EVENT_CLASS,
+			"SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA 'GW_Proc'":          cim.WBEMESS_E_REGISTRATION_TOO_PRECISE,
+			"SELECT * FROM __InstanceCreationEvent WITHIN 10":                                   cim.WBEMESS_E_REGISTRATION_TOO_BROAD,
+			"SELECT * FROM __InstanceCreationEvent WITHIN 10 WHERE TargetInstance ISA 'NoSuch'": cim.WBEM_E_INVALID_CLASS,
+			"SELECT FROM WHERE": cim.WBEM_E_UNPARSABLE_QUERY,
 		} {
 			e, err := svc.ExecNotificationQuery(ctx, "WQL", q, semisync)
 			if got := wbem.StatusOf(err); got != want || e != nil {
