@@ -345,9 +345,9 @@ func TestEventsOverflow(t *testing.T) {
 			t.Fatal(err)
 		}
 		delivered, lost := 0, uint64(0)
-		buf := make([]cim.Object, 256)
-		for {
-			n, err := e.Next(500*time.Millisecond, buf)
+		buf := make([]cim.Object, 1) // Next waits for a full batch
+		for uint64(delivered)+lost < total {
+			n, err := e.Next(10*time.Second, buf)
 			for _, obj := range buf[:n] {
 				if ev := obj.(*cim.Instance); ev.ClassName() == "__EventQueueOverflowEvent" {
 					lost += ev.Value("NumberOfEvents").Uint()
@@ -359,6 +359,7 @@ func TestEventsOverflow(t *testing.T) {
 				break
 			}
 		}
+		evNone(t, e, 100*time.Millisecond)
 		if lost == 0 || uint64(delivered)+lost != total {
 			t.Fatalf("%d delivered + %d lost, want %d in all with some lost", delivered, lost, total)
 		}
