@@ -11,6 +11,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/gowbem/gowbem/auth"
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/cimom"
 	"github.com/gowbem/gowbem/internal/workload"
@@ -32,12 +33,8 @@ var eventBackends = []eventBackend{
 		return om.Services(workload.Namespace)
 	}},
 	{"wsman", func(t *testing.T, om *cimom.ObjectManager, opts wsman.Options) *wbem.Services {
-		users := wsman.NewUsers()
-		users.SetCost(4)
-		if err := users.Add("user", "pass"); err != nil {
-			t.Fatal(err)
-		}
-		opts.Users, opts.ServerName = users, "testhost"
+		opts.Authenticator = auth.NewBasic(auth.Static{"user": {Password: "pass", Admin: true}}, auth.BasicOptions{})
+		opts.ServerName = "testhost"
 		srv := wsman.NewServer(om, opts)
 		hs := httptest.NewUnstartedServer(srv)
 		hs.Config.ConnContext = wsman.ConnContext
