@@ -30,4 +30,8 @@ var (
 	_ provider.InstanceProvider    = (*listProvider)(nil)
 	_ provider.InstanceProvider    = (*assocProvider)(nil)
 	_ provider.AssociationProvider = (*assocProvider)(nil)
+
+	_ provider.EventProvider = (*ProcessTraceProvider)(nil)
+	_ provider.EventProvider = (*ServiceEventProvider)(nil)
+	_ provider.EventProvider = (*VolumeEventProvider)(nil)
 )

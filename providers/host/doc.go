@@ -226,6 +226,30 @@
 // systemd's Requires=, BindsTo=, Requisite=, Wants= and After= between
 // service units.
 //
+// # Events
+//
+// EventProviders (registered by Install) raise extrinsic events while a
+// subscription lasts:
+//
+//   - Win32_ProcessStartTrace (a process ran a program: exec) and
+//     Win32_ProcessStopTrace (a process ended; ExitStatus when it exited)
+//     from the kernel's process events connector over netlink when the
+//     daemon may open it (CAP_NET_ADMIN), else by comparing /proc every
+//     Config.EventPollInterval (Config.PollProcesses forces polling); the
+//     event's Source says which ("netlink" or "poll"). Subscriptions share
+//     one watcher: the kernel delivers process events to one connector
+//     socket of a process.
+//   - Win32_VolumeChangeEvent: EventType 2 when a file system that holds
+//     files is mounted, 3 when unmounted; DriveName the mount point. The
+//     kernel signals changes of mountinfo (poll(2)); a fixture is polled.
+//   - Gowbem_ServiceStateChangeEvent (gowbem's class: WMI has none): a
+//     service's State changed, from systemd's PropertiesChanged signals;
+//     Name, State, PreviousState (NULL when first seen), ActiveState,
+//     SubState. Refused (WBEM_E_PROVIDER_NOT_CAPABLE) without systemd.
+//
+// Intrinsic events of every class above come from the object manager's
+// WITHIN polling.
+//
 // # Limits
 //
 // MaxSMBIOSTable (1 MiB) and MaxSMBIOSStructures (4096) bound the SMBIOS

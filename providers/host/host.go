@@ -73,6 +73,10 @@ const (
 	ProviderNetworkAdapterSetting    = "HostNetworkAdapterSetting"    // Win32_NetworkAdapterSetting
 	ProviderDataFile                 = "HostDataFile"                 // CIM_DataFile (executables of processes)
 	ProviderProcessExecutable        = "HostProcessExecutable"        // CIM_ProcessExecutable
+
+	ProviderProcessTrace = "HostProcessTrace" // Win32_ProcessStartTrace, Win32_ProcessStopTrace
+	ProviderServiceEvent = "HostServiceEvent" // Gowbem_ServiceStateChangeEvent
+	ProviderVolumeEvent  = "HostVolumeEvent"  // Win32_VolumeChangeEvent
 )
 
 func mustSub(f fs.FS, dir string) fs.FS {
@@ -194,7 +198,26 @@ func (c *Config) path(p string) string {
 // Providers returns the host providers of cfg by the names the classes give
 // in their Provider qualifier.
 func Providers(cfg Config) map[string]provider.InstanceProvider {
-	h := newHost(cfg)
+	return newHost(cfg).instanceProviders()
+}
+
+// EventProviders returns the host's event providers of cfg (the extrinsic
+// events Win32_ProcessStartTrace, Win32_ProcessStopTrace,
+// Win32_VolumeChangeEvent and Gowbem_ServiceStateChangeEvent) by the names
+// their classes give.
+func EventProviders(cfg Config) map[string]provider.EventProvider {
+	return newHost(cfg).eventProviders()
+}
+
+func (h *host) eventProviders() map[string]provider.EventProvider {
+	return map[string]provider.EventProvider{
+		ProviderProcessTrace: &ProcessTraceProvider{h: h},
+		ProviderServiceEvent: &ServiceEventProvider{h: h},
+		ProviderVolumeEvent:  &VolumeEventProvider{h: h},
+	}
+}
+
+func (h *host) instanceProviders() map[string]provider.InstanceProvider {
 	return map[string]provider.InstanceProvider{
 		ProviderOperatingSystem: &OperatingSystemProvider{h: h},
 		ProviderComputerSystem:  &ComputerSystemProvider{h: h},
@@ -248,6 +271,8 @@ type ObjectManager interface {
 	CompileMOF(ctx context.Context, fsys fs.FS, name, namespace string) (*mof.Plan, error)
 	// RegisterProvider registers p under name.
 	RegisterProvider(name string, p provider.InstanceProvider)
+	// RegisterEventProvider registers an event provider under name.
+	RegisterEventProvider(name string, p provider.EventProvider)
 }
 
 // Install compiles the host classes into root\cimv2 of om and registers the
@@ -256,8 +281,12 @@ func Install(ctx context.Context, om ObjectManager, cfg Config) error {
 	if _, err := om.CompileMOF(ctx, MOF, MOFFile, Namespace); err != nil {
 		return err
 	}
-	for name, p := range Providers(cfg) {
+	h := newHost(cfg)
+	for name, p := range h.instanceProviders() {
 		om.RegisterProvider(name, p)
+	}
+	for name, p := range h.eventProviders() {
+		om.RegisterEventProvider(name, p)
 	}
 	return nil
 }
