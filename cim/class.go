@@ -78,7 +78,8 @@ type Class struct {
 	// Where the class lives, for __PATH, __SERVER and __NAMESPACE.
 	Server, Namespace string
 
-	projected bool // a projection of a query: paths only when all keys are present
+	projected bool     // a projection of a query: paths only when all keys are present
+	selected  []string // the system properties a projection's query named, upper case
 
 	once  sync.Once
 	index map[string]int
@@ -173,6 +174,20 @@ func (c *Class) IsA(name string) bool {
 // rather than a class of the schema.
 func (c *Class) IsProjection() bool { return c.projected }
 
+// hides reports whether a projection reports the system property up (upper
+// case) as NULL: it does unless its query named it.
+func (c *Class) hides(up string) bool { return c.projected && !c.selects(up) }
+
+// selects reports whether a projection's query named the system property up.
+func (c *Class) selects(up string) bool {
+	for _, s := range c.selected {
+		if s == up {
+			return true
+		}
+	}
+	return false
+}
+
 // NewInstance returns a new instance of c with every property at its default.
 func (c *Class) NewInstance() *Instance {
 	inst := &Instance{class: c, values: make([]Value, len(c.Properties)),
@@ -196,16 +211,32 @@ func (c *Class) Located(server, namespace string) *Class {
 func (c *Class) shallowCopy() *Class {
 	return &Class{Name: c.Name, Superclass: c.Superclass, Derivation: c.Derivation,
 		Qualifiers: c.Qualifiers, Properties: c.Properties, Methods: c.Methods,
-		Server: c.Server, Namespace: c.Namespace, projected: c.projected}
+		Server: c.Server, Namespace: c.Namespace, projected: c.projected, selected: c.selected}
 }
 
 // Project returns the class of a query's results that keep only the named
 // properties (names not in c are skipped: WMI returns no error for them). With
 // keys, key properties are kept too, so results stay locatable.
+//
+// names may include system properties (SELECT __PATH, Name FROM …): those a
+// projection otherwise reports NULL (__SUPERCLASS, __DYNASTY, __DERIVATION,
+// __SERVER) are then returned, and naming __PATH or __RELPATH keeps the key
+// properties, which the path is made of.
 func (c *Class) Project(names []string, keys bool) *Class {
 	d := c.shallowCopy()
 	d.projected = true
 	d.Properties = nil
+	d.selected = nil
+	for _, n := range names {
+		if !IsSystemProperty(n) {
+			continue
+		}
+		up := strings.ToUpper(n)
+		d.selected = append(d.selected, up)
+		if up == "__PATH" || up == "__RELPATH" {
+			keys = true
+		}
+	}
 	for i := range c.Properties {
 		p := c.Properties[i]
 		keep := keys && p.IsKey()

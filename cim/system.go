@@ -29,26 +29,28 @@ func strOrNull(s string) Value {
 // System returns the system property called name (case-insensitive) of the
 // instance. Path properties are NULL when the instance is not locatable (a
 // projection that left out keys); as in WMI, a projection also reports NULL
-// __SUPERCLASS, __DYNASTY and __DERIVATION.
+// __SUPERCLASS, __DYNASTY, __DERIVATION and __SERVER unless its query named
+// them (see Class.Project).
 func (i *Instance) System(name string) (Value, bool) {
 	c := i.class
-	switch strings.ToUpper(name) {
+	up := strings.ToUpper(name)
+	switch up {
 	case "__GENUS":
 		return Sint32(int32(GenusInstance)), true
 	case "__CLASS":
 		return String(c.Name), true
 	case "__SUPERCLASS":
-		if c.projected {
+		if c.hides(up) {
 			return Null, true
 		}
 		return strOrNull(c.Superclass), true
 	case "__DYNASTY":
-		if c.projected {
+		if c.hides(up) {
 			return Null, true
 		}
 		return String(c.Dynasty()), true
 	case "__DERIVATION":
-		if c.projected {
+		if c.hides(up) {
 			return Null, true
 		}
 		return derivationValue(c.Derivation), true
@@ -65,7 +67,7 @@ func (i *Instance) System(name string) (Value, bool) {
 		}
 		return String(i.ObjectPath().String()), true
 	case "__SERVER":
-		if !i.locatable() {
+		if !i.locatable() && !c.selects(up) {
 			return Null, true
 		}
 		return strOrNull(i.server), true

@@ -62,7 +62,7 @@ func New(ctx context.Context, store repository.Store, opts ...Option) (*ObjectMa
 	err := store.Update(ctx, func(tx repository.Tx) error {
 		for _, ns := range []string{"root", cim.DefaultNamespace} {
 			if !tx.NamespaceExists(ns) {
-				if err := tx.CreateNamespace(ns); err != nil {
+				if err := tx.CreateNamespace(ns); err != nil { // root has no parent
 					return err
 				}
 			}
@@ -127,14 +127,24 @@ func (om *ObjectManager) provider(name string) any {
 	return om.providers[strings.ToLower(name)]
 }
 
-// Services returns the services of namespace on this object manager.
+// Services returns the services of namespace on this object manager; ""
+// means cim.DefaultNamespace, as in wbem.Connect.
 func (om *ObjectManager) Services(namespace string, opts ...wbem.Option) *wbem.Services {
-	return wbem.NewServices(om, cim.NormalNamespace(namespace), opts...)
+	return wbem.NewServices(om, orDefault(cim.NormalNamespace(namespace)), opts...)
+}
+
+// orDefault returns ns, or the default namespace for "" (a caller that named
+// none).
+func orDefault(ns string) string {
+	if ns == "" {
+		return cim.DefaultNamespace
+	}
+	return ns
 }
 
 // Do implements wbem.Backend.
 func (om *ObjectManager) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error {
-	op.Namespace = cim.NormalNamespace(op.Namespace)
+	op.Namespace = orDefault(cim.NormalNamespace(op.Namespace))
 	w, err := om.authorize(ctx, op, w) // namespace security: see access.go
 	if err != nil {
 		return err

@@ -62,10 +62,12 @@ func (om *ObjectManager) getObject(ctx context.Context, op *wbem.Op, w wbem.Resu
 	return w.Write(inst)
 }
 
-// getInstance finds the instance at p in ns: of p's class or, for a static
-// instance, of one of its subclasses.
+// getInstance finds the instance at p in ns: of p's class or of one of its
+// subclasses, as WMI resolves a path of a base class whose keys the subclass
+// inherits (CIM_Processor.DeviceID="CPU0" finds the Win32_Processor): static
+// instances from the store first, then the providers of the dynamic classes,
+// the named class's before its subclasses', asked by key.
 func (om *ObjectManager) getInstance(ctx context.Context, ns string, p cim.ObjectPath) (*cim.Instance, error) {
-	var class *cim.Class
 	var candidates []*cim.Class
 	var found *cim.Instance
 	err := om.view(ctx, func(tx repository.Tx) error {
@@ -73,30 +75,26 @@ func (om *ObjectManager) getInstance(ctx context.Context, ns string, p cim.Objec
 		if err != nil {
 			return err
 		}
-		class = c
-		if c.IsDynamic() {
-			return nil
-		}
 		rp, err := resolvePath(c, p)
 		if err != nil {
 			return err
 		}
-		key := rp.KeyString()
 		desc, err := om.descendants(tx, ns, c.Name)
 		if err != nil {
 			return err
 		}
 		candidates = append([]*cim.Class{c}, desc...)
 		for _, cc := range candidates {
-			if cc.IsDynamic() {
+			if cc.IsDynamic() || cc.IsAbstract() && !isNamespaceClass(cc) {
 				continue
 			}
-			k := key
-			if cc != c {
-				rp.Class = cc.Name
-				k = rp.KeyString()
+			rp.Class = cc.Name
+			var inst *cim.Instance
+			if isNamespaceClass(cc) {
+				inst, err = namespaceInstance(tx, ns, cc, rp)
+			} else {
+				inst, err = tx.Instance(ns, cc, rp.KeyString())
 			}
-			inst, err := tx.Instance(ns, cc, k)
 			if err == nil {
 				found = inst
 				return nil
@@ -114,31 +112,70 @@ func (om *ObjectManager) getInstance(ctx context.Context, ns string, p cim.Objec
 		found.SetLocation(om.server, ns)
 		return found, nil
 	}
-	if class.IsDynamic() {
-		rp, err := resolvePath(class, p)
-		if err != nil {
+	var failure error // a subclass's provider that failed, when no other has it
+	var missing error // what the named class's own provider said
+	for i, cc := range candidates {
+		if !cc.IsDynamic() {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		prov, err := om.instanceProvider(class)
-		if err != nil {
-			return nil, err
+		inst, err := om.providerInstance(ctx, cc, p)
+		switch {
+		case err == nil && inst != nil:
+			inst.SetLocation(om.server, ns)
+			return inst, nil
+		case err == nil, errors.Is(err, cim.ErrNotFound):
+			if i == 0 && err != nil {
+				missing = err
+			}
+		case i == 0:
+			return nil, err // the named class's own provider decides
+		case !notHere(err) && failure == nil:
+			failure = err
 		}
-		var inst *cim.Instance
-		err = om.guard(class.ProviderName(), func() error {
-			var err error
-			inst, err = prov.GetInstance(ctx, class, rp)
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		if inst == nil {
-			return nil, &cim.Error{Status: cim.WBEM_E_NOT_FOUND, Parameter: p.String(), Description: "no instance " + p.RelPath()}
-		}
-		inst.SetLocation(om.server, ns)
-		return inst, nil
+	}
+	switch {
+	case failure != nil:
+		return nil, failure
+	case missing != nil:
+		return nil, missing
 	}
 	return nil, &cim.Error{Status: cim.WBEM_E_NOT_FOUND, Parameter: p.String(), Description: "no instance " + p.RelPath()}
+}
+
+// providerInstance asks the provider of the dynamic class c for the instance
+// at p, named as an instance of c.
+func (om *ObjectManager) providerInstance(ctx context.Context, c *cim.Class, p cim.ObjectPath) (*cim.Instance, error) {
+	rp, err := resolvePath(c, p)
+	if err != nil {
+		return nil, err
+	}
+	prov, err := om.instanceProvider(c)
+	if err != nil {
+		return nil, err
+	}
+	var inst *cim.Instance
+	err = om.guard(c.ProviderName(), func() error {
+		var err error
+		inst, err = prov.GetInstance(ctx, c, rp)
+		return err
+	})
+	return inst, err
+}
+
+// notHere reports whether a subclass's provider, asked for an instance by a
+// base class's path, said only that it does not have it (or cannot tell):
+// the search goes on without it.
+func notHere(err error) bool {
+	switch cim.StatusOf(err) {
+	case cim.WBEM_E_NOT_FOUND, cim.WBEM_E_INVALID_OBJECT_PATH, cim.WBEM_E_INVALID_PARAMETER,
+		cim.WBEM_E_PROVIDER_NOT_FOUND, cim.WBEM_E_PROVIDER_NOT_CAPABLE, cim.WBEM_E_NOT_SUPPORTED,
+		cim.WBEM_E_INVALID_CLASS, cim.WBEM_E_TYPE_MISMATCH:
+		return true
+	}
+	return false
 }
 
 // instanceProvider returns the provider of a dynamic class.
@@ -245,6 +282,9 @@ func (om *ObjectManager) enumerateClass(ctx context.Context, ns string, c *cim.C
 		}
 		return err
 	}
+	if isNamespaceClass(c) {
+		return om.enumerateNamespaces(ctx, ns, c, e)
+	}
 	if c.IsAbstract() {
 		return nil
 	}
@@ -327,7 +367,7 @@ func (om *ObjectManager) putInstance(ctx context.Context, op *wbem.Op, w wbem.Re
 		_, _, path, err = om.putInstanceTx(tx, op.Namespace, in, mode)
 		return err
 	}
-	if isNamespaceClass(in) {
+	if isNamespaceClass(class) {
 		err = om.update(ctx, true, put)
 	} else {
 		// Concurrent PutInstance calls share one commit where the store can.
@@ -410,8 +450,11 @@ func (om *ObjectManager) putInstanceTx(tx repository.Tx, ns string, in *cim.Inst
 	if c.IsDynamic() {
 		return c, inst, "", nil
 	}
-	key := repository.InstanceKey(inst)
 	rel := inst.ObjectPath().RelPath()
+	if isNamespaceClass(c) {
+		return c, inst, rel, putNamespaceInstance(tx, ns, inst, mode)
+	}
+	key := repository.InstanceKey(inst)
 	_, err = tx.Instance(ns, c, key)
 	exists := err == nil
 	switch {
@@ -422,21 +465,7 @@ func (om *ObjectManager) putInstanceTx(tx repository.Tx, ns string, in *cim.Inst
 	case !exists && mode == provider.UpdateOnly:
 		return nil, nil, "", &cim.Error{Status: cim.WBEM_E_NOT_FOUND, Parameter: rel, Description: "instance " + rel + " does not exist"}
 	}
-	if c.IsA("__NAMESPACE") && !exists {
-		child := ns + `\` + inst.Value("Name").Str()
-		if err := tx.CreateNamespace(child); err != nil {
-			return nil, nil, "", err
-		}
-		if err := ensureSystemClasses(tx, child); err != nil {
-			return nil, nil, "", err
-		}
-	}
 	return c, inst, rel, tx.PutInstance(ns, inst)
-}
-
-// isNamespaceClass reports whether putting in creates a namespace.
-func isNamespaceClass(in *cim.Instance) bool {
-	return in != nil && in.Class() != nil && in.Class().IsA("__NAMESPACE")
 }
 
 // rebind lays an instance out by the stored definition of its class, so that
@@ -460,6 +489,9 @@ func rebind(in *cim.Instance, c *cim.Class) (*cim.Instance, error) {
 	return out, nil
 }
 
+// deleteInstance deletes the instance at a path, which may name a base class
+// of the instance's own: a static instance from the store, a dynamic one
+// through the provider of its class.
 func (om *ObjectManager) deleteInstance(ctx context.Context, op *wbem.Op) error {
 	p, err := parsePath(op.Path, op.Namespace)
 	if err != nil {
@@ -470,7 +502,8 @@ func (om *ObjectManager) deleteInstance(ctx context.Context, op *wbem.Op) error 
 	}
 	var dynamic *cim.Class
 	var rpath cim.ObjectPath
-	err = om.update(ctx, cim.EqualFold(p.Class, "__NAMESPACE"), func(tx repository.Tx) error {
+	searchProviders := false // not in the store, but a dynamic subclass may have it
+	err = om.update(ctx, cim.EqualFold(p.Class, namespaceClass), func(tx repository.Tx) error {
 		c, err := om.class(tx, op.Namespace, p.Class)
 		if err != nil {
 			return err
@@ -489,25 +522,40 @@ func (om *ObjectManager) deleteInstance(ctx context.Context, op *wbem.Op) error 
 		}
 		for _, cc := range append([]*cim.Class{c}, desc...) {
 			rp.Class = cc.Name
-			key := rp.KeyString()
-			inst, err := tx.Instance(op.Namespace, cc, key)
-			if errors.Is(err, cim.ErrNotFound) {
+			switch {
+			case cc.IsDynamic():
+				searchProviders = true
 				continue
+			case isNamespaceClass(cc):
+				err = deleteNamespaceInstance(tx, op.Namespace, cc, rp)
+			case cc.IsAbstract():
+				continue
+			default:
+				err = tx.DeleteInstance(op.Namespace, cc.Name, rp.KeyString())
 			}
-			if err != nil {
+			if !errors.Is(err, cim.ErrNotFound) {
 				return err
 			}
-			if cc.IsA("__NAMESPACE") {
-				if err := tx.DeleteNamespace(op.Namespace + `\` + inst.Value("Name").Str()); err != nil {
-					return err
-				}
-			}
-			return tx.DeleteInstance(op.Namespace, cc.Name, key)
+		}
+		if searchProviders {
+			return nil
 		}
 		return &cim.Error{Status: cim.WBEM_E_NOT_FOUND, Parameter: op.Path, Description: "no instance " + p.RelPath()}
 	})
-	if err != nil || dynamic == nil {
+	if err != nil {
 		return err
+	}
+	if dynamic == nil {
+		if !searchProviders {
+			return nil
+		}
+		inst, err := om.getInstance(ctx, op.Namespace, p)
+		if err != nil {
+			return err
+		}
+		dynamic = inst.Class()
+		rpath = inst.ObjectPath()
+		rpath.Server, rpath.Namespace = "", ""
 	}
 	pw, ok := om.provider(dynamic.ProviderName()).(provider.InstanceWriter)
 	if !ok {

@@ -138,8 +138,5 @@ func ensureNamespace(tx repository.Tx, ns string) error {
 	if err := ensureNamespace(tx, parent); err != nil {
 		return err
 	}
-	if err := tx.CreateNamespace(ns); err != nil {
-		return err
-	}
-	return ensureSystemClasses(tx, ns)
+	return createNamespace(tx, ns)
 }

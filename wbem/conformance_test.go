@@ -5,8 +5,10 @@ import (
 	"errors"
 	"io"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"testing/synctest"
 	"time"
 
@@ -1495,5 +1497,217 @@ func TestProviderAssignedKey(t *testing.T) {
 		}
 		_, err = svc.PutInstance(ctx, getClass(t, svc, "GW_Base").NewInstance(), 0)
 		wantStatus(t, "a static instance without its key", err, cim.WBEM_E_ILLEGAL_NULL)
+	})
+}
+
+// defineDevices adds the abstract static class GW_Device (key DeviceID) and
+// its dynamic subclass GW_Processor, which the workload provider serves, as
+// CIM_Processor and Win32_Processor are.
+func defineDevices(t *testing.T, svc *wbem.Services) {
+	t.Helper()
+	ctx := context.Background()
+	key := cim.Qualifiers{{Name: "Key", Value: cim.Bool(true)}}
+	for _, c := range []*cim.Class{
+		{Name: workload.DeviceClass, Qualifiers: cim.Qualifiers{{Name: "Abstract", Value: cim.Bool(true)}},
+			Properties: []cim.Property{{Name: "DeviceID", Type: cim.TypeString, Qualifiers: key}}},
+		{Name: "GW_Processor", Superclass: workload.DeviceClass, Qualifiers: cim.Qualifiers{
+			{Name: "Dynamic", Value: cim.Bool(true)}, {Name: "Provider", Value: cim.String(workload.ProviderName)}}},
+	} {
+		if _, err := svc.PutClass(ctx, c, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A path of a base class whose keys the subclass inherits finds the
+// subclass's instance, as WMI resolves CIM_Processor.DeviceID="CPU0" to the
+// Win32_Processor: GetObject, ExecMethod's target and DeleteInstance ask the
+// providers of the subclasses by key.
+func TestGetObjectThroughBaseClass(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*workload.Provider) *wbem.Services) {
+		ctx := context.Background()
+		svc := open(&workload.Provider{N: 2})
+		defineDevices(t, svc)
+		for _, tc := range []struct {
+			path string
+			want cim.Status
+		}{
+			{`GW_Device.DeviceID="CPU1"`, 0},
+			{`GW_Device="CPU0"`, 0},
+			{`GW_Processor.DeviceID="CPU0"`, 0},
+			{`GW_Device.DeviceID="CPU7"`, cim.WBEM_E_NOT_FOUND},
+		} {
+			cr, err := svc.GetObject(ctx, tc.path, 0)
+			if tc.want != 0 {
+				wantStatus(t, "GetObject "+tc.path, err, tc.want)
+				continue
+			}
+			if err != nil {
+				t.Fatalf("GetObject %s: %v", tc.path, err)
+			}
+			obj, _ := cr.ResultObject(0)
+			if obj.ClassName() != "GW_Processor" {
+				t.Fatalf("GetObject %s is a %s, want the GW_Processor", tc.path, obj.ClassName())
+			}
+			if v, _ := obj.Get("__RELPATH"); !strings.HasPrefix(v.Str(), `GW_Processor.DeviceID="CPU`) {
+				t.Fatalf("GetObject %s has __RELPATH %v", tc.path, v)
+			}
+		}
+		// Static instances of a subclass are found through their base too.
+		put(t, svc, "GW_Child", "c", nil)
+		cr, err := svc.GetObject(ctx, `GW_Base.Name="c"`, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if obj, _ := cr.ResultObject(0); obj.ClassName() != "GW_Child" {
+			t.Fatalf("GW_Base.Name=\"c\" is a %s", obj.ClassName())
+		}
+		if _, err := svc.DeleteInstance(ctx, `GW_Base.Name="c"`, 0); err != nil {
+			t.Fatalf("DeleteInstance through the base class: %v", err)
+		}
+		_, err = svc.GetObject(ctx, `GW_Child.Name="c"`, 0)
+		wantStatus(t, "GetObject of the deleted instance", err, cim.WBEM_E_NOT_FOUND)
+	})
+}
+
+// Every namespace is an __NAMESPACE instance of its parent, however it was
+// made: root lists root\cimv2, which New made; GetObject finds it by Name;
+// PutInstance and DeleteInstance of one create and delete the namespace.
+func TestNamespaceInstances(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*workload.Provider) *wbem.Services) {
+		ctx := context.Background()
+		root := wbem.NewServices(open(&workload.Provider{}).Backend(), "root")
+		list := func() map[string]bool {
+			e, err := root.CreateInstanceEnum(ctx, "__NAMESPACE", 0)
+			return names(t, e, err)
+		}
+		if got := list(); !got["__NAMESPACE:cimv2"] {
+			t.Fatalf("enum __NAMESPACE in root = %v, want cimv2", got)
+		}
+		e, err := root.ExecQuery(ctx, "WQL", `SELECT * FROM __NAMESPACE WHERE Name = "CIMV2"`, 0)
+		if got := names(t, e, err); len(got) != 1 || !got["__NAMESPACE:cimv2"] {
+			t.Fatalf("SELECT … WHERE Name = \"CIMV2\" = %v", got)
+		}
+		cr, err := root.GetObject(ctx, `__NAMESPACE.Name="cimv2"`, 0)
+		if err != nil {
+			t.Fatalf("GetObject __NAMESPACE.Name=\"cimv2\": %v", err)
+		}
+		if obj, _ := cr.ResultObject(0); obj.(*cim.Instance).Value("Name").Str() != "cimv2" {
+			t.Fatalf("GetObject __NAMESPACE.Name=\"cimv2\" = %v", obj)
+		}
+		_, err = root.GetObject(ctx, `__NAMESPACE.Name="nope"`, 0)
+		wantStatus(t, "GetObject of a namespace that does not exist", err, cim.WBEM_E_NOT_FOUND)
+
+		made := getClass(t, root, "__NAMESPACE").NewInstance()
+		made.Set("Name", cim.String("made"))
+		if _, err := root.PutInstance(ctx, made, wbem.WBEM_FLAG_CREATE_ONLY); err != nil {
+			t.Fatal(err)
+		}
+		_, err = root.PutInstance(ctx, made, wbem.WBEM_FLAG_CREATE_ONLY)
+		wantStatus(t, "creating a namespace twice", err, cim.WBEM_E_ALREADY_EXISTS)
+		if got := list(); !got["__NAMESPACE:made"] || !got["__NAMESPACE:cimv2"] {
+			t.Fatalf("after PutInstance root lists %v", got)
+		}
+		bad := getClass(t, root, "__NAMESPACE").NewInstance()
+		bad.Set("Name", cim.String(`a\b`))
+		_, err = root.PutInstance(ctx, bad, 0)
+		wantStatus(t, `a namespace named a\b`, err, cim.WBEM_E_INVALID_PARAMETER)
+		if _, err := root.DeleteInstance(ctx, `__NAMESPACE.Name="made"`, 0); err != nil {
+			t.Fatal(err)
+		}
+		if got := list(); got["__NAMESPACE:made"] {
+			t.Fatalf("after DeleteInstance root lists %v", got)
+		}
+	})
+}
+
+// A namespace a MOF makes with #pragma namespace is listed by its parent.
+func TestNamespaceFromMOF(t *testing.T) {
+	ctx := context.Background()
+	om := workload.NewObjectManager(&workload.Provider{})
+	mof := fstest.MapFS{"ns.mof": {Data: []byte(`#pragma namespace("\\\\.\\root\\frommof")
+class GW_InMOF { [key] string K; };
+`)}}
+	if _, err := om.CompileMOF(ctx, mof, "ns.mof", ""); err != nil {
+		t.Fatal(err)
+	}
+	e, err := om.Services("root").CreateInstanceEnum(ctx, "__NAMESPACE", 0)
+	if got := names(t, e, err); !got["__NAMESPACE:frommof"] {
+		t.Fatalf("root lists %v, want frommof", got)
+	}
+	// The empty namespace is the default one, as in wbem.Connect.
+	if _, err := om.Services("").GetObject(ctx, "GW_Item", 0); err != nil {
+		t.Fatalf(`Services("") GetObject: %v`, err)
+	}
+}
+
+// System properties named in a SELECT list are returned (WMI does): __PATH
+// and __RELPATH make the projection keep the keys they are made of, and
+// __SERVER, __DERIVATION and the like are no longer NULL once named. A list
+// that names none leaves the path properties NULL where it drops a key.
+func TestSelectSystemProperties(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*workload.Provider) *wbem.Services) {
+		ctx := context.Background()
+		svc := open(&workload.Provider{N: 3})
+		put(t, svc, "GW_Grand", "g", nil)
+		query := func(q string) []cim.Object {
+			t.Helper()
+			e, err := svc.ExecQuery(ctx, "WQL", q, semisync)
+			if err != nil {
+				t.Fatal(err)
+			}
+			objs, err := e.Collect(ctx)
+			if err != nil || len(objs) == 0 {
+				t.Fatalf("%s: %d objects, %v", q, len(objs), err)
+			}
+			return objs
+		}
+		text := func(o cim.Object, name string) string {
+			v, err := o.Get(name)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if v.IsNull() {
+				return "NULL"
+			}
+			return v.Text()
+		}
+		for _, o := range query("SELECT __PATH, Name FROM GW_Item WHERE Id = 1") {
+			if got := text(o, "__PATH"); got != `\\testhost\root\cimv2:GW_Item.Id=1` {
+				t.Errorf("__PATH = %s", got)
+			}
+			if got := text(o, "__RELPATH"); got != `GW_Item.Id=1` {
+				t.Errorf("__RELPATH = %s", got)
+			}
+			if got := text(o, "Name"); got != "item-1" {
+				t.Errorf("Name = %s", got)
+			}
+		}
+		for _, o := range query("SELECT __RELPATH FROM GW_Item") {
+			if got := text(o, "__RELPATH"); !strings.HasPrefix(got, "GW_Item.Id=") {
+				t.Errorf("SELECT __RELPATH: __RELPATH = %s", got)
+			}
+		}
+		o := query("SELECT __CLASS, __GENUS, __SERVER, __NAMESPACE, __DERIVATION, __SUPERCLASS, __DYNASTY, Depth FROM GW_Grand")[0]
+		for prop, want := range map[string]string{
+			"__CLASS": "GW_Grand", "__GENUS": "2", "__SERVER": "testhost", "__NAMESPACE": `root\cimv2`,
+			"__SUPERCLASS": "GW_Child", "__DYNASTY": "GW_Base", "__PATH": "NULL", "__RELPATH": "NULL",
+		} {
+			if got := text(o, prop); got != want {
+				t.Errorf("SELECT %s … FROM GW_Grand: %s = %s, want %s", prop, prop, got, want)
+			}
+		}
+		if v, _ := o.Get("__DERIVATION"); len(v.Array()) != 2 || v.Array()[0].Str() != "GW_Child" || v.Array()[1].Str() != "GW_Base" {
+			t.Errorf("__DERIVATION = %v, want [GW_Child GW_Base]", v)
+		}
+		o = query("SELECT Name FROM GW_Item WHERE Id = 2")[0]
+		for _, prop := range []string{"__PATH", "__RELPATH", "__SERVER", "__DERIVATION"} {
+			if got := text(o, prop); got != "NULL" {
+				t.Errorf("SELECT Name: %s = %s, want NULL (the projection drops the key)", prop, got)
+			}
+		}
+		if got := text(o, "__CLASS"); got != "GW_Item" {
+			t.Errorf("SELECT Name: __CLASS = %s", got)
+		}
 	})
 }

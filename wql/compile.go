@@ -51,6 +51,7 @@ type Filter struct {
 	class  *cim.Class
 	opts   options
 	names  []string // top-level properties of the SELECT list; nil for *
+	system []string // the system properties the SELECT list names
 	main   plan
 	eq     map[string][]cim.Value
 	mu     sync.Mutex
@@ -105,11 +106,15 @@ func compile(q *SelectQuery, class *cim.Class, schema Schema, opts []Option) (*F
 			if _, err := resolve(class, p, false); err != nil {
 				return nil, err
 			}
-			if cim.IsSystemProperty(p.Path[0]) {
-				continue // always returned
-			}
 			if low := strings.ToLower(p.Path[0]); !seen[low] {
 				seen[low] = true
+				if cim.IsSystemProperty(p.Path[0]) {
+					// Returned with every object; naming one makes the
+					// projection return it even where it would report
+					// NULL, and __PATH or __RELPATH keeps the keys.
+					f.system = append(f.system, p.Path[0])
+					continue
+				}
 				f.names = append(f.names, p.Path[0])
 			}
 		}
@@ -215,7 +220,7 @@ func (c *compiler) plan(f *Filter, class *cim.Class) (*plan, error) {
 		pl.match = m
 	}
 	if f.names != nil {
-		pl.proj = class.Project(f.names, f.opts.keepKeys)
+		pl.proj = class.Project(append(f.names[:len(f.names):len(f.names)], f.system...), f.opts.keepKeys)
 	}
 	return pl, nil
 }

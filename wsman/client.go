@@ -16,6 +16,7 @@ import (
 
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/wbem"
+	"github.com/gowbem/gowbem/wql"
 )
 
 func init() { wbem.RegisterProtocol("wsman", connect, "/wsman") }
@@ -137,6 +138,10 @@ type msg struct {
 	timeout     time.Duration
 	body        func(w *bytes.Buffer)
 	primary     string // the URI bound to p
+	// system: the system properties an enumeration's query names, which
+	// the projections of its results return (the wire carries only
+	// properties).
+	system []string
 }
 
 const clientEnvelopeStart = `<s:Envelope xmlns:s="` + nsSOAP + `" xmlns:wsa="` + nsWSA + `" xmlns:wsman="` + nsWSMAN +
@@ -342,6 +347,27 @@ type objReader struct {
 	// The projection of the last class: a query's rows share one class.
 	proj, projOf *cim.Class
 	projKey      string
+	system       []string // the system properties the query names
+}
+
+// selectedSystem returns the system properties a data query's SELECT list
+// names (nil for SELECT * and for other operations).
+func selectedSystem(op *wbem.Op) []string {
+	if op.Kind != wbem.OpExecQuery || op.Language != "WQL" {
+		return nil
+	}
+	q, err := wql.Parse(op.Query)
+	sq, ok := q.(*wql.SelectQuery)
+	if err != nil || !ok || sq.All {
+		return nil
+	}
+	var out []string
+	for _, p := range sq.Props {
+		if cim.IsSystemProperty(p.Path[0]) {
+			out = append(out, p.Path[0])
+		}
+	}
+	return out
 }
 
 func (c *Client) objReader(ctx context.Context, ns string) *objReader {
@@ -390,7 +416,7 @@ func (o *objReader) read(n *node) (cim.Object, error) {
 			count++
 		}
 	}
-	if count < len(cl.Properties) {
+	if count < len(cl.Properties) || len(o.system) > 0 {
 		key := make([]byte, len(rd.seen))
 		for i, ok := range rd.seen {
 			if ok {
@@ -398,12 +424,13 @@ func (o *objReader) read(n *node) (cim.Object, error) {
 			}
 		}
 		if o.proj == nil || o.projOf != cl || o.projKey != string(key) {
-			names := make([]string, 0, count)
+			names := make([]string, 0, count+len(o.system))
 			for i, ok := range rd.seen {
 				if ok {
 					names = append(names, cl.Properties[i].Name)
 				}
 			}
+			names = append(names, o.system...)
 			o.proj, o.projOf, o.projKey = cl.Project(names, false), cl, string(key)
 		}
 		inst = inst.Project(o.proj)
@@ -522,7 +549,7 @@ func (c *Client) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error
 			escapeText(w, op.Query)
 			w.WriteString("</wsman:Filter>")
 		}
-		return c.enumerate(ctx, w, ns, &msg{uri: resourceURI(ns, "*")}, filter, op.Kind == wbem.OpExecNotificationQuery)
+		return c.enumerate(ctx, w, ns, &msg{uri: resourceURI(ns, "*"), system: selectedSystem(op)}, filter, op.Kind == wbem.OpExecNotificationQuery)
 	case wbem.OpExecMethod:
 		return c.execMethod(ctx, op, ns, w)
 	}

@@ -42,7 +42,7 @@ func (c *Client) enumerate(ctx context.Context, w wbem.ResultWriter, ns string, 
 	resp := first(body)
 	id := resp.child(nsWSEN, "EnumerationContext").text()
 	eos := resp.child(nsWSMAN, "EndOfSequence") != nil
-	if err := c.deliver(ctx, ns, resp.child(nsWSMAN, "Items"), w); err != nil {
+	if err := c.deliver(ctx, ns, m.system, resp.child(nsWSMAN, "Items"), w); err != nil {
 		c.release(ctx, m.uri, id, eos)
 		return err
 	}
@@ -117,7 +117,7 @@ func (c *Client) enumerate(ctx context.Context, w wbem.ResultWriter, ns string, 
 			}
 			start(id)
 		}
-		if err := c.deliver(ctx, ns, resp.child(nsWSEN, "Items"), w); err != nil {
+		if err := c.deliver(ctx, ns, m.system, resp.child(nsWSEN, "Items"), w); err != nil {
 			abandon()
 			return err
 		}
@@ -126,11 +126,12 @@ func (c *Client) enumerate(ctx context.Context, w wbem.ResultWriter, ns string, 
 }
 
 // deliver writes the objects of an Items element.
-func (c *Client) deliver(ctx context.Context, ns string, items *node, w wbem.ResultWriter) error {
+func (c *Client) deliver(ctx context.Context, ns string, system []string, items *node, w wbem.ResultWriter) error {
 	if items == nil {
 		return nil
 	}
 	or := c.objReader(ctx, ns)
+	or.system = system
 	for i, k := range items.Kids {
 		if k.Space == nsWSMAN && k.Local == "Item" && len(k.Kids) > 0 {
 			k = k.Kids[0]

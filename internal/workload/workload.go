@@ -128,8 +128,29 @@ func (p *Provider) pass(ctx context.Context) error {
 	}
 }
 
+// DeviceClass is a base class a test may define: abstract, static, with the
+// key DeviceID. The provider serves any dynamic subclass of it that names it
+// (as Win32_Processor derives from CIM_Processor): N instances with the
+// DeviceIDs CPU0, CPU1, …
+const DeviceClass = "GW_Device"
+
+// device returns device i of class c, a subclass of DeviceClass.
+func device(c *cim.Class, i int) *cim.Instance {
+	inst := c.NewInstance()
+	inst.Set("DeviceID", cim.String("CPU"+strconv.Itoa(i)))
+	return inst
+}
+
 // EnumerateInstances implements provider.InstanceProvider.
 func (p *Provider) EnumerateInstances(ctx context.Context, class *cim.Class, out provider.Emitter) (err error) {
+	if class.IsA(DeviceClass) {
+		for i := range p.N {
+			if err := out.Emit(device(class, i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	p.Started.Add(1)
 	defer func() {
 		if p.Done != nil {
@@ -232,6 +253,14 @@ func (p *Provider) DeleteInstance(ctx context.Context, class *cim.Class, path ci
 
 // GetInstance implements provider.InstanceProvider.
 func (p *Provider) GetInstance(ctx context.Context, class *cim.Class, path cim.ObjectPath) (*cim.Instance, error) {
+	if class.IsA(DeviceClass) {
+		for i := range p.N {
+			if d := device(class, i); d.ObjectPath().KeyString() == path.KeyString() {
+				return d, nil
+			}
+		}
+		return nil, cim.Errorf(cim.WBEM_E_NOT_FOUND, "no %s %s", class.Name, path.RelPath())
+	}
 	p.mu.Lock()
 	for _, k := range path.Keys {
 		if inst := p.put[k.Value.Uint()]; inst != nil && cim.EqualFold(k.Name, "Id") {
