@@ -157,7 +157,7 @@ func (om *ObjectManager) rightsNeeded(ctx context.Context, op *wbem.Op) (string,
 // PartialWrite (or FullWrite) for a static one.
 func (om *ObjectManager) writeRight(ctx context.Context, ns, name string) identity.Rights {
 	var c *cim.Class
-	om.store.View(ctx, func(tx repository.Tx) error {
+	om.view(ctx, func(tx repository.Tx) error {
 		c, _ = om.class(tx, ns, name)
 		return nil
 	})

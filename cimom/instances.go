@@ -503,7 +503,7 @@ func (om *ObjectManager) deleteInstance(ctx context.Context, op *wbem.Op) error 
 	var dynamic *cim.Class
 	var rpath cim.ObjectPath
 	searchProviders := false // not in the store, but a dynamic subclass may have it
-	err = om.update(ctx, cim.EqualFold(p.Class, namespaceClass), func(tx repository.Tx) error {
+	err = om.update(ctx, cim.EqualFold(p.Class, childrenClass), func(tx repository.Tx) error {
 		c, err := om.class(tx, op.Namespace, p.Class)
 		if err != nil {
 			return err

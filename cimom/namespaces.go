@@ -9,7 +9,7 @@ import (
 	"github.com/gowbem/gowbem/repository"
 )
 
-// namespaceClass is the system class whose instances are the child
+// childrenClass is the system class whose instances are the child
 // namespaces of a namespace (WMI's __NAMESPACE, key Name).
 //
 // Its instances are not stored: they are the store's namespaces, read from
@@ -17,10 +17,10 @@ import (
 // parent's __NAMESPACE however it was made — by New, by a MOF's #pragma
 // namespace, or by PutInstance of an __NAMESPACE — and PutInstance and
 // DeleteInstance of one create and delete the namespace itself.
-const namespaceClass = "__NAMESPACE"
+const childrenClass = "__NAMESPACE"
 
 // isNamespaceClass reports whether c is __NAMESPACE (or derives from it).
-func isNamespaceClass(c *cim.Class) bool { return c.IsA(namespaceClass) }
+func isNamespaceClass(c *cim.Class) bool { return c.IsA(childrenClass) }
 
 // childNamespace returns the full name of the child of ns that an
 // __NAMESPACE instance's Name gives, or WBEM_E_INVALID_PARAMETER for a name
