@@ -1,6 +1,7 @@
 package wsman
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -136,6 +137,9 @@ func (req *request) readHeaders(h *node) error {
 				continue
 			case "OperationTimeout":
 				d, err := parseDuration(k.text())
+				if err == nil && d <= 0 {
+					err = errors.New("a timeout must be positive")
+				}
 				if err != nil {
 					return &fault{code: "s:Sender", subcode: "wsman:InvalidParameter", action: actFaultWSMan,
 						reason: "OperationTimeout " + strconv.Quote(k.text()) + ": " + err.Error(), status: statusInvalidParameter}
@@ -246,6 +250,10 @@ func (req *request) option(name string) (string, bool) {
 	return "", false
 }
 
+// maxDuration bounds an xs:duration: 100 years, far below where
+// time.Duration overflows.
+const maxDuration = float64(100 * 365 * 24 * time.Hour)
+
 // parseDuration parses an xs:duration (PnYnMnDTnHnMnS) as WS-Management
 // uses it for timeouts. Years and months have no fixed length and are
 // refused.
@@ -298,6 +306,9 @@ func parseDuration(s string) (time.Duration, error) {
 			return 0, fmt.Errorf("xs:duration %q: years and months have no fixed length", orig)
 		default:
 			return 0, fmt.Errorf("xs:duration %q: unexpected unit %q", orig, unit)
+		}
+		if add := f * float64(u); add >= maxDuration || float64(d)+add >= maxDuration {
+			return 0, fmt.Errorf("xs:duration %q is longer than %v", orig, time.Duration(maxDuration))
 		}
 		d += time.Duration(f * float64(u))
 		seen = true

@@ -122,9 +122,32 @@ func faultFromError(err error) *fault {
 	case cim.WBEM_E_QUOTA_VIOLATION, cim.WBEM_E_SERVER_TOO_BUSY:
 		out.subcode = "wsman:QuotaLimit"
 	default:
-		out.code, out.subcode = "s:Receiver", "wsman:InternalError"
+		if serverStatus(e.Status) {
+			out.code, out.subcode = "s:Receiver", "wsman:InternalError"
+		} else {
+			// What the request asked is wrong (a name too long, a missing
+			// superclass, a read-only property…): the client's fault.
+			out.subcode, out.detail, out.action = "wxf:InvalidRepresentation", "InvalidValues", actFaultTransfer
+		}
 	}
 	return out
+}
+
+// serverStatus reports whether a failure is the service's, not the
+// request's: the service failed, or is not in a state to serve.
+func serverStatus(s cim.Status) bool {
+	switch s {
+	case cim.WBEM_E_FAILED, cim.WBEM_E_PROVIDER_FAILURE, cim.WBEM_E_OUT_OF_MEMORY, cim.WBEM_E_CRITICAL_ERROR,
+		cim.WBEM_E_NOT_AVAILABLE, cim.WBEM_E_INVALID_STREAM, cim.WBEM_E_PROVIDER_NOT_FOUND,
+		cim.WBEM_E_INVALID_PROVIDER_REGISTRATION, cim.WBEM_E_PROVIDER_LOAD_FAILURE, cim.WBEM_E_INITIALIZATION_FAILURE,
+		cim.WBEM_E_TRANSPORT_FAILURE, cim.WBEM_E_UNEXPECTED, cim.WBEM_E_PROVIDER_NOT_CAPABLE, cim.WBEM_E_QUERY_NOT_IMPLEMENTED,
+		cim.WBEM_E_CALL_CANCELLED, cim.WBEM_E_SHUTTING_DOWN, cim.WBEM_E_OUT_OF_DISK_SPACE,
+		cim.WBEM_E_BACKUP_RESTORE_WINMGMT_RUNNING, cim.WBEM_E_QUEUE_OVERFLOW, cim.WBEM_E_CONNECTION_FAILED,
+		cim.WBEM_E_DATABASE_VER_MISMATCH, cim.WBEM_E_PROVIDER_SUSPENDED, cim.WBEM_E_PROVIDER_DISABLED,
+		cim.WBEM_E_FATAL_TRANSPORT_ERROR, cim.WBEM_E_RETRY_LATER, cim.WBEM_E_RESOURCE_CONTENTION:
+		return true
+	}
+	return !s.Failed() || s.Name() == "" // not a failure, or one we do not know
 }
 
 // writeFaultBody writes the s:Fault element.

@@ -12,10 +12,15 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
+	"testing/synctest"
 	"time"
 
+	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/cimom"
 	"github.com/gowbem/gowbem/identity"
 	"github.com/gowbem/gowbem/internal/workload"
+	"github.com/gowbem/gowbem/provider"
 	"github.com/gowbem/gowbem/wbem"
 	"github.com/gowbem/gowbem/wsman"
 )
@@ -154,4 +159,162 @@ func TestBrokenBody(t *testing.T) {
 			t.Errorf("%s: HTTP %d, want %d saying %q:\n%s", tc.name, resp.StatusCode, tc.status, tc.says, body)
 		}
 	}
+}
+
+// capture records the status and body of the last response.
+type capture struct {
+	h      http.Handler
+	mu     sync.Mutex
+	status int
+	body   string
+}
+
+type captureWriter struct {
+	http.ResponseWriter
+	c      *capture
+	status int
+	b      strings.Builder
+}
+
+func (w *captureWriter) WriteHeader(code int) { w.status = code; w.ResponseWriter.WriteHeader(code) }
+func (w *captureWriter) Write(p []byte) (int, error) {
+	w.b.Write(p)
+	return w.ResponseWriter.Write(p)
+}
+
+func (c *capture) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	cw := &captureWriter{ResponseWriter: w, c: c, status: 200}
+	c.h.ServeHTTP(cw, r)
+	c.mu.Lock()
+	c.status, c.body = cw.status, cw.b.String()
+	c.mu.Unlock()
+}
+
+func (c *capture) last() (int, string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.status, c.body
+}
+
+// Client errors are client faults: s:Sender with a subcode, HTTP 400, never
+// 500 InternalError or silent acceptance.
+func TestClientFaults(t *testing.T) {
+	srv := newServer(t, &workload.Provider{N: 1}, wsman.Options{})
+	capt := &capture{h: srv}
+	hs := httptest.NewServer(capt)
+	defer hs.Close()
+	svc, err := wbem.Connect(context.Background(), hs.URL+"/wsman", `root\cimv2`, wbem.Credentials{User: testUser, Password: testPass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Backend().(*wsman.Client).CloseIdleConnections()
+	ctx := context.Background()
+	long := strings.Repeat("C", 300)
+	for _, tc := range []struct {
+		name    string
+		run     func() error
+		subcode string
+	}{
+		{"a class name too long", func() error {
+			_, err := svc.PutClass(ctx, &cim.Class{Name: long}, 0)
+			return err
+		}, "wxf:InvalidRepresentation"},
+		{"a missing superclass", func() error {
+			_, err := svc.PutClass(ctx, &cim.Class{Name: "Test_Orphan", Superclass: "Test_NoSuchParent"}, 0)
+			return err
+		}, "wxf:InvalidRepresentation"},
+	} {
+		if err := tc.run(); err == nil {
+			t.Errorf("%s: accepted", tc.name)
+			continue
+		}
+		status, body := capt.last()
+		if status != 400 || !strings.Contains(body, "<s:Value>s:Sender</s:Value>") || !strings.Contains(body, tc.subcode) {
+			t.Errorf("%s: HTTP %d, want 400 s:Sender %s:\n%s", tc.name, status, tc.subcode, body)
+		}
+	}
+	get := func(headers string) string {
+		return envelope(actGet, itemURI, `<wsman:SelectorSet><wsman:Selector Name="Id">0</wsman:Selector></wsman:SelectorSet>`+headers, "")
+	}
+	for _, tc := range []struct {
+		name, body, subcode, says string
+	}{
+		{"a negative OperationTimeout", get("<wsman:OperationTimeout>-PT5S</wsman:OperationTimeout>"), "wsman:InvalidParameter", "positive"},
+		{"a zero OperationTimeout", get("<wsman:OperationTimeout>PT0S</wsman:OperationTimeout>"), "wsman:InvalidParameter", "positive"},
+		{"an overflowing OperationTimeout", get("<wsman:OperationTimeout>P999999999DT1S</wsman:OperationTimeout>"), "wsman:InvalidParameter", "longer than"},
+		{"an overflowing OperationTimeout in seconds", get("<wsman:OperationTimeout>PT99999999999999S</wsman:OperationTimeout>"), "wsman:InvalidParameter", ""},
+		{"no wsa:To", strings.Replace(get(""), "<wsa:To>/wsman</wsa:To>", "", 1), "wsa:MessageInformationHeaderRequired", "wsa:To"},
+	} {
+		w := call(srv, testUser, testPass, tc.body)
+		wantFault(t, w, 400, tc.subcode)
+		if !strings.Contains(w.Body.String(), tc.says) {
+			t.Errorf("%s: the fault does not say %q:\n%s", tc.name, tc.says, w.Body)
+		}
+	}
+}
+
+// hungProvider ignores its ctx: Get and methods wait until release closes.
+type hungProvider struct{ release chan struct{} }
+
+func (h hungProvider) EnumerateInstances(ctx context.Context, c *cim.Class, out provider.Emitter) error {
+	<-h.release
+	return nil
+}
+
+func (h hungProvider) GetInstance(ctx context.Context, c *cim.Class, p cim.ObjectPath) (*cim.Instance, error) {
+	<-h.release
+	return nil, ctx.Err()
+}
+
+func (h hungProvider) ExecMethod(ctx context.Context, call *provider.MethodCall) (*cim.Instance, error) {
+	<-h.release
+	return nil, ctx.Err()
+}
+
+// A provider that ignores its ctx holds its goroutine, not the client: Get
+// and Invoke are answered at the request's OperationTimeout, or at the
+// server's when the request sets none.
+func TestHungProviderTimesOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := hungProvider{release: make(chan struct{})}
+		om := cimom.NewMemory(cimom.WithProvider("Hung", h))
+		mof := fstest.MapFS{"h.mof": {Data: []byte(`[Dynamic, Provider("Hung")] class Hung_Item { [Key] string Id; [Static] uint32 Wait(); };`)}}
+		if _, err := om.CompileMOF(context.Background(), mof, "h.mof", `root\cimv2`); err != nil {
+			t.Fatal(err)
+		}
+		srv := wsman.NewServer(om, wsman.Options{Authenticator: testAuthenticator(), OperationTimeout: 7 * time.Second})
+		defer srv.Close()
+		uri := wsman.URIPrefixWMI + "root/cimv2/Hung_Item"
+		get := func(headers string) string {
+			return envelope(actGet, uri, `<wsman:SelectorSet><wsman:Selector Name="Id">1</wsman:Selector></wsman:SelectorSet>`+headers, "")
+		}
+		for _, tc := range []struct {
+			name string
+			body string
+			want time.Duration
+		}{
+			{"Get, PT2S", get("<wsman:OperationTimeout>PT2S</wsman:OperationTimeout>"), 2 * time.Second},
+			{"Get, the server's timeout", get(""), 7 * time.Second},
+			{"Invoke, PT3S", envelope(uri+"/Wait", uri, "<wsman:OperationTimeout>PT3S</wsman:OperationTimeout>", ""), 3 * time.Second},
+		} {
+			start := time.Now()
+			w := call(srv, testUser, testPass, tc.body)
+			if took := time.Since(start); took != tc.want {
+				t.Errorf("%s: answered after %v, want %v", tc.name, took, tc.want)
+			}
+			wantFault(t, w, 500, "wsman:TimedOut")
+		}
+		// An enumeration of it: Pull waits its MaxTime, Release is at once.
+		id := enumCtxOf(t, call(srv, testUser, testPass, enumerate(uri, "")))
+		start := time.Now()
+		wantFault(t, call(srv, testUser, testPass, pull(uri, id, "<wsen:MaxTime>PT1S</wsen:MaxTime>", "")), 500, "wsman:TimedOut")
+		if took := time.Since(start); took != time.Second {
+			t.Errorf("Pull answered after %v, want its MaxTime 1s", took)
+		}
+		start = time.Now()
+		if w := call(srv, testUser, testPass, release(uri, id)); w.Code != 200 || time.Since(start) != 0 {
+			t.Errorf("Release: HTTP %d after %v", w.Code, time.Since(start))
+		}
+		close(h.release) // the provider's goroutines end
+	})
 }

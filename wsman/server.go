@@ -19,6 +19,7 @@ import (
 	"github.com/gowbem/gowbem/auth"
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/identity"
+	"github.com/gowbem/gowbem/internal/deadline"
 	"github.com/gowbem/gowbem/internal/enumctx"
 	"github.com/gowbem/gowbem/wbem"
 )
@@ -86,8 +87,10 @@ type Options struct {
 	// (DefaultMaxContextsPerUser); beyond it Enumerate gets wsman:QuotaLimit.
 	MaxContextsPerUser int
 	// OperationTimeout is the wait of a Pull without MaxTime and of an
-	// optimized Enumerate when the request sets no OperationTimeout
-	// (DefaultOperationTimeout).
+	// optimized Enumerate, and the bound of every other operation (Get, Put,
+	// Create, Delete, Invoke), when the request sets no OperationTimeout
+	// (DefaultOperationTimeout). An operation is answered at its timeout
+	// (wsman:TimedOut) even when its provider ignores its ctx.
 	OperationTimeout time.Duration
 	// ProductVersion is told in Identify to authenticated clients.
 	ProductVersion string
@@ -153,7 +156,8 @@ func NewServer(backend wbem.Backend, opts Options) *Server {
 		opts.ProductVersion = "gowbem 0.1"
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{backend: backend, opts: opts, base: ctx, cancel: cancel, ctxs: opts.Enumerations}
+	// A provider that ignores its ctx holds its goroutine, not the client.
+	s := &Server{backend: deadline.Backend(backend), opts: opts, base: ctx, cancel: cancel, ctxs: opts.Enumerations}
 	if s.ctxs == nil {
 		s.ctxs, s.own = enumctx.New(opts.MaxContextsPerUser), true
 	}
@@ -413,6 +417,11 @@ func (s *Server) dispatch(ctx context.Context, w http.ResponseWriter, req *reque
 			reason: "the request has no wsa:MessageID header", status: statusInvalidParameter})
 		return
 	}
+	if req.To == "" {
+		s.sendFault(w, req, &fault{code: "s:Sender", subcode: "wsa:MessageInformationHeaderRequired", action: actFaultAddressing,
+			reason: "the request has no wsa:To header", status: statusInvalidParameter})
+		return
+	}
 	for _, o := range req.Options {
 		if o.MustComply && !strings.EqualFold(o.Name, OptionFlags) {
 			s.sendFault(w, req, &fault{code: "s:Sender", subcode: "wsman:InvalidOptions", detail: "NotSupported", action: actFaultWSMan,
@@ -557,7 +566,7 @@ func (s *Server) opContext(ctx context.Context, req *request) (context.Context, 
 	if req.OperationTimeout > 0 {
 		return context.WithTimeout(ctx, req.OperationTimeout)
 	}
-	return context.WithCancel(ctx)
+	return context.WithTimeout(ctx, s.opts.OperationTimeout)
 }
 
 func (s *Server) flagsOption(req *request, def wbem.Flag) (wbem.Flag, *fault) {

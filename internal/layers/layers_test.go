@@ -25,8 +25,9 @@ var forbidden = map[string][]string{
 	"wsman":          {"cimom", "providers/host", "repository", "internal/cli", "internal/daemon", "internal/workload", "internal/bench", "internal/users"},
 
 	// Shared by the protocol servers, below all of them.
-	"internal/enumctx": {"cim", "wql", "mof", "provider", "repository", "wbem", "cimom", "wsman", "providers/host"},
-	"wmi":              {"cimom", "wsman", "providers/host", "repository", "provider", "internal/"},
+	"internal/enumctx":  {"cim", "wql", "mof", "provider", "repository", "wbem", "cimom", "wsman", "providers/host"},
+	"internal/deadline": {"wql", "mof", "provider", "repository", "cimom", "wsman", "providers/host", "auth", "identity"},
+	"wmi":               {"cimom", "wsman", "providers/host", "repository", "provider", "internal/"},
 }
 
 // goos lists packages whose layering is checked as built for another

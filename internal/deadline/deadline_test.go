@@ -1,0 +1,77 @@
+package deadline_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/internal/deadline"
+	"github.com/gowbem/gowbem/wbem"
+)
+
+// hung ignores its ctx until release is closed, then writes.
+type hung struct {
+	release chan struct{}
+	wrote   chan error
+}
+
+func (h hung) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error {
+	<-h.release
+	h.wrote <- w.Write(&cim.Class{Name: "Late"})
+	return nil
+}
+
+type panicky struct{}
+
+func (panicky) Do(context.Context, *wbem.Op, wbem.ResultWriter) error { panic("boom") }
+
+type recorder struct{ n int }
+
+func (r *recorder) Write(cim.Object) error { r.n++; return nil }
+func (r *recorder) SetResultString(string) {}
+func (r *recorder) Progress(int, int)      {}
+
+func TestBoundedAnswersAtDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := hung{release: make(chan struct{}), wrote: make(chan error, 1)}
+		b := deadline.Backend(h)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		rec := &recorder{}
+		start := time.Now()
+		err := b.Do(ctx, &wbem.Op{Kind: wbem.OpGetObject}, rec)
+		if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) != 2*time.Second {
+			t.Fatalf("Do = %v after %v, want the deadline after 2s", err, time.Since(start))
+		}
+		close(h.release) // the provider finally returns: its write is dropped
+		if err := <-h.wrote; err == nil || rec.n != 0 {
+			t.Errorf("a late write went through (%v, %d written)", err, rec.n)
+		}
+	})
+}
+
+func TestBoundedPassesThrough(t *testing.T) {
+	h := hung{release: make(chan struct{}), wrote: make(chan error, 1)}
+	close(h.release)
+	rec := &recorder{}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := deadline.Backend(h).Do(ctx, &wbem.Op{Kind: wbem.OpGetObject}, rec); err != nil || rec.n != 1 {
+		t.Fatalf("Do = %v with %d written", err, rec.n)
+	}
+	// Without a deadline or cancel, Do runs in the caller's goroutine.
+	h2 := hung{release: make(chan struct{}), wrote: make(chan error, 1)}
+	close(h2.release)
+	if err := deadline.Backend(h2).Do(context.Background(), &wbem.Op{}, rec); err != nil || rec.n != 2 {
+		t.Fatalf("Do = %v with %d written", err, rec.n)
+	}
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	defer cancel2()
+	err := deadline.Backend(panicky{}).Do(ctx2, &wbem.Op{Kind: wbem.OpExecMethod}, rec)
+	if cim.AsError(err).Status != cim.WBEM_E_CRITICAL_ERROR {
+		t.Fatalf("a panic: %v", err)
+	}
+}
