@@ -236,8 +236,13 @@ type mountEvent struct {
 // mountinfo signals a change of the mount table) or, where it cannot wait
 // on mountinfo (a fixture), every Config.EventPollInterval.
 func (h *host) watchMounts(ctx context.Context, fn func(mountEvent)) error {
+	// read returns nil when mountinfo cannot be read: a failed read is no
+	// evidence that every volume went away, so that round raises nothing.
 	read := func() map[string]mount {
-		ms, _ := h.mounts()
+		ms, err := h.mounts()
+		if err != nil {
+			return nil
+		}
 		m := map[string]mount{}
 		for _, x := range ms {
 			if !pseudoFS[x.fstype] {
@@ -249,6 +254,13 @@ func (h *host) watchMounts(ctx context.Context, fn func(mountEvent)) error {
 	prev := read()
 	diff := func() {
 		cur := read()
+		if cur == nil {
+			return
+		}
+		if prev == nil {
+			prev = cur
+			return
+		}
 		for p, m := range cur {
 			if o, ok := prev[p]; !ok || o.source != m.source || o.majMin != m.majMin {
 				if ok {
