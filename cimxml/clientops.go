@@ -1,0 +1,533 @@
+package cimxml
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/wbem"
+	"github.com/gowbem/gowbem/wql"
+)
+
+func classKey(ns, name string) string { return strings.ToLower(ns) + "\x00" + strings.ToLower(name) }
+
+// class returns the complete definition of a class (its Derivation found
+// from its superclasses), from the cache unless fresh.
+func (c *Client) class(ctx context.Context, ns, name string, fresh bool) (*cim.Class, error) {
+	key := classKey(ns, name)
+	if !fresh {
+		c.mu.Lock()
+		cl, ok := c.classes[key]
+		c.mu.Unlock()
+		if ok {
+			return cl, nil
+		}
+	}
+	var got *cim.Class
+	_, err := c.call(ctx, &rpc{method: "GetClass", ns: ns, intrinsic: true, params: func(w *bytes.Buffer) {
+		iparamClassName(w, "ClassName", name)
+		iparamBool(w, "LocalOnly", false)
+		iparamBool(w, "IncludeQualifiers", true)
+		iparamBool(w, "IncludeClassOrigin", true)
+	}}, func(n *node) error {
+		var err error
+		got, err = (&decoder{ns: ns}).class(n)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if got == nil {
+		return nil, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Description: "the server sent no class for GetClass " + name}
+	}
+	return c.complete(ctx, ns, got, nil)
+}
+
+// complete fills a received class's Derivation from its superclasses
+// (from known, classes read in the same response, or fetched) and caches
+// it.
+func (c *Client) complete(ctx context.Context, ns string, cl *cim.Class, known map[string]*cim.Class) (*cim.Class, error) {
+	if cl.Superclass != "" {
+		parent := known[strings.ToLower(cl.Superclass)]
+		if parent == nil {
+			var err error
+			if parent, err = c.class(ctx, ns, cl.Superclass, false); err != nil {
+				return nil, err
+			}
+		}
+		cl.Derivation = append([]string{parent.Name}, parent.Derivation...)
+	}
+	cl = cl.Located(c.serverName(), ns)
+	c.mu.Lock()
+	if len(c.classes) > 4096 {
+		clear(c.classes)
+	}
+	c.classes[classKey(ns, cl.Name)] = cl
+	c.mu.Unlock()
+	return cl, nil
+}
+
+func (c *Client) forgetClasses() {
+	c.mu.Lock()
+	clear(c.classes)
+	c.mu.Unlock()
+}
+
+// objReader reads the instances of one operation, remembering the last
+// class (a batch is usually of one class) and the projections of a query.
+type objReader struct {
+	c   *Client
+	ctx context.Context
+	ns  string
+	dec *decoder
+
+	last            *cim.Class
+	proj, projOf    *cim.Class
+	projKey         string
+	known           map[string]*cim.Class // classes read in this enumeration
+	shallow         string                // keep only instances of this class
+	expectProjected bool
+}
+
+func (c *Client) objReader(ctx context.Context, ns string) *objReader {
+	o := &objReader{c: c, ctx: ctx, ns: ns}
+	o.dec = &decoder{ns: ns, lookup: func(name string) (*cim.Class, error) { return c.class(ctx, ns, name, false) }}
+	return o
+}
+
+// instance reads INSTANCE, typed by its class. When the element holds only
+// some properties (a query's projection), the instance is of the projected
+// class, as in-process.
+func (o *objReader) instance(n *node) (*cim.Instance, error) {
+	name, err := reqAttr(n, "CLASSNAME")
+	if err != nil {
+		return nil, err
+	}
+	cl := o.last
+	if cl == nil || !cim.EqualFold(cl.Name, name) {
+		if cl, err = o.c.class(o.ctx, o.ns, name, false); err != nil {
+			return nil, err
+		}
+		o.last = cl
+	}
+	inst, seen, err := o.dec.instance(n, cl)
+	if errors.Is(err, cim.ErrInvalidProperty) {
+		// The class may have changed since it was cached.
+		if cl, err = o.c.class(o.ctx, o.ns, name, true); err != nil {
+			return nil, err
+		}
+		o.last = cl
+		inst, seen, err = o.dec.instance(n, cl)
+	}
+	if err != nil {
+		return nil, err
+	}
+	count := 0
+	for _, ok := range seen {
+		if ok {
+			count++
+		}
+	}
+	if count < len(cl.Properties) && o.expectProjected {
+		key := make([]byte, len(seen))
+		for i, ok := range seen {
+			if ok {
+				key[i] = 1
+			}
+		}
+		if o.proj == nil || o.projOf != cl || o.projKey != string(key) {
+			names := make([]string, 0, count)
+			for i, ok := range seen {
+				if ok {
+					names = append(names, cl.Properties[i].Name)
+				}
+			}
+			o.proj, o.projOf, o.projKey = cl.Project(names, false), cl, string(key)
+		}
+		inst = inst.Project(o.proj)
+	}
+	inst.SetLocation(o.c.serverName(), o.ns)
+	return inst, nil
+}
+
+// class reads CLASS of an enumeration.
+func (o *objReader) class(n *node) (*cim.Class, error) {
+	cl, err := o.dec.class(n)
+	if err != nil {
+		return nil, err
+	}
+	if o.known == nil {
+		o.known = map[string]*cim.Class{}
+	}
+	if cl, err = o.c.complete(o.ctx, o.ns, cl, o.known); err != nil {
+		return nil, err
+	}
+	o.known[strings.ToLower(cl.Name)] = cl
+	return cl, nil
+}
+
+// item reads one item of a response: an object, with or without its path.
+func (o *objReader) item(n *node) (cim.Object, error) {
+	switch n.Name {
+	case "INSTANCE":
+		return o.instance(n)
+	case "CLASS":
+		return o.class(n)
+	case "VALUE.NAMEDINSTANCE", "VALUE.INSTANCEWITHPATH", "VALUE.OBJECTWITHPATH", "VALUE.OBJECTWITHLOCALPATH", "VALUE.NAMEDOBJECT":
+		if len(n.Kids) == 0 {
+			return nil, badXML(n, "<%s> is empty", n.Name)
+		}
+		return o.item(n.Kids[len(n.Kids)-1])
+	}
+	return nil, badXML(n, "<%s> is not an object", n.Name)
+}
+
+// target parses an operation's path, checks its namespace and names every
+// key (resolving a bare Class=value with the class).
+func (c *Client) target(ctx context.Context, op *wbem.Op, ns string) (cim.ObjectPath, error) {
+	p, err := cim.ParsePath(op.Path)
+	if err != nil {
+		return p, err
+	}
+	if p.Namespace != "" && !cim.EqualFold(cim.NormalNamespace(p.Namespace), ns) {
+		return p, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: op.Path,
+			Description: fmt.Sprintf("path %s is in namespace %s, not in %s of these services", op.Path, p.Namespace, ns)}
+	}
+	p.Namespace, p.Server = "", ""
+	for _, k := range p.Keys {
+		if k.Name == "" {
+			cl, err := c.class(ctx, ns, p.Class, false)
+			if err != nil {
+				return p, err
+			}
+			return p.Resolve(cl)
+		}
+	}
+	return p, nil
+}
+
+// learn makes sure the client has heard from the server once, so it knows
+// whether the server speaks gowbem's extensions.
+func (c *Client) learn(ctx context.Context, ns string) error {
+	if c.heard.Load() {
+		return nil
+	}
+	_, err := c.call(ctx, &rpc{method: "EnumerateClassNames", ns: ns, intrinsic: true}, nil)
+	return err
+}
+
+// Do implements wbem.Backend.
+func (c *Client) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error {
+	ns := cim.NormalNamespace(op.Namespace)
+	switch op.Kind {
+	case wbem.OpOpenNamespace:
+		rel := strings.ReplaceAll(op.Path, "/", `\`)
+		if rel == "" || strings.HasPrefix(rel, `\`) || strings.HasSuffix(rel, `\`) {
+			return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: op.Path, Description: "OpenNamespace needs a relative namespace name, not " + strconvQuote(op.Path)}
+		}
+		target := ns + `\` + rel
+		// CIM-XML has no OpenNamespace: a cheap call in the namespace
+		// tells whether it exists.
+		if _, err := c.call(ctx, &rpc{method: "EnumerateClassNames", ns: target, intrinsic: true}, nil); err != nil {
+			return err
+		}
+		w.SetResultString(target)
+		return nil
+	case wbem.OpGetObject:
+		if op.Path == "" {
+			return w.Write(&cim.Class{})
+		}
+		p, err := c.target(ctx, op, ns)
+		if err != nil {
+			return err
+		}
+		if p.IsClass() {
+			cl, err := c.class(ctx, ns, p.Class, true)
+			if err != nil {
+				return err
+			}
+			return w.Write(cl)
+		}
+		or := c.objReader(ctx, ns)
+		var inst *cim.Instance
+		_, err = c.call(ctx, &rpc{method: "GetInstance", ns: ns, intrinsic: true, params: func(b *bytes.Buffer) {
+			iparam(b, "InstanceName", func(b *bytes.Buffer) { c.encoder(ns).instanceName(b, p) })
+			iparamBool(b, "LocalOnly", false)
+			iparamBool(b, "IncludeQualifiers", false)
+		}}, func(n *node) error {
+			var err error
+			inst, err = or.instance(n)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if inst == nil {
+			return cim.Errorf(cim.WBEM_E_INVALID_PARAMETER, "the server sent no instance for GetInstance %s", p)
+		}
+		return w.Write(inst)
+	case wbem.OpPutClass:
+		cl, ok := op.Object.(*cim.Class)
+		if !ok || cl == nil {
+			return cim.Errorf(cim.WBEM_E_INVALID_OBJECT, "PutClass needs a class")
+		}
+		defer c.forgetClasses()
+		return c.putClass(ctx, ns, cl, op.Flags&^wbem.WBEM_FLAG_RETURN_IMMEDIATELY)
+	case wbem.OpDeleteClass:
+		defer c.forgetClasses()
+		_, err := c.call(ctx, &rpc{method: "DeleteClass", ns: ns, intrinsic: true, params: func(b *bytes.Buffer) {
+			iparamClassName(b, "ClassName", op.Path)
+		}}, nil)
+		return err
+	case wbem.OpCreateClassEnum:
+		or := c.objReader(ctx, ns)
+		_, err := c.call(ctx, &rpc{method: "EnumerateClasses", ns: ns, intrinsic: true, params: func(b *bytes.Buffer) {
+			if op.Path != "" {
+				iparamClassName(b, "ClassName", op.Path)
+			}
+			iparamBool(b, "DeepInheritance", op.Flags&wbem.WBEM_FLAG_SHALLOW == 0)
+			iparamBool(b, "LocalOnly", false)
+			iparamBool(b, "IncludeQualifiers", true)
+			iparamBool(b, "IncludeClassOrigin", true)
+		}}, func(n *node) error {
+			cl, err := or.class(n)
+			if err != nil {
+				return err
+			}
+			return w.Write(cl)
+		})
+		return err
+	case wbem.OpPutInstance:
+		return c.putInstance(ctx, ns, op, w)
+	case wbem.OpDeleteInstance:
+		p, err := c.target(ctx, op, ns)
+		if err != nil {
+			return err
+		}
+		_, err = c.call(ctx, &rpc{method: "DeleteInstance", ns: ns, intrinsic: true, params: func(b *bytes.Buffer) {
+			iparam(b, "InstanceName", func(b *bytes.Buffer) { c.encoder(ns).instanceName(b, p) })
+		}}, nil)
+		return err
+	case wbem.OpCreateInstanceEnum:
+		return c.enumerateInstances(ctx, ns, op, w)
+	case wbem.OpExecQuery:
+		return c.execQuery(ctx, ns, op, w)
+	case wbem.OpExecNotificationQuery:
+		return &cim.Error{Status: cim.WBEM_E_NOT_SUPPORTED, Operation: "ExecNotificationQuery",
+			Description: "CIM-XML has no pull delivery of events (indications go to listeners); use WS-Management for ExecNotificationQuery"}
+	case wbem.OpExecMethod:
+		return c.execMethod(ctx, ns, op, w)
+	}
+	return cim.Errorf(cim.WBEM_E_NOT_SUPPORTED, "operation %s is not supported over CIM-XML", op.Kind)
+}
+
+func strconvQuote(s string) string { return fmt.Sprintf("%q", s) }
+
+// putClass maps WMI's PutClass flags onto CreateClass and ModifyClass: to
+// a gowbem server with the flags themselves, to another server as create,
+// modify, or modify-else-create.
+func (c *Client) putClass(ctx context.Context, ns string, cl *cim.Class, flags wbem.Flag) error {
+	if err := c.learn(ctx, ns); err != nil {
+		return err
+	}
+	send := func(method string, ext bool) error {
+		param := "ModifiedClass"
+		if method == "CreateClass" {
+			param = "NewClass"
+		}
+		_, err := c.call(ctx, &rpc{method: method, ns: ns, intrinsic: true, params: func(b *bytes.Buffer) {
+			iparam(b, param, func(b *bytes.Buffer) {
+				c.encoder(ns).class(b, cl, classOpts{qualifiers: true, origin: true})
+			})
+			if ext {
+				iparamString(b, FlagsParam, fmt.Sprint(uint32(flags)))
+			}
+		}}, nil)
+		return err
+	}
+	switch {
+	case c.ext.Load():
+		return send("CreateClass", true)
+	case flags&wbem.WBEM_FLAG_CREATE_ONLY != 0:
+		return send("CreateClass", false)
+	case flags&wbem.WBEM_FLAG_UPDATE_ONLY != 0:
+		return send("ModifyClass", false)
+	}
+	err := send("ModifyClass", false)
+	if errors.Is(err, cim.ErrNotFound) {
+		err = send("CreateClass", false)
+	}
+	return err
+}
+
+func (c *Client) putInstance(ctx context.Context, ns string, op *wbem.Op, w wbem.ResultWriter) error {
+	inst, ok := op.Object.(*cim.Instance)
+	if !ok || inst == nil {
+		return cim.Errorf(cim.WBEM_E_INVALID_OBJECT, "PutInstance needs an instance, not a class")
+	}
+	if err := c.learn(ctx, ns); err != nil {
+		return err
+	}
+	flags := op.Flags & (wbem.WBEM_FLAG_CREATE_ONLY | wbem.WBEM_FLAG_UPDATE_ONLY)
+	enc := c.encoder(ns)
+	create := func(ext bool) error {
+		res := ""
+		_, err := c.call(ctx, &rpc{method: "CreateInstance", ns: ns, intrinsic: true, params: func(b *bytes.Buffer) {
+			iparam(b, "NewInstance", func(b *bytes.Buffer) { enc.instance(b, inst, instOpts{}) })
+			if ext {
+				iparamString(b, FlagsParam, fmt.Sprint(uint32(flags)))
+			}
+		}}, func(n *node) error {
+			p, err := (&decoder{ns: ns}).objectPath(n)
+			if err != nil {
+				return err
+			}
+			p.Server, p.Namespace = "", ""
+			res = p.String()
+			return nil
+		})
+		if err == nil {
+			w.SetResultString(res)
+		}
+		return err
+	}
+	modify := func() error {
+		p := inst.ObjectPath()
+		p.Server, p.Namespace = "", ""
+		_, err := c.call(ctx, &rpc{method: "ModifyInstance", ns: ns, intrinsic: true, params: func(b *bytes.Buffer) {
+			iparam(b, "ModifiedInstance", func(b *bytes.Buffer) {
+				b.WriteString("<VALUE.NAMEDINSTANCE>")
+				enc.instanceName(b, p)
+				enc.instance(b, inst, instOpts{})
+				b.WriteString("</VALUE.NAMEDINSTANCE>")
+			})
+		}}, nil)
+		if err == nil {
+			w.SetResultString(p.RelPath())
+		}
+		return err
+	}
+	switch {
+	case c.ext.Load():
+		return create(true)
+	case flags == wbem.WBEM_FLAG_CREATE_ONLY:
+		return create(false)
+	case flags == wbem.WBEM_FLAG_UPDATE_ONLY:
+		return modify()
+	}
+	err := modify()
+	if errors.Is(err, cim.ErrNotFound) {
+		err = create(false)
+	}
+	return err
+}
+
+// isSchemaQuery reports whether a WQL query yields classes, which only
+// ExecQuery (not OpenQueryInstances) returns.
+func isSchemaQuery(lang, text string) bool {
+	if !strings.EqualFold(lang, "WQL") {
+		return false
+	}
+	q, err := wql.Parse(text)
+	if err != nil {
+		return false
+	}
+	switch q := q.(type) {
+	case *wql.SchemaQuery:
+		return true
+	case *wql.AssociatorsQuery:
+		return q.ClassDefsOnly || q.SchemaOnly
+	case *wql.ReferencesQuery:
+		return q.ClassDefsOnly || q.SchemaOnly
+	}
+	return false
+}
+
+func (c *Client) execMethod(ctx context.Context, ns string, op *wbem.Op, w wbem.ResultWriter) error {
+	p, err := c.target(ctx, op, ns)
+	if err != nil {
+		return err
+	}
+	enc := c.encoder(ns)
+	object := strings.ReplaceAll(ns, `\`, "/") + ":" + p.String()
+	res, err := c.call(ctx, &rpc{method: op.Method, ns: ns, object: object,
+		target: func(b *bytes.Buffer) {
+			if p.IsClass() {
+				b.WriteString("<LOCALCLASSPATH>")
+				enc.localNamespace(b, ns)
+				b.WriteString(`<CLASSNAME NAME="`)
+				escapeAttr(b, p.Class)
+				b.WriteString(`"/></LOCALCLASSPATH>`)
+				return
+			}
+			b.WriteString("<LOCALINSTANCEPATH>")
+			enc.localNamespace(b, ns)
+			enc.instanceName(b, p)
+			b.WriteString("</LOCALINSTANCEPATH>")
+		},
+		params: func(b *bytes.Buffer) {
+			if in := op.In; in != nil {
+				ic := in.Class()
+				for i := range ic.Properties {
+					ip := &ic.Properties[i]
+					if v := in.At(i); !v.IsNull() {
+						writeParamValue(enc, b, ip.Name, v.Type(), ip.RefClass, v)
+					}
+				}
+			}
+		}}, nil)
+	if err != nil {
+		return err
+	}
+	// The out-parameters are typed by the method's declaration.
+	cl, err := c.class(ctx, ns, p.Class, false)
+	if err != nil {
+		return err
+	}
+	m, ok := cl.Method(op.Method)
+	if !ok {
+		if cl, err = c.class(ctx, ns, p.Class, true); err != nil {
+			return err
+		}
+		if m, ok = cl.Method(op.Method); !ok {
+			return &cim.Error{Status: cim.WBEM_E_INVALID_METHOD, Parameter: op.Method, Description: "class " + cl.Name + " has no method " + op.Method}
+		}
+	}
+	oc, err := paramsClass(m, true)
+	if err != nil {
+		return err
+	}
+	out := oc.NewInstance()
+	dec := &decoder{ns: ns, lookup: func(name string) (*cim.Class, error) { return c.class(ctx, ns, name, false) }}
+	set := func(name string, n *node) error {
+		i := oc.PropertyIndex(name)
+		if i < 0 || len(n.Kids) == 0 {
+			return nil
+		}
+		pp := &oc.Properties[i]
+		em, err := embedding(n, pp.Type, pp.Qualifiers, eoAttr(n))
+		if err != nil {
+			return err
+		}
+		v, err := dec.value(n.Kids[0], pp.Type, em)
+		if err != nil {
+			return err
+		}
+		out.SetAt(i, v)
+		return nil
+	}
+	if res.ret != nil {
+		if err := set("ReturnValue", res.ret); err != nil {
+			return err
+		}
+	}
+	for name, n := range res.params {
+		if err := set(name, n); err != nil {
+			return err
+		}
+	}
+	return w.Write(out)
+}

@@ -1,0 +1,83 @@
+package cimxml_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/gowbem/gowbem/cimom"
+	"github.com/gowbem/gowbem/cimxml"
+	"github.com/gowbem/gowbem/internal/interop"
+	"github.com/gowbem/gowbem/internal/workload"
+	"github.com/gowbem/gowbem/wbem"
+	"github.com/gowbem/gowbem/wsman"
+)
+
+const (
+	testUser = "user"
+	testPass = "pass"
+	semisync = wbem.WBEM_FLAG_RETURN_IMMEDIATELY | wbem.WBEM_FLAG_FORWARD_ONLY
+)
+
+// testEnv is a cimxml server on 127.0.0.1 in front of an object manager
+// with the workload and the interop matrix's classes.
+type testEnv struct {
+	om  *cimom.ObjectManager
+	p   *workload.Provider
+	srv *cimxml.Server
+	hs  *httptest.Server
+	url string // …/cimom
+}
+
+func newEnv(t testing.TB, p *workload.Provider, opts *cimxml.Options) *testEnv {
+	t.Helper()
+	if p == nil {
+		p = &workload.Provider{}
+	}
+	var o cimxml.Options
+	if opts != nil {
+		o = *opts
+	}
+	om := interop.NewObjectManager(p)
+	if o.Users == nil && !o.AllowAnonymous {
+		u := wsman.NewUsers()
+		u.SetCost(4)
+		for _, up := range [][2]string{{testUser, testPass}, {"other", "secret"}} {
+			if err := u.Add(up[0], up[1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		o.Users = u
+	}
+	if o.ServerName == "" {
+		o.ServerName = "testhost"
+	}
+	srv := cimxml.NewServer(om, o)
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		srv.Close()
+		hs.Close()
+	})
+	return &testEnv{om: om, p: p, srv: srv, hs: hs, url: hs.URL + "/cimom"}
+}
+
+// connect returns services over CIM-XML as testUser; query sets client
+// options (maxobjectcount=, pull=false).
+func (e *testEnv) connect(t testing.TB, query string) *wbem.Services {
+	t.Helper()
+	return e.connectAs(t, testUser, testPass, query)
+}
+
+func (e *testEnv) connectAs(t testing.TB, user, pass, query string) *wbem.Services {
+	t.Helper()
+	u := e.url
+	if query != "" {
+		u += "?" + query
+	}
+	svc, err := wbem.Connect(context.Background(), u, workload.Namespace, wbem.Credentials{User: user, Password: pass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.Backend().(*cimxml.Client).CloseIdleConnections() })
+	return svc
+}

@@ -1,0 +1,450 @@
+package cimxml
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/internal/enumctx"
+	"github.com/gowbem/gowbem/wbem"
+)
+
+// codedError is a WBEM failure whose CIM status code is finer than the
+// one its WBEM status maps to: the pull operations' own codes (21–26).
+type codedError struct {
+	code cim.CIMStatus
+	err  *cim.Error
+}
+
+func (e *codedError) Error() string { return e.err.Error() }
+func (e *codedError) Unwrap() error { return e.err }
+
+func coded(code cim.CIMStatus, status cim.Status, format string, args ...any) error {
+	return &codedError{code: code, err: &cim.Error{Status: status, Description: fmt.Sprintf(format, args...)}}
+}
+
+// itemKind is what a pull enumeration's responses hold.
+type itemKind int
+
+const (
+	itemInstanceWithPath itemKind = iota // VALUE.INSTANCEWITHPATH
+	itemPath                             // INSTANCEPATH
+	itemInstance                         // INSTANCE (OpenQueryInstances)
+)
+
+// pullMethod is the pull operation that continues each kind.
+var pullMethod = [...]string{itemInstanceWithPath: "PullInstancesWithPath", itemPath: "PullInstancePaths", itemInstance: "PullInstances"}
+
+// pullCtx is one pull enumeration: a semisynchronous forward-only
+// enumerator of the object manager, run under the server's context, and
+// what its pulls need to go on.
+type pullCtx struct {
+	e      *wbem.Enumerator
+	cancel context.CancelFunc
+	kind   itemKind
+	opts   instOpts
+
+	pending cim.Object // read while looking for the end after a full batch
+	ended   bool
+	err     error // a failure to report once the objects before it are out
+	scratch []cim.Object
+
+	closed atomic.Bool
+	once   sync.Once
+}
+
+func (pc *pullCtx) close() {
+	pc.once.Do(func() {
+		pc.closed.Store(true)
+		pc.e.Close()
+		pc.cancel()
+	})
+}
+
+var errClientGone = &cim.Error{Status: cim.WBEM_E_CALL_CANCELLED, Description: "the client went away during the pull; its enumeration was closed"}
+
+// fill writes up to max objects, waiting up to wait for the batch to fill;
+// it reports how many it wrote and whether the enumeration is over. A
+// failure after some objects is kept for the next pull; one before any
+// ends the enumeration. When ctx (the request's) ends, the client has gone.
+func (pc *pullCtx) fill(ctx context.Context, max int, wait time.Duration, write func(cim.Object) error) (n int, eos bool, err error) {
+	if max > 0 && pc.pending != nil {
+		obj := pc.pending
+		pc.pending = nil
+		if err := write(obj); err != nil {
+			return 0, true, errClientGone
+		}
+		n++
+	}
+	if pc.pending == nil && pc.ended {
+		return n, true, nil
+	}
+	if pc.err != nil {
+		if n > 0 {
+			return n, false, nil
+		}
+		return 0, true, pc.err
+	}
+	deadline := time.Now().Add(wait)
+	for n < max {
+		timeout := time.Until(deadline)
+		if timeout < 0 {
+			timeout = wbem.NoWait
+		}
+		need := min(max-n, 4096)
+		if cap(pc.scratch) < need {
+			pc.scratch = make([]cim.Object, need)
+		}
+		buf := pc.scratch[:need]
+		k, err := pc.e.NextContext(ctx, timeout, buf)
+		if ctx.Err() != nil {
+			clear(buf[:k])
+			return n, true, errClientGone
+		}
+		for i := 0; i < k; i++ {
+			obj := buf[i]
+			buf[i] = nil
+			if werr := write(obj); werr != nil {
+				clear(buf[i:k])
+				if pc.closed.Load() {
+					return n, true, nil
+				}
+				return n, true, werr
+			}
+			n++
+		}
+		switch {
+		case err == nil:
+		case err == io.EOF:
+			pc.ended = true
+			return n, true, nil
+		case err == wbem.ErrTimedOut:
+			return n, false, nil
+		default:
+			if pc.closed.Load() {
+				return n, true, nil
+			}
+			if n > 0 {
+				pc.err = err
+				return n, false, nil
+			}
+			return 0, true, err
+		}
+	}
+	// The batch is full: tell the end along with it when it has come.
+	var one [1]cim.Object
+	k, err := pc.e.Next(wbem.NoWait, one[:])
+	if k == 1 {
+		pc.pending = one[0]
+	}
+	switch {
+	case err == io.EOF:
+		pc.ended = true
+		return n, pc.pending == nil, nil
+	case err != nil && err != wbem.ErrTimedOut:
+		pc.err = err
+	}
+	return n, false, nil
+}
+
+// writeItem writes one object as kind says.
+func (c *call) writeItem(kind itemKind, opts instOpts, obj cim.Object) error {
+	inst, ok := obj.(*cim.Instance)
+	if !ok {
+		return &cim.Error{Status: cim.WBEM_E_NOT_SUPPORTED,
+			Description: "the pull operations return instances; use ExecQuery for a query that yields classes"}
+	}
+	w := c.resp.buf
+	switch kind {
+	case itemInstanceWithPath:
+		w.WriteString("<VALUE.INSTANCEWITHPATH>")
+		c.enc.instancePath(w, inst.ObjectPath())
+		c.enc.instance(w, inst, opts)
+		w.WriteString("</VALUE.INSTANCEWITHPATH>")
+	case itemPath:
+		c.enc.instancePath(w, inst.ObjectPath())
+	case itemInstance:
+		c.enc.instance(w, inst, opts)
+	}
+	if err := c.resp.maybeFlush(false); err != nil {
+		return errClientGone
+	}
+	return nil
+}
+
+// sessionParams reads the parameters every Open operation takes: the idle
+// timeout, MaxObjectCount, and the options gowbem does not support.
+func (c *call) sessionParams(ps *params, method string) (timeout time.Duration, max int, err error) {
+	t, err := ps.uint32p("OperationTimeout")
+	if err != nil {
+		return 0, 0, err
+	}
+	timeout = c.s.opts.OperationTimeout
+	if t != nil {
+		timeout = time.Duration(*t) * time.Second
+		if *t == 0 || timeout > MaxOperationTimeout {
+			return 0, 0, coded(cim.CIM_ERR_INVALID_OPERATION_TIMEOUT, cim.WBEM_E_INVALID_PARAMETER,
+				"OperationTimeout %d s: an enumeration idles at most %v (0, no timeout, is not supported)", *t, MaxOperationTimeout)
+		}
+	}
+	if coe, err := ps.boolean("ContinueOnError", false); err != nil {
+		return 0, 0, err
+	} else if coe {
+		return 0, 0, coded(cim.CIM_ERR_CONTINUATION_ON_ERROR_NOT_SUPPORTED, cim.WBEM_E_NOT_SUPPORTED,
+			"ContinueOnError is not supported: an enumeration ends at its first failure")
+	}
+	if method != "OpenQueryInstances" {
+		lang, _, err := ps.str("FilterQueryLanguage")
+		if err != nil {
+			return 0, 0, err
+		}
+		q, _, err := ps.str("FilterQuery")
+		if err != nil {
+			return 0, 0, err
+		}
+		if lang != "" || q != "" {
+			return 0, 0, coded(cim.CIM_ERR_FILTERED_ENUMERATION_NOT_SUPPORTED, cim.WBEM_E_NOT_SUPPORTED,
+				"filtered enumerations are not supported: use OpenQueryInstances with a WQL query")
+		}
+	}
+	m, err := ps.uint32p("MaxObjectCount")
+	if err != nil {
+		return 0, 0, err
+	}
+	if m != nil {
+		max = int(min(*m, MaxObjectCount))
+	}
+	return timeout, max, nil
+}
+
+// open serves the Open operations.
+func (c *call) open(ps *params, method string) error {
+	timeout, max, err := c.sessionParams(ps, method)
+	if err != nil {
+		return err
+	}
+	kind := itemInstanceWithPath
+	var opts instOpts
+	var start func(ctx context.Context) (*wbem.Enumerator, error)
+	switch method {
+	case "OpenEnumerateInstances", "OpenEnumerateInstancePaths":
+		name, err := ps.className("ClassName", true)
+		if err != nil {
+			return err
+		}
+		if method == "OpenEnumerateInstancePaths" {
+			kind = itemPath
+		} else {
+			deep, err := ps.boolean("DeepInheritance", true)
+			if err != nil {
+				return err
+			}
+			var shallowOf *cim.Class
+			if !deep {
+				if shallowOf, err = c.lookupClass(name); err != nil {
+					return err
+				}
+			}
+			if opts, err = c.instanceOpts(ps, shallowOf); err != nil {
+				return err
+			}
+		}
+		start = func(ctx context.Context) (*wbem.Enumerator, error) {
+			return c.svc.CreateInstanceEnum(ctx, name, semisync)
+		}
+	case "OpenReferenceInstances", "OpenReferenceInstancePaths", "OpenAssociatorInstances", "OpenAssociatorInstancePaths":
+		obj, err := ps.instanceName(c.dec, "InstanceName")
+		if err != nil {
+			return err
+		}
+		q, err := associationQuery(ps, obj, strings.HasPrefix(method, "OpenReference"))
+		if err != nil {
+			return err
+		}
+		if strings.HasSuffix(method, "Paths") {
+			kind = itemPath
+		} else if opts, err = c.instanceOpts(ps, nil); err != nil {
+			return err
+		}
+		start = func(ctx context.Context) (*wbem.Enumerator, error) {
+			return c.svc.ExecQuery(ctx, "WQL", q, semisync)
+		}
+	case "OpenQueryInstances":
+		kind = itemInstance
+		lang, ok, err := ps.str("FilterQueryLanguage")
+		if err != nil {
+			return err
+		}
+		q, ok2, err := ps.str("FilterQuery")
+		if err != nil {
+			return err
+		}
+		if !ok || !ok2 {
+			return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: "FilterQuery",
+				Description: "OpenQueryInstances needs FilterQueryLanguage and FilterQuery"}
+		}
+		if rc, err := ps.boolean("ReturnQueryResultClass", false); err != nil {
+			return err
+		} else if rc {
+			return &cim.Error{Status: cim.WBEM_E_NOT_SUPPORTED, Parameter: "ReturnQueryResultClass",
+				Description: "ReturnQueryResultClass is not supported: each instance comes as an instance of its (projected) class"}
+		}
+		start = func(ctx context.Context) (*wbem.Enumerator, error) {
+			return c.svc.ExecQuery(ctx, strings.TrimSpace(lang), q, semisync)
+		}
+	}
+
+	res, err := c.s.ctxs.Reserve(c.s, c.user)
+	switch {
+	case errors.Is(err, enumctx.ErrQuota):
+		return &cim.Error{Status: cim.WBEM_E_QUOTA_VIOLATION, Description: fmt.Sprintf(
+			"user %q has %d open enumerations, the most allowed; close or finish one", c.user, c.s.opts.MaxContextsPerUser)}
+	case err != nil:
+		return &cim.Error{Status: cim.WBEM_E_SHUTTING_DOWN, Description: "the server is shutting down"}
+	}
+	ctx, cancel := context.WithCancel(c.s.base)
+	e, err := start(ctx)
+	if err != nil {
+		cancel()
+		res.Cancel()
+		return err
+	}
+	pc := &pullCtx{e: e, cancel: cancel, kind: kind, opts: opts}
+	c.returnValue()
+	n, eos, err := pc.fill(c.ctx, max, c.s.opts.PullWait, func(o cim.Object) error { return c.writeItem(kind, opts, o) })
+	if err != nil && (n == 0 || err == errClientGone) {
+		pc.close()
+		res.Cancel()
+		return err
+	}
+	c.endReturnValue()
+	id := ""
+	if eos {
+		pc.close()
+		res.Cancel()
+	} else {
+		entry, err := res.Open(pc, timeout, pc.close)
+		if err != nil {
+			pc.close()
+			return &cim.Error{Status: cim.WBEM_E_SHUTTING_DOWN, Description: "the server is shutting down"}
+		}
+		id = entry.ID
+	}
+	c.pullParams(id, eos)
+	return nil
+}
+
+// pullParams writes the output parameters of an Open or a pull.
+func (c *call) pullParams(id string, eos bool) {
+	w := c.resp.buf
+	w.WriteString(`<PARAMVALUE NAME="EnumerationContext" PARAMTYPE="string">`)
+	if !eos {
+		w.WriteString("<VALUE>")
+		escapeText(w, id)
+		w.WriteString("</VALUE>")
+	}
+	w.WriteString(`</PARAMVALUE><PARAMVALUE NAME="EndOfSequence" PARAMTYPE="boolean"><VALUE>`)
+	if eos {
+		w.WriteString("TRUE")
+	} else {
+		w.WriteString("FALSE")
+	}
+	w.WriteString("</VALUE></PARAMVALUE>")
+}
+
+// contextParam reads EnumerationContext.
+func contextParam(ps *params) (string, error) {
+	id, ok, err := ps.str("EnumerationContext")
+	if err != nil {
+		return "", err
+	}
+	if !ok || strings.TrimSpace(id) == "" {
+		return "", coded(cim.CIM_ERR_INVALID_ENUMERATION_CONTEXT, cim.WBEM_E_INVALID_PARAMETER, "%s needs an EnumerationContext", ps.method)
+	}
+	return strings.TrimSpace(id), nil
+}
+
+func unknownContext(id string) error {
+	return coded(cim.CIM_ERR_INVALID_ENUMERATION_CONTEXT, cim.WBEM_E_INVALID_PARAMETER,
+		"enumeration context %q is unknown, finished, closed or expired", id)
+}
+
+func (c *call) pull(ps *params, method string) error {
+	id, err := contextParam(ps)
+	if err != nil {
+		return err
+	}
+	m, err := ps.uint32p("MaxObjectCount")
+	if err != nil {
+		return err
+	}
+	if m == nil {
+		return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: "MaxObjectCount", Description: method + " needs a MaxObjectCount"}
+	}
+	max := int(min(*m, MaxObjectCount))
+	entry, err := c.s.ctxs.Acquire(c.s, id, c.user)
+	switch {
+	case errors.Is(err, enumctx.ErrBusy):
+		return &cim.Error{Status: cim.WBEM_E_INVALID_OPERATION, Description: "another request on enumeration context " + id + " is in progress"}
+	case err != nil:
+		// Another user's context is reported exactly as an unknown one.
+		return unknownContext(id)
+	}
+	pc := entry.Value.(*pullCtx)
+	if pullMethod[pc.kind] != method {
+		c.s.ctxs.Release(entry, false)
+		return coded(cim.CIM_ERR_INVALID_ENUMERATION_CONTEXT, cim.WBEM_E_INVALID_PARAMETER,
+			"enumeration context %q continues with %s, not %s", id, pullMethod[pc.kind], method)
+	}
+	c.returnValue()
+	n, eos, err := pc.fill(c.ctx, max, c.s.opts.PullWait, func(o cim.Object) error { return c.writeItem(pc.kind, pc.opts, o) })
+	if pc.closed.Load() {
+		c.s.ctxs.Release(entry, true)
+		return coded(cim.CIM_ERR_PULL_HAS_BEEN_ABANDONED, cim.WBEM_E_CALL_CANCELLED, "the enumeration was closed during the pull")
+	}
+	if err != nil && (n == 0 || err == errClientGone) {
+		c.s.ctxs.Release(entry, true)
+		return err
+	}
+	c.s.ctxs.Release(entry, eos)
+	c.endReturnValue()
+	c.pullParams(id, eos)
+	return nil
+}
+
+func (c *call) closeEnumeration(ps *params) error {
+	id, err := contextParam(ps)
+	if err != nil {
+		return err
+	}
+	if c.s.ctxs.Remove(c.s, id, c.user) != nil {
+		return unknownContext(id)
+	}
+	return nil
+}
+
+// enumerationCount answers NULL, DSP0200's "unknown": a forward-only
+// enumeration does not know how many objects are still to come.
+func (c *call) enumerationCount(ps *params) error {
+	id, err := contextParam(ps)
+	if err != nil {
+		return err
+	}
+	entry, err := c.s.ctxs.Acquire(c.s, id, c.user)
+	switch {
+	case err == nil:
+		c.s.ctxs.Release(entry, false)
+	case errors.Is(err, enumctx.ErrBusy):
+	default:
+		return unknownContext(id)
+	}
+	c.returnValue()
+	c.endReturnValue()
+	return nil
+}

@@ -1,0 +1,195 @@
+package cimxml
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// MaxResponseObject bounds one object of a response (an item of
+// IRETURNVALUE, an ERROR, an output parameter) as the client reads it; the
+// response itself may be any size, read one object at a time.
+const MaxResponseObject = 64 << 20
+
+// streamReader reads a response body as it arrives: the envelope's tags
+// one by one and each object whole, holding in memory only the object
+// being read (and what came with it in the last read).
+type streamReader struct {
+	r    io.Reader
+	p    xmlParser
+	eof  bool
+	want int // how much to read next
+	err  error
+}
+
+func newStreamReader(r io.Reader) *streamReader {
+	return &streamReader{r: r, want: 64 << 10}
+}
+
+// more reads the next piece of the body, keeping what is not consumed.
+func (sr *streamReader) more() error {
+	if sr.eof {
+		return io.ErrUnexpectedEOF
+	}
+	rest := sr.p.s[sr.p.pos:]
+	if len(rest) > MaxResponseObject {
+		return &syntaxError{fmt.Sprintf("an object of the response is larger than %d bytes", MaxResponseObject)}
+	}
+	buf := make([]byte, len(rest), len(rest)+sr.want)
+	copy(buf, rest)
+	n, err := io.ReadAtLeast(sr.r, buf[len(rest):cap(buf)], 1)
+	buf = buf[:len(rest)+n]
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		sr.eof = true
+		err = nil
+	}
+	if err != nil {
+		return err
+	}
+	// A character cut by the end of a read is complete after the next:
+	// the parser reads names, text and values only up to the ASCII byte
+	// that ends them, and asks for more when the input ends first.
+	sr.p.s, sr.p.pos = string(buf), 0
+	sr.p.lineAt = 0
+	if len(rest) > sr.want/2 {
+		sr.want *= 2
+	}
+	return nil
+}
+
+// try runs f at the current position, reading more and running it again
+// from the same position while the input ends inside what f reads.
+func (sr *streamReader) try(f func() error) error {
+	for {
+		start := sr.p.pos
+		sr.p.reset()
+		err := f()
+		if err != errIncomplete {
+			return err
+		}
+		sr.p.pos = start
+		if err := sr.more(); err != nil {
+			if err == io.ErrUnexpectedEOF {
+				return &syntaxError{"the response ends early"}
+			}
+			return err
+		}
+	}
+}
+
+// skip passes white space, comments and processing instructions (and a
+// prolog's declarations when prolog is set).
+func (sr *streamReader) skip(prolog bool) error {
+	return sr.try(func() error {
+		if err := sr.p.misc(prolog); err != nil {
+			return err
+		}
+		rest := sr.p.s[sr.p.pos:]
+		if !sr.eof && (rest == "" || len(rest) < 9 && (strings.HasPrefix("<!--", rest) || strings.HasPrefix("<?", rest) || strings.HasPrefix("<!DOCTYPE", rest))) {
+			return errIncomplete
+		}
+		return nil
+	})
+}
+
+// peek reports the next tag after white space: its name and whether it is
+// an end tag. At the end of the body the name is "".
+func (sr *streamReader) peek() (name string, end bool, err error) {
+	if err := sr.skip(false); err != nil {
+		return "", false, err
+	}
+	err = sr.try(func() error {
+		rest := sr.p.s[sr.p.pos:]
+		if rest == "" {
+			if sr.eof {
+				return nil
+			}
+			return errIncomplete
+		}
+		if rest[0] != '<' {
+			return sr.p.errf(sr.p.pos, "text where an element was expected")
+		}
+		i := 1
+		if strings.HasPrefix(rest, "</") {
+			end = true
+			i = 2
+		}
+		j := i
+		for j < len(rest) && isNameByte(rest[j], j == i) {
+			j++
+		}
+		if j == len(rest) {
+			return errIncomplete
+		}
+		name = rest[i:j]
+		if name == "" {
+			return sr.p.errf(sr.p.pos, "expected an element, found %q", rest[:j+1])
+		}
+		return nil
+	})
+	return name, end, err
+}
+
+// open reads the start tag of an element called name and reports whether
+// it was empty (<name/>).
+func (sr *streamReader) open(name string) (*node, bool, error) {
+	var n *node
+	var empty bool
+	if err := sr.skip(false); err != nil {
+		return nil, false, err
+	}
+	err := sr.try(func() error {
+		var err error
+		n, empty, err = sr.p.startTag()
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if n.Name != name {
+		return nil, false, &syntaxError{fmt.Sprintf("expected <%s>, found <%s>", name, n.Name)}
+	}
+	return n, empty, nil
+}
+
+// close reads the end tag of name.
+func (sr *streamReader) close(name string) error {
+	if err := sr.skip(false); err != nil {
+		return err
+	}
+	return sr.try(func() error {
+		rest := sr.p.s[sr.p.pos:]
+		if len(rest) < len(name)+3 {
+			if strings.HasPrefix("</"+name+">", rest) && !sr.eof {
+				return errIncomplete
+			}
+		}
+		if !strings.HasPrefix(rest, "</"+name) {
+			return &syntaxError{fmt.Sprintf("expected </%s>", name)}
+		}
+		sr.p.pos += 2 + len(name)
+		sr.p.skipSpace()
+		if sr.p.pos >= len(sr.p.s) {
+			return errIncomplete
+		}
+		if sr.p.s[sr.p.pos] != '>' {
+			return &syntaxError{fmt.Sprintf("expected > after </%s", name)}
+		}
+		sr.p.pos++
+		return nil
+	})
+}
+
+// element reads the next element whole.
+func (sr *streamReader) element() (*node, error) {
+	if err := sr.skip(false); err != nil {
+		return nil, err
+	}
+	var n *node
+	err := sr.try(func() error {
+		var err error
+		n, err = sr.p.element(0)
+		return err
+	})
+	return n, err
+}
