@@ -82,7 +82,10 @@ func (pc *pullCtx) fill(ctx context.Context, max int, wait time.Duration, write 
 		}
 		n++
 	}
-	if pc.pending == nil && pc.ended {
+	if pc.pending != nil {
+		return n, false, nil // MaxObjectCount 0
+	}
+	if pc.ended {
 		return n, true, nil
 	}
 	if pc.err != nil {

@@ -1,6 +1,7 @@
 // Package interop holds the test data of the interop matrix of
 // protocols.md §3.6 — the classes Test_Foo (with the methods DoIt and
-// StaticM), the association Test_Dep and CIM_ComputerSystem, and their
+// StaticM), the association Test_Dep, Test_Obsolete (to delete) and
+// CIM_ComputerSystem below an abstract CIM_ManagedElement, and their
 // instances — for the tests that drive real third-party clients and those
 // that compare the protocols.
 package interop
@@ -66,10 +67,13 @@ func Classes() []*cim.Class {
 				{Name: "Dependent", Type: cim.TypeReference, RefClass: "Test_Foo", Qualifiers: keyQ},
 			}},
 		{Name: "Test_Obsolete", Properties: []cim.Property{{Name: "K", Type: cim.TypeString, Qualifiers: keyQ}}},
-		{Name: "CIM_ComputerSystem", Properties: []cim.Property{
+		{Name: "CIM_ManagedElement", Qualifiers: cim.Qualifiers{{Name: "Abstract", Value: cim.Bool(true)}}, Properties: []cim.Property{
+			{Name: "Caption", Type: cim.TypeString},
+			{Name: "Description", Type: cim.TypeString},
+		}},
+		{Name: "CIM_ComputerSystem", Superclass: "CIM_ManagedElement", Properties: []cim.Property{
 			{Name: "CreationClassName", Type: cim.TypeString, Qualifiers: keyQ},
 			{Name: "Name", Type: cim.TypeString, Qualifiers: keyQ},
-			{Name: "Description", Type: cim.TypeString},
 		}},
 	}
 }
