@@ -1,1 +1,105 @@
+// Package cimxml speaks CIM-XML (DMTF DSP0200, CIM operations over HTTP,
+// with DSP0201's XML representation of CIM): a server in front of any
+// wbem.Backend, and a client backend that wbem.Connect uses for URLs
+// ending in /cimom.
+//
+// # Server
+//
+// NewServer returns an http.Handler for POST and M-POST to /cimom (ports
+// 5988 and 5989 by convention). It serves every intrinsic method of DSP0200
+// §5.3.2 — GetClass, EnumerateClasses, EnumerateClassNames, GetInstance,
+// EnumerateInstances, EnumerateInstanceNames, CreateInstance,
+// ModifyInstance (with PropertyList), DeleteInstance, CreateClass,
+// ModifyClass, DeleteClass, Associators, AssociatorNames, References,
+// ReferenceNames (as WQL's ASSOCIATORS OF and REFERENCES OF), ExecQuery
+// (WQL; another language gets CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED),
+// GetProperty and SetProperty — and extrinsic method calls on instance and
+// class paths, whose parameters are typed by the method's declaration.
+// The qualifier declaration methods (GetQualifier, SetQualifier,
+// DeleteQualifier, EnumerateQualifiers) get CIM_ERR_NOT_SUPPORTED: gowbem,
+// like WMI, keeps no qualifier declarations.
+//
+// HTTP: the CIMOperation, CIMMethod and CIMObject headers are checked
+// against the body (400 with a CIMError header when wrong:
+// unsupported-operation, header-mismatch, request-not-well-formed,
+// request-not-valid; 501 for an unsupported protocol, CIM or DTD version
+// and for MULTIREQ); M-POST's headers carry the prefix its Man header
+// names. A request is authenticated from its headers before its body is
+// read (Options.Authenticator, the same one as WS-Management's in a
+// daemon); the caller reaches the backend in the operation's context. A
+// body is read within Options.ReadTimeout and Options.MaxRequestBytes
+// (413 past it); elements nest at most MaxDepth deep and number at most
+// MaxElements, embedded objects at most MaxEmbedding.
+//
+// Errors: a WBEM failure is an ERROR element inside a 200 response, its
+// CODE the CIM status code of DSP0200 the WBEM status maps to
+// (cim.Status.CIMStatus: not found 6, already exists 11, invalid class 5,
+// …) and its DESCRIPTION the WBEM description. A client that sends the
+// request header ExtensionHeader with "cim-error" also gets a CIM_Error
+// instance carrying the WBEM status exactly (wbemcli's parser refuses
+// anything inside ERROR, so only those who ask get it).
+//
+// Streaming: a response is held until it is complete or 64 KiB, then sent
+// chunked as the objects come, never built whole: an enumeration of
+// millions of instances runs in memory that does not grow with their
+// number. A failure after the response has begun is told in the
+// CIMStatusCode and CIMStatusCodeDescription trailers to a client that
+// sent "TE: trailers"; for any other client the connection is cut, so
+// that a broken response cannot pass for a complete one.
+//
+// # Pull operations
+//
+// The pull operations of DSP0200 1.3 — OpenEnumerateInstances,
+// OpenEnumerateInstancePaths, OpenReferenceInstances(Paths),
+// OpenAssociatorInstances(Paths), OpenQueryInstances, PullInstancesWithPath,
+// PullInstancePaths, PullInstances, CloseEnumeration and EnumerationCount —
+// work on enumeration contexts that are, as WS-Management's are,
+// semisynchronous forward-only enumerators of the object manager, run under
+// the server's context (and as the caller who opened them) rather than the
+// request's:
+//   - an Open or a pull answers with up to MaxObjectCount objects (capped at
+//     MaxObjectCount), waiting up to Options.PullWait for the batch to
+//     fill; it may answer with fewer, or none, and EndOfSequence FALSE;
+//   - a context idles at most its OperationTimeout (Options.OperationTimeout
+//     when NULL; 0 and more than MaxOperationTimeout get
+//     CIM_ERR_INVALID_OPERATION_TIMEOUT), then it is closed and its provider
+//     cancelled; CloseEnumeration closes it at once, also during a pull of
+//     it, which then gets CIM_ERR_PULL_HAS_BEEN_ABANDONED;
+//   - a failure after some objects comes with the next pull, after them;
+//   - contexts are random, bound to the user who opened them (another
+//     user's is CIM_ERR_INVALID_ENUMERATION_CONTEXT, as an unknown one) and
+//     counted against the user's limit of open enumerations
+//     (CIM_ERR_SERVER_LIMITS_EXCEEDED), a limit shared with WS-Management
+//     when the servers share Options.Enumerations;
+//   - a client that goes away during a pull loses its enumeration;
+//   - EnumerationCount answers NULL (DSP0200's "unknown"): a forward-only
+//     enumeration does not know what is still to come; ContinueOnError
+//     and filtered enumerations (FilterQuery on the Open operations other
+//     than OpenQueryInstances) get their NOT_SUPPORTED codes.
+//
+// # gowbem's extensions
+//
+// Between gowbem's client and server, ExtensionHeader carries "cim-error"
+// (above) and "flags": CreateClass, ModifyClass, CreateInstance and
+// ModifyInstance take the parameter FlagsParam with WMI's flags, so that
+// PutClass and PutInstance keep their create-or-update semantics and
+// update modes. The server tells its name in ServerHeader, which becomes
+// the __SERVER of the objects the client reads.
+//
+// # Client
+//
+// Importing this package registers the protocol "cimxml" with
+// wbem.Connect, for URLs whose path ends in /cimom. The client implements
+// every operation of wbem.Backend: instances through GetInstance,
+// CreateInstance, ModifyInstance and DeleteInstance; classes through
+// GetClass, EnumerateClasses, CreateClass, ModifyClass and DeleteClass;
+// methods through METHODCALL; queries through OpenQueryInstances (ExecQuery
+// for schema queries); enumerations through OpenEnumerateInstances. A pull
+// enumeration has one pull in flight while the objects of the last
+// response go into the consumer's bounded queue, so the client reads at
+// most one response ahead; closing the enumerator (or cancelling the
+// operation) sends CloseEnumeration. Against a server without pull
+// operations the client falls back to the plain methods, whose responses
+// it reads as they stream, one object at a time. ExecNotificationQuery is
+// not supported over CIM-XML (it has no pull delivery of events).
 package cimxml

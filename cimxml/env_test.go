@@ -5,12 +5,12 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/gowbem/gowbem/auth"
 	"github.com/gowbem/gowbem/cimom"
 	"github.com/gowbem/gowbem/cimxml"
 	"github.com/gowbem/gowbem/internal/interop"
 	"github.com/gowbem/gowbem/internal/workload"
 	"github.com/gowbem/gowbem/wbem"
-	"github.com/gowbem/gowbem/wsman"
 )
 
 const (
@@ -39,15 +39,8 @@ func newEnv(t testing.TB, p *workload.Provider, opts *cimxml.Options) *testEnv {
 		o = *opts
 	}
 	om := interop.NewObjectManager(p)
-	if o.Users == nil && !o.AllowAnonymous {
-		u := wsman.NewUsers()
-		u.SetCost(4)
-		for _, up := range [][2]string{{testUser, testPass}, {"other", "secret"}} {
-			if err := u.Add(up[0], up[1]); err != nil {
-				t.Fatal(err)
-			}
-		}
-		o.Users = u
+	if o.Authenticator == nil && !o.AllowAnonymous {
+		o.Authenticator = testAuthenticator()
 	}
 	if o.ServerName == "" {
 		o.ServerName = "testhost"
@@ -80,4 +73,14 @@ func (e *testEnv) connectAs(t testing.TB, user, pass, query string) *wbem.Servic
 	}
 	t.Cleanup(func() { svc.Backend().(*cimxml.Client).CloseIdleConnections() })
 	return svc
+}
+
+// testAuthenticator knows testUser and "other" (administrators) and
+// "guest" (not one).
+func testAuthenticator() auth.Authenticator {
+	return auth.NewBasic(auth.Static{
+		testUser: {Password: testPass, Admin: true},
+		"other":  {Password: "secret", Admin: true},
+		"guest":  {Password: "guest"},
+	}, auth.BasicOptions{})
 }

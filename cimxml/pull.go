@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/identity"
 	"github.com/gowbem/gowbem/internal/enumctx"
 	"github.com/gowbem/gowbem/wbem"
 )
@@ -311,7 +312,12 @@ func (c *call) open(ps *params, method string) error {
 	case err != nil:
 		return &cim.Error{Status: cim.WBEM_E_SHUTTING_DOWN, Description: "the server is shutting down"}
 	}
+	// The enumeration outlives its request: it runs under the server's
+	// context, as the caller who opened it.
 	ctx, cancel := context.WithCancel(c.s.base)
+	if caller, ok := identity.FromContext(c.ctx); ok {
+		ctx = identity.NewContext(ctx, caller)
+	}
 	e, err := start(ctx)
 	if err != nil {
 		cancel()

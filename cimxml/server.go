@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -12,7 +14,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gowbem/gowbem/auth"
 	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/identity"
 	"github.com/gowbem/gowbem/internal/enumctx"
 	"github.com/gowbem/gowbem/wbem"
 )
@@ -57,20 +61,32 @@ const ExtensionHeader = "Gowbem-Extensions"
 // FlagsParam is the IPARAMVALUE of the "flags" extension.
 const FlagsParam = "Gowbem_Flags"
 
-// PasswordChecker authenticates HTTP Basic credentials; *wsman.Users is
-// one, so both protocols of a daemon serve the same users.
-type PasswordChecker interface {
-	Check(user, password string) bool
-}
-
 // Options configure a Server.
 type Options struct {
-	// Users authenticates requests with HTTP Basic. When nil, every request
-	// is refused with 401, unless AllowAnonymous is set.
-	Users PasswordChecker
-	// AllowAnonymous serves requests without credentials (tests only); they
-	// run as the user "".
+	// Authenticator finds out who sent a request, from its headers (an
+	// auth.Basic over a users file, auth.Certificates, or an auth.Chain of
+	// both: a daemon gives both protocols the same one); the caller it
+	// returns reaches the backend in the operation's context
+	// (identity.FromContext), also for a pull enumeration, which outlives
+	// its request. When nil, every request is refused with 401, unless
+	// AllowAnonymous is set.
+	Authenticator auth.Authenticator
+	// AllowAnonymous serves requests without credentials (tests only): they
+	// run as the user "" with no caller in their context, that is with the
+	// rights of the program itself.
 	AllowAnonymous bool
+	// IsLocal reports whether a request came from this machine, whose
+	// callers need no RemoteAccess right (auth.IsLoopback by default).
+	IsLocal func(r *http.Request) bool
+	// ReadTimeout bounds the reading of a request's body
+	// (DefaultReadTimeout); WriteTimeout bounds each write of a response
+	// (DefaultWriteTimeout), so that a client that stops reading a long
+	// streamed response is cut off.
+	ReadTimeout  time.Duration
+	WriteTimeout time.Duration
+	// Logger receives refused requests and the internal causes of failures;
+	// nothing is logged when nil.
+	Logger *slog.Logger
 	// Realm is the realm of the Basic challenge ("gowbem" by default).
 	Realm string
 	// ServerName is the HOST of the paths the server writes (the host name
@@ -91,6 +107,12 @@ type Options struct {
 	// (DefaultPullWait).
 	PullWait time.Duration
 }
+
+// Timeouts of a request's reading and writing.
+const (
+	DefaultReadTimeout  = 30 * time.Second
+	DefaultWriteTimeout = 60 * time.Second
+)
 
 // Server is a CIM-XML service (DSP0200) in front of a wbem.Backend. It is
 // an http.Handler for POST and M-POST to /cimom; see the package
@@ -122,6 +144,18 @@ func NewServer(backend wbem.Backend, opts Options) *Server {
 	}
 	if opts.PullWait <= 0 {
 		opts.PullWait = DefaultPullWait
+	}
+	if opts.IsLocal == nil {
+		opts.IsLocal = auth.IsLoopback
+	}
+	if opts.ReadTimeout <= 0 {
+		opts.ReadTimeout = DefaultReadTimeout
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = DefaultWriteTimeout
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(discard{})
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{backend: backend, opts: opts, base: ctx, cancel: cancel, ctxs: opts.Enumerations}
@@ -164,10 +198,38 @@ func httpError(w http.ResponseWriter, prefix string, status int, cimError, why s
 	w.Write([]byte(why + "\n"))
 }
 
-func (s *Server) challenge(w http.ResponseWriter) {
-	w.Header().Set("WWW-Authenticate", `Basic realm="`+strings.ReplaceAll(s.opts.Realm, `"`, "'")+`"`)
-	w.Header().Set("Content-Length", "0")
-	w.WriteHeader(http.StatusUnauthorized)
+// discard is a slog.Handler that drops everything.
+type discard struct{}
+
+func (discard) Enabled(context.Context, slog.Level) bool  { return false }
+func (discard) Handle(context.Context, slog.Record) error { return nil }
+func (d discard) WithAttrs([]slog.Attr) slog.Handler      { return d }
+func (d discard) WithGroup(string) slog.Handler           { return d }
+
+// authenticate finds out who sent r from its headers alone. A nil caller
+// without error is an anonymous request the options allow (tests).
+func (s *Server) authenticate(r *http.Request) (*identity.Caller, error) {
+	if s.opts.AllowAnonymous && r.Header.Get("Authorization") == "" {
+		return nil, nil
+	}
+	if s.opts.Authenticator == nil {
+		return nil, auth.ErrNoCredentials
+	}
+	c, err := s.opts.Authenticator.Authenticate(r)
+	if err != nil {
+		return nil, err
+	}
+	c.Remote = !s.opts.IsLocal(r)
+	c.Address = r.RemoteAddr
+	return c, nil
+}
+
+// refuse answers a request that failed authentication, and logs it.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	if !errors.Is(err, auth.ErrNoCredentials) {
+		s.opts.Logger.Info("CIM-XML request refused", "addr", r.RemoteAddr, "err", err)
+	}
+	auth.Refuse(w, s.opts.Realm, err)
 }
 
 // manPrefix reads the Man header of an M-POST: the prefix ("73-") its CIM
@@ -213,17 +275,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "CIM-XML accepts POST and M-POST only", http.StatusMethodNotAllowed)
 		return
 	}
-	user, authed := "", false
-	if name, pw, ok := r.BasicAuth(); ok {
-		if s.opts.Users == nil || len(name) > 256 || !s.opts.Users.Check(name, pw) {
-			s.challenge(w)
-			return
-		}
-		user, authed = name, true
-	}
-	if !authed && !(s.opts.AllowAnonymous && r.Header.Get("Authorization") == "") {
-		s.challenge(w)
+	// Authentication comes from the headers, before any of the body is
+	// read: a request without valid credentials gets its 401 at once.
+	caller, err := s.authenticate(r)
+	if err != nil {
+		s.refuse(w, r, err)
 		return
+	}
+	ctx, user := r.Context(), ""
+	if caller != nil {
+		ctx, user = identity.NewContext(ctx, caller), caller.Name
 	}
 	hdr := func(name string) string { return r.Header.Get(prefix + name) }
 	if op := hdr("CIMOperation"); !strings.EqualFold(strings.TrimSpace(op), "MethodCall") {
@@ -247,14 +308,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	buf := getBuf()
 	defer putBuf(buf)
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Now().Add(s.opts.ReadTimeout)) // unsupported by test recorders: ignored
 	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.opts.MaxRequestBytes)); err != nil {
+		w.Header().Set("Connection", "close")
 		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
+		var ne net.Error
+		switch {
+		case errors.As(err, &tooBig):
 			httpError(w, prefix, http.StatusRequestEntityTooLarge, "request-not-valid",
 				"the request is larger than this server's limit of "+strconv.FormatInt(s.opts.MaxRequestBytes, 10)+" bytes")
+		case errors.As(err, &ne) && ne.Timeout():
+			httpError(w, prefix, http.StatusRequestTimeout, "request-not-valid", "the request body did not arrive within "+s.opts.ReadTimeout.String())
+		default:
+			httpError(w, prefix, http.StatusBadRequest, "request-not-valid", "the request body is broken: "+err.Error())
 		}
-		return // the client went away
+		return
 	}
+	rc.SetReadDeadline(time.Time{})
 	root, err := parseDocument(buf.String())
 	if err != nil {
 		httpError(w, prefix, http.StatusBadRequest, "request-not-well-formed", err.Error())
@@ -274,11 +345,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpError(w, prefix, http.StatusBadRequest, "header-mismatch", why)
 		return
 	}
-	resp := &response{w: w, prefix: prefix, id: req.id, method: req.method, intrinsic: req.intrinsic, server: s.opts.ServerName,
+	resp := &response{w: w, rc: rc, timeout: s.opts.WriteTimeout, prefix: prefix, id: req.id, method: req.method, intrinsic: req.intrinsic, server: s.opts.ServerName,
 		trailers: acceptsTrailers(r), errorInstances: hasToken(r.Header.Get(ExtensionHeader), "cim-error")}
 	resp.buf = getBuf()
 	defer putBuf(resp.buf)
-	c := &call{s: s, req: req, user: user, resp: resp, ctx: r.Context()}
+	c := &call{s: s, req: req, user: user, resp: resp, ctx: ctx}
 	c.svc = wbem.NewServices(s.backend, req.ns)
 	c.enc = &encoder{host: s.opts.ServerName, ns: req.ns}
 	c.dec = &decoder{ns: req.ns, lookup: c.lookupClass}
@@ -422,6 +493,8 @@ func (req *request) checkObject(object string) string {
 // or large, then sent chunked as it grows.
 type response struct {
 	w              http.ResponseWriter
+	rc             *http.ResponseController
+	timeout        time.Duration // each write's deadline
 	prefix         string
 	id, method     string
 	intrinsic      bool
@@ -472,6 +545,7 @@ func (r *response) maybeFlush(force bool) error {
 	if r.buf.Len() < flushBytes && !(force && r.buf.Len() > 0) {
 		return nil
 	}
+	r.rc.SetWriteDeadline(time.Now().Add(r.timeout))
 	if !r.started {
 		r.started = true
 		r.header()
@@ -501,6 +575,7 @@ func (r *response) end() {
 		r.buf.WriteString("</METHODRESPONSE>")
 	}
 	r.buf.WriteString("</SIMPLERSP></MESSAGE></CIM>\n")
+	r.rc.SetWriteDeadline(time.Now().Add(r.timeout))
 	if !r.started {
 		r.header()
 		r.w.Header().Set("Content-Length", strconv.Itoa(r.buf.Len()))

@@ -5,10 +5,10 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/gowbem/gowbem/auth"
 	"github.com/gowbem/gowbem/cimxml"
 	"github.com/gowbem/gowbem/internal/workload"
 	"github.com/gowbem/gowbem/wbem"
-	"github.com/gowbem/gowbem/wsman"
 )
 
 // The CIM-XML backend: the object manager behind a cimxml server on
@@ -16,12 +16,8 @@ import (
 // users of WS-Management), its enumerations pull operations.
 func init() {
 	backends = append(backends, backendCase{"cimxml", func(t *testing.T, p *workload.Provider) *wbem.Services {
-		users := wsman.NewUsers()
-		users.SetCost(4) // bcrypt.MinCost: tests need no slow hashes
-		if err := users.Add("user", "pass"); err != nil {
-			t.Fatal(err)
-		}
-		srv := cimxml.NewServer(workload.NewObjectManager(p), cimxml.Options{Users: users, ServerName: "testhost"})
+		users := auth.NewBasic(auth.Static{"user": {Password: "pass", Admin: true}}, auth.BasicOptions{})
+		srv := cimxml.NewServer(workload.NewObjectManager(p), cimxml.Options{Authenticator: users, ServerName: "testhost"})
 		hs := httptest.NewServer(srv)
 		svc, err := wbem.Connect(context.Background(), hs.URL+"/cimom", workload.Namespace, wbem.Credentials{User: "user", Password: "pass"})
 		if err != nil {

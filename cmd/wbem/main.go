@@ -10,8 +10,9 @@ import (
 	"os/signal"
 	"syscall"
 
+	_ "github.com/gowbem/gowbem/cimxml" // registers CIM-XML for --host …/cimom
 	"github.com/gowbem/gowbem/internal/cli"
-	_ "github.com/gowbem/gowbem/wsman" // registers the protocol of --host
+	_ "github.com/gowbem/gowbem/wsman" // registers WS-Management for --host …/wsman
 )
 
 func main() {

@@ -1,6 +1,6 @@
 // Package cli is the wbem command: WBEM operations on an object manager,
 // in-process over a state directory's repository or remote over
-// WS-Management, with their results printed as they arrive.
+// WS-Management or CIM-XML, with their results printed as they arrive.
 package cli
 
 import (
@@ -89,7 +89,7 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.namespace, "n", defaultNamespace, "short for --namespace")
 	fs.StringVar(&o.output, "output", "", "output `format`: "+strings.Join(formats, ", ")+" (default table for lists, list for single objects)")
 	fs.StringVar(&o.output, "o", "", "short for --output")
-	fs.StringVar(&o.host, "host", "", "the daemon's `URL`, e.g. "+DefaultHost+" (default: in-process over --state-dir)")
+	fs.StringVar(&o.host, "host", "", "the daemon's `URL`, e.g. "+DefaultHost+" or http://127.0.0.1:5988/cimom for CIM-XML (default: in-process over --state-dir)")
 	fs.StringVar(&o.user, "user", "", "user `name` for --host (default admin when --password-file is given)")
 	fs.StringVar(&o.passwordFile, "password-file", "", "`file` holding the password for --host")
 	fs.StringVar(&o.caCert, "ca-cert", "", "PEM `file` of certificates to trust for an https --host")

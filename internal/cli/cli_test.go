@@ -414,6 +414,9 @@ func TestHostURL(t *testing.T) {
 		"https://h:1/":                "https://h:1/wsman",
 		"http://h:1/wsman":            "http://h:1/wsman",
 		"wsman+https://h/custom/path": "wsman+https://h/custom/path",
+		"127.0.0.1:5988":              "http://127.0.0.1:5988/cimom",
+		"https://h:5989/":             "https://h:5989/cimom",
+		"http://h:5988/cimom":         "http://h:5988/cimom",
 	} {
 		if got := hostURL(in); got != want {
 			t.Errorf("hostURL(%q) = %q, want %q", in, got, want)

@@ -87,17 +87,22 @@ func (r *runner) connect(ctx context.Context) (*connection, error) {
 	return &connection{svc: svc, url: url, creds: creds, close: func() error { return nil }}, nil
 }
 
-// hostURL completes a --host value: http:// when there is no scheme, /wsman
-// when there is no path.
+// hostURL completes a --host value: http:// when there is no scheme, and
+// when there is no path /cimom (CIM-XML) for CIM-XML's ports 5988 and 5989,
+// /wsman otherwise.
 func hostURL(h string) string {
 	if !strings.Contains(h, "://") {
 		h = "http://" + h
 	}
 	scheme, rest, _ := strings.Cut(h, "://")
+	path := "wsman"
+	if host := strings.TrimSuffix(rest, "/"); strings.HasSuffix(host, ":5988") || strings.HasSuffix(host, ":5989") {
+		path = "cimom"
+	}
 	if !strings.Contains(rest, "/") {
-		rest += "/wsman"
+		rest += "/" + path
 	} else if strings.HasSuffix(rest, "/") && strings.Count(rest, "/") == 1 {
-		rest += "wsman"
+		rest += path
 	}
 	return scheme + "://" + rest
 }

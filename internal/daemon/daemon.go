@@ -1,6 +1,8 @@
 // Package daemon is wbemd: gowbem's object manager over the state
-// directory's repository, served over WS-Management on HTTP and HTTPS until
-// its context ends.
+// directory's repository, served over WS-Management and CIM-XML, each on
+// HTTP and HTTPS, until its context ends. Both protocols serve one object
+// manager with one set of users and one limit of open enumerations per
+// user.
 //
 // The environment variable GOWBEM_TEST_WORKLOAD is for tests only: set to
 // "N" or "N,DELAY" (e.g. "1000,10ms"), it registers internal/workload's
@@ -29,6 +31,7 @@ import (
 	"github.com/gowbem/gowbem/auth"
 	"github.com/gowbem/gowbem/cimom"
 	"github.com/gowbem/gowbem/identity"
+	"github.com/gowbem/gowbem/internal/enumctx"
 	"github.com/gowbem/gowbem/internal/users"
 	"github.com/gowbem/gowbem/internal/workload"
 	"github.com/gowbem/gowbem/repository"
@@ -39,6 +42,10 @@ import (
 const (
 	DefaultHTTPAddr  = "127.0.0.1:5985"
 	DefaultHTTPSAddr = "127.0.0.1:5986" // when a certificate is given
+	// DefaultCIMXMLAddr and DefaultCIMXMLSAddr are CIM-XML's ports
+	// (DSP0200): HTTP, and HTTPS when a certificate is given.
+	DefaultCIMXMLAddr  = "127.0.0.1:5988"
+	DefaultCIMXMLSAddr = "127.0.0.1:5989"
 	// AdminUser is the user the first start creates.
 	AdminUser = "admin"
 	// AdminPasswordFile is where the first start writes AdminUser's
@@ -51,6 +58,8 @@ const (
 	ShutdownTimeout = 3 * time.Second
 	// Path is where the WS-Management endpoint is served.
 	Path = "/wsman"
+	// CIMXMLPath is where the CIM-XML endpoint is served.
+	CIMXMLPath = "/cimom"
 )
 
 // Config configures a daemon. The zero value of a field takes the default
@@ -59,9 +68,13 @@ type Config struct {
 	StateDir  string // repository.DefaultStateDir()
 	HTTPAddr  string // "" serves no plain HTTP
 	HTTPSAddr string // "" serves no HTTPS; needs TLSCert and TLSKey
-	TLSCert   string // PEM certificate chain file
-	TLSKey    string // PEM private key file
-	UsersFile string // <StateDir>/users
+	// CIMXMLAddr and CIMXMLSAddr serve CIM-XML over HTTP and HTTPS (""
+	// serves none; HTTPS needs TLSCert and TLSKey).
+	CIMXMLAddr  string
+	CIMXMLSAddr string
+	TLSCert     string // PEM certificate chain file
+	TLSKey      string // PEM private key file
+	UsersFile   string // <StateDir>/users
 
 	Logger *slog.Logger // slog.Default()
 
@@ -75,8 +88,10 @@ type Config struct {
 	TestWorkload *workload.Provider
 
 	// Ready, when set, is called once the daemon serves, with the addresses
-	// it listens on (nil for a protocol it does not serve).
-	Ready func(http, https net.Addr)
+	// it listens on for WS-Management (nil for one it does not serve);
+	// CIMXMLReady likewise for CIM-XML.
+	Ready       func(http, https net.Addr)
+	CIMXMLReady func(http, https net.Addr)
 }
 
 // Run runs the daemon until ctx ends, then shuts down cleanly: it stops
@@ -94,11 +109,11 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.UsersFile == "" {
 		cfg.UsersFile = filepath.Join(cfg.StateDir, UsersFile)
 	}
-	if cfg.HTTPAddr == "" && cfg.HTTPSAddr == "" {
-		return errors.New("nothing to serve: both --http and --https are off")
+	if cfg.HTTPAddr == "" && cfg.HTTPSAddr == "" && cfg.CIMXMLAddr == "" && cfg.CIMXMLSAddr == "" {
+		return errors.New("nothing to serve: --http, --https, --cimxml and --cimxml-https are off")
 	}
-	if cfg.HTTPSAddr != "" && (cfg.TLSCert == "" || cfg.TLSKey == "") {
-		return errors.New("--https needs --tls-cert and --tls-key")
+	if (cfg.HTTPSAddr != "" || cfg.CIMXMLSAddr != "") && (cfg.TLSCert == "" || cfg.TLSKey == "") {
+		return errors.New("--https and --cimxml-https need --tls-cert and --tls-key")
 	}
 
 	store, err := repository.OpenStateDir(cfg.StateDir)
@@ -159,67 +174,95 @@ func Run(ctx context.Context, cfg Config) error {
 	authn := auth.NewBasic(users, auth.BasicOptions{Logger: log})
 
 	running := newOps(om)
-	srv := newEndpoint(running, om.Server(), authn, log)
-	mux := http.NewServeMux()
-	mux.Handle(Path, srv)
-	hs := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute, // keep-alive connections of clients that went away
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		ConnContext:       wsman.ConnContext,
+	// One table of open enumerations: a user's limit counts both protocols.
+	enums := enumctx.New(wsman.DefaultMaxContextsPerUser)
+	srv := newEndpoint(running, om.Server(), authn, enums, log)
+	cx := newCIMXMLEndpoint(running, om.Server(), authn, enums, log)
+	newServer := func(path string, h http.Handler) *http.Server {
+		mux := http.NewServeMux()
+		mux.Handle(path, h)
+		return &http.Server{
+			Handler:           mux,
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       2 * time.Minute, // keep-alive connections of clients that went away
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+			ConnContext:       wsman.ConnContext,
+		}
 	}
+	hs, hcx := newServer(Path, srv), newServer(CIMXMLPath, cx)
 
-	var lnHTTP, lnHTTPS net.Listener
+	// The listeners: WS-Management's and CIM-XML's, each plain and TLS.
+	type listener struct {
+		addr  string
+		tls   bool
+		proto string // in the log: http, https, cimxml, cimxml-https
+		path  string
+		hs    *http.Server
+		ln    net.Listener
+	}
+	lns := []*listener{{cfg.HTTPAddr, false, "http", Path, hs, nil}, {cfg.HTTPSAddr, true, "https", Path, hs, nil},
+		{cfg.CIMXMLAddr, false, "cimxml", CIMXMLPath, hcx, nil}, {cfg.CIMXMLSAddr, true, "cimxml-https", CIMXMLPath, hcx, nil}}
 	closeAll := func() {
-		for _, l := range []net.Listener{lnHTTP, lnHTTPS} {
-			if l != nil {
-				l.Close()
+		for _, l := range lns {
+			if l.ln != nil {
+				l.ln.Close()
 			}
 		}
 	}
-	if cfg.HTTPAddr != "" {
-		if lnHTTP, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
-			return err
+	var tlsConfig *tls.Config
+	for _, l := range lns {
+		if l.addr == "" {
+			continue
 		}
-	}
-	if cfg.HTTPSAddr != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if l.tls && tlsConfig == nil {
+			cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+			if err != nil {
+				closeAll()
+				return fmt.Errorf("TLS certificate: %w", err)
+			}
+			tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		}
+		ln, err := net.Listen("tcp", l.addr)
 		if err != nil {
 			closeAll()
-			return fmt.Errorf("TLS certificate: %w", err)
-		}
-		l, err := net.Listen("tcp", cfg.HTTPSAddr)
-		if err != nil {
-			closeAll()
 			return err
 		}
-		lnHTTPS = tls.NewListener(l, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		if l.tls {
+			ln = tls.NewListener(ln, tlsConfig)
+		}
+		l.ln = ln
 	}
 
-	serveErr := make(chan error, 2)
+	serveErr := make(chan error, len(lns))
 	var wg sync.WaitGroup
-	var addrHTTP, addrHTTPS net.Addr
-	for _, l := range []struct {
-		ln    net.Listener
-		proto string
-		addr  *net.Addr
-	}{{lnHTTP, "http", &addrHTTP}, {lnHTTPS, "https", &addrHTTPS}} {
+	for _, l := range lns {
 		if l.ln == nil {
 			continue
 		}
-		*l.addr = l.ln.Addr()
-		log.Info("listening", "proto", l.proto, "addr", l.ln.Addr().String(), "url", l.proto+"://"+l.ln.Addr().String()+Path)
+		scheme := "http"
+		if l.tls {
+			scheme = "https"
+		}
+		log.Info("listening", "proto", l.proto, "addr", l.ln.Addr().String(), "url", scheme+"://"+l.ln.Addr().String()+l.path)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := hs.Serve(l.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			if err := l.hs.Serve(l.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				serveErr <- fmt.Errorf("serving %s: %w", l.proto, err)
 			}
 		}()
 	}
+	addr := func(l *listener) net.Addr {
+		if l.ln == nil {
+			return nil
+		}
+		return l.ln.Addr()
+	}
 	if cfg.Ready != nil {
-		cfg.Ready(addrHTTP, addrHTTPS)
+		cfg.Ready(addr(lns[0]), addr(lns[1]))
+	}
+	if cfg.CIMXMLReady != nil {
+		cfg.CIMXMLReady(addr(lns[2]), addr(lns[3]))
 	}
 
 	var runErr error
@@ -236,15 +279,20 @@ func Run(ctx context.Context, cfg Config) error {
 	// timeout; the repository closes only once the producers have returned.
 	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 	defer cancel()
-	done := make(chan error, 1)
+	done := make(chan error, 2)
 	go func() { done <- hs.Shutdown(sctx) }()
+	go func() { done <- hcx.Shutdown(sctx) }()
 	srv.Close()
+	cx.Close()
 	if !running.shutdown(ShutdownTimeout) {
 		log.Warn("operations still running at the shutdown timeout")
 	}
-	if err := <-done; err != nil {
-		log.Warn("requests still in flight at the shutdown timeout; closing their connections", "err", err)
-		hs.Close()
+	for range 2 {
+		if err := <-done; err != nil {
+			log.Warn("requests still in flight at the shutdown timeout; closing their connections", "err", err)
+			hs.Close()
+			hcx.Close()
+		}
 	}
 	wg.Wait()
 	log.Info("stopped")

@@ -240,10 +240,17 @@ func TestParseFlags(t *testing.T) {
 		err   string
 	}{
 		{nil, func(c Config, l slog.Level) bool {
-			return c.HTTPAddr == DefaultHTTPAddr && c.HTTPSAddr == "" && c.StateDir != "" && l == slog.LevelInfo
+			return c.HTTPAddr == DefaultHTTPAddr && c.HTTPSAddr == "" && c.CIMXMLAddr == DefaultCIMXMLAddr && c.CIMXMLSAddr == "" && c.StateDir != "" && l == slog.LevelInfo
 		}, ""},
+		{[]string{"--cimxml", ""}, func(c Config, _ slog.Level) bool { return c.CIMXMLAddr == "" && c.HTTPAddr == DefaultHTTPAddr }, ""},
+		{[]string{"--tls-cert", "c", "--tls-key", "k", "--cimxml-https", ":2"}, func(c Config, _ slog.Level) bool {
+			return c.CIMXMLSAddr == ":2" && c.HTTPSAddr == DefaultHTTPSAddr
+		}, ""},
+		{[]string{"--cimxml-https", ":1"}, nil, "--cimxml-https needs --tls-cert"},
 		{[]string{"--http", "", "--state-dir", "/x"}, func(c Config, _ slog.Level) bool { return c.HTTPAddr == "" && c.StateDir == "/x" }, ""},
-		{[]string{"--tls-cert", "c", "--tls-key", "k"}, func(c Config, _ slog.Level) bool { return c.HTTPSAddr == DefaultHTTPSAddr }, ""},
+		{[]string{"--tls-cert", "c", "--tls-key", "k"}, func(c Config, _ slog.Level) bool {
+			return c.HTTPSAddr == DefaultHTTPSAddr && c.CIMXMLSAddr == DefaultCIMXMLSAddr
+		}, ""},
 		{[]string{"--tls-cert", "c", "--tls-key", "k", "--https", ":1"}, func(c Config, _ slog.Level) bool { return c.HTTPSAddr == ":1" }, ""},
 		{[]string{"--log-level", "debug", "--users", "/u"}, func(c Config, l slog.Level) bool { return l == slog.LevelDebug && c.UsersFile == "/u" }, ""},
 		{[]string{"--tls-cert", "c"}, nil, "go together"},
@@ -275,7 +282,7 @@ func TestMainExitCodes(t *testing.T) {
 	if code := Main(context.Background(), []string{"-h"}, &b, getenv, nil); code != ExitOK {
 		t.Errorf("-h: %d", code)
 	}
-	if code := Main(context.Background(), []string{"--http", "", "--state-dir", t.TempDir()}, &b, getenv, nil); code != ExitFailed {
+	if code := Main(context.Background(), []string{"--http", "", "--cimxml", "", "--state-dir", t.TempDir()}, &b, getenv, nil); code != ExitFailed {
 		t.Errorf("nothing to serve: %d", code)
 	}
 	bad := func(string) string { return "lots" }
@@ -286,14 +293,14 @@ func TestMainExitCodes(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	b.Reset()
-	if code := Main(ctx, []string{"--http", "127.0.0.1:0", "--state-dir", t.TempDir()}, &b, getenv, nil); code != ExitOK {
+	if code := Main(ctx, []string{"--http", "127.0.0.1:0", "--cimxml", "", "--state-dir", t.TempDir()}, &b, getenv, nil); code != ExitOK {
 		t.Errorf("clean stop: %d\n%s", code, b.String())
 	}
 	// The store held by another daemon.
 	dir := t.TempDir()
 	s := start(t, Config{StateDir: dir, HTTPAddr: "127.0.0.1:0"})
 	b.Reset()
-	if code := Main(context.Background(), []string{"--http", "127.0.0.1:0", "--state-dir", dir}, &b, getenv, nil); code != ExitFailed || !strings.Contains(b.String(), "another wbemd") {
+	if code := Main(context.Background(), []string{"--http", "127.0.0.1:0", "--cimxml", "", "--state-dir", dir}, &b, getenv, nil); code != ExitFailed || !strings.Contains(b.String(), "another wbemd") {
 		t.Errorf("second daemon on the same state dir: %d\n%s", code, b.String())
 	}
 	s.shutdown(t)

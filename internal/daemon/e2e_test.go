@@ -25,6 +25,7 @@ import (
 
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/internal/cli"
+	"github.com/gowbem/gowbem/internal/interop"
 	"github.com/gowbem/gowbem/wbem"
 )
 
@@ -59,11 +60,13 @@ type proc struct {
 	cmd         *exec.Cmd
 	log         *syncBuffer
 	http, https string // host:port
-	exited      chan struct{}
-	state       *os.ProcessState
+	// cimxml and cimxmls are CIM-XML's HTTP and HTTPS addresses.
+	cimxml, cimxmls string
+	exited          chan struct{}
+	state           *os.ProcessState
 }
 
-var listening = regexp.MustCompile(`msg=listening proto=(https?) addr=(\S+)`)
+var listening = regexp.MustCompile(`msg=listening proto=(https?|cimxml|cimxml-https) addr=(\S+)`)
 
 // startProc starts wbemd with args and env and waits until it listens on
 // as many protocols as protos.
@@ -90,10 +93,15 @@ func startProc(t *testing.T, env []string, protos int, args ...string) *proc {
 			line := sc.Text()
 			p.log.Write([]byte(line + "\n"))
 			if m := listening.FindStringSubmatch(line); m != nil {
-				if m[1] == "http" {
+				switch m[1] {
+				case "http":
 					p.http = m[2]
-				} else {
+				case "https":
 					p.https = m[2]
+				case "cimxml":
+					p.cimxml = m[2]
+				case "cimxml-https":
+					p.cimxmls = m[2]
 				}
 				if n++; n == protos {
 					close(ready)
@@ -197,8 +205,9 @@ func TestEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	state := filepath.Join(dir, "state")
 	cert, key := selfSigned(t, dir)
-	args := []string{"--state-dir", state, "--http", "127.0.0.1:0", "--https", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key, "--log-level", "debug"}
-	p := startProc(t, []string{TestWorkloadEnv + "=5"}, 2, args...)
+	args := []string{"--state-dir", state, "--http", "127.0.0.1:0", "--https", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key, "--log-level", "debug",
+		"--cimxml", "127.0.0.1:0", "--cimxml-https", "127.0.0.1:0"}
+	p := startProc(t, []string{TestWorkloadEnv + "=5"}, 4, args...)
 	pwFile := filepath.Join(state, AdminPasswordFile)
 	mofFile := filepath.Join("testdata", "e2e.mof")
 
@@ -208,6 +217,8 @@ func TestEndToEnd(t *testing.T) {
 	}{
 		{"http", []string{"--host", "http://" + p.http + Path, "--user", "admin", "--password-file", pwFile}},
 		{"https", []string{"--host", "https://" + p.https + Path, "--password-file", pwFile, "--ca-cert", cert}},
+		{"cimxml", []string{"--host", "http://" + p.cimxml + CIMXMLPath, "--user", "admin", "--password-file", pwFile}},
+		{"cimxml-https", []string{"--host", "https://" + p.cimxmls + CIMXMLPath, "--password-file", pwFile, "--ca-cert", cert}},
 	} {
 		t.Run(tr.name, func(t *testing.T) {
 			steps := []struct {
@@ -251,6 +262,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	t.Run("wsl", func(t *testing.T) { testWSL(t, p, pwFile) })
+	t.Run("wbemcli", func(t *testing.T) { testWBEMCLI(t, p, pwFile) })
 
 	t.Run("store held", func(t *testing.T) {
 		_, errs, code := wbemCLI("--state-dir", state, "enum", "GW_E2E")
@@ -266,7 +278,7 @@ func TestEndToEnd(t *testing.T) {
 
 	// A restart on the same state directory installs the providers again
 	// over the existing repository, keeps the password and the data.
-	p2 := startProc(t, nil, 1, "--state-dir", state, "--http", "127.0.0.1:0")
+	p2 := startProc(t, nil, 1, "--state-dir", state, "--http", "127.0.0.1:0", "--cimxml", "")
 	pw2, _ := os.ReadFile(pwFile)
 	if !bytes.Equal(pw, pw2) {
 		t.Error("the restart changed admin's password")
@@ -348,7 +360,7 @@ func TestSIGTERM(t *testing.T) {
 		t.Fatal("package wsman registers no client protocol")
 	}
 	state := t.TempDir()
-	p := startProc(t, []string{TestWorkloadEnv + "=1000000,5ms"}, 1, "--state-dir", state, "--http", "127.0.0.1:0")
+	p := startProc(t, []string{TestWorkloadEnv + "=1000000,5ms"}, 1, "--state-dir", state, "--http", "127.0.0.1:0", "--cimxml", "")
 	pw, _ := os.ReadFile(filepath.Join(state, AdminPasswordFile))
 	svc, err := wbem.Connect(context.Background(), "http://"+p.http+Path+"?pullwait=100ms", "", wbem.Credentials{User: AdminUser, Password: strings.TrimSpace(string(pw))})
 	if err != nil {
@@ -394,4 +406,54 @@ func TestSIGTERM(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Error("the CLI did not return after the daemon stopped")
 	}
+}
+
+// testWBEMCLI runs the interop matrix C1–C17 with wbemcli, a third-party
+// CIM-XML client, against the daemon's CIM-XML endpoints: the matrix's
+// data goes into a namespace of its own (root/interop, made over CIM-XML
+// by gowbem's client), and C12 calls a method of the host's
+// Win32_Process, GetOwner of wbemd itself.
+func testWBEMCLI(t *testing.T, p *proc, pwFile string) {
+	interop.NeedTool(t, "wbemcli")
+	pwb, err := os.ReadFile(pwFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw := strings.TrimSpace(string(pwb))
+	ctx := context.Background()
+	creds := wbem.Credentials{User: AdminUser, Password: pw}
+	root, err := wbem.Connect(ctx, "http://"+p.cimxml+CIMXMLPath, "root", creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr, err := root.GetObject(ctx, "__NAMESPACE", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, _ := cr.ResultObject(0)
+	ns := obj.(*cim.Class).NewInstance()
+	ns.Set("Name", cim.String("interop"))
+	if _, err := root.PutInstance(ctx, ns, 0); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := wbem.Connect(ctx, "http://"+p.cimxml+CIMXMLPath, `root\interop`, creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := interop.Setup(ctx, svc); err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + AdminUser + ":" + pw + "@" + p.cimxml
+	interop.RunWBEMCLIMatrix(t, interop.Matrix{
+		Base: base, TLSBase: "https://" + AdminUser + ":" + pw + "@" + p.cimxmls,
+		Namespace: "root/interop", NoMethods: true,
+		Big: "Win32_Process", BigNamespace: "root/cimv2", // a few hundred KB: chunked
+	})
+	t.Run("C12-host", func(t *testing.T) {
+		pid := p.cmd.Process.Pid
+		out, errs, code := interop.WBEMCLI(t, "cm", fmt.Sprintf(`%s/root/cimv2:Win32_Process.Handle="%d"`, base, pid), "GetOwner")
+		if code != 0 || !strings.Contains(out, fmt.Sprintf(`Win32_Process.Handle="%d" GetOwner: 0, User (string): `, pid)) {
+			t.Errorf("wbemcli cm Win32_Process GetOwner: exit %d, %q, %q", code, out, errs)
+		}
+	})
 }

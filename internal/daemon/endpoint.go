@@ -4,13 +4,22 @@ import (
 	"log/slog"
 
 	"github.com/gowbem/gowbem/auth"
+	"github.com/gowbem/gowbem/cimxml"
+	"github.com/gowbem/gowbem/internal/enumctx"
 	"github.com/gowbem/gowbem/wbem"
 	"github.com/gowbem/gowbem/wsman"
 )
 
 // newEndpoint returns the WS-Management service of backend, authenticating
 // with authn.
-func newEndpoint(backend wbem.Backend, server string, authn auth.Authenticator, log *slog.Logger) *wsman.Server {
+func newEndpoint(backend wbem.Backend, server string, authn auth.Authenticator, enums *enumctx.Table, log *slog.Logger) *wsman.Server {
 	log.Debug("WS-Management endpoint", "path", Path, "server", server)
-	return wsman.NewServer(backend, wsman.Options{Authenticator: authn, ServerName: server, Logger: log})
+	return wsman.NewServer(backend, wsman.Options{Authenticator: authn, ServerName: server, Logger: log, Enumerations: enums})
+}
+
+// newCIMXMLEndpoint returns the CIM-XML service of backend with the same
+// users and the same table of enumerations.
+func newCIMXMLEndpoint(backend wbem.Backend, server string, authn auth.Authenticator, enums *enumctx.Table, log *slog.Logger) *cimxml.Server {
+	log.Debug("CIM-XML endpoint", "path", CIMXMLPath, "server", server)
+	return cimxml.NewServer(backend, cimxml.Options{Authenticator: authn, ServerName: server, Logger: log, Enumerations: enums})
 }

@@ -65,6 +65,8 @@ func parseFlags(args []string, stderr io.Writer) (Config, slog.Level, error) {
 	fs.StringVar(&cfg.StateDir, "state-dir", repository.DefaultStateDir(), "the state `directory`: repository, users file, admin password")
 	fs.StringVar(&cfg.HTTPAddr, "http", DefaultHTTPAddr, "serve WS-Management over HTTP on `address` (\"\" turns it off)")
 	fs.StringVar(&cfg.HTTPSAddr, "https", "", "serve WS-Management over HTTPS on `address` (default "+DefaultHTTPSAddr+" when --tls-cert is given)")
+	fs.StringVar(&cfg.CIMXMLAddr, "cimxml", DefaultCIMXMLAddr, "serve CIM-XML over HTTP on `address` (\"\" turns it off)")
+	fs.StringVar(&cfg.CIMXMLSAddr, "cimxml-https", "", "serve CIM-XML over HTTPS on `address` (default "+DefaultCIMXMLSAddr+" when --tls-cert is given)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate chain `file` for HTTPS")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key `file` for HTTPS")
 	fs.StringVar(&cfg.UsersFile, "users", "", "the users `file` of name:bcrypt-hash lines (default <state-dir>/users)")
@@ -83,8 +85,14 @@ func parseFlags(args []string, stderr io.Writer) (Config, slog.Level, error) {
 	if cfg.TLSCert != "" && !set["https"] {
 		cfg.HTTPSAddr = DefaultHTTPSAddr
 	}
+	if cfg.TLSCert != "" && !set["cimxml-https"] {
+		cfg.CIMXMLSAddr = DefaultCIMXMLSAddr
+	}
 	if cfg.HTTPSAddr != "" && cfg.TLSCert == "" {
 		return cfg, level, errors.New("--https needs --tls-cert and --tls-key")
+	}
+	if cfg.CIMXMLSAddr != "" && cfg.TLSCert == "" {
+		return cfg, level, errors.New("--cimxml-https needs --tls-cert and --tls-key")
 	}
 	return cfg, level, nil
 }

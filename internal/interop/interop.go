@@ -27,7 +27,7 @@ func NewObjectManager(p *workload.Provider, opts ...cimom.Option) *cimom.ObjectM
 	if p == nil {
 		p = &workload.Provider{}
 	}
-	om := workload.NewObjectManager(p, append([]cimom.Option{cimom.WithProvider(ProviderName, Methods{})}, opts...)...)
+	om := workload.NewObjectManager(p, append([]cimom.Option{cimom.WithMethodProvider(ProviderName, Methods{})}, opts...)...)
 	if err := Setup(context.Background(), om.Services(workload.Namespace)); err != nil {
 		panic(err)
 	}

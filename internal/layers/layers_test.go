@@ -24,6 +24,9 @@ var forbidden = map[string][]string{
 	"providers/host": {"cimom", "wbem", "wsman", "repository", "auth"},
 	"wsman":          {"cimom", "providers/host", "repository", "internal/cli", "internal/daemon", "internal/workload", "internal/bench", "internal/users"},
 
+	// CIM-XML sits beside WS-Management.
+	"cimxml": {"cimom", "providers/host", "repository", "internal/cli", "internal/daemon", "internal/workload", "internal/bench", "internal/users", "wsman"},
+
 	// Shared by the protocol servers, below all of them.
 	"internal/enumctx":  {"cim", "wql", "mof", "provider", "repository", "wbem", "cimom", "wsman", "providers/host"},
 	"internal/deadline": {"wql", "mof", "provider", "repository", "cimom", "wsman", "providers/host", "auth", "identity"},
