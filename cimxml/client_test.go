@@ -282,12 +282,13 @@ func TestClientErrors(t *testing.T) {
 		t.Fatalf("no server: %v", err)
 	}
 	svc = e.connect(t, "")
+	// The subscription's failure comes from the call (or, had it been
+	// deferred, from the first Next).
 	en, err := svc.ExecNotificationQuery(context.Background(), "WQL", "SELECT * FROM __InstanceCreationEvent WITHIN 1 WHERE TargetInstance ISA 'GW_Item'", semisync)
-	if err != nil {
-		t.Fatal(err)
+	if err == nil {
+		_, err = en.Next(wbem.Infinite, make([]cim.Object, 1))
+		en.Close()
 	}
-	_, err = en.Next(wbem.Infinite, make([]cim.Object, 1))
-	en.Close()
 	if cim.StatusOf(err) != cim.WBEM_E_NOT_SUPPORTED || !strings.Contains(err.Error(), "WS-Management") {
 		t.Fatalf("ExecNotificationQuery: %v", err)
 	}

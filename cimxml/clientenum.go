@@ -56,6 +56,7 @@ func (c *Client) enumerateInstances(ctx context.Context, ns string, op *wbem.Op,
 func (c *Client) execQuery(ctx context.Context, ns string, op *wbem.Op, w wbem.ResultWriter) error {
 	or := c.objReader(ctx, ns)
 	or.expectProjected = true
+	or.system = selectedSystem(op.Language, op.Query)
 	write := func(n *node) error {
 		obj, err := or.item(n)
 		if err != nil {

@@ -88,8 +88,29 @@ type objReader struct {
 	proj, projOf    *cim.Class
 	projKey         string
 	known           map[string]*cim.Class // classes read in this enumeration
-	shallow         string                // keep only instances of this class
 	expectProjected bool
+	system          []string // the system properties a query's SELECT list names
+}
+
+// selectedSystem returns the system properties a WQL data query's SELECT
+// list names (nil for SELECT * and other queries): the projection the
+// client makes of each row reports them, as in-process.
+func selectedSystem(lang, text string) []string {
+	if !strings.EqualFold(lang, "WQL") {
+		return nil
+	}
+	q, err := wql.Parse(text)
+	sq, ok := q.(*wql.SelectQuery)
+	if err != nil || !ok || sq.All {
+		return nil
+	}
+	var out []string
+	for _, p := range sq.Props {
+		if cim.IsSystemProperty(p.Path[0]) {
+			out = append(out, p.Path[0])
+		}
+	}
+	return out
 }
 
 func (c *Client) objReader(ctx context.Context, ns string) *objReader {
@@ -131,7 +152,7 @@ func (o *objReader) instance(n *node) (*cim.Instance, error) {
 			count++
 		}
 	}
-	if count < len(cl.Properties) && o.expectProjected {
+	if o.expectProjected && (count < len(cl.Properties) || len(o.system) > 0) {
 		key := make([]byte, len(seen))
 		for i, ok := range seen {
 			if ok {
@@ -139,12 +160,13 @@ func (o *objReader) instance(n *node) (*cim.Instance, error) {
 			}
 		}
 		if o.proj == nil || o.projOf != cl || o.projKey != string(key) {
-			names := make([]string, 0, count)
+			names := make([]string, 0, count+len(o.system))
 			for i, ok := range seen {
 				if ok {
 					names = append(names, cl.Properties[i].Name)
 				}
 			}
+			names = append(names, o.system...)
 			o.proj, o.projOf, o.projKey = cl.Project(names, false), cl, string(key)
 		}
 		inst = inst.Project(o.proj)

@@ -387,6 +387,13 @@ func (e *encoder) qualifiers(w *bytes.Buffer, qs cim.Qualifiers) {
 		escapeAttr(w, q.Name)
 		w.WriteString(`" TYPE="` + typeName(t) + `"`)
 		f := q.Flavor
+		if f&^cim.FlavorPropagated == 0 {
+			// Not set (a declaration): the qualifier's standard flavor,
+			// restricted when that is none.
+			if f |= cim.StandardFlavor(q.Name); f&^cim.FlavorPropagated == 0 {
+				f |= cim.FlavorToInstance
+			}
+		}
 		if f&cim.FlavorPropagated != 0 {
 			w.WriteString(` PROPAGATED="true"`)
 		}
