@@ -60,7 +60,7 @@ func TestProcessTraceEvents(t *testing.T) {
 		}
 		pid := uint64(cmd.Process.Pid)
 		ev := eventWhere(t, starts, "start", func(in *cim.Instance) bool { return in.Value("ProcessID").Uint() == pid })
-		want := map[string]any{"ProcessName": "sleep", "Source": "netlink"}
+		want := map[string]any{"ProcessName": "sleep"}
 		if poll {
 			want["Source"] = "poll"
 		}
@@ -70,7 +70,10 @@ func TestProcessTraceEvents(t *testing.T) {
 		checkProps(t, ev, want)
 		cmd.Wait()
 		ev = eventWhere(t, stops, "stop", func(in *cim.Instance) bool { return in.Value("ProcessID").Uint() == pid })
-		if !poll && ev.Value("ExitStatus").Text() != "0" {
+		// The connector may have given way to polling (another program's
+		// connector socket can end its reader): the exit status only comes
+		// with the connector.
+		if ev.Value("Source").Str() == "netlink" && ev.Value("ExitStatus").Text() != "0" {
 			t.Errorf("stop event ExitStatus %v", ev.Value("ExitStatus"))
 		}
 		// The parent class gets both.

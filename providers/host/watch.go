@@ -4,6 +4,7 @@ package host
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
 )
 
@@ -130,58 +132,117 @@ func (h *host) watchProcesses(ctx context.Context, fn func(procEvent)) (string, 
 }
 
 func (h *host) watchConnector(ctx context.Context, fn func(procEvent)) bool {
-	ch := make(chan netlink.ProcEvent, 256)
-	done := make(chan struct{})
-	errs := make(chan error, 1)
-	if err := netlink.ProcEventMonitor(ch, done, errs); err != nil {
+	sock, err := nl.Subscribe(unix.NETLINK_CONNECTOR, netlink.CN_IDX_PROC)
+	if err != nil {
 		return false
 	}
+	req := &nl.NetlinkRequest{NlMsghdr: unix.NlMsghdr{Type: unix.NLMSG_DONE, Len: unix.SizeofNlMsghdr, Pid: uint32(os.Getpid())}}
+	req.AddData(nl.NewCnMsg(netlink.CN_IDX_PROC, netlink.CN_VAL_PROC, netlink.PROC_CN_MCAST_LISTEN))
+	if err := sock.Send(req); err != nil {
+		sock.Close()
+		return false
+	}
+	// Wake at least every poll interval, to see ctx end.
+	tv := unix.NsecToTimeval(int64(h.pollInterval()))
+	sock.SetReceiveTimeout(&tv)
 	names := map[int]string{}
 	h.eachPID(ctx, func(pid int) error {
 		names[pid], _ = h.procName(pid)
 		return nil
 	})
-	h.goSafe("process events (connector)", func() {
-		defer func() {
-			// Closing done closes the socket; the library's reader then
-			// fails, closes ch and ends, once nothing blocks its sends.
-			close(done)
-			for range ch {
+	go func() {
+		defer sock.Close()
+		for ctx.Err() == nil {
+			msgs, from, err := sock.Receive()
+			if err != nil {
+				if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
+					continue
+				}
+				// ENOBUFS: the kernel dropped events for a slow reader;
+				// anything else ends the socket. Poll from here on.
+				if ctx.Err() == nil {
+					h.log().Info("host: the process events connector failed; polling /proc instead", "error", err)
+					h.pollProcesses(ctx, fn)
+				}
+				return
 			}
-		}()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-errs:
-				return
-			case ev, ok := <-ch:
+			if from == nil || from.Pid != 0 {
+				continue // not the kernel's: another program's listen request
+			}
+			for _, m := range msgs {
+				if m.Header.Type != unix.NLMSG_DONE {
+					continue
+				}
+				e, ok := parseProcEvent(m.Data)
 				if !ok {
-					return
+					continue
 				}
-				switch m := ev.Msg.(type) {
-				case *netlink.ExecProcEvent:
-					if m.ProcessPid != m.ProcessTgid {
-						continue // a thread
-					}
-					pid := int(m.ProcessTgid)
-					name, ppid := h.procName(pid)
-					names[pid] = name
-					fn(procEvent{start: true, pid: pid, ppid: ppid, name: name, source: SourceConnector})
-				case *netlink.ExitProcEvent:
-					if m.ProcessPid != m.ProcessTgid {
-						continue
-					}
-					pid := int(m.ProcessTgid)
-					name := names[pid]
-					delete(names, pid)
-					fn(procEvent{pid: pid, ppid: int(m.ParentTgid), name: name, exitStatus: int(m.ExitCode>>8) & 0xFF,
-						exitKnown: m.ExitCode&0x7F == 0, source: SourceConnector})
+				if e.start {
+					e.name, e.ppid = h.procName(e.pid)
+					names[e.pid] = e.name
+				} else {
+					e.name = names[e.pid]
+					delete(names, e.pid)
 				}
+				e.source = SourceConnector
+				fn(e)
 			}
 		}
-	})
+	}()
 	return true
+}
+
+// The kernel's process events (linux/cn_proc.h) gowbem reads.
+const (
+	procEventExec = 0x00000002
+	procEventExit = 0x80000000
+)
+
+// parseProcEvent reads one connector message of the process events
+// connector: a cn_msg header (20 bytes: idx, val, seq, ack, len, flags),
+// then a proc_event (what, cpu, timestamp, then the event's data), in the
+// host's byte order. It keeps exec and exit events of processes (a thread's
+// pid differs from its thread group's); ok is false for every other
+// message.
+func parseProcEvent(b []byte) (procEvent, bool) {
+	ne := binary.NativeEndian
+	const cnHdr, peHdr = 20, 16
+	if len(b) < cnHdr || ne.Uint32(b[0:]) != netlink.CN_IDX_PROC || ne.Uint32(b[4:]) != netlink.CN_VAL_PROC {
+		return procEvent{}, false
+	}
+	n := int(ne.Uint16(b[16:]))
+	b = b[cnHdr:]
+	if n > len(b) {
+		return procEvent{}, false
+	}
+	b = b[:n]
+	if len(b) < peHdr {
+		return procEvent{}, false
+	}
+	what, d := ne.Uint32(b[0:]), b[peHdr:]
+	switch what {
+	case procEventExec:
+		if len(d) < 8 {
+			return procEvent{}, false
+		}
+		pid, tgid := int32(ne.Uint32(d[0:])), int32(ne.Uint32(d[4:]))
+		if pid != tgid || pid <= 0 {
+			return procEvent{}, false
+		}
+		return procEvent{start: true, pid: int(tgid)}, true
+	case procEventExit:
+		if len(d) < 24 {
+			return procEvent{}, false
+		}
+		pid, tgid := int32(ne.Uint32(d[0:])), int32(ne.Uint32(d[4:]))
+		code := ne.Uint32(d[8:])
+		ptgid := int32(ne.Uint32(d[20:]))
+		if pid != tgid || pid <= 0 {
+			return procEvent{}, false
+		}
+		return procEvent{pid: int(tgid), ppid: int(max(ptgid, 0)), exitStatus: int(code>>8) & 0xFF, exitKnown: code&0x7F == 0}, true
+	}
+	return procEvent{}, false
 }
 
 // pollProcesses compares the processes of /proc every interval.
@@ -189,8 +250,11 @@ func (h *host) pollProcesses(ctx context.Context, fn func(procEvent)) error {
 	snap := func() map[int]procEvent {
 		m := map[int]procEvent{}
 		h.eachPID(ctx, func(pid int) error {
-			name, ppid := h.procName(pid)
-			m[pid] = procEvent{pid: pid, ppid: ppid, name: name, source: SourcePolling}
+			// A process being released may still be listed without a
+			// readable stat: it has ended, leave it out.
+			if name, ppid := h.procName(pid); name != "" {
+				m[pid] = procEvent{pid: pid, ppid: ppid, name: name, source: SourcePolling}
+			}
 			return nil
 		})
 		return m

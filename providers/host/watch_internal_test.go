@@ -4,6 +4,7 @@ package host
 
 import (
 	"context"
+	"encoding/binary"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -75,13 +76,13 @@ func TestWatchProcesses(t *testing.T) {
 		// A poll can catch the child between fork and exec, still named
 		// after this test binary; the kernel's exec event cannot.
 		shell := start.name == "sh" || start.name == "dash" || start.name == "bash"
-		forked := src == SourcePolling && start.name == filepath.Base(os.Args[0])[:min(15, len(filepath.Base(os.Args[0])))]
-		if !shell && !forked || start.source != src {
+		forked := start.source == SourcePolling && start.name == filepath.Base(os.Args[0])[:min(15, len(filepath.Base(os.Args[0])))]
+		if !shell && !forked {
 			t.Errorf("start %+v", start)
 		}
 		cmd.Wait()
 		stop := find("stop of "+src, func(e procEvent) bool { return !e.start })
-		if src == SourceConnector && (!stop.exitKnown || stop.exitStatus != 3) {
+		if stop.source == SourceConnector && (!stop.exitKnown || stop.exitStatus != 3) {
 			t.Errorf("stop %+v, want exit status 3", stop)
 		}
 		cancel()
@@ -235,4 +236,98 @@ func TestSystemdInsideInternal(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, mounts, "removal", func(e mountEvent) bool { return !e.arrival && e.point == mnt })
+}
+
+// A second connector socket (here in this process; another program's does
+// the same) sends its listen request to every member of the group: the
+// first watcher ignores it and goes on hearing the kernel.
+func TestConnectorSurvivesOtherListeners(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	seen := map[int][]string{}
+	h1 := newHost(Config{EventPollInterval: 20 * time.Millisecond})
+	src, err := h1.watchProcesses(ctx, func(e procEvent) {
+		if e.start {
+			mu.Lock()
+			seen[e.pid] = append(seen[e.pid], e.source)
+			mu.Unlock()
+		}
+	})
+	if err != nil || src != SourceConnector {
+		t.Skipf("no process events connector here (%s, %v)", src, err)
+	}
+	h2 := newHost(Config{})
+	if _, err := h2.watchProcesses(ctx, func(procEvent) {}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	cmd := exec.Command("sleep", "0.5")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	pid := cmd.Process.Pid
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		mu.Lock()
+		n := len(seen[pid])
+		mu.Unlock()
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first watcher went deaf")
+		}
+	}
+}
+
+// procEventMsg builds a connector message as the kernel sends it.
+func procEventMsg(what uint32, data ...uint32) []byte {
+	ne := binary.NativeEndian
+	ev := make([]byte, 16+4*len(data))
+	ne.PutUint32(ev[0:], what)
+	for i, d := range data {
+		ne.PutUint32(ev[16+4*i:], d)
+	}
+	b := make([]byte, 20, 20+len(ev))
+	ne.PutUint32(b[0:], 1) // CN_IDX_PROC
+	ne.PutUint32(b[4:], 1) // CN_VAL_PROC
+	ne.PutUint16(b[16:], uint16(len(ev)))
+	return append(b, ev...)
+}
+
+func TestParseProcEvent(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		b    []byte
+		want procEvent
+		ok   bool
+	}{
+		{"exec", procEventMsg(procEventExec, 42, 42), procEvent{start: true, pid: 42}, true},
+		{"exec of a thread", procEventMsg(procEventExec, 43, 42), procEvent{}, false},
+		{"exit 3", procEventMsg(procEventExit, 42, 42, 3<<8, 0, 1, 1), procEvent{pid: 42, ppid: 1, exitStatus: 3, exitKnown: true}, true},
+		{"killed", procEventMsg(procEventExit, 42, 42, 9, 17, 1, 1), procEvent{pid: 42, ppid: 1, exitKnown: false}, true},
+		{"fork", procEventMsg(0x1, 1, 1, 42, 42), procEvent{}, false},
+		{"short exit", procEventMsg(procEventExit, 42, 42), procEvent{}, false},
+		{"not the connector", append([]byte{9, 0, 0, 0}, procEventMsg(procEventExec, 42, 42)[4:]...), procEvent{}, false},
+		{"length past the end", func() []byte { b := procEventMsg(procEventExec, 42, 42); b[16] = 200; return b }(), procEvent{}, false},
+		{"empty", nil, procEvent{}, false},
+	} {
+		got, ok := parseProcEvent(c.b)
+		if ok != c.ok || got != c.want {
+			t.Errorf("%s: %+v %v, want %+v %v", c.name, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+// FuzzParseProcEvent: any bytes give an event of a positive pid or none,
+// never a panic.
+func FuzzParseProcEvent(f *testing.F) {
+	f.Add(procEventMsg(procEventExec, 42, 42))
+	f.Add(procEventMsg(procEventExit, 42, 42, 3<<8, 0, 1, 1))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if e, ok := parseProcEvent(b); ok && e.pid <= 0 {
+			t.Fatalf("%+v", e)
+		}
+	})
 }
