@@ -150,7 +150,7 @@ func (h *host) watchConnector(ctx context.Context, fn func(procEvent)) bool {
 		names[pid], _ = h.procName(pid)
 		return nil
 	})
-	go func() {
+	h.goSafe("process events (connector)", func() {
 		defer sock.Close()
 		for ctx.Err() == nil {
 			msgs, from, err := sock.Receive()
@@ -188,7 +188,7 @@ func (h *host) watchConnector(ctx context.Context, fn func(procEvent)) bool {
 				fn(e)
 			}
 		}
-	}()
+	})
 	return true
 }
 
