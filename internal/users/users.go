@@ -30,7 +30,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"unicode"
 
 	"github.com/gowbem/gowbem/auth"
@@ -267,10 +266,11 @@ func Edit(path string, fn func(*List) error) error {
 		return fmt.Errorf("users file lock: %w", err)
 	}
 	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+	unlock, err := lockFile(lock)
+	if err != nil {
 		return fmt.Errorf("users file lock: %w", err)
 	}
-	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	defer unlock()
 	l, err := Read(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		l, err = &List{}, nil
@@ -303,7 +303,7 @@ type File struct {
 // in place a new size or time.
 type stamp struct {
 	ino, size    int64
-	mtime, ctime syscall.Timespec
+	mtime, ctime int64 // nanoseconds
 	missing      bool
 }
 
@@ -328,17 +328,6 @@ func Open(path string, log *slog.Logger) (*File, error) {
 
 // Path returns the file's path.
 func (f *File) Path() string { return f.path }
-
-func statFile(path string) (stamp, error) {
-	var st syscall.Stat_t
-	if err := syscall.Stat(path, &st); err != nil {
-		if errors.Is(err, syscall.ENOENT) {
-			return stamp{missing: true}, nil
-		}
-		return stamp{}, &fs.PathError{Op: "stat", Path: path, Err: err}
-	}
-	return stamp{ino: int64(st.Ino), size: st.Size, mtime: st.Mtim, ctime: st.Ctim}, nil
-}
 
 func (f *File) install(l *List, st stamp) {
 	m := make(map[string]*User, len(l.Users))
