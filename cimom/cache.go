@@ -81,9 +81,50 @@ func (c *classCache) invalidate() {
 	c.classes, c.desc = nil, nil
 }
 
-// writeTx marks a write transaction: class lookups in it bypass the cache,
-// which does not see its uncommitted changes.
-type writeTx struct{ repository.Tx }
+// writeTx marks a write transaction: class lookups in it bypass the shared
+// cache, which must not see its uncommitted changes, and use a memo of their
+// own instead, which the transaction's own schema changes clear (a MOF
+// compile of many instances looks their class up for each).
+type writeTx struct {
+	repository.Tx
+	classes map[string]*cim.Class   // cacheKey → class, as this transaction sees it
+	layouts map[[2]*cim.Class][]int // rebind's property maps
+}
+
+func newWriteTx(tx repository.Tx) *writeTx { return &writeTx{Tx: tx} }
+
+func (t *writeTx) forget() { t.classes, t.layouts = nil, nil }
+
+func (t *writeTx) remember(key string, c *cim.Class) {
+	if t.classes == nil {
+		t.classes = map[string]*cim.Class{}
+	}
+	t.classes[key] = c
+}
+
+// PutClass implements repository.Tx.
+func (t *writeTx) PutClass(ns string, c *cim.Class) error {
+	t.forget()
+	return t.Tx.PutClass(ns, c)
+}
+
+// DeleteClass implements repository.Tx.
+func (t *writeTx) DeleteClass(ns, name string) error {
+	t.forget()
+	return t.Tx.DeleteClass(ns, name)
+}
+
+// CreateNamespace implements repository.Tx.
+func (t *writeTx) CreateNamespace(ns string) error {
+	t.forget()
+	return t.Tx.CreateNamespace(ns)
+}
+
+// DeleteNamespace implements repository.Tx.
+func (t *writeTx) DeleteNamespace(ns string) error {
+	t.forget()
+	return t.Tx.DeleteNamespace(ns)
+}
 
 // readTx marks a read transaction with the cache generation read before it
 // began: what it finds may be cached under that generation only.

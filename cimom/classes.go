@@ -12,9 +12,15 @@ import (
 // class returns the class name of ns, located, or WBEM_E_INVALID_CLASS.
 func (om *ObjectManager) class(tx repository.Tx, ns, name string) (*cim.Class, error) {
 	rtx, read := tx.(readTx)
+	wtx, _ := tx.(*writeTx)
 	key := cacheKey(ns, name)
-	if read {
+	switch {
+	case read:
 		if c := om.cache.class(key); c != nil {
+			return c, nil
+		}
+	case wtx != nil:
+		if c := wtx.classes[key]; c != nil {
 			return c, nil
 		}
 	}
@@ -26,8 +32,11 @@ func (om *ObjectManager) class(tx repository.Tx, ns, name string) (*cim.Class, e
 		return nil, err
 	}
 	c = c.Located(om.server, ns)
-	if read {
+	switch {
+	case read:
 		om.cache.put(rtx.gen, key, c, nil, false)
+	case wtx != nil:
+		wtx.remember(key, c)
 	}
 	return c, nil
 }

@@ -221,7 +221,7 @@ func (c *commitLog) run(tx repository.Tx, fn func(repository.Tx) error) error {
 		c.number, c.changes = 0, nil
 	}
 	rec := &recorder{Tx: tx}
-	if err := fn(writeTx{rec}); err != nil {
+	if err := fn(newWriteTx(rec)); err != nil {
 		return err
 	}
 	if len(rec.changes) > 0 {

@@ -384,7 +384,7 @@ func (om *ObjectManager) putInstance(ctx context.Context, op *wbem.Op, w wbem.Re
 // may be NULL: a provider may assign them (a GUID, say), and the path it
 // returns is the call's result string, as WMI's GetResultString gives it.
 func (om *ObjectManager) putDynamic(ctx context.Context, ns string, class *cim.Class, in *cim.Instance, mode provider.PutMode, w wbem.ResultWriter) error {
-	inst, err := rebind(in, class)
+	inst, err := rebind(nil, in, class)
 	if err != nil {
 		return err
 	}
@@ -438,7 +438,7 @@ func (om *ObjectManager) putInstanceTx(tx repository.Tx, ns string, in *cim.Inst
 	if err != nil {
 		return nil, nil, "", err
 	}
-	if inst, err = rebind(in, c); err != nil {
+	if inst, err = rebind(tx, in, c); err != nil {
 		return nil, nil, "", err
 	}
 	if c.IsAbstract() {
@@ -470,19 +470,42 @@ func (om *ObjectManager) putInstanceTx(tx repository.Tx, ns string, in *cim.Inst
 
 // rebind lays an instance out by the stored definition of its class, so that
 // an instance built from an older or foreign copy of the class still fits.
-func rebind(in *cim.Instance, c *cim.Class) (*cim.Instance, error) {
+// In a write transaction the map from one layout to the other is worked out
+// once per pair of classes.
+func rebind(tx repository.Tx, in *cim.Instance, c *cim.Class) (*cim.Instance, error) {
 	if in.Class() == c {
 		return in.Clone(), nil
 	}
-	out := c.NewInstance()
 	src := in.Class()
-	for i := range src.Properties {
-		name := src.Properties[i].Name
-		if c.PropertyIndex(name) < 0 {
-			return nil, &cim.Error{Status: cim.WBEM_E_INVALID_PROPERTY, Parameter: name,
-				Description: "class " + c.Name + " has no property " + name}
+	var where []int // where[i]: the position in c of src's property i
+	wtx, _ := tx.(*writeTx)
+	if wtx != nil {
+		where = wtx.layouts[[2]*cim.Class{src, c}]
+	}
+	if where == nil {
+		where = make([]int, len(src.Properties))
+		for i := range src.Properties {
+			name := src.Properties[i].Name
+			if where[i] = c.PropertyIndex(name); where[i] < 0 {
+				return nil, &cim.Error{Status: cim.WBEM_E_INVALID_PROPERTY, Parameter: name,
+					Description: "class " + c.Name + " has no property " + name}
+			}
 		}
-		if err := out.Set(name, in.At(i)); err != nil {
+		if wtx != nil {
+			if wtx.layouts == nil {
+				wtx.layouts = map[[2]*cim.Class][]int{}
+			}
+			wtx.layouts[[2]*cim.Class{src, c}] = where
+		}
+	}
+	out := c.NewInstance()
+	for i, j := range where {
+		v := in.At(i)
+		if v.Type() == c.Properties[j].Type || v.IsNull() {
+			out.SetAt(j, v)
+			continue
+		}
+		if err := out.Set(c.Properties[j].Name, v); err != nil {
 			return nil, err
 		}
 	}

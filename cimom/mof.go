@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"sort"
+	"strings"
 
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/mof"
@@ -48,8 +50,10 @@ func (om *ObjectManager) Apply(ctx context.Context, plan *mof.Plan) error {
 	if err := om.authorizeApply(ctx, plan); err != nil {
 		return err
 	}
+	order := applyOrder(plan.Items)
 	return om.update(ctx, true, func(tx repository.Tx) error {
-		for _, it := range plan.Items {
+		for _, i := range order {
+			it := &plan.Items[i]
 			ns := cim.NormalNamespace(it.Namespace)
 			if ns == "" {
 				ns = cim.DefaultNamespace
@@ -57,7 +61,7 @@ func (om *ObjectManager) Apply(ctx context.Context, plan *mof.Plan) error {
 			if err := ensureNamespace(tx, ns); err != nil {
 				return err
 			}
-			if err := om.applyItem(tx, ns, &it); err != nil {
+			if err := om.applyItem(tx, ns, it); err != nil {
 				e := cim.AsError(err)
 				c := *e
 				c.Description = it.Pos.String() + ": " + e.Description
@@ -66,6 +70,36 @@ func (om *ObjectManager) Apply(ctx context.Context, plan *mof.Plan) error {
 		}
 		return nil
 	})
+}
+
+// applyOrder returns the order in which Apply writes a plan's items: the
+// plan's, except that each run of consecutive instances is sorted by
+// namespace, class and key (stably: two puts of one instance keep their
+// order). The store's B+tree (bbolt) holds the keys a transaction inserts
+// in an unsplit node until it commits, and inserting amid a node moves the
+// keys after it: a MOF's instances in key order are appended instead, which
+// keeps one transaction of 200,000 instances linear.
+func applyOrder(items []mof.Item) []int {
+	order := make([]int, len(items))
+	for i := range order {
+		order[i] = i
+	}
+	keys := make([]string, len(items))
+	for start := 0; start < len(items); {
+		if items[start].Instance == nil {
+			start++
+			continue
+		}
+		end := start
+		for ; end < len(items) && items[end].Instance != nil; end++ {
+			it := &items[end]
+			keys[end] = strings.ToLower(cim.NormalNamespace(it.Namespace)) + "\x00" + strings.ToLower(it.Instance.ClassName()) + "\x00" + repository.InstanceKey(it.Instance)
+		}
+		run := order[start:end]
+		sort.SliceStable(run, func(a, b int) bool { return keys[run[a]] < keys[run[b]] })
+		start = end
+	}
+	return order
 }
 
 func (om *ObjectManager) applyItem(tx repository.Tx, ns string, it *mof.Item) error {

@@ -65,3 +65,34 @@ instance of GW_Abs { K = "x"; };
 		t.Fatal(err)
 	}
 }
+
+// Apply writes a run of instances sorted by key (see applyOrder), which must
+// not change what a MOF means: of two instances with one key the later
+// wins, and an instance still follows the class it needs.
+func TestApplyOrderKeepsMeaning(t *testing.T) {
+	ctx := context.Background()
+	om := cimom.NewMemory(cimom.WithServer("h"))
+	src := `
+class GW_T { [Key] string K; uint32 V; };
+instance of GW_T { K = "b"; V = 1; };
+instance of GW_T { K = "a"; V = 2; };
+instance of GW_T { K = "b"; V = 3; };
+class GW_U : GW_T { string W; };
+instance of GW_U { K = "c"; V = 4; W = "w"; };
+instance of GW_T { K = "a"; V = 5; };
+`
+	if _, err := om.CompileMOF(ctx, fstest.MapFS{"o.mof": {Data: []byte(src)}}, "o.mof", ""); err != nil {
+		t.Fatal(err)
+	}
+	svc := om.Services("")
+	for path, want := range map[string]uint64{`GW_T.K="a"`: 5, `GW_T.K="b"`: 3, `GW_U.K="c"`: 4} {
+		cr, err := svc.GetObject(ctx, path, 0)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		obj, _ := cr.ResultObject(0)
+		if v, _ := obj.Get("V"); v.Uint() != want {
+			t.Errorf("%s: V = %v, want %d", path, v, want)
+		}
+	}
+}

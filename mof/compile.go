@@ -78,7 +78,33 @@ func (c *compiler) run(name string, b []byte) (*Plan, error) {
 	if err := c.resolveAliases(); err != nil {
 		return nil, c.fail(err)
 	}
+	if len(c.chunks) > 0 {
+		n := len(c.plan.Items)
+		for _, ch := range c.chunks {
+			n += len(ch)
+		}
+		items := make([]Item, 0, n)
+		for _, ch := range c.chunks {
+			items = append(items, ch...)
+		}
+		c.plan.Items = append(items, c.plan.Items...)
+		c.chunks = nil
+	}
 	return &c.plan, nil
+}
+
+// itemChunk is how many items the compiler gathers before it starts another
+// array: a plan of 200,000 instances is not copied over and over as one
+// slice grows, only once into the plan at the end.
+const itemChunk = 4096
+
+// add appends an item to the plan.
+func (c *compiler) add(it Item) {
+	if len(c.plan.Items) == itemChunk {
+		c.chunks = append(c.chunks, c.plan.Items)
+		c.plan.Items = make([]Item, 0, itemChunk)
+	}
+	c.plan.Items = append(c.plan.Items, it)
 }
 
 func (c *compiler) fail(err *Error) error {
@@ -99,6 +125,7 @@ type compiler struct {
 	quals     map[string]*QualifierType
 	classes   map[string]*cim.Class
 	plan      Plan
+	chunks    [][]Item // full arrays of items before plan.Items (see add)
 	aliases   map[string]*aliasTarget
 	insts     []*instState
 	stack     []string
@@ -292,7 +319,7 @@ func (c *compiler) pragma(p *parser, start, name token, args []literal) *Error {
 			}
 			it.DeleteInstance = target
 		}
-		c.plan.Items = append(c.plan.Items, it)
+		c.add(it)
 		return nil
 	}
 	return errAt(name, cim.WBEMMOF_E_INVALID_PRAGMA, "unknown #pragma %s", name.text)
@@ -389,7 +416,7 @@ func (c *compiler) qualifierDecl(start, name token, t cim.Type, size int, def *l
 		q.Default = v
 	}
 	c.quals[lowerKey(c.nsKey, name.text)] = q
-	c.plan.Items = append(c.plan.Items, Item{Pos: start.pos(), Namespace: c.ns, Qualifier: q})
+	c.add(Item{Pos: start.pos(), Namespace: c.ns, Qualifier: q})
 	return nil
 }
 
@@ -630,7 +657,7 @@ func (c *compiler) class(d *classDecl, keyword string) *Error {
 		}
 		it.Alias = d.alias.val
 	}
-	c.plan.Items = append(c.plan.Items, it)
+	c.add(it)
 	return nil
 }
 
@@ -735,7 +762,7 @@ func (c *compiler) instance(d *instDecl, _ []qualUse) *Error {
 		}
 		it.Alias = d.alias.val
 	}
-	c.plan.Items = append(c.plan.Items, it)
+	c.add(it)
 	return nil
 }
 

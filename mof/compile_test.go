@@ -581,3 +581,26 @@ func swapPairs(b []byte) []byte {
 	}
 	return out
 }
+
+// An instance that sets many properties finds a duplicate past the first
+// few too (the check switches from a scan to a map).
+func TestInstanceDuplicateAmongMany(t *testing.T) {
+	var class, inst strings.Builder
+	class.WriteString("class A { [key] string k;")
+	inst.WriteString(`instance of A { k = "a";`)
+	for i := range 40 {
+		fmt.Fprintf(&class, " uint32 p%d;", i)
+		fmt.Fprintf(&inst, " p%d = %d;", i, i)
+	}
+	for _, dup := range []string{"P3", "p39", "K"} {
+		src := class.String() + " };\n" + inst.String() + " " + dup + " = 1; };"
+		_, err := CompileString("t.mof", src, Options{})
+		var me *Error
+		if cim.StatusOf(err) != cim.WBEMMOF_E_DUPLICATE_PROPERTY || !errors.As(err, &me) || me.Token != dup {
+			t.Fatalf("%s set again after 41 properties: %v", dup, err)
+		}
+	}
+	if _, err := CompileString("t.mof", class.String()+" };\n"+inst.String()+" };", Options{}); err != nil {
+		t.Fatal(err)
+	}
+}

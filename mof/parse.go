@@ -788,7 +788,8 @@ func (p *parser) instanceDecl(depth int) (*instDecl, *Error) {
 	if err := p.expect('{', cim.WBEMMOF_E_EXPECTED_OPEN_BRACE); err != nil {
 		return nil, err
 	}
-	seen := map[string]bool{}
+	d.props = make([]propInit, 0, 8)
+	var seen map[string]bool // past a few properties; a scan finds duplicates before
 	for !p.tok.is('}') {
 		if p.tok.kind == tEOF {
 			return nil, p.errf(cim.WBEMMOF_E_EXPECTED_CLOSE_BRACE, "instance of %s is not closed", d.class.text)
@@ -803,10 +804,25 @@ func (p *parser) instanceDecl(depth int) (*instDecl, *Error) {
 		if err != nil {
 			return nil, err
 		}
-		if low := strings.ToLower(name.text); seen[low] {
+		dup := false
+		switch {
+		case seen != nil:
+			low := strings.ToLower(name.text)
+			dup, seen[low] = seen[low], true
+		case len(d.props) < 16:
+			for i := range d.props {
+				dup = dup || cim.EqualFold(d.props[i].name.text, name.text)
+			}
+		default:
+			seen = make(map[string]bool, 2*len(d.props))
+			for i := range d.props {
+				seen[strings.ToLower(d.props[i].name.text)] = true
+			}
+			low := strings.ToLower(name.text)
+			dup, seen[low] = seen[low], true
+		}
+		if dup {
 			return nil, errAt(name, cim.WBEMMOF_E_DUPLICATE_PROPERTY, "property %s is set twice", name.text)
-		} else {
-			seen[low] = true
 		}
 		if err := p.expect('=', cim.WBEMMOF_E_INVALID_INSTANCE_DECLARATION); err != nil {
 			return nil, err

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -28,6 +29,11 @@ const appendFillPercent = 0.9
 
 // StreamBatch is how many instances Instances reads per read transaction.
 const StreamBatch = 256
+
+// initialMmapSize is how much of the file bbolt maps at first: 256 MiB of
+// address space on 64-bit systems (a repository of a million instances),
+// bbolt's default on others.
+const initialMmapSize = (256 << 20) * (strconv.IntSize / 64)
 
 // DefaultLockTimeout is how long OpenBolt waits for the file lock held by
 // another process before it gives up.
@@ -175,7 +181,15 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 	case timeout < 0:
 		timeout = time.Nanosecond // bbolt treats 0 as "wait forever"
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: opts.ReadOnly})
+	// The hashmap freelist allocates pages in constant time; bbolt's default
+	// array scans the free list for each allocation, which a commit of a
+	// large transaction over a large file makes quadratic. The file format is
+	// the same either way. The initial mapping (address space, not memory)
+	// spares a growing file the remaps that copy every key and value of a
+	// large transaction out of the old mapping, and lets readers run
+	// alongside a writer that grows the file.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: opts.ReadOnly,
+		FreelistType: bolt.FreelistMapType, InitialMmapSize: initialMmapSize})
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, &cim.Error{Status: cim.WBEM_E_ACCESS_DENIED, Parameter: path,
