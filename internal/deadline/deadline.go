@@ -70,3 +70,11 @@ func (l *late) Progress(done, total int) {
 		l.w.Progress(done, total)
 	}
 }
+
+// Subscribed implements wbem.Subscriber when the writer does: the wrapper
+// must not hide what the backend looks for.
+func (l *late) Subscribed() {
+	if s, ok := l.w.(wbem.Subscriber); ok && !l.stopped.Load() {
+		s.Subscribed()
+	}
+}

@@ -75,3 +75,29 @@ func TestBoundedPassesThrough(t *testing.T) {
 		t.Fatalf("a panic: %v", err)
 	}
 }
+
+type subscribing struct {
+	recorder
+	subscribed bool
+}
+
+func (s *subscribing) Subscribed() { s.subscribed = true }
+
+type subscriber struct{}
+
+func (subscriber) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error {
+	if s, ok := w.(wbem.Subscriber); ok {
+		s.Subscribed()
+	}
+	return nil
+}
+
+// The writer the backend gets still tells that a subscription is in place.
+func TestBoundedKeepsSubscriber(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := &subscribing{}
+	if err := deadline.Backend(subscriber{}).Do(ctx, &wbem.Op{Kind: wbem.OpExecNotificationQuery}, w); err != nil || !w.subscribed {
+		t.Fatalf("Do = %v, subscribed %v", err, w.subscribed)
+	}
+}
