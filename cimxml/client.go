@@ -110,6 +110,8 @@ func NewClient(endpoint string, creds wbem.Credentials, opts ClientOptions) *Cli
 			DisableCompression:  true,
 			TLSClientConfig:     creds.TLS,
 			ForceAttemptHTTP2:   false,
+			ReadBufferSize:      64 << 10, // large responses: fewer, larger reads
+			WriteBufferSize:     16 << 10,
 		}
 		hc = &http.Client{Transport: tr}
 	}
@@ -131,6 +133,10 @@ type rpc struct {
 	object    string                // the CIMObject header of an extrinsic call
 	target    func(w *bytes.Buffer) // METHODCALL's LOCALINSTANCEPATH or LOCALCLASSPATH
 	params    func(w *bytes.Buffer) // IPARAMVALUEs or PARAMVALUEs
+	// fast, when set, is tried on each item of IRETURNVALUE before it is
+	// read as a whole element: it reads the item at the start of s (the
+	// rest of what has come) and reports its length, or false.
+	fast func(s string) (n int, ok bool, err error)
 }
 
 func (c *Client) encoder(ns string) *encoder { return &encoder{host: c.serverName(), ns: ns} }
@@ -226,7 +232,7 @@ func (r *results) param(name string) *node { return r.params[strings.ToLower(nam
 // call sends r and reads the response as it streams: onItem gets each
 // element of IRETURNVALUE in turn (and may keep it). A CIM error comes back
 // as the *cim.Error the server reported.
-func (c *Client) call(ctx context.Context, r *rpc, onItem func(*node) error) (*results, error) {
+func (c *Client) call(ctx context.Context, r *rpc, onItem func(*item) error) (*results, error) {
 	buf := getBuf()
 	defer putBuf(buf)
 	c.request(buf, r)
@@ -319,7 +325,7 @@ func httpFailure(resp *http.Response, user string) error {
 }
 
 // readResponse reads a method response as it streams.
-func readResponse(body io.Reader, r *rpc, onItem func(*node) error) (*results, error) {
+func readResponse(body io.Reader, r *rpc, onItem func(*item) error) (*results, error) {
 	sr := newStreamReader(body)
 	if err := sr.skip(true); err != nil {
 		return nil, err
@@ -385,12 +391,22 @@ func readResponse(body io.Reader, r *rpc, onItem func(*node) error) (*results, e
 					}
 					break
 				}
-				n, err := sr.element()
+				if r.fast != nil {
+					n, ok, err := r.fast(sr.p.s[sr.p.pos:])
+					if err != nil {
+						return nil, err
+					}
+					if ok {
+						sr.p.pos += n
+						continue
+					}
+				}
+				raw, err := sr.frame()
 				if err != nil {
 					return nil, err
 				}
 				if onItem != nil {
-					if err := onItem(n); err != nil {
+					if err := onItem(&item{raw: raw}); err != nil {
 						return nil, err
 					}
 				}

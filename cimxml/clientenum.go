@@ -21,11 +21,7 @@ func (c *Client) usePull() bool { return !c.opts.NoPull && !c.noPull.Load() }
 func (c *Client) enumerateInstances(ctx context.Context, ns string, op *wbem.Op, w wbem.ResultWriter) error {
 	deep := op.Flags&wbem.WBEM_FLAG_SHALLOW == 0
 	or := c.objReader(ctx, ns)
-	write := func(n *node) error {
-		obj, err := or.item(n)
-		if err != nil {
-			return err
-		}
+	write := func(obj cim.Object) error {
 		// DSP0200 has no shallow enumeration: DeepInheritance=FALSE still
 		// returns the subclasses' instances (with the class's properties
 		// only), which WMI's WBEM_FLAG_SHALLOW leaves out.
@@ -35,7 +31,7 @@ func (c *Client) enumerateInstances(ctx context.Context, ns string, op *wbem.Op,
 		return w.Write(obj)
 	}
 	if c.usePull() {
-		err := c.pullEnum(ctx, ns, "OpenEnumerateInstances", "PullInstancesWithPath", func(b *bytes.Buffer) {
+		err := c.pullEnum(ctx, ns, or, "OpenEnumerateInstances", "PullInstancesWithPath", func(b *bytes.Buffer) {
 			iparamClassName(b, "ClassName", op.Path)
 			iparamBool(b, "DeepInheritance", deep)
 		}, write)
@@ -43,13 +39,13 @@ func (c *Client) enumerateInstances(ctx context.Context, ns string, op *wbem.Op,
 			return err
 		}
 	}
-	_, err := c.call(ctx, &rpc{method: "EnumerateInstances", ns: ns, intrinsic: true, params: func(b *bytes.Buffer) {
+	_, err := c.call(ctx, &rpc{method: "EnumerateInstances", ns: ns, intrinsic: true, fast: or.fastWriter(write), params: func(b *bytes.Buffer) {
 		iparamClassName(b, "ClassName", op.Path)
 		iparamBool(b, "DeepInheritance", deep)
 		iparamBool(b, "LocalOnly", false)
 		iparamBool(b, "IncludeQualifiers", false)
 		iparamBool(b, "IncludeClassOrigin", false)
-	}}, write)
+	}}, or.itemWriter(write))
 	return err
 }
 
@@ -57,44 +53,51 @@ func (c *Client) execQuery(ctx context.Context, ns string, op *wbem.Op, w wbem.R
 	or := c.objReader(ctx, ns)
 	or.expectProjected = true
 	or.system = selectedSystem(op.Language, op.Query)
-	write := func(n *node) error {
-		obj, err := or.item(n)
-		if err != nil {
-			return err
-		}
-		return w.Write(obj)
-	}
 	if c.usePull() && !isSchemaQuery(op.Language, op.Query) {
-		err := c.pullEnum(ctx, ns, "OpenQueryInstances", "PullInstances", func(b *bytes.Buffer) {
+		err := c.pullEnum(ctx, ns, or, "OpenQueryInstances", "PullInstances", func(b *bytes.Buffer) {
 			iparamString(b, "FilterQueryLanguage", op.Language)
 			iparamString(b, "FilterQuery", op.Query)
-		}, write)
+		}, w.Write)
 		if err != errNoPull {
 			return err
 		}
 	}
-	_, err := c.call(ctx, &rpc{method: "ExecQuery", ns: ns, intrinsic: true, params: func(b *bytes.Buffer) {
+	_, err := c.call(ctx, &rpc{method: "ExecQuery", ns: ns, intrinsic: true, fast: or.fastWriter(w.Write), params: func(b *bytes.Buffer) {
 		iparamString(b, "QueryLanguage", op.Language)
 		iparamString(b, "Query", op.Query)
-	}}, write)
+	}}, or.itemWriter(w.Write))
 	return err
 }
 
-// batch is one response of a pull enumeration.
-type batch struct {
-	items []*node
-	id    string
-	eos   bool
-	err   error
+// itemWriter reads each item the fast path left and hands it to write.
+func (o *objReader) itemWriter(write func(cim.Object) error) func(*item) error {
+	return func(it *item) error {
+		obj, err := o.read(it)
+		if err != nil {
+			return err
+		}
+		return write(obj)
+	}
 }
 
-// pullCall sends an Open or a pull and collects its items.
-func (c *Client) pullCall(ctx context.Context, ns, method string, params func(b *bytes.Buffer)) batch {
+// batch is one response of a pull enumeration, its objects read.
+type batch struct {
+	objs []cim.Object
+	id   string
+	eos  bool
+	err  error
+}
+
+// pullCall sends an Open or a pull and reads its objects as the response
+// comes (in the goroutine of the pull in flight, while the caller delivers
+// the objects of the last one).
+func (c *Client) pullCall(ctx context.Context, ns string, or *objReader, method string, params func(b *bytes.Buffer)) batch {
 	var b batch
-	res, err := c.call(ctx, &rpc{method: method, ns: ns, intrinsic: true, params: params}, func(n *node) error {
-		b.items = append(b.items, n)
+	keep := func(obj cim.Object) error {
+		b.objs = append(b.objs, obj)
 		return nil
-	})
+	}
+	res, err := c.call(ctx, &rpc{method: method, ns: ns, intrinsic: true, params: params, fast: or.fastWriter(keep)}, or.itemWriter(keep))
 	if err != nil {
 		b.err = err
 		return b
@@ -119,9 +122,9 @@ func (c *Client) pullCall(ctx context.Context, ns, method string, params func(b 
 // the consumer is behind, so the client reads at most one response ahead).
 // When w fails (the consumer has gone) or ctx ends, the enumeration is
 // closed. It returns errNoPull when the server has no pull operations.
-func (c *Client) pullEnum(ctx context.Context, ns, open, pull string, params func(b *bytes.Buffer), write func(*node) error) error {
+func (c *Client) pullEnum(ctx context.Context, ns string, or *objReader, open, pull string, params func(b *bytes.Buffer), write func(cim.Object) error) error {
 	maxObj := strconv.Itoa(c.opts.MaxObjectCount)
-	b := c.pullCall(ctx, ns, open, func(w *bytes.Buffer) {
+	b := c.pullCall(ctx, ns, or, open, func(w *bytes.Buffer) {
 		params(w)
 		if c.opts.OperationTimeout > 0 {
 			iparamString(w, "OperationTimeout", strconv.Itoa(int(max(c.opts.OperationTimeout/time.Second, 1))))
@@ -144,7 +147,7 @@ func (c *Client) pullEnum(ctx context.Context, ns, open, pull string, params fun
 		inflight = ch
 		cur := id
 		go func() {
-			ch <- c.pullCall(ctx, ns, pull, func(w *bytes.Buffer) {
+			ch <- c.pullCall(ctx, ns, or, pull, func(w *bytes.Buffer) {
 				iparamString(w, "EnumerationContext", cur)
 				iparamString(w, "MaxObjectCount", maxObj)
 			})
@@ -161,14 +164,14 @@ func (c *Client) pullEnum(ctx context.Context, ns, open, pull string, params fun
 		}
 		c.closeEnumeration(ctx, ns, id, eos)
 	}
-	items := b.items
+	objs := b.objs
 	for {
 		if !eos {
 			start()
 		}
-		for i, n := range items {
-			items[i] = nil // let the tree go as it is delivered
-			if err := write(n); err != nil {
+		for i, obj := range objs {
+			objs[i] = nil // let it go once delivered
+			if err := write(obj); err != nil {
 				abandon()
 				return err
 			}
@@ -185,7 +188,7 @@ func (c *Client) pullEnum(ctx context.Context, ns, open, pull string, params fun
 			}
 			return r.err
 		}
-		id, eos, items = r.id, r.eos, r.items
+		id, eos, objs = r.id, r.eos, r.objs
 	}
 }
 

@@ -32,8 +32,11 @@ func (c *Client) class(ctx context.Context, ns, name string, fresh bool) (*cim.C
 		iparamBool(w, "LocalOnly", false)
 		iparamBool(w, "IncludeQualifiers", true)
 		iparamBool(w, "IncludeClassOrigin", true)
-	}}, func(n *node) error {
-		var err error
+	}}, func(it *item) error {
+		n, err := it.node()
+		if err != nil {
+			return err
+		}
 		got, err = (&decoder{ns: ns}).class(n)
 		return err
 	})
@@ -119,6 +122,20 @@ func (c *Client) objReader(ctx context.Context, ns string) *objReader {
 	return o
 }
 
+// classFor returns the class of a received instance (the last one is kept:
+// a batch is usually of one class).
+func (o *objReader) classFor(name string) (*cim.Class, error) {
+	if cl := o.last; cl != nil && cim.EqualFold(cl.Name, name) {
+		return cl, nil
+	}
+	cl, err := o.c.class(o.ctx, o.ns, name, false)
+	if err != nil {
+		return nil, err
+	}
+	o.last = cl
+	return cl, nil
+}
+
 // instance reads INSTANCE, typed by its class. When the element holds only
 // some properties (a query's projection), the instance is of the projected
 // class, as in-process.
@@ -127,12 +144,9 @@ func (o *objReader) instance(n *node) (*cim.Instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	cl := o.last
-	if cl == nil || !cim.EqualFold(cl.Name, name) {
-		if cl, err = o.c.class(o.ctx, o.ns, name, false); err != nil {
-			return nil, err
-		}
-		o.last = cl
+	cl, err := o.classFor(name)
+	if err != nil {
+		return nil, err
 	}
 	inst, seen, err := o.dec.instance(n, cl)
 	if errors.Is(err, cim.ErrInvalidProperty) {
@@ -146,6 +160,12 @@ func (o *objReader) instance(n *node) (*cim.Instance, error) {
 	if err != nil {
 		return nil, err
 	}
+	return o.finish(cl, inst, seen), nil
+}
+
+// finish makes a received instance a projection when the query's SELECT
+// list asked for one, and places it on the server.
+func (o *objReader) finish(cl *cim.Class, inst *cim.Instance, seen []bool) *cim.Instance {
 	count := 0
 	for _, ok := range seen {
 		if ok {
@@ -172,7 +192,7 @@ func (o *objReader) instance(n *node) (*cim.Instance, error) {
 		inst = inst.Project(o.proj)
 	}
 	inst.SetLocation(o.c.serverName(), o.ns)
-	return inst, nil
+	return inst
 }
 
 // class reads CLASS of an enumeration.
@@ -189,6 +209,66 @@ func (o *objReader) class(n *node) (*cim.Class, error) {
 	}
 	o.known[strings.ToLower(cl.Name)] = cl
 	return cl, nil
+}
+
+// read reads one item of a response: an instance (with or without its
+// path) straight from its text when it has the common shape, anything else
+// through its tree.
+func (o *objReader) read(it *item) (cim.Object, error) {
+	if inst, end, ok := o.fast(it.raw); ok && end == len(it.raw) {
+		return inst, nil
+	}
+	n, err := it.node()
+	if err != nil {
+		return nil, err
+	}
+	return o.item(n)
+}
+
+// fast reads an INSTANCE, VALUE.INSTANCEWITHPATH, VALUE.NAMEDINSTANCE or
+// VALUE.OBJECTWITHPATH of an instance at the start of s without a tree,
+// and reports where it ends; ok false when the text is of another shape
+// or s ends first.
+func (o *objReader) fast(s string) (*cim.Instance, int, bool) {
+	off, closeTag := 0, ""
+	for _, w := range [...]string{"VALUE.INSTANCEWITHPATH", "VALUE.NAMEDINSTANCE", "VALUE.OBJECTWITHPATH"} {
+		if len(s) > len(w)+2 && s[0] == '<' && s[1+len(w)] == '>' && s[1:1+len(w)] == w {
+			// Skip the path (the instance carries its keys): the
+			// INSTANCE comes next.
+			p := &xmlParser{s: s, pos: len(w) + 2}
+			p.skipSpace()
+			if p.skipElement() != nil {
+				return nil, 0, false
+			}
+			p.skipSpace()
+			off, closeTag = p.pos, "</"+w+">"
+			break
+		}
+	}
+	cl, inst, seen, end, ok := fastInstance(s[off:], o.classFor)
+	if !ok {
+		return nil, 0, false
+	}
+	pos := off + end
+	for pos < len(s) && isSpace(s[pos]) {
+		pos++
+	}
+	if !strings.HasPrefix(s[pos:], closeTag) {
+		return nil, 0, false
+	}
+	return o.finish(cl, inst, seen), pos + len(closeTag), true
+}
+
+// fastWriter returns the rpc.fast of an enumeration: it reads an instance
+// straight from the response and hands it to write.
+func (o *objReader) fastWriter(write func(cim.Object) error) func(s string) (int, bool, error) {
+	return func(s string) (int, bool, error) {
+		inst, n, ok := o.fast(s)
+		if !ok {
+			return 0, false, nil
+		}
+		return n, true, write(inst)
+	}
 }
 
 // item reads one item of a response: an object, with or without its path.
@@ -274,14 +354,14 @@ func (c *Client) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error
 			return w.Write(cl)
 		}
 		or := c.objReader(ctx, ns)
-		var inst *cim.Instance
+		var inst cim.Object
 		_, err = c.call(ctx, &rpc{method: "GetInstance", ns: ns, intrinsic: true, params: func(b *bytes.Buffer) {
 			iparam(b, "InstanceName", func(b *bytes.Buffer) { c.encoder(ns).instanceName(b, p) })
 			iparamBool(b, "LocalOnly", false)
 			iparamBool(b, "IncludeQualifiers", false)
-		}}, func(n *node) error {
+		}}, func(it *item) error {
 			var err error
-			inst, err = or.instance(n)
+			inst, err = or.read(it)
 			return err
 		})
 		if err != nil {
@@ -314,7 +394,11 @@ func (c *Client) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error
 			iparamBool(b, "LocalOnly", false)
 			iparamBool(b, "IncludeQualifiers", true)
 			iparamBool(b, "IncludeClassOrigin", true)
-		}}, func(n *node) error {
+		}}, func(it *item) error {
+			n, err := it.node()
+			if err != nil {
+				return err
+			}
 			cl, err := or.class(n)
 			if err != nil {
 				return err
@@ -402,7 +486,11 @@ func (c *Client) putInstance(ctx context.Context, ns string, op *wbem.Op, w wbem
 			if ext {
 				iparamString(b, FlagsParam, fmt.Sprint(uint32(flags)))
 			}
-		}}, func(n *node) error {
+		}}, func(it *item) error {
+			n, err := it.node()
+			if err != nil {
+				return err
+			}
 			p, err := (&decoder{ns: ns}).objectPath(n)
 			if err != nil {
 				return err

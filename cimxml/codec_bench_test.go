@@ -30,12 +30,12 @@ func pullResponse(n int) []byte {
 func BenchmarkDecodeResponse(b *testing.B) {
 	body := pullResponse(1000)
 	c := workload.Class()
-	dec := &decoder{ns: `root\cimv2`, lookup: func(string) (*cim.Class, error) { return c, nil }}
+	or := &objReader{c: &Client{}, ns: `root\cimv2`, last: c}
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for range b.N {
-		_, err := readResponse(bytes.NewReader(body), &rpc{intrinsic: true}, func(n *node) error {
-			_, _, err := dec.instance(n.Kids[1], c)
+		_, err := readResponse(bytes.NewReader(body), &rpc{intrinsic: true}, func(it *item) error {
+			_, err := or.read(it)
 			return err
 		})
 		if err != nil {

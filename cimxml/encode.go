@@ -16,7 +16,24 @@ func escapeText(w *bytes.Buffer, s string) { escape(w, s, false) }
 // escapeAttr writes s as the content of a double-quoted attribute value.
 func escapeAttr(w *bytes.Buffer, s string) { escape(w, s, true) }
 
+// special marks the bytes escape must look at: the common string has none
+// and is written at once.
+var special = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = c < 0x20 || c >= 0x80 || c == '<' || c == '>' || c == '&' || c == '"'
+	}
+	return t
+}()
+
 func escape(w *bytes.Buffer, s string, attr bool) {
+	i := 0
+	for i < len(s) && !special[s[i]] {
+		i++
+	}
+	if i == len(s) {
+		w.WriteString(s)
+		return
+	}
 	last := 0
 	for i := 0; i < len(s); i++ {
 		var rep string
@@ -75,14 +92,39 @@ func writeAttr(w *bytes.Buffer, name, v string) {
 // typeName is DSP0201's spelling of an element type: MOF's, with
 // "reference" for references.
 func typeName(t cim.Type) string {
-	t = t.Elem()
-	switch t {
+	switch t.Elem() {
 	case cim.TypeReference:
 		return "reference"
-	case cim.TypeObject:
+	case cim.TypeObject, cim.TypeString:
 		return "string" // embedded objects travel as strings
+	case cim.TypeBoolean:
+		return "boolean"
+	case cim.TypeUint8:
+		return "uint8"
+	case cim.TypeSint8:
+		return "sint8"
+	case cim.TypeUint16:
+		return "uint16"
+	case cim.TypeSint16:
+		return "sint16"
+	case cim.TypeUint32:
+		return "uint32"
+	case cim.TypeSint32:
+		return "sint32"
+	case cim.TypeUint64:
+		return "uint64"
+	case cim.TypeSint64:
+		return "sint64"
+	case cim.TypeReal32:
+		return "real32"
+	case cim.TypeReal64:
+		return "real64"
+	case cim.TypeDatetime:
+		return "datetime"
+	case cim.TypeChar16:
+		return "char16"
 	}
-	return t.String()
+	return t.Elem().String()
 }
 
 // valueText writes the text of a scalar value as DSP0201 spells it.
@@ -127,6 +169,47 @@ type encoder struct {
 	ns   string // the namespace, `root\cimv2`
 	// embedding counts how deeply embedded objects nest while writing.
 	embedding int
+
+	// What every instance of a class repeats, written once: the tags of
+	// its properties (by class, with CLASSORIGIN or without), and the
+	// NAMESPACEPATH of each host and namespace.
+	tags    map[classTagsKey]*classTags
+	nsPaths map[string]string
+}
+
+type classTagsKey struct {
+	c      *cim.Class
+	origin bool
+}
+
+// classTags are the INSTANCE start tag and each property's start and end
+// tags of one class.
+type classTags struct {
+	start string
+	props []struct{ open, close string }
+}
+
+func (e *encoder) classTags(c *cim.Class, origin bool) *classTags {
+	key := classTagsKey{c, origin}
+	if t := e.tags[key]; t != nil {
+		return t
+	}
+	if e.tags == nil || len(e.tags) > 64 {
+		e.tags = map[classTagsKey]*classTags{}
+	}
+	var b bytes.Buffer
+	b.WriteString(`<INSTANCE CLASSNAME="`)
+	escapeAttr(&b, c.Name)
+	b.WriteString(`">`)
+	t := &classTags{start: b.String(), props: make([]struct{ open, close string }, len(c.Properties))}
+	for i := range c.Properties {
+		b.Reset()
+		tag := propertyOpen(&b, &c.Properties[i], origin)
+		t.props[i].open = b.String()
+		t.props[i].close = "</" + tag + ">"
+	}
+	e.tags[key] = t
+	return t
 }
 
 func (e *encoder) localNamespace(w *bytes.Buffer, ns string) {
@@ -143,11 +226,22 @@ func (e *encoder) namespacePath(w *bytes.Buffer, host, ns string) {
 	if host == "" || host == "." {
 		host = e.host
 	}
-	w.WriteString("<NAMESPACEPATH><HOST>")
-	escapeText(w, host)
-	w.WriteString("</HOST>")
-	e.localNamespace(w, ns)
-	w.WriteString("</NAMESPACEPATH>")
+	key := host + "\x00" + ns
+	if s, ok := e.nsPaths[key]; ok {
+		w.WriteString(s)
+		return
+	}
+	var b bytes.Buffer
+	b.WriteString("<NAMESPACEPATH><HOST>")
+	escapeText(&b, host)
+	b.WriteString("</HOST>")
+	e.localNamespace(&b, ns)
+	b.WriteString("</NAMESPACEPATH>")
+	if e.nsPaths == nil || len(e.nsPaths) > 64 {
+		e.nsPaths = map[string]string{}
+	}
+	e.nsPaths[key] = b.String()
+	w.Write(b.Bytes())
 }
 
 // instanceName writes INSTANCENAME for p's class and keys.
@@ -308,22 +402,34 @@ type instOpts struct {
 // instance writes INSTANCE with the properties opts keep, in class order.
 func (e *encoder) instance(w *bytes.Buffer, inst *cim.Instance, opts instOpts) {
 	c := inst.Class()
-	w.WriteString(`<INSTANCE CLASSNAME="`)
-	escapeAttr(w, c.Name)
-	w.WriteString(`">`)
+	tags := e.classTags(c, opts.origin)
+	w.WriteString(tags.start)
 	for i := range c.Properties {
 		p := &c.Properties[i]
 		if opts.keep != nil && !opts.keep(p) {
 			continue
 		}
-		e.property(w, p, inst.At(i), opts.origin, opts.qualifiers)
+		w.WriteString(tags.props[i].open)
+		if opts.qualifiers {
+			e.qualifiers(w, p.Qualifiers)
+		}
+		if v := inst.At(i); !v.IsNull() {
+			if v.Type() != p.Type {
+				if cv, err := v.Convert(p.Type); err == nil {
+					v = cv
+				}
+			}
+			e.value(w, v)
+		}
+		w.WriteString(tags.props[i].close)
 	}
 	w.WriteString("</INSTANCE>")
 }
 
-// property writes one PROPERTY, PROPERTY.ARRAY or PROPERTY.REFERENCE
-// element holding an instance's value v.
-func (e *encoder) property(w *bytes.Buffer, p *cim.Property, v cim.Value, origin, quals bool) {
+// propertyOpen writes the start tag of a PROPERTY, PROPERTY.ARRAY or
+// PROPERTY.REFERENCE element holding an instance's value of p, and returns
+// the tag's name.
+func propertyOpen(w *bytes.Buffer, p *cim.Property, origin bool) string {
 	t := p.Type
 	var tag string
 	switch {
@@ -351,20 +457,7 @@ func (e *encoder) property(w *bytes.Buffer, p *cim.Property, v cim.Value, origin
 		writeAttr(w, "CLASSORIGIN", p.Origin)
 	}
 	w.WriteByte('>')
-	if quals {
-		e.qualifiers(w, p.Qualifiers)
-	}
-	if !v.IsNull() {
-		if v.Type() != t {
-			if cv, err := v.Convert(t); err == nil {
-				v = cv
-			}
-		}
-		e.value(w, v)
-	}
-	w.WriteString("</")
-	w.WriteString(tag)
-	w.WriteByte('>')
+	return tag
 }
 
 // qualifiers writes QUALIFIER elements with their flavors (DSP0201's

@@ -18,7 +18,8 @@ type streamReader struct {
 	r    io.Reader
 	p    xmlParser
 	eof  bool
-	want int // how much to read next
+	want int    // how much to read next
+	buf  []byte // the read buffer, reused
 	err  error
 }
 
@@ -35,10 +36,10 @@ func (sr *streamReader) more() error {
 	if len(rest) > MaxResponseObject {
 		return &syntaxError{fmt.Sprintf("an object of the response is larger than %d bytes", MaxResponseObject)}
 	}
-	buf := make([]byte, len(rest), len(rest)+sr.want)
-	copy(buf, rest)
-	n, err := io.ReadAtLeast(sr.r, buf[len(rest):cap(buf)], 1)
-	buf = buf[:len(rest)+n]
+	if cap(sr.buf) < sr.want {
+		sr.buf = make([]byte, sr.want)
+	}
+	n, err := io.ReadAtLeast(sr.r, sr.buf[:sr.want], 1)
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
 		sr.eof = true
 		err = nil
@@ -46,10 +47,16 @@ func (sr *streamReader) more() error {
 	if err != nil {
 		return err
 	}
-	// A character cut by the end of a read is complete after the next:
-	// the parser reads names, text and values only up to the ASCII byte
-	// that ends them, and asks for more when the input ends first.
-	sr.p.s, sr.p.pos = string(buf), 0
+	// One string of what is left and what came: the objects read from it
+	// keep it (their strings are parts of it), not the read buffer. A
+	// character cut by the end of a read is complete after the next: the
+	// parser reads names, text and values only up to the ASCII byte that
+	// ends them, and asks for more when the input ends first.
+	var b strings.Builder
+	b.Grow(len(rest) + n)
+	b.WriteString(rest)
+	b.Write(sr.buf[:n])
+	sr.p.s, sr.p.pos = b.String(), 0
 	sr.p.lineAt = 0
 	if len(rest) > sr.want/2 {
 		sr.want *= 2
@@ -192,4 +199,22 @@ func (sr *streamReader) element() (*node, error) {
 		return err
 	})
 	return n, err
+}
+
+// frame reads the next element as text, whole, without reading it into a
+// tree.
+func (sr *streamReader) frame() (string, error) {
+	if err := sr.skip(false); err != nil {
+		return "", err
+	}
+	var raw string
+	err := sr.try(func() error {
+		start := sr.p.pos
+		if err := sr.p.skipElement(); err != nil {
+			return err
+		}
+		raw = sr.p.s[start:sr.p.pos]
+		return nil
+	})
+	return raw, err
 }
