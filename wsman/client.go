@@ -34,6 +34,10 @@ type ClientOptions struct {
 	// server. A Pull that times out is sent again until the enumeration is
 	// cancelled.
 	PullWait time.Duration
+	// SubscriptionExpiry is the lifetime ExecNotificationQuery asks for its
+	// subscription (DefaultClientSubscriptionExpiry); the client renews it
+	// at half of what the server granted.
+	SubscriptionExpiry time.Duration
 	// HTTPClient replaces the client's own (keep-alive, TLS from the
 	// credentials).
 	HTTPClient *http.Client
@@ -102,6 +106,9 @@ func NewClient(endpoint string, creds wbem.Credentials, opts ClientOptions) *Cli
 	if opts.PullWait <= 0 {
 		opts.PullWait = DefaultClientPullWait
 	}
+	if opts.SubscriptionExpiry <= 0 {
+		opts.SubscriptionExpiry = DefaultClientSubscriptionExpiry
+	}
 	hc := opts.HTTPClient
 	if hc == nil {
 		tr := &http.Transport{
@@ -137,7 +144,8 @@ type msg struct {
 	flags       *wbem.Flag
 	timeout     time.Duration
 	body        func(w *bytes.Buffer)
-	primary     string // the URI bound to p
+	headers     func(w *bytes.Buffer) // more header elements
+	primary     string                // the URI bound to p
 	// system: the system properties an enumeration's query names, which
 	// the projections of its results return (the wire carries only
 	// properties).
@@ -181,6 +189,9 @@ func (c *Client) write(w *bytes.Buffer, m *msg) {
 	}
 	if m.flags != nil {
 		w.WriteString(`<wsman:OptionSet><wsman:Option Name="` + OptionFlags + `">` + strconv.FormatUint(uint64(*m.flags), 10) + "</wsman:Option></wsman:OptionSet>")
+	}
+	if m.headers != nil {
+		m.headers(w)
 	}
 	w.WriteString("</s:Header><s:Body>")
 	if m.body != nil {
@@ -521,7 +532,7 @@ func (c *Client) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error
 		if op.Path != "" {
 			keys = []cim.KeyBinding{{Name: "ClassName", Value: cim.String(op.Path)}}
 		}
-		return c.enumerate(ctx, w, ns, &msg{uri: URIClassDefinition, nsSel: ns, keys: keys, flags: &flags}, nil, false)
+		return c.enumerate(ctx, w, ns, &msg{uri: URIClassDefinition, nsSel: ns, keys: keys, flags: &flags}, nil)
 	case wbem.OpPutInstance:
 		return c.putInstance(ctx, op, ns, w)
 	case wbem.OpDeleteInstance:
@@ -533,13 +544,12 @@ func (c *Client) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error
 		return err
 	case wbem.OpCreateInstanceEnum:
 		flags := op.Flags & (wbem.WBEM_FLAG_SHALLOW | wbem.WBEM_FLAG_DIRECT_READ)
-		return c.enumerate(ctx, w, ns, &msg{uri: resourceURI(ns, op.Path), flags: &flags}, nil, false)
-	case wbem.OpExecQuery, wbem.OpExecNotificationQuery:
+		return c.enumerate(ctx, w, ns, &msg{uri: resourceURI(ns, op.Path), flags: &flags}, nil)
+	case wbem.OpExecNotificationQuery:
+		return c.subscribe(ctx, w, ns, op)
+	case wbem.OpExecQuery:
 		dialect := DialectWQL
-		switch {
-		case op.Kind == wbem.OpExecNotificationQuery:
-			dialect = DialectEvent
-		case op.Language != "WQL":
+		if op.Language != "WQL" {
 			dialect = DialectLanguagePrefix + url.PathEscape(op.Language)
 		}
 		filter := func(w *bytes.Buffer) {
@@ -549,7 +559,7 @@ func (c *Client) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error
 			escapeText(w, op.Query)
 			w.WriteString("</wsman:Filter>")
 		}
-		return c.enumerate(ctx, w, ns, &msg{uri: resourceURI(ns, "*"), system: selectedSystem(op)}, filter, op.Kind == wbem.OpExecNotificationQuery)
+		return c.enumerate(ctx, w, ns, &msg{uri: resourceURI(ns, "*"), system: selectedSystem(op)}, filter)
 	case wbem.OpExecMethod:
 		return c.execMethod(ctx, op, ns, w)
 	}

@@ -14,30 +14,20 @@ import (
 // writing each object to w; w blocks while the consumer's queue is full,
 // which bounds how far the client pulls ahead. When ctx is done, or the
 // consumer has gone, the context is released.
-func (c *Client) enumerate(ctx context.Context, w wbem.ResultWriter, ns string, m *msg, filter func(*bytes.Buffer), event bool) error {
+func (c *Client) enumerate(ctx context.Context, w wbem.ResultWriter, ns string, m *msg, filter func(*bytes.Buffer)) error {
 	maxEl := strconv.Itoa(c.opts.MaxElements)
 	m.action = actEnumerate
 	m.body = func(b *bytes.Buffer) {
-		b.WriteString("<wsen:Enumerate>")
-		if !event {
-			// Events may not come for a long time: the Enumerate of a
-			// subscription returns at once, and Pulls wait for them.
-			b.WriteString("<wsman:OptimizeEnumeration/><wsman:MaxElements>" + maxEl + "</wsman:MaxElements>")
-		}
+		b.WriteString("<wsen:Enumerate><wsman:OptimizeEnumeration/><wsman:MaxElements>" + maxEl + "</wsman:MaxElements>")
 		if filter != nil {
 			filter(b)
 		}
 		b.WriteString("</wsen:Enumerate>")
 	}
-	if !event {
-		m.timeout = c.opts.PullWait
-	}
+	m.timeout = c.opts.PullWait
 	body, err := c.roundTrip(ctx, m)
 	if err != nil {
 		return err
-	}
-	if s, ok := w.(wbem.Subscriber); ok && event {
-		s.Subscribed() // the server answered once the subscription was in place
 	}
 	resp := first(body)
 	id := resp.child(nsWSEN, "EnumerationContext").text()
@@ -46,9 +36,18 @@ func (c *Client) enumerate(ctx context.Context, w wbem.ResultWriter, ns string, 
 		c.release(ctx, m.uri, id, eos)
 		return err
 	}
+	return c.pulls(ctx, w, ns, m.uri, m.system, id, eos, func(id string, eos bool) { c.release(ctx, m.uri, id, eos) })
+}
+
+// pulls Pulls from enumeration context id until the end of the sequence,
+// one Pull at a time, writing the objects to w. When ctx is done or the
+// consumer has gone it calls end with the latest context (release it, or
+// unsubscribe); a failure the server reports is returned as it is.
+func (c *Client) pulls(ctx context.Context, w wbem.ResultWriter, ns, uri string, system []string, id string, eos bool, end func(id string, eos bool)) error {
+	maxEl := strconv.Itoa(c.opts.MaxElements)
 	wait := formatDuration(c.opts.PullWait)
 	pullMsg := func(id string) *msg {
-		return &msg{action: actPull, uri: m.uri, body: func(b *bytes.Buffer) {
+		return &msg{action: actPull, uri: uri, body: func(b *bytes.Buffer) {
 			b.WriteString("<wsen:Pull><wsen:EnumerationContext>")
 			escapeText(b, id)
 			b.WriteString("</wsen:EnumerationContext><wsen:MaxTime>" + wait + "</wsen:MaxTime><wsen:MaxElements>" + maxEl + "</wsen:MaxElements></wsen:Pull>")
@@ -71,7 +70,7 @@ func (c *Client) enumerate(ctx context.Context, w wbem.ResultWriter, ns string, 
 			ch <- result{body, err}
 		}()
 	}
-	// abandon waits for the Pull in flight and releases the context.
+	// abandon waits for the Pull in flight and ends the context.
 	abandon := func() {
 		if inflight != nil {
 			r := <-inflight
@@ -84,7 +83,7 @@ func (c *Client) enumerate(ctx context.Context, w wbem.ResultWriter, ns string, 
 				eos = resp.child(nsWSEN, "EndOfSequence") != nil
 			}
 		}
-		c.release(ctx, m.uri, id, eos)
+		end(id, eos)
 	}
 	if !eos {
 		if id == "" {
@@ -101,7 +100,7 @@ func (c *Client) enumerate(ctx context.Context, w wbem.ResultWriter, ns string, 
 				continue
 			}
 			if ctx.Err() != nil {
-				c.release(ctx, m.uri, id, false)
+				end(id, false)
 				return ctx.Err()
 			}
 			return r.err
@@ -117,7 +116,7 @@ func (c *Client) enumerate(ctx context.Context, w wbem.ResultWriter, ns string, 
 			}
 			start(id)
 		}
-		if err := c.deliver(ctx, ns, m.system, resp.child(nsWSEN, "Items"), w); err != nil {
+		if err := c.deliver(ctx, ns, system, resp.child(nsWSEN, "Items"), w); err != nil {
 			abandon()
 			return err
 		}

@@ -9,7 +9,8 @@
 // envelopes with WS-Addressing 2004/08 headers: Identify (without Action and,
 // as WinRM allows, without credentials), Get, Put (also with
 // FragmentTransfer of one property), Create, Delete, Enumerate, Pull and
-// Release, and custom methods (Action = ResourceURI/Method, body
+// Release, Subscribe, Renew, GetStatus and Unsubscribe (WS-Eventing), and
+// custom methods (Action = ResourceURI/Method, body
 // <p:Method_INPUT>, answer <p:Method_OUTPUT> with ReturnValue first).
 //
 // Resource URIs are accepted in WMI's form, which carries the namespace
@@ -66,6 +67,61 @@
 //     wsen:InvalidEnumerationContext, exactly as an unknown context does.
 //   - Server.Close releases every context (a daemon calls it on SIGTERM).
 //
+// # Events: WS-Eventing
+//
+// Subscribe (WS-Eventing 2004/08 as DSP0226 uses it) starts a
+// semisynchronous ExecNotificationQuery of the object manager as the user
+// who subscribed, with the WQL event query of the filter (wsman:Filter or
+// wse:Filter, dialect WQL; on a class resource URI without a filter,
+// SELECT * FROM that class). The answer names the subscription manager:
+// the request's address with the reference parameters wsman:ResourceURI and
+// wse:Identifier, which Renew, GetStatus and Unsubscribe send back as
+// headers. Subscriptions are bound to their user (another user's identifier
+// is unknown) and count against Options.MaxContextsPerUser with the
+// enumeration contexts.
+//   - wse:Expires (an xs:duration or xs:dateTime) bounds the subscription's
+//     life; absent or longer than Options.MaxSubscriptionExpiry it is that.
+//     A subscription not renewed in time ends. Renew sets a new expiry,
+//     GetStatus tells the time left, Unsubscribe ends it at once (also
+//     while a Pull waits on it).
+//   - Pull delivery (DeliveryPull): SubscribeResponse carries a
+//     wsen:EnumerationContext, and events are read with ordinary Pulls on
+//     it (MaxTime, MaxElements and the envelope limit as for enumerations;
+//     a Pull that finds nothing in MaxTime gets wsman:TimedOut and the
+//     subscription goes on). A context left idle for Options.IdleTimeout,
+//     or whose client went away during a Pull, ends the subscription.
+//   - Push delivery (DeliveryPush, DeliveryPushWithAck, DeliveryEvents):
+//     events go to wse:NotifyTo by HTTP POST, its reference parameters
+//     copied into each message's header — one event per wsman/Event
+//     message, with wsman:AckRequested and a wsman:Ack expected in
+//     PushWithAck, batches of wsman:MaxElements gathered for wsman:MaxTime
+//     in one wsman/Events message (acknowledged) in Events mode. A failed
+//     send is retried (wsman:ConnectionRetry: Total times, every interval;
+//     3 times every 5 s by default); when every retry failed the
+//     subscription ends and wse:EndTo, if given, gets a SubscriptionEnd
+//     with wse:DeliveryFailure. Pushing makes the server send requests
+//     where a subscriber says, so it is off unless Options.PushTo allows
+//     the user and address.
+//   - The backlog of a subscriber that is slow or away is bounded: the
+//     object manager's queue of the subscription and the enumerator's.
+//     Past them the oldest events are lost; a pull subscriber reads an
+//     __EventQueueOverflowEvent saying how many, a push listener gets a
+//     wsman/DroppedEvents message.
+//   - wsman:Heartbeats: when no event came for that long, a push listener
+//     gets a wsman/Heartbeat message, and a Pull returns an empty
+//     PullResponse with a wsman:Heartbeat header instead of waiting on.
+//   - wsman:SendBookmarks: each PullResponse or pushed message with events
+//     carries wsman:Bookmark, the subscription's identifier and the
+//     sequence number of its last event. A subscription with bookmarks
+//     whose subscriber has gone (an idle context, a listener that failed)
+//     is kept for Options.BookmarkRetention, its events queuing (bounded);
+//     a Subscribe by the same user with wsman:Bookmark takes it over and
+//     gets the events after the bookmark first — those delivered but
+//     possibly lost among the last ReplayWindow, then those that queued.
+//     An unknown bookmark gets wsman:InvalidBookmark; BookmarkEarliest
+//     starts a new subscription.
+//   - Server.Close ends every subscription.
+//
 // # Faults
 //
 // Faults are SOAP 1.2 faults with DSP0226's subcodes; a WBEM failure maps
@@ -108,7 +164,8 @@
 //   - the resource URINamespace: Get with selector Name opens a namespace;
 //   - the option OptionFlags carries WMI's flags for Put, Create and
 //     Enumerate (without it Put is UPDATE_ONLY and Create CREATE_ONLY);
-//   - the filter dialects DialectEvent (ExecNotificationQuery) and
+//   - the filter dialects DialectEvent (an event query as an enumeration;
+//     gowbem's client subscribes with WS-Eventing instead) and
 //     DialectLanguagePrefix (a query language other than WQL);
 //   - Identify tells authenticated clients the object manager's server name
 //     (gw:ServerName), and PutResponse carries the instance's path (gw:Path).
@@ -118,7 +175,10 @@
 // Importing this package registers the protocol "wsman" with wbem.Connect.
 // The client implements every operation of wbem.Backend: instances through
 // Get, Put, Delete, Enumerate and Invoke; queries through the WQL filter on
-// the all-classes URI; classes through the extensions above. An enumeration
+// the all-classes URI; classes through the extensions above;
+// ExecNotificationQuery through a WS-Eventing Subscribe with pull delivery,
+// renewed at half its expiry while it lasts and ended with Unsubscribe when
+// the enumerator is closed. An enumeration
 // is an optimized Enumerate followed by Pulls, one at a time, each writing
 // its objects to the consumer's bounded queue (which bounds how far the
 // client reads ahead); cancelling the operation sends Release. Faults come

@@ -46,6 +46,9 @@ type enumCtx struct {
 
 	entry *enumctx.Entry // its place in the server's table once open
 	once  sync.Once
+
+	sub    *eventSub        // the WS-Eventing subscription whose context it is, if any
+	onItem func(cim.Object) // told each object written to a response
 }
 
 func (ec *enumCtx) close() {
@@ -77,6 +80,9 @@ func (ec *enumCtx) writeItem(w *bytes.Buffer, obj cim.Object, limit int) bool {
 	if w.Len() > limit {
 		w.Truncate(l)
 		return false
+	}
+	if ec.onItem != nil {
+		ec.onItem(obj)
 	}
 	return true
 }
@@ -558,6 +564,9 @@ func (s *Server) pull(ctx context.Context, w http.ResponseWriter, req *request, 
 	limit := s.envelopeLimit(req) - overhead
 	if maxChars > 0 && maxChars < limit {
 		limit = maxChars
+	}
+	if ec.sub != nil {
+		return s.pullEvents(ctx, w, req, ec, maxEl, wait, limit)
 	}
 	n, eos, f := ec.fill(ctx, items, maxEl, wait, limit)
 	if f != nil {

@@ -43,7 +43,8 @@ type request struct {
 	Fragment                       string
 	HasFragment                    bool
 	Locale                         string
-	Body                           *node // the first element in s:Body; nil when empty
+	Identifier                     string // wse:Identifier: the subscription a Renew, GetStatus or Unsubscribe is for
+	Body                           *node  // the first element in s:Body; nil when empty
 }
 
 // parseRequest reads an envelope and checks its headers.
@@ -172,6 +173,11 @@ func (req *request) readHeaders(h *node) error {
 			}
 		case nsMSWSMAN:
 			continue // DataLocale, SessionId, … are advisory
+		case nsWSE:
+			if k.Local == "Identifier" {
+				req.Identifier = k.text()
+				continue
+			}
 		}
 		if mustUnderstand(k) {
 			return &fault{code: "s:MustUnderstand", action: actFaultAddressing,

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -99,6 +100,26 @@ type Options struct {
 	// with it their limit per user (MaxContextsPerUser is then the
 	// table's). By default the server keeps its own.
 	Enumerations *enumctx.Table
+
+	// WS-Eventing (see the package documentation).
+	//
+	// MaxSubscriptionExpiry is the longest a subscription lives without a
+	// Renew (DefaultMaxSubscriptionExpiry); a Subscribe or Renew asking for
+	// more, or for no expiry, gets this.
+	MaxSubscriptionExpiry time.Duration
+	// BookmarkRetention is how long a subscription that sends bookmarks
+	// outlives its subscriber, to be resumed (DefaultBookmarkRetention;
+	// negative: not at all).
+	BookmarkRetention time.Duration
+	// PushTo decides whether user may have events pushed (Push, PushWithAck,
+	// Events delivery, and SubscriptionEnd messages) to addr. Push makes
+	// the server send HTTP requests where a subscriber says, so it is off
+	// unless set: without it push subscriptions get
+	// wse:DeliveryModeRequestedUnavailable.
+	PushTo func(user string, addr *url.URL) error
+	// PushClient sends pushed events (a client with DefaultPushTimeout by
+	// default).
+	PushClient *http.Client
 }
 
 // Server is a WS-Management service in front of a wbem.Backend. It is an
@@ -111,6 +132,9 @@ type Server struct {
 
 	ctxs *enumctx.Table
 	own  bool // the table is the server's own
+
+	subsOnce sync.Once
+	subs     *subscriptions // WS-Eventing subscriptions, by identifier
 }
 
 // NewServer returns a server over backend.
@@ -136,6 +160,12 @@ func NewServer(backend wbem.Backend, opts Options) *Server {
 	}
 	if opts.OperationTimeout <= 0 {
 		opts.OperationTimeout = DefaultOperationTimeout
+	}
+	if opts.MaxSubscriptionExpiry <= 0 {
+		opts.MaxSubscriptionExpiry = DefaultMaxSubscriptionExpiry
+	}
+	if opts.BookmarkRetention == 0 {
+		opts.BookmarkRetention = DefaultBookmarkRetention
 	}
 	if opts.ServerName == "" {
 		opts.ServerName, _ = os.Hostname()
@@ -173,6 +203,7 @@ func NewHandler(backend wbem.Backend, opts Options) http.Handler { return NewSer
 // behind them, and refuses new enumerations. Other requests are still
 // answered. Close is idempotent.
 func (s *Server) Close() error {
+	s.closeSubscriptions()
 	s.ctxs.CloseOwner(s)
 	s.cancel()
 	return nil
@@ -447,6 +478,14 @@ func (s *Server) dispatch(ctx context.Context, w http.ResponseWriter, req *reque
 		f = s.delete(ctx, w, req)
 	case actRenew, actGetStatus:
 		f = faultAction(req.Action)
+	case actSubscribe:
+		f = s.subscribe(ctx, w, req, user)
+	case actEvRenew:
+		f = s.renew(w, req, user)
+	case actEvGetStatus:
+		f = s.getStatus(w, req, user)
+	case actUnsubscribe:
+		f = s.unsubscribe(w, req, user)
 	default:
 		if req.ResourceURI != "" && strings.HasPrefix(req.Action, req.ResourceURI+"/") {
 			f = s.invoke(ctx, w, req, req.Action[len(req.ResourceURI)+1:])

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/cimom"
@@ -114,6 +115,12 @@ type cmdFlags struct {
 	shallow bool // classes, enum --shallow
 	create  bool // put --create
 	update  bool // put --update
+
+	created, deleted, modified bool          // watch: the instance events of a class
+	where                      string        // watch --where
+	within                     time.Duration // watch --within
+	count                      int           // watch --count
+	timeout                    time.Duration // watch --timeout
 }
 
 var commands []*command
@@ -141,6 +148,16 @@ func init() {
 			flags: func(fs *flag.FlagSet, f *cmdFlags) {
 				fs.BoolVar(&f.class, "class", false, "PATH is a class: delete it with its subclasses and instances")
 			}, run: (*runner).delete},
+		{name: "watch", args: "QUERY | --created… CLASS", help: "print events as they come (an event query, or --created/--deleted/--modified CLASS)", min: 1, max: 1, format: FormatTable,
+			flags: func(fs *flag.FlagSet, f *cmdFlags) {
+				fs.BoolVar(&f.created, "created", false, "watch the instances of CLASS being created")
+				fs.BoolVar(&f.deleted, "deleted", false, "watch the instances of CLASS being deleted")
+				fs.BoolVar(&f.modified, "modified", false, "watch the instances of CLASS being modified (shows what changed)")
+				fs.DurationVar(&f.within, "within", 0, "poll a provider's CLASS this often (default: 1s when it must be polled)")
+				fs.StringVar(&f.where, "where", "", "only the instances for which this WQL condition holds (on CLASS's properties)")
+				fs.IntVar(&f.count, "count", 0, "stop after this many events")
+				fs.DurationVar(&f.timeout, "timeout", 0, "stop after this long")
+			}, run: (*runner).watch},
 		{name: "mofcomp", args: "FILE…", help: "compile MOF files into the repository (-n: the default namespace)", min: 1, max: -1,
 			flags: func(fs *flag.FlagSet, f *cmdFlags) {
 				fs.BoolVar(&f.check, "check", false, "only check the files against the classes there; change nothing")

@@ -30,7 +30,9 @@ var forbidden = map[string][]string{
 	// Shared by the protocol servers, below all of them.
 	"internal/enumctx":  {"cim", "wql", "mof", "provider", "repository", "wbem", "cimom", "wsman", "providers/host"},
 	"internal/deadline": {"wql", "mof", "provider", "repository", "cimom", "wsman", "providers/host", "auth", "identity"},
-	"wmi":               {"cimom", "wsman", "providers/host", "repository", "provider", "internal/"},
+	// The push half of event deliveries, over a wbem enumerator.
+	"internal/push": {"mof", "provider", "repository", "cimom", "wsman", "providers/host", "auth", "internal/enumctx"},
+	"wmi":           {"cimom", "wsman", "providers/host", "repository", "provider", "internal/"},
 }
 
 // goos lists packages whose layering is checked as built for another

@@ -1,0 +1,230 @@
+package cimom_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"sort"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/cimom"
+	"github.com/gowbem/gowbem/internal/workload"
+	"github.com/gowbem/gowbem/mof"
+	"github.com/gowbem/gowbem/providers/host"
+	"github.com/gowbem/gowbem/wbem"
+)
+
+func baseClass(b *testing.B, svc *wbem.Services) *cim.Class {
+	b.Helper()
+	cr, err := svc.GetObject(context.Background(), "GW_Base", 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	obj, err := cr.ResultObject(wbem.Infinite)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return obj.(*cim.Class)
+}
+
+func percentile(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[min(len(s)-1, int(float64(len(s))*p))]
+}
+
+// BenchmarkEventLatency measures a repository change until its event
+// reaches a semisynchronous consumer in-process (PutInstance, then Next),
+// against PutInstance alone in the same process.
+func BenchmarkEventLatency(b *testing.B) {
+	ctx := context.Background()
+	om := workload.NewObjectManager(&workload.Provider{})
+	svc := om.Services(workload.Namespace)
+	c := baseClass(b, svc)
+	e, err := svc.ExecNotificationQuery(ctx, "WQL", "SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA 'GW_Base'", semisync)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	buf := make([]cim.Object, 1)
+	var withEvent, putOnly []time.Duration
+	i := 0
+	for b.Loop() {
+		inst := c.NewInstance()
+		inst.Set("Name", cim.String(fmt.Sprint("e", i)))
+		start := time.Now()
+		if _, err := svc.PutInstance(ctx, inst, 0); err != nil {
+			b.Fatal(err)
+		}
+		put := time.Since(start)
+		if n, err := e.Next(wbem.Infinite, buf); n != 1 {
+			b.Fatal(err)
+		}
+		withEvent = append(withEvent, time.Since(start))
+		putOnly = append(putOnly, put)
+		i++
+	}
+	b.ReportMetric(float64(percentile(withEvent, 0.5).Microseconds()), "p50-µs")
+	b.ReportMetric(float64(percentile(withEvent, 0.99).Microseconds()), "p99-µs")
+	b.ReportMetric(float64(percentile(putOnly, 0.5).Microseconds()), "put-p50-µs")
+}
+
+// BenchmarkEventThroughput puts 10^5 instances in one transaction and
+// waits until every subscriber has all 10^5 creation events.
+func BenchmarkEventThroughput(b *testing.B) {
+	const n = 100_000
+	for _, subs := range []int{1, 10, 100} {
+		b.Run(fmt.Sprintf("subscribers=%d", subs), func(b *testing.B) {
+			ctx := context.Background()
+			om := workload.NewObjectManager(&workload.Provider{}, cimom.WithEventQueueSize(n+1))
+			svc := om.Services(workload.Namespace)
+			c := baseClass(b, svc)
+			var es []*wbem.Enumerator
+			for range subs {
+				e, err := svc.ExecNotificationQuery(ctx, "WQL", "SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA 'GW_Base'", semisync)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer e.Close()
+				es = append(es, e)
+			}
+			round := 0
+			var commit time.Duration
+			for b.Loop() {
+				plan := &mof.Plan{Items: make([]mof.Item, n)}
+				for k := range n {
+					inst := c.NewInstance()
+					inst.Set("Name", cim.String(fmt.Sprintf("r%d-%d", round, k)))
+					plan.Items[k] = mof.Item{Namespace: workload.Namespace, Instance: inst}
+				}
+				round++
+				start := time.Now()
+				if err := om.Apply(ctx, plan); err != nil {
+					b.Fatal(err)
+				}
+				commit += time.Since(start)
+				done := make(chan int, subs)
+				for _, e := range es {
+					go func() {
+						buf := make([]cim.Object, 1024)
+						got := 0
+						for got < n {
+							k, err := e.Next(wbem.Infinite, buf[:min(len(buf), n-got)])
+							got += k
+							if err != nil {
+								break
+							}
+						}
+						done <- got
+					}()
+				}
+				for range subs {
+					if got := <-done; got != n {
+						b.Fatalf("a subscriber got %d of %d events", got, n)
+					}
+				}
+			}
+			per := b.Elapsed() / time.Duration(b.N)
+			b.ReportMetric(float64(n*subs)/per.Seconds(), "events/s")
+			b.ReportMetric(float64(commit.Milliseconds())/float64(b.N), "apply-ms")
+		})
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkPollingCost watches Win32_Process (the host's /proc) WITHIN 1
+// with 1 and with 100 subscriptions for a few seconds of real time, and
+// reports the CPU the process spent per second and the provider's
+// enumerations per second: one shared poller either way.
+func BenchmarkPollingCost(b *testing.B) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		b.Skip("no /proc")
+	}
+	for _, subs := range []int{0, 1, 100} {
+		b.Run(fmt.Sprintf("subscriptions=%d", subs), func(b *testing.B) {
+			ctx := context.Background()
+			om := cimom.NewMemory()
+			if err := host.Install(ctx, om, host.Config{}); err != nil {
+				b.Fatal(err)
+			}
+			svc := om.Services(`root\cimv2`)
+			for range subs {
+				e, err := svc.ExecNotificationQuery(ctx, "WQL", "SELECT * FROM __InstanceOperationEvent WITHIN 1 WHERE TargetInstance ISA 'Win32_Process'", semisync)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer e.Close()
+				go func() {
+					buf := make([]cim.Object, 64)
+					for {
+						if _, err := e.Next(wbem.Infinite, buf); err != nil && err != wbem.ErrTimedOut {
+							return
+						}
+					}
+				}()
+			}
+			const window = 3 * time.Second
+			var cpu time.Duration
+			for b.Loop() {
+				runtime.GC()
+				c0 := cpuTime()
+				time.Sleep(window)
+				cpu += cpuTime() - c0
+			}
+			b.ReportMetric(float64(cpu.Milliseconds())/(float64(b.N)*window.Seconds()), "cpu-ms/s")
+		})
+	}
+}
+
+// BenchmarkEventMemory: a consumer that never reads while 10^5 events are
+// raised; the heap stays at the bounds of its queues.
+func BenchmarkEventMemory(b *testing.B) {
+	const n = 100_000
+	ctx := context.Background()
+	for b.Loop() {
+		om := workload.NewObjectManager(&workload.Provider{})
+		svc := om.Services(workload.Namespace)
+		c := baseClass(b, svc)
+		e, err := svc.ExecNotificationQuery(ctx, "WQL", "SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA 'GW_Base'", semisync)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		for k := range n / 1000 {
+			plan := &mof.Plan{}
+			for j := range 1000 {
+				inst := c.NewInstance()
+				inst.Set("Name", cim.String(fmt.Sprintf("m%d-%d", k, j)))
+				plan.Items = append(plan.Items, mof.Item{Namespace: workload.Namespace, Instance: inst})
+			}
+			if err := om.Apply(ctx, plan); err != nil {
+				b.Fatal(err)
+			}
+		}
+		// The repository holds the instances: measure what the
+		// subscription holds by closing it.
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		e.Close()
+		time.Sleep(50 * time.Millisecond)
+		var closed runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&closed)
+		b.ReportMetric(float64(int64(after.HeapInuse)-int64(closed.HeapInuse))/(1<<20), "subscription-MiB")
+		b.ReportMetric(float64(int64(after.HeapInuse)-int64(before.HeapInuse))/(1<<20), "heap-growth-MiB")
+	}
+}

@@ -1,0 +1,200 @@
+// Package push delivers the events of a subscription to a listener over the
+// network: the push half of an event protocol's delivery (WS-Eventing's
+// Push, PushWithAck and Events modes; CIM-XML's export of indications).
+//
+// A protocol subscribes with wbem.Services.ExecNotificationQuery as the
+// user it serves and hands the enumerator to Run with a Sender, the
+// protocol's own part: it encodes a Message and sends it to the listener.
+// Run reads events as they come, gathers them into messages (one event each,
+// or batches of MaxEvents gathered for at most MaxWait), sends a heartbeat
+// when nothing happened for Heartbeat, and retries a message the listener did
+// not take, Retries times every RetryInterval, before it gives up. The
+// backlog of a listener that is slow or away is the enumerator's bounded
+// queue and the object manager's bounded subscription queue behind it: past
+// them the oldest events are lost and the listener is told how many
+// (__EventQueueOverflowEvent), never does memory grow. Every event carries a
+// sequence number, counted from 1 in the order of delivery, which protocols
+// use as bookmarks.
+package push
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/wbem"
+)
+
+// Message is what one send delivers: events (none in a heartbeat).
+type Message struct {
+	Events []cim.Object
+	// First is the sequence number of Events[0]; the last event's is
+	// First+len(Events)-1. In a heartbeat, First is the number the next
+	// event will have.
+	First uint64
+	// Heartbeat marks a message sent because nothing happened.
+	Heartbeat bool
+}
+
+// Sender sends messages to one listener. Send returns nil once the listener
+// took the message (acknowledged it, where the protocol has
+// acknowledgements), and an error otherwise; it must give up when ctx is
+// done.
+type Sender interface {
+	Send(ctx context.Context, m Message) error
+}
+
+// SenderFunc adapts a function to Sender.
+type SenderFunc func(ctx context.Context, m Message) error
+
+// Send calls f.
+func (f SenderFunc) Send(ctx context.Context, m Message) error { return f(ctx, m) }
+
+// Options tune Run. Zero values take the defaults below.
+type Options struct {
+	MaxEvents     int           // events per message (1)
+	MaxWait       time.Duration // gathering a batch after its first event (DefaultMaxWait)
+	Heartbeat     time.Duration // a heartbeat after this long without events (0: none)
+	Retries       int           // sends again after a failure (DefaultRetries; < 0: none)
+	RetryInterval time.Duration // between those (DefaultRetryInterval)
+	// Delivered is called after each message the listener took, e.g. to
+	// remember events for a bookmark's replay.
+	Delivered func(m Message)
+}
+
+// Defaults of Options.
+const (
+	DefaultMaxWait       = time.Second
+	DefaultRetries       = 3
+	DefaultRetryInterval = 5 * time.Second
+	// MaxMaxEvents caps Options.MaxEvents.
+	MaxMaxEvents = 1024
+)
+
+// ErrUndeliverable is wrapped by Run's error when the listener did not take
+// a message after every retry.
+var ErrUndeliverable = errors.New("push: the listener did not take the events")
+
+// Run delivers the events of e through s until ctx is done (it returns nil
+// then), the listener failed every retry (ErrUndeliverable, wrapping the
+// last send's error) or the subscription ended with a failure (that
+// failure). next is the sequence number of the first event (1 for a new
+// subscription). Run does not close e.
+func Run(ctx context.Context, e *wbem.Enumerator, s Sender, next uint64, o Options) error {
+	o = o.withDefaults()
+	if next == 0 {
+		next = 1
+	}
+	buf := make([]cim.Object, o.MaxEvents)
+	for {
+		// Wait for the first event, or for the heartbeat.
+		wait := wbem.Infinite
+		if o.Heartbeat > 0 {
+			wait = o.Heartbeat
+		}
+		n, err := e.NextContext(ctx, wait, buf[:1])
+		if ctx.Err() != nil {
+			return nil
+		}
+		if n == 0 {
+			if err == wbem.ErrTimedOut {
+				if serr := send(ctx, s, Message{First: next, Heartbeat: true}, o); serr != nil {
+					return serr
+				}
+				continue
+			}
+			return ended(err)
+		}
+		// Gather the rest of a batch.
+		if o.MaxEvents > 1 && err == nil {
+			deadline := time.Now().Add(o.MaxWait)
+			for n < o.MaxEvents && err == nil {
+				d := time.Until(deadline)
+				if d <= 0 {
+					d = wbem.NoWait
+				}
+				var k int
+				k, err = e.NextContext(ctx, d, buf[n:])
+				n += k
+				if err == wbem.ErrTimedOut {
+					err = nil
+					break
+				}
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+		}
+		m := Message{Events: append([]cim.Object(nil), buf[:n]...), First: next}
+		clear(buf[:n])
+		if serr := send(ctx, s, m, o); serr != nil {
+			return serr
+		}
+		next += uint64(n)
+		if err != nil && err != wbem.ErrTimedOut {
+			return ended(err)
+		}
+	}
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxEvents <= 0 {
+		o.MaxEvents = 1
+	}
+	o.MaxEvents = min(o.MaxEvents, MaxMaxEvents)
+	if o.MaxWait <= 0 {
+		o.MaxWait = DefaultMaxWait
+	}
+	if o.Retries < 0 {
+		o.Retries = 0
+	} else if o.Retries == 0 {
+		o.Retries = DefaultRetries
+	}
+	if o.RetryInterval <= 0 {
+		o.RetryInterval = DefaultRetryInterval
+	}
+	return o
+}
+
+// ended turns the end of the enumeration into Run's result.
+func ended(err error) error {
+	if err == nil || err == io.EOF {
+		return nil
+	}
+	return err
+}
+
+// Send sends one message as Run does, retrying as o says: nil once the
+// listener took it or ctx is done, ErrUndeliverable after the last retry.
+// Protocols use it for messages of their own (events delivered again to a
+// subscriber that resumed).
+func Send(ctx context.Context, s Sender, m Message, o Options) error {
+	return send(ctx, s, m, o.withDefaults())
+}
+
+func send(ctx context.Context, s Sender, m Message, o Options) error {
+	var err error
+	for try := 0; try <= o.Retries; try++ {
+		if try > 0 {
+			t := time.NewTimer(o.RetryInterval)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil
+			case <-t.C:
+			}
+		}
+		if err = s.Send(ctx, m); err == nil {
+			if o.Delivered != nil {
+				o.Delivered(m)
+			}
+			return nil
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
+	return errors.Join(ErrUndeliverable, err)
+}

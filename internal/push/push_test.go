@@ -1,0 +1,173 @@
+package push_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"testing/synctest"
+	"time"
+
+	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/cimom"
+	"github.com/gowbem/gowbem/internal/push"
+	"github.com/gowbem/gowbem/internal/workload"
+	"github.com/gowbem/gowbem/wbem"
+)
+
+// recorder is a listener that keeps what it is sent and fails as told.
+type recorder struct {
+	mu    sync.Mutex
+	msgs  []push.Message
+	tries int
+	fail  func(try int) error
+}
+
+func (r *recorder) Send(ctx context.Context, m push.Message) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.tries++
+	if r.fail != nil {
+		if err := r.fail(r.tries); err != nil {
+			return err
+		}
+	}
+	r.msgs = append(r.msgs, m)
+	return nil
+}
+
+func (r *recorder) snapshot() ([]push.Message, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]push.Message(nil), r.msgs...), r.tries
+}
+
+func setup(t *testing.T) (*cimom.ObjectManager, *wbem.Enumerator) {
+	t.Helper()
+	om := workload.NewObjectManager(&workload.Provider{})
+	e, err := om.Services(workload.Namespace).ExecNotificationQuery(t.Context(), "WQL",
+		"SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA 'GW_Base'", wbem.WBEM_FLAG_RETURN_IMMEDIATELY|wbem.WBEM_FLAG_FORWARD_ONLY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return om, e
+}
+
+func put(t *testing.T, om *cimom.ObjectManager, n int, prefix string) {
+	t.Helper()
+	var mof []byte
+	for i := range n {
+		mof = fmt.Appendf(mof, "instance of GW_Base { Name = \"%s%d\"; };\n", prefix, i)
+	}
+	if _, err := om.CompileMOF(context.Background(), fstest.MapFS{"x.mof": {Data: mof}}, "x.mof", workload.Namespace); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func name(obj cim.Object) string {
+	return obj.(*cim.Instance).Value("TargetInstance").Instance().Value("Name").Str()
+}
+
+// Batches of MaxEvents gathered for MaxWait, numbered in order; a
+// heartbeat when idle; Run returns when its context ends.
+func TestRunBatchesAndHeartbeats(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		om, e := setup(t)
+		r := &recorder{}
+		ctx, cancel := context.WithCancel(t.Context())
+		var delivered []push.Message
+		done := make(chan error)
+		go func() {
+			done <- push.Run(ctx, e, r, 1, push.Options{MaxEvents: 4, MaxWait: time.Second, Heartbeat: 10 * time.Second,
+				Delivered: func(m push.Message) { delivered = append(delivered, m) }})
+		}()
+		put(t, om, 6, "a")
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		msgs, _ := r.snapshot()
+		if len(msgs) != 2 || len(msgs[0].Events) != 4 || len(msgs[1].Events) != 2 || msgs[0].First != 1 || msgs[1].First != 5 {
+			t.Fatalf("batches %+v", msgs)
+		}
+		if name(msgs[1].Events[1]) != "a5" {
+			t.Fatalf("last event %s", name(msgs[1].Events[1]))
+		}
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		msgs, _ = r.snapshot()
+		if len(msgs) != 3 || !msgs[2].Heartbeat || msgs[2].First != 7 {
+			t.Fatalf("after 10 quiet seconds: %+v", msgs[2:])
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("Run after cancel = %v", err)
+		}
+		if len(delivered) != 3 {
+			t.Fatalf("Delivered told of %d messages, want 3", len(delivered))
+		}
+	})
+}
+
+// A message the listener refuses is sent again, RetryInterval apart; after
+// the last retry Run gives up with ErrUndeliverable.
+func TestRunRetries(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		om, e := setup(t)
+		down := errors.New("connection refused")
+		r := &recorder{fail: func(try int) error {
+			if try <= 2 || try >= 4 {
+				return down
+			}
+			return nil
+		}}
+		done := make(chan error)
+		start := time.Now()
+		go func() { done <- push.Run(t.Context(), e, r, 1, push.Options{Retries: 2, RetryInterval: time.Second}) }()
+		put(t, om, 1, "x")
+		synctest.Wait()
+		time.Sleep(3 * time.Second)
+		synctest.Wait()
+		msgs, tries := r.snapshot()
+		if len(msgs) != 1 || tries != 3 {
+			t.Fatalf("after two failures: %d delivered in %d tries", len(msgs), tries)
+		}
+		put(t, om, 1, "y")
+		err := <-done
+		if !errors.Is(err, push.ErrUndeliverable) || !errors.Is(err, down) {
+			t.Fatalf("Run = %v", err)
+		}
+		if _, tries := r.snapshot(); tries != 6 {
+			t.Fatalf("%d tries in all, want 3 + 3", tries)
+		}
+		if d := time.Since(start); d != 5*time.Second {
+			t.Fatalf("gave up after %v", d)
+		}
+	})
+}
+
+// Send retries one message of the protocol's own.
+func TestSend(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := &recorder{fail: func(try int) error {
+			if try == 1 {
+				return errors.New("busy")
+			}
+			return nil
+		}}
+		if err := push.Send(t.Context(), r, push.Message{First: 9}, push.Options{RetryInterval: time.Second}); err != nil {
+			t.Fatal(err)
+		}
+		if msgs, tries := r.snapshot(); len(msgs) != 1 || tries != 2 || msgs[0].First != 9 {
+			t.Fatalf("%+v in %d tries", msgs, tries)
+		}
+		r = &recorder{fail: func(int) error { return errors.New("down") }}
+		if err := push.Send(t.Context(), r, push.Message{}, push.Options{Retries: -1}); !errors.Is(err, push.ErrUndeliverable) {
+			t.Fatalf("Send without retries = %v", err)
+		}
+		if _, tries := r.snapshot(); tries != 1 {
+			t.Fatalf("%d tries with Retries < 0", tries)
+		}
+	})
+}
