@@ -17,7 +17,7 @@ import (
 	"github.com/gowbem/gowbem/wbem"
 )
 
-func cpuTime() time.Duration {
+func processCPU() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
@@ -58,9 +58,9 @@ func BenchmarkPollingCost(b *testing.B) {
 			var cpu time.Duration
 			for b.Loop() {
 				runtime.GC()
-				c0 := cpuTime()
+				c0 := processCPU()
 				time.Sleep(window)
-				cpu += cpuTime() - c0
+				cpu += processCPU() - c0
 			}
 			b.ReportMetric(float64(cpu.Milliseconds())/(float64(b.N)*window.Seconds()), "cpu-ms/s")
 		})
