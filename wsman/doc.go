@@ -151,7 +151,6 @@
 // short) gets 400. The handler itself is plain HTTP: a daemon serves it on
 // a TLS listener (http.Server.ServeTLS) for HTTPS, and should install
 // ConnContext.
-// Package wsmantest makes self-signed certificates for tests.
 //
 // # gowbem's extensions
 //

@@ -14,10 +14,10 @@ import (
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/cimom"
 	"github.com/gowbem/gowbem/internal/workload"
+	"github.com/gowbem/gowbem/internal/wsmantest"
 	"github.com/gowbem/gowbem/provider"
 	"github.com/gowbem/gowbem/wbem"
 	"github.com/gowbem/gowbem/wsman"
-	"github.com/gowbem/gowbem/wsman/wsmantest"
 )
 
 // testEnv is a wsman server on 127.0.0.1 in front of an object manager with

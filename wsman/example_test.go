@@ -3,12 +3,12 @@ package wsman_test
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
 
 	"github.com/gowbem/gowbem/auth"
 	"github.com/gowbem/gowbem/internal/workload"
 	"github.com/gowbem/gowbem/wbem"
 	"github.com/gowbem/gowbem/wsman"
-	"github.com/gowbem/gowbem/wsman/wsmantest"
 )
 
 // An object manager served over WS-Management, and a program reaching it
@@ -20,7 +20,10 @@ func Example() {
 		Authenticator: auth.NewBasic(users, auth.BasicOptions{}),
 	})
 	defer srv.Close()
-	hs := wsmantest.NewServer(srv, nil) // a daemon would use http.Server with ServeTLS
+	// A daemon would use an http.Server with ServeTLS; both install ConnContext.
+	hs := httptest.NewUnstartedServer(srv)
+	hs.Config.ConnContext = wsman.ConnContext
+	hs.Start()
 	defer hs.Close()
 
 	svc, err := wbem.Connect(ctx, hs.URL+"/wsman", `root\cimv2`, wbem.Credentials{User: "admin", Password: "secret"})

@@ -19,7 +19,7 @@ func main() {
 		os.Exit(daemon.UsersMain(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := daemon.Main(ctx, os.Args[1:], os.Stderr, os.Getenv, installHost)
+	code := daemon.Main(ctx, os.Args[1:], os.Stderr, installHost)
 	stop()
 	os.Exit(code)
 }

@@ -4,12 +4,9 @@
 // manager with one set of users and one limit of open enumerations per
 // user.
 //
-// The environment variable GOWBEM_TEST_WORKLOAD is for tests only: set to
-// "N" or "N,DELAY" (e.g. "1000,10ms"), it registers internal/workload's
-// provider yielding N instances of GW_Item, one every DELAY, puts the
-// workload's classes into root\cimv2, and logs at shutdown what the provider
-// saw (started, stopped early, completed), so that a test can check that
-// shutdown reached it.
+// The daemon has no test hooks: what it serves is what Config.Install puts
+// there. The end-to-end tests build their own wbemd (testdata/wbemd) whose
+// Install adds a synthetic workload to the host classes.
 package daemon
 
 import (
@@ -33,7 +30,6 @@ import (
 	"github.com/gowbem/gowbem/identity"
 	"github.com/gowbem/gowbem/internal/enumctx"
 	"github.com/gowbem/gowbem/internal/users"
-	"github.com/gowbem/gowbem/internal/workload"
 	"github.com/gowbem/gowbem/repository"
 	"github.com/gowbem/gowbem/wsman"
 )
@@ -82,10 +78,6 @@ type Config struct {
 	// at every start (wbemd passes the host providers' Install). It must be
 	// idempotent: the repository keeps what earlier starts put there.
 	Install func(ctx context.Context, om *cimom.ObjectManager) error
-
-	// TestWorkload, when set, is registered with its classes (tests only;
-	// see the package documentation).
-	TestWorkload *workload.Provider
 
 	// Ready, when set, is called once the daemon serves, with the addresses
 	// it listens on for WS-Management (nil for one it does not serve);
@@ -152,19 +144,6 @@ func Run(ctx context.Context, cfg Config) error {
 			}
 			return fmt.Errorf("installing the providers: %w", err)
 		}
-	}
-	if p := cfg.TestWorkload; p != nil {
-		om.RegisterProvider(workload.ProviderName, p)
-		if err := workload.Setup(ctx, om.Services(workload.Namespace)); err != nil {
-			if interrupted(err) {
-				return nil
-			}
-			return fmt.Errorf("test workload: %w", err)
-		}
-		log.Warn("test workload registered (GOWBEM_TEST_WORKLOAD)", "n", p.N, "delay", p.Delay)
-		defer func() {
-			log.Info("test workload provider", "started", p.Started.Load(), "stopped", p.Stopped.Load(), "completed", p.Completed.Load())
-		}()
 	}
 
 	users, err := ensureUsers(cfg.UsersFile, cfg.StateDir, log)

@@ -10,13 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/cimom"
 	"github.com/gowbem/gowbem/internal/users"
 	"github.com/gowbem/gowbem/internal/workload"
 	"github.com/gowbem/gowbem/wbem"
@@ -197,7 +197,10 @@ func connect(t *testing.T, url, user, password string, creds *wbem.Credentials) 
 func TestShutdownReleasesEnumerations(t *testing.T) {
 	dir := t.TempDir()
 	p := &workload.Provider{N: 1_000_000, Delay: 5 * time.Millisecond}
-	s := start(t, Config{StateDir: dir, HTTPAddr: "127.0.0.1:0", TestWorkload: p})
+	s := start(t, Config{StateDir: dir, HTTPAddr: "127.0.0.1:0", Install: func(ctx context.Context, om *cimom.ObjectManager) error {
+		om.RegisterProvider(workload.ProviderName, p)
+		return workload.Setup(ctx, om.Services(workload.Namespace))
+	}})
 	pw, _ := os.ReadFile(filepath.Join(dir, AdminPasswordFile))
 	svc := connect(t, "http://"+s.http.String()+Path+"?pullwait=100ms", AdminUser, strings.TrimSpace(string(pw)), nil)
 	var enums []*wbem.Enumerator
@@ -227,9 +230,6 @@ func TestShutdownReleasesEnumerations(t *testing.T) {
 	}
 	for _, e := range enums {
 		e.Close()
-	}
-	if !strings.Contains(s.log.String(), "test workload provider") {
-		t.Errorf("no provider summary in the log:\n%s", s.log)
 	}
 }
 
@@ -274,54 +274,29 @@ func TestParseFlags(t *testing.T) {
 }
 
 func TestMainExitCodes(t *testing.T) {
-	getenv := func(string) string { return "" }
 	var b bytes.Buffer
-	if code := Main(context.Background(), []string{"--bogus"}, &b, getenv, nil); code != ExitUsage {
+	if code := Main(context.Background(), []string{"--bogus"}, &b, nil); code != ExitUsage {
 		t.Errorf("bad flag: %d", code)
 	}
-	if code := Main(context.Background(), []string{"-h"}, &b, getenv, nil); code != ExitOK {
+	if code := Main(context.Background(), []string{"-h"}, &b, nil); code != ExitOK {
 		t.Errorf("-h: %d", code)
 	}
-	if code := Main(context.Background(), []string{"--http", "", "--cimxml", "", "--state-dir", t.TempDir()}, &b, getenv, nil); code != ExitFailed {
+	if code := Main(context.Background(), []string{"--http", "", "--cimxml", "", "--state-dir", t.TempDir()}, &b, nil); code != ExitFailed {
 		t.Errorf("nothing to serve: %d", code)
-	}
-	bad := func(string) string { return "lots" }
-	if code := Main(context.Background(), nil, &b, bad, nil); code != ExitUsage {
-		t.Errorf("bad %s: %d", TestWorkloadEnv, code)
 	}
 	// A daemon whose context is already done starts and stops cleanly.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	b.Reset()
-	if code := Main(ctx, []string{"--http", "127.0.0.1:0", "--cimxml", "", "--state-dir", t.TempDir()}, &b, getenv, nil); code != ExitOK {
+	if code := Main(ctx, []string{"--http", "127.0.0.1:0", "--cimxml", "", "--state-dir", t.TempDir()}, &b, nil); code != ExitOK {
 		t.Errorf("clean stop: %d\n%s", code, b.String())
 	}
 	// The store held by another daemon.
 	dir := t.TempDir()
 	s := start(t, Config{StateDir: dir, HTTPAddr: "127.0.0.1:0"})
 	b.Reset()
-	if code := Main(context.Background(), []string{"--http", "127.0.0.1:0", "--cimxml", "", "--state-dir", dir}, &b, getenv, nil); code != ExitFailed || !strings.Contains(b.String(), "another wbemd") {
+	if code := Main(context.Background(), []string{"--http", "127.0.0.1:0", "--cimxml", "", "--state-dir", dir}, &b, nil); code != ExitFailed || !strings.Contains(b.String(), "another wbemd") {
 		t.Errorf("second daemon on the same state dir: %d\n%s", code, b.String())
 	}
 	s.shutdown(t)
-}
-
-func TestParseWorkload(t *testing.T) {
-	for spec, want := range map[string]string{
-		"10":         "10 0s",
-		"10,5ms":     "10 5ms",
-		" 3 , 1s ":   "3 1s",
-		"x":          "error",
-		"-1":         "error",
-		"10,forever": "error",
-	} {
-		p, err := parseWorkload(spec)
-		got := "error"
-		if err == nil {
-			got = strings.Join([]string{strconv.Itoa(p.N), p.Delay.String()}, " ")
-		}
-		if got != want {
-			t.Errorf("%q: got %s, want %s", spec, got, want)
-		}
-	}
 }

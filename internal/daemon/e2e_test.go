@@ -4,16 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,10 +18,12 @@ import (
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/internal/cli"
 	"github.com/gowbem/gowbem/internal/interop"
+	"github.com/gowbem/gowbem/internal/wsmantest"
 	"github.com/gowbem/gowbem/wbem"
 )
 
 // wbemdBin is the wbemd binary TestMain builds for the end-to-end tests
+// from testdata/wbemd: cmd/wbemd with the synthetic workload installed too
 // ("" when the build failed; buildErr says why).
 var wbemdBin, buildErr = "", error(nil)
 
@@ -42,9 +36,9 @@ func TestMain(m *testing.M) {
 	code := func() int {
 		defer os.RemoveAll(dir)
 		bin := filepath.Join(dir, "wbemd")
-		out, err := exec.Command("go", "build", "-o", bin, "github.com/gowbem/gowbem/cmd/wbemd").CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", bin, "./testdata/wbemd").CombinedOutput()
 		if err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/wbemd: %v\n%s", err, out)
+			buildErr = fmt.Errorf("go build ./testdata/wbemd: %v\n%s", err, out)
 		} else {
 			wbemdBin = bin
 		}
@@ -153,39 +147,6 @@ func (p *proc) term(t *testing.T) time.Duration {
 	return took
 }
 
-// selfSigned writes a self-signed certificate for 127.0.0.1 and its key.
-func selfSigned(t *testing.T, dir string) (certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "gowbem test"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-		DNSNames:              []string{"localhost"},
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
-	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600)
-	return certFile, keyFile
-}
-
 // wbemCLI runs the wbem command in this process.
 func wbemCLI(args ...string) (stdout, stderr string, code int) {
 	var out, errb bytes.Buffer
@@ -204,10 +165,13 @@ func TestEndToEnd(t *testing.T) {
 	}
 	dir := t.TempDir()
 	state := filepath.Join(dir, "state")
-	cert, key := selfSigned(t, dir)
+	cert, key, err := wsmantest.WriteSelfSigned(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	args := []string{"--state-dir", state, "--http", "127.0.0.1:0", "--https", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key, "--log-level", "debug",
 		"--cimxml", "127.0.0.1:0", "--cimxml-https", "127.0.0.1:0"}
-	p := startProc(t, []string{TestWorkloadEnv + "=5"}, 4, args...)
+	p := startProc(t, []string{"WORKLOAD=5"}, 4, args...)
 	pwFile := filepath.Join(state, AdminPasswordFile)
 	mofFile := filepath.Join("testdata", "e2e.mof")
 
@@ -360,7 +324,7 @@ func TestSIGTERM(t *testing.T) {
 		t.Fatal("package wsman registers no client protocol")
 	}
 	state := t.TempDir()
-	p := startProc(t, []string{TestWorkloadEnv + "=1000000,5ms"}, 1, "--state-dir", state, "--http", "127.0.0.1:0", "--cimxml", "")
+	p := startProc(t, []string{"WORKLOAD=1000000,5ms"}, 1, "--state-dir", state, "--http", "127.0.0.1:0", "--cimxml", "")
 	pw, _ := os.ReadFile(filepath.Join(state, AdminPasswordFile))
 	svc, err := wbem.Connect(context.Background(), "http://"+p.http+Path+"?pullwait=100ms", "", wbem.Credentials{User: AdminUser, Password: strings.TrimSpace(string(pw))})
 	if err != nil {

@@ -7,12 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/gowbem/gowbem/cimom"
-	"github.com/gowbem/gowbem/internal/workload"
 	"github.com/gowbem/gowbem/repository"
 )
 
@@ -23,15 +19,10 @@ const (
 	ExitUsage  = 2 // the command line is wrong
 )
 
-// TestWorkloadEnv is the test-only environment variable described in the
-// package documentation.
-const TestWorkloadEnv = "GOWBEM_TEST_WORKLOAD"
-
 // Main runs wbemd with args (without the program name) until ctx ends and
-// returns its exit code. Logs go to stderr as structured text; getenv reads
-// the environment (for TestWorkloadEnv); install is Config.Install.
-func Main(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string,
-	install func(context.Context, *cimom.ObjectManager) error) int {
+// returns its exit code. Logs go to stderr as structured text; install is
+// Config.Install.
+func Main(ctx context.Context, args []string, stderr io.Writer, install func(context.Context, *cimom.ObjectManager) error) int {
 	cfg, level, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return ExitOK
@@ -39,14 +30,6 @@ func Main(ctx context.Context, args []string, stderr io.Writer, getenv func(stri
 	if err != nil {
 		fmt.Fprintln(stderr, "wbemd:", err)
 		return ExitUsage
-	}
-	if spec := getenv(TestWorkloadEnv); spec != "" {
-		p, err := parseWorkload(spec)
-		if err != nil {
-			fmt.Fprintln(stderr, "wbemd:", err)
-			return ExitUsage
-		}
-		cfg.TestWorkload = p
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	cfg.Install = install
@@ -95,20 +78,4 @@ func parseFlags(args []string, stderr io.Writer) (Config, slog.Level, error) {
 		return cfg, level, errors.New("--cimxml-https needs --tls-cert and --tls-key")
 	}
 	return cfg, level, nil
-}
-
-// parseWorkload reads TestWorkloadEnv: "N" or "N,DELAY".
-func parseWorkload(spec string) (*workload.Provider, error) {
-	ns, ds, _ := strings.Cut(spec, ",")
-	n, err := strconv.Atoi(strings.TrimSpace(ns))
-	if err != nil || n < 0 {
-		return nil, fmt.Errorf("%s=%q: want N or N,DELAY", TestWorkloadEnv, spec)
-	}
-	p := &workload.Provider{N: n}
-	if ds != "" {
-		if p.Delay, err = time.ParseDuration(strings.TrimSpace(ds)); err != nil {
-			return nil, fmt.Errorf("%s=%q: %v", TestWorkloadEnv, spec, err)
-		}
-	}
-	return p, nil
 }

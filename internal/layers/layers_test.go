@@ -33,6 +33,11 @@ var forbidden = map[string][]string{
 	// The push half of event deliveries, over a wbem enumerator.
 	"internal/push": {"mof", "provider", "repository", "cimom", "wsman", "providers/host", "auth", "internal/enumctx"},
 	"wmi":           {"cimom", "wsman", "providers/host", "repository", "provider", "internal/"},
+
+	// The production daemon carries no test workload (the e2e tests build
+	// their own wbemd with it).
+	"internal/daemon": {"internal/workload"},
+	"cmd/wbemd":       {"internal/workload"},
 }
 
 // goos lists packages whose layering is checked as built for another

@@ -1,5 +1,5 @@
-// Package wsmantest helps tests run WS-Management servers: self-signed
-// certificates for TLS listeners and servers on 127.0.0.1.
+// Package wsmantest helps gowbem's tests run WS-Management servers:
+// self-signed certificates for TLS listeners and servers on 127.0.0.1.
 package wsmantest
 
 import (
@@ -9,10 +9,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/gowbem/gowbem/wsman"
@@ -61,6 +64,28 @@ func SelfSigned(hosts ...string) (tls.Certificate, *x509.CertPool, error) {
 	pool := x509.NewCertPool()
 	pool.AddCert(leaf)
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool, nil
+}
+
+// WriteSelfSigned writes a certificate from SelfSigned(hosts...) and its key
+// as PEM files cert.pem and key.pem (mode 0600) in dir, for programs that
+// read them, such as wbemd's --tls-cert and --tls-key.
+func WriteSelfSigned(dir string, hosts ...string) (certFile, keyFile string, err error) {
+	cert, _, err := SelfSigned(hosts...)
+	if err != nil {
+		return "", "", err
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	if err != nil {
+		return "", "", err
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}), 0o644); err != nil {
+		return "", "", err
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		return "", "", err
+	}
+	return certFile, keyFile, nil
 }
 
 // NewServer starts h on a free port of 127.0.0.1 with TCP_NODELAY set on
