@@ -62,6 +62,31 @@ func (m *Method) Param(name string) (*Parameter, bool) {
 	return nil, false
 }
 
+// ParameterClasses returns the classes of m's in-parameters and of its
+// out-parameters (ReturnValue first, when m returns a value), both named
+// __PARAMETERS as in WMI, with the parameters' qualifiers.
+func (m *Method) ParameterClasses() (in, out *Class) {
+	in = &Class{Name: "__PARAMETERS"}
+	out = &Class{Name: "__PARAMETERS"}
+	if m.ReturnType != TypeEmpty {
+		out.Properties = append(out.Properties, Property{Name: "ReturnValue", Type: m.ReturnType,
+			Qualifiers: Qualifiers{{Name: "Out", Value: Bool(true)}}})
+	}
+	for _, p := range m.Params {
+		prop := Property{Name: p.Name, Type: p.Type, RefClass: p.RefClass, Qualifiers: p.Qualifiers}
+		if p.In() {
+			in.Properties = append(in.Properties, prop)
+		}
+		if p.Out() {
+			out.Properties = append(out.Properties, prop)
+		}
+	}
+	// The parameters come from a class Derive accepted: these derive too.
+	in, _ = Derive(nil, in)
+	out, _ = Derive(nil, out)
+	return in, out
+}
+
 // Class is a CIM class definition. A Class returned by Derive is complete: its
 // Properties and Methods include the inherited ones (inherited first, in the
 // order of the superclass), its qualifiers include those propagated from the

@@ -335,3 +335,34 @@ func TestKeysBelowConcreteKeylessClass(t *testing.T) {
 		t.Fatalf("key below an abstract keyless class: %v", err)
 	}
 }
+
+func TestMethodParameterClasses(t *testing.T) {
+	m := &Method{Name: "Run", ReturnType: TypeUint32, Params: []Parameter{
+		{Name: "A", Type: TypeString, Qualifiers: Qualifiers{{Name: "In", Value: Bool(true)}}},
+		{Name: "B", Type: TypeUint8, Qualifiers: Qualifiers{{Name: "Out", Value: Bool(true)}}},
+		{Name: "C", Type: TypeReference, RefClass: "X", Qualifiers: Qualifiers{{Name: "In", Value: Bool(true)}, {Name: "Out", Value: Bool(true)}}},
+		{Name: "D", Type: TypeSint64}, // neither: in
+	}}
+	in, out := m.ParameterClasses()
+	names := func(c *Class) (s []string) {
+		for _, p := range c.Properties {
+			s = append(s, p.Name+":"+p.Type.String())
+		}
+		return s
+	}
+	if in.Name != "__PARAMETERS" || out.Name != "__PARAMETERS" {
+		t.Errorf("names %q, %q", in.Name, out.Name)
+	}
+	if got, want := strings.Join(names(in), " "), "A:string C:ref D:sint64"; got != want {
+		t.Errorf("in = %s, want %s", got, want)
+	}
+	if got, want := strings.Join(names(out), " "), "ReturnValue:uint32 B:uint8 C:ref"; got != want {
+		t.Errorf("out = %s, want %s", got, want)
+	}
+	if p, _ := in.Property("C"); p.RefClass != "X" || !p.Qualifiers.Has("Out") {
+		t.Errorf("C lost its reference class or qualifiers: %+v", p)
+	}
+	if p, _ := out.Property("ReturnValue"); !p.Qualifiers.Has("Out") {
+		t.Error("ReturnValue is not Out")
+	}
+}

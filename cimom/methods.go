@@ -10,30 +10,6 @@ import (
 	"github.com/gowbem/gowbem/wbem"
 )
 
-// ParameterClasses returns the classes of a method's in-parameters and of its
-// out-parameters (ReturnValue first, when the method returns a value), both
-// named __PARAMETERS as in WMI.
-func ParameterClasses(m *cim.Method) (in, out *cim.Class) {
-	in = &cim.Class{Name: "__PARAMETERS"}
-	out = &cim.Class{Name: "__PARAMETERS"}
-	if m.ReturnType != cim.TypeEmpty {
-		out.Properties = append(out.Properties, cim.Property{Name: "ReturnValue", Type: m.ReturnType,
-			Qualifiers: cim.Qualifiers{{Name: "Out", Value: cim.Bool(true)}}})
-	}
-	for _, p := range m.Params {
-		prop := cim.Property{Name: p.Name, Type: p.Type, RefClass: p.RefClass, Qualifiers: p.Qualifiers}
-		if p.In() {
-			in.Properties = append(in.Properties, prop)
-		}
-		if p.Out() {
-			out.Properties = append(out.Properties, prop)
-		}
-	}
-	in, _ = cim.Derive(nil, in)
-	out, _ = cim.Derive(nil, out)
-	return in, out
-}
-
 func (om *ObjectManager) execMethod(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error {
 	p, err := parsePath(op.Path, op.Namespace)
 	if err != nil {
@@ -59,7 +35,7 @@ func (om *ObjectManager) execMethod(ctx context.Context, op *wbem.Op, w wbem.Res
 		return &cim.Error{Status: cim.WBEM_E_INVALID_METHOD_PARAMETERS, Parameter: op.Path,
 			Description: fmt.Sprintf("%s.%s is an instance method: call it on an instance path, not on the class", class.Name, m.Name)}
 	}
-	inClass, outClass := ParameterClasses(m)
+	inClass, outClass := m.ParameterClasses()
 	in, err := checkInParams(class, m, inClass, op.In)
 	if err != nil {
 		return err

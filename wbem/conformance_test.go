@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/internal/cimtest"
 	"github.com/gowbem/gowbem/internal/workload"
 	"github.com/gowbem/gowbem/provider"
 	"github.com/gowbem/gowbem/wbem"
@@ -909,7 +910,7 @@ func TestExecMethod(t *testing.T) {
 		item := getClass(t, svc, "GW_Item")
 		m, _ := item.Method("Echo")
 		_ = m
-		in := paramInstance(t, map[string]cim.Value{"Text": cim.String("hello")})
+		in := cimtest.Params(t, map[string]cim.Value{"Text": cim.String("hello")})
 		cr, err := svc.ExecMethod(ctx, "GW_Item", "Echo", in, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -921,7 +922,7 @@ func TestExecMethod(t *testing.T) {
 		if v, _ := out.Get("ReturnValue"); v.Type() != cim.TypeUint32 || v.Uint() != 0 {
 			t.Fatalf("ReturnValue = %#v", v)
 		}
-		cr, err = svc.ExecMethod(ctx, "GW_Item.Id=3", "Bump", paramInstance(t, map[string]cim.Value{"By": cim.Uint32(5)}), wbem.WBEM_FLAG_RETURN_IMMEDIATELY)
+		cr, err = svc.ExecMethod(ctx, "GW_Item.Id=3", "Bump", cimtest.Params(t, map[string]cim.Value{"By": cim.Uint32(5)}), wbem.WBEM_FLAG_RETURN_IMMEDIATELY)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -947,29 +948,12 @@ func TestExecMethod(t *testing.T) {
 		} {
 			var in *cim.Instance
 			if tc.in != nil {
-				in = paramInstance(t, tc.in)
+				in = cimtest.Params(t, tc.in)
 			}
 			_, err := svc.ExecMethod(ctx, tc.path, tc.method, in, 0)
 			wantStatus(t, "ExecMethod "+tc.path+" "+tc.method, err, tc.want)
 		}
 	})
-}
-
-func paramInstance(t *testing.T, vals map[string]cim.Value) *cim.Instance {
-	t.Helper()
-	decl := &cim.Class{Name: "__PARAMETERS"}
-	for k, v := range vals {
-		decl.Properties = append(decl.Properties, cim.Property{Name: k, Type: v.Type()})
-	}
-	c, err := cim.Derive(nil, decl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inst := c.NewInstance()
-	for k, v := range vals {
-		inst.SetAt(c.PropertyIndex(k), v)
-	}
-	return inst
 }
 
 // Namespaces: __NAMESPACE instances create children; OpenNamespace is
@@ -1349,7 +1333,7 @@ func TestCancelExecMethodAsync(t *testing.T) {
 		p := &workload.Provider{N: 5, Gate: make(chan struct{}), MethodDone: make(chan error, 1)}
 		svc := open(p)
 		s := newSink()
-		in := paramInstance(t, map[string]cim.Value{"By": cim.Uint32(1)})
+		in := cimtest.Params(t, map[string]cim.Value{"By": cim.Uint32(1)})
 		if err := svc.ExecMethodAsync(context.Background(), "GW_Item.Id=2", "Bump", in, 0, s); err != nil {
 			t.Fatal(err)
 		}

@@ -179,20 +179,9 @@ func (c *Client) execMethod(ctx context.Context, op *wbem.Op, ns string, w wbem.
 		if in := op.In; in != nil {
 			ic := in.Class()
 			for i := range ic.Properties {
-				v := in.At(i)
-				name := "p:" + ic.Properties[i].Name
-				switch {
-				case v.IsNull():
-				case v.Type().IsArray():
-					for _, e := range v.Array() {
-						b.WriteString("<" + name + ">")
-						iw.writeScalar(b, e)
-						b.WriteString("</" + name + ">")
-					}
-				default:
-					b.WriteString("<" + name + ">")
-					iw.writeScalar(b, v)
-					b.WriteString("</" + name + ">")
+				// A NULL in-parameter is left out: the method sees it unset.
+				if v := in.At(i); !v.IsNull() {
+					iw.writeProperty(b, "p:"+ic.Properties[i].Name, v)
 				}
 			}
 		}
@@ -215,19 +204,7 @@ func (c *Client) execMethod(ctx context.Context, op *wbem.Op, ns string, w wbem.
 			return &cim.Error{Status: cim.WBEM_E_INVALID_METHOD, Parameter: method, Description: "class " + cl.Name + " has no method " + method}
 		}
 	}
-	decl := &cim.Class{Name: "__PARAMETERS"}
-	if m.ReturnType != cim.TypeEmpty {
-		decl.Properties = append(decl.Properties, cim.Property{Name: "ReturnValue", Type: m.ReturnType})
-	}
-	for _, prm := range m.Params {
-		if prm.Out() {
-			decl.Properties = append(decl.Properties, cim.Property{Name: prm.Name, Type: prm.Type, RefClass: prm.RefClass})
-		}
-	}
-	oc, err := cim.Derive(nil, decl)
-	if err != nil {
-		return err
-	}
+	_, oc := m.ParameterClasses()
 	outNode := first(body)
 	if outNode == nil {
 		return cim.Errorf(cim.WBEM_E_INVALID_PARAMETER, "the server sent no %s_OUTPUT", m.Name)

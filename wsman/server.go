@@ -984,16 +984,7 @@ func (s *Server) invoke(ctx context.Context, w http.ResponseWriter, req *request
 		if !strings.EqualFold(body.Local, m.Name+"_INPUT") {
 			return faultSchema(fmt.Sprintf("line %d: the body of %s is <%s>, expected <%s_INPUT>", body.Line, m.Name, body.Local, m.Name))
 		}
-		decl := &cim.Class{Name: "__PARAMETERS"}
-		for _, p := range m.Params {
-			if p.In() {
-				decl.Properties = append(decl.Properties, cim.Property{Name: p.Name, Type: p.Type, RefClass: p.RefClass})
-			}
-		}
-		pc, err := cim.Derive(nil, decl)
-		if err != nil {
-			return faultFromError(err)
-		}
+		pc, _ := m.ParameterClasses()
 		rd := &reader{lookup: lookup, ns: t.ns}
 		in, err = rd.readInstance(body, pc)
 		if err != nil {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/gowbem/gowbem/cim"
-	"github.com/gowbem/gowbem/cimom"
 	"github.com/gowbem/gowbem/mof"
 	"github.com/gowbem/gowbem/wbem"
 	"github.com/gowbem/gowbem/wql"
@@ -225,7 +224,7 @@ func (r *runner) call(ctx context.Context, args []string) error {
 		return &cim.Error{Status: cim.WBEM_E_INVALID_METHOD, Parameter: method,
 			Description: fmt.Sprintf("class %s has no method %s", c.Name, method)}
 	}
-	inClass, _ := cimom.ParameterClasses(m)
+	inClass, _ := m.ParameterClasses()
 	var in *cim.Instance
 	if len(args) > 2 {
 		in = inClass.NewInstance()

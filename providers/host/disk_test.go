@@ -15,7 +15,6 @@ import (
 	"testing"
 
 	"github.com/gowbem/gowbem/cim"
-	"github.com/gowbem/gowbem/cimom"
 	"github.com/gowbem/gowbem/provider"
 	"github.com/gowbem/gowbem/providers/host"
 )
@@ -280,7 +279,7 @@ func TestChkdskHonoursContext(t *testing.T) {
 	prov := host.Providers(host.Config{VolumePaths: []string{dir}})[host.ProviderLogicalDisk].(provider.MethodProvider)
 	class := classOf(t, "Win32_LogicalDisk")
 	m, _ := class.Method("Chkdsk")
-	inClass, outClass := cimom.ParameterClasses(m)
+	inClass, outClass := m.ParameterClasses()
 	mc := &provider.MethodCall{Class: class, Method: m, In: inClass.NewInstance(), Out: outClass,
 		Path: cim.ObjectPath{Class: class.Name, Keys: []cim.KeyBinding{{Name: "DeviceID", Value: cim.String(img)}}}}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/cimom"
+	"github.com/gowbem/gowbem/internal/cimtest"
 	"github.com/gowbem/gowbem/providers/host"
 	"github.com/gowbem/gowbem/wbem"
 )
@@ -69,30 +70,12 @@ func getObject(t testing.TB, svc *wbem.Services, path string) (*cim.Instance, er
 	return o.(*cim.Instance), nil
 }
 
-// params builds an in-parameter instance.
-func params(t testing.TB, vals map[string]cim.Value) *cim.Instance {
-	t.Helper()
-	decl := &cim.Class{Name: "__PARAMETERS"}
-	for k, v := range vals {
-		decl.Properties = append(decl.Properties, cim.Property{Name: k, Type: v.Type()})
-	}
-	c, err := cim.Derive(nil, decl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inst := c.NewInstance()
-	for k, v := range vals {
-		inst.SetAt(c.PropertyIndex(k), v)
-	}
-	return inst
-}
-
 // call runs a method and returns its out-parameters.
 func call(t testing.TB, svc *wbem.Services, path, method string, in map[string]cim.Value) *cim.Instance {
 	t.Helper()
 	var pin *cim.Instance
 	if in != nil {
-		pin = params(t, in)
+		pin = cimtest.Params(t, in)
 	}
 	cr, err := svc.ExecMethod(context.Background(), path, method, pin, 0)
 	if err != nil {

@@ -1,0 +1,32 @@
+// Package cimtest holds helpers that gowbem's tests in several packages
+// share.
+package cimtest
+
+import (
+	"maps"
+	"slices"
+	"testing"
+
+	"github.com/gowbem/gowbem/cim"
+)
+
+// Params returns an in-parameter instance (of a __PARAMETERS class made for
+// it) holding vals, its properties in name order. Unlike an instance of a
+// method's own parameter class (cim.Method.ParameterClasses), it can hold
+// parameters the method does not have, for tests of the refusal.
+func Params(t testing.TB, vals map[string]cim.Value) *cim.Instance {
+	t.Helper()
+	decl := &cim.Class{Name: "__PARAMETERS"}
+	for _, k := range slices.Sorted(maps.Keys(vals)) {
+		decl.Properties = append(decl.Properties, cim.Property{Name: k, Type: vals[k].Type()})
+	}
+	c, err := cim.Derive(nil, decl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst := c.NewInstance()
+	for i, p := range c.Properties {
+		inst.SetAt(i, vals[p.Name])
+	}
+	return inst
+}
