@@ -616,6 +616,13 @@ func (c *compiler) class(d *classDecl, keyword string) *Error {
 		if err != nil {
 			return err
 		}
+		// An explicit CIMTYPE must match the return type, as on a property
+		// (it may name the class of an object return).
+		ret := propDecl{name: md.name, typ: md.ret}
+		if err := checkCIMType(&ret, qs); err != nil {
+			return err
+		}
+		md.ret = ret.typ
 		m := cim.Method{Name: md.name.text, ReturnType: md.ret.t, Qualifiers: qs, Params: make([]cim.Parameter, 0, len(md.params))}
 		if md.ret.objClass || md.ret.t == cim.TypeReference {
 			m.Qualifiers = m.Qualifiers.With(cim.Qualifier{Name: "CIMTYPE", Value: cim.String(typeText(md.ret.t, md.ret.refClass)), Flavor: cim.FlavorToSubclass})

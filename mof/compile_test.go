@@ -274,6 +274,8 @@ func TestErrors(t *testing.T) {
 		{"alias to an instance of a keyless class", "[Association] class L { L REF a; L REF b; };\nclass A { string k; };\ninstance of A as $a { };\ninstance of L { a = $a; };", cim.WBEM_E_NO_KEY, 4, 21, "$a"},
 		{"CIMTYPE contradicts the type", "class A { [CIMTYPE(\"uint32\")] string s; };", cim.WBEMMOF_E_CIMTYPE_QUALIFIER, 1, 38, "s"},
 		{"CIMTYPE names another class", "[Association] class A { [CIMTYPE(\"ref:B\")] A REF r; A REF q; };", cim.WBEMMOF_E_CIMTYPE_QUALIFIER, 1, 50, "r"},
+		{"CIMTYPE is not a type on a method", "class A{[CIMTYPE(\"000000000\")] object A();};", cim.WBEMMOF_E_CIMTYPE_QUALIFIER, 1, 39, "A"},
+		{"CIMTYPE contradicts a method's type", "class A { [CIMTYPE(\"ref:A\")] object M(); };", cim.WBEMMOF_E_CIMTYPE_QUALIFIER, 1, 37, "M"},
 		{"embedded instance of wrong class", "class E { string s; };\nclass F { string s; };\nclass A {[key] string k; E e;};\ninstance of A { e = instance of F { }; };", cim.WBEMMOF_E_TYPE_MISMATCH, 4, 33, "F"},
 		{"unknown pragma", "#pragma frobnicate(\"x\")", cim.WBEMMOF_E_INVALID_PRAGMA, 1, 9, "frobnicate"},
 		{"hash without pragma", "#include \"x\"", cim.WBEMMOF_E_INVALID_PRAGMA, 1, 1, "#include"},

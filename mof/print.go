@@ -137,11 +137,16 @@ func (p *Printer) class(w *writer, c *cim.Class, parent *cim.Class, alias, inden
 		switch {
 		case m.ReturnType == cim.TypeEmpty:
 			ret = "void"
-		case m.ReturnType == cim.TypeReference || m.ReturnType == cim.TypeObject:
+		case m.ReturnType == cim.TypeReference:
+			// The compiler writes a reference's CIMTYPE from its type.
 			ct := m.Qualifiers.Value("CIMTYPE").Str()
 			_, cls, _ := strings.Cut(ct, ":")
 			ret = typeName(m.ReturnType, cls)
 			skip = append(skip, "CIMTYPE")
+		case m.ReturnType == cim.TypeObject:
+			// An object's class stays in the CIMTYPE qualifier, printed as
+			// is: "X M()" would need class X to exist when compiled back.
+			ret = "object"
 		}
 		if q := p.qualifiers(m.Qualifiers, skip); q != "" {
 			w.s(q + "\n" + indent + "\t")

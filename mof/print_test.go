@@ -108,3 +108,23 @@ class A { };`)
 		t.Errorf("Scope.String = %q", s)
 	}
 }
+
+// A method returning an embedded object keeps its class through a round
+// trip, whether the class exists or only its CIMTYPE names it.
+func TestRoundTripObjectMethods(t *testing.T) {
+	for _, src := range []string{
+		`class E { string s; }; class A { E M(); E N([IN] string x); };`,
+		`class A { [CIMTYPE("object:Nowhere")] object M(); };`,
+		`class A { [CIMTYPE("object")] object M(); object N(); };`,
+	} {
+		plan := mustCompile(t, src)
+		text, again := roundTrip(t, plan)
+		if d := diffPlans(plan, again); d != "" {
+			t.Errorf("%s: round trip differs: %s\n%s", src, d, text)
+		}
+	}
+	m, _ := mustCompile(t, `class E { string s; }; class A { E M(); };`).Class(cim.DefaultNamespace, "A").Method("M")
+	if m.ReturnType != cim.TypeObject || m.Qualifiers.Value("CIMTYPE").Str() != "object:E" {
+		t.Errorf("M returns %v %v", m.ReturnType, m.Qualifiers)
+	}
+}

@@ -358,11 +358,16 @@ func (p *xmlParser) element(depth int) (*node, error) {
 		switch {
 		case an == "xmlns":
 			p.binds = append(p.binds, binding{"", val, depth})
-		case strings.HasPrefix(an, "xmlns:"):
+		case strings.HasPrefix(an, "xmlns:") && len(an) > len("xmlns:"):
+			// "xmlns:" alone binds nothing: it is an attribute of that
+			// name, as encoding/xml reads it.
 			p.binds = append(p.binds, binding{an[6:], val, depth})
 		}
 	}
 	prefix, local := splitName(qname)
+	if prefix != "" && !validName(local) {
+		return nil, p.errf(startPos, "<%s>: %q is not a name after the prefix", qname, local)
+	}
 	n.Local = local
 	n.Space = p.resolve(prefix)
 	if prefix == "" && strings.IndexByte(qname, ':') >= 0 {
@@ -374,6 +379,10 @@ func (p *xmlParser) element(depth int) (*node, error) {
 			ap, al := splitName(a.name)
 			var space string
 			switch {
+			case ap != "" && !validName(al):
+				// s:0 would name an attribute "0" that no printer can
+				// write back when s is bound to no namespace.
+				return nil, p.errf(startPos, "attribute %s in <%s>: %q is not a name after the prefix", a.name, qname, al)
 			case ap != "":
 				space = p.resolve(ap)
 			case strings.IndexByte(a.name, ':') >= 0:
