@@ -1,6 +1,7 @@
 package layers
 
 import (
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -8,65 +9,194 @@ import (
 
 const mod = "github.com/gowbem/gowbem/"
 
-// forbidden lists, per package, the gowbem packages it must not depend on,
-// directly or not (tests excluded).
+// layers places every package of the module, from the bottom up, as
+// docs/ARCHITECTURE.md draws them: a package imports only packages of layers
+// below its own (not of its own). An entry ending in "/..." places every
+// package below that path not placed otherwise. A package in no layer fails
+// the test: put a new package in its layer here.
+var layers = [][]string{
+	{"cim", "identity", "internal/enumctx", "internal/layers", "internal/wine", "cim/internal/statusgen"},
+	{"wql", "mof", "auth", "internal/cimtest", "internal/wine/goexec"},
+	{"provider", "repository", "internal/users"},
+	{"wbem", "repository/storetest"},
+	{"cimom", "wmi", "internal/deadline", "internal/push"},
+	{"providers/host", "internal/workload"},
+	{"wsman", "cimxml", "internal/bench", "internal/interop"},
+	{"internal/cli", "internal/daemon", "internal/wsmantest"},
+	{"cmd/..."},
+}
+
+// forbidden lists, per package, the gowbem packages below it that it must
+// not depend on all the same, directly or not (tests excluded). An entry
+// ending in "/" names every package under it. Every name must exist: a
+// package renamed away would otherwise leave its rule checking nothing.
 var forbidden = map[string][]string{
-	"cim":            {"wql", "mof", "provider", "repository", "wbem", "cimom", "wsman", "providers/host", "internal/", "identity", "auth"},
-	"identity":       {"cim", "wql", "mof", "provider", "repository", "wbem", "cimom", "wsman", "providers/host", "internal/", "auth"},
-	"auth":           {"cim", "wql", "mof", "provider", "repository", "wbem", "cimom", "wsman", "providers/host", "internal/"},
-	"internal/users": {"cim", "wql", "mof", "provider", "repository", "wbem", "cimom", "wsman", "providers/host", "internal/daemon", "internal/cli"},
-	"wql":            {"mof", "provider", "repository", "wbem", "cimom", "wsman", "providers/host"},
-	"mof":            {"wql", "provider", "repository", "wbem", "cimom", "wsman", "providers/host"},
-	"provider":       {"repository", "wbem", "cimom", "wsman", "providers/host", "auth"},
-	"repository":     {"provider", "wbem", "cimom", "wsman", "providers/host"},
-	"wbem":           {"cimom", "wsman", "providers/host", "repository", "provider"},
-	"cimom":          {"wsman", "providers/host", "internal/cli", "internal/daemon"},
-	"providers/host": {"cimom", "wbem", "wsman", "repository", "auth"},
-	"wsman":          {"cimom", "providers/host", "repository", "internal/cli", "internal/daemon", "internal/workload", "internal/bench", "internal/users"},
-
-	// CIM-XML sits beside WS-Management.
-	"cimxml": {"cimom", "providers/host", "repository", "internal/cli", "internal/daemon", "internal/workload", "internal/bench", "internal/users", "wsman"},
-
-	// Shared by the protocol servers, below all of them.
-	"internal/enumctx":  {"cim", "wql", "mof", "provider", "repository", "wbem", "cimom", "wsman", "providers/host"},
-	"internal/deadline": {"wql", "mof", "provider", "repository", "cimom", "wsman", "providers/host", "auth", "identity"},
+	// Authentication knows identities, not the data model.
+	"auth":           {"cim"},
+	"internal/users": {"cim", "wql", "mof"},
+	// The public API knows no backend.
+	"wbem": {"repository", "provider"},
+	// Providers see only the provider contract.
+	"provider":       {"auth"},
+	"providers/host": {"cimom", "wbem", "repository", "auth"},
+	// A backend over Windows's WMI, beside the object manager.
+	"wmi": {"repository", "provider", "internal/"},
+	// Operation deadlines, for protocol servers over any backend.
+	"internal/deadline": {"wql", "mof", "provider", "repository", "auth", "identity"},
 	// The push half of event deliveries, over a wbem enumerator.
-	"internal/push": {"mof", "provider", "repository", "cimom", "wsman", "providers/host", "auth", "internal/enumctx"},
-	"wmi":           {"cimom", "wsman", "providers/host", "repository", "provider", "internal/"},
-
+	"internal/push": {"mof", "provider", "repository", "auth", "internal/enumctx"},
+	// The protocols serve any wbem.Backend, the object manager included.
+	"wsman":  {"cimom", "providers/host", "repository", "internal/workload", "internal/users"},
+	"cimxml": {"cimom", "providers/host", "repository", "internal/workload", "internal/users"},
 	// The production daemon carries no test workload (the e2e tests build
 	// their own wbemd with it).
 	"internal/daemon": {"internal/workload"},
 	"cmd/wbemd":       {"internal/workload"},
 }
 
-// goos lists packages whose layering is checked as built for another
-// system (the wmi backend is Windows's).
-var goos = map[string]string{"wmi": "windows"}
+// pkg is a package of the module: its path relative to the module, its
+// direct imports and all its dependencies within the module.
+type pkg struct {
+	imports, deps []string
+}
+
+// list runs go list over the module for one GOOS, so that files built only
+// elsewhere (Windows) are checked too.
+func list(t *testing.T, goos string) map[string]pkg {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-e", "-f", "{{.ImportPath}}|{{join .Imports \" \"}}|{{join .Deps \" \"}}", mod+"...")
+	cmd.Env = append(os.Environ(), "GOOS="+goos)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("GOOS=%s go list: %v", goos, err)
+	}
+	pkgs := map[string]pkg{}
+	ours := func(list string) (rel []string) {
+		for _, p := range strings.Fields(list) {
+			if r, ok := strings.CutPrefix(p, mod); ok {
+				rel = append(rel, r)
+			}
+		}
+		return rel
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Split(line, "|")
+		if len(f) != 3 {
+			t.Fatalf("go list: %q", line)
+		}
+		rel, ok := strings.CutPrefix(f[0], mod)
+		if !ok {
+			continue
+		}
+		pkgs[rel] = pkg{imports: ours(f[1]), deps: ours(f[2])}
+	}
+	return pkgs
+}
+
+// layerOf returns the layer of package p (its index in layers), or -1.
+// An exact entry wins over a "/..." one.
+func layerOf(p string) int {
+	wild := -1
+	for i, l := range layers {
+		for _, e := range l {
+			if e == p {
+				return i
+			}
+			if prefix, ok := strings.CutSuffix(e, "/..."); ok && strings.HasPrefix(p, prefix+"/") {
+				wild = i
+			}
+		}
+	}
+	return wild
+}
+
+// names reports whether the forbidden name (a package, or with a trailing
+// "/" a tree of packages) matches package p.
+func names(name, p string) bool {
+	if prefix, ok := strings.CutSuffix(name, "/"); ok {
+		return strings.HasPrefix(p, prefix+"/")
+	}
+	return p == name
+}
 
 func TestLayers(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("the go command is not on PATH")
 	}
-	for pkg, bad := range forbidden {
-		cmd := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", mod+pkg)
-		if o := goos[pkg]; o != "" {
-			cmd.Env = append(cmd.Environ(), "GOOS="+o)
+	for _, goos := range []string{"linux", "windows"} {
+		pkgs := list(t, goos)
+		if len(pkgs) < 10 {
+			t.Fatalf("GOOS=%s: go list found only %d packages", goos, len(pkgs))
 		}
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("go list %s: %v", pkg, err)
-		}
-		for _, dep := range strings.Fields(string(out)) {
-			rel, ok := strings.CutPrefix(dep, mod)
-			if !ok || rel == pkg {
+		for p, info := range pkgs {
+			lp := layerOf(p)
+			if lp < 0 {
+				t.Errorf("package %s is in no layer: add it to internal/layers's table, in its layer (docs/ARCHITECTURE.md)", p)
 				continue
 			}
-			for _, b := range bad {
-				if rel == b || strings.HasSuffix(b, "/") && strings.HasPrefix(rel, b) || strings.HasPrefix(rel, b+"/") {
-					t.Errorf("%s depends on %s, which is above it (docs/ARCHITECTURE.md)", pkg, rel)
+			for _, imp := range info.imports {
+				if li := layerOf(imp); li >= lp {
+					t.Errorf("GOOS=%s: %s imports %s, which is not below it (docs/ARCHITECTURE.md)", goos, p, imp)
 				}
 			}
+			for _, bad := range forbidden[p] {
+				for _, dep := range info.deps {
+					if names(bad, dep) {
+						t.Errorf("GOOS=%s: %s depends on %s, which it must not (internal/layers)", goos, p, dep)
+					}
+				}
+			}
+		}
+		if goos != "linux" {
+			continue
+		}
+		// Every name in the tables names something that exists.
+		exists := func(name string, match func(string, string) bool) bool {
+			for p := range pkgs {
+				if match(name, p) {
+					return true
+				}
+			}
+			return false
+		}
+		placed := map[string]bool{}
+		for _, l := range layers {
+			for _, e := range l {
+				if placed[e] {
+					t.Errorf("%s is in two layers", e)
+				}
+				placed[e] = true
+				if !exists(strings.TrimSuffix(e, "..."), names) {
+					t.Errorf("the layer entry %s names no package", e)
+				}
+			}
+		}
+		for p, bad := range forbidden {
+			if _, ok := pkgs[p]; !ok {
+				t.Errorf("the forbidden table's package %s does not exist", p)
+			}
+			for _, b := range bad {
+				if !exists(b, names) {
+					t.Errorf("%s's forbidden name %s names no package", p, b)
+				}
+			}
+		}
+	}
+}
+
+// The table's helpers themselves: a rule that cannot fire is no rule.
+func TestLayerOf(t *testing.T) {
+	for p, want := range map[string]int{"cim": 0, "wbem": 3, "cmd/wbemd": 8, "cmd/new/tool": 8, "wsman/cmd/x": -1, "nowhere": -1, "cmdx": -1} {
+		if got := layerOf(p); got != want {
+			t.Errorf("layerOf(%q) = %d, want %d", p, got, want)
+		}
+	}
+	for _, tt := range []struct {
+		name, p string
+		want    bool
+	}{{"internal/", "internal/cli", true}, {"internal/", "internal", false}, {"wsman", "wsman/cmd/x", false}, {"wsman", "wsman", true}} {
+		if got := names(tt.name, tt.p); got != tt.want {
+			t.Errorf("names(%q, %q) = %v", tt.name, tt.p, got)
 		}
 	}
 }
