@@ -249,7 +249,7 @@ func (c *Client) roundTrip(ctx context.Context, m *msg) (*node, error) {
 		return nil, &cim.Error{Status: cim.WBEM_E_TRANSPORT_FAILURE,
 			Description: fmt.Sprintf("the server answered HTTP %d with %q, not a SOAP envelope", resp.StatusCode, resp.Header.Get("Content-Type"))}
 	}
-	root, err := parseXMLString(string(rb.Bytes()))
+	root, err := parseXMLString(rb.String())
 	if err != nil {
 		return nil, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Description: "unreadable response: " + err.Error()}
 	}
