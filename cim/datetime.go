@@ -310,12 +310,12 @@ func (d Datetime) Time() (time.Time, error) {
 }
 
 // offsetName names a fixed zone like "+0130" so that formatted times read well.
-func offsetName(min int) string {
+func offsetName(minutes int) string {
 	sign := byte('+')
-	if min < 0 {
-		sign, min = '-', -min
+	if minutes < 0 {
+		sign, minutes = '-', -minutes
 	}
-	return fmt.Sprintf("%c%02d%02d", sign, min/60, min%60)
+	return fmt.Sprintf("%c%02d%02d", sign, minutes/60, minutes%60)
 }
 
 // Duration returns an interval as a time.Duration. It fails for timestamps and
@@ -353,15 +353,15 @@ var (
 // to the nearest representable timestamp.
 func DatetimeFromTime(t time.Time) Datetime {
 	_, off := t.Zone()
-	min := off / 60
-	if min < -999 || min > 999 {
-		min = 0
+	offMin := off / 60
+	if offMin < -999 || offMin > 999 {
+		offMin = 0
 	}
-	if min*60 != off {
-		t = t.In(time.FixedZone("", min*60))
+	if offMin*60 != off {
+		t = t.In(time.FixedZone("", offMin*60))
 	}
-	zone := time.FixedZone("", min*60)
-	lo, hi := minDatetimeTime.Add(-time.Duration(min)*time.Minute), maxDatetimeTime.Add(-time.Duration(min)*time.Minute)
+	zone := time.FixedZone("", offMin*60)
+	lo, hi := minDatetimeTime.Add(-time.Duration(offMin)*time.Minute), maxDatetimeTime.Add(-time.Duration(offMin)*time.Minute)
 	switch {
 	case t.Before(lo):
 		t = lo.In(zone)
@@ -372,7 +372,7 @@ func DatetimeFromTime(t time.Time) Datetime {
 		Year: t.Year(), Month: int(t.Month()), Day: t.Day(),
 		Hour: t.Hour(), Minute: t.Minute(), Second: t.Second(),
 		Microsecond: t.Nanosecond() / 1000,
-		Offset:      min,
+		Offset:      offMin,
 	}
 }
 

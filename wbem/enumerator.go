@@ -332,7 +332,7 @@ func (e *Enumerator) deliver(n int, sink Sink) {
 		}
 		if rerr != nil {
 			err = rerr
-			if rerr == errClosed || rerr == errGone {
+			if rerr == errClosed || rerr == errConsumerGone {
 				err = &cim.Error{Status: cim.WBEM_E_CALL_CANCELLED, Operation: "NextAsync", Description: "the enumerator was closed"}
 			}
 			break

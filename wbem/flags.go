@@ -1,6 +1,7 @@
 package wbem
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/gowbem/gowbem/cim"
@@ -129,7 +130,7 @@ func checkFlags(kind OpKind, flags Flag, async bool) error {
 	}
 	if flags&^valid != 0 {
 		return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Operation: kind.String(),
-			Description: "flags 0x" + hex(uint32(flags&^valid)) + " are not valid for " + kind.String()}
+			Description: fmt.Sprintf("flags 0x%08X are not valid for %s", uint32(flags&^valid), kind)}
 	}
 	if kind == OpExecNotificationQuery && !async && flags&(WBEM_FLAG_RETURN_IMMEDIATELY|WBEM_FLAG_FORWARD_ONLY) != WBEM_FLAG_RETURN_IMMEDIATELY|WBEM_FLAG_FORWARD_ONLY {
 		return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Operation: kind.String(),
@@ -140,14 +141,4 @@ func checkFlags(kind OpKind, flags Flag, async bool) error {
 			Description: "WBEM_FLAG_UPDATE_ONLY and WBEM_FLAG_CREATE_ONLY exclude each other"}
 	}
 	return nil
-}
-
-func hex(v uint32) string {
-	const digits = "0123456789ABCDEF"
-	var b [8]byte
-	for i := 7; i >= 0; i-- {
-		b[i] = digits[v&0xF]
-		v >>= 4
-	}
-	return string(b[:])
 }

@@ -112,7 +112,9 @@ func finalError(err error, op *Op) error {
 	return &cim.Error{Status: cim.WBEM_E_FAILED, Operation: op.Kind.String(), Description: err.Error(), Err: err}
 }
 
-var errGone = &cim.Error{Status: cim.WBEM_E_CALL_CANCELLED, Description: "the consumer released the enumeration"}
+// errConsumerGone is what Write returns once the consumer has gone: it
+// released or closed the enumeration, or the call was cancelled.
+var errConsumerGone = &cim.Error{Status: cim.WBEM_E_CALL_CANCELLED, Description: "the consumer released the enumeration"}
 
 // Subscribed implements Subscriber.
 func (s *stream) Subscribed() {
@@ -145,13 +147,13 @@ func (s *stream) Write(obj cim.Object) error {
 		select {
 		case <-s.writeWake:
 		case <-s.ctx.Done():
-			return errGone
+			return errConsumerGone
 		}
 		s.mu.Lock()
 	}
 	if s.gone {
 		s.mu.Unlock()
-		return errGone
+		return errConsumerGone
 	}
 	if len(s.items) == cap(s.items) && s.head > 0 {
 		// Reuse the delivered front of the array instead of growing it.
@@ -340,7 +342,7 @@ func (s *stream) read(pos *int, dst []cim.Object, o readOpts) (int, error) {
 		}
 		if s.gone {
 			s.mu.Unlock()
-			return n, errGone
+			return n, errConsumerGone
 		}
 		if o.progSeq != nil && *o.progSeq != s.progSeq {
 			s.mu.Unlock()
