@@ -1,6 +1,7 @@
 package cim
 
 import (
+	"slices"
 	"strings"
 	"sync"
 )
@@ -92,6 +93,12 @@ func (m *Method) ParameterClasses() (in, out *Class) {
 // order of the superclass), its qualifiers include those propagated from the
 // superclass, and Derivation lists the ancestors. Complete classes are shared
 // between goroutines and must not be modified.
+//
+// Who may change a class: a class the object manager hands out as a result
+// (GetObject of a class, class enumerations, schema queries) and one a
+// repository returns from Tx.Class is the caller's own copy; change it and
+// put it back with PutClass. The class of an instance (Instance.Class) is
+// shared by every instance of it and must not be changed: Clone it first.
 type Class struct {
 	Name       string
 	Superclass string   // "" for a top-level class
@@ -230,6 +237,30 @@ func (c *Class) Located(server, namespace string) *Class {
 	}
 	d := c.shallowCopy()
 	d.Server, d.Namespace = server, namespace
+	return d
+}
+
+// Clone returns a deep copy of c: its own slices of properties, methods,
+// parameters, qualifiers and ancestors, which the caller may change without
+// touching c. (Default and qualifier values are immutable and are shared;
+// see Value.)
+func (c *Class) Clone() *Class {
+	d := c.shallowCopy()
+	d.Derivation = slices.Clone(c.Derivation)
+	d.Qualifiers = slices.Clone(c.Qualifiers)
+	d.Properties = slices.Clone(c.Properties)
+	for i := range d.Properties {
+		d.Properties[i].Qualifiers = slices.Clone(d.Properties[i].Qualifiers)
+	}
+	d.Methods = slices.Clone(c.Methods)
+	for i := range d.Methods {
+		m := &d.Methods[i]
+		m.Qualifiers = slices.Clone(m.Qualifiers)
+		m.Params = slices.Clone(m.Params)
+		for j := range m.Params {
+			m.Params[j].Qualifiers = slices.Clone(m.Params[j].Qualifiers)
+		}
+	}
 	return d
 }
 

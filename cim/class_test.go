@@ -366,3 +366,36 @@ func TestMethodParameterClasses(t *testing.T) {
 		t.Error("ReturnValue is not Out")
 	}
 }
+
+func TestClassCloneIsDeep(t *testing.T) {
+	base, err := Derive(nil, &Class{Name: "B", Qualifiers: Qualifiers{{Name: "Abstract", Value: Bool(true)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Derive(base, &Class{Name: "C", Superclass: "B",
+		Qualifiers: Qualifiers{{Name: "Description", Value: String("d")}},
+		Properties: []Property{{Name: "K", Type: TypeString, Qualifiers: Qualifiers{{Name: "Key", Value: Bool(true)}}}, {Name: "N", Type: TypeUint32}},
+		Methods: []Method{{Name: "M", ReturnType: TypeUint32, Qualifiers: Qualifiers{{Name: "Static", Value: Bool(true)}},
+			Params: []Parameter{{Name: "P", Type: TypeString, Qualifiers: Qualifiers{{Name: "In", Value: Bool(true)}}}}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := c.Clone()
+	d.Derivation[0] = "X"
+	d.Qualifiers[0].Name = "X"
+	d.Properties[0].Name = "X"
+	d.Properties[0].Qualifiers[0].Name = "X"
+	d.Methods[0].Name = "X"
+	d.Methods[0].Qualifiers[0].Name = "X"
+	d.Methods[0].Params[0].Name = "X"
+	d.Methods[0].Params[0].Qualifiers[0].Name = "X"
+	if c.Derivation[0] != "B" || c.Qualifiers[0].Name == "X" || c.Properties[0].Name != "K" || !c.Properties[0].IsKey() ||
+		c.Methods[0].Name != "M" || !c.Methods[0].IsStatic() || c.Methods[0].Params[0].Name != "P" || !c.Methods[0].Params[0].In() {
+		t.Fatalf("changing the clone changed the class: %+v", c)
+	}
+	// The clone has its own index: its renamed property is found by its new name.
+	if d.PropertyIndex("X") != 0 || d.PropertyIndex("K") != -1 || c.PropertyIndex("K") != 0 {
+		t.Errorf("indexes: clone X=%d K=%d, class K=%d", d.PropertyIndex("X"), d.PropertyIndex("K"), c.PropertyIndex("K"))
+	}
+}

@@ -2,7 +2,9 @@ package cim
 
 import (
 	"fmt"
+	"iter"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,7 +16,11 @@ import (
 // inline, so building one does not allocate; arrays hold their elements as a
 // []Value and embedded objects hold the Object.
 //
-// Values are immutable: the accessors return copies or read-only views.
+// Values are immutable: no accessor gives a way to change one. Array returns
+// a copy of the elements (Len and Elems read them without copying); an
+// embedded object is held by reference, so an object put into a Value must
+// not be changed afterwards, and one read out of it (Object, Instance) must
+// be cloned before it is changed.
 type Value struct {
 	t Type
 	// n holds integers (two's complement for signed), booleans, float bits
@@ -225,9 +231,29 @@ func (v Value) Datetime() (Datetime, error) { return ParseDatetime(v.str()) }
 // Path parses a reference value's object path.
 func (v Value) Path() (ObjectPath, error) { return ParsePath(v.str()) }
 
-// Array returns the elements of an array value; nil for other values. The slice
-// must not be modified.
+// Array returns a copy of the elements of an array value; nil for other
+// values. Len and Elems read the elements without copying them.
 func (v Value) Array() []Value {
+	return slices.Clone(v.elems())
+}
+
+// Len returns the number of elements of an array value; 0 for other values.
+func (v Value) Len() int { return len(v.elems()) }
+
+// Elems iterates over the index and the value of each element of an array
+// value, without copying them; over nothing for other values.
+func (v Value) Elems() iter.Seq2[int, Value] {
+	return func(yield func(int, Value) bool) {
+		for i, e := range v.elems() {
+			if !yield(i, e) {
+				return
+			}
+		}
+	}
+}
+
+// elems is the array's own elements, for reading only.
+func (v Value) elems() []Value {
 	if !v.t.IsArray() || v.p == nil {
 		return nil
 	}
@@ -262,7 +288,7 @@ func (v Value) Text() string {
 	case v.t.IsArray():
 		var b strings.Builder
 		b.WriteByte('{')
-		for i, e := range v.Array() {
+		for i, e := range v.elems() {
 			if i > 0 {
 				b.WriteString(", ")
 			}
@@ -309,7 +335,7 @@ func (v Value) GoValue() any {
 	case v.t == TypeEmpty:
 		return nil
 	case v.t.IsArray():
-		a := v.Array()
+		a := v.elems()
 		out := make([]any, len(a))
 		for i, e := range a {
 			out[i] = e.GoValue()
@@ -432,7 +458,7 @@ func (v Value) Convert(t Type) (Value, error) {
 		if !v.t.IsArray() {
 			return Null, mismatch(v, t)
 		}
-		return ArrayOf(t.Elem(), v.Array())
+		return ArrayOf(t.Elem(), v.elems())
 	}
 	if v.t.IsArray() {
 		return Null, mismatch(v, t)
@@ -622,7 +648,7 @@ func Equal(a, b Value) bool {
 		return a.IsNull() && b.IsNull()
 	}
 	if a.t.IsArray() || b.t.IsArray() {
-		x, y := a.Array(), b.Array()
+		x, y := a.elems(), b.elems()
 		if !a.t.IsArray() || !b.t.IsArray() || len(x) != len(y) {
 			return false
 		}

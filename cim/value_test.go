@@ -434,3 +434,36 @@ func TestParseType(t *testing.T) {
 		}
 	}
 }
+
+// Editing what Array returns leaves the value as it was: Values are
+// immutable.
+func TestArrayReturnsACopy(t *testing.T) {
+	v := Array(TypeUint32, Uint32(1), Uint32(2), Uint32(3))
+	a := v.Array()
+	a[0] = Uint32(99)
+	a = append(a[:1], String("x"))
+	if got := v.Text(); got != "{1, 2, 3}" {
+		t.Fatalf("after editing Array's slice the value is %s", got)
+	}
+	if v.Len() != 3 || String("s").Len() != 0 || Null.Len() != 0 {
+		t.Errorf("Len = %d, %d, %d", v.Len(), String("s").Len(), Null.Len())
+	}
+	var sum uint64
+	for i, e := range v.Elems() {
+		if e.Uint() != uint64(i+1) {
+			t.Errorf("element %d = %s", i, e)
+		}
+		sum += e.Uint()
+	}
+	for range String("s").Elems() {
+		t.Error("a scalar has elements")
+	}
+	if sum != 6 {
+		t.Errorf("Elems summed to %d", sum)
+	}
+	for i := range v.Elems() {
+		if i == 1 {
+			break // stopping early is allowed
+		}
+	}
+}

@@ -144,6 +144,7 @@ func orDefault(ns string) string {
 
 // Do implements wbem.Backend.
 func (om *ObjectManager) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error {
+	w = copyClasses(op.Kind, w)
 	op.Namespace = orDefault(cim.NormalNamespace(op.Namespace))
 	w, err := om.authorize(ctx, op, w) // namespace security: see access.go
 	if err != nil {

@@ -69,7 +69,7 @@ func (om *ObjectManager) selectQuery(ctx context.Context, op *wbem.Op, q *wql.Se
 		}
 		return w.Write(shape.Located(om.server, op.Namespace))
 	}
-	hint := &provider.Hint{Query: op.Query, Properties: hintProperties(f.Properties(), q.Where), Equal: f.Equalities()}
+	hint := &provider.Hint{Query: op.Query, Properties: f.Needed(), Equal: f.Equalities()}
 	e := &emitter{w: w, server: om.server, ns: op.Namespace, filter: func(inst *cim.Instance) (*cim.Instance, bool) {
 		if !f.Match(inst) {
 			return nil, false
@@ -78,50 +78,6 @@ func (om *ObjectManager) selectQuery(ctx context.Context, op *wbem.Op, q *wql.Se
 	}}
 	deep := op.Flags&wbem.WBEM_FLAG_DIRECT_READ == 0
 	return om.enumerate(ctx, op.Namespace, f.Class().Name, deep, hint, e)
-}
-
-// hintProperties is what a provider must fill in: the SELECT list and every
-// property the WHERE clause reads (nil for SELECT *: everything).
-func hintProperties(selected []string, where wql.Expr) []string {
-	if selected == nil {
-		return nil
-	}
-	out := append([]string(nil), selected...)
-	add := func(p wql.Prop) {
-		name := p.Path[0]
-		if cim.IsSystemProperty(name) {
-			return
-		}
-		for _, s := range out {
-			if cim.EqualFold(s, name) {
-				return
-			}
-		}
-		out = append(out, name)
-	}
-	var walk func(wql.Expr)
-	walk = func(e wql.Expr) {
-		switch e := e.(type) {
-		case *wql.Logical:
-			for _, x := range e.Operands {
-				walk(x)
-			}
-		case *wql.Not:
-			walk(e.X)
-		case *wql.Comparison:
-			add(e.Prop)
-		case *wql.IsNull:
-			add(e.Prop)
-		case *wql.Isa:
-			add(e.Prop)
-		case *wql.Like:
-			add(e.Prop)
-		}
-	}
-	if where != nil {
-		walk(where)
-	}
-	return out
 }
 
 func (om *ObjectManager) allClasses(ctx context.Context, ns string) ([]*cim.Class, error) {

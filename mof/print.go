@@ -382,7 +382,7 @@ func (p *Printer) value(w *writer, v cim.Value, indent string) {
 		w.s("NULL")
 	case t.IsArray():
 		w.s("{")
-		for i, e := range v.Array() {
+		for i, e := range v.Elems() {
 			if i > 0 {
 				w.s(", ")
 			}

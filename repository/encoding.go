@@ -79,10 +79,9 @@ func (e *encoder) value(v cim.Value, depth int) error {
 	if !t.IsArray() {
 		return e.elem(t, v, depth)
 	}
-	a := v.Array()
-	e.uvarint(uint64(len(a)))
+	e.uvarint(uint64(v.Len()))
 	hasNull := false
-	for _, x := range a {
+	for _, x := range v.Elems() {
 		if x.IsNull() {
 			hasNull = true
 			break
@@ -94,7 +93,7 @@ func (e *encoder) value(v cim.Value, depth int) error {
 		e.b = append(e.b, 0)
 	}
 	et := t.Elem()
-	for _, x := range a {
+	for _, x := range v.Elems() {
 		if hasNull {
 			if x.IsNull() {
 				e.b = append(e.b, 0)

@@ -193,7 +193,7 @@ func (t *memTx) Class(ns, name string) (*cim.Class, error) {
 	if c == nil {
 		return nil, &cim.Error{Status: cim.WBEM_E_NOT_FOUND, Parameter: name, Description: "class " + name + " does not exist in " + ns}
 	}
-	return c, nil
+	return c.Clone(), nil // the caller's own, as bbolt's decoded copy is
 }
 
 func (t *memTx) Subclasses(ns, name string) ([]string, error) {
@@ -221,7 +221,7 @@ func (t *memTx) PutClass(ns string, c *cim.Class) error {
 	}
 	k := strings.ToLower(c.Name)
 	old, had := n.classes[k]
-	n.classes[k] = c
+	n.classes[k] = c.Clone()
 	t.undo = append(t.undo, func() {
 		if had {
 			n.classes[k] = old

@@ -49,12 +49,14 @@ type Tx interface {
 	// DeleteNamespace deletes ns with its children, classes and instances.
 	DeleteNamespace(ns string) error
 
-	// Class returns a complete class; WBEM_E_NOT_FOUND when absent.
+	// Class returns a complete class, the caller's own copy;
+	// WBEM_E_NOT_FOUND when absent.
 	Class(ns, name string) (*cim.Class, error)
 	// Subclasses lists the names of the direct subclasses of name ("" for the
 	// top-level classes).
 	Subclasses(ns, name string) ([]string, error)
-	// PutClass stores a complete class (creating or replacing it).
+	// PutClass stores a complete class (creating or replacing it); what the
+	// caller does with c afterwards does not change the stored class.
 	PutClass(ns string, c *cim.Class) error
 	// DeleteClass deletes one class and its instances (not its subclasses).
 	DeleteClass(ns, name string) error

@@ -150,9 +150,8 @@ func setField(f reflect.Value, v cim.Value) error {
 		if !v.Type().IsArray() {
 			return cim.Errorf(cim.WBEM_E_TYPE_MISMATCH, "value %s is not an array", v)
 		}
-		a := v.Array()
-		s := reflect.MakeSlice(f.Type(), len(a), len(a))
-		for i, e := range a {
+		s := reflect.MakeSlice(f.Type(), v.Len(), v.Len())
+		for i, e := range v.Elems() {
 			if err := setField(s.Index(i), e); err != nil {
 				return err
 			}

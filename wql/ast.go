@@ -230,18 +230,6 @@ type Const struct {
 	Bool bool    // ConstBool
 }
 
-// StringConst returns a string constant.
-func StringConst(s string) Const { return Const{Kind: ConstString, Str: s} }
-
-// IntConst returns an integer constant.
-func IntConst(n int64) Const { return Const{Kind: ConstInt, Int: n} }
-
-// BoolConst returns TRUE or FALSE.
-func BoolConst(b bool) Const { return Const{Kind: ConstBool, Bool: b} }
-
-// RealConst returns a real constant.
-func RealConst(f float64) Const { return Const{Kind: ConstReal, Real: f} }
-
 // IsIntrinsicEvent reports whether name is one of the intrinsic instance
 // events, which a schema may not define but every event query may name.
 func IsIntrinsicEvent(name string) bool {

@@ -154,6 +154,52 @@ func (f *Filter) Class() *cim.Class { return f.class }
 // or nil for SELECT *.
 func (f *Filter) Properties() []string { return f.names }
 
+// Needed returns what a provider must fill in for the query: the SELECT list
+// (as Properties) and every other property the WHERE clause reads, the
+// first name of an embedded member's path, system properties left out; nil
+// for SELECT *, which needs everything.
+func (f *Filter) Needed() []string {
+	if f.names == nil {
+		return nil
+	}
+	out := append([]string(nil), f.names...)
+	add := func(p Prop) {
+		name := p.Path[0]
+		if cim.IsSystemProperty(name) {
+			return
+		}
+		for _, s := range out {
+			if cim.EqualFold(s, name) {
+				return
+			}
+		}
+		out = append(out, name)
+	}
+	var walk func(Expr)
+	walk = func(e Expr) {
+		switch e := e.(type) {
+		case *Logical:
+			for _, x := range e.Operands {
+				walk(x)
+			}
+		case *Not:
+			walk(e.X)
+		case *Comparison:
+			add(e.Prop)
+		case *IsNull:
+			add(e.Prop)
+		case *Isa:
+			add(e.Prop)
+		case *Like:
+			add(e.Prop)
+		}
+	}
+	if f.query.Where != nil {
+		walk(f.query.Where)
+	}
+	return out
+}
+
 // Projection returns the class of the results for instances of the FROM class,
 // or nil for SELECT *.
 func (f *Filter) Projection() *cim.Class { return f.main.proj }
@@ -409,7 +455,7 @@ func (c *compiler) expr(e Expr, class *cim.Class) (pred, error) {
 		if r.this {
 			return nil, queryErr(cim.WBEM_E_INVALID_OPERATOR, e.Prop, "LIKE cannot apply to __THIS")
 		}
-		pat, err := CompileLike(e.Pattern)
+		pat, err := compileLike(e.Pattern)
 		if err != nil {
 			ce := cim.AsError(err)
 			return nil, queryErr(ce.Status, e.Prop, "%s", ce.Description)

@@ -139,10 +139,10 @@ func FuzzLike(f *testing.F) {
 		f.Add(s[0], s[1])
 	}
 	f.Fuzz(func(t *testing.T, pat, s string) {
-		p, err := CompileLike(pat)
+		p, err := compileLike(pat)
 		if err != nil {
 			if cim.StatusOf(err) != cim.WBEM_E_INVALID_QUERY {
-				t.Fatalf("CompileLike(%q): %v", pat, err)
+				t.Fatalf("compileLike(%q): %v", pat, err)
 			}
 			return
 		}

@@ -29,8 +29,8 @@ type likeElem struct {
 	neg    bool   // likeSet: [^…]
 }
 
-// Pattern is a compiled LIKE pattern.
-type Pattern struct {
+// likePattern is a compiled LIKE pattern.
+type likePattern struct {
 	elems []likeElem
 	text  string
 	// prefix is set for the common "abc%" form with an ASCII prefix: the
@@ -38,10 +38,10 @@ type Pattern struct {
 	prefix string
 }
 
-// CompileLike compiles a LIKE pattern. A '[' without its ']' gives
+// compileLike compiles a LIKE pattern. A '[' without its ']' gives
 // WBEM_E_INVALID_QUERY.
-func CompileLike(pattern string) (*Pattern, error) {
-	p := &Pattern{text: pattern}
+func compileLike(pattern string) (*likePattern, error) {
+	p := &likePattern{text: pattern}
 	s := pattern
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
@@ -151,11 +151,11 @@ func (e *likeElem) matches(r rune) bool {
 }
 
 // String returns the pattern as written.
-func (p *Pattern) String() string { return p.text }
+func (p *likePattern) String() string { return p.text }
 
 // Match reports whether s matches the whole pattern, case-insensitively. It
 // runs in O(len(s)·len(pattern)) time at worst and does not allocate.
-func (p *Pattern) Match(s string) bool {
+func (p *likePattern) Match(s string) bool {
 	if p.prefix != "" {
 		if m, ok := p.matchPrefix(s); ok {
 			return m
@@ -195,7 +195,7 @@ func (p *Pattern) Match(s string) bool {
 
 // matchPrefix matches "prefix%" on ASCII text; ok is false when s has a
 // non-ASCII character in the prefix's span (it may fold to ASCII).
-func (p *Pattern) matchPrefix(s string) (match, ok bool) {
+func (p *likePattern) matchPrefix(s string) (match, ok bool) {
 	if len(s) < len(p.prefix) {
 		for i := 0; i < len(s); i++ {
 			if s[i] >= utf8.RuneSelf {

@@ -193,13 +193,6 @@ func (c Const) String() string {
 	return "NULL"
 }
 
-// ExprString prints an expression in canonical form.
-func ExprString(e Expr) string {
-	var b strings.Builder
-	writeExpr(&b, e)
-	return b.String()
-}
-
 func writeExpr(b *strings.Builder, e Expr) {
 	switch e := e.(type) {
 	case *Logical:

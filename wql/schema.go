@@ -95,7 +95,7 @@ func classExpr(e Expr, schema Schema) (func(*cim.Class) bool, error) {
 		if !ok {
 			return nil, notSupported(e.Prop)
 		}
-		pat, err := CompileLike(e.Pattern)
+		pat, err := compileLike(e.Pattern)
 		if err != nil {
 			ce := cim.AsError(err)
 			return nil, queryErr(ce.Status, e.Prop, "%s", ce.Description)

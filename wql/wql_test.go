@@ -164,9 +164,9 @@ func TestLike(t *testing.T) {
 		{"volume1%", "VOLUME1é", true},
 		{"é%", "É", true},
 	} {
-		p, err := CompileLike(tc.pat)
+		p, err := compileLike(tc.pat)
 		if err != nil {
-			t.Errorf("CompileLike(%q): %v", tc.pat, err)
+			t.Errorf("compileLike(%q): %v", tc.pat, err)
 			continue
 		}
 		if got := p.Match(tc.s); got != tc.want {
@@ -174,8 +174,8 @@ func TestLike(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"[", "[abc", "a[^", "[a-"} {
-		if _, err := CompileLike(bad); statusOf(err) != cim.WBEM_E_INVALID_QUERY {
-			t.Errorf("CompileLike(%q) = %v, want WBEM_E_INVALID_QUERY", bad, err)
+		if _, err := compileLike(bad); statusOf(err) != cim.WBEM_E_INVALID_QUERY {
+			t.Errorf("compileLike(%q) = %v, want WBEM_E_INVALID_QUERY", bad, err)
 		}
 	}
 }
@@ -409,11 +409,11 @@ func TestIsEvent(t *testing.T) {
 func TestPrintHandBuilt(t *testing.T) {
 	p := func(n string) Prop { return Prop{Path: []string{n}} }
 	q := &SelectQuery{All: true, Class: "C", Where: &Logical{Op: And, Operands: []Expr{
-		&Logical{Op: Or, Operands: []Expr{&Comparison{Prop: p("a"), Op: Equal, Value: IntConst(1)}, &IsNull{Prop: p("b")}}},
+		&Logical{Op: Or, Operands: []Expr{&Comparison{Prop: p("a"), Op: Equal, Value: intConst(1)}, &IsNull{Prop: p("b")}}},
 		&Not{X: &Like{Prop: p("c"), Pattern: `x"y`}},
-		&Comparison{Prop: p("d"), Op: GreaterEqual, Value: RealConst(3)},
-		&Comparison{Prop: p("e"), Op: NotEqual, Value: StringConst(`q"\`)},
-		&Comparison{Prop: p("f"), Op: Equal, Value: BoolConst(false)},
+		&Comparison{Prop: p("d"), Op: GreaterEqual, Value: realConst(3)},
+		&Comparison{Prop: p("e"), Op: NotEqual, Value: stringConst(`q"\`)},
+		&Comparison{Prop: p("f"), Op: Equal, Value: boolConst(false)},
 		&Isa{Prop: p("g"), Class: "K"},
 	}}}
 	want := `SELECT * FROM C WHERE (a = 1 OR b IS NULL) AND NOT c LIKE 'x"y' AND d >= 3.0 AND e <> "q\"\\" AND f = FALSE AND g ISA "K"`

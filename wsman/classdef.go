@@ -122,11 +122,7 @@ func writeValueItems(w *bytes.Buffer, v cim.Value) {
 	if v.IsNull() || v.Type() == cim.TypeObject {
 		return
 	}
-	vals := []cim.Value{v}
-	if v.Type().IsArray() {
-		vals = v.Array()
-	}
-	for _, e := range vals {
+	item := func(e cim.Value) {
 		w.WriteString("<gw:V>")
 		if e.Type().IsReal() {
 			w.WriteString(strconv.FormatFloat(e.Float(), 'g', -1, 64))
@@ -134,6 +130,13 @@ func writeValueItems(w *bytes.Buffer, v cim.Value) {
 			escapeText(w, e.Text())
 		}
 		w.WriteString("</gw:V>")
+	}
+	if !v.Type().IsArray() {
+		item(v)
+		return
+	}
+	for _, e := range v.Elems() {
+		item(e)
 	}
 }
 

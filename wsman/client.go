@@ -497,7 +497,8 @@ func (c *Client) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error
 			if err != nil {
 				return err
 			}
-			return w.Write(cl)
+			return w.Write(cl.Clone()) // the cache keeps cl; the caller owns its copy
+
 		}
 		n, err := c.roundTrip(ctx, &msg{action: actGet, uri: resourceURI(ns, p.Class), keys: p.Keys})
 		if err != nil {

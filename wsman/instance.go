@@ -176,7 +176,7 @@ func (iw *instWriter) writeInstance(w *bytes.Buffer, inst *cim.Instance) {
 			continue
 		}
 		if v.Type().IsArray() {
-			for _, e := range v.Array() {
+			for _, e := range v.Elems() {
 				w.WriteString(t.open[i])
 				iw.writeScalar(w, e)
 				w.WriteString(t.close[i])
@@ -715,7 +715,7 @@ func (iw *instWriter) writeProperty(buf *bytes.Buffer, name string, v cim.Value)
 	case v.IsNull():
 		buf.WriteString("<" + name + ` xsi:nil="true"/>`)
 	case v.Type().IsArray():
-		for _, e := range v.Array() {
+		for _, e := range v.Elems() {
 			buf.WriteString("<" + name + ">")
 			iw.writeScalar(buf, e)
 			buf.WriteString("</" + name + ">")

@@ -342,7 +342,7 @@ func appendJSONValue(b *bytes.Buffer, v cim.Value) {
 		b.WriteString("null")
 	case t.IsArray():
 		b.WriteByte('[')
-		for i, e := range v.Array() {
+		for i, e := range v.Elems() {
 			if i > 0 {
 				b.WriteByte(',')
 			}

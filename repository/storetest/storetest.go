@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) repository.Store) {
 		{"Namespaces", testNamespaces},
 		{"NamespaceDeletion", testNamespaceDeletion},
 		{"ClassRoundTrip", testClassRoundTrip},
+		{"ClassCopies", testClassCopies},
 		{"ClassCaseInsensitive", testClassCaseInsensitive},
 		{"Subclasses", testSubclasses},
 		{"DeleteClass", testDeleteClass},
@@ -298,6 +299,45 @@ func testClassRoundTrip(t *testing.T, s repository.Store) {
 		}
 		return nil
 	})
+}
+
+// corrupt changes every slice a class holds, in place.
+func corrupt(c *cim.Class) {
+	c.Derivation[0] = "Changed"
+	c.Qualifiers[0].Name = "Changed"
+	c.Properties[0].Name = "Changed"
+	c.Properties[1].Qualifiers[0].Value = cim.String("changed")
+	c.Methods[0].Name = "Changed"
+	c.Methods[0].Qualifiers[0].Name = "Changed"
+	c.Methods[0].Params[0].Name = "Changed"
+	c.Methods[0].Params[1].Qualifiers[0].Name = "Changed"
+}
+
+// testClassCopies: a class Tx.Class returns is the caller's own, and so is
+// the one it passed to PutClass: changing either leaves the stored class.
+func testClassCopies(t *testing.T, s repository.Store) {
+	base, rich := richClass(t)
+	want := rich.Clone()
+	mustUpdate(t, s, func(tx repository.Tx) error {
+		if err := tx.PutClass(NS, base); err != nil {
+			return err
+		}
+		return tx.PutClass(NS, rich)
+	})
+	corrupt(rich)
+	for range 2 {
+		mustView(t, s, func(tx repository.Tx) error {
+			got, err := tx.Class(NS, "Rich")
+			if err != nil {
+				return err
+			}
+			if d := DiffClass(got, want); d != "" {
+				t.Errorf("the stored class changed with a copy: %s", d)
+			}
+			corrupt(got)
+			return nil
+		})
+	}
 }
 
 func testClassCaseInsensitive(t *testing.T, s repository.Store) {
