@@ -63,8 +63,7 @@ type Client struct {
 	serverOnce sync.Once
 	server     string
 
-	mu      sync.Mutex
-	classes map[string]*cim.Class // namespace + "\x00" + lower-case name
+	classes *classCache // see classCache for when an entry is trusted
 }
 
 func connect(ctx context.Context, u *url.URL, creds wbem.Credentials) (wbem.Backend, error) {
@@ -123,7 +122,7 @@ func NewClient(endpoint string, creds wbem.Credentials, opts ClientOptions) *Cli
 		}
 		hc = &http.Client{Transport: tr}
 	}
-	return &Client{endpoint: endpoint, user: creds.User, pw: creds.Password, hc: hc, opts: opts, classes: map[string]*cim.Class{}}
+	return &Client{endpoint: endpoint, user: creds.User, pw: creds.Password, hc: hc, opts: opts, classes: newClassCache(maxClientClasses)}
 }
 
 // CloseIdleConnections closes the client's idle keep-alive connections.
@@ -277,16 +276,10 @@ func resourceURI(ns, class string) string {
 	return URIPrefixWMI + uriNamespace(ns) + "/" + class
 }
 
-func classKey(ns, name string) string { return strings.ToLower(ns) + "\x00" + strings.ToLower(name) }
-
 // class returns the definition of a class, from the cache unless fresh.
 func (c *Client) class(ctx context.Context, ns, name string, fresh bool) (*cim.Class, error) {
-	key := classKey(ns, name)
 	if !fresh {
-		c.mu.Lock()
-		cl, ok := c.classes[key]
-		c.mu.Unlock()
-		if ok {
+		if cl, ok := c.classes.get(ns, name); ok {
 			return cl, nil
 		}
 	}
@@ -303,20 +296,12 @@ func (c *Client) class(ctx context.Context, ns, name string, fresh bool) (*cim.C
 		return nil, err
 	}
 	cl = cl.Located(c.serverName(ctx), ns)
-	c.mu.Lock()
-	if len(c.classes) > 4096 {
-		clear(c.classes)
-	}
-	c.classes[key] = cl
-	c.mu.Unlock()
+	c.classes.put(ns, cl)
 	return cl, nil
 }
 
-func (c *Client) forgetClasses() {
-	c.mu.Lock()
-	clear(c.classes)
-	c.mu.Unlock()
-}
+// forgetClasses empties the class cache after a schema write.
+func (c *Client) forgetClasses() { c.classes.forget() }
 
 // serverName asks the server, once, for the name it gives objects' paths.
 func (c *Client) serverName(ctx context.Context) string {
@@ -408,8 +393,8 @@ func (o *objReader) read(n *node) (cim.Object, error) {
 		o.last, o.lastName = cl, n.Local
 	}
 	inst, err := rd.readInstance(n, cl)
-	if errors.Is(err, cim.ErrInvalidProperty) {
-		// The class may have changed since it was cached.
+	if errors.Is(err, cim.ErrInvalidProperty) || errors.Is(err, cim.ErrTypeMismatch) {
+		// The class may have changed since it was cached (classCache).
 		if cl, err = c.class(ctx, ns, n.Local, true); err != nil {
 			return nil, err
 		}

@@ -621,15 +621,14 @@ func (s *Server) flagsOption(req *request, def wbem.Flag) (wbem.Flag, *fault) {
 	return wbem.Flag(n), nil
 }
 
-// lookup returns a class lookup over svc for typing what is read.
+// lookupIn returns a class lookup over svc for typing what one request
+// reads; its cache lives as long as the request (see classCache).
 func lookupIn(ctx context.Context, svc *wbem.Services) classLookup {
-	cache := map[string]*cim.Class{}
+	cache := newClassCache(maxRequestClasses)
+	ns := svc.Namespace()
 	return func(name string) (*cim.Class, error) {
-		if c, ok := cache[strings.ToLower(name)]; ok {
+		if c, ok := cache.get(ns, name); ok {
 			return c, nil
-		}
-		if len(cache) > 64 {
-			clear(cache)
 		}
 		cr, err := svc.GetObject(ctx, name, 0)
 		if err != nil {
@@ -647,7 +646,7 @@ func lookupIn(ctx context.Context, svc *wbem.Services) classLookup {
 		if !ok || c.Name == "" {
 			return nil, cim.Errorf(cim.WBEM_E_INVALID_CLASS, "%s is not a class", name)
 		}
-		cache[strings.ToLower(name)] = c
+		cache.put(ns, c)
 		return c, nil
 	}
 }
