@@ -356,160 +356,227 @@ const MaxNameLength = 255
 // properties, methods and propagated qualifiers come first. decl is not
 // modified.
 func Derive(parent *Class, decl *Class) (*Class, error) {
-	if err := checkName(decl.Name, WBEM_E_CLASS_NAME_TOO_WIDE, "class"); err != nil {
+	d := &deriver{parent: parent, decl: decl}
+	if err := d.header(); err != nil {
 		return nil, err
 	}
+	d.inheritMembers()
+	seen := map[string]bool{}
+	for _, dp := range decl.Properties {
+		if err := d.property(dp, seen); err != nil {
+			return nil, err
+		}
+	}
+	seen = map[string]bool{}
+	for _, dm := range decl.Methods {
+		if err := d.method(dm, seen); err != nil {
+			return nil, err
+		}
+	}
+	return d.c, nil
+}
+
+// deriver completes one class declaration against its superclass.
+type deriver struct {
+	parent, decl  *Class
+	c             *Class // the complete class being built
+	parentHasKeys bool
+}
+
+// header checks the class's name and superclass and gives the class its
+// ancestry and qualifiers.
+func (d *deriver) header() error {
+	parent, decl := d.parent, d.decl
+	if err := checkName(decl.Name, WBEM_E_CLASS_NAME_TOO_WIDE, "class"); err != nil {
+		return err
+	}
 	c := &Class{Name: decl.Name, Server: decl.Server, Namespace: decl.Namespace}
+	d.c = c
 	var parentQuals Qualifiers
 	if parent != nil {
 		if decl.Superclass != "" && !EqualFold(decl.Superclass, parent.Name) {
-			return nil, Errorf(WBEM_E_INVALID_SUPERCLASS, "class %s names superclass %s but was derived from %s", decl.Name, decl.Superclass, parent.Name)
+			return Errorf(WBEM_E_INVALID_SUPERCLASS, "class %s names superclass %s but was derived from %s", decl.Name, decl.Superclass, parent.Name)
 		}
 		c.Superclass = parent.Name
 		c.Derivation = append([]string{parent.Name}, parent.Derivation...)
 		parentQuals = parent.Qualifiers
-		for _, d := range c.Derivation {
-			if EqualFold(d, decl.Name) {
-				return nil, Errorf(WBEM_E_CIRCULAR_REFERENCE, "class %s derives from itself", decl.Name)
+		for _, a := range c.Derivation {
+			if EqualFold(a, decl.Name) {
+				return Errorf(WBEM_E_CIRCULAR_REFERENCE, "class %s derives from itself", decl.Name)
 			}
 		}
 	} else if decl.Superclass != "" {
-		return nil, Errorf(WBEM_E_INVALID_SUPERCLASS, "superclass %s of class %s is not defined", decl.Superclass, decl.Name)
+		return Errorf(WBEM_E_INVALID_SUPERCLASS, "superclass %s of class %s is not defined", decl.Superclass, decl.Name)
 	}
 	var err *Error
 	if c.Qualifiers, err = inherit(parentQuals, withFlavors(decl.Qualifiers)); err != nil {
 		err.Description = "class " + decl.Name + ": " + err.Description
-		return nil, err
+		return err
 	}
+	return nil
+}
 
-	parentHasKeys := false
-	if parent != nil {
-		c.Properties = make([]Property, 0, len(parent.Properties)+len(decl.Properties))
-		for _, p := range parent.Properties {
-			p.Qualifiers, _ = inherit(p.Qualifiers, nil)
-			c.Properties = append(c.Properties, p)
-			if p.IsKey() {
-				parentHasKeys = true
-			}
-		}
-		for _, m := range parent.Methods {
-			m.Qualifiers, _ = inherit(m.Qualifiers, nil)
-			c.Methods = append(c.Methods, m)
+// inheritMembers starts the class with the superclass's properties and
+// methods, their qualifiers propagated by flavor.
+func (d *deriver) inheritMembers() {
+	if d.parent == nil {
+		return
+	}
+	c := d.c
+	c.Properties = make([]Property, 0, len(d.parent.Properties)+len(d.decl.Properties))
+	for _, p := range d.parent.Properties {
+		p.Qualifiers, _ = inherit(p.Qualifiers, nil)
+		c.Properties = append(c.Properties, p)
+		if p.IsKey() {
+			d.parentHasKeys = true
 		}
 	}
-	seen := map[string]bool{}
-	for _, dp := range decl.Properties {
-		if err := checkName(dp.Name, WBEM_E_PROPERTY_NAME_TOO_WIDE, "property"); err != nil {
-			return nil, err
+	for _, m := range d.parent.Methods {
+		m.Qualifiers, _ = inherit(m.Qualifiers, nil)
+		c.Methods = append(c.Methods, m)
+	}
+}
+
+// property adds a declared property, or overrides the inherited one of its
+// name; seen holds the names declared so far.
+func (d *deriver) property(dp Property, seen map[string]bool) error {
+	decl, c := d.decl, d.c
+	if err := checkName(dp.Name, WBEM_E_PROPERTY_NAME_TOO_WIDE, "property"); err != nil {
+		return err
+	}
+	low := strings.ToLower(dp.Name)
+	if seen[low] {
+		return Errorf(WBEM_E_INVALID_PROPERTY, "class %s declares property %s twice", decl.Name, dp.Name)
+	}
+	seen[low] = true
+	if !dp.Type.Valid() {
+		return Errorf(WBEM_E_INVALID_PROPERTY_TYPE, "property %s.%s has invalid type %d", decl.Name, dp.Name, dp.Type)
+	}
+	idx := -1
+	for i := range c.Properties {
+		if EqualFold(c.Properties[i].Name, dp.Name) {
+			idx = i
+			break
 		}
-		low := strings.ToLower(dp.Name)
-		if seen[low] {
-			return nil, Errorf(WBEM_E_INVALID_PROPERTY, "class %s declares property %s twice", decl.Name, dp.Name)
+	}
+	var np Property
+	var err error
+	if idx >= 0 {
+		np, err = d.override(dp, d.parent.Properties[idx])
+	} else {
+		np, err = d.newProperty(dp)
+	}
+	if err != nil {
+		return err
+	}
+	if np.IsKey() {
+		t := np.Type
+		if t.IsArray() || t.IsReal() || t == TypeObject {
+			return Errorf(WBEM_E_CANNOT_BE_KEY, "property %s.%s of type %s cannot be a key", decl.Name, dp.Name, t)
 		}
-		seen[low] = true
-		if !dp.Type.Valid() {
-			return nil, Errorf(WBEM_E_INVALID_PROPERTY_TYPE, "property %s.%s has invalid type %d", decl.Name, dp.Name, dp.Type)
+	}
+	if !np.Default.IsNull() {
+		v, err := np.Default.Convert(np.Type)
+		if err != nil {
+			return Errorf(WBEM_E_TYPE_MISMATCH, "default of %s.%s: %s", decl.Name, dp.Name, AsError(err).Description)
 		}
-		own := withFlavors(dp.Qualifiers)
-		idx := -1
-		for i := range c.Properties {
-			if EqualFold(c.Properties[i].Name, dp.Name) {
-				idx = i
-				break
-			}
-		}
-		np := dp
-		if idx >= 0 {
-			inh := parent.Properties[idx]
-			if inh.Type != dp.Type {
-				return nil, Errorf(WBEM_E_UPDATE_TYPE_MISMATCH, "property %s.%s is %s in %s but %s in %s", decl.Name, dp.Name, inh.Type, inh.Origin, dp.Type, decl.Name)
-			}
-			q, err := inherit(inh.Qualifiers, own)
+		np.Default = v
+	}
+	if idx >= 0 {
+		c.Properties[idx] = np
+	} else {
+		c.Properties = append(c.Properties, np)
+	}
+	return nil
+}
+
+// override is the declared property dp over the inherited one inh: the same
+// type, qualifiers propagated, the inherited name, origin and (unless dp
+// sets them) default and reference class.
+func (d *deriver) override(dp, inh Property) (Property, error) {
+	decl := d.decl
+	if inh.Type != dp.Type {
+		return dp, Errorf(WBEM_E_UPDATE_TYPE_MISMATCH, "property %s.%s is %s in %s but %s in %s", decl.Name, dp.Name, inh.Type, inh.Origin, dp.Type, decl.Name)
+	}
+	own := withFlavors(dp.Qualifiers)
+	q, err := inherit(inh.Qualifiers, own)
+	if err != nil {
+		err.Description = "property " + decl.Name + "." + dp.Name + ": " + err.Description
+		return dp, err
+	}
+	if own.Has("Key") && !inh.IsKey() && d.parentHasKeys {
+		return dp, Errorf(WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE, "property %s.%s cannot become a key: %s already has keys", decl.Name, dp.Name, d.parent.Name)
+	}
+	np := dp
+	np.Qualifiers = q
+	np.Origin = inh.Origin
+	np.Name = inh.Name
+	if np.Default.IsNull() {
+		np.Default = inh.Default
+	}
+	if np.RefClass == "" {
+		np.RefClass = inh.RefClass
+	}
+	return np, nil
+}
+
+// newProperty is a property the class declares first; it may be a key
+// only where keys may start.
+func (d *deriver) newProperty(dp Property) (Property, error) {
+	decl, parent := d.decl, d.parent
+	np := dp
+	np.Qualifiers = withFlavors(dp.Qualifiers)
+	np.Origin = decl.Name
+	if !np.Qualifiers.Has("Key") {
+		return np, nil
+	}
+	if d.parentHasKeys {
+		return np, Errorf(WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE, "class %s cannot add key %s: %s already defines keys", decl.Name, dp.Name, parent.Name)
+	}
+	// Keys start below a keyless abstract class (or at the top): instances
+	// of a concrete keyless class exist without them.
+	if parent != nil && !parent.IsAbstract() && !parent.IsSingleton() {
+		return np, Errorf(WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE, "class %s cannot add key %s: its superclass %s is concrete and has no keys", decl.Name, dp.Name, parent.Name)
+	}
+	return np, nil
+}
+
+// method adds a declared method, or overrides the inherited one of its
+// name (its qualifiers propagate, its origin stays); seen holds the names
+// declared so far.
+func (d *deriver) method(dm Method, seen map[string]bool) error {
+	decl, c := d.decl, d.c
+	if err := checkName(dm.Name, WBEM_E_METHOD_NAME_TOO_WIDE, "method"); err != nil {
+		return err
+	}
+	low := strings.ToLower(dm.Name)
+	if seen[low] {
+		return Errorf(WBEM_E_INVALID_METHOD, "class %s declares method %s twice", decl.Name, dm.Name)
+	}
+	seen[low] = true
+	nm := dm
+	nm.Qualifiers = withFlavors(dm.Qualifiers)
+	nm.Params = make([]Parameter, len(dm.Params))
+	for i, p := range dm.Params {
+		p.Qualifiers = withFlavors(p.Qualifiers)
+		nm.Params[i] = p
+	}
+	nm.Origin = decl.Name
+	for i := range c.Methods {
+		if EqualFold(c.Methods[i].Name, dm.Name) {
+			q, err := inherit(c.Methods[i].Qualifiers, nm.Qualifiers)
 			if err != nil {
-				err.Description = "property " + decl.Name + "." + dp.Name + ": " + err.Description
-				return nil, err
+				err.Description = "method " + decl.Name + "." + dm.Name + ": " + err.Description
+				return err
 			}
-			if own.Has("Key") && !inh.IsKey() && parentHasKeys {
-				return nil, Errorf(WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE, "property %s.%s cannot become a key: %s already has keys", decl.Name, dp.Name, parent.Name)
-			}
-			np.Qualifiers = q
-			np.Origin = inh.Origin
-			np.Name = inh.Name
-			if np.Default.IsNull() {
-				np.Default = inh.Default
-			}
-			if np.RefClass == "" {
-				np.RefClass = inh.RefClass
-			}
-		} else {
-			np.Qualifiers = own
-			np.Origin = decl.Name
-			if parentHasKeys && own.Has("Key") {
-				return nil, Errorf(WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE, "class %s cannot add key %s: %s already defines keys", decl.Name, dp.Name, parent.Name)
-			}
-			// Keys start below a keyless abstract class (or at the top):
-			// instances of a concrete keyless class exist without them.
-			if parent != nil && !parentHasKeys && !parent.IsAbstract() && !parent.IsSingleton() && own.Has("Key") {
-				return nil, Errorf(WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE, "class %s cannot add key %s: its superclass %s is concrete and has no keys", decl.Name, dp.Name, parent.Name)
-			}
-		}
-		if np.IsKey() {
-			t := np.Type
-			if t.IsArray() || t.IsReal() || t == TypeObject {
-				return nil, Errorf(WBEM_E_CANNOT_BE_KEY, "property %s.%s of type %s cannot be a key", decl.Name, dp.Name, t)
-			}
-		}
-		if !np.Default.IsNull() {
-			v, err := np.Default.Convert(np.Type)
-			if err != nil {
-				return nil, Errorf(WBEM_E_TYPE_MISMATCH, "default of %s.%s: %s", decl.Name, dp.Name, AsError(err).Description)
-			}
-			np.Default = v
-		}
-		if idx >= 0 {
-			c.Properties[idx] = np
-		} else {
-			c.Properties = append(c.Properties, np)
+			nm.Qualifiers = q
+			nm.Origin = c.Methods[i].Origin
+			c.Methods[i] = nm
+			return nil
 		}
 	}
-	seenM := map[string]bool{}
-	for _, dm := range decl.Methods {
-		if err := checkName(dm.Name, WBEM_E_METHOD_NAME_TOO_WIDE, "method"); err != nil {
-			return nil, err
-		}
-		low := strings.ToLower(dm.Name)
-		if seenM[low] {
-			return nil, Errorf(WBEM_E_INVALID_METHOD, "class %s declares method %s twice", decl.Name, dm.Name)
-		}
-		seenM[low] = true
-		nm := dm
-		nm.Qualifiers = withFlavors(dm.Qualifiers)
-		nm.Params = make([]Parameter, len(dm.Params))
-		for i, p := range dm.Params {
-			p.Qualifiers = withFlavors(p.Qualifiers)
-			nm.Params[i] = p
-		}
-		nm.Origin = decl.Name
-		replaced := false
-		for i := range c.Methods {
-			if EqualFold(c.Methods[i].Name, dm.Name) {
-				q, err := inherit(c.Methods[i].Qualifiers, nm.Qualifiers)
-				if err != nil {
-					err.Description = "method " + decl.Name + "." + dm.Name + ": " + err.Description
-					return nil, err
-				}
-				nm.Qualifiers = q
-				nm.Origin = c.Methods[i].Origin
-				c.Methods[i] = nm
-				replaced = true
-				break
-			}
-		}
-		if !replaced {
-			c.Methods = append(c.Methods, nm)
-		}
-	}
-	return c, nil
+	c.Methods = append(c.Methods, nm)
+	return nil
 }
 
 func checkName(name string, tooWide Status, what string) error {
