@@ -112,9 +112,8 @@ func FuzzVariantRoundTrip(f *testing.F) {
 		if !ty.Valid() || ty.IsArray() || ty == cim.TypeObject {
 			return
 		}
-		in, _ := toVariant(cim.Null)
 		for _, vt := range []uint16{vtI1, vtI2, vtI4, vtI8, vtUI1, vtUI2, vtUI4, vtUI8, vtBool, vtR4, vtR8, vtBSTR} {
-			in = variant{vt: vt, i: i, f: fl, s: s}
+			in := variant{vt: vt, i: i, f: fl, s: s}
 			v, err := fromVariant(ty, in)
 			if err != nil {
 				if cim.StatusOf(err) != cim.WBEM_E_TYPE_MISMATCH {

@@ -15,7 +15,7 @@ import (
 // BenchmarkEnumerateProcesses reads every process of the host once per
 // iteration, straight from the provider; it reports instances per second.
 func BenchmarkEnumerateProcesses(b *testing.B) {
-	p := host.Providers(host.Config{})[host.ProviderProcess].(provider.InstanceProvider)
+	p := host.Providers(host.Config{})[host.ProviderProcess]
 	class := classOf(b, "Win32_Process")
 	total := 0
 	for b.Loop() {

@@ -41,7 +41,7 @@ func BenchmarkEnumerateClass(b *testing.B) {
 		{host.ProviderSystemProcesses, "Win32_SystemProcesses", live},
 	} {
 		b.Run(c.class, func(b *testing.B) {
-			p := host.Providers(c.cfg)[c.prov].(provider.InstanceProvider)
+			p := host.Providers(c.cfg)[c.prov]
 			class := classOf(b, c.class)
 			total := 0
 			for b.Loop() {
@@ -74,7 +74,7 @@ func BenchmarkAssociatorsOfProcess(b *testing.B) {
 		}
 	})
 	b.Run("naive", func(b *testing.B) {
-		p := host.Providers(host.Config{})[host.ProviderSystemProcesses].(provider.InstanceProvider)
+		p := host.Providers(host.Config{})[host.ProviderSystemProcesses]
 		class := classOf(b, "Win32_SystemProcesses")
 		target := cim.ObjectPath{Class: "Win32_Process", Keys: []cim.KeyBinding{{Name: "Handle", Value: cim.String(pid)}}}
 		for b.Loop() {

@@ -321,7 +321,7 @@ func TestProcessorLoad(t *testing.T) {
 
 // The load sample waits LoadInterval; a cancelled call returns at once.
 func TestProcessorLoadHonoursContext(t *testing.T) {
-	prov := host.Providers(host.Config{LoadInterval: time.Hour})[host.ProviderProcessor].(provider.InstanceProvider)
+	prov := host.Providers(host.Config{LoadInterval: time.Hour})[host.ProviderProcessor]
 	class := classOf(t, "Win32_Processor")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()

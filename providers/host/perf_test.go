@@ -63,7 +63,7 @@ func TestPerfHonoursContext(t *testing.T) {
 		{host.ProviderPerfFormattedProcessor, "Win32_PerfFormattedData_PerfOS_Processor"},
 		{host.ProviderPerfMemory, "Win32_PerfFormattedData_PerfOS_Memory"},
 	} {
-		p := host.Providers(host.Config{LoadInterval: time.Hour})[c.prov].(provider.InstanceProvider)
+		p := host.Providers(host.Config{LoadInterval: time.Hour})[c.prov]
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 		start := time.Now()
 		err := p.EnumerateInstances(ctx, classOf(t, c.class), provider.EmitFunc(func(*cim.Instance) error { return nil }))

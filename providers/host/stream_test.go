@@ -25,7 +25,7 @@ func TestProvidersStopOnEmitError(t *testing.T) {
 		{host.ProviderProcessor, "Win32_Processor"},
 	} {
 		t.Run(c.class, func(t *testing.T) {
-			p := host.Providers(host.Config{LoadInterval: 1})[c.prov].(provider.InstanceProvider)
+			p := host.Providers(host.Config{LoadInterval: 1})[c.prov]
 			class := classOf(t, c.class)
 			n := 0
 			err := p.EnumerateInstances(context.Background(), class, provider.EmitFunc(func(*cim.Instance) error {
@@ -53,7 +53,7 @@ func TestProvidersStopOnEmitError(t *testing.T) {
 
 // A process enumeration stops within one object of the consumer leaving.
 func TestProcessEnumerationStopsMidway(t *testing.T) {
-	p := host.Providers(host.Config{})[host.ProviderProcess].(provider.InstanceProvider)
+	p := host.Providers(host.Config{})[host.ProviderProcess]
 	class := classOf(t, "Win32_Process")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -48,7 +48,7 @@ func TestWideProvidersStop(t *testing.T) {
 		{host.ProviderNetworkAdapterSetting, "Win32_NetworkAdapterSetting", host.Config{}},
 	} {
 		t.Run(c.class, func(t *testing.T) {
-			p := host.Providers(c.cfg)[c.prov].(provider.InstanceProvider)
+			p := host.Providers(c.cfg)[c.prov]
 			class := classOf(t, c.class)
 			n := 0
 			err := p.EnumerateInstances(context.Background(), class, provider.EmitFunc(func(*cim.Instance) error {
