@@ -531,137 +531,155 @@ func (r *reader) readInstance(n *node, c *cim.Class) (*cim.Instance, error) {
 
 // readScalar reads one value of type t from an element's content.
 func (r *reader) readScalar(k *node, t cim.Type, class, prop string) (cim.Value, error) {
+	bad := func(why string) error { return badValue(class, prop, why) }
 	if len(k.Kids) > 0 && t != cim.TypeDatetime && t != cim.TypeReference && t != cim.TypeObject {
-		return cim.Null, badValue(class, prop, fmt.Sprintf("line %d: a %s value holds an element <%s>", k.Line, t, k.Kids[0].Local))
+		return cim.Null, bad(fmt.Sprintf("line %d: a %s value holds an element <%s>", k.Line, t, k.Kids[0].Local))
 	}
-	switch t {
-	case cim.TypeString:
+	switch {
+	case t == cim.TypeString:
 		return cim.String(k.Text), nil
-	case cim.TypeDatetime:
-		for _, c := range k.Kids {
-			if c.Space != nsCIM {
-				continue
-			}
-			switch c.Local {
-			case "Interval":
-				d, err := parseInterval(c.Text)
-				if err != nil {
-					return cim.Null, badValue(class, prop, cim.AsError(err).Description)
-				}
-				return cim.DatetimeValue(d), nil
-			case "Datetime", "Date", "Time":
-				d, err := parseXSDateTime(c.Local, c.Text)
-				if err != nil {
-					return cim.Null, badValue(class, prop, cim.AsError(err).Description)
-				}
-				return cim.DatetimeValue(d), nil
-			case "CIM_DateTime":
-				v, err := cim.String(c.text()).Convert(cim.TypeDatetime)
-				if err != nil {
-					return cim.Null, badValue(class, prop, cim.AsError(err).Description)
-				}
-				return v, nil
-			}
-		}
-		v, err := cim.String(k.text()).Convert(cim.TypeDatetime)
-		if err != nil {
-			return cim.Null, badValue(class, prop, cim.AsError(err).Description)
-		}
-		return v, nil
-	case cim.TypeReference:
-		src := k
-		if e := k.child(nsWSA, "EndpointReference"); e != nil {
-			src = e
-		}
-		if src.child(nsWSA, "ReferenceParameters") == nil {
-			v, err := cim.String(k.text()).Convert(cim.TypeReference)
-			if err != nil {
-				return cim.Null, badValue(class, prop, cim.AsError(err).Description)
-			}
-			return v, nil
-		}
-		e, err := readEPR(src)
-		if err != nil {
-			return cim.Null, badValue(class, prop, err.Error())
-		}
-		path, err := r.eprPath(e)
-		if err != nil {
-			return cim.Null, badValue(class, prop, cim.AsError(err).Description)
-		}
-		return cim.RefString(path.String()), nil
-	case cim.TypeObject:
-		if len(k.Kids) == 0 {
-			return cim.Null, badValue(class, prop, "an embedded object needs an element")
-		}
-		e := k.Kids[0]
-		if e.Space == NamespaceGowbem && e.Local == "CLASS" {
-			c, err := readClassDef(e)
-			if err != nil {
-				return cim.Null, err
-			}
-			return cim.Embedded(c), nil
-		}
-		if r.lookup == nil {
-			return cim.Null, badValue(class, prop, "embedded instances are not accepted here")
-		}
-		ec, err := r.lookup(e.Local)
-		if err != nil {
-			return cim.Null, err
-		}
-		r.depth++
-		inst, err := r.readInstance(e, ec)
-		r.depth--
-		if err != nil {
-			return cim.Null, err
-		}
-		return cim.Embedded(inst), nil
-	case cim.TypeBoolean:
+	case t == cim.TypeDatetime:
+		return readDatetime(k, bad)
+	case t == cim.TypeReference:
+		return r.readReference(k, bad)
+	case t == cim.TypeObject:
+		return r.readEmbedded(k, bad)
+	case t == cim.TypeBoolean:
 		switch strings.ToLower(k.text()) {
 		case "true", "1":
 			return cim.Bool(true), nil
 		case "false", "0":
 			return cim.Bool(false), nil
 		}
-		return cim.Null, badValue(class, prop, fmt.Sprintf("line %d: %q is not a boolean", k.Line, k.text()))
-	case cim.TypeReal32, cim.TypeReal64:
-		s := k.text()
-		var f float64
-		switch s {
-		case "INF":
-			f = math.Inf(1)
-		case "-INF":
-			f = math.Inf(-1)
-		case "NaN":
-			f = math.NaN()
-		default:
-			var err error
-			if f, err = strconv.ParseFloat(s, 64); err != nil || strings.ContainsAny(s, "xXpP_") || strings.EqualFold(strings.TrimLeft(s, "+-"), "inf") || strings.EqualFold(strings.TrimLeft(s, "+-"), "infinity") || strings.EqualFold(s, "nan") {
-				return cim.Null, badValue(class, prop, fmt.Sprintf("line %d: %q is not an xs:%s", k.Line, s, map[cim.Type]string{cim.TypeReal32: "float", cim.TypeReal64: "double"}[t]))
-			}
-		}
-		if t == cim.TypeReal32 {
-			return cim.Real32(float32(f)), nil
-		}
-		return cim.Real64(f), nil
-	case cim.TypeChar16:
-		v, err := cim.String(k.Text).Convert(t)
-		if err != nil {
-			return cim.Null, badValue(class, prop, cim.AsError(err).Description)
-		}
-		return v, nil
-	}
-	if t.IsInteger() {
+		return cim.Null, bad(fmt.Sprintf("line %d: %q is not a boolean", k.Line, k.text()))
+	case t == cim.TypeReal32 || t == cim.TypeReal64:
+		return readReal(k, t, bad)
+	case t == cim.TypeChar16:
+		return convertText(k.Text, t, bad)
+	case t.IsInteger():
 		s := k.text()
 		if strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X") || strings.HasPrefix(s, "-0x") {
-			return cim.Null, badValue(class, prop, fmt.Sprintf("line %d: %q is not a decimal integer", k.Line, s))
+			return cim.Null, bad(fmt.Sprintf("line %d: %q is not a decimal integer", k.Line, s))
 		}
 		v, err := cim.String(s).Convert(t)
 		if err != nil {
-			return cim.Null, badValue(class, prop, fmt.Sprintf("line %d: %s", k.Line, cim.AsError(err).Description))
+			return cim.Null, bad(fmt.Sprintf("line %d: %s", k.Line, cim.AsError(err).Description))
 		}
 		return v, nil
 	}
-	return cim.Null, badValue(class, prop, "type "+t.String()+" cannot be read")
+	return cim.Null, bad("type " + t.String() + " cannot be read")
+}
+
+// convertText converts the text of a value to type t.
+func convertText(s string, t cim.Type, bad func(string) error) (cim.Value, error) {
+	v, err := cim.String(s).Convert(t)
+	if err != nil {
+		return cim.Null, bad(cim.AsError(err).Description)
+	}
+	return v, nil
+}
+
+// readDatetime reads a datetime: WS-CIM's cim:Interval, cim:Datetime,
+// cim:Date, cim:Time or cim:CIM_DateTime element, or DMTF's text.
+func readDatetime(k *node, bad func(string) error) (cim.Value, error) {
+	for _, c := range k.Kids {
+		if c.Space != nsCIM {
+			continue
+		}
+		var d cim.Datetime
+		var err error
+		switch c.Local {
+		case "Interval":
+			d, err = parseInterval(c.Text)
+		case "Datetime", "Date", "Time":
+			d, err = parseXSDateTime(c.Local, c.Text)
+		case "CIM_DateTime":
+			return convertText(c.text(), cim.TypeDatetime, bad)
+		default:
+			continue
+		}
+		if err != nil {
+			return cim.Null, bad(cim.AsError(err).Description)
+		}
+		return cim.DatetimeValue(d), nil
+	}
+	return convertText(k.text(), cim.TypeDatetime, bad)
+}
+
+// readReference reads a reference: an endpoint reference (typed by the
+// class of its resource URI when it can be found), or a path's text.
+func (r *reader) readReference(k *node, bad func(string) error) (cim.Value, error) {
+	src := k
+	if e := k.child(nsWSA, "EndpointReference"); e != nil {
+		src = e
+	}
+	if src.child(nsWSA, "ReferenceParameters") == nil {
+		return convertText(k.text(), cim.TypeReference, bad)
+	}
+	e, err := readEPR(src)
+	if err != nil {
+		return cim.Null, bad(err.Error())
+	}
+	path, err := r.eprPath(e)
+	if err != nil {
+		return cim.Null, bad(cim.AsError(err).Description)
+	}
+	return cim.RefString(path.String()), nil
+}
+
+// readEmbedded reads an embedded object: gowbem's class element, or an
+// instance of a class the reader can look up.
+func (r *reader) readEmbedded(k *node, bad func(string) error) (cim.Value, error) {
+	if len(k.Kids) == 0 {
+		return cim.Null, bad("an embedded object needs an element")
+	}
+	e := k.Kids[0]
+	if e.Space == NamespaceGowbem && e.Local == "CLASS" {
+		c, err := readClassDef(e)
+		if err != nil {
+			return cim.Null, err
+		}
+		return cim.Embedded(c), nil
+	}
+	if r.lookup == nil {
+		return cim.Null, bad("embedded instances are not accepted here")
+	}
+	ec, err := r.lookup(e.Local)
+	if err != nil {
+		return cim.Null, err
+	}
+	r.depth++
+	inst, err := r.readInstance(e, ec)
+	r.depth--
+	if err != nil {
+		return cim.Null, err
+	}
+	return cim.Embedded(inst), nil
+}
+
+// readReal reads an xs:float or xs:double: INF, -INF and NaN as XML Schema
+// spells them, no hexadecimal or Go-only forms.
+func readReal(k *node, t cim.Type, bad func(string) error) (cim.Value, error) {
+	s := k.text()
+	var f float64
+	switch s {
+	case "INF":
+		f = math.Inf(1)
+	case "-INF":
+		f = math.Inf(-1)
+	case "NaN":
+		f = math.NaN()
+	default:
+		var err error
+		unsigned := strings.TrimLeft(s, "+-")
+		if f, err = strconv.ParseFloat(s, 64); err != nil || strings.ContainsAny(s, "xXpP_") || strings.EqualFold(unsigned, "inf") || strings.EqualFold(unsigned, "infinity") || strings.EqualFold(s, "nan") {
+			return cim.Null, bad(fmt.Sprintf("line %d: %q is not an xs:%s", k.Line, s, map[cim.Type]string{cim.TypeReal32: "float", cim.TypeReal64: "double"}[t]))
+		}
+	}
+	if t == cim.TypeReal32 {
+		return cim.Real32(float32(f)), nil
+	}
+	return cim.Real64(f), nil
 }
 
 // eprPath turns an endpoint reference into an object path, typing the keys
