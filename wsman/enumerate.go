@@ -230,46 +230,17 @@ func parseCount(n *node, what string, def int) (int, *fault) {
 	return v, nil
 }
 
+// enumerate serves Enumerate: it opens an enumeration of the object
+// manager under a context of its own, answers with the first items when the
+// client asked for an optimized enumeration, and keeps the rest for Pull.
 func (s *Server) enumerate(reqCtx context.Context, w http.ResponseWriter, req *request, user string) *fault {
 	t, f := s.target(req)
 	if f != nil {
 		return f
 	}
-	body := req.Body
-	if body == nil || body.Local != "Enumerate" || body.Space != nsWSEN {
-		return faultSchema("the body of Enumerate must be a wsen:Enumerate element")
-	}
-	optimize := body.child(nsWSMAN, "OptimizeEnumeration") != nil
-	maxEl, f := parseCount(body.child(nsWSMAN, "MaxElements"), "MaxElements", DefaultMaxElements)
+	er, f := s.enumerateRequest(req)
 	if f != nil {
 		return f
-	}
-	mode := modeObject
-	switch m := body.child(nsWSMAN, "EnumerationMode").text(); m {
-	case "":
-	case "EnumerateEPR":
-		mode = modeEPR
-	case "EnumerateObjectAndEPR":
-		mode = modeObjectAndEPR
-	default:
-		return &fault{code: "s:Sender", subcode: "wsman:UnsupportedFeature", detail: "EnumerationMode", action: actFaultWSMan,
-			reason: "EnumerationMode " + strconv.Quote(m) + " is not supported", status: statusNotSupported}
-	}
-	flags := wbem.WBEM_FLAG_RETURN_IMMEDIATELY | wbem.WBEM_FLAG_FORWARD_ONLY
-	if pm := body.child(nsWSMB, "PolymorphismMode").text(); pm == "None" {
-		flags |= wbem.WBEM_FLAG_SHALLOW
-	} else if pm != "" && pm != "IncludeSubClassProperties" && pm != "ExcludeSubClassProperties" {
-		return &fault{code: "s:Receiver", subcode: "wsmb:PolymorphismModeNotSupported", action: "http://schemas.dmtf.org/wbem/wsman/1/cimbinding/fault",
-			reason: "PolymorphismMode " + strconv.Quote(pm) + " is not supported", status: statusNotSupported}
-	}
-	if extra, f := s.flagsOption(req, 0); f != nil {
-		return f
-	} else {
-		flags |= extra &^ (wbem.WBEM_FLAG_RETURN_IMMEDIATELY | wbem.WBEM_FLAG_FORWARD_ONLY)
-	}
-	filter := body.child(nsWSMAN, "Filter")
-	if filter == nil {
-		filter = body.child(nsWSEN, "Filter")
 	}
 
 	// Reserve the context before any provider starts.
@@ -288,26 +259,9 @@ func (s *Server) enumerate(reqCtx context.Context, w http.ResponseWriter, req *r
 	if c, ok := identity.FromContext(reqCtx); ok {
 		ctx = identity.NewContext(ctx, c)
 	}
-	ec := &enumCtx{user: user, cancel: cancel, mode: mode}
+	ec := &enumCtx{user: user, cancel: cancel, mode: er.mode}
 	ec.primary = req.ResourceURI
-	var e *wbem.Enumerator
-	var err error
-	switch {
-	case t.res.ClassDef:
-		super, _ := t.selectorValue("ClassName")
-		e, err = t.svc.CreateClassEnum(ctx, super, flags)
-	case t.res.NSRes:
-		err = faultResource(req.ResourceURI, "namespaces are not enumerated; enumerate __NAMESPACE instances")
-	case filter == nil:
-		if t.res.All {
-			err = &fault{code: "s:Sender", subcode: "wsman:UnsupportedFeature", detail: "FilteringRequired", action: actFaultWSMan,
-				reason: "the all-classes URI " + req.ResourceURI + " needs a filter (WQL or an association filter)", status: statusInvalidParameter}
-			break
-		}
-		e, err = t.svc.CreateInstanceEnum(ctx, t.res.Class, flags)
-	default:
-		e, err = s.filtered(ctx, t, ec, filter, flags)
-	}
+	e, err := s.startEnumeration(ctx, req, t, ec, er)
 	if err != nil {
 		cancel()
 		unreserve()
@@ -329,14 +283,14 @@ func (s *Server) enumerate(reqCtx context.Context, w http.ResponseWriter, req *r
 	startEnvelope(buf, req, actEnumerate+"Response", ec.primary)
 	eos := false
 	n := 0
-	if optimize {
+	if er.optimize {
 		overhead := buf.Len() + len("<wsen:EnumerateResponse><wsen:EnumerationContext>uuid:00000000-0000-0000-0000-000000000000</wsen:EnumerationContext><wsman:Items></wsman:Items><wsman:EndOfSequence/></wsen:EnumerateResponse>") + len(envelopeEnd)
 		wait := req.OperationTimeout
 		if wait <= 0 {
 			wait = s.opts.OperationTimeout
 		}
 		var f *fault
-		n, eos, f = ec.fill(reqCtx, items, maxEl, wait, s.envelopeLimit(req)-overhead)
+		n, eos, f = ec.fill(reqCtx, items, er.maxElements, wait, s.envelopeLimit(req)-overhead)
 		if f != nil && f.subcode != "wsman:TimedOut" {
 			ec.close()
 			unreserve()
@@ -354,14 +308,93 @@ func (s *Server) enumerate(reqCtx context.Context, w http.ResponseWriter, req *r
 		ec.close()
 		unreserve()
 	}
+	writeEnumerateResponse(buf, ec.id, er.optimize, n, items.Bytes(), eos)
+	send(w, http.StatusOK, buf.Bytes())
+	return nil
+}
+
+// enumRequest is what a wsen:Enumerate body asks for.
+type enumRequest struct {
+	optimize    bool      // items in the EnumerateResponse
+	maxElements int       // of them
+	mode        itemMode  // objects, EPRs or both
+	flags       wbem.Flag // the operation's: semisynchronous, shallow, the client's extras
+	filter      *node     // nil: every instance of the class
+}
+
+// enumerateRequest reads and checks an Enumerate request's body and
+// options.
+func (s *Server) enumerateRequest(req *request) (enumRequest, *fault) {
+	var er enumRequest
+	body := req.Body
+	if body == nil || body.Local != "Enumerate" || body.Space != nsWSEN {
+		return er, faultSchema("the body of Enumerate must be a wsen:Enumerate element")
+	}
+	er.optimize = body.child(nsWSMAN, "OptimizeEnumeration") != nil
+	var f *fault
+	if er.maxElements, f = parseCount(body.child(nsWSMAN, "MaxElements"), "MaxElements", DefaultMaxElements); f != nil {
+		return er, f
+	}
+	er.mode = modeObject
+	switch m := body.child(nsWSMAN, "EnumerationMode").text(); m {
+	case "":
+	case "EnumerateEPR":
+		er.mode = modeEPR
+	case "EnumerateObjectAndEPR":
+		er.mode = modeObjectAndEPR
+	default:
+		return er, &fault{code: "s:Sender", subcode: "wsman:UnsupportedFeature", detail: "EnumerationMode", action: actFaultWSMan,
+			reason: "EnumerationMode " + strconv.Quote(m) + " is not supported", status: statusNotSupported}
+	}
+	er.flags = wbem.WBEM_FLAG_RETURN_IMMEDIATELY | wbem.WBEM_FLAG_FORWARD_ONLY
+	if pm := body.child(nsWSMB, "PolymorphismMode").text(); pm == "None" {
+		er.flags |= wbem.WBEM_FLAG_SHALLOW
+	} else if pm != "" && pm != "IncludeSubClassProperties" && pm != "ExcludeSubClassProperties" {
+		return er, &fault{code: "s:Receiver", subcode: "wsmb:PolymorphismModeNotSupported", action: "http://schemas.dmtf.org/wbem/wsman/1/cimbinding/fault",
+			reason: "PolymorphismMode " + strconv.Quote(pm) + " is not supported", status: statusNotSupported}
+	}
+	extra, f := s.flagsOption(req, 0)
+	if f != nil {
+		return er, f
+	}
+	er.flags |= extra &^ (wbem.WBEM_FLAG_RETURN_IMMEDIATELY | wbem.WBEM_FLAG_FORWARD_ONLY)
+	er.filter = body.child(nsWSMAN, "Filter")
+	if er.filter == nil {
+		er.filter = body.child(nsWSEN, "Filter")
+	}
+	return er, nil
+}
+
+// startEnumeration opens the enumeration the resource and the filter name:
+// class definitions, the instances of a class, or a filter's results.
+func (s *Server) startEnumeration(ctx context.Context, req *request, t *target, ec *enumCtx, er enumRequest) (*wbem.Enumerator, error) {
+	switch {
+	case t.res.ClassDef:
+		super, _ := t.selectorValue("ClassName")
+		return t.svc.CreateClassEnum(ctx, super, er.flags)
+	case t.res.NSRes:
+		return nil, faultResource(req.ResourceURI, "namespaces are not enumerated; enumerate __NAMESPACE instances")
+	case er.filter == nil:
+		if t.res.All {
+			return nil, &fault{code: "s:Sender", subcode: "wsman:UnsupportedFeature", detail: "FilteringRequired", action: actFaultWSMan,
+				reason: "the all-classes URI " + req.ResourceURI + " needs a filter (WQL or an association filter)", status: statusInvalidParameter}
+		}
+		return t.svc.CreateInstanceEnum(ctx, t.res.Class, er.flags)
+	}
+	return s.filtered(ctx, t, ec, er.filter, er.flags)
+}
+
+// writeEnumerateResponse ends an EnumerateResponse: the context unless the
+// enumeration ended, and for an optimized enumeration its first n items.
+func writeEnumerateResponse(buf *bytes.Buffer, id string, optimize bool, n int, items []byte, eos bool) {
 	buf.WriteString("<wsen:EnumerateResponse>")
 	if !eos {
-		buf.WriteString("<wsen:EnumerationContext>" + ec.id + "</wsen:EnumerationContext>")
+		buf.WriteString("<wsen:EnumerationContext>" + id + "</wsen:EnumerationContext>")
 	}
 	if optimize {
 		if n > 0 {
 			buf.WriteString("<wsman:Items>")
-			buf.Write(items.Bytes())
+			buf.Write(items)
 			buf.WriteString("</wsman:Items>")
 		}
 		if eos {
@@ -369,8 +402,6 @@ func (s *Server) enumerate(reqCtx context.Context, w http.ResponseWriter, req *r
 		}
 	}
 	buf.WriteString("</wsen:EnumerateResponse>" + envelopeEnd)
-	send(w, http.StatusOK, buf.Bytes())
-	return nil
 }
 
 // filtered starts the enumeration a filter asks for.

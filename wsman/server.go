@@ -747,6 +747,8 @@ func (s *Server) envelopeLimit(req *request) int {
 	return s.opts.MaxEnvelopeSize
 }
 
+// put serves Put and Create: of a class definition (gowbem's resource), of
+// a whole instance, or of one property (a fragment Put).
 func (s *Server) put(ctx context.Context, w http.ResponseWriter, req *request, create bool) *fault {
 	t, f := s.target(req)
 	if f != nil {
@@ -758,119 +760,25 @@ func (s *Server) put(ctx context.Context, w http.ResponseWriter, req *request, c
 	if create {
 		action = actCreate + "Response"
 	}
-	buf := getBuf()
-	defer putBuf(buf)
 	if t.res.ClassDef {
-		if req.Body == nil || req.Body.Local != "CLASS" || req.Body.Space != NamespaceGowbem {
-			return faultRepresentation("InvalidValues", "the body must be a gw:CLASS element", cim.WBEM_E_INVALID_OBJECT)
-		}
-		c, err := readClassDef(req.Body)
-		if err != nil {
-			return faultFromError(err)
-		}
-		def := wbem.Flag(0)
-		if create {
-			def = wbem.WBEM_FLAG_CREATE_ONLY
-		}
-		flags, f := s.flagsOption(req, def)
-		if f != nil {
-			return f
-		}
-		if _, err := t.svc.PutClass(ctx, c, flags); err != nil {
-			return faultFromError(err)
-		}
-		startEnvelope(buf, req, action, "")
-		buf.WriteString(envelopeEnd)
-		send(w, http.StatusOK, buf.Bytes())
-		return nil
+		return s.putClassDef(ctx, w, req, t, create, action)
 	}
 	if t.res.All || t.res.Class == "" || t.res.NSRes {
 		return faultResource(req.ResourceURI, "Put and Create need a class's resource URI")
 	}
-	lookup := lookupIn(ctx, t.svc)
-	rd := &reader{lookup: lookup, ns: t.ns}
+	rd := &reader{lookup: lookupIn(ctx, t.svc), ns: t.ns}
 	var inst *cim.Instance
 	if req.HasFragment {
 		if create {
 			return &fault{code: "s:Sender", subcode: "wsman:UnsupportedFeature", detail: "FragmentLevelAccess", action: actFaultWSMan,
 				reason: "Create does not take a fragment", status: statusNotSupported}
 		}
-		cur, f := t.instance(ctx)
-		if f != nil {
-			return f
-		}
-		inst = cur.Clone()
-		frag := req.Body
-		if frag == nil || frag.Local != "XmlFragment" {
-			return faultRepresentation("InvalidFragment", "a fragment Put needs a wsman:XmlFragment body", cim.WBEM_E_INVALID_PARAMETER)
-		}
-		name := fragmentProperty(req.Fragment)
-		i := inst.Class().PropertyIndex(name)
-		if i < 0 {
-			return faultRepresentation("InvalidFragment", "class "+inst.ClassName()+" has no property "+name, cim.WBEM_E_INVALID_PROPERTY)
-		}
-		p := &inst.Class().Properties[i]
-		var vals []cim.Value
-		isNull := false
-		for _, k := range frag.Kids {
-			if !strings.EqualFold(k.Local, p.Name) {
-				return faultRepresentation("InvalidFragment", fmt.Sprintf("line %d: the fragment holds <%s>, not %s", k.Line, k.Local, p.Name), cim.WBEM_E_INVALID_PROPERTY)
-			}
-			if k.isNil() {
-				isNull = true
-				continue
-			}
-			v, err := rd.readScalar(k, p.Type.Elem(), inst.ClassName(), p.Name)
-			if err != nil {
-				return faultFromError(err)
-			}
-			vals = append(vals, v)
-		}
-		if len(frag.Kids) == 0 && strings.TrimSpace(frag.Text) != "" {
-			v, err := rd.readScalar(frag, p.Type.Elem(), inst.ClassName(), p.Name)
-			if err != nil {
-				return faultFromError(err)
-			}
-			vals = append(vals, v)
-		}
-		switch {
-		case isNull:
-			inst.SetAt(i, cim.Null)
-		case p.Type.IsArray():
-			a, err := cim.ArrayOf(p.Type.Elem(), vals)
-			if err != nil {
-				return faultFromError(err)
-			}
-			inst.SetAt(i, a)
-		case len(vals) == 1:
-			inst.SetAt(i, vals[0])
-		default:
-			return faultRepresentation("InvalidFragment", fmt.Sprintf("property %s takes one value, not %d", p.Name, len(vals)), cim.WBEM_E_TYPE_MISMATCH)
-		}
+		inst, f = s.fragmentInstance(ctx, req, t, rd)
 	} else {
-		if req.Body == nil {
-			return faultRepresentation("MissingValues", "the body holds no instance", cim.WBEM_E_INVALID_OBJECT)
-		}
-		c, err := lookup(req.Body.Local)
-		if err != nil {
-			return faultFromError(err)
-		}
-		if inst, err = rd.readInstance(req.Body, c); err != nil {
-			f := faultFromError(err)
-			if f.subcode == "wsa:DestinationUnreachable" {
-				return f
-			}
-			f.code, f.subcode, f.detail, f.action = "s:Sender", "wxf:InvalidRepresentation", "InvalidValues", actFaultTransfer
-			return f
-		}
-		// Keys the body leaves NULL come from the selectors.
-		for _, k := range t.keys {
-			if i := c.PropertyIndex(k.Name); i >= 0 && inst.At(i).IsNull() && k.EPR == nil {
-				if err := inst.Set(c.Properties[i].Name, cim.String(k.Value)); err != nil {
-					return faultFromError(err)
-				}
-			}
-		}
+		inst, f = bodyInstance(req, t, rd)
+	}
+	if f != nil {
+		return f
 	}
 	def := wbem.WBEM_FLAG_UPDATE_ONLY
 	if create {
@@ -885,6 +793,133 @@ func (s *Server) put(ctx context.Context, w http.ResponseWriter, req *request, c
 		return faultFromError(err)
 	}
 	path, _ := cr.ResultString(0)
+	buf := getBuf()
+	defer putBuf(buf)
+	if f := writePutResponse(ctx, buf, req, t, action, create, inst, path); f != nil {
+		return f
+	}
+	send(w, http.StatusOK, buf.Bytes())
+	return nil
+}
+
+// putClassDef puts a class definition (a gw:CLASS body).
+func (s *Server) putClassDef(ctx context.Context, w http.ResponseWriter, req *request, t *target, create bool, action string) *fault {
+	if req.Body == nil || req.Body.Local != "CLASS" || req.Body.Space != NamespaceGowbem {
+		return faultRepresentation("InvalidValues", "the body must be a gw:CLASS element", cim.WBEM_E_INVALID_OBJECT)
+	}
+	c, err := readClassDef(req.Body)
+	if err != nil {
+		return faultFromError(err)
+	}
+	def := wbem.Flag(0)
+	if create {
+		def = wbem.WBEM_FLAG_CREATE_ONLY
+	}
+	flags, f := s.flagsOption(req, def)
+	if f != nil {
+		return f
+	}
+	if _, err := t.svc.PutClass(ctx, c, flags); err != nil {
+		return faultFromError(err)
+	}
+	buf := getBuf()
+	defer putBuf(buf)
+	startEnvelope(buf, req, action, "")
+	buf.WriteString(envelopeEnd)
+	send(w, http.StatusOK, buf.Bytes())
+	return nil
+}
+
+// fragmentInstance is the instance the selectors name with the one
+// property of the request's fragment set from its wsman:XmlFragment body.
+func (s *Server) fragmentInstance(ctx context.Context, req *request, t *target, rd *reader) (*cim.Instance, *fault) {
+	cur, f := t.instance(ctx)
+	if f != nil {
+		return nil, f
+	}
+	inst := cur.Clone()
+	frag := req.Body
+	if frag == nil || frag.Local != "XmlFragment" {
+		return nil, faultRepresentation("InvalidFragment", "a fragment Put needs a wsman:XmlFragment body", cim.WBEM_E_INVALID_PARAMETER)
+	}
+	name := fragmentProperty(req.Fragment)
+	i := inst.Class().PropertyIndex(name)
+	if i < 0 {
+		return nil, faultRepresentation("InvalidFragment", "class "+inst.ClassName()+" has no property "+name, cim.WBEM_E_INVALID_PROPERTY)
+	}
+	p := &inst.Class().Properties[i]
+	var vals []cim.Value
+	isNull := false
+	for _, k := range frag.Kids {
+		if !strings.EqualFold(k.Local, p.Name) {
+			return nil, faultRepresentation("InvalidFragment", fmt.Sprintf("line %d: the fragment holds <%s>, not %s", k.Line, k.Local, p.Name), cim.WBEM_E_INVALID_PROPERTY)
+		}
+		if k.isNil() {
+			isNull = true
+			continue
+		}
+		v, err := rd.readScalar(k, p.Type.Elem(), inst.ClassName(), p.Name)
+		if err != nil {
+			return nil, faultFromError(err)
+		}
+		vals = append(vals, v)
+	}
+	if len(frag.Kids) == 0 && strings.TrimSpace(frag.Text) != "" {
+		v, err := rd.readScalar(frag, p.Type.Elem(), inst.ClassName(), p.Name)
+		if err != nil {
+			return nil, faultFromError(err)
+		}
+		vals = append(vals, v)
+	}
+	switch {
+	case isNull:
+		inst.SetAt(i, cim.Null)
+	case p.Type.IsArray():
+		a, err := cim.ArrayOf(p.Type.Elem(), vals)
+		if err != nil {
+			return nil, faultFromError(err)
+		}
+		inst.SetAt(i, a)
+	case len(vals) == 1:
+		inst.SetAt(i, vals[0])
+	default:
+		return nil, faultRepresentation("InvalidFragment", fmt.Sprintf("property %s takes one value, not %d", p.Name, len(vals)), cim.WBEM_E_TYPE_MISMATCH)
+	}
+	return inst, nil
+}
+
+// bodyInstance reads the instance of a Put's or a Create's body; keys it
+// leaves NULL come from the selectors.
+func bodyInstance(req *request, t *target, rd *reader) (*cim.Instance, *fault) {
+	if req.Body == nil {
+		return nil, faultRepresentation("MissingValues", "the body holds no instance", cim.WBEM_E_INVALID_OBJECT)
+	}
+	c, err := rd.lookup(req.Body.Local)
+	if err != nil {
+		return nil, faultFromError(err)
+	}
+	inst, err := rd.readInstance(req.Body, c)
+	if err != nil {
+		f := faultFromError(err)
+		if f.subcode == "wsa:DestinationUnreachable" {
+			return nil, f
+		}
+		f.code, f.subcode, f.detail, f.action = "s:Sender", "wxf:InvalidRepresentation", "InvalidValues", actFaultTransfer
+		return nil, f
+	}
+	for _, k := range t.keys {
+		if i := c.PropertyIndex(k.Name); i >= 0 && inst.At(i).IsNull() && k.EPR == nil {
+			if err := inst.Set(c.Properties[i].Name, cim.String(k.Value)); err != nil {
+				return nil, faultFromError(err)
+			}
+		}
+	}
+	return inst, nil
+}
+
+// writePutResponse writes the answer to a Put (the instance as it now is,
+// or its fragment) or to a Create (the new instance's endpoint reference).
+func writePutResponse(ctx context.Context, buf *bytes.Buffer, req *request, t *target, action string, create bool, inst *cim.Instance, path string) *fault {
 	iw := newInstWriter(uriMapper{base: t.res.Base, ns: t.ns}, req.ResourceURI)
 	if create {
 		p, err := cim.ParsePath(path)
@@ -897,29 +932,29 @@ func (s *Server) put(ctx context.Context, w http.ResponseWriter, req *request, c
 		buf.WriteString("</wsman:ResourceURI><wsman:SelectorSet>")
 		iw.writeSelectors(buf, p, t.ns)
 		buf.WriteString("</wsman:SelectorSet></wsa:ReferenceParameters></wxf:ResourceCreated>")
-	} else {
-		startEnvelope(buf, req, action, req.ResourceURI)
-		// The instance as it now is (providers may change what they store).
-		cr, err := t.svc.GetObject(ctx, path, 0)
-		var now *cim.Instance
-		if err == nil {
-			obj, _ := cr.ResultObject(0)
-			now, _ = obj.(*cim.Instance)
-		}
-		if now == nil {
-			now = inst
-		}
-		if req.HasFragment {
-			writeFragment(buf, now, req.Fragment, iw)
-		} else {
-			iw.writeInstance(buf, now)
-		}
-		buf.WriteString(`<gw:Path>`)
-		escapeText(buf, path)
-		buf.WriteString(`</gw:Path>`)
+		buf.WriteString(envelopeEnd)
+		return nil
 	}
+	startEnvelope(buf, req, action, req.ResourceURI)
+	// The instance as it now is (providers may change what they store).
+	cr, err := t.svc.GetObject(ctx, path, 0)
+	var now *cim.Instance
+	if err == nil {
+		obj, _ := cr.ResultObject(0)
+		now, _ = obj.(*cim.Instance)
+	}
+	if now == nil {
+		now = inst
+	}
+	if req.HasFragment {
+		writeFragment(buf, now, req.Fragment, iw)
+	} else {
+		iw.writeInstance(buf, now)
+	}
+	buf.WriteString(`<gw:Path>`)
+	escapeText(buf, path)
+	buf.WriteString(`</gw:Path>`)
 	buf.WriteString(envelopeEnd)
-	send(w, http.StatusOK, buf.Bytes())
 	return nil
 }
 
