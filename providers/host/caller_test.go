@@ -16,6 +16,7 @@ import (
 
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/identity"
+	"github.com/gowbem/gowbem/internal/cimtest"
 	"github.com/gowbem/gowbem/providers/host"
 	"github.com/gowbem/gowbem/wbem"
 )
@@ -55,7 +56,7 @@ func callAs(t *testing.T, svc *wbem.Services, c *identity.Caller, path, method s
 	t.Helper()
 	var pin *cim.Instance
 	if in != nil {
-		pin = params(t, in)
+		pin = cimtest.Params(t, in)
 	}
 	cr, err := svc.ExecMethod(identity.NewContext(context.Background(), c), path, method, pin, 0)
 	if err != nil {
