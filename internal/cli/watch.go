@@ -55,7 +55,7 @@ func (r *runner) watchQuery(args []string, within time.Duration) (string, error)
 			name string
 		}{{f.created, "__InstanceCreationEvent"}, {f.deleted, "__InstanceDeletionEvent"}, {f.modified, "__InstanceModificationEvent"}} {
 			if k.on {
-				any = append(any, &wql.Comparison{Prop: wql.Prop{Path: []string{"__CLASS"}}, Op: wql.Equal, Value: wql.StringConst(k.name)})
+				any = append(any, &wql.Comparison{Prop: wql.Prop{Path: []string{"__CLASS"}}, Op: wql.Equal, Value: wql.Const{Kind: wql.ConstString, Str: k.name}})
 			}
 		}
 		conds = append(conds, &wql.Logical{Op: wql.Or, Operands: any})
