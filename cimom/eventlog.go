@@ -270,14 +270,6 @@ func (s *sequencer) assign() uint64 {
 	return n
 }
 
-// current returns the number the next transaction will get: a subscriber
-// registered now sees the transactions numbered from it on.
-func (s *sequencer) current() uint64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.next
-}
-
 // publish completes number n with its changes (nil: rolled back) and
 // dispatches every completed number in order unless another goroutine is
 // already doing so.

@@ -1,7 +1,5 @@
 package wql
 
-import "strings"
-
 // Builders of expressions for the tests.
 
 func stringConst(s string) Const { return Const{Kind: ConstString, Str: s} }
@@ -11,10 +9,3 @@ func intConst(n int64) Const { return Const{Kind: ConstInt, Int: n} }
 func boolConst(b bool) Const { return Const{Kind: ConstBool, Bool: b} }
 
 func realConst(f float64) Const { return Const{Kind: ConstReal, Real: f} }
-
-// exprString prints an expression in canonical form.
-func exprString(e Expr) string {
-	var b strings.Builder
-	writeExpr(&b, e)
-	return b.String()
-}
