@@ -701,6 +701,9 @@ func truthOf(k Const) (bool, bool) {
 	return false, false
 }
 
+// comparison compiles Prop op constant: a predicate typed by the
+// property's type, or one that converts per instance for system and
+// embedded properties.
 func (c *compiler) comparison(e *Comparison, class *cim.Class) (pred, error) {
 	r, err := resolve(class, e.Prop, c.lenient)
 	if err != nil {
@@ -726,114 +729,164 @@ func (c *compiler) comparison(e *Comparison, class *cim.Class) (pred, error) {
 			return ok && d.holds(v, m)
 		}, nil
 	}
-	idx, t := r.idx, r.typ
-	bad := func(what string) (pred, error) {
-		return nil, queryErr(cim.WBEM_E_INVALID_QUERY, e.Prop, "constant %s does not convert to %s, the type of %s%s", e.Value, t, e.Prop.Name(), what)
-	}
-	badOp := func() (pred, error) {
-		return nil, queryErr(cim.WBEM_E_INVALID_OPERATOR, e.Prop, "operator %s is not valid for %s, of type %s", e.Op, e.Prop.Name(), t)
-	}
-	eqOnly := e.Op == Equal || e.Op == NotEqual
+	k := typedComparison{e: e, idx: r.idx, t: r.typ, m: m}
+	t := r.typ
 	switch {
 	case t.IsArray():
 		return nil, queryErr(cim.WBEM_E_INVALID_OPERATOR, e.Prop, "array property %s cannot be compared", e.Prop.Name())
 	case t == cim.TypeObject:
 		return nil, queryErr(cim.WBEM_E_INVALID_OPERATOR, e.Prop, "object property %s can only be used with ISA, IS NULL or a dotted member", e.Prop.Name())
 	case t == cim.TypeBoolean:
-		if !eqOnly {
-			return badOp()
-		}
-		want, ok := truthOf(e.Value)
-		if !ok {
-			return bad("")
-		}
-		if e.Op == NotEqual {
-			want = !want
-		}
-		return func(inst *cim.Instance) bool {
-			v := inst.At(idx)
-			return !v.IsNull() && v.Bool() == want
-		}, nil
+		return k.boolean()
 	case t.IsInteger() || t.IsReal():
-		n, ok := numberOf(e.Value)
-		if !ok {
-			return bad("")
-		}
-		switch {
-		case t.IsSigned() && n.kind == ConstInt:
-			k := n.i
-			return func(inst *cim.Instance) bool {
-				v := inst.At(idx)
-				return !v.IsNull() && m.holds(cmp3(v.Int(), k))
-			}, nil
-		case t.IsUnsigned() && n.kind == ConstInt && n.i >= 0:
-			k := uint64(n.i)
-			return func(inst *cim.Instance) bool {
-				v := inst.At(idx)
-				return !v.IsNull() && m.holds(cmp3(v.Uint(), k))
-			}, nil
-		}
-		return func(inst *cim.Instance) bool {
-			v := inst.At(idx)
-			return !v.IsNull() && m.holds(compareNumber(v, n))
-		}, nil
+		return k.number()
 	case t == cim.TypeChar16:
-		var k uint64
-		switch {
-		case e.Value.Kind == ConstString && len([]rune(e.Value.Str)) == 1:
-			k = uint64(lower([]rune(e.Value.Str)[0]))
-		case e.Value.Kind == ConstInt && e.Value.Int >= 0 && e.Value.Int <= 0xFFFF:
-			k = uint64(lower(rune(e.Value.Int)))
-		default:
-			return bad("")
-		}
-		return func(inst *cim.Instance) bool {
-			v := inst.At(idx)
-			return !v.IsNull() && m.holds(cmp3(uint64(lower(v.Char())), k))
-		}, nil
+		return k.char16()
 	case t == cim.TypeString:
-		s, ok := textOf(e.Value)
-		if !ok {
-			return bad("")
-		}
-		if eqOnly {
-			want := e.Op == Equal
-			return func(inst *cim.Instance) bool {
-				v := inst.At(idx)
-				return !v.IsNull() && equalFold(v.Str(), s) == want
-			}, nil
-		}
-		return func(inst *cim.Instance) bool {
-			v := inst.At(idx)
-			return !v.IsNull() && m.holds(cim.CompareFold(v.Str(), s))
-		}, nil
+		return k.string()
 	case t == cim.TypeReference:
-		if !eqOnly {
-			return badOp()
-		}
-		if e.Value.Kind != ConstString {
-			return bad("")
-		}
-		s := e.Value.Str
-		return func(inst *cim.Instance) bool {
-			v := inst.At(idx)
-			return !v.IsNull() && m.holds(cim.CompareFold(v.Str(), s))
-		}, nil
+		return k.reference()
 	case t == cim.TypeDatetime:
-		if e.Value.Kind != ConstString {
-			return bad("")
-		}
-		k, ok := parseDatetimeConst(e.Value.Str)
-		if !ok {
-			return bad(" (a datetime is written yyyymmddHHMMSS.mmmmmmsUUU or yyyy-mm-dd[ HH:MM:SS])")
-		}
-		raw := e.Value.Str
+		return k.datetime()
+	}
+	return k.badOp()
+}
+
+// typedComparison compiles a comparison of the property at idx, of type t,
+// with the constant of e, under the operators of m.
+type typedComparison struct {
+	e   *Comparison
+	idx int
+	t   cim.Type
+	m   opMask
+}
+
+// bad refuses a constant that does not convert to the property's type.
+func (k typedComparison) bad(what string) (pred, error) {
+	return nil, queryErr(cim.WBEM_E_INVALID_QUERY, k.e.Prop, "constant %s does not convert to %s, the type of %s%s", k.e.Value, k.t, k.e.Prop.Name(), what)
+}
+
+// badOp refuses an operator the property's type does not take.
+func (k typedComparison) badOp() (pred, error) {
+	return nil, queryErr(cim.WBEM_E_INVALID_OPERATOR, k.e.Prop, "operator %s is not valid for %s, of type %s", k.e.Op, k.e.Prop.Name(), k.t)
+}
+
+func (k typedComparison) eqOnly() bool { return k.e.Op == Equal || k.e.Op == NotEqual }
+
+func (k typedComparison) boolean() (pred, error) {
+	if !k.eqOnly() {
+		return k.badOp()
+	}
+	want, ok := truthOf(k.e.Value)
+	if !ok {
+		return k.bad("")
+	}
+	if k.e.Op == NotEqual {
+		want = !want
+	}
+	idx := k.idx
+	return func(inst *cim.Instance) bool {
+		v := inst.At(idx)
+		return !v.IsNull() && v.Bool() == want
+	}, nil
+}
+
+// number compares integers as integers when the constant fits the
+// property's signedness, and as numbers otherwise.
+func (k typedComparison) number() (pred, error) {
+	n, ok := numberOf(k.e.Value)
+	if !ok {
+		return k.bad("")
+	}
+	idx, m := k.idx, k.m
+	switch {
+	case k.t.IsSigned() && n.kind == ConstInt:
+		c := n.i
 		return func(inst *cim.Instance) bool {
 			v := inst.At(idx)
-			return !v.IsNull() && m.holds(compareDatetime(v.Str(), k, raw))
+			return !v.IsNull() && m.holds(cmp3(v.Int(), c))
+		}, nil
+	case k.t.IsUnsigned() && n.kind == ConstInt && n.i >= 0:
+		c := uint64(n.i)
+		return func(inst *cim.Instance) bool {
+			v := inst.At(idx)
+			return !v.IsNull() && m.holds(cmp3(v.Uint(), c))
 		}, nil
 	}
-	return badOp()
+	return func(inst *cim.Instance) bool {
+		v := inst.At(idx)
+		return !v.IsNull() && m.holds(compareNumber(v, n))
+	}, nil
+}
+
+// char16 compares one character, case-insensitively; the constant is a
+// one-character string or its code.
+func (k typedComparison) char16() (pred, error) {
+	var c uint64
+	switch val := k.e.Value; {
+	case val.Kind == ConstString && len([]rune(val.Str)) == 1:
+		c = uint64(lower([]rune(val.Str)[0]))
+	case val.Kind == ConstInt && val.Int >= 0 && val.Int <= 0xFFFF:
+		c = uint64(lower(rune(val.Int)))
+	default:
+		return k.bad("")
+	}
+	idx, m := k.idx, k.m
+	return func(inst *cim.Instance) bool {
+		v := inst.At(idx)
+		return !v.IsNull() && m.holds(cmp3(uint64(lower(v.Char())), c))
+	}, nil
+}
+
+// string compares text case-insensitively, as WMI does.
+func (k typedComparison) string() (pred, error) {
+	s, ok := textOf(k.e.Value)
+	if !ok {
+		return k.bad("")
+	}
+	idx, m := k.idx, k.m
+	if k.eqOnly() {
+		want := k.e.Op == Equal
+		return func(inst *cim.Instance) bool {
+			v := inst.At(idx)
+			return !v.IsNull() && equalFold(v.Str(), s) == want
+		}, nil
+	}
+	return func(inst *cim.Instance) bool {
+		v := inst.At(idx)
+		return !v.IsNull() && m.holds(cim.CompareFold(v.Str(), s))
+	}, nil
+}
+
+// reference compares a path's text; only = and <> apply.
+func (k typedComparison) reference() (pred, error) {
+	if !k.eqOnly() {
+		return k.badOp()
+	}
+	if k.e.Value.Kind != ConstString {
+		return k.bad("")
+	}
+	s, idx, m := k.e.Value.Str, k.idx, k.m
+	return func(inst *cim.Instance) bool {
+		v := inst.At(idx)
+		return !v.IsNull() && m.holds(cim.CompareFold(v.Str(), s))
+	}, nil
+}
+
+// datetime compares instants, the constant in DMTF's form or ISO's.
+func (k typedComparison) datetime() (pred, error) {
+	if k.e.Value.Kind != ConstString {
+		return k.bad("")
+	}
+	c, ok := parseDatetimeConst(k.e.Value.Str)
+	if !ok {
+		return k.bad(" (a datetime is written yyyymmddHHMMSS.mmmmmmsUUU or yyyy-mm-dd[ HH:MM:SS])")
+	}
+	raw, idx, m := k.e.Value.Str, k.idx, k.m
+	return func(inst *cim.Instance) bool {
+		v := inst.At(idx)
+		return !v.IsNull() && m.holds(compareDatetime(v.Str(), c, raw))
+	}, nil
 }
 
 // equalFold is cim.EqualFold with a fast path for ASCII text.
