@@ -55,9 +55,7 @@ func namespace(n *node) (string, error) {
 			return "", err
 		}
 		// A client may put the whole path into one NAMESPACE.
-		for _, p := range strings.FieldsFunc(name, func(r rune) bool { return r == '/' || r == '\\' }) {
-			parts = append(parts, p)
-		}
+		parts = append(parts, strings.FieldsFunc(name, func(r rune) bool { return r == '/' || r == '\\' })...)
 	}
 	if len(parts) == 0 {
 		return "", badXML(n, "<LOCALNAMESPACEPATH> names no namespace")

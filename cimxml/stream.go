@@ -20,7 +20,6 @@ type streamReader struct {
 	eof  bool
 	want int    // how much to read next
 	buf  []byte // the read buffer, reused
-	err  error
 }
 
 func newStreamReader(r io.Reader) *streamReader {
