@@ -38,6 +38,7 @@ func TestConnectOwnScheme(t *testing.T) {
 		{url: "http:", wantFailure: true},
 		{url: "https:///wsman", wantFailure: true},
 		{url: "nosuchproto:", wantFailure: true},
+		{url: "nosuchproto+http://host/x", wantFailure: true},
 	} {
 		svc, err := wbem.Connect(ctx, c.url, c.ns, wbem.Credentials{})
 		if c.wantFailure {
