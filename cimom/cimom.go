@@ -50,7 +50,8 @@ func WithMethodProvider(name string, p provider.MethodProvider) Option {
 }
 
 // New returns an object manager over store. It makes sure the namespaces root
-// and root\cimv2 exist with the system classes.
+// and root\cimv2 exist with the system classes, writing only when one is
+// missing.
 func New(ctx context.Context, store repository.Store, opts ...Option) (*ObjectManager, error) {
 	om := &ObjectManager{store: store, providers: map[string]any{}}
 	om.events = newEventEngine(om)
@@ -59,7 +60,7 @@ func New(ctx context.Context, store repository.Store, opts ...Option) (*ObjectMa
 	for _, o := range opts {
 		o(om)
 	}
-	err := store.Update(ctx, func(tx repository.Tx) error {
+	ensure := func(tx repository.Tx) error {
 		for _, ns := range []string{"root", cim.DefaultNamespace} {
 			if !tx.NamespaceExists(ns) {
 				if err := tx.CreateNamespace(ns); err != nil { // root has no parent
@@ -71,9 +72,13 @@ func New(ctx context.Context, store repository.Store, opts ...Option) (*ObjectMa
 			}
 		}
 		return nil
-	})
-	if err != nil {
-		return nil, err
+	}
+	// Over a store that has them all (every start but the first), New
+	// writes nothing, so it works over a store opened read-only.
+	if om.changes(ctx, ensure) {
+		if err := store.Update(ctx, ensure); err != nil {
+			return nil, err
+		}
 	}
 	return om, nil
 }

@@ -45,13 +45,15 @@ func (om *ObjectManager) CompileMOF(ctx context.Context, fsys fs.FS, name, names
 // (with WMI's update rules), static instances, and the deleteclass and
 // deleteinstance pragmas. Missing namespaces are created. Qualifier type
 // declarations are checked by the compiler and not stored. Instances of
-// dynamic classes are rejected: their provider owns them.
+// dynamic classes are rejected: their provider owns them. A plan that would
+// store only what is there already writes nothing (it is checked in a read
+// transaction first), so a store opened read-only takes it.
 func (om *ObjectManager) Apply(ctx context.Context, plan *mof.Plan) error {
 	if err := om.authorizeApply(ctx, plan); err != nil {
 		return err
 	}
 	order := applyOrder(plan.Items)
-	return om.update(ctx, true, func(tx repository.Tx) error {
+	apply := func(tx repository.Tx) error {
 		for _, i := range order {
 			it := &plan.Items[i]
 			ns := cim.NormalNamespace(it.Namespace)
@@ -62,6 +64,9 @@ func (om *ObjectManager) Apply(ctx context.Context, plan *mof.Plan) error {
 				return err
 			}
 			if err := om.applyItem(tx, ns, it); err != nil {
+				if err == errChanges {
+					return err
+				}
 				e := cim.AsError(err)
 				c := *e
 				c.Description = it.Pos.String() + ": " + e.Description
@@ -69,7 +74,14 @@ func (om *ObjectManager) Apply(ctx context.Context, plan *mof.Plan) error {
 			}
 		}
 		return nil
-	})
+	}
+	// A plan that changes nothing — the host classes installed again by
+	// every start of wbemd and every in-process wbem command — writes
+	// nothing: no write transaction, no lock, no fsync, the file untouched.
+	if !om.changes(ctx, apply) {
+		return nil
+	}
+	return om.update(ctx, true, apply)
 }
 
 // applyOrder returns the order in which Apply writes a plan's items: the

@@ -55,6 +55,10 @@ var (
 // process holds the repository open.
 var ErrInUse = errors.New("repository is in use by another process")
 
+// ErrReadOnly is matched (errors.Is) by the error of a write to a store
+// opened with BoltOptions.ReadOnly.
+var ErrReadOnly = bolterrors.ErrDatabaseReadOnly
+
 // BoltOptions tunes OpenBolt. The zero value is the default.
 type BoltOptions struct {
 	// LockTimeout is how long to wait for another process to release the

@@ -718,3 +718,40 @@ func (x *instanceDecoder) mapping(h uint64, n int) ([]int, error) {
 	x.maps[h] = m
 	return m, nil
 }
+
+// SameClass reports whether storing a would store what b's record holds,
+// wherever each was located (a class read back knows its namespace): a write
+// that changes nothing can then be left out.
+func SameClass(a, b *cim.Class) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	a, b = a.Located("", ""), b.Located("", "")
+	ra, err := encodeClass(a)
+	if err != nil {
+		return false
+	}
+	rb, err := encodeClass(b)
+	return err == nil && string(ra) == string(rb)
+}
+
+// SameInstance reports whether storing a would store exactly what b's record
+// holds (the same class layout and the same values).
+func SameInstance(a, b *cim.Instance) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	if !cim.EqualFold(a.ClassName(), b.ClassName()) {
+		return false
+	}
+	ha, hb := layoutHash(a.Class()), layoutHash(b.Class())
+	if ha != hb {
+		return false
+	}
+	ra, err := encodeInstance(a, ha)
+	if err != nil {
+		return false
+	}
+	rb, err := encodeInstance(b, hb)
+	return err == nil && string(ra) == string(rb)
+}

@@ -9,7 +9,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -47,19 +49,22 @@ type Env struct {
 }
 
 // LocalFunc opens an in-process object manager for the state directory dir;
-// closing the returned io.Closer releases it.
-type LocalFunc func(ctx context.Context, dir string) (*cimom.ObjectManager, io.Closer, error)
+// closing the returned io.Closer releases it. With readOnly (the commands
+// that only read) it neither creates the directory nor its repository, and
+// writes only when the installed classes are out of date.
+type LocalFunc func(ctx context.Context, dir string, readOnly bool) (*cimom.ObjectManager, io.Closer, error)
 
 // OpenStateDir returns a LocalFunc that opens the repository in the state
 // directory, starts an object manager over it and, when install is not nil,
 // lets install register providers and classes (wbem passes the host
-// providers' Install).
+// providers' Install). A read command opens the repository read-only —
+// sharing it with other readers, leaving the file untouched — as long as
+// install has nothing to write (a MOF compile that changes nothing writes
+// nothing); only when it has, the repository is opened for writing. A read
+// command on a state directory without a repository fails with
+// WBEM_E_NOT_FOUND instead of creating one: a mistyped --state-dir is said.
 func OpenStateDir(install func(context.Context, *cimom.ObjectManager) error) LocalFunc {
-	return func(ctx context.Context, dir string) (*cimom.ObjectManager, io.Closer, error) {
-		store, err := repository.OpenStateDir(dir)
-		if err != nil {
-			return nil, nil, err
-		}
+	start := func(ctx context.Context, store *repository.Bolt) (*cimom.ObjectManager, io.Closer, error) {
 		om, err := cimom.New(ctx, store)
 		if err == nil && install != nil {
 			err = install(ctx, om)
@@ -69,6 +74,33 @@ func OpenStateDir(install func(context.Context, *cimom.ObjectManager) error) Loc
 			return nil, nil, err
 		}
 		return om, store, nil
+	}
+	return func(ctx context.Context, dir string, readOnly bool) (*cimom.ObjectManager, io.Closer, error) {
+		if readOnly {
+			path := filepath.Join(dir, repository.StateFile)
+			if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+				what := "state directory " + dir + " does not exist"
+				if _, err := os.Stat(dir); err == nil {
+					what = "state directory " + dir + " has no repository (" + repository.StateFile + ")"
+				}
+				return nil, nil, &cim.Error{Status: cim.WBEM_E_NOT_FOUND, Parameter: dir,
+					Description: what + "; a command that only reads creates none: check --state-dir (wbemd or wbem mofcomp creates one)"}
+			}
+			store, err := repository.OpenBolt(path, repository.BoltOptions{ReadOnly: true})
+			if err != nil {
+				return nil, nil, err
+			}
+			om, closer, err := start(ctx, store)
+			if !errors.Is(err, repository.ErrReadOnly) {
+				return om, closer, err
+			}
+			// The installed classes are out of date: bring them up to date.
+		}
+		store, err := repository.OpenStateDir(dir)
+		if err != nil {
+			return nil, nil, err
+		}
+		return start(ctx, store)
 	}
 }
 
@@ -106,6 +138,9 @@ type command struct {
 	format   string // default output format
 	flags    func(fs *flag.FlagSet, f *cmdFlags)
 	run      func(r *runner, ctx context.Context, args []string) error
+	// read: the command only reads (in-process, the repository is opened
+	// read-only and must exist).
+	read bool
 }
 
 // cmdFlags are the flags of single commands.
@@ -127,18 +162,18 @@ var commands []*command
 
 func init() {
 	commands = []*command{
-		{name: "query", args: "WQL", help: "run a WQL query", min: 1, max: 1, format: FormatTable, run: (*runner).query},
+		{name: "query", args: "WQL", help: "run a WQL query", min: 1, max: 1, format: FormatTable, run: (*runner).query, read: true},
 		{name: "enum", args: "CLASS", help: "list the instances of a class and its subclasses", min: 1, max: 1, format: FormatTable,
 			flags: func(fs *flag.FlagSet, f *cmdFlags) {
 				fs.BoolVar(&f.shallow, "shallow", false, "leave out the instances of subclasses")
-			}, run: (*runner).enum},
-		{name: "get", args: "PATH", help: "print one instance (a class prints as MOF)", min: 1, max: 1, format: FormatList, run: (*runner).get},
+			}, run: (*runner).enum, read: true},
+		{name: "get", args: "PATH", help: "print one instance (a class prints as MOF)", min: 1, max: 1, format: FormatList, run: (*runner).get, read: true},
 		{name: "call", args: "PATH METHOD [Name=Value…]", help: "call a method; prints its out-parameters, ReturnValue included", min: 2, max: -1, format: FormatList, run: (*runner).call},
 		{name: "classes", args: "[CLASS]", help: "list every class, or the subclasses of CLASS", min: 0, max: 1, format: FormatTable,
 			flags: func(fs *flag.FlagSet, f *cmdFlags) {
 				fs.BoolVar(&f.shallow, "shallow", false, "only the top-level classes, or the direct subclasses of CLASS")
-			}, run: (*runner).classes},
-		{name: "class", args: "CLASS", help: "print a class as MOF", min: 1, max: 1, run: (*runner).class},
+			}, run: (*runner).classes, read: true},
+		{name: "class", args: "CLASS", help: "print a class as MOF", min: 1, max: 1, run: (*runner).class, read: true},
 		{name: "put", args: "CLASS Name=Value…", help: "create or update an instance; prints its path (MOF instances: mofcomp)", min: 1, max: -1,
 			flags: func(fs *flag.FlagSet, f *cmdFlags) {
 				fs.BoolVar(&f.create, "create", false, "fail if the instance exists")
@@ -256,7 +291,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 	if _, err := newRowWriter(o.output, io.Discard); err != nil {
 		return fail(env, err)
 	}
-	r := &runner{env: env, opts: o, flags: f}
+	r := &runner{env: env, opts: o, flags: f, read: cmd.read || cmd.name == "mofcomp" && f.check}
 	conn, err := r.connect(ctx)
 	if err != nil {
 		return fail(env, err)

@@ -61,7 +61,9 @@ type nopCloser struct{}
 func (nopCloser) Close() error { return nil }
 
 func localOM(om *cimom.ObjectManager) LocalFunc {
-	return func(context.Context, string) (*cimom.ObjectManager, io.Closer, error) { return om, nopCloser{}, nil }
+	return func(context.Context, string, bool) (*cimom.ObjectManager, io.Closer, error) {
+		return om, nopCloser{}, nil
+	}
 }
 
 // run runs the command over om and returns what it printed and its code.

@@ -23,6 +23,7 @@ type runner struct {
 	flags cmdFlags
 	conn  *connection
 	cols  []string // the columns to print: a query's SELECT list
+	read  bool     // the command only reads
 }
 
 // streaming is how every enumerating command calls: semisynchronous and

@@ -61,13 +61,30 @@ func (c *connection) services(ctx context.Context, ns string) (*wbem.Services, e
 	return s, nil
 }
 
+// closeRemote closes the services the command connected (their idle
+// connections).
+func (c *connection) closeRemote() error {
+	err := c.svc.Close()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.other {
+		if cerr := s.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
 func (r *runner) connect(ctx context.Context) (*connection, error) {
 	ns := cim.NormalNamespace(r.opts.namespace)
 	if r.opts.host == "" {
-		om, closer, err := r.env.Local(ctx, r.opts.stateDir)
+		om, closer, err := r.env.Local(ctx, r.opts.stateDir, r.read)
 		if err != nil {
 			hint := ""
-			if errors.Is(err, repository.ErrInUse) {
+			switch {
+			case cim.StatusOf(err) == cim.WBEM_E_NOT_FOUND:
+				return nil, err // no such state directory: said as it is
+			case errors.Is(err, repository.ErrInUse):
 				hint = fmt.Sprintf("a gowbem daemon (wbemd) probably holds that repository: reach it with --host %s --user admin --password-file %s",
 					DefaultHost, filepath.Join(r.opts.stateDir, AdminPasswordFile))
 			}
@@ -84,7 +101,9 @@ func (r *runner) connect(ctx context.Context) (*connection, error) {
 	if err != nil {
 		return nil, &unreachableError{err: err}
 	}
-	return &connection{svc: svc, url: url, creds: creds, close: func() error { return nil }}, nil
+	c := &connection{svc: svc, url: url, creds: creds}
+	c.close = c.closeRemote
+	return c, nil
 }
 
 // hostURL completes a --host value: http:// when there is no scheme, and
