@@ -125,6 +125,13 @@ func NewClient(endpoint string, creds wbem.Credentials, opts ClientOptions) *Cli
 // CloseIdleConnections closes the client's idle keep-alive connections.
 func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
 
+// Close implements io.Closer, for wbem.Services.Close: it closes the
+// client's idle connections. Calls made afterwards open new ones.
+func (c *Client) Close() error {
+	c.hc.CloseIdleConnections()
+	return nil
+}
+
 // rpc is one method call to send.
 type rpc struct {
 	method    string
