@@ -203,6 +203,7 @@ type recordingSink struct {
 	statuses []wbem.SinkStatus
 	inflight int
 	overlap  bool
+	biggest  int // the largest batch indicated
 	done     chan struct{}
 	failWith error
 }
@@ -216,6 +217,7 @@ func (s *recordingSink) Indicate(objs []cim.Object) error {
 		s.overlap = true
 	}
 	s.objs = append(s.objs, objs...)
+	s.biggest = max(s.biggest, len(objs))
 	s.inflight--
 	err := s.failWith
 	s.mu.Unlock()
@@ -1230,7 +1232,7 @@ func TestSkipResetAfterNextAsync(t *testing.T) {
 func TestEnumeratorArguments(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, open func(*workload.Provider) *wbem.Services) {
 		ctx := context.Background()
-		svc := open(&workload.Provider{N: 25})
+		svc := open(&workload.Provider{N: 600})
 		e, err := svc.ExecQuery(ctx, "WQL", "SELECT * FROM GW_Item", semisync)
 		if err != nil {
 			t.Fatal(err)
@@ -1250,8 +1252,11 @@ func TestEnumeratorArguments(t *testing.T) {
 			t.Fatal(err)
 		}
 		within(t, "NextAsync(0xFFFFFFFF)", func() struct{} { <-s.done; return struct{}{} })
-		if c := s.completes(); len(s.objs) != 25 || len(c) != 1 || c[0].Err != io.EOF {
-			t.Fatalf("NextAsync(0xFFFFFFFF) delivered %d objects with %v; want 25 with io.EOF", len(s.objs), c)
+		if c := s.completes(); len(s.objs) != 600 || len(c) != 1 || c[0].Err != io.EOF {
+			t.Fatalf("NextAsync(0xFFFFFFFF) delivered %d objects with %v; want 600 with io.EOF", len(s.objs), c)
+		}
+		if s.biggest > 256 {
+			t.Fatalf("NextAsync(0xFFFFFFFF) indicated a batch of %d objects; want batches of at most 256", s.biggest)
 		}
 
 		cr, err := svc.GetObject(ctx, "GW_Item.Id=1", wbem.WBEM_FLAG_RETURN_IMMEDIATELY)
