@@ -95,12 +95,13 @@ func TestWatchProcesses(t *testing.T) {
 func TestSubscribeProcessesShared(t *testing.T) {
 	h := newHost(Config{EventPollInterval: 20 * time.Millisecond})
 	var mu sync.Mutex
-	got := map[int]map[int]bool{} // subscriber → pids started
+	// Every subscriber's set exists before the first subscription: a
+	// callback may run (and read got) while later ones subscribe.
+	got := map[int]map[int]bool{0: {}, 1: {}, 2: {}} // subscriber → pids started
 	var cancels []context.CancelFunc
 	for i := range 3 {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancels = append(cancels, cancel)
-		got[i] = map[int]bool{}
 		if _, err := h.subscribeProcesses(ctx, func(e procEvent) {
 			if e.start {
 				mu.Lock()
