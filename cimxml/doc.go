@@ -19,6 +19,15 @@
 // DeleteQualifier, EnumerateQualifiers) get CIM_ERR_NOT_SUPPORTED: gowbem,
 // like WMI, keeps no qualifier declarations.
 //
+// Indications are not served over CIM-XML yet: CreateInstance of DSP1054's
+// CIM_IndicationFilter, CIM_ListenerDestination(CIMXML),
+// CIM_IndicationHandler(CIMXML), CIM_IndicationSubscription and
+// CIM_FilterCollection(Subscription), or of a subclass the backend knows,
+// gets CIM_ERR_NOT_SUPPORTED with a description (rather than an instance
+// stored that would deliver nothing), and an export request (CIMExport,
+// meant for an indication listener) gets 400 unsupported-operation. Events
+// are had through ExecNotificationQuery over WS-Management.
+//
 // HTTP: the CIMOperation, CIMMethod and CIMObject headers are checked
 // against the body (400 with a CIMError header when wrong:
 // unsupported-operation, header-mismatch, request-not-well-formed,

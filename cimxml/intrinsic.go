@@ -474,7 +474,55 @@ func (c *call) readInstance(n *node) (*cim.Instance, []bool, error) {
 	return c.dec.instance(n, cl)
 }
 
+// subscriptionClasses are DSP1054's classes whose instances would make the
+// server send indications to a listener. Their creation is refused: a
+// repository that holds the DMTF schema would otherwise store them, and the
+// client would wait for indications that never come.
+var subscriptionClasses = []string{"CIM_IndicationFilter", "CIM_FilterCollection", "CIM_ListenerDestination",
+	"CIM_ListenerDestinationCIMXML", "CIM_ListenerDestinationWSManagement", "CIM_IndicationHandler",
+	"CIM_IndicationHandlerCIMXML", "CIM_IndicationSubscription", "CIM_FilterCollectionSubscription"}
+
+// errNoSubscriptions is the answer to a request that would subscribe a
+// listener to indications.
+func errNoSubscriptions(class string) error {
+	return &cim.Error{Status: cim.WBEM_E_NOT_SUPPORTED, Parameter: class, Description: class +
+		": indication subscriptions over CIM-XML (DSP1054 filters, listener destinations and subscriptions) are not supported by this server;" +
+		" subscribe to events with ExecNotificationQuery over WS-Management"}
+}
+
+// subscriptionClass returns the DSP1054 subscription class that an
+// instance of the named class is, and whether it is one: the class itself
+// or, when the backend knows it, one of its ancestors.
+func (c *call) subscriptionClass(name string) (string, bool) {
+	is := func(n string) (string, bool) {
+		for _, s := range subscriptionClasses {
+			if strings.EqualFold(n, s) {
+				return s, true
+			}
+		}
+		return "", false
+	}
+	if s, ok := is(name); ok {
+		return s, true
+	}
+	if cl, err := c.lookupClass(name); err == nil {
+		for _, d := range cl.Derivation {
+			if s, ok := is(d); ok {
+				return s, true
+			}
+		}
+	}
+	return "", false
+}
+
 func (c *call) createInstance(ps *params) error {
+	if n := ps.value("NewInstance"); n != nil && n.Name == "INSTANCE" {
+		if name, _ := n.attr("CLASSNAME"); name != "" {
+			if _, ok := c.subscriptionClass(name); ok {
+				return errNoSubscriptions(name)
+			}
+		}
+	}
 	inst, _, err := c.readInstance(ps.value("NewInstance"))
 	if err != nil {
 		return err

@@ -287,6 +287,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ctx, user = identity.NewContext(ctx, caller), caller.Name
 	}
 	hdr := func(name string) string { return r.Header.Get(prefix + name) }
+	if hdr("CIMOperation") == "" && hdr("CIMExport") != "" {
+		httpError(w, prefix, http.StatusBadRequest, "unsupported-operation",
+			"this is a CIM server, not an indication listener: export requests (CIMExport) are not accepted")
+		return
+	}
 	if op := hdr("CIMOperation"); !strings.EqualFold(strings.TrimSpace(op), "MethodCall") {
 		httpError(w, prefix, http.StatusBadRequest, "unsupported-operation", "the CIMOperation header must be MethodCall, not "+strconv.Quote(op))
 		return

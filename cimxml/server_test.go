@@ -423,3 +423,31 @@ func TestServerClose(t *testing.T) {
 		_ = time.Second
 	})
 }
+
+// Indication subscriptions (DSP1054) are not built: creating a filter, a
+// listener destination or a subscription — by its DMTF name, or as a
+// vendor's subclass the repository knows — is CIM_ERR_NOT_SUPPORTED with a
+// description, never an instance stored that delivers nothing; an export
+// request (meant for a listener) gets 400 unsupported-operation.
+func TestIndicationSubscriptionsRefused(t *testing.T) {
+	srv := newServer(t, nil, cimxml.Options{})
+	wantOK(t, icall(srv, "CreateClass", ip("NewClass", `<CLASS NAME="CIM_ListenerDestination"><PROPERTY NAME="Name" TYPE="string"><QUALIFIER NAME="Key" TYPE="boolean"><VALUE>true</VALUE></QUALIFIER></PROPERTY><PROPERTY NAME="Destination" TYPE="string"/></CLASS>`)))
+	wantOK(t, icall(srv, "CreateClass", ip("NewClass", `<CLASS NAME="Vendor_Dest" SUPERCLASS="CIM_ListenerDestination"/>`)))
+	inst := func(class string) string {
+		return ip("NewInstance", `<INSTANCE CLASSNAME="`+class+`"><PROPERTY NAME="Name" TYPE="string"><VALUE>d</VALUE></PROPERTY><PROPERTY NAME="Destination" TYPE="string"><VALUE>http://127.0.0.1:1/</VALUE></PROPERTY></INSTANCE>`)
+	}
+	for _, class := range []string{"CIM_IndicationFilter", "CIM_ListenerDestinationCIMXML", "CIM_IndicationSubscription", "cim_indicationhandlercimxml", "CIM_ListenerDestination", "Vendor_Dest"} {
+		desc := wantError(t, icall(srv, "CreateInstance", inst(class)), 7)
+		if !strings.Contains(desc, class) || !strings.Contains(desc, "indication subscriptions over CIM-XML") {
+			t.Fatalf("%s: description %q", class, desc)
+		}
+	}
+	// Nothing was stored.
+	if body := wantOK(t, icall(srv, "EnumerateInstanceNames", ip("ClassName", className("CIM_ListenerDestination")))); strings.Contains(body, "INSTANCENAME") {
+		t.Fatalf("an instance was stored:\n%s", body)
+	}
+	w := post(srv, testUser, testPass, "ExportIndication", "root%2Fcimv2", imethod("GetClass"), "CIMExport", "MethodRequest", "CIMOperation", "")
+	if w.Code != 400 || w.Header().Get("CIMError") != "unsupported-operation" || !strings.Contains(w.Body.String(), "not an indication listener") {
+		t.Fatalf("export request: HTTP %d %q %s", w.Code, w.Header().Get("CIMError"), w.Body.String())
+	}
+}
