@@ -28,6 +28,16 @@
 // meant for an indication listener) gets 400 unsupported-operation. Events
 // are had through ExecNotificationQuery over WS-Management.
 //
+// # Indication listener and exporter
+//
+// The export half of DSP0200 is here: Listener is an indication listener
+// (an http.Handler taking ExportIndication requests, authenticated like the
+// server's, the indication read without its class and handed to a
+// function), and Exporter sends an indication to a listener — gowbem's
+// or another CIM server's consumer's. They are the wire that CIM-XML
+// subscriptions will use; a program can already receive the indications of
+// OpenPegasus or SFCB with a Listener.
+//
 // HTTP: the CIMOperation, CIMMethod and CIMObject headers are checked
 // against the body (400 with a CIMError header when wrong:
 // unsupported-operation, header-mismatch, request-not-well-formed,

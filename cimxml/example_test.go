@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 
 	"github.com/gowbem/gowbem/auth"
+	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/cimxml"
 	"github.com/gowbem/gowbem/internal/workload"
 	"github.com/gowbem/gowbem/wbem"
@@ -51,4 +52,25 @@ func Example() {
 	// GW_Item.Id=1 item-1
 	// GW_Item.Id=2 item-2
 	// WBEM_E_NOT_FOUND (0x80041002): no GW_Item with key GW_Item.Id=7
+}
+
+// An indication listener, and an indication exported to it: the listener
+// reads the indication without its class and hands it to its function.
+func ExampleListener() {
+	users := auth.Static{"cimserver": {Password: "secret"}}
+	l := cimxml.NewListener(func(ctx context.Context, ind *cim.Instance) error {
+		fmt.Println(ind.ClassName(), ind.Value("Message").Str())
+		return nil
+	}, cimxml.ListenerOptions{Authenticator: auth.NewBasic(users, auth.BasicOptions{})})
+	hs := httptest.NewServer(l)
+	defer hs.Close()
+
+	class, _ := cim.Derive(nil, &cim.Class{Name: "CIM_AlertIndication", Properties: []cim.Property{{Name: "Message", Type: cim.TypeString}}})
+	ind := class.NewInstance()
+	ind.Set("Message", cim.String("disk full"))
+	x := &cimxml.Exporter{Credentials: wbem.Credentials{User: "cimserver", Password: "secret"}}
+	if err := x.ExportIndication(context.Background(), hs.URL, ind); err != nil {
+		fmt.Println(err)
+	}
+	// Output: CIM_AlertIndication disk full
 }
