@@ -451,3 +451,45 @@ func TestIndicationSubscriptionsRefused(t *testing.T) {
 		t.Fatalf("export request: HTTP %d %q %s", w.Code, w.Header().Get("CIMError"), w.Body.String())
 	}
 }
+
+// A chunked request (no Content-Length) over a real socket is read as a
+// whole, within the same limit as a sized one.
+func TestChunkedRequest(t *testing.T) {
+	srv := newServer(t, nil, cimxml.Options{MaxRequestBytes: 4096})
+	var chunked []bool
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		chunked = append(chunked, r.ContentLength == -1 && len(r.TransferEncoding) == 1 && r.TransferEncoding[0] == "chunked")
+		srv.ServeHTTP(w, r)
+	}))
+	defer hs.Close()
+	send := func(body string) *http.Response {
+		t.Helper()
+		r, err := http.NewRequest(http.MethodPost, hs.URL+"/cimom", io.MultiReader(strings.NewReader(body[:len(body)/2]), strings.NewReader(body[len(body)/2:])))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Header.Set("CIMOperation", "MethodCall")
+		r.Header.Set("CIMMethod", "EnumerateClassNames")
+		r.Header.Set("CIMObject", "root%2Fcimv2")
+		r.SetBasicAuth(testUser, testPass)
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !chunked[len(chunked)-1] {
+			t.Fatal("the request was not chunked")
+		}
+		return resp
+	}
+	resp := send(imethod("EnumerateClassNames"))
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `<CLASSNAME NAME="Test_Foo"/>`) || strings.Contains(string(body), "<ERROR") {
+		t.Fatalf("HTTP %d:\n%s", resp.StatusCode, body)
+	}
+	resp = send(imethod("EnumerateClassNames", "<!--"+strings.Repeat("x", 4096)+"-->"))
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || resp.Header.Get("CIMError") != "request-not-valid" {
+		t.Fatalf("oversize chunked request: HTTP %d %v", resp.StatusCode, resp.Header)
+	}
+}
