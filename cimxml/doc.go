@@ -19,14 +19,34 @@
 // DeleteQualifier, EnumerateQualifiers) get CIM_ERR_NOT_SUPPORTED: gowbem,
 // like WMI, keeps no qualifier declarations.
 //
-// Indications are not served over CIM-XML yet: CreateInstance of DSP1054's
-// CIM_IndicationFilter, CIM_ListenerDestination(CIMXML),
-// CIM_IndicationHandler(CIMXML), CIM_IndicationSubscription and
-// CIM_FilterCollection(Subscription), or of a subclass the backend knows,
-// gets CIM_ERR_NOT_SUPPORTED with a description (rather than an instance
-// stored that would deliver nothing), and an export request (CIMExport,
-// meant for an indication listener) gets 400 unsupported-operation. Events
-// are had through ExecNotificationQuery over WS-Management.
+// # Indications
+//
+// With Options.Indications the server keeps DSP1054's subscription objects,
+// made with CreateInstance and read back with GetInstance,
+// EnumerateInstances(Names) and DeleteInstance in any namespace:
+// CIM_IndicationFilter (Name, Query in WQL, SourceNamespace or one
+// SourceNamespaces; the request's namespace by default),
+// CIM_ListenerDestinationCIMXML (or CIM_IndicationHandlerCIMXML: Name,
+// Destination, an http or https URL; only an administrator may name one,
+// for the server will send to it) and CIM_IndicationSubscription (Filter
+// and Handler references to the caller's own filter and destination). A
+// subscription is ExecNotificationQuery run as its creator under the
+// server's context: a query that cannot be set up fails CreateInstance with
+// its status. Each event is exported to the listener (ExportIndication),
+// tried again RetryAttempts times RetryInterval apart, then dropped; while
+// the listener is slow, up to Backlog indications wait and the oldest are
+// dropped past it; IndicationStats counts deliveries and drops, and the
+// Logger hears of each drop's cause. The objects belong to their creator
+// (another user's are not found), count against MaxPerUser, live in memory
+// (a restart forgets them, as a client's subscription manager expects to
+// make them again), and a filter or destination in use cannot be deleted
+// (CIM_ERR_FAILED). Without Options.Indications — and always for the other
+// DSP1054 classes (CIM_ListenerDestinationWSManagement, filter collections,
+// the abstract CIM_ListenerDestination, a subclass the backend knows) —
+// CreateInstance of them is CIM_ERR_NOT_SUPPORTED with a description rather
+// than an instance stored that would deliver nothing. An export request
+// sent to the server (CIMExport, meant for a listener) gets 400
+// unsupported-operation.
 //
 // # Indication listener and exporter
 //
@@ -34,9 +54,8 @@
 // (an http.Handler taking ExportIndication requests, authenticated like the
 // server's, the indication read without its class and handed to a
 // function), and Exporter sends an indication to a listener — gowbem's
-// or another CIM server's consumer's. They are the wire that CIM-XML
-// subscriptions will use; a program can already receive the indications of
-// OpenPegasus or SFCB with a Listener.
+// or another's. Subscriptions export with an Exporter, and a program can
+// receive the indications of gowbem, OpenPegasus or SFCB with a Listener.
 //
 // HTTP: the CIMOperation, CIMMethod and CIMObject headers are checked
 // against the body (400 with a CIMError header when wrong:

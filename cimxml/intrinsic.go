@@ -147,6 +147,9 @@ func (c *call) intrinsic() error {
 	if err != nil {
 		return err
 	}
+	if handled, err := c.subscriptionCall(method, ps); handled {
+		return err
+	}
 	switch method {
 	case "GetClass":
 		return c.getClass(ps)

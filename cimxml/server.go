@@ -100,6 +100,10 @@ type Options struct {
 	// limited by MaxContextsPerUser (DefaultMaxContextsPerUser).
 	Enumerations       *enumctx.Table
 	MaxContextsPerUser int
+	// Indications, when set, serves CIM-XML indication subscriptions
+	// (DSP1054: filters, listener destinations and subscriptions made with
+	// CreateInstance); without it creating them is CIM_ERR_NOT_SUPPORTED.
+	Indications *IndicationOptions
 	// OperationTimeout is the idle timeout of a pull enumeration opened
 	// with OperationTimeout NULL (DefaultOperationTimeout).
 	OperationTimeout time.Duration
@@ -123,6 +127,7 @@ type Server struct {
 	base    context.Context
 	cancel  context.CancelFunc
 	ctxs    *enumctx.Table
+	subs    *subTable // nil without Options.Indications
 }
 
 // NewServer returns a server over backend.
@@ -163,6 +168,9 @@ func NewServer(backend wbem.Backend, opts Options) *Server {
 		s.ctxs = enumctx.New(opts.MaxContextsPerUser)
 	}
 	s.opts.MaxContextsPerUser = s.ctxs.MaxPerUser()
+	if opts.Indications != nil {
+		s.subs = newSubTable(*opts.Indications)
+	}
 	return s
 }
 
@@ -172,6 +180,9 @@ func NewServer(backend wbem.Backend, opts Options) *Server {
 func (s *Server) Close() error {
 	s.ctxs.CloseOwner(s)
 	s.cancel()
+	if s.subs != nil {
+		s.subs.closeAll()
+	}
 	return nil
 }
 

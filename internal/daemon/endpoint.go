@@ -18,8 +18,10 @@ func newEndpoint(backend wbem.Backend, server string, authn auth.Authenticator, 
 }
 
 // newCIMXMLEndpoint returns the CIM-XML service of backend with the same
-// users and the same table of enumerations.
+// users and the same table of enumerations, and with indication
+// subscriptions (their listener destinations are for administrators).
 func newCIMXMLEndpoint(backend wbem.Backend, server string, authn auth.Authenticator, enums *enumctx.Table, log *slog.Logger) *cimxml.Server {
 	log.Debug("CIM-XML endpoint", "path", CIMXMLPath, "server", server)
-	return cimxml.NewServer(backend, cimxml.Options{Authenticator: authn, ServerName: server, Logger: log, Enumerations: enums})
+	return cimxml.NewServer(backend, cimxml.Options{Authenticator: authn, ServerName: server, Logger: log, Enumerations: enums,
+		Indications: &cimxml.IndicationOptions{}})
 }

@@ -1,0 +1,567 @@
+package cimxml
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/identity"
+	"github.com/gowbem/gowbem/wbem"
+)
+
+// IndicationOptions enables CIM-XML indication subscriptions (DSP1054) on
+// a Server: instances of CIM_IndicationFilter, CIM_ListenerDestinationCIMXML
+// and CIM_IndicationSubscription made with CreateInstance. A subscription
+// is an event query (ExecNotificationQuery, run as the user who created
+// it) whose events the server exports to the destination's listener.
+type IndicationOptions struct {
+	// MaxPerUser caps the filters, destinations and subscriptions one user
+	// holds together (DefaultMaxSubscriptionObjects); past it CreateInstance
+	// is CIM_ERR_SERVER_LIMITS_EXCEEDED.
+	MaxPerUser int
+	// Backlog is how many indications a subscription holds while its
+	// listener is slow or away (DefaultIndicationBacklog); past it the
+	// oldest are dropped, counted and logged.
+	Backlog int
+	// RetryAttempts is how many times a failed export is tried again
+	// (DSP1054's DeliveryRetryAttempts, DefaultRetryAttempts; negative: none)
+	// and RetryInterval the wait between tries (DefaultRetryInterval); an
+	// indication that fails them all is dropped, counted and logged.
+	RetryAttempts int
+	RetryInterval time.Duration
+	// Exporter sends the indications; by default one whose requests time
+	// out after DefaultExportTimeout.
+	Exporter *Exporter
+}
+
+// Defaults of IndicationOptions.
+const (
+	DefaultMaxSubscriptionObjects = 64
+	DefaultIndicationBacklog      = 1000
+	DefaultRetryAttempts          = 3
+	DefaultRetryInterval          = 20 * time.Second
+	DefaultExportTimeout          = 30 * time.Second
+)
+
+// The kinds of subscription objects a server keeps.
+type subKind int
+
+const (
+	kindFilter subKind = iota + 1
+	kindDest
+	kindSub
+)
+
+// subKindOf maps the class names the server serves to their kind.
+func subKindOf(class string) subKind {
+	switch strings.ToLower(class) {
+	case "cim_indicationfilter":
+		return kindFilter
+	case "cim_listenerdestinationcimxml", "cim_indicationhandlercimxml":
+		return kindDest
+	case "cim_indicationsubscription":
+		return kindSub
+	}
+	return 0
+}
+
+// subObject is a filter, destination or subscription.
+type subObject struct {
+	kind  subKind
+	owner string
+	path  cim.ObjectPath
+	inst  *cim.Instance // as created
+
+	query, lang, source string // filter
+	dest                string // destination's URL
+	filter, handler     string // subscription's keys in the table
+
+	cancel    context.CancelFunc // subscription
+	e         *wbem.Enumerator
+	done      chan struct{}
+	delivered atomic.Uint64
+	dropped   atomic.Uint64
+}
+
+// subTable holds a server's subscription objects, in memory.
+type subTable struct {
+	opts IndicationOptions
+	mu   sync.Mutex
+	objs map[string]*subObject // kind + namespace + key, lower case
+	per  map[string]int        // by owner
+
+	delivered, dropped atomic.Uint64 // of deleted subscriptions
+}
+
+func newSubTable(o IndicationOptions) *subTable {
+	if o.MaxPerUser <= 0 {
+		o.MaxPerUser = DefaultMaxSubscriptionObjects
+	}
+	if o.Backlog <= 0 {
+		o.Backlog = DefaultIndicationBacklog
+	}
+	if o.RetryAttempts == 0 {
+		o.RetryAttempts = DefaultRetryAttempts
+	}
+	o.RetryAttempts = max(o.RetryAttempts, 0)
+	if o.RetryInterval <= 0 {
+		o.RetryInterval = DefaultRetryInterval
+	}
+	if o.Exporter == nil {
+		o.Exporter = &Exporter{HTTPClient: &http.Client{Timeout: DefaultExportTimeout}}
+	}
+	return &subTable{opts: o, objs: map[string]*subObject{}, per: map[string]int{}}
+}
+
+func tableKey(kind subKind, ns string, parts ...string) string {
+	return strings.ToLower(fmt.Sprint(int(kind), "\x00", strings.ReplaceAll(ns, "/", `\`), "\x00", strings.Join(parts, "\x00")))
+}
+
+// IndicationStats tells how a server's CIM-XML subscriptions fare: how many
+// there are, and how many indications they have exported and dropped (a
+// full backlog, or a listener that failed every retry).
+type IndicationStats struct {
+	Subscriptions      int
+	Delivered, Dropped uint64
+}
+
+// IndicationStats returns the counts of the server's subscriptions (zero
+// without Options.Indications).
+func (s *Server) IndicationStats() IndicationStats {
+	t := s.subs
+	if t == nil {
+		return IndicationStats{}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st := IndicationStats{Delivered: t.delivered.Load(), Dropped: t.dropped.Load()}
+	for _, o := range t.objs {
+		if o.kind == kindSub {
+			st.Subscriptions++
+			st.Delivered += o.delivered.Load()
+			st.Dropped += o.dropped.Load()
+		}
+	}
+	return st
+}
+
+// closeAll ends every subscription (Server.Close).
+func (t *subTable) closeAll() {
+	t.mu.Lock()
+	var subs []*subObject
+	for k, o := range t.objs {
+		if o.kind == kindSub && o.cancel != nil {
+			subs = append(subs, o)
+		}
+		delete(t.objs, k)
+	}
+	t.per = map[string]int{}
+	t.mu.Unlock()
+	for _, o := range subs {
+		o.stop()
+	}
+}
+
+// stop ends a subscription taken out of the table; one still starting
+// (closeAll) ends by the server's context.
+func (o *subObject) stop() {
+	if o.cancel == nil {
+		return
+	}
+	o.cancel()
+	o.e.Close()
+	<-o.done
+}
+
+// keyString reads a string key of a path.
+func keyString(p cim.ObjectPath, name string) string {
+	for _, k := range p.Keys {
+		if strings.EqualFold(k.Name, name) {
+			return k.Value.Str()
+		}
+	}
+	return ""
+}
+
+// strProp reads a string property of an instance ("" when absent or NULL).
+func strProp(inst *cim.Instance, name string) string {
+	v, err := inst.Get(name)
+	if err != nil || v.IsNull() {
+		return ""
+	}
+	if v.Type().IsArray() {
+		return ""
+	}
+	return v.Str()
+}
+
+// subscriptionCall serves the intrinsic methods on the subscription
+// classes; handled is false for other classes.
+func (c *call) subscriptionCall(method string, ps *params) (handled bool, err error) {
+	t := c.s.subs
+	if t == nil {
+		return false, nil
+	}
+	switch method {
+	case "CreateInstance":
+		n := ps.value("NewInstance")
+		if n == nil || n.Name != "INSTANCE" {
+			return false, nil
+		}
+		class, _ := n.attr("CLASSNAME")
+		kind := subKindOf(class)
+		if kind == 0 {
+			return false, nil
+		}
+		obj, err := (&decoder{ns: c.req.ns}).object(n, true)
+		if err != nil {
+			return true, err
+		}
+		p, err := t.create(c, kind, obj.(*cim.Instance))
+		if err != nil {
+			return true, err
+		}
+		c.returnValue()
+		c.enc.instanceName(c.resp.buf, p)
+		c.endReturnValue()
+		return true, nil
+	case "GetInstance", "DeleteInstance":
+		v := ps.value("InstanceName")
+		if v == nil {
+			return false, nil
+		}
+		class, _ := v.attr("CLASSNAME")
+		kind := subKindOf(class)
+		if kind == 0 {
+			return false, nil
+		}
+		p, err := ps.instanceName(c.dec, "InstanceName")
+		if err != nil {
+			return true, err
+		}
+		if method == "DeleteInstance" {
+			return true, t.delete(c, kind, p)
+		}
+		o, err := t.find(c, kind, p)
+		if err != nil {
+			return true, err
+		}
+		c.returnValue()
+		c.enc.instance(c.resp.buf, o.inst, instOpts{})
+		c.endReturnValue()
+		return true, nil
+	case "EnumerateInstances", "EnumerateInstanceNames":
+		class, err := ps.className("ClassName", true)
+		if err != nil {
+			return false, nil
+		}
+		kind := subKindOf(class)
+		if kind == 0 {
+			return false, nil
+		}
+		var list []*subObject
+		t.mu.Lock()
+		for _, o := range t.objs {
+			if o.kind == kind && o.owner == c.user && strings.EqualFold(o.path.Namespace, c.req.ns) {
+				list = append(list, o)
+			}
+		}
+		t.mu.Unlock()
+		c.returnValue()
+		for _, o := range list {
+			if method == "EnumerateInstanceNames" {
+				c.enc.instanceName(c.resp.buf, o.path)
+				continue
+			}
+			c.resp.buf.WriteString("<VALUE.NAMEDINSTANCE>")
+			c.enc.instanceName(c.resp.buf, o.path)
+			c.enc.instance(c.resp.buf, o.inst, instOpts{})
+			c.resp.buf.WriteString("</VALUE.NAMEDINSTANCE>")
+		}
+		c.endReturnValue()
+		return true, nil
+	}
+	return false, nil
+}
+
+// pathOf is the path of a filter or destination: DSP1054's four keys.
+func (c *call) pathOf(class, name string) cim.ObjectPath {
+	return cim.ObjectPath{Namespace: c.req.ns, Class: class, Keys: []cim.KeyBinding{
+		{Name: "CreationClassName", Value: cim.String(class)},
+		{Name: "Name", Value: cim.String(name)},
+		{Name: "SystemCreationClassName", Value: cim.String("CIM_ComputerSystem")},
+		{Name: "SystemName", Value: cim.String(c.s.opts.ServerName)},
+	}}
+}
+
+func missing(class, prop string) error {
+	return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: prop, Description: class + " needs the property " + prop}
+}
+
+// create makes a filter, destination or subscription.
+func (t *subTable) create(c *call, kind subKind, inst *cim.Instance) (cim.ObjectPath, error) {
+	class := inst.ClassName()
+	o := &subObject{kind: kind, owner: c.user, inst: inst}
+	var key string
+	switch kind {
+	case kindFilter:
+		name := strProp(inst, "Name")
+		if name == "" {
+			return cim.ObjectPath{}, missing(class, "Name")
+		}
+		o.query, o.lang = strProp(inst, "Query"), strProp(inst, "QueryLanguage")
+		if o.query == "" {
+			return cim.ObjectPath{}, missing(class, "Query")
+		}
+		if o.lang == "" {
+			o.lang = "WQL"
+		}
+		if !strings.EqualFold(o.lang, "WQL") {
+			return cim.ObjectPath{}, coded(cim.CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED, cim.WBEM_E_INVALID_QUERY_TYPE,
+				"query language %q is not supported: this server's filters take WQL", o.lang)
+		}
+		o.source = strProp(inst, "SourceNamespace")
+		if v, err := inst.Get("SourceNamespaces"); err == nil && v.Type().IsArray() {
+			switch a := v.Array(); {
+			case len(a) > 1:
+				return cim.ObjectPath{}, &cim.Error{Status: cim.WBEM_E_NOT_SUPPORTED, Parameter: "SourceNamespaces",
+					Description: "a filter of this server watches one namespace; SourceNamespaces names " + fmt.Sprint(len(a))}
+			case len(a) == 1 && o.source == "":
+				o.source = a[0].Str()
+			}
+		}
+		if o.source == "" {
+			o.source = c.req.ns
+		}
+		o.source = strings.ReplaceAll(o.source, "/", `\`)
+		o.path = c.pathOf("CIM_IndicationFilter", name)
+		key = tableKey(kind, c.req.ns, name)
+	case kindDest:
+		name := strProp(inst, "Name")
+		if name == "" {
+			return cim.ObjectPath{}, missing(class, "Name")
+		}
+		if caller, ok := identity.FromContext(c.ctx); ok && caller != nil && !caller.Admin {
+			c.s.opts.Logger.Info("CIM-XML listener destination refused: not an administrator", "user", c.user, "destination", strProp(inst, "Destination"))
+			return cim.ObjectPath{}, &cim.Error{Status: cim.WBEM_E_ACCESS_DENIED, Parameter: "Destination",
+				Description: "only an administrator may name a listener this server sends to (user " + fmt.Sprintf("%q", c.user) + " is not one)"}
+		}
+		o.dest = strProp(inst, "Destination")
+		u, err := url.Parse(o.dest)
+		if o.dest == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return cim.ObjectPath{}, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: "Destination",
+				Description: fmt.Sprintf("Destination %q is not an http or https URL of a listener", o.dest)}
+		}
+		o.path = c.pathOf(class, name)
+		key = tableKey(kind, c.req.ns, name)
+	case kindSub:
+		var refs [2]cim.ObjectPath
+		for i, prop := range []string{"Filter", "Handler"} {
+			v, err := inst.Get(prop)
+			if err != nil || v.IsNull() || v.Type() != cim.TypeReference {
+				return cim.ObjectPath{}, missing(class, prop+" (a reference)")
+			}
+			if refs[i], err = v.Path(); err != nil {
+				return cim.ObjectPath{}, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: prop, Description: prop + ": " + cim.AsError(err).Description}
+			}
+		}
+		if refs[0].Class == "" || subKindOf(refs[0].Class) != kindFilter || subKindOf(refs[1].Class) != kindDest {
+			return cim.ObjectPath{}, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: "Filter",
+				Description: "a subscription joins a CIM_IndicationFilter and a CIM_ListenerDestinationCIMXML, not " + refs[0].Class + " and " + refs[1].Class}
+		}
+		if v, err := inst.Get("SubscriptionState"); err == nil && !v.IsNull() && v.Uint() != 2 {
+			return cim.ObjectPath{}, &cim.Error{Status: cim.WBEM_E_NOT_SUPPORTED, Parameter: "SubscriptionState",
+				Description: fmt.Sprintf("SubscriptionState %d is not supported: a subscription here is enabled (2) while it exists", v.Uint())}
+		}
+		o.filter = tableKey(kindFilter, c.req.ns, keyString(refs[0], "Name"))
+		o.handler = tableKey(kindDest, c.req.ns, keyString(refs[1], "Name"))
+		t.mu.Lock()
+		f, d := t.objs[o.filter], t.objs[o.handler]
+		t.mu.Unlock()
+		if f == nil || f.owner != c.user {
+			return cim.ObjectPath{}, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: "Filter", Description: "no filter " + refs[0].String() + " of yours in " + c.req.ns}
+		}
+		if d == nil || d.owner != c.user {
+			return cim.ObjectPath{}, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: "Handler", Description: "no listener destination " + refs[1].String() + " of yours in " + c.req.ns}
+		}
+		o.path = cim.ObjectPath{Namespace: c.req.ns, Class: "CIM_IndicationSubscription", Keys: []cim.KeyBinding{
+			{Name: "Filter", Value: cim.Ref(f.path)}, {Name: "Handler", Value: cim.Ref(d.path)}}}
+		key = tableKey(kind, c.req.ns, o.filter, o.handler)
+		o.query, o.lang, o.source, o.dest = f.query, f.lang, f.source, d.dest
+	}
+	t.mu.Lock()
+	switch {
+	case t.objs[key] != nil:
+		t.mu.Unlock()
+		return cim.ObjectPath{}, &cim.Error{Status: cim.WBEM_E_ALREADY_EXISTS, Description: class + " " + o.path.String() + " already exists"}
+	case t.per[c.user] >= t.opts.MaxPerUser:
+		t.mu.Unlock()
+		return cim.ObjectPath{}, &cim.Error{Status: cim.WBEM_E_QUOTA_VIOLATION, Description: fmt.Sprintf(
+			"user %q holds %d indication filters, destinations and subscriptions, the most allowed", c.user, t.opts.MaxPerUser)}
+	}
+	t.objs[key] = o // reserved while the subscription starts
+	t.per[c.user]++
+	t.mu.Unlock()
+	if kind == kindSub {
+		if err := t.start(c, o); err != nil {
+			t.mu.Lock()
+			delete(t.objs, key)
+			t.per[c.user]--
+			t.mu.Unlock()
+			return cim.ObjectPath{}, err
+		}
+	}
+	c.s.opts.Logger.Info("CIM-XML indication object created", "user", c.user, "path", o.path.String(), "destination", o.dest)
+	return o.path, nil
+}
+
+// start subscribes: the event query runs under the server's context as the
+// caller; one goroutine reads events into the bounded backlog, another
+// exports them.
+func (t *subTable) start(c *call, o *subObject) error {
+	ctx, cancel := context.WithCancel(c.s.base)
+	if caller, ok := identity.FromContext(c.ctx); ok {
+		ctx = identity.NewContext(ctx, caller)
+	}
+	e, err := wbem.NewServices(c.s.backend, o.source).ExecNotificationQuery(ctx, o.lang, o.query, semisync)
+	if err != nil {
+		cancel()
+		return err
+	}
+	t.mu.Lock()
+	o.cancel, o.e, o.done = cancel, e, make(chan struct{})
+	t.mu.Unlock()
+	backlog := make(chan *cim.Instance, t.opts.Backlog)
+	log := c.s.opts.Logger.With("subscription", o.path.String(), "destination", o.dest)
+	go func() { // reader
+		defer close(backlog)
+		buf := make([]cim.Object, 1) // Next waits for a full batch: one at a time, each at once
+		for {
+			n, err := e.NextContext(ctx, time.Minute, buf)
+			for _, obj := range buf[:n] {
+				ind, ok := obj.(*cim.Instance)
+				if !ok {
+					continue
+				}
+				for {
+					select {
+					case backlog <- ind:
+					default:
+						select {
+						case <-backlog: // the oldest goes
+							if o.dropped.Add(1) == 1 {
+								log.Warn("indication backlog full: dropping the oldest", "backlog", t.opts.Backlog)
+							}
+						default:
+						}
+						continue
+					}
+					break
+				}
+			}
+			if err != nil && err != wbem.ErrTimedOut {
+				if ctx.Err() == nil {
+					log.Warn("indication subscription ended", "err", err)
+				}
+				return
+			}
+		}
+	}()
+	go func() { // sender
+		defer close(o.done)
+		for ind := range backlog {
+			var err error
+			for try := 0; try <= t.opts.RetryAttempts; try++ {
+				if try > 0 {
+					select {
+					case <-ctx.Done():
+						return
+					case <-time.After(t.opts.RetryInterval):
+					}
+				}
+				if err = t.opts.Exporter.ExportIndication(ctx, o.dest, ind); err == nil || ctx.Err() != nil {
+					break
+				}
+			}
+			switch {
+			case ctx.Err() != nil:
+				return
+			case err != nil:
+				o.dropped.Add(1)
+				log.Warn("indication dropped: the listener failed every try", "tries", t.opts.RetryAttempts+1, "err", err)
+			default:
+				o.delivered.Add(1)
+			}
+		}
+	}()
+	return nil
+}
+
+// find returns the caller's object at p.
+func (t *subTable) find(c *call, kind subKind, p cim.ObjectPath) (*subObject, error) {
+	var key string
+	switch kind {
+	case kindSub:
+		var names [2]string
+		for i, k := range []string{"Filter", "Handler"} {
+			for _, kb := range p.Keys {
+				if strings.EqualFold(kb.Name, k) {
+					if rp, err := kb.Value.Path(); err == nil {
+						names[i] = keyString(rp, "Name")
+					}
+				}
+			}
+		}
+		key = tableKey(kind, c.req.ns, tableKey(kindFilter, c.req.ns, names[0]), tableKey(kindDest, c.req.ns, names[1]))
+	default:
+		key = tableKey(kind, c.req.ns, keyString(p, "Name"))
+	}
+	t.mu.Lock()
+	o := t.objs[key]
+	starting := o != nil && o.kind == kindSub && o.done == nil
+	t.mu.Unlock()
+	if o == nil || o.owner != c.user || starting {
+		return nil, &cim.Error{Status: cim.WBEM_E_NOT_FOUND, Description: "no " + p.Class + " " + p.String()}
+	}
+	return o, nil
+}
+
+// delete removes the caller's object at p; a filter or destination that a
+// subscription uses stays (CIM_ERR_FAILED).
+func (t *subTable) delete(c *call, kind subKind, p cim.ObjectPath) error {
+	o, err := t.find(c, kind, p)
+	if err != nil {
+		return err
+	}
+	t.mu.Lock()
+	var key string
+	for k, v := range t.objs {
+		if v == o {
+			key = k
+		}
+		if v.kind == kindSub && (t.objs[v.filter] == o || t.objs[v.handler] == o) {
+			t.mu.Unlock()
+			return &cim.Error{Status: cim.WBEM_E_FAILED, Description: p.String() + " is used by the subscription " + v.path.String() + "; delete that first"}
+		}
+	}
+	if key == "" {
+		t.mu.Unlock()
+		return &cim.Error{Status: cim.WBEM_E_NOT_FOUND, Description: "no " + p.Class + " " + p.String()}
+	}
+	delete(t.objs, key)
+	t.per[o.owner]--
+	t.mu.Unlock()
+	if o.kind == kindSub {
+		o.stop()
+		t.delivered.Add(o.delivered.Load())
+		t.dropped.Add(o.dropped.Load())
+	}
+	c.s.opts.Logger.Info("CIM-XML indication object deleted", "user", c.user, "path", o.path.String())
+	return nil
+}
