@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/internal/classcache"
 	"github.com/gowbem/gowbem/wbem"
 )
 
@@ -61,8 +62,8 @@ type Client struct {
 	msgID  atomic.Uint64
 
 	mu      sync.Mutex
-	server  string                // the server's name, once told
-	classes map[string]*cim.Class // namespace + "\x00" + lower-case name
+	server  string            // the server's name, once told
+	classes *classcache.Cache // see classcache for when an entry is trusted
 }
 
 func connect(ctx context.Context, u *url.URL, creds wbem.Credentials) (wbem.Backend, error) {
@@ -115,7 +116,7 @@ func NewClient(endpoint string, creds wbem.Credentials, opts ClientOptions) *Cli
 		}
 		hc = &http.Client{Transport: tr}
 	}
-	c := &Client{endpoint: endpoint, user: creds.User, pw: creds.Password, hc: hc, opts: opts, classes: map[string]*cim.Class{}}
+	c := &Client{endpoint: endpoint, user: creds.User, pw: creds.Password, hc: hc, opts: opts, classes: classcache.New(classcache.MaxClient)}
 	if u, err := url.Parse(endpoint); err == nil {
 		c.server = u.Hostname()
 	}

@@ -12,17 +12,12 @@ import (
 	"github.com/gowbem/gowbem/wql"
 )
 
-func classKey(ns, name string) string { return strings.ToLower(ns) + "\x00" + strings.ToLower(name) }
-
 // class returns the complete definition of a class (its Derivation found
-// from its superclasses), from the cache unless fresh.
+// from its superclasses), from the cache unless fresh. The class is the
+// cache's: a caller gets a clone.
 func (c *Client) class(ctx context.Context, ns, name string, fresh bool) (*cim.Class, error) {
-	key := classKey(ns, name)
 	if !fresh {
-		c.mu.Lock()
-		cl, ok := c.classes[key]
-		c.mu.Unlock()
-		if ok {
+		if cl, ok := c.classes.Get(ns, name); ok {
 			return cl, nil
 		}
 	}
@@ -64,20 +59,12 @@ func (c *Client) complete(ctx context.Context, ns string, cl *cim.Class, known m
 		cl.Derivation = append([]string{parent.Name}, parent.Derivation...)
 	}
 	cl = cl.Located(c.serverName(), ns)
-	c.mu.Lock()
-	if len(c.classes) > 4096 {
-		clear(c.classes)
-	}
-	c.classes[classKey(ns, cl.Name)] = cl
-	c.mu.Unlock()
+	c.classes.Put(ns, cl)
 	return cl, nil
 }
 
-func (c *Client) forgetClasses() {
-	c.mu.Lock()
-	clear(c.classes)
-	c.mu.Unlock()
-}
+// forgetClasses empties the class cache after a schema write.
+func (c *Client) forgetClasses() { c.classes.Forget() }
 
 // objReader reads the instances of one operation, remembering the last
 // class (a batch is usually of one class) and the projections of a query.
@@ -195,7 +182,8 @@ func (o *objReader) finish(cl *cim.Class, inst *cim.Instance, seen []bool) *cim.
 	return inst
 }
 
-// class reads CLASS of an enumeration.
+// class reads CLASS of an enumeration, for the caller: a clone of what the
+// cache keeps.
 func (o *objReader) class(n *node) (*cim.Class, error) {
 	cl, err := o.dec.class(n)
 	if err != nil {
@@ -208,7 +196,7 @@ func (o *objReader) class(n *node) (*cim.Class, error) {
 		return nil, err
 	}
 	o.known[strings.ToLower(cl.Name)] = cl
-	return cl, nil
+	return cl.Clone(), nil
 }
 
 // read reads one item of a response: an instance (with or without its
@@ -351,7 +339,7 @@ func (c *Client) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error
 			if err != nil {
 				return err
 			}
-			return w.Write(cl)
+			return w.Write(cl.Clone())
 		}
 		or := c.objReader(ctx, ns)
 		var inst cim.Object

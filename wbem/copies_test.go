@@ -37,6 +37,23 @@ func classText(c *cim.Class) string {
 	return b.String()
 }
 
+// scribbleQualifiers changes, in place, what a class's qualifiers and
+// derivation hold, not its properties' names and types: a client that typed
+// instances with that class would not notice it.
+func scribbleQualifiers(c *cim.Class) {
+	for i := range c.Derivation {
+		c.Derivation[i] = "Scribbled"
+	}
+	for i := range c.Qualifiers {
+		c.Qualifiers[i].Name = "Scribbled"
+	}
+	for i := range c.Properties {
+		for j := range c.Properties[i].Qualifiers {
+			c.Properties[i].Qualifiers[j].Value = cim.String("scribbled")
+		}
+	}
+}
+
 // scribble changes, in place, what a class's slices hold.
 func scribble(c *cim.Class) {
 	for i := range c.Derivation {
@@ -78,7 +95,26 @@ func TestReturnedClassesAreTheCallers(t *testing.T) {
 			return obj.(*cim.Class)
 		}
 		want := classText(get())
-		scribble(get())
+		// An instance's class still reads as the class (a client types
+		// instances with the classes it keeps).
+		instClass := func(after string) {
+			t.Helper()
+			cr, err := svc.GetObject(ctx, workload.ClassName+".Id=0", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			obj, err := cr.ResultObject(wbem.Infinite)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := classText(obj.(*cim.Instance).Class()); got != want {
+				t.Errorf("the instance's class after changing %s:\n got %s\nwant %s", after, got, want)
+			}
+		}
+		c := get()
+		scribbleQualifiers(c)
+		instClass("what GetObject returned")
+		scribble(c)
 		if got := classText(get()); got != want {
 			t.Errorf("GetObject after changing what an earlier one returned:\n got %s\nwant %s", got, want)
 		}
@@ -93,27 +129,24 @@ func TestReturnedClassesAreTheCallers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			var got []*cim.Class
 			for obj, err := range e.All(ctx) {
 				if err != nil {
 					t.Fatal(err)
 				}
 				if c, ok := obj.(*cim.Class); ok && c.Name == workload.ClassName {
-					scribble(c)
+					scribbleQualifiers(c)
+					got = append(got, c)
 				}
 			}
 			e.Close()
+			instClass("an enumerated class")
+			for _, c := range got {
+				scribble(c)
+			}
 			if got := classText(get()); got != want {
 				t.Errorf("GetObject after changing an enumerated class:\n got %s\nwant %s", got, want)
 			}
-		}
-		// An instance's class still reads as the class.
-		cr, err := svc.GetObject(ctx, workload.ClassName+".Id=0", 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		obj, _ := cr.ResultObject(wbem.Infinite)
-		if got := classText(obj.(*cim.Instance).Class()); got != want {
-			t.Errorf("the instance's class:\n got %s\nwant %s", got, want)
 		}
 	})
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/gowbem/gowbem/wsman"
 )
 
-// The client's class cache follows its rule (see classCache): a schema
+// The client's class cache follows its rule (see internal/classcache): a schema
 // write it cannot see (made in-process, behind the server) does not make it
 // misread an object, and its own schema writes empty it.
 func TestClientClassCache(t *testing.T) {

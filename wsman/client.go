@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/internal/classcache"
 	"github.com/gowbem/gowbem/wbem"
 	"github.com/gowbem/gowbem/wql"
 )
@@ -63,7 +64,7 @@ type Client struct {
 	serverOnce sync.Once
 	server     string
 
-	classes *classCache // see classCache for when an entry is trusted
+	classes *classcache.Cache // see classcache for when an entry is trusted
 }
 
 func connect(ctx context.Context, u *url.URL, creds wbem.Credentials) (wbem.Backend, error) {
@@ -122,7 +123,7 @@ func NewClient(endpoint string, creds wbem.Credentials, opts ClientOptions) *Cli
 		}
 		hc = &http.Client{Transport: tr}
 	}
-	return &Client{endpoint: endpoint, user: creds.User, pw: creds.Password, hc: hc, opts: opts, classes: newClassCache(maxClientClasses)}
+	return &Client{endpoint: endpoint, user: creds.User, pw: creds.Password, hc: hc, opts: opts, classes: classcache.New(classcache.MaxClient)}
 }
 
 // CloseIdleConnections closes the client's idle keep-alive connections.
@@ -279,7 +280,7 @@ func resourceURI(ns, class string) string {
 // class returns the definition of a class, from the cache unless fresh.
 func (c *Client) class(ctx context.Context, ns, name string, fresh bool) (*cim.Class, error) {
 	if !fresh {
-		if cl, ok := c.classes.get(ns, name); ok {
+		if cl, ok := c.classes.Get(ns, name); ok {
 			return cl, nil
 		}
 	}
@@ -296,12 +297,12 @@ func (c *Client) class(ctx context.Context, ns, name string, fresh bool) (*cim.C
 		return nil, err
 	}
 	cl = cl.Located(c.serverName(ctx), ns)
-	c.classes.put(ns, cl)
+	c.classes.Put(ns, cl)
 	return cl, nil
 }
 
 // forgetClasses empties the class cache after a schema write.
-func (c *Client) forgetClasses() { c.classes.forget() }
+func (c *Client) forgetClasses() { c.classes.Forget() }
 
 // serverName asks the server, once, for the name it gives objects' paths.
 func (c *Client) serverName(ctx context.Context) string {
@@ -394,7 +395,7 @@ func (o *objReader) read(n *node) (cim.Object, error) {
 	}
 	inst, err := rd.readInstance(n, cl)
 	if errors.Is(err, cim.ErrInvalidProperty) || errors.Is(err, cim.ErrTypeMismatch) {
-		// The class may have changed since it was cached (classCache).
+		// The class may have changed since it was cached (internal/classcache).
 		if cl, err = c.class(ctx, ns, n.Local, true); err != nil {
 			return nil, err
 		}

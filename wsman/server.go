@@ -20,6 +20,7 @@ import (
 	"github.com/gowbem/gowbem/auth"
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/identity"
+	"github.com/gowbem/gowbem/internal/classcache"
 	"github.com/gowbem/gowbem/internal/deadline"
 	"github.com/gowbem/gowbem/internal/enumctx"
 	"github.com/gowbem/gowbem/wbem"
@@ -622,12 +623,12 @@ func (s *Server) flagsOption(req *request, def wbem.Flag) (wbem.Flag, *fault) {
 }
 
 // lookupIn returns a class lookup over svc for typing what one request
-// reads; its cache lives as long as the request (see classCache).
+// reads; its cache lives as long as the request (see internal/classcache).
 func lookupIn(ctx context.Context, svc *wbem.Services) classLookup {
-	cache := newClassCache(maxRequestClasses)
+	cache := classcache.New(classcache.MaxRequest)
 	ns := svc.Namespace()
 	return func(name string) (*cim.Class, error) {
-		if c, ok := cache.get(ns, name); ok {
+		if c, ok := cache.Get(ns, name); ok {
 			return c, nil
 		}
 		cr, err := svc.GetObject(ctx, name, 0)
@@ -646,7 +647,7 @@ func lookupIn(ctx context.Context, svc *wbem.Services) classLookup {
 		if !ok || c.Name == "" {
 			return nil, cim.Errorf(cim.WBEM_E_INVALID_CLASS, "%s is not a class", name)
 		}
-		cache.put(ns, c)
+		cache.Put(ns, c)
 		return c, nil
 	}
 }

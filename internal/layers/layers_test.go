@@ -16,7 +16,7 @@ const mod = "github.com/gowbem/gowbem/"
 // the test: put a new package in its layer here.
 var layers = [][]string{
 	{"cim", "identity", "internal/enumctx", "internal/layers", "internal/wine", "cim/internal/statusgen"},
-	{"wql", "mof", "auth", "internal/cimtest", "internal/wine/goexec"},
+	{"wql", "mof", "auth", "internal/cimtest", "internal/wine/goexec", "internal/classcache"},
 	{"provider", "repository", "internal/users"},
 	{"wbem", "repository/storetest"},
 	{"cimom", "wmi", "internal/deadline", "internal/push"},
