@@ -226,7 +226,7 @@ func (d *decoder) reference(n *node) (cim.Value, error) {
 	if err != nil {
 		return cim.Null, err
 	}
-	if p.Namespace != "" && cim.EqualFold(strings.ReplaceAll(p.Namespace, "/", `\`), d.ns) {
+	if p.Namespace != "" && cim.EqualFold(cim.NormalNamespace(p.Namespace), d.ns) {
 		p.Namespace, p.Server = "", ""
 	}
 	return cim.Ref(p), nil

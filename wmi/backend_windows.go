@@ -124,7 +124,7 @@ func (b *Backend) Close() error {
 // services returns an AddRef'd IWbemServices of namespace, connecting on
 // first use. It runs on an MTA thread.
 func (b *Backend) services(ctx context.Context, namespace string) (*object, error) {
-	key := strings.ToLower(strings.ReplaceAll(namespace, "/", `\`))
+	key := strings.ToLower(cim.NormalNamespace(namespace))
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
@@ -143,7 +143,7 @@ func (b *Backend) services(ctx context.Context, namespace string) (*object, erro
 	}
 	loc := (*object)(unsafe.Pointer(unk))
 	defer loc.release()
-	resource := strings.ReplaceAll(namespace, "/", `\`)
+	resource := cim.NormalNamespace(namespace)
 	flags := uintptr(0)
 	if b.server != "" {
 		resource = `\\` + b.server + `\` + resource
