@@ -12,6 +12,7 @@ import (
 
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/identity"
+	"github.com/gowbem/gowbem/internal/push"
 	"github.com/gowbem/gowbem/wbem"
 )
 
@@ -475,20 +476,18 @@ func (t *subTable) start(c *call, o *subObject) error {
 	}()
 	go func() { // sender
 		defer close(o.done)
+		// The retries are WS-Eventing push's (internal/push), but an
+		// indication that fails them all is dropped and the subscription
+		// goes on, as DSP1054's DeliveryRetryAttempts says.
+		export := push.SenderFunc(func(ctx context.Context, m push.Message) error {
+			return t.opts.Exporter.ExportIndication(ctx, o.dest, m.Events[0].(*cim.Instance))
+		})
+		retries := t.opts.RetryAttempts
+		if retries == 0 {
+			retries = -1 // push's "none"
+		}
 		for ind := range backlog {
-			var err error
-			for try := 0; try <= t.opts.RetryAttempts; try++ {
-				if try > 0 {
-					select {
-					case <-ctx.Done():
-						return
-					case <-time.After(t.opts.RetryInterval):
-					}
-				}
-				if err = t.opts.Exporter.ExportIndication(ctx, o.dest, ind); err == nil || ctx.Err() != nil {
-					break
-				}
-			}
+			err := push.Send(ctx, export, push.Message{Events: []cim.Object{ind}}, push.Options{Retries: retries, RetryInterval: t.opts.RetryInterval})
 			switch {
 			case ctx.Err() != nil:
 				return
