@@ -19,8 +19,8 @@ var layers = [][]string{
 	{"cim", "identity", "internal/enumctx", "internal/layers", "internal/wine", "cim/internal/statusgen"},
 	{"wql", "mof", "auth", "internal/cimtest", "internal/wine/goexec", "internal/classcache"},
 	{"provider", "repository", "internal/users"},
-	{"wbem", "repository/storetest"},
-	{"cimom", "wmi", "internal/deadline", "internal/push"},
+	{"wbem", "repository/storetest", "internal/providerwire"},
+	{"cimom", "wmi", "internal/deadline", "internal/push", "provider/plugin", "internal/providerhost"},
 	{"providers/host", "internal/workload"},
 	{"wsman", "cimxml", "internal/bench", "internal/interop"},
 	{"internal/cli", "internal/daemon", "internal/wsmantest"},
@@ -40,6 +40,12 @@ var forbidden = map[string][]string{
 	// Providers see only the provider contract.
 	"provider":       {"auth"},
 	"providers/host": {"cimom", "wbem", "repository", "auth"},
+	// Out-of-process providers: the wire knows the provider contract only;
+	// the SDK a provider links knows no daemon; the daemon's host of provider
+	// processes is not the object manager (cimom finds it through a hook).
+	"internal/providerwire": {"repository", "wbem", "auth"},
+	"provider/plugin":       {"repository", "wbem", "auth"},
+	"internal/providerhost": {"repository", "auth"},
 	// A backend over Windows's WMI, beside the object manager.
 	"wmi": {"repository", "provider", "internal/"},
 	// Operation deadlines, for protocol servers over any backend.

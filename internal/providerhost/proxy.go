@@ -1,0 +1,309 @@
+package providerhost
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/internal/providerwire"
+	"github.com/gowbem/gowbem/provider"
+)
+
+// Proxy is a registered out-of-process provider as the object manager sees
+// it: it implements package provider's interfaces by calling the provider's
+// process, which it starts on the first call. What the registration does not
+// declare fails with WBEM_E_PROVIDER_NOT_CAPABLE.
+type Proxy struct {
+	h   *Host
+	reg *Registration
+
+	mu      sync.Mutex
+	classes map[*cim.Class]*providerwire.Class // encoded once per class definition
+}
+
+// Proxy returns the provider of reg.
+func (h *Host) Proxy(reg *Registration) *Proxy {
+	return &Proxy{h: h, reg: reg, classes: map[*cim.Class]*providerwire.Class{}}
+}
+
+// Registration returns the registration the proxy serves.
+func (x *Proxy) Registration() *Registration { return x.reg }
+
+var (
+	_ provider.InstanceProvider    = (*Proxy)(nil)
+	_ provider.QueryProvider       = (*Proxy)(nil)
+	_ provider.InstanceWriter      = (*Proxy)(nil)
+	_ provider.MethodProvider      = (*Proxy)(nil)
+	_ provider.AssociationProvider = (*Proxy)(nil)
+)
+
+// maxCachedClasses bounds a proxy's cache of encoded classes.
+const maxCachedClasses = 256
+
+func (x *Proxy) class(c *cim.Class) *providerwire.Class {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if m, ok := x.classes[c]; ok {
+		return m
+	}
+	m := providerwire.EncodeClass(c)
+	if len(x.classes) >= maxCachedClasses {
+		clear(x.classes)
+	}
+	x.classes[c] = m
+	return m
+}
+
+func (x *Proxy) callMsg() *providerwire.Call {
+	return &providerwire.Call{Provider: x.reg.Name, Namespace: x.reg.Namespace}
+}
+
+func (x *Proxy) notCapable(what, regClass string) error {
+	return x.reg.errorf(cim.WBEM_E_PROVIDER_NOT_CAPABLE, "provider %q is not registered to %s (%s)", x.reg.Name, what, regClass)
+}
+
+// timedOut is the status of a call the provider did not answer in time.
+func (x *Proxy) timedOut(op string) error {
+	return x.reg.errorf(cim.WBEM_E_PROVIDER_TIMED_OUT, "provider %q did not answer %s within %v; its process was killed and will be restarted", x.reg.Name, op, x.reg.timeout())
+}
+
+// unary runs one request-reply call with the registration's timeout.
+func (x *Proxy) unary(ctx context.Context, op string, fn func(ctx context.Context, p *proc) (*providerwire.Error, error)) error {
+	p, err := x.h.acquire(ctx, x.reg)
+	if err != nil {
+		return err
+	}
+	cctx, cancel := context.WithTimeout(ctx, x.reg.timeout())
+	defer cancel()
+	werr, err := fn(cctx, p)
+	if err != nil {
+		p.leave(false)
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case errors.Is(cctx.Err(), context.DeadlineExceeded):
+			p.kill(fmt.Sprintf("timed out: %s took longer than %v", op, x.reg.timeout()))
+			return x.timedOut(op)
+		}
+		return p.failure(err)
+	}
+	p.leave(true)
+	return providerwire.DecodeError(werr, x.reg.Name)
+}
+
+// GetInstance implements provider.InstanceProvider.
+func (x *Proxy) GetInstance(ctx context.Context, class *cim.Class, path cim.ObjectPath) (*cim.Instance, error) {
+	if !x.reg.Instances {
+		return nil, x.notCapable("supply instances", InstanceRegClass)
+	}
+	var reply *providerwire.InstanceReply
+	err := x.unary(ctx, "GetInstance", func(ctx context.Context, p *proc) (*providerwire.Error, error) {
+		var err error
+		reply, err = p.rpc.GetInstance(ctx, &providerwire.GetInstanceRequest{Call: x.callMsg(), Class: x.class(class), Path: path.RelPath()})
+		return reply.GetError(), err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return x.decode(reply.Instance, class)
+}
+
+// decode decodes an instance from the provider; a malformed one is the
+// provider's failure.
+func (x *Proxy) decode(m *providerwire.Instance, class *cim.Class) (*cim.Instance, error) {
+	inst, err := providerwire.DecodeInstance(m, class)
+	if err != nil {
+		e := *cim.AsError(err)
+		e.Provider = x.reg.Name
+		if e.Status != cim.WBEM_E_PROVIDER_FAILURE {
+			e.Status = cim.WBEM_E_PROVIDER_FAILURE
+		}
+		e.Description = fmt.Sprintf("provider %q sent a bad instance: %s", x.reg.Name, e.Description)
+		return nil, &e
+	}
+	return inst, nil
+}
+
+// PutInstance implements provider.InstanceWriter.
+func (x *Proxy) PutInstance(ctx context.Context, inst *cim.Instance, createOnly, updateOnly bool) (cim.ObjectPath, error) {
+	if !x.reg.Put {
+		return cim.ObjectPath{}, x.notCapable("create or modify instances", InstanceRegClass+".SupportsPut")
+	}
+	mode := providerwire.PutMode_PUT_MODE_CREATE_OR_UPDATE
+	switch {
+	case createOnly:
+		mode = providerwire.PutMode_PUT_MODE_CREATE_ONLY
+	case updateOnly:
+		mode = providerwire.PutMode_PUT_MODE_UPDATE_ONLY
+	}
+	var reply *providerwire.PutInstanceReply
+	err := x.unary(ctx, "PutInstance", func(ctx context.Context, p *proc) (*providerwire.Error, error) {
+		var err error
+		reply, err = p.rpc.PutInstance(ctx, &providerwire.PutInstanceRequest{Call: x.callMsg(), Class: x.class(inst.Class()),
+			Instance: providerwire.EncodeInstance(inst, inst.ClassName()), Mode: mode})
+		return reply.GetError(), err
+	})
+	if err != nil {
+		return cim.ObjectPath{}, err
+	}
+	if reply.Path == "" {
+		return inst.ObjectPath(), nil
+	}
+	path, err := cim.ParsePath(reply.Path)
+	if err != nil {
+		return cim.ObjectPath{}, x.reg.errorf(cim.WBEM_E_PROVIDER_FAILURE, "provider %q returned a bad path: %v", x.reg.Name, cim.AsError(err).Description)
+	}
+	return path, nil
+}
+
+// DeleteInstance implements provider.InstanceWriter.
+func (x *Proxy) DeleteInstance(ctx context.Context, class *cim.Class, path cim.ObjectPath) error {
+	if !x.reg.Delete {
+		return x.notCapable("delete instances", InstanceRegClass+".SupportsDelete")
+	}
+	return x.unary(ctx, "DeleteInstance", func(ctx context.Context, p *proc) (*providerwire.Error, error) {
+		reply, err := p.rpc.DeleteInstance(ctx, &providerwire.DeleteInstanceRequest{Call: x.callMsg(), Class: x.class(class), Path: path.RelPath()})
+		return reply.GetError(), err
+	})
+}
+
+// ExecMethod implements provider.MethodProvider.
+func (x *Proxy) ExecMethod(ctx context.Context, call *provider.MethodCall) (*cim.Instance, error) {
+	if !x.reg.Methods {
+		return nil, x.notCapable("implement methods", MethodRegClass)
+	}
+	var reply *providerwire.InstanceReply
+	err := x.unary(ctx, "ExecMethod "+call.Method.Name, func(ctx context.Context, p *proc) (*providerwire.Error, error) {
+		var err error
+		reply, err = p.rpc.ExecMethod(ctx, &providerwire.ExecMethodRequest{Call: x.callMsg(), Class: x.class(call.Class),
+			Path: call.Path.RelPath(), Method: call.Method.Name,
+			InClass: providerwire.EncodeClass(call.In.Class()), In: providerwire.EncodeInstance(call.In, call.In.ClassName()),
+			OutClass: providerwire.EncodeClass(call.Out)})
+		return reply.GetError(), err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return x.decode(reply.Instance, call.Out)
+}
+
+// EnumerateInstances implements provider.InstanceProvider.
+func (x *Proxy) EnumerateInstances(ctx context.Context, class *cim.Class, out provider.Emitter) error {
+	return x.enumerate(ctx, class, nil, nil, out)
+}
+
+// ExecQuery implements provider.QueryProvider: the hint goes to the
+// provider when it is registered with QuerySupportLevels and takes queries.
+func (x *Proxy) ExecQuery(ctx context.Context, class *cim.Class, hint *provider.Hint, out provider.Emitter) error {
+	return x.enumerate(ctx, class, hint, nil, out)
+}
+
+// References implements provider.AssociationProvider: providers that do not
+// find references themselves enumerate, and the object manager filters.
+func (x *Proxy) References(ctx context.Context, assocClass *cim.Class, target cim.ObjectPath, role string, out provider.Emitter) error {
+	return x.enumerate(ctx, assocClass, nil, &providerwire.References{Target: target.RelPath(), Role: role}, out)
+}
+
+// enumerate streams instances from the provider: it grants credit for a
+// batch once the consumer has taken the one before, so the provider runs at
+// most credit batches ahead, and cancelling ctx (or a failed Emit) cancels
+// the provider's context.
+func (x *Proxy) enumerate(ctx context.Context, class *cim.Class, hint *provider.Hint, refs *providerwire.References, out provider.Emitter) error {
+	if !x.reg.Instances {
+		return x.notCapable("supply instances", InstanceRegClass)
+	}
+	p, err := x.h.acquire(ctx, x.reg)
+	if err != nil {
+		return err
+	}
+	caps := p.capabilities(x.reg.Name)
+	start := &providerwire.Start{Call: x.callMsg(), Class: x.class(class), Credit: credit}
+	if hint != nil && x.reg.Query && caps.GetQuery() {
+		start.Hint = providerwire.EncodeHint(hint)
+	}
+	if refs != nil && caps.GetAssociations() {
+		start.References = refs
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	timeout := x.reg.timeout()
+	var late atomic.Bool
+	watchdog := time.AfterFunc(timeout, func() { late.Store(true); cancel() })
+	defer watchdog.Stop()
+
+	fail := func(err error) error {
+		p.leave(false)
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case late.Load():
+			p.kill(fmt.Sprintf("timed out: an enumeration of %s waited longer than %v for the next batch", class.Name, timeout))
+			return x.timedOut("an enumeration of " + class.Name)
+		}
+		return p.failure(err)
+	}
+	stream, err := p.rpc.Enumerate(sctx)
+	if err != nil {
+		return fail(err)
+	}
+	if err := stream.Send(&providerwire.EnumerateRequest{Kind: &providerwire.EnumerateRequest_Start{Start: start}}); err != nil {
+		return fail(sendError(stream, err))
+	}
+	progress, _ := out.(provider.Progresser)
+	more := &providerwire.EnumerateRequest{Kind: &providerwire.EnumerateRequest_Credit{Credit: 1}}
+	for {
+		watchdog.Reset(timeout)
+		msg, err := stream.Recv()
+		watchdog.Stop()
+		if err != nil {
+			return fail(err)
+		}
+		switch k := msg.Kind.(type) {
+		case *providerwire.EnumerateReply_Batch:
+			for _, m := range k.Batch.Instances {
+				inst, err := x.decode(m, class)
+				if err != nil {
+					p.leave(false)
+					return err
+				}
+				if err := out.Emit(inst); err != nil {
+					p.leave(true) // the consumer left; the provider is fine
+					return err
+				}
+			}
+			// A provider that has finished may have closed the stream:
+			// what it sent before, Done included, is still to be read.
+			if err := stream.Send(more); err != nil && !errors.Is(err, io.EOF) {
+				return fail(err)
+			}
+		case *providerwire.EnumerateReply_Progress:
+			if progress != nil {
+				progress.Progress(int(k.Progress.Done), int(k.Progress.Total))
+			}
+		case *providerwire.EnumerateReply_Done:
+			p.leave(true)
+			return providerwire.DecodeError(k.Done.Error, x.reg.Name)
+		default:
+			p.leave(false)
+			return x.reg.errorf(cim.WBEM_E_PROVIDER_FAILURE, "provider %q sent an empty message", x.reg.Name)
+		}
+	}
+}
+
+// sendError returns why a stream's Send failed: io.EOF means the stream has
+// ended, and Recv tells how.
+func sendError(stream providerwire.Provider_EnumerateClient, err error) error {
+	if errors.Is(err, io.EOF) {
+		for {
+			if _, rerr := stream.Recv(); rerr != nil {
+				return rerr
+			}
+		}
+	}
+	return err
+}

@@ -1,0 +1,52 @@
+// Package plugin makes a Go program an out-of-process provider of gowbem:
+// implement the interfaces of package provider, call Serve, and register the
+// executable with MOF (docs/providers.md):
+//
+//	func main() {
+//		plugin.Serve(&itemProvider{})
+//	}
+//
+// The daemon starts the executable when a class of the provider is first
+// asked for, and talks to it over a Unix socket with gRPC (HashiCorp
+// go-plugin's handshake; the service is internal/providerwire/provider.proto).
+// Everything crosses the boundary as it does in-process: enumerations stream
+// with backpressure (Emit blocks while the daemon's consumer is behind),
+// cancellation reaches the provider's ctx, query hints, GetInstance,
+// PutInstance, DeleteInstance, methods, associations and progress.
+//
+// A provider process logs to standard error (the daemon logs each line under
+// the provider's name); its standard output belongs to the handshake.
+package plugin
+
+import (
+	"os"
+
+	"github.com/gowbem/gowbem/internal/providerwire"
+	"github.com/hashicorp/go-hclog"
+	goplugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+)
+
+// Serve serves p, a provider (provider.InstanceProvider and optionally the
+// other interfaces of package provider), under whatever name it is
+// registered with, until the daemon stops the process. It does not return;
+// run by hand, outside the daemon, it says so and exits with status 1.
+func Serve(p any) { ServeProviders(map[string]any{"": p}) }
+
+// ServeProviders serves several providers in one process (the hosting
+// model SharedHost), by the names they are registered with; the name ""
+// serves every other name.
+func ServeProviders(providers map[string]any) {
+	goplugin.Serve(serveConfig(providers))
+}
+
+func serveConfig(providers map[string]any) *goplugin.ServeConfig {
+	return &goplugin.ServeConfig{
+		HandshakeConfig: providerwire.Handshake,
+		Plugins:         providerwire.Plugins(newServer(providers)),
+		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+			return grpc.NewServer(append(opts, grpc.MaxRecvMsgSize(providerwire.MaxMessageBytes))...)
+		},
+		Logger: hclog.New(&hclog.LoggerOptions{Name: "provider", Output: os.Stderr, Level: hclog.Warn}),
+	}
+}
