@@ -25,6 +25,7 @@ type ObjectManager struct {
 
 	mu        sync.RWMutex
 	providers map[string]any // lower-case name → provider
+	resolver  ProviderResolver
 
 	cache  classCache
 	events *eventEngine

@@ -121,7 +121,7 @@ func (om *ObjectManager) getInstance(ctx context.Context, ns string, p cim.Objec
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		inst, err := om.providerInstance(ctx, cc, p)
+		inst, err := om.providerInstance(ctx, ns, cc, p)
 		switch {
 		case err == nil && inst != nil:
 			inst.SetLocation(om.server, ns)
@@ -147,12 +147,12 @@ func (om *ObjectManager) getInstance(ctx context.Context, ns string, p cim.Objec
 
 // providerInstance asks the provider of the dynamic class c for the instance
 // at p, named as an instance of c.
-func (om *ObjectManager) providerInstance(ctx context.Context, c *cim.Class, p cim.ObjectPath) (*cim.Instance, error) {
+func (om *ObjectManager) providerInstance(ctx context.Context, ns string, c *cim.Class, p cim.ObjectPath) (*cim.Instance, error) {
 	rp, err := resolvePath(c, p)
 	if err != nil {
 		return nil, err
 	}
-	prov, err := om.instanceProvider(c)
+	prov, err := om.instanceProvider(ctx, ns, c)
 	if err != nil {
 		return nil, err
 	}
@@ -179,9 +179,12 @@ func notHere(err error) bool {
 }
 
 // instanceProvider returns the provider of a dynamic class.
-func (om *ObjectManager) instanceProvider(c *cim.Class) (provider.InstanceProvider, error) {
+func (om *ObjectManager) instanceProvider(ctx context.Context, ns string, c *cim.Class) (provider.InstanceProvider, error) {
 	name := c.ProviderName()
-	p := om.provider(name)
+	p, err := om.lookup(ctx, ns, name)
+	if err != nil {
+		return nil, err
+	}
 	if p == nil {
 		return nil, &cim.Error{Status: cim.WBEM_E_PROVIDER_NOT_FOUND, Parameter: c.Name, Provider: name,
 			Description: fmt.Sprintf("provider %q of class %s is not registered", name, c.Name)}
@@ -267,7 +270,7 @@ func (e *emitter) Progress(done, total int) { e.w.Progress(done, total) }
 // the store, dynamic ones from its provider; hint pushes a query down).
 func (om *ObjectManager) enumerateClass(ctx context.Context, ns string, c *cim.Class, hint *provider.Hint, e *emitter) error {
 	if c.IsDynamic() {
-		prov, err := om.instanceProvider(c)
+		prov, err := om.instanceProvider(ctx, ns, c)
 		if err != nil {
 			return err
 		}
@@ -402,7 +405,11 @@ func (om *ObjectManager) putDynamic(ctx context.Context, ns string, class *cim.C
 		}
 	}
 	name := class.ProviderName()
-	pw, ok := om.provider(name).(provider.InstanceWriter)
+	prov, err := om.lookup(ctx, ns, name)
+	if err != nil {
+		return err
+	}
+	pw, ok := prov.(provider.InstanceWriter)
 	if !ok {
 		return &cim.Error{Status: cim.WBEM_E_PROVIDER_NOT_CAPABLE, Parameter: class.Name, Provider: name,
 			Description: "the provider of class " + class.Name + " does not create or modify instances"}
@@ -580,7 +587,11 @@ func (om *ObjectManager) deleteInstance(ctx context.Context, op *wbem.Op) error 
 		rpath = inst.ObjectPath()
 		rpath.Server, rpath.Namespace = "", ""
 	}
-	pw, ok := om.provider(dynamic.ProviderName()).(provider.InstanceWriter)
+	prov, err := om.lookup(ctx, op.Namespace, dynamic.ProviderName())
+	if err != nil {
+		return err
+	}
+	pw, ok := prov.(provider.InstanceWriter)
 	if !ok {
 		return &cim.Error{Status: cim.WBEM_E_PROVIDER_NOT_CAPABLE, Parameter: dynamic.Name, Provider: dynamic.ProviderName(),
 			Description: "the provider of class " + dynamic.Name + " does not delete instances"}

@@ -55,7 +55,11 @@ func (om *ObjectManager) execMethod(ctx context.Context, op *wbem.Op, w wbem.Res
 		}
 	}
 	name := class.ProviderName()
-	mp, ok := om.provider(name).(provider.MethodProvider)
+	prov, err := om.lookup(ctx, op.Namespace, name)
+	if err != nil {
+		return err
+	}
+	mp, ok := prov.(provider.MethodProvider)
 	if !ok {
 		return &cim.Error{Status: cim.WBEM_E_METHOD_NOT_IMPLEMENTED, Parameter: m.Name, Provider: name,
 			Description: fmt.Sprintf("no provider implements %s.%s", class.Name, m.Name)}

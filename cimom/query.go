@@ -191,7 +191,13 @@ func (om *ObjectManager) associations(ctx context.Context, ns string, target cim
 			}
 			return nil
 		})
-		if ap, ok := om.provider(ac.ProviderName()).(provider.AssociationProvider); ok && ac.IsDynamic() {
+		var p any
+		if ac.IsDynamic() {
+			if p, err = om.lookup(ctx, ns, ac.ProviderName()); err != nil {
+				return err
+			}
+		}
+		if ap, ok := p.(provider.AssociationProvider); ok && ac.IsDynamic() {
 			err = om.guard(ac.ProviderName(), func() error { return ap.References(ctx, ac, target, role, e) })
 		} else {
 			err = om.enumerateClass(ctx, ns, ac, nil, e)

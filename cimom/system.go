@@ -39,7 +39,7 @@ func systemClassDecls() []*cim.Class {
 		{Name: "__ExtrinsicEvent", Superclass: "__Event"},
 		{Name: "__AggregateEvent", Superclass: "__Event", Properties: []cim.Property{
 			{Name: "NumberOfEvents", Type: cim.TypeUint32}, obj("Representative")}},
-	}, eventSystemClassDecls()...)
+	}, append(eventSystemClassDecls(), providerClassDecls()...)...)
 }
 
 // ensureSystemClasses adds the system classes missing from ns.

@@ -29,6 +29,7 @@ import (
 	"github.com/gowbem/gowbem/cimom"
 	"github.com/gowbem/gowbem/identity"
 	"github.com/gowbem/gowbem/internal/enumctx"
+	"github.com/gowbem/gowbem/internal/providerhost"
 	"github.com/gowbem/gowbem/internal/users"
 	"github.com/gowbem/gowbem/repository"
 	"github.com/gowbem/gowbem/wsman"
@@ -71,6 +72,11 @@ type Config struct {
 	TLSCert     string // PEM certificate chain file
 	TLSKey      string // PEM private key file
 	UsersFile   string // <StateDir>/users
+
+	// ProviderUser is the account out-of-process providers run as when the
+	// daemon runs as root and their registration names none
+	// (providerhost.DefaultUser).
+	ProviderUser string
 
 	Logger *slog.Logger // slog.Default()
 
@@ -130,13 +136,20 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		return false
 	}
-	om, err := cimom.New(ctx, store)
+	// Providers registered in the repository run out of process; they stop
+	// before the repository closes.
+	host := providerhost.New(providerhost.Config{Logger: log, DefaultUser: cfg.ProviderUser})
+	defer host.Close()
+	registry := providerhost.NewRegistry(host)
+	defer registry.Close()
+	om, err := cimom.New(ctx, store, cimom.WithProviderResolver(registry))
 	if err != nil {
 		if interrupted(err) {
 			return nil
 		}
 		return err
 	}
+	registry.Attach(om)
 	if cfg.Install != nil {
 		if err := cfg.Install(ctx, om); err != nil {
 			if interrupted(err) {

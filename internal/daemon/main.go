@@ -9,6 +9,7 @@ import (
 	"log/slog"
 
 	"github.com/gowbem/gowbem/cimom"
+	"github.com/gowbem/gowbem/internal/providerhost"
 	"github.com/gowbem/gowbem/repository"
 )
 
@@ -53,6 +54,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, slog.Level, error) {
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate chain `file` for HTTPS")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key `file` for HTTPS")
 	fs.StringVar(&cfg.UsersFile, "users", "", "the users `file` of name:bcrypt-hash lines (default <state-dir>/users)")
+	fs.StringVar(&cfg.ProviderUser, "provider-user", providerhost.DefaultUser, "the `account` out-of-process providers run as when wbemd runs as root and their registration names none")
 	fs.TextVar(&level, "log-level", slog.LevelInfo, "log `level`: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return cfg, level, err

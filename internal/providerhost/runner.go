@@ -31,6 +31,10 @@ type procRunner struct {
 	stdout io.ReadCloser
 	stderr io.ReadCloser
 	limits Limits
+	// shimmed: util-linux's prlimit sets the limits in the child before it
+	// runs the provider (a daemon without CAP_SYS_RESOURCE cannot set those
+	// of another account's process).
+	shimmed bool
 
 	pid    int
 	once   sync.Once
@@ -64,6 +68,9 @@ func (r *procRunner) Start(context.Context) error {
 		return err
 	}
 	r.pid = r.cmd.Process.Pid
+	if r.shimmed {
+		return nil
+	}
 	if err := r.limits.apply(r.pid); err != nil {
 		r.Kill(context.Background())
 		return fmt.Errorf("setting the resource limits of %s: %w", r.cmd.Path, err)
@@ -107,6 +114,26 @@ type Limits struct {
 	OpenFiles uint64 // open file descriptors (RLIMIT_NOFILE)
 }
 
+// shim returns the prlimit command that sets l before running a command,
+// or nil when there are no limits or no prlimit.
+func (l Limits) shim() []string {
+	if l == (Limits{}) {
+		return nil
+	}
+	path, err := exec.LookPath("prlimit")
+	if err != nil {
+		return nil
+	}
+	cmd := []string{path}
+	if l.Memory > 0 {
+		cmd = append(cmd, "--as="+strconv.FormatUint(l.Memory, 10))
+	}
+	if l.OpenFiles > 0 {
+		cmd = append(cmd, "--nofile="+strconv.FormatUint(l.OpenFiles, 10))
+	}
+	return append(cmd, "--")
+}
+
 func (l Limits) apply(pid int) error {
 	set := func(res int, n uint64) error {
 		if n == 0 {
@@ -125,10 +152,17 @@ func (l Limits) apply(pid int) error {
 // keeps the runner for the caller.
 func runnerFunc(command, env []string, cred *credential, limits Limits, made **procRunner) func(hclog.Logger, *exec.Cmd, string) (runner.Runner, error) {
 	return func(_ hclog.Logger, spec *exec.Cmd, dir string) (runner.Runner, error) {
+		shim := limits.shim()
 		cmd := exec.Command(command[0], command[1:]...)
+		if shim != nil {
+			cmd = exec.Command(shim[0], append(shim[1:], command...)...)
+		}
 		cmd.Env = append(env, spec.Env...)
 		cmd.Dir = "/"
 		r, err := newRunner(cmd, cred, limits, dir)
+		if r != nil {
+			r.shimmed = shim != nil
+		}
 		*made = r
 		return r, err
 	}
