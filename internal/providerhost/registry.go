@@ -99,7 +99,7 @@ func (r *Registry) read(ctx context.Context, namespace, name string) (*Registrat
 	if err == nil {
 		obj, err = res.ResultObject(wbem.Infinite)
 	}
-	if errors.Is(err, wbem.ErrNotFound) || errors.Is(err, wbem.ErrInvalidClass) {
+	if errors.Is(err, cim.ErrNotFound) || errors.Is(err, cim.ErrInvalidClass) {
 		return nil, nil
 	}
 	if err != nil {
@@ -174,7 +174,7 @@ func (r *Registry) Recheck(ctx context.Context) {
 	for k, x := range cached {
 		old := x.reg
 		reg, err := r.read(ctx, old.Namespace, old.Name)
-		if err != nil && reg == nil && !errors.Is(err, wbem.ErrInvalidParameter) {
+		if err != nil && reg == nil && !errors.Is(err, cim.ErrInvalidParameter) {
 			continue // the repository is busy or closing: next time
 		}
 		if reg != nil && reg.Equal(old) {
