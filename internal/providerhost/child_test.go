@@ -35,7 +35,8 @@ var (
 func childProviders() map[string]any {
 	return map[string]any{
 		"Items":   &workload.Provider{N: 1000, ProgressEvery: 250},
-		"Big":     &workload.Provider{N: 200000},
+		"Small":   &workload.Provider{N: 100},
+		"Bench":   &workload.Provider{N: benchN},
 		"Endless": endless{},
 		"Stats":   statsProvider{},
 		"Hang":    hang{},

@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gowbem/gowbem/cim"
@@ -44,10 +45,11 @@ const (
 	// DefaultUser is the account providers run as when the daemon runs as
 	// root and the registration names none: never root unless registered so.
 	DefaultUser = "nobody"
-	// StartTimeout bounds a provider process's start and handshake.
-	StartTimeout = 10 * time.Second
-	// credit is how many batches a provider may send ahead of the consumer.
-	credit = 4
+	// DefaultStartTimeout bounds a provider process's start and handshake.
+	DefaultStartTimeout = 20 * time.Second
+	// credit is how many instances a provider may send ahead of the
+	// consumer.
+	credit = 4 * providerwire.MaxBatch
 )
 
 // Config configures a Host. The zero value of a field takes the default
@@ -57,6 +59,9 @@ type Config struct {
 	Policy      Policy        // DefaultPolicy
 	DefaultUser string        // DefaultUser; used only when the daemon is root
 	Sweep       time.Duration // how often idle processes are looked for: 1 s
+	// StartTimeout bounds a process's start and handshake
+	// (DefaultStartTimeout).
+	StartTimeout time.Duration
 }
 
 // Host runs provider processes. It is safe for concurrent use.
@@ -86,6 +91,9 @@ func New(cfg Config) *Host {
 	}
 	if cfg.Sweep <= 0 {
 		cfg.Sweep = time.Second
+	}
+	if cfg.StartTimeout <= 0 {
+		cfg.StartTimeout = DefaultStartTimeout
 	}
 	h := &Host{cfg: cfg, log: cfg.Logger, procs: map[string]*proc{}, history: map[string]*restarts{}, stop: make(chan struct{})}
 	h.wg.Add(1)
@@ -313,6 +321,8 @@ type proc struct {
 	dead    chan struct{} // closed once the process is gone
 	deadErr error         // why, once dead
 
+	lastHeard atomic.Int64 // unix nanoseconds of its last answer on any call
+
 	mu       sync.Mutex
 	inflight int
 	lastUse  time.Time
@@ -347,6 +357,14 @@ func (p *proc) leave(ok bool) {
 	if ok {
 		p.h.healthy(p.key)
 	}
+}
+
+// heard records that the process answered.
+func (p *proc) heard() { p.lastHeard.Store(time.Now().UnixNano()) }
+
+// silentFor is how long the process has answered nothing.
+func (p *proc) silentFor() time.Duration {
+	return time.Since(time.Unix(0, p.lastHeard.Load()))
 }
 
 func (p *proc) serves(ns, name string) bool {
@@ -418,13 +436,17 @@ func (p *proc) start(wait time.Duration, cred *credential) {
 		Plugins:          providerwire.Plugins(nil),
 		RunnerFunc:       runnerFunc(p.command, providerEnv(cred), cred, reg.Limits, &run),
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
-		StartTimeout:     StartTimeout,
+		StartTimeout:     p.h.cfg.StartTimeout,
 		SkipHostEnv:      true,
 		Logger:           hclog.New(&hclog.LoggerOptions{Name: "provider", Output: slogWriter{p.h.log, slog.LevelWarn, p.name}, Level: hclog.Warn}),
 		Stderr:           &lineLogger{log: p.h.log, provider: p.name},
 		SyncStderr:       &lineLogger{log: p.h.log, provider: p.name},
 		GRPCDialOptions: []grpc.DialOption{
 			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(providerwire.MaxMessageBytes)),
+			// Credit bounds what a provider sends ahead; HTTP/2's own
+			// window must not be the tighter bound.
+			grpc.WithInitialWindowSize(providerwire.StreamWindow),
+			grpc.WithInitialConnWindowSize(providerwire.StreamWindow),
 		},
 	})
 	p.client = client
@@ -450,12 +472,13 @@ func (p *proc) start(wait time.Duration, cred *credential) {
 		fail(err)
 		return
 	}
+	p.heard()
 	p.h.log.Info("provider process started", "provider", p.name, "namespace", p.namespace, "pid", run.pid, "command", strings.Join(p.command, " "))
 }
 
 // hello checks the process's protocol and learns its capabilities.
 func (p *proc) hello() error {
-	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), p.h.cfg.StartTimeout)
 	defer cancel()
 	r, err := p.rpc.Hello(ctx, &providerwire.HelloRequest{Protocol: providerwire.Version_VERSION_1})
 	if err != nil {

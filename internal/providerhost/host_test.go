@@ -43,6 +43,9 @@ func newHost(t testing.TB, cfg Config) *Host {
 			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 		}
 	}
+	if cfg.StartTimeout == 0 {
+		cfg.StartTimeout = time.Minute // a race-built test binary on a loaded machine
+	}
 	h := New(cfg)
 	t.Cleanup(h.Close)
 	return h
@@ -272,7 +275,7 @@ func TestBackpressureAndCancellation(t *testing.T) {
 	// The consumer stops reading: the provider runs ahead by at most the
 	// credit's batches, the one it is filling, the one the proxy is emitting
 	// and the consumer's queue; then it blocks in Emit.
-	bound := int64((credit+2)*1000 + queue + 10)
+	bound := int64(credit + 2*1000 + queue + 10)
 	var last int64
 	waitFor(t, "the provider to block", func() bool {
 		n, _, _ := stats(t, svc)
@@ -416,7 +419,7 @@ func TestConcurrentClientsWhileOneHangsAndOneCrashes(t *testing.T) {
 	hung.Timeout = 500 * time.Millisecond
 	hangSvc := omWith(h.Proxy(hung)).Services(workload.Namespace)
 	crashSvc := omWith(h.Proxy(reg(t, "Crash", SelfHost))).Services(workload.Namespace)
-	goodSvc := omWith(h.Proxy(reg(t, "Items", SelfHost))).Services(workload.Namespace)
+	goodSvc := omWith(h.Proxy(reg(t, "Small", SelfHost))).Services(workload.Namespace)
 
 	const clients, iterations = 64, 3
 	var wg sync.WaitGroup
@@ -439,7 +442,7 @@ func TestConcurrentClientsWhileOneHangsAndOneCrashes(t *testing.T) {
 					}
 				default: // a sound one, on the same host
 					got, err := collect(t, goodSvc, "SELECT * FROM GW_Item")
-					if err != nil || len(got) != 1000 {
+					if err != nil || len(got) != 100 {
 						errs <- fmt.Errorf("sound provider: %d instances, %v", len(got), err)
 					}
 				}

@@ -67,9 +67,17 @@ func (x *Proxy) notCapable(what, regClass string) error {
 	return x.reg.errorf(cim.WBEM_E_PROVIDER_NOT_CAPABLE, "provider %q is not registered to %s (%s)", x.reg.Name, what, regClass)
 }
 
-// timedOut is the status of a call the provider did not answer in time.
-func (x *Proxy) timedOut(op string) error {
-	return x.reg.errorf(cim.WBEM_E_PROVIDER_TIMED_OUT, "provider %q did not answer %s within %v; its process was killed and will be restarted", x.reg.Name, op, x.reg.timeout())
+// timedOut handles a call the provider did not answer in time: a process
+// that has said nothing on any call for as long is hung, and is killed (the
+// next call starts another); one that is busy with other calls only loses
+// this one.
+func (x *Proxy) timedOut(p *proc, op string) error {
+	timeout := x.reg.timeout()
+	if p.silentFor() >= timeout {
+		p.kill(fmt.Sprintf("timed out: %s took longer than %v, and the process said nothing meanwhile", op, timeout))
+		return x.reg.errorf(cim.WBEM_E_PROVIDER_TIMED_OUT, "provider %q did not answer %s within %v; its process was killed and will be restarted", x.reg.Name, op, timeout)
+	}
+	return x.reg.errorf(cim.WBEM_E_PROVIDER_TIMED_OUT, "provider %q did not answer %s within %v", x.reg.Name, op, timeout)
 }
 
 // unary runs one request-reply call with the registration's timeout.
@@ -87,11 +95,11 @@ func (x *Proxy) unary(ctx context.Context, op string, fn func(ctx context.Contex
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case errors.Is(cctx.Err(), context.DeadlineExceeded):
-			p.kill(fmt.Sprintf("timed out: %s took longer than %v", op, x.reg.timeout()))
-			return x.timedOut(op)
+			return x.timedOut(p, op)
 		}
 		return p.failure(err)
 	}
+	p.heard()
 	p.leave(true)
 	return providerwire.DecodeError(werr, x.reg.Name)
 }
@@ -242,8 +250,7 @@ func (x *Proxy) enumerate(ctx context.Context, class *cim.Class, hint *provider.
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case late.Load():
-			p.kill(fmt.Sprintf("timed out: an enumeration of %s waited longer than %v for the next batch", class.Name, timeout))
-			return x.timedOut("an enumeration of " + class.Name)
+			return x.timedOut(p, "an enumeration of "+class.Name)
 		}
 		return p.failure(err)
 	}
@@ -255,7 +262,6 @@ func (x *Proxy) enumerate(ctx context.Context, class *cim.Class, hint *provider.
 		return fail(sendError(stream, err))
 	}
 	progress, _ := out.(provider.Progresser)
-	more := &providerwire.EnumerateRequest{Kind: &providerwire.EnumerateRequest_Credit{Credit: 1}}
 	for {
 		watchdog.Reset(timeout)
 		msg, err := stream.Recv()
@@ -263,6 +269,7 @@ func (x *Proxy) enumerate(ctx context.Context, class *cim.Class, hint *provider.
 		if err != nil {
 			return fail(err)
 		}
+		p.heard()
 		switch k := msg.Kind.(type) {
 		case *providerwire.EnumerateReply_Batch:
 			for _, m := range k.Batch.Instances {
@@ -278,6 +285,7 @@ func (x *Proxy) enumerate(ctx context.Context, class *cim.Class, hint *provider.
 			}
 			// A provider that has finished may have closed the stream:
 			// what it sent before, Done included, is still to be read.
+			more := &providerwire.EnumerateRequest{Kind: &providerwire.EnumerateRequest_Credit{Credit: uint32(len(k.Batch.Instances))}}
 			if err := stream.Send(more); err != nil && !errors.Is(err, io.EOF) {
 				return fail(err)
 			}
@@ -307,3 +315,4 @@ func sendError(stream providerwire.Provider_EnumerateClient, err error) error {
 	}
 	return err
 }
+

@@ -23,6 +23,10 @@ const (
 	MaxMessageBytes = 64 << 20
 	// MaxDepth bounds the nesting of embedded objects.
 	MaxDepth = 32
+	// StreamWindow is the HTTP/2 flow-control window of both sides: larger
+	// than what credit lets a provider send ahead, so that credit, not
+	// HTTP/2, paces an enumeration.
+	StreamWindow = 16 << 20
 )
 
 // EncodeClass returns the wire form of a class.

@@ -527,7 +527,7 @@ type EnumerateRequest_Start struct {
 }
 
 type EnumerateRequest_Credit struct {
-	// More credit: how many more Batch messages the provider may send.
+	// More credit: how many more instances the provider may send.
 	Credit uint32 `protobuf:"varint,2,opt,name=credit,proto3,oneof"`
 }
 
@@ -540,7 +540,7 @@ type Start struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Call   *Call                  `protobuf:"bytes,1,opt,name=call,proto3" json:"call,omitempty"`
 	Class  *Class                 `protobuf:"bytes,2,opt,name=class,proto3" json:"class,omitempty"`    // exactly this class: the daemon asks again for subclasses
-	Credit uint32                 `protobuf:"varint,3,opt,name=credit,proto3" json:"credit,omitempty"` // the initial credit (at least 1)
+	Credit uint32                 `protobuf:"varint,3,opt,name=credit,proto3" json:"credit,omitempty"` // the initial credit, in instances (at least 1)
 	// Only one of hint and references is set; neither: every instance.
 	Hint          *Hint       `protobuf:"bytes,4,opt,name=hint,proto3" json:"hint,omitempty"`
 	References    *References `protobuf:"bytes,5,opt,name=references,proto3" json:"references,omitempty"`

@@ -75,12 +75,13 @@ type ProviderClient interface {
 	// Enumerate streams the instances of one class: all of them
 	// (EnumerateInstances), those matching a query hint (ExecQuery), or the
 	// associations that refer to an object (References). The first request
-	// message is Start; later ones grant credit. The provider sends a Batch
-	// only while it holds credit (each Batch spends one), so it blocks when the
-	// daemon's consumer is behind, exactly as an in-process provider blocks in
-	// Emit. The stream ends with a Done message; cancelling the call (the
-	// client went away, Release, CancelAsyncCall) cancels the provider's
-	// context.
+	// message is Start; later ones grant credit. Credit counts instances: the
+	// provider sends a Batch of at most as many instances as it holds credit
+	// for (and spends that much), so it blocks when the daemon's consumer is
+	// behind, exactly as an in-process provider blocks in Emit; the daemon
+	// grants credit again as its consumer takes instances. The stream ends with
+	// a Done message; cancelling the call (the client went away, Release,
+	// CancelAsyncCall) cancels the provider's context.
 	Enumerate(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[EnumerateRequest, EnumerateReply], error)
 	// GetInstance returns the instance at a path.
 	GetInstance(ctx context.Context, in *GetInstanceRequest, opts ...grpc.CallOption) (*InstanceReply, error)
@@ -177,12 +178,13 @@ type ProviderServer interface {
 	// Enumerate streams the instances of one class: all of them
 	// (EnumerateInstances), those matching a query hint (ExecQuery), or the
 	// associations that refer to an object (References). The first request
-	// message is Start; later ones grant credit. The provider sends a Batch
-	// only while it holds credit (each Batch spends one), so it blocks when the
-	// daemon's consumer is behind, exactly as an in-process provider blocks in
-	// Emit. The stream ends with a Done message; cancelling the call (the
-	// client went away, Release, CancelAsyncCall) cancels the provider's
-	// context.
+	// message is Start; later ones grant credit. Credit counts instances: the
+	// provider sends a Batch of at most as many instances as it holds credit
+	// for (and spends that much), so it blocks when the daemon's consumer is
+	// behind, exactly as an in-process provider blocks in Emit; the daemon
+	// grants credit again as its consumer takes instances. The stream ends with
+	// a Done message; cancelling the call (the client went away, Release,
+	// CancelAsyncCall) cancels the provider's context.
 	Enumerate(grpc.BidiStreamingServer[EnumerateRequest, EnumerateReply]) error
 	// GetInstance returns the instance at a path.
 	GetInstance(context.Context, *GetInstanceRequest) (*InstanceReply, error)

@@ -45,7 +45,8 @@ func serveConfig(providers map[string]any) *goplugin.ServeConfig {
 		HandshakeConfig: providerwire.Handshake,
 		Plugins:         providerwire.Plugins(newServer(providers)),
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
-			return grpc.NewServer(append(opts, grpc.MaxRecvMsgSize(providerwire.MaxMessageBytes))...)
+			return grpc.NewServer(append(opts, grpc.MaxRecvMsgSize(providerwire.MaxMessageBytes),
+				grpc.InitialWindowSize(providerwire.StreamWindow), grpc.InitialConnWindowSize(providerwire.StreamWindow))...)
 		},
 		Logger: hclog.New(&hclog.LoggerOptions{Name: "provider", Output: os.Stderr, Level: hclog.Warn}),
 	}

@@ -356,9 +356,14 @@ func (b *batcher) send(stream providerwire.Provider_EnumerateServer) error {
 			msg = &providerwire.EnumerateReply{Kind: &providerwire.EnumerateReply_Progress{Progress: b.progress}}
 			b.progress = nil
 		case len(b.pending) > 0 && b.credit > 0:
-			msg = &providerwire.EnumerateReply{Kind: &providerwire.EnumerateReply_Batch{Batch: &providerwire.Batch{Instances: b.pending}}}
-			b.pending, b.bytes = nil, 0
-			b.credit--
+			n := min(len(b.pending), b.credit)
+			msg = &providerwire.EnumerateReply{Kind: &providerwire.EnumerateReply_Batch{Batch: &providerwire.Batch{Instances: b.pending[:n:n]}}}
+			b.pending = append([]*providerwire.Instance(nil), b.pending[n:]...)
+			b.bytes = 0
+			for _, m := range b.pending {
+				b.bytes += proto.Size(m)
+			}
+			b.credit -= n
 		default: // done and drained
 			b.mu.Unlock()
 			return nil
