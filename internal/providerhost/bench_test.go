@@ -10,6 +10,7 @@ import (
 
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/internal/workload"
+	"github.com/gowbem/gowbem/provider"
 	"github.com/gowbem/gowbem/wbem"
 	"github.com/gowbem/gowbem/wsman"
 )
@@ -51,12 +52,12 @@ func drain(b testing.TB, svc *wbem.Services) (int, time.Duration) {
 }
 
 // providers returns the two ways of serving benchN workload instances.
-func benchProviders(b *testing.B) map[string]func() any {
+func benchProviders(b *testing.B) map[string]func() provider.InstanceProvider {
 	h := newHost(b, Config{})
 	r := reg(b, "Bench", SelfHost)
-	return map[string]func() any{
-		"linked-in":      func() any { return &workload.Provider{N: benchN} },
-		"out-of-process": func() any { return h.Proxy(r) },
+	return map[string]func() provider.InstanceProvider{
+		"linked-in":      func() provider.InstanceProvider { return &workload.Provider{N: benchN} },
+		"out-of-process": func() provider.InstanceProvider { return h.Proxy(r) },
 	}
 }
 
@@ -104,7 +105,7 @@ func BenchmarkFirstObject(b *testing.B) {
 	for _, mode := range []string{"linked-in", "warm", "cold"} {
 		b.Run(mode, func(b *testing.B) {
 			h := newHost(b, Config{})
-			var p any = &workload.Provider{N: 1000}
+			var p provider.InstanceProvider = &workload.Provider{N: 1000}
 			if mode != "linked-in" {
 				p = h.Proxy(reg(b, "Items", SelfHost))
 			}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/identity"
 	"github.com/gowbem/gowbem/internal/workload"
 	"github.com/gowbem/gowbem/provider"
 	"github.com/gowbem/gowbem/provider/plugin"
@@ -43,6 +44,7 @@ func childProviders() map[string]any {
 		"Crash":   crash{},
 		"Writer":  &writer{},
 		"Slow":    &workload.Provider{N: 3, Delay: 20 * time.Millisecond},
+		"Who":     who{},
 	}
 }
 
@@ -131,16 +133,16 @@ func (w *writer) GetInstance(ctx context.Context, class *cim.Class, path cim.Obj
 	return nil, &cim.Error{Status: cim.WBEM_E_NOT_FOUND, Parameter: path.RelPath(), Description: "no " + path.RelPath()}
 }
 
-func (w *writer) PutInstance(ctx context.Context, inst *cim.Instance, createOnly, updateOnly bool) (cim.ObjectPath, error) {
+func (w *writer) PutInstance(ctx context.Context, inst *cim.Instance, mode provider.PutMode) (cim.ObjectPath, error) {
 	if w.items == nil {
 		w.items = map[string]*cim.Instance{}
 	}
 	p := inst.ObjectPath()
 	_, exists := w.items[p.KeyString()]
-	if exists && createOnly {
+	if exists && mode == provider.CreateOnly {
 		return p, cim.Errorf(cim.WBEM_E_ALREADY_EXISTS, "%s exists", p.RelPath())
 	}
-	if !exists && updateOnly {
+	if !exists && mode == provider.UpdateOnly {
 		return p, cim.Errorf(cim.WBEM_E_NOT_FOUND, "%s does not exist", p.RelPath())
 	}
 	w.items[p.KeyString()] = inst
@@ -167,4 +169,29 @@ func (w *writer) ExecQuery(ctx context.Context, class *cim.Class, hint *provider
 		inst.Set("Id", vs[0])
 	}
 	return out.Emit(inst)
+}
+
+// who reports the caller in its ctx: Name is the user, Owner the account,
+// Active whether an administrator, Size the account's uid.
+type who struct{}
+
+func (who) EnumerateInstances(ctx context.Context, class *cim.Class, out provider.Emitter) error {
+	inst, _ := who{}.GetInstance(ctx, class, cim.ObjectPath{})
+	return out.Emit(inst)
+}
+
+func (who) GetInstance(ctx context.Context, class *cim.Class, path cim.ObjectPath) (*cim.Instance, error) {
+	inst := workload.Build(class, 0)
+	c, ok := identity.FromContext(ctx)
+	if !ok {
+		inst.Set("Name", cim.String("(nobody)"))
+		return inst, nil
+	}
+	inst.Set("Name", cim.String(c.Name))
+	inst.Set("Active", cim.Bool(c.Admin))
+	if c.Account != nil {
+		inst.Set("Owner", cim.String(c.Account.Name))
+		inst.Set("Size", cim.Uint64(uint64(c.Account.UID)))
+	}
+	return inst, nil
 }

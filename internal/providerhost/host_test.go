@@ -14,7 +14,9 @@ import (
 
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/cimom"
+	"github.com/gowbem/gowbem/identity"
 	"github.com/gowbem/gowbem/internal/workload"
+	"github.com/gowbem/gowbem/provider"
 	"github.com/gowbem/gowbem/wbem"
 )
 
@@ -58,8 +60,12 @@ func reg(t testing.TB, name string, hosting HostingModel) *Registration {
 
 // omWith returns an object manager whose workload class GW_Item is served
 // by p.
-func omWith(p any) *cimom.ObjectManager {
-	return workload.NewObjectManager(nil, cimom.WithProvider(workload.ProviderName, p))
+func omWith(p provider.InstanceProvider) *cimom.ObjectManager {
+	om := cimom.NewMemory(cimom.WithServer("testhost"), cimom.WithProvider(workload.ProviderName, p))
+	if err := workload.Setup(context.Background(), om.Services(workload.Namespace)); err != nil {
+		panic(err)
+	}
+	return om
 }
 
 func collect(t testing.TB, svc *wbem.Services, query string) ([]*cim.Instance, error) {
@@ -381,7 +387,7 @@ func TestResourceLimits(t *testing.T) {
 	stats := workload.Class()
 	stats.Name = "GW_Stats"
 	stats.Qualifiers = cim.Qualifiers{{Name: "Dynamic", Value: cim.Bool(true)}, {Name: "Provider", Value: cim.String("Stats")}}
-	om := omWith(nil)
+	om := omWith(&workload.Provider{})
 	om.RegisterProvider("Stats", h.Proxy(r))
 	svc := om.Services(workload.Namespace)
 	if err := do(svc.PutClass(context.Background(), stats, 0)); err != nil {
@@ -453,5 +459,30 @@ func TestConcurrentClientsWhileOneHangsAndOneCrashes(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+func TestCallerCrossesTheBoundary(t *testing.T) {
+	h := newHost(t, Config{})
+	x := h.Proxy(reg(t, "Who", SelfHost))
+	c := workload.Class()
+	ctx := identity.NewContext(context.Background(), &identity.Caller{Name: "alice", Admin: true,
+		Account: &identity.Account{Name: "alice", UID: 1234, GID: 1234}})
+	inst, err := x.GetInstance(ctx, c, cim.ObjectPath{Class: c.Name, Keys: []cim.KeyBinding{{Name: "Id", Value: cim.Uint32(0)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inst.Value("Name").Str() != "alice" || !inst.Value("Active").Bool() || inst.Value("Owner").Str() != "alice" || inst.Value("Size").Uint() != 1234 {
+		t.Errorf("the provider saw %v %v %v %v", inst.Value("Name"), inst.Value("Active"), inst.Value("Owner"), inst.Value("Size"))
+	}
+	// An enumeration carries it too; an in-process call has none.
+	var got []*cim.Instance
+	err = x.EnumerateInstances(ctx, c, provider.EmitFunc(func(i *cim.Instance) error { got = append(got, i); return nil }))
+	if err != nil || len(got) != 1 || got[0].Value("Name").Str() != "alice" {
+		t.Errorf("enumeration: %v %v", got, err)
+	}
+	inst, err = x.GetInstance(context.Background(), c, cim.ObjectPath{Class: c.Name, Keys: []cim.KeyBinding{{Name: "Id", Value: cim.Uint32(0)}}})
+	if err != nil || inst.Value("Name").Str() != "(nobody)" {
+		t.Errorf("no caller: %v %v", inst, err)
 	}
 }

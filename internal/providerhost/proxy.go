@@ -59,8 +59,9 @@ func (x *Proxy) class(c *cim.Class) *providerwire.Class {
 	return m
 }
 
-func (x *Proxy) callMsg() *providerwire.Call {
-	return &providerwire.Call{Provider: x.reg.Name, Namespace: x.reg.Namespace}
+// callMsg names the provider, the namespace and the caller of a call.
+func (x *Proxy) callMsg(ctx context.Context) *providerwire.Call {
+	return &providerwire.Call{Provider: x.reg.Name, Namespace: x.reg.Namespace, Caller: providerwire.EncodeCaller(ctx)}
 }
 
 func (x *Proxy) notCapable(what, regClass string) error {
@@ -112,7 +113,7 @@ func (x *Proxy) GetInstance(ctx context.Context, class *cim.Class, path cim.Obje
 	var reply *providerwire.InstanceReply
 	err := x.unary(ctx, "GetInstance", func(ctx context.Context, p *proc) (*providerwire.Error, error) {
 		var err error
-		reply, err = p.rpc.GetInstance(ctx, &providerwire.GetInstanceRequest{Call: x.callMsg(), Class: x.class(class), Path: path.RelPath()})
+		reply, err = p.rpc.GetInstance(ctx, &providerwire.GetInstanceRequest{Call: x.callMsg(ctx), Class: x.class(class), Path: path.RelPath()})
 		return reply.GetError(), err
 	})
 	if err != nil {
@@ -138,21 +139,21 @@ func (x *Proxy) decode(m *providerwire.Instance, class *cim.Class) (*cim.Instanc
 }
 
 // PutInstance implements provider.InstanceWriter.
-func (x *Proxy) PutInstance(ctx context.Context, inst *cim.Instance, createOnly, updateOnly bool) (cim.ObjectPath, error) {
+func (x *Proxy) PutInstance(ctx context.Context, inst *cim.Instance, putMode provider.PutMode) (cim.ObjectPath, error) {
 	if !x.reg.Put {
 		return cim.ObjectPath{}, x.notCapable("create or modify instances", InstanceRegClass+".SupportsPut")
 	}
 	mode := providerwire.PutMode_PUT_MODE_CREATE_OR_UPDATE
-	switch {
-	case createOnly:
+	switch putMode {
+	case provider.CreateOnly:
 		mode = providerwire.PutMode_PUT_MODE_CREATE_ONLY
-	case updateOnly:
+	case provider.UpdateOnly:
 		mode = providerwire.PutMode_PUT_MODE_UPDATE_ONLY
 	}
 	var reply *providerwire.PutInstanceReply
 	err := x.unary(ctx, "PutInstance", func(ctx context.Context, p *proc) (*providerwire.Error, error) {
 		var err error
-		reply, err = p.rpc.PutInstance(ctx, &providerwire.PutInstanceRequest{Call: x.callMsg(), Class: x.class(inst.Class()),
+		reply, err = p.rpc.PutInstance(ctx, &providerwire.PutInstanceRequest{Call: x.callMsg(ctx), Class: x.class(inst.Class()),
 			Instance: providerwire.EncodeInstance(inst, inst.ClassName()), Mode: mode})
 		return reply.GetError(), err
 	})
@@ -160,7 +161,7 @@ func (x *Proxy) PutInstance(ctx context.Context, inst *cim.Instance, createOnly,
 		return cim.ObjectPath{}, err
 	}
 	if reply.Path == "" {
-		return inst.ObjectPath(), nil
+		return cim.ObjectPath{}, nil // the object manager takes the instance's own path
 	}
 	path, err := cim.ParsePath(reply.Path)
 	if err != nil {
@@ -175,7 +176,7 @@ func (x *Proxy) DeleteInstance(ctx context.Context, class *cim.Class, path cim.O
 		return x.notCapable("delete instances", InstanceRegClass+".SupportsDelete")
 	}
 	return x.unary(ctx, "DeleteInstance", func(ctx context.Context, p *proc) (*providerwire.Error, error) {
-		reply, err := p.rpc.DeleteInstance(ctx, &providerwire.DeleteInstanceRequest{Call: x.callMsg(), Class: x.class(class), Path: path.RelPath()})
+		reply, err := p.rpc.DeleteInstance(ctx, &providerwire.DeleteInstanceRequest{Call: x.callMsg(ctx), Class: x.class(class), Path: path.RelPath()})
 		return reply.GetError(), err
 	})
 }
@@ -188,7 +189,7 @@ func (x *Proxy) ExecMethod(ctx context.Context, call *provider.MethodCall) (*cim
 	var reply *providerwire.InstanceReply
 	err := x.unary(ctx, "ExecMethod "+call.Method.Name, func(ctx context.Context, p *proc) (*providerwire.Error, error) {
 		var err error
-		reply, err = p.rpc.ExecMethod(ctx, &providerwire.ExecMethodRequest{Call: x.callMsg(), Class: x.class(call.Class),
+		reply, err = p.rpc.ExecMethod(ctx, &providerwire.ExecMethodRequest{Call: x.callMsg(ctx), Class: x.class(call.Class),
 			Path: call.Path.RelPath(), Method: call.Method.Name,
 			InClass: providerwire.EncodeClass(call.In.Class()), In: providerwire.EncodeInstance(call.In, call.In.ClassName()),
 			OutClass: providerwire.EncodeClass(call.Out)})
@@ -230,7 +231,7 @@ func (x *Proxy) enumerate(ctx context.Context, class *cim.Class, hint *provider.
 		return err
 	}
 	caps := p.capabilities(x.reg.Name)
-	start := &providerwire.Start{Call: x.callMsg(), Class: x.class(class), Credit: credit}
+	start := &providerwire.Start{Call: x.callMsg(ctx), Class: x.class(class), Credit: credit}
 	if hint != nil && x.reg.Query && caps.GetQuery() {
 		start.Hint = providerwire.EncodeHint(hint)
 	}
@@ -315,4 +316,3 @@ func sendError(stream providerwire.Provider_EnumerateClient, err error) error {
 	}
 	return err
 }
-

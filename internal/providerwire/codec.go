@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/identity"
 	"github.com/gowbem/gowbem/provider"
 )
 
@@ -472,4 +473,30 @@ func DecodeError(m *Error, providerName string) error {
 // wireErrorf reports a malformed message.
 func wireErrorf(format string, args ...any) error {
 	return &cim.Error{Status: cim.WBEM_E_PROVIDER_FAILURE, Description: "malformed message: " + fmt.Sprintf(format, args...)}
+}
+
+// EncodeCaller returns the wire form of the caller in ctx; nil when there
+// is none (an in-process call).
+func EncodeCaller(ctx context.Context) *Caller {
+	c, ok := identity.FromContext(ctx)
+	if !ok || c == nil {
+		return nil
+	}
+	m := &Caller{User: c.Name, Groups: c.Groups, Admin: c.Admin, Remote: c.Remote, Address: c.Address, Method: c.Method}
+	if a := c.Account; a != nil {
+		m.Account, m.Uid, m.Gid, m.AccountGroups = a.Name, a.UID, a.GID, a.Groups
+	}
+	return m
+}
+
+// CallerContext returns ctx carrying the caller m describes.
+func CallerContext(ctx context.Context, m *Caller) context.Context {
+	if m == nil {
+		return ctx
+	}
+	c := &identity.Caller{Name: m.User, Groups: m.Groups, Admin: m.Admin, Remote: m.Remote, Address: m.Address, Method: m.Method}
+	if m.Account != "" {
+		c.Account = &identity.Account{Name: m.Account, UID: m.Uid, GID: m.Gid, Groups: m.AccountGroups}
+	}
+	return identity.NewContext(ctx, c)
 }

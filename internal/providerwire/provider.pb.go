@@ -399,11 +399,20 @@ func (x *Call) GetCaller() *Caller {
 	return nil
 }
 
-// Caller is the authenticated user the daemon serves.
+// Caller is the authenticated user the daemon serves (package identity's
+// Caller): a provider acts with the rights of account, never more.
 type Caller struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	User          string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
 	Groups        []string               `protobuf:"bytes,2,rep,name=groups,proto3" json:"groups,omitempty"`
+	Admin         bool                   `protobuf:"varint,3,opt,name=admin,proto3" json:"admin,omitempty"`    // an administrator: every right on every namespace
+	Account       string                 `protobuf:"bytes,4,opt,name=account,proto3" json:"account,omitempty"` // the operating system account the caller acts as; "" none
+	Uid           uint32                 `protobuf:"varint,5,opt,name=uid,proto3" json:"uid,omitempty"`        // account's uid, gid and groups, as the daemon resolved them
+	Gid           uint32                 `protobuf:"varint,6,opt,name=gid,proto3" json:"gid,omitempty"`
+	AccountGroups []uint32               `protobuf:"varint,7,rep,packed,name=account_groups,json=accountGroups,proto3" json:"account_groups,omitempty"`
+	Remote        bool                   `protobuf:"varint,8,opt,name=remote,proto3" json:"remote,omitempty"`  // the request came from another machine
+	Address       string                 `protobuf:"bytes,9,opt,name=address,proto3" json:"address,omitempty"` // where it came from (host:port), for audit logs
+	Method        string                 `protobuf:"bytes,10,opt,name=method,proto3" json:"method,omitempty"`  // how the caller authenticated: basic, pam, certificate…
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -450,6 +459,62 @@ func (x *Caller) GetGroups() []string {
 		return x.Groups
 	}
 	return nil
+}
+
+func (x *Caller) GetAdmin() bool {
+	if x != nil {
+		return x.Admin
+	}
+	return false
+}
+
+func (x *Caller) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *Caller) GetUid() uint32 {
+	if x != nil {
+		return x.Uid
+	}
+	return 0
+}
+
+func (x *Caller) GetGid() uint32 {
+	if x != nil {
+		return x.Gid
+	}
+	return 0
+}
+
+func (x *Caller) GetAccountGroups() []uint32 {
+	if x != nil {
+		return x.AccountGroups
+	}
+	return nil
+}
+
+func (x *Caller) GetRemote() bool {
+	if x != nil {
+		return x.Remote
+	}
+	return false
+}
+
+func (x *Caller) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *Caller) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
 }
 
 type EnumerateRequest struct {
@@ -2237,10 +2302,19 @@ const file_provider_proto_rawDesc = "" +
 	"\x04Call\x12\x1a\n" +
 	"\bprovider\x18\x01 \x01(\tR\bprovider\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x122\n" +
-	"\x06caller\x18\x03 \x01(\v2\x1a.gowbem.provider.v1.CallerR\x06caller\"4\n" +
+	"\x06caller\x18\x03 \x01(\v2\x1a.gowbem.provider.v1.CallerR\x06caller\"\xf9\x01\n" +
 	"\x06Caller\x12\x12\n" +
 	"\x04user\x18\x01 \x01(\tR\x04user\x12\x16\n" +
-	"\x06groups\x18\x02 \x03(\tR\x06groups\"g\n" +
+	"\x06groups\x18\x02 \x03(\tR\x06groups\x12\x14\n" +
+	"\x05admin\x18\x03 \x01(\bR\x05admin\x12\x18\n" +
+	"\aaccount\x18\x04 \x01(\tR\aaccount\x12\x10\n" +
+	"\x03uid\x18\x05 \x01(\rR\x03uid\x12\x10\n" +
+	"\x03gid\x18\x06 \x01(\rR\x03gid\x12%\n" +
+	"\x0eaccount_groups\x18\a \x03(\rR\raccountGroups\x12\x16\n" +
+	"\x06remote\x18\b \x01(\bR\x06remote\x12\x18\n" +
+	"\aaddress\x18\t \x01(\tR\aaddress\x12\x16\n" +
+	"\x06method\x18\n" +
+	" \x01(\tR\x06method\"g\n" +
 	"\x10EnumerateRequest\x121\n" +
 	"\x05start\x18\x01 \x01(\v2\x19.gowbem.provider.v1.StartH\x00R\x05start\x12\x18\n" +
 	"\x06credit\x18\x02 \x01(\rH\x00R\x06creditB\x06\n" +

@@ -84,6 +84,7 @@ func notCapable(name, what string) error {
 
 // GetInstance implements providerwire.ProviderServer.
 func (s *server) GetInstance(ctx context.Context, req *providerwire.GetInstanceRequest) (*providerwire.InstanceReply, error) {
+	ctx = providerwire.CallerContext(ctx, req.Call.GetCaller()) // the provider acts for the daemon's caller
 	var inst *cim.Instance
 	err := s.unary(req.Call, req.Class, func(p any, c *cim.Class) error {
 		ip, ok := p.(provider.InstanceProvider)
@@ -132,6 +133,7 @@ func (s *server) unary(call *providerwire.Call, class *providerwire.Class, fn fu
 
 // PutInstance implements providerwire.ProviderServer.
 func (s *server) PutInstance(ctx context.Context, req *providerwire.PutInstanceRequest) (*providerwire.PutInstanceReply, error) {
+	ctx = providerwire.CallerContext(ctx, req.Call.GetCaller()) // the provider acts for the daemon's caller
 	var path cim.ObjectPath
 	err := s.unary(req.Call, req.Class, func(p any, c *cim.Class) error {
 		w, ok := p.(provider.InstanceWriter)
@@ -145,17 +147,28 @@ func (s *server) PutInstance(ctx context.Context, req *providerwire.PutInstanceR
 		if inst == nil {
 			return cim.Errorf(cim.WBEM_E_INVALID_PARAMETER, "PutInstance without an instance")
 		}
-		path, err = w.PutInstance(ctx, inst, req.Mode == providerwire.PutMode_PUT_MODE_CREATE_ONLY, req.Mode == providerwire.PutMode_PUT_MODE_UPDATE_ONLY)
+		mode := provider.CreateOrUpdate
+		switch req.Mode {
+		case providerwire.PutMode_PUT_MODE_CREATE_ONLY:
+			mode = provider.CreateOnly
+		case providerwire.PutMode_PUT_MODE_UPDATE_ONLY:
+			mode = provider.UpdateOnly
+		}
+		path, err = w.PutInstance(ctx, inst, mode)
 		return err
 	})
 	if err != nil {
 		return &providerwire.PutInstanceReply{Error: providerwire.EncodeError(err)}, nil
+	}
+	if path.Class == "" {
+		return &providerwire.PutInstanceReply{}, nil // the daemon takes the instance's own path
 	}
 	return &providerwire.PutInstanceReply{Path: path.RelPath()}, nil
 }
 
 // DeleteInstance implements providerwire.ProviderServer.
 func (s *server) DeleteInstance(ctx context.Context, req *providerwire.DeleteInstanceRequest) (*providerwire.DeleteInstanceReply, error) {
+	ctx = providerwire.CallerContext(ctx, req.Call.GetCaller()) // the provider acts for the daemon's caller
 	err := s.unary(req.Call, req.Class, func(p any, c *cim.Class) error {
 		w, ok := p.(provider.InstanceWriter)
 		if !ok {
@@ -172,6 +185,7 @@ func (s *server) DeleteInstance(ctx context.Context, req *providerwire.DeleteIns
 
 // ExecMethod implements providerwire.ProviderServer.
 func (s *server) ExecMethod(ctx context.Context, req *providerwire.ExecMethodRequest) (*providerwire.InstanceReply, error) {
+	ctx = providerwire.CallerContext(ctx, req.Call.GetCaller()) // the provider acts for the daemon's caller
 	var out *cim.Instance
 	err := s.unary(req.Call, req.Class, func(p any, c *cim.Class) error {
 		mp, ok := p.(provider.MethodProvider)
@@ -223,7 +237,7 @@ func (s *server) Enumerate(stream providerwire.Provider_EnumerateServer) error {
 	if start == nil {
 		return errors.New("the first message of Enumerate must be Start")
 	}
-	ctx, cancel := context.WithCancel(stream.Context())
+	ctx, cancel := context.WithCancel(providerwire.CallerContext(stream.Context(), start.Call.GetCaller()))
 	defer cancel()
 	b := newBatcher(ctx, start.Class.GetName(), int(max(start.Credit, 1)))
 	go b.readCredit(stream, cancel)
