@@ -23,9 +23,10 @@ type ObjectManager struct {
 	store  repository.Store
 	server string
 
-	mu        sync.RWMutex
-	providers map[string]any // lower-case name → provider
-	resolver  ProviderResolver
+	mu          sync.RWMutex
+	providers   map[string]any // lower-case name → provider
+	resolver    ProviderResolver
+	extraSystem []*cim.Class // WithSystemClasses
 
 	cache  classCache
 	events *eventEngine
@@ -69,6 +70,9 @@ func New(ctx context.Context, store repository.Store, opts ...Option) (*ObjectMa
 				}
 			}
 			if err := ensureSystemClasses(tx, ns); err != nil {
+				return err
+			}
+			if err := ensureClasses(tx, ns, om.extraSystem); err != nil {
 				return err
 			}
 		}

@@ -86,17 +86,17 @@ func TestProviderResolver(t *testing.T) {
 	}
 }
 
-func TestProviderRegistrationClasses(t *testing.T) {
+func TestWithSystemClasses(t *testing.T) {
 	ctx := context.Background()
-	om := cimom.NewMemory()
-	svc := om.Services(`root\cimv2`)
-	for _, name := range []string{"__Win32Provider", "__InstanceProviderRegistration", "__MethodProviderRegistration", "__EventProviderRegistration"} {
-		r, err := svc.GetObject(ctx, name, 0)
+	om := cimom.NewMemory(cimom.WithSystemClasses(&cim.Class{Name: "__Extra", Superclass: "__SystemClass",
+		Properties: []cim.Property{{Name: "Name", Type: cim.TypeString, Qualifiers: cim.Qualifiers{{Name: "Key", Value: cim.Bool(true)}}}}}))
+	for _, ns := range []string{"root", `root\cimv2`} {
+		r, err := om.Services(ns).GetObject(ctx, "__Extra", 0)
 		if err == nil {
 			_, err = r.ResultObject(wbem.Infinite)
 		}
 		if err != nil {
-			t.Errorf("%s: %v", name, err)
+			t.Errorf("%s: %v", ns, err)
 		}
 	}
 }

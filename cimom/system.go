@@ -39,12 +39,17 @@ func systemClassDecls() []*cim.Class {
 		{Name: "__ExtrinsicEvent", Superclass: "__Event"},
 		{Name: "__AggregateEvent", Superclass: "__Event", Properties: []cim.Property{
 			{Name: "NumberOfEvents", Type: cim.TypeUint32}, obj("Representative")}},
-	}, append(eventSystemClassDecls(), providerClassDecls()...)...)
+	}, eventSystemClassDecls()...)
 }
 
 // ensureSystemClasses adds the system classes missing from ns.
 func ensureSystemClasses(tx repository.Tx, ns string) error {
-	for _, decl := range append(systemClassDecls(), securityClassDecls()...) {
+	return ensureClasses(tx, ns, append(systemClassDecls(), securityClassDecls()...))
+}
+
+// ensureClasses adds the classes of decls missing from ns; parents come first.
+func ensureClasses(tx repository.Tx, ns string, decls []*cim.Class) error {
+	for _, decl := range decls {
 		if _, err := tx.Class(ns, decl.Name); err == nil {
 			continue
 		}

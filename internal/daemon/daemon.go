@@ -142,7 +142,7 @@ func Run(ctx context.Context, cfg Config) error {
 	defer host.Close()
 	registry := providerhost.NewRegistry(host)
 	defer registry.Close()
-	om, err := cimom.New(ctx, store, cimom.WithProviderResolver(registry))
+	om, err := cimom.New(ctx, store, cimom.WithProviderResolver(registry), cimom.WithSystemClasses(providerhost.RegistrationClasses()...))
 	if err != nil {
 		if interrupted(err) {
 			return nil

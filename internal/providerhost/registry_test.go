@@ -68,7 +68,7 @@ func TestRegistrationInTheRepository(t *testing.T) {
 	h := newHost(t, Config{})
 	reg := NewRegistry(h)
 	t.Cleanup(reg.Close)
-	om := cimom.NewMemory(cimom.WithProviderResolver(reg))
+	om := cimom.NewMemory(cimom.WithProviderResolver(reg), cimom.WithSystemClasses(RegistrationClasses()...))
 	reg.Attach(om)
 	svc := om.Services(`root\cimv2`)
 
@@ -129,7 +129,7 @@ func TestBadRegistrations(t *testing.T) {
 	h := newHost(t, Config{})
 	reg := NewRegistry(h)
 	t.Cleanup(reg.Close)
-	om := cimom.NewMemory(cimom.WithProviderResolver(reg))
+	om := cimom.NewMemory(cimom.WithProviderResolver(reg), cimom.WithSystemClasses(RegistrationClasses()...))
 	reg.Attach(om)
 	svc := om.Services(`root\cimv2`)
 	compile(t, om, `

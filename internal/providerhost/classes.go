@@ -1,16 +1,15 @@
-package cimom
+package providerhost
 
 import "github.com/gowbem/gowbem/cim"
 
-// providerClassDecls are WMI's provider registration classes, in every
-// namespace: a __Win32Provider instance registers a provider (with
+// RegistrationClasses are WMI's provider registration classes, which the
+// daemon puts in every namespace (cimom.WithSystemClasses): a __Win32Provider instance registers a provider (with
 // gowbem's CommandLine instead of a COM CLSID, and the account and resource
 // limits of its process), and instances of __InstanceProviderRegistration,
 // __MethodProviderRegistration and __EventProviderRegistration whose Provider
-// refers to it say what it serves. The daemon's provider host
-// (internal/providerhost) reads them; docs/providers.md describes each
-// property.
-func providerClassDecls() []*cim.Class {
+// refers to it say what it serves. The Registry reads them;
+// docs/providers.md describes each property.
+func RegistrationClasses() []*cim.Class {
 	abstract := cim.Qualifiers{{Name: "Abstract", Value: cim.Bool(true)}}
 	key := cim.Qualifiers{{Name: "Key", Value: cim.Bool(true)}}
 	prop := func(name string, t cim.Type) cim.Property { return cim.Property{Name: name, Type: t} }
