@@ -76,6 +76,16 @@ type Host struct {
 
 	stop chan struct{}
 	wg   sync.WaitGroup
+
+	clock func() time.Time // tests; nil: time.Now
+}
+
+// now is the host's clock: it decides whether a call outlived its timeout.
+func (h *Host) now() time.Time {
+	if h.clock != nil {
+		return h.clock()
+	}
+	return time.Now()
 }
 
 // New returns a host; Close stops it and every process it started.
@@ -360,11 +370,11 @@ func (p *proc) leave(ok bool) {
 }
 
 // heard records that the process answered.
-func (p *proc) heard() { p.lastHeard.Store(time.Now().UnixNano()) }
+func (p *proc) heard() { p.lastHeard.Store(p.h.now().UnixNano()) }
 
 // silentFor is how long the process has answered nothing.
 func (p *proc) silentFor() time.Duration {
-	return time.Since(time.Unix(0, p.lastHeard.Load()))
+	return p.h.now().Sub(time.Unix(0, p.lastHeard.Load()))
 }
 
 func (p *proc) serves(ns, name string) bool {

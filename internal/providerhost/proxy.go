@@ -81,24 +81,48 @@ func (x *Proxy) timedOut(p *proc, op string) error {
 	return x.reg.errorf(cim.WBEM_E_PROVIDER_TIMED_OUT, "provider %q did not answer %s within %v", x.reg.Name, op, timeout)
 }
 
+// callerEnded returns the caller's error when its ctx has ended, or would
+// have by its deadline: under load a context's timer fires late, and gRPC
+// may notice the deadline first (it reports the peer's RST_STREAM as
+// DeadlineExceeded once the deadline has passed by the clock).
+func (x *Proxy) callerEnded(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !x.h.now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// ended says why a call to p failed: the caller's end, the per-call timeout
+// (due, zero when not waiting for the provider; whichever side noticed it
+// first, our timer, gRPC's deadline or the provider's own), or the
+// provider's failure.
+func (x *Proxy) ended(ctx context.Context, p *proc, op string, due time.Time, timerFired bool, err error) error {
+	if cerr := x.callerEnded(ctx); cerr != nil {
+		return cerr
+	}
+	if timerFired || !due.IsZero() && !x.h.now().Before(due) {
+		return x.timedOut(p, op)
+	}
+	return p.failure(err)
+}
+
 // unary runs one request-reply call with the registration's timeout.
 func (x *Proxy) unary(ctx context.Context, op string, fn func(ctx context.Context, p *proc) (*providerwire.Error, error)) error {
 	p, err := x.h.acquire(ctx, x.reg)
 	if err != nil {
 		return err
 	}
-	cctx, cancel := context.WithTimeout(ctx, x.reg.timeout())
+	timeout := x.reg.timeout()
+	due := x.h.now().Add(timeout)
+	cctx, cancel := context.WithTimeout(ctx, timeout) // the provider's ctx ends then too
 	defer cancel()
 	werr, err := fn(cctx, p)
 	if err != nil {
 		p.leave(false)
-		switch {
-		case ctx.Err() != nil:
-			return ctx.Err()
-		case errors.Is(cctx.Err(), context.DeadlineExceeded):
-			return x.timedOut(p, op)
-		}
-		return p.failure(err)
+		return x.ended(ctx, p, op, due, errors.Is(cctx.Err(), context.DeadlineExceeded), err)
 	}
 	p.heard()
 	p.leave(true)
@@ -244,16 +268,11 @@ func (x *Proxy) enumerate(ctx context.Context, class *cim.Class, hint *provider.
 	var late atomic.Bool
 	watchdog := time.AfterFunc(timeout, func() { late.Store(true); cancel() })
 	defer watchdog.Stop()
+	due := x.h.now().Add(timeout) // when the provider's next message is late
 
 	fail := func(err error) error {
 		p.leave(false)
-		switch {
-		case ctx.Err() != nil:
-			return ctx.Err()
-		case late.Load():
-			return x.timedOut(p, "an enumeration of "+class.Name)
-		}
-		return p.failure(err)
+		return x.ended(ctx, p, "an enumeration of "+class.Name, due, late.Load(), err)
 	}
 	stream, err := p.rpc.Enumerate(sctx)
 	if err != nil {
@@ -264,12 +283,14 @@ func (x *Proxy) enumerate(ctx context.Context, class *cim.Class, hint *provider.
 	}
 	progress, _ := out.(provider.Progresser)
 	for {
+		due = x.h.now().Add(timeout)
 		watchdog.Reset(timeout)
 		msg, err := stream.Recv()
 		watchdog.Stop()
 		if err != nil {
 			return fail(err)
 		}
+		due = time.Time{} // the consumer's time is not the provider's
 		p.heard()
 		switch k := msg.Kind.(type) {
 		case *providerwire.EnumerateReply_Batch:
