@@ -49,7 +49,10 @@ func (e *eventEngine) extrinsicSources(ctx context.Context, ns string, c *cim.Cl
 		if name == "" || coveredBy(d, served) {
 			continue
 		}
-		p := e.om.provider(name)
+		p, err := e.om.lookup(ctx, ns, name) // registered in the repository too
+		if err != nil {
+			return nil, err
+		}
 		if p == nil {
 			return nil, &cim.Error{Status: cim.WBEM_E_PROVIDER_NOT_FOUND, Parameter: d.Name, Provider: name,
 				Description: fmt.Sprintf("provider %q of event class %s is not registered", name, d.Name)}

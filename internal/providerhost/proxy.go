@@ -230,6 +230,17 @@ func (x *Proxy) EnumerateInstances(ctx context.Context, class *cim.Class, out pr
 	return x.enumerate(ctx, class, nil, nil, out)
 }
 
+// ProvideEvents implements provider.EventProvider so that a subscription to
+// an event class served by a provider registered in the repository is told
+// plainly what is missing: events do not cross the process boundary yet.
+func (x *Proxy) ProvideEvents(ctx context.Context, req *provider.EventRequest, sink provider.EventSink) error {
+	class := ""
+	if req != nil && req.Class != nil {
+		class = req.Class.Name
+	}
+	return x.reg.errorf(cim.WBEM_E_NOT_SUPPORTED, "provider %q cannot raise the events of %s: events from out-of-process providers are not served yet", x.reg.Name, class)
+}
+
 // ExecQuery implements provider.QueryProvider: the hint goes to the
 // provider when it is registered with QuerySupportLevels and takes queries.
 func (x *Proxy) ExecQuery(ctx context.Context, class *cim.Class, hint *provider.Hint, out provider.Emitter) error {
