@@ -21,7 +21,7 @@ var layers = [][]string{
 	{"provider", "repository", "internal/users"},
 	{"wbem", "repository/storetest", "internal/providerwire"},
 	{"cimom", "wmi", "internal/deadline", "internal/push", "provider/plugin", "internal/providerhost"},
-	{"providers/host", "internal/workload"},
+	{"providers/host", "internal/workload", "examples/..."},
 	{"wsman", "cimxml", "internal/bench", "internal/interop"},
 	{"internal/cli", "internal/daemon", "internal/wsmantest"},
 	{"cmd/..."},
