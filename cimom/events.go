@@ -242,7 +242,18 @@ func (s *subscription) fail(err error) { s.q.fail(err) }
 
 // deliver drains the subscription's queue into w until ctx is done, the
 // consumer has gone or the subscription failed.
+//
+// When w can say whether it has room (a wbem.RoomWriter: the consumer's own
+// bounded queue), the producers themselves write each event to it while it
+// has room, and the subscription's queue fills only while the consumer's is
+// full: an event is lost only when the consumer is behind by both queues,
+// however late this goroutine runs, and one __EventQueueOverflowEvent
+// covers everything lost until the consumer makes room again. Over any
+// other writer this goroutine moves the events, blocking in Write.
 func (s *subscription) deliver(ctx context.Context, w wbem.ResultWriter) error {
+	if rw, ok := w.(wbem.RoomWriter); ok && s.q.out == rw {
+		return s.deliverRoom(ctx, rw)
+	}
 	buf := make([]queued, 0, 256)
 	for {
 		var lost, dropped lostEvents
@@ -259,14 +270,7 @@ func (s *subscription) deliver(ctx context.Context, w wbem.ResultWriter) error {
 			}
 		}
 		for i := range buf {
-			out := buf[i].ev
-			if !buf[i].raw {
-				if p := s.ev.Filter.Project(out); p != out {
-					out = p
-				} else {
-					out = out.Clone()
-				}
-			}
+			out := s.render(buf[i])
 			buf[i] = queued{}
 			if werr := w.Write(out); werr != nil {
 				return werr
@@ -283,6 +287,51 @@ func (s *subscription) deliver(ctx context.Context, w wbem.ResultWriter) error {
 			}
 		}
 	}
+}
+
+// deliverRoom moves what the producers could not write to w, the queue's
+// out (it was full), each time w has room again.
+func (s *subscription) deliverRoom(ctx context.Context, w wbem.RoomWriter) error {
+	q := &s.q
+	q.mu.Lock()
+	for {
+		q.drainLocked()
+		werr, pending := q.werr, q.pendingLocked()
+		var err error
+		if !pending {
+			err = q.err
+		}
+		q.mu.Unlock()
+		switch {
+		case werr != nil:
+			return werr
+		case err != nil:
+			return err
+		case pending:
+			if err := w.WaitRoom(ctx); err != nil {
+				return err
+			}
+		default:
+			select {
+			case <-q.wake:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		q.mu.Lock()
+	}
+}
+
+// render is what the consumer gets for a queued event: its projection on
+// the SELECT list, or a copy of its own.
+func (s *subscription) render(it queued) *cim.Instance {
+	if it.raw {
+		return it.ev
+	}
+	if p := s.ev.Filter.Project(it.ev); p != it.ev {
+		return p
+	}
+	return it.ev.Clone()
 }
 
 // lostEvent is the notice of events a subscription lost.
@@ -401,6 +450,14 @@ func (om *ObjectManager) execNotificationQuery(ctx context.Context, op *wbem.Op,
 		return err
 	}
 	defer s.close()
+	if rw, ok := w.(wbem.RoomWriter); ok {
+		// From now on the producers write to the consumer's queue
+		// themselves, however late the delivery goroutine runs.
+		s.q.mu.Lock()
+		s.q.out = rw
+		s.q.drainLocked()
+		s.q.mu.Unlock()
+	}
 	if sub, ok := w.(wbem.Subscriber); ok {
 		sub.Subscribed()
 	}
@@ -419,7 +476,7 @@ func (e *eventEngine) subscribe(ctx context.Context, op *wbem.Op) (*subscription
 	}
 	c := ev.Class
 	s := &subscription{e: e, ns: op.Namespace, ev: ev, class: c, group: ev.Query.GroupWithinDuration()}
-	s.q.init(e.queueSize)
+	s.q.init(e.queueSize, s)
 	if c.IsA("__AggregateEvent") || c.IsA("__EventDroppedEvent") {
 		return nil, &cim.Error{Status: cim.WBEM_E_NOT_SUPPORTED, Parameter: c.Name,
 			Description: "events of class " + c.Name + " are not subscribed to: " + c.Name + " comes by itself (GROUP WITHIN makes aggregates; a subscriber that loses events is told)"}
@@ -542,20 +599,79 @@ type lostEvents struct {
 
 // eventQueue is a subscription's bounded queue: push never blocks; past the
 // limit the oldest event is lost and counted.
+//
+// Once the delivery gave it the consumer's queue (out), push writes straight
+// to it while it has room and nothing waits ahead, and every push and the
+// delivery move what waits (the notices of lost events first) whenever out
+// has room; items then holds only what arrived while out was full. The lock
+// is held while writing to out, which never waits, so events keep their
+// order whoever writes them.
 type eventQueue struct {
 	mu      sync.Mutex
+	sub     *subscription
 	items   []queued // pending: items[head:]
 	head    int
 	limit   int
 	lost    lostEvents // lost to overflow since the last take
 	dropped lostEvents // dropped for another reason (too many groups)
 	err     error      // ends the subscription after what is queued
+	out     wbem.RoomWriter
+	werr    error // out failed: the consumer has gone
 	wake    chan struct{}
 }
 
-func (q *eventQueue) init(limit int) {
+func (q *eventQueue) init(limit int, sub *subscription) {
 	q.limit = limit
+	q.sub = sub
 	q.wake = make(chan struct{}, 1)
+}
+
+// pendingLocked reports whether anything waits for the consumer.
+func (q *eventQueue) pendingLocked() bool {
+	return q.werr == nil && (q.head < len(q.items) || q.lost.n > 0 || q.dropped.n > 0)
+}
+
+// drainLocked writes to out what waits, while out has room: the notices of
+// lost events first (they are older than what is queued), then the events.
+func (q *eventQueue) drainLocked() {
+	if q.out == nil || q.werr != nil || !q.pendingLocked() || q.out.Room() == 0 {
+		return
+	}
+	for _, l := range []*lostEvents{&q.lost, &q.dropped} {
+		if l.n == 0 {
+			continue
+		}
+		class := "__EventQueueOverflowEvent"
+		if l == &q.dropped {
+			class = "__EventDroppedEvent"
+		}
+		if !q.tryWriteLocked(q.sub.lostEvent(class, *l)) {
+			return
+		}
+		*l = lostEvents{}
+	}
+	for q.head < len(q.items) {
+		if !q.tryWriteLocked(q.sub.render(q.items[q.head])) {
+			return
+		}
+		q.items[q.head] = queued{}
+		q.head++
+	}
+	q.items, q.head = q.items[:0], 0
+}
+
+// tryWriteLocked writes ev to out if it has room; a failure of out (the
+// consumer has gone) drops what waits and ends the queue.
+func (q *eventQueue) tryWriteLocked(ev *cim.Instance) bool {
+	ok, err := q.out.TryWrite(ev)
+	if err != nil {
+		q.werr = err
+		clear(q.items)
+		q.items, q.head = nil, 0
+		q.lost, q.dropped = lostEvents{}, lostEvents{}
+		return false
+	}
+	return ok
 }
 
 func (q *eventQueue) signal() {
@@ -567,9 +683,17 @@ func (q *eventQueue) signal() {
 
 func (q *eventQueue) push(it queued) {
 	q.mu.Lock()
-	if q.err != nil {
+	if q.err != nil || q.werr != nil {
 		q.mu.Unlock()
 		return
+	}
+	if q.out != nil {
+		q.drainLocked()
+		if q.werr == nil && !q.pendingLocked() && q.out.Room() != 0 && q.tryWriteLocked(q.sub.render(it)) ||
+			q.werr != nil {
+			q.mu.Unlock()
+			return
+		}
 	}
 	if len(q.items)-q.head >= q.limit {
 		if q.lost.n == 0 {
@@ -592,6 +716,10 @@ func (q *eventQueue) push(it queued) {
 // drop counts an event that is lost without entering the queue.
 func (q *eventQueue) drop(ev *cim.Instance) {
 	q.mu.Lock()
+	if q.werr != nil {
+		q.mu.Unlock()
+		return
+	}
 	if q.dropped.n == 0 {
 		q.dropped.first = ev
 	}

@@ -1,8 +1,10 @@
 package cimom_test
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"testing/fstest"
@@ -414,6 +416,83 @@ func TestEventQueueOverflow(t *testing.T) {
 			t.Fatalf("the last event is about %s, want the last instance put", got[len(got)-1])
 		}
 	})
+}
+
+// The overflow notice counts what the consumer lost, not how late the
+// engine's delivery goroutine ran: with that goroutine held back until the
+// queues are full and then let go while events still pour in, a consumer
+// that never read gets one notice and the newest events, the consumer's
+// queue and the subscription's worth. (Before the producers wrote to the
+// consumer's queue themselves, a late delivery goroutine lost events while
+// that queue was empty, and its first notice went out in the middle of the
+// overflow: two notices, the flakiness of TestEventQueueOverflow.)
+func TestEventQueueOverflowLateDelivery(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const queue, stream, total = 8, 4, 200
+		om := workload.NewObjectManager(&workload.Provider{}, cimom.WithEventQueueSize(queue))
+		late := &lateDelivery{Backend: om, release: make(chan struct{})}
+		svc := wbem.NewServices(late, workload.Namespace, wbem.WithQueueSize(stream))
+		e := subscribe(t, svc, "SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA 'GW_Base'")
+		for i := range total {
+			if i == 2*(queue+stream) {
+				synctest.Wait()
+				close(late.release)
+			}
+			if err := putEventBase(t, svc, fmt.Sprintf("i%03d", i), uint32(i), 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		synctest.Wait()
+		var got []string
+		buf := make([]cim.Object, 1)
+		for {
+			n, err := e.Next(time.Second, buf)
+			if n == 1 {
+				ev := buf[0].(*cim.Instance)
+				if ev.ClassName() == "__EventQueueOverflowEvent" {
+					got = append(got, fmt.Sprintf("lost %d", ev.Value("NumberOfEvents").Uint()))
+				} else {
+					got = append(got, target(t, ev, "TargetInstance").Value("Name").Str())
+				}
+			}
+			if err == wbem.ErrTimedOut {
+				break
+			}
+		}
+		// The first events filled the consumer's queue, the next ones the
+		// subscription's, which then kept the newest.
+		want := []string{"i000", "i001", "i002", "i003", fmt.Sprintf("lost %d", total-queue-stream)}
+		for i := total - queue; i < total; i++ {
+			want = append(want, fmt.Sprintf("i%03d", i))
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("a consumer that never read got\n%v\nwant\n%v", got, want)
+		}
+	})
+}
+
+// lateDelivery holds back the goroutine that delivers an event query's
+// events: once subscribed, it waits for release.
+type lateDelivery struct {
+	wbem.Backend
+	release chan struct{}
+}
+
+func (b *lateDelivery) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error {
+	if op.Kind == wbem.OpExecNotificationQuery {
+		w = &heldWriter{RoomWriter: w.(wbem.RoomWriter), release: b.release}
+	}
+	return b.Backend.Do(ctx, op, w)
+}
+
+type heldWriter struct {
+	wbem.RoomWriter
+	release chan struct{}
+}
+
+func (w *heldWriter) Subscribed() {
+	w.RoomWriter.(wbem.Subscriber).Subscribed()
+	<-w.release
 }
 
 // The async form: Indicate per event until CancelAsyncCall, then one

@@ -45,6 +45,26 @@ type Subscriber interface {
 	Subscribed()
 }
 
+// RoomWriter is implemented by a ResultWriter whose queue is bounded — the
+// one Services gives a backend for a semisynchronous forward-only or an
+// asynchronous call. It serves a producer that must never wait, such as an
+// event engine raising events as transactions commit: it writes while the
+// consumer's queue has room and keeps (and bounds) the rest itself, so that
+// what it loses depends only on how far behind the consumer is.
+type RoomWriter interface {
+	ResultWriter
+	// TryWrite writes obj when the queue has room for it now and reports
+	// whether it did; it never waits. It fails once the consumer has gone.
+	TryWrite(obj cim.Object) (bool, error)
+	// Room tells how many objects TryWrite takes now (-1: no bound); it
+	// only grows until the next write, as the consumer reads.
+	Room() int
+	// WaitRoom waits until the queue has room for one more object; it
+	// returns ctx's error when ctx ends first, and fails once the consumer
+	// has gone.
+	WaitRoom(ctx context.Context) error
+}
+
 // OpKind names an IWbemServices operation.
 type OpKind int
 

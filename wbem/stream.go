@@ -140,7 +140,7 @@ func (s *stream) Write(obj cim.Object) error {
 		s.Subscribed()
 	}
 	s.mu.Lock()
-	for s.limit > 0 && len(s.items)-s.head >= s.limit && !s.gone {
+	for s.fullLocked() && !s.gone {
 		s.wakeLocked()
 		s.writeWaiting = true
 		s.mu.Unlock()
@@ -155,6 +155,13 @@ func (s *stream) Write(obj cim.Object) error {
 		s.mu.Unlock()
 		return errConsumerGone
 	}
+	s.appendLocked(obj)
+	s.mu.Unlock()
+	return nil
+}
+
+// appendLocked queues obj and wakes the readers it completes.
+func (s *stream) appendLocked(obj cim.Object) {
 	if len(s.items) == cap(s.items) && s.head > 0 {
 		// Reuse the delivered front of the array instead of growing it.
 		n := copy(s.items, s.items[s.head:])
@@ -166,7 +173,62 @@ func (s *stream) Write(obj cim.Object) error {
 	if s.nwait > 0 && s.base+len(s.items)-s.head >= s.need {
 		s.wakeLocked()
 	}
+}
+
+// fullLocked reports whether a Write would wait.
+func (s *stream) fullLocked() bool {
+	return s.limit > 0 && len(s.items)-s.head >= s.limit
+}
+
+// TryWrite implements RoomWriter.
+func (s *stream) TryWrite(obj cim.Object) (bool, error) {
+	if s.subscribed != nil {
+		s.Subscribed()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.gone:
+		return false, errConsumerGone
+	case s.fullLocked():
+		s.wakeLocked()
+		return false, nil
+	}
+	s.appendLocked(obj)
+	return true, nil
+}
+
+// Room implements RoomWriter.
+func (s *stream) Room() int {
+	if s.limit <= 0 {
+		return -1
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return max(s.limit-(len(s.items)-s.head), 0)
+}
+
+// WaitRoom implements RoomWriter.
+func (s *stream) WaitRoom(ctx context.Context) error {
+	s.mu.Lock()
+	for s.fullLocked() && !s.gone {
+		s.wakeLocked()
+		s.writeWaiting = true
+		s.mu.Unlock()
+		select {
+		case <-s.writeWake:
+		case <-s.ctx.Done():
+			return errConsumerGone
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		s.mu.Lock()
+	}
+	gone := s.gone
 	s.mu.Unlock()
+	if gone {
+		return errConsumerGone
+	}
 	return nil
 }
 

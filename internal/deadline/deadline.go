@@ -27,6 +27,10 @@ func (d bounded) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error
 		return d.b.Do(ctx, op, w)
 	}
 	lw := &late{w: w}
+	var bw wbem.ResultWriter = lw
+	if rw, ok := w.(wbem.RoomWriter); ok {
+		bw = &lateRoom{late: lw, rw: rw}
+	}
 	done := make(chan error, 1)
 	go func() {
 		defer func() {
@@ -35,7 +39,7 @@ func (d bounded) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error
 					Description: fmt.Sprintf("backend panicked: %v", r), Err: fmt.Errorf("%v\n%s", r, debug.Stack())}
 			}
 		}()
-		done <- d.b.Do(ctx, op, lw)
+		done <- d.b.Do(ctx, op, bw)
 	}()
 	select {
 	case err := <-done:
@@ -78,3 +82,25 @@ func (l *late) Subscribed() {
 		s.Subscribed()
 	}
 }
+
+// lateRoom is late over a wbem.RoomWriter, which it must not hide either.
+type lateRoom struct {
+	*late
+	rw wbem.RoomWriter
+}
+
+func (l *lateRoom) TryWrite(obj cim.Object) (bool, error) {
+	if l.stopped.Load() {
+		return false, context.Canceled
+	}
+	return l.rw.TryWrite(obj)
+}
+
+func (l *lateRoom) WaitRoom(ctx context.Context) error {
+	if l.stopped.Load() {
+		return context.Canceled
+	}
+	return l.rw.WaitRoom(ctx)
+}
+
+func (l *lateRoom) Room() int { return l.rw.Room() }

@@ -101,3 +101,54 @@ func TestBoundedKeepsSubscriber(t *testing.T) {
 		t.Fatalf("Do = %v, subscribed %v", err, w.subscribed)
 	}
 }
+
+// roomy is a writer with a bounded queue (a wbem.RoomWriter).
+type roomy struct {
+	recorder
+	room int
+}
+
+func (r *roomy) TryWrite(obj cim.Object) (bool, error) {
+	if r.room == 0 {
+		return false, nil
+	}
+	r.room--
+	return true, r.Write(obj)
+}
+func (r *roomy) Room() int                      { return r.room }
+func (r *roomy) WaitRoom(context.Context) error { return nil }
+
+type tryWriter struct{ tried []bool }
+
+func (b *tryWriter) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error {
+	rw, ok := w.(wbem.RoomWriter)
+	if !ok {
+		return errors.New("the bounded writer hid wbem.RoomWriter")
+	}
+	for range 2 {
+		ok, err := rw.TryWrite(&cim.Instance{})
+		if err != nil {
+			return err
+		}
+		b.tried = append(b.tried, ok)
+	}
+	return nil
+}
+
+// The writer the backend gets still says how much room the consumer has,
+// so that the event engine's producers write to it themselves.
+func TestBoundedKeepsRoomWriter(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w, b := &roomy{room: 1}, &tryWriter{}
+	if err := deadline.Backend(b).Do(ctx, &wbem.Op{Kind: wbem.OpExecNotificationQuery}, w); err != nil {
+		t.Fatal(err)
+	}
+	if w.n != 1 || len(b.tried) != 2 || !b.tried[0] || b.tried[1] {
+		t.Fatalf("TryWrite through the bounded writer: %v, %d written; want one written, then no room", b.tried, w.n)
+	}
+	rec := &recorder{}
+	if err := deadline.Backend(b).Do(ctx, &wbem.Op{Kind: wbem.OpExecNotificationQuery}, rec); err == nil {
+		t.Fatal("a writer without room to tell became a wbem.RoomWriter")
+	}
+}
