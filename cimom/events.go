@@ -713,7 +713,10 @@ func (q *eventQueue) push(it queued) {
 	q.signal()
 }
 
-// drop counts an event that is lost without entering the queue.
+// drop counts an event that is lost without entering the queue. Its notice
+// goes out with the next push — the aggregate of the first group to close,
+// at most one GROUP WITHIN later — so that one notice covers a window's
+// drops whenever the delivery runs.
 func (q *eventQueue) drop(ev *cim.Instance) {
 	q.mu.Lock()
 	if q.werr != nil {
@@ -725,7 +728,6 @@ func (q *eventQueue) drop(ev *cim.Instance) {
 	}
 	q.dropped.n++
 	q.mu.Unlock()
-	q.signal()
 }
 
 // fail ends the queue with err (the first failure wins).

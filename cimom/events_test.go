@@ -471,6 +471,45 @@ func TestEventQueueOverflowLateDelivery(t *testing.T) {
 	})
 }
 
+// GROUP WITHIN … BY holds at most cimom.MaxEventGroups groups open: an
+// event that would open one more is dropped, and the subscriber gets one
+// __EventDroppedEvent saying how many, with the first of them, before the
+// aggregates of the groups that stayed open.
+func TestAggregateGroupsBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const extra = 5
+		om := workload.NewObjectManager(&workload.Provider{}, cimom.WithEventQueueSize(2*cimom.MaxEventGroups))
+		svc := wbem.NewServices(om, workload.Namespace, wbem.WithQueueSize(2*cimom.MaxEventGroups))
+		e := subscribe(t, svc, "SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA 'GW_Base' GROUP WITHIN 10 BY TargetInstance.Name")
+		var mof []byte
+		for i := range cimom.MaxEventGroups + extra {
+			mof = fmt.Appendf(mof, "instance of GW_Base { Name = \"g%05d\"; };\n", i)
+		}
+		if _, err := om.CompileMOF(t.Context(), fstest.MapFS{"m.mof": {Data: mof}}, "m.mof", workload.Namespace); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(11 * time.Second)
+		synctest.Wait()
+		buf := make([]cim.Object, cimom.MaxEventGroups+2)
+		n, err := e.Next(time.Second, buf)
+		if err != wbem.ErrTimedOut || n != cimom.MaxEventGroups+1 {
+			t.Fatalf("Next = %d, %v; want %d objects, then no more", n, err, cimom.MaxEventGroups+1)
+		}
+		notice := buf[0].(*cim.Instance)
+		if notice.ClassName() != "__EventDroppedEvent" || notice.Value("NumberOfEvents").Uint() != extra {
+			t.Fatalf("first object %v, want an __EventDroppedEvent of %d events", notice, extra)
+		}
+		if name := target(t, target(t, notice, "Event"), "TargetInstance").Value("Name").Str(); name != fmt.Sprintf("g%05d", cimom.MaxEventGroups) {
+			t.Fatalf("the first dropped event is about %s", name)
+		}
+		for _, obj := range buf[1:n] {
+			if agg := obj.(*cim.Instance); agg.ClassName() != "__AggregateEvent" || agg.Value("NumberOfEvents").Uint() != 1 {
+				t.Fatalf("%v, want an aggregate of one event", agg)
+			}
+		}
+	})
+}
+
 // lateDelivery holds back the goroutine that delivers an event query's
 // events: once subscribed, it waits for release.
 type lateDelivery struct {
