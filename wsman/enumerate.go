@@ -140,6 +140,12 @@ func (ec *enumCtx) fill(ctx context.Context, w *bytes.Buffer, max int, wait time
 			timeout = wbem.NoWait
 		}
 		need := min(max-n, 4096)
+		if ec.event && n == 0 {
+			// Events are answered as they come: wait for the first one
+			// only (the rest of the batch is what is already there),
+			// not for MaxElements of them or MaxTime.
+			need = 1
+		}
 		if cap(ec.scratch) < need {
 			ec.scratch = make([]cim.Object, need)
 		}

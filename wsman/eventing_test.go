@@ -115,10 +115,25 @@ func TestSubscribePull(t *testing.T) {
 		}
 		wantFault(t, call(srv, testUser, testPass, pull(allURI, enum, "<wsen:MaxTime>PT1S</wsen:MaxTime>", "")), 500, "wsman:TimedOut")
 		putNamed(t, om, "a", "b")
+		start := time.Now()
 		w = call(srv, testUser, testPass, pull(allURI, enum, "<wsen:MaxTime>PT5S</wsen:MaxTime><wsen:MaxElements>10</wsen:MaxElements>", ""))
 		if got := names(w.Body.String()); w.Code != 200 || len(got) != 2 || got[0] != "a" || got[1] != "b" ||
 			!strings.Contains(w.Body.String(), "__InstanceCreationEvent") || strings.Contains(w.Body.String(), "EndOfSequence") {
 			t.Fatalf("Pull of two events: %v\n%s", got, w.Body.String())
+		}
+		// Events are answered as they come, not once MaxElements of them
+		// came or MaxTime passed.
+		if d := time.Since(start); d != 0 {
+			t.Fatalf("a Pull with 2 events waiting answered after %v", d)
+		}
+		go func() {
+			time.Sleep(2 * time.Second)
+			putNamed(t, om, "c")
+		}()
+		start = time.Now()
+		w = call(srv, testUser, testPass, pull(allURI, enum, "<wsen:MaxTime>PT30S</wsen:MaxTime><wsen:MaxElements>10</wsen:MaxElements>", ""))
+		if got := names(w.Body.String()); len(got) != 1 || got[0] != "c" || time.Since(start) != 2*time.Second {
+			t.Fatalf("a Pull waiting when event c came 2 s later answered %v after %v", got, time.Since(start))
 		}
 		w = call(srv, testUser, testPass, manage(actEvRenew, id, `<wse:Renew xmlns:wse="`+nsWSE+`"><wse:Expires>PT20M</wse:Expires></wse:Renew>`))
 		if w.Code != 200 || !strings.Contains(w.Body.String(), "<wse:RenewResponse") || !strings.Contains(w.Body.String(), "PT1200S") {
