@@ -25,8 +25,8 @@ func processCPU() time.Duration {
 
 // BenchmarkPollingCost watches Win32_Process (the host's /proc) WITHIN 1
 // with 1 and with 100 subscriptions for a few seconds of real time, and
-// reports the CPU the process spent per second and the provider's
-// enumerations per second: one shared poller either way.
+// reports the CPU the process spent per second: one shared poller either
+// way.
 func BenchmarkPollingCost(b *testing.B) {
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		b.Skip("no /proc")
