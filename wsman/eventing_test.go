@@ -557,3 +557,31 @@ func TestClientSubscription(t *testing.T) {
 		t.Fatalf("language SQL: %v", err)
 	}
 }
+
+// Reading a Subscribe never panics or leaks: any body gets a
+// SubscribeResponse or a SOAP fault, and a subscription made ends with its
+// Unsubscribe. Seeds are in testdata/fuzz/FuzzSubscribe.
+func FuzzSubscribe(f *testing.F) {
+	f.Add(subscribeBody(wsman.DeliveryPull, "", "<wse:Expires>PT10M</wse:Expires>", baseFilter))
+	f.Add(subscribeBody(wsman.DeliveryEvents, `<wse:NotifyTo><wsa:Address>http://127.0.0.1:9/x</wsa:Address></wse:NotifyTo><wsman:MaxElements>5</wsman:MaxElements>`, "", baseFilter))
+	srv := wsman.NewServer(workload.NewObjectManager(&workload.Provider{}), wsman.Options{Authenticator: testAuthenticator()})
+	f.Cleanup(func() { srv.Close() })
+	f.Fuzz(func(t *testing.T, body string) {
+		w := call(srv, testUser, testPass, body)
+		out := w.Body.String()
+		switch {
+		case w.Code == 200 && strings.Contains(out, "<wse:SubscribeResponse"):
+			id := subIDOf(t, w)
+			if u := call(srv, testUser, testPass, manage(actUnsubscribe, id, `<wse:Unsubscribe xmlns:wse="`+nsWSE+`"/>`)); u.Code != 200 {
+				t.Fatalf("Unsubscribe of %s: HTTP %d\n%s", id, u.Code, u.Body.String())
+			}
+			if n := srv.Subscriptions(); n != 0 {
+				t.Fatalf("%d subscriptions left after Unsubscribe", n)
+			}
+		case w.Code == 200:
+			// Another action the fuzzer made up, answered.
+		case !strings.Contains(out, "<s:Fault"):
+			t.Fatalf("HTTP %d without a SOAP fault:\n%s", w.Code, out)
+		}
+	})
+}
