@@ -558,6 +558,37 @@ func TestClientSubscription(t *testing.T) {
 	}
 }
 
+// A pull subscriber whose connection drops while its Pull waits for
+// events is gone: the subscription ends on the server at once (without
+// bookmarks there is nothing to resume), not at its expiry.
+func TestSubscribeDroppedConnection(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv, om := eventServer(t, wsman.Options{IdleTimeout: time.Hour})
+		w := call(srv, testUser, testPass, subscribeBody(wsman.DeliveryPull, "", "", baseFilter))
+		enum := enumCtxOf(t, w)
+		ctx, cancel := context.WithCancel(t.Context())
+		r := httptest.NewRequestWithContext(ctx, http.MethodPost, "/wsman", strings.NewReader(pull(allURI, enum, "<wsen:MaxTime>PT60S</wsen:MaxTime>", "")))
+		r.Header.Set("Content-Type", "application/soap+xml;charset=UTF-8")
+		r.SetBasicAuth(testUser, testPass)
+		done := make(chan struct{})
+		go func() {
+			srv.ServeHTTP(httptest.NewRecorder(), r)
+			close(done)
+		}()
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if om.Subscriptions() != 1 {
+			t.Fatalf("%d subscriptions while the Pull waits", om.Subscriptions())
+		}
+		cancel() // the client went away
+		<-done
+		synctest.Wait()
+		if om.Subscriptions() != 0 || srv.Subscriptions() != 0 || srv.OpenEnumerations() != 0 {
+			t.Fatalf("after the connection dropped: %d, %d, %d", om.Subscriptions(), srv.Subscriptions(), srv.OpenEnumerations())
+		}
+	})
+}
+
 // Reading a Subscribe never panics or leaks: any body gets a
 // SubscribeResponse or a SOAP fault, and a subscription made ends with its
 // Unsubscribe. Seeds are in testdata/fuzz/FuzzSubscribe.
