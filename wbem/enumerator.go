@@ -269,6 +269,16 @@ func (e *Enumerator) Clone() (*Enumerator, error) {
 	return c, nil
 }
 
+// SetQueueSize changes how many objects the producer of a forward-only
+// semisynchronous enumeration may queue ahead of its consumer (the
+// Services' queue size at the call, DefaultQueueSize by default): a server
+// sizes it from what its client asks per request, so that an enumeration
+// nobody reads holds no more than the next request can take. A smaller
+// size drops nothing already queued: the producer waits until the consumer
+// has read below it. n below 1 counts as 1. On an enumerator that keeps its
+// objects (bidirectional, or synchronous) SetQueueSize does nothing.
+func (e *Enumerator) SetQueueSize(n int) { e.s.setLimit(max(n, 1)) }
+
 // Close releases the enumerator: undelivered objects are dropped, pending
 // NextAsync deliveries end with WBEM_E_CALL_CANCELLED and, once no clone
 // remains, the operation is cancelled. Close is idempotent.

@@ -232,6 +232,29 @@ func (s *stream) WaitRoom(ctx context.Context) error {
 	return nil
 }
 
+// setLimit changes the bound of a bounded stream (one with a limit); a
+// writer waiting on a full queue is woken when the bound grows past it.
+func (s *stream) setLimit(n int) {
+	s.mu.Lock()
+	if s.limit == 0 || s.keep {
+		s.mu.Unlock()
+		return
+	}
+	grew := n > s.limit
+	s.limit = n
+	wake := grew && s.writeWaiting
+	if wake {
+		s.writeWaiting = false
+	}
+	s.mu.Unlock()
+	if wake {
+		select {
+		case s.writeWake <- struct{}{}:
+		default:
+		}
+	}
+}
+
 // SetResultString implements ResultWriter.
 func (s *stream) SetResultString(str string) {
 	s.mu.Lock()
