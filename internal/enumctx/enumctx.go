@@ -1,7 +1,8 @@
 // Package enumctx keeps the open enumeration contexts of the protocol
 // servers: random identifiers bound to the user who opened them, a limit of
 // open contexts per user shared by every server of the table, expiry of idle
-// contexts, and one request at a time on each.
+// contexts, one request at a time on each, and a budget of the objects they
+// hold queued ahead of their clients, shared among them (Buffer).
 //
 // A context's state belongs to its protocol (WS-Management's enumeration
 // context, CIM-XML's pull enumeration); the table holds it as Entry.Value
@@ -41,6 +42,8 @@ type Table struct {
 	perUser map[string]int
 	closed  map[any]bool // owners closed
 	all     bool         // the table itself closed
+
+	buf budget // what the contexts buffer, together (buffer.go)
 }
 
 // New returns a table that lets one user hold maxPerUser open contexts.

@@ -2,6 +2,7 @@ package enumctx
 
 import (
 	"regexp"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -184,5 +185,82 @@ func TestCloseOwner(t *testing.T) {
 	}
 	if _, err := tb.Reserve(b, "u"); err != ErrClosed {
 		t.Fatalf("Reserve after Close = %v", err)
+	}
+}
+
+// The buffers of a table share its budget: a lone buffer gets what it asks
+// up to the whole budget, many get equal shares, none gets less than
+// MinBuffer, and the total stays within the budget plus MinBuffer each.
+func TestBufferBudget(t *testing.T) {
+	tb := New(1)
+	tb.SetMaxBuffered(1 << 20)
+	a := tb.NewBuffer()
+	if g := a.Grant(100); g != 100 {
+		t.Fatalf("a small ask: granted %d, want 100", g)
+	}
+	if g := a.Grant(4 << 20); g != 1<<20 {
+		t.Fatalf("an ask past the budget: granted %d, want the budget", g)
+	}
+	b := tb.NewBuffer()
+	// a holds the whole budget: b gets the least until a gives back.
+	if g := b.Grant(1 << 20); g != MinBuffer {
+		t.Fatalf("b while a holds everything: granted %d, want MinBuffer", g)
+	}
+	if g := a.Grant(1 << 20); g != 512<<10 {
+		t.Fatalf("a's next grant beside b: %d, want half", g)
+	}
+	if g := b.Grant(1 << 20); g != 512<<10 {
+		t.Fatalf("b's next grant: %d, want half", g)
+	}
+	if n, live := tb.Buffered(); n != 1<<20 || live != 2 {
+		t.Fatalf("Buffered = %d, %d", n, live)
+	}
+	// Many buffers: each gets its share, never below MinBuffer.
+	var many []*Buffer
+	for range 1000 {
+		c := tb.NewBuffer()
+		many = append(many, c)
+		if g := c.Grant(64 << 10); g < MinBuffer || g > 64<<10 {
+			t.Fatalf("grant %d out of [MinBuffer, ask]", g)
+		}
+	}
+	for _, c := range append(many, a, b) {
+		c.Grant(64 << 10)
+	}
+	if n, live := tb.Buffered(); n > 1<<20+int64(live)*MinBuffer {
+		t.Fatalf("%d buffers hold %d bytes, over the budget plus MinBuffer each", live, n)
+	}
+	for _, c := range append(many, a, b) {
+		c.Free()
+		c.Free() // idempotent
+	}
+	if n, live := tb.Buffered(); n != 0 || live != 0 {
+		t.Fatalf("after Free: Buffered = %d, %d", n, live)
+	}
+	if g := a.Grant(1 << 20); g != MinBuffer {
+		t.Fatalf("a freed buffer: granted %d, want MinBuffer", g)
+	}
+	if tb.MaxBuffered() != 1<<20 || New(1).MaxBuffered() != DefaultMaxBuffered {
+		t.Fatal("MaxBuffered")
+	}
+}
+
+// A context's buffer may be freed (Release) while a request asks it for
+// room: the budget's accounts stay right (run with -race).
+func TestBufferConcurrentFree(t *testing.T) {
+	tb := New(1)
+	var wg sync.WaitGroup
+	for range 50 {
+		b := tb.NewBuffer()
+		wg.Go(func() {
+			for range 20 {
+				b.Grant(64 << 10)
+			}
+		})
+		wg.Go(b.Free)
+	}
+	wg.Wait()
+	if n, live := tb.Buffered(); n != 0 || live != 0 {
+		t.Fatalf("after every Free: Buffered = %d, %d", n, live)
 	}
 }
