@@ -40,9 +40,13 @@ type enumCtx struct {
 	event    bool
 
 	pending []cim.Object // read but not yet sent: they did not fit
-	scratch []cim.Object
-	ended   bool  // the enumerator reached its end
-	err     error // a failure to report once the objects before it are out
+	ended   bool         // the enumerator reached its end
+	err     error        // a failure to report once the objects before it are out
+
+	// The queue ahead of the client: its part of the table's budget, and
+	// what the items written so far took, to size it in objects.
+	buf                    *enumctx.Buffer
+	wroteBytes, wroteItems int64
 
 	entry *enumctx.Entry // its place in the server's table once open
 	once  sync.Once
@@ -53,9 +57,41 @@ type enumCtx struct {
 
 func (ec *enumCtx) close() {
 	ec.once.Do(func() {
-		ec.e.Close()
+		if ec.e != nil {
+			ec.e.Close()
+		}
 		ec.cancel()
+		if ec.buf != nil { // a subscription's context has none
+			ec.buf.Free()
+		}
 	})
+}
+
+// itemEstimate is the size of an item guessed before any was written.
+const itemEstimate = 512
+
+// expect returns the bytes of items expected in a response of up to maxEl
+// items within limit bytes.
+func (ec *enumCtx) expect(maxEl, limit int) int {
+	item := int64(itemEstimate)
+	if ec.wroteItems > 0 {
+		item = max(ec.wroteBytes/ec.wroteItems, 1)
+	}
+	return int(min(int64(maxEl)*item, int64(max(limit, 0))))
+}
+
+// queueSize returns how many objects the context should queue ahead of the
+// client, which asks for up to maxEl items within limit bytes per request:
+// what the next request can take, within the context's part of the
+// server's budget. The objects' size is estimated from the items written
+// so far.
+func (ec *enumCtx) queueSize(maxEl, limit int) int {
+	item := int64(itemEstimate)
+	if ec.wroteItems > 0 {
+		item = max(ec.wroteBytes/ec.wroteItems, 1)
+	}
+	want := min(int64(maxEl)*item, int64(max(limit, 0)))
+	return int(max(ec.buf.Grant(want)/item, 1))
 }
 
 // writeItem writes one object unless that makes w longer than limit.
@@ -81,6 +117,8 @@ func (ec *enumCtx) writeItem(w *bytes.Buffer, obj cim.Object, limit int) bool {
 		w.Truncate(l)
 		return false
 	}
+	ec.wroteBytes += int64(w.Len() - l)
+	ec.wroteItems++
 	if ec.onItem != nil {
 		ec.onItem(obj)
 	}
@@ -133,23 +171,35 @@ func (ec *enumCtx) fill(ctx context.Context, w *bytes.Buffer, max int, wait time
 	if ec.ended {
 		return n, true, nil
 	}
+	// Wait up to wait for a full batch (of up to maxWaitBatch; on an event
+	// context for the first event only), reading and
+	// writing it a chunk at a time; then take what more has come.
 	deadline := time.Now().Add(min(wait, MaxPullWait))
+	waitFor := min(max, maxWaitBatch)
+	if ec.event {
+		waitFor = 1
+	}
+	var scratch *[]cim.Object
 	for n < max {
 		timeout := time.Until(deadline)
-		if n > 0 || timeout < 0 {
+		if n >= waitFor || timeout < 0 {
 			timeout = wbem.NoWait
 		}
-		need := min(max-n, 4096)
+		need := min(max-n, maxScratch)
+		if scratch == nil {
+			scratch = getScratch()
+			defer putScratch(scratch)
+		}
 		if ec.event && n == 0 {
 			// Events are answered as they come: wait for the first one
 			// only (the rest of the batch is what is already there),
 			// not for MaxElements of them or MaxTime.
 			need = 1
 		}
-		if cap(ec.scratch) < need {
-			ec.scratch = make([]cim.Object, need)
+		if cap(*scratch) < need {
+			*scratch = make([]cim.Object, need)
 		}
-		buf := ec.scratch[:need]
+		buf := (*scratch)[:need]
 		k, err := ec.e.NextContext(ctx, timeout, buf)
 		if ctx.Err() != nil {
 			clear(buf[:k])
@@ -222,6 +272,25 @@ func (ec *enumCtx) fill(ctx context.Context, w *bytes.Buffer, max int, wait time
 	return n, false, nil
 }
 
+// fill reads maxScratch objects at a time, so that what it holds between
+// the queue and the response stays small; it waits (up to the request's
+// time) for batches of up to maxWaitBatch objects.
+const (
+	maxScratch   = 256
+	maxWaitBatch = 4096
+)
+
+// scratchPool holds the slices fill reads objects into, between requests
+// (a context does not keep one while its client is away).
+var scratchPool = sync.Pool{New: func() any { return new([]cim.Object) }}
+
+func getScratch() *[]cim.Object { return scratchPool.Get().(*[]cim.Object) }
+
+func putScratch(s *[]cim.Object) {
+	clear(*s)
+	scratchPool.Put(s)
+}
+
 func parseCount(n *node, what string, def int) (int, *fault) {
 	if n == nil {
 		return def, nil
@@ -265,11 +334,21 @@ func (s *Server) enumerate(reqCtx context.Context, w http.ResponseWriter, req *r
 	if c, ok := identity.FromContext(reqCtx); ok {
 		ctx = identity.NewContext(ctx, c)
 	}
-	ec := &enumCtx{user: user, cancel: cancel, mode: er.mode}
+	ec := &enumCtx{user: user, cancel: cancel, mode: er.mode, buf: s.ctxs.NewBuffer()}
 	ec.primary = req.ResourceURI
+	// The enumeration queues what the first request can take: an optimized
+	// Enumerate's items, else the least, until a Pull says more. It runs
+	// on the backend itself: nothing waits for its end (requests wait on
+	// its queue with their own limits), so the bound that answers other
+	// operations at their timeout would only cost it a goroutine.
+	q := ec.queueSize(1, enumctx.MinBuffer)
+	if er.optimize {
+		q = ec.queueSize(er.maxElements, s.envelopeLimit(req))
+	}
+	t.svc = wbem.NewServices(s.raw, t.ns, wbem.WithQueueSize(q))
 	e, err := s.startEnumeration(ctx, req, t, ec, er)
 	if err != nil {
-		cancel()
+		ec.close()
 		unreserve()
 		return faultFromError(err)
 	}
@@ -282,25 +361,40 @@ func (s *Server) enumerate(reqCtx context.Context, w http.ResponseWriter, req *r
 		ec.eprNS = t.ns
 	}
 
-	buf := getBuf()
-	defer putBuf(buf)
-	items := getBuf()
-	defer putBuf(items)
-	startEnvelope(buf, req, actEnumerate+"Response", ec.primary)
-	eos := false
-	n := 0
+	// The items go straight into the response, after a context element
+	// whose identifier is filled in once the context is open (or that is
+	// cut out when the enumeration ended).
+	size := 4096
 	if er.optimize {
-		overhead := buf.Len() + len("<wsen:EnumerateResponse><wsen:EnumerationContext>uuid:00000000-0000-0000-0000-000000000000</wsen:EnumerationContext><wsman:Items></wsman:Items><wsman:EndOfSequence/></wsen:EnumerateResponse>") + len(envelopeEnd)
+		size += ec.expect(er.maxElements, s.envelopeLimit(req))
+	}
+	buf := getBigBuf(size)
+	defer putBuf(buf)
+	startEnvelope(buf, req, actEnumerate+"Response", ec.primary)
+	buf.WriteString("<wsen:EnumerateResponse>")
+	ctxAt := buf.Len()
+	buf.WriteString("<wsen:EnumerationContext>" + idPlaceholder + "</wsen:EnumerationContext>")
+	itemsAt := buf.Len()
+	eos := false
+	if er.optimize {
+		buf.WriteString("<wsman:Items>")
+		overhead := buf.Len() + len("</wsman:Items><wsman:EndOfSequence/></wsen:EnumerateResponse>") + len(envelopeEnd)
 		wait := req.OperationTimeout
 		if wait <= 0 {
 			wait = s.opts.OperationTimeout
 		}
+		var n int
 		var f *fault
-		n, eos, f = ec.fill(reqCtx, items, er.maxElements, wait, s.envelopeLimit(req)-overhead)
+		n, eos, f = ec.fill(reqCtx, buf, er.maxElements, wait, buf.Len()+s.envelopeLimit(req)-overhead)
 		if f != nil && f.subcode != "wsman:TimedOut" {
 			ec.close()
 			unreserve()
 			return f
+		}
+		if n > 0 {
+			buf.WriteString("</wsman:Items>")
+		} else {
+			buf.Truncate(itemsAt)
 		}
 	}
 	if !eos {
@@ -310,11 +404,16 @@ func (s *Server) enumerate(reqCtx context.Context, w http.ResponseWriter, req *r
 			return faultShuttingDown()
 		}
 		ec.entry, ec.id = entry, entry.ID
+		setContextID(buf, ctxAt, ec.id)
 	} else {
 		ec.close()
 		unreserve()
+		cutContext(buf, ctxAt, itemsAt)
 	}
-	writeEnumerateResponse(buf, ec.id, er.optimize, n, items.Bytes(), eos)
+	if er.optimize && eos {
+		buf.WriteString("<wsman:EndOfSequence/>")
+	}
+	buf.WriteString("</wsen:EnumerateResponse>" + envelopeEnd)
 	send(w, http.StatusOK, buf.Bytes())
 	return nil
 }
@@ -390,24 +489,30 @@ func (s *Server) startEnumeration(ctx context.Context, req *request, t *target, 
 	return s.filtered(ctx, t, ec, er.filter, er.flags)
 }
 
-// writeEnumerateResponse ends an EnumerateResponse: the context unless the
-// enumeration ended, and for an optimized enumeration its first n items.
-func writeEnumerateResponse(buf *bytes.Buffer, id string, optimize bool, n int, items []byte, eos bool) {
-	buf.WriteString("<wsen:EnumerateResponse>")
-	if !eos {
-		buf.WriteString("<wsen:EnumerationContext>" + id + "</wsen:EnumerationContext>")
+// idPlaceholder stands for a context's identifier in a response written
+// before the context is open: enumctx's identifiers have its length.
+const idPlaceholder = "uuid:00000000-0000-0000-0000-000000000000"
+
+// setContextID writes id over the placeholder of the context element at
+// at in buf.
+func setContextID(buf *bytes.Buffer, at int, id string) {
+	start := at + len("<wsen:EnumerationContext>")
+	b := buf.Bytes()
+	if len(id) == len(idPlaceholder) {
+		copy(b[start:], id)
+		return
 	}
-	if optimize {
-		if n > 0 {
-			buf.WriteString("<wsman:Items>")
-			buf.Write(items)
-			buf.WriteString("</wsman:Items>")
-		}
-		if eos {
-			buf.WriteString("<wsman:EndOfSequence/>")
-		}
-	}
-	buf.WriteString("</wsen:EnumerateResponse>" + envelopeEnd)
+	rest := append([]byte(id), b[start+len(idPlaceholder):]...)
+	buf.Truncate(start)
+	buf.Write(rest)
+}
+
+// cutContext removes buf[from:to] (the context element of a response whose
+// enumeration ended), moving what follows.
+func cutContext(buf *bytes.Buffer, from, to int) {
+	b := buf.Bytes()
+	n := copy(b[from:], b[to:])
+	buf.Truncate(from + n)
 }
 
 // filtered starts the enumeration a filter asks for.
@@ -592,12 +697,15 @@ func (s *Server) pull(ctx context.Context, w http.ResponseWriter, req *request, 
 	if f != nil {
 		return f
 	}
-	buf := getBuf()
+	buf := getBigBuf(4096 + ec.expect(maxEl, s.envelopeLimit(req)))
 	defer putBuf(buf)
-	items := getBuf()
-	defer putBuf(items)
 	startEnvelope(buf, req, actPull+"Response", ec.primary)
-	overhead := buf.Len() + len("<wsen:PullResponse><wsen:EnumerationContext></wsen:EnumerationContext><wsen:Items></wsen:Items><wsen:EndOfSequence/></wsen:PullResponse>") + len(ec.id) + len(envelopeEnd)
+	buf.WriteString("<wsen:PullResponse>")
+	ctxAt := buf.Len()
+	buf.WriteString("<wsen:EnumerationContext>" + ec.id + "</wsen:EnumerationContext>")
+	itemsAt := buf.Len()
+	buf.WriteString("<wsen:Items>")
+	overhead := buf.Len() + len("</wsen:Items><wsen:EndOfSequence/></wsen:PullResponse>") + len(envelopeEnd)
 	limit := s.envelopeLimit(req) - overhead
 	if maxChars > 0 && maxChars < limit {
 		limit = maxChars
@@ -605,7 +713,8 @@ func (s *Server) pull(ctx context.Context, w http.ResponseWriter, req *request, 
 	if ec.sub != nil {
 		return s.pullEvents(ctx, w, req, ec, maxEl, wait, limit)
 	}
-	n, eos, f := ec.fill(ctx, items, maxEl, wait, limit)
+	ec.e.SetQueueSize(ec.queueSize(maxEl, limit))
+	n, eos, f := ec.fill(ctx, buf, maxEl, wait, buf.Len()+limit)
 	if f != nil {
 		// A timeout or an object too big leaves the context as it was; a
 		// failure ends it.
@@ -613,16 +722,13 @@ func (s *Server) pull(ctx context.Context, w http.ResponseWriter, req *request, 
 		return f
 	}
 	s.done(ec, eos)
-	buf.WriteString("<wsen:PullResponse>")
-	if !eos {
-		buf.WriteString("<wsen:EnumerationContext>" + ec.id + "</wsen:EnumerationContext>")
-	}
 	if n > 0 {
-		buf.WriteString("<wsen:Items>")
-		buf.Write(items.Bytes())
 		buf.WriteString("</wsen:Items>")
+	} else {
+		buf.Truncate(itemsAt)
 	}
 	if eos {
+		cutContext(buf, ctxAt, itemsAt)
 		buf.WriteString("<wsen:EndOfSequence/>")
 	}
 	buf.WriteString("</wsen:PullResponse>" + envelopeEnd)

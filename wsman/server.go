@@ -126,7 +126,8 @@ type Options struct {
 // Server is a WS-Management service in front of a wbem.Backend. It is an
 // http.Handler; see the package documentation for what it serves.
 type Server struct {
-	backend wbem.Backend
+	backend wbem.Backend // bounded: operations are answered at their timeout
+	raw     wbem.Backend // as given: enumerations, which nothing waits on
 	opts    Options
 	base    context.Context
 	cancel  context.CancelFunc
@@ -188,7 +189,7 @@ func NewServer(backend wbem.Backend, opts Options) *Server {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	// A provider that ignores its ctx holds its goroutine, not the client.
-	s := &Server{backend: deadline.Backend(backend), opts: opts, base: ctx, cancel: cancel, ctxs: opts.Enumerations}
+	s := &Server{backend: deadline.Backend(backend), raw: backend, opts: opts, base: ctx, cancel: cancel, ctxs: opts.Enumerations}
 	if s.ctxs == nil {
 		s.ctxs, s.own = enumctx.New(opts.MaxContextsPerUser), true
 	}
@@ -220,16 +221,6 @@ func ConnContext(ctx context.Context, c net.Conn) context.Context {
 		tc.SetNoDelay(true)
 	}
 	return ctx
-}
-
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-func getBuf() *bytes.Buffer { b := bufPool.Get().(*bytes.Buffer); b.Reset(); return b }
-
-func putBuf(b *bytes.Buffer) {
-	if b.Cap() <= 8<<20 {
-		bufPool.Put(b)
-	}
 }
 
 // newUUID returns a random UUID (version 4) in its text form.
