@@ -1,0 +1,112 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gowbem/gowbem/internal/bench"
+)
+
+const mib = 1 << 20
+
+// runWSMan measures the WS-Management server in child processes, a fresh
+// one per part so that each part's peak is its own.
+func runWSMan(reps int, only string, pprof bool, maxbuf int64) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	want := func(part string) bool { return only == "" || slices.Contains(strings.Split(only, ","), part) }
+	start := func(n, maxctx int) (*bench.Process, error) {
+		args := []string{"-serve", "-n", strconv.Itoa(n), "-maxctx", strconv.Itoa(maxctx), "-maxbuffered", strconv.FormatInt(maxbuf, 10)}
+		if pprof {
+			args = append(args, "-pprof")
+		}
+		p, err := bench.StartProcess(exe, args...)
+		if err == nil && pprof {
+			fmt.Fprintf(os.Stderr, "server: %s\n", p.URL("/debug/pprof/"))
+		}
+		return p, err
+	}
+	load, _ := os.ReadFile("/proc/loadavg")
+	fmt.Printf("machine: %s/%s, %d CPUs, %s; load average %s\n\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), strings.Join(strings.Fields(string(load))[:3], " "))
+	fmt.Println("| measure | value | goal |")
+	fmt.Println("|---|---|---|")
+	if want("concurrent") {
+		const clients, n, k = 64, 10_000, 1000
+		for _, raw := range []bool{true, false} {
+			p, err := start(n, clients)
+			if err != nil {
+				return err
+			}
+			rest, _, _ := p.Memory()
+			r, err := bench.Concurrent(p, clients, n, k, 3, raw)
+			p.Close()
+			if err != nil {
+				return err
+			}
+			who := "gowbem's clients (decoding)"
+			if raw {
+				who = "bare clients (counting)"
+			}
+			ms := func(d time.Duration) string { return d.Round(time.Millisecond).String() }
+			fmt.Printf("| %d concurrent enumerations of %d, MaxElements %d, %s: server's peak RSS (at rest %.1f MB) | %.1f MB | ≤ 40 MB |\n", clients, n, k, who, float64(rest)/mib, float64(r.PeakRSS)/mib)
+			fmt.Printf("| … peak Go heap (objects, sampled every 10 ms) | %.1f MB | |\n", float64(r.PeakHeap)/mib)
+			fmt.Printf("| … instances/s, all clients together | %.0f k | |\n", r.Rate/1e3)
+			fmt.Printf("| … server CPU per 10^5 instances | %.3f s | |\n", r.CPU.Seconds()/float64(r.Received)*1e5)
+			fmt.Printf("| … first instance min / median / max | %s / %s / %s | |\n", ms(r.Firsts[0]), ms(r.Firsts[len(r.Firsts)/2]), ms(r.Firsts[len(r.Firsts)-1]))
+		}
+	}
+	if want("idle") {
+		const count, k = 1000, 1000
+		p, err := start(1<<40, count)
+		if err != nil {
+			return err
+		}
+		r, err := bench.IdleContexts(p, count, k)
+		p.Close()
+		if err != nil {
+			return err
+		}
+		per := func(a, b uint64) float64 { return (float64(a) - float64(b)) / count / 1024 }
+		fmt.Printf("| %d open idle contexts: server RSS (at rest %.1f MB) | %.1f MB | ≤ 64 MB |\n", count, float64(r.RSS)/mib, float64(r.RSSOpen)/mib)
+		fmt.Printf("| … per idle context: RSS / live heap (%d goroutines) | %.1f KB / %.1f KB | ≤ 32 KB |\n", r.Goroutines, per(r.RSSOpen, r.RSS), per(r.HeapOpen, r.Heap))
+		fmt.Printf("| … after one Pull of %d on each: RSS | %.1f MB | |\n", k, float64(r.RSSPulled)/mib)
+		fmt.Printf("| … per context after that Pull: RSS / live heap | %.1f KB / %.1f KB | |\n", per(r.RSSPulled, r.RSS), per(r.HeapPulled, r.Heap))
+	}
+	if want("ceiling") {
+		const n = 100_000
+		p, err := start(n, 64)
+		if err != nil {
+			return err
+		}
+		defer p.Close()
+		for _, k := range []int{100, 1000, 10000} {
+			srv, ceil, err := bench.Throughput(p, n, k, reps)
+			if err != nil {
+				return err
+			}
+			ratios := make([]float64, len(srv))
+			for i := range srv {
+				ratios[i] = srv[i] / ceil[i]
+			}
+			goal := ""
+			if k == 1000 {
+				goal = "≥ 0.5"
+			}
+			fmt.Printf("| MaxElements %d: gowbem / ceiling (k instances/s, median of %d) | %.0f / %.0f = %.2f | %s |\n", k, reps, median(srv)/1e3, median(ceil)/1e3, median(ratios), goal)
+		}
+	}
+	return nil
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
