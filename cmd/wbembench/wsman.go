@@ -99,7 +99,7 @@ func runWSMan(reps int, only string, pprof bool, maxbuf int64) error {
 			if k == 1000 {
 				goal = "≥ 0.5"
 			}
-			fmt.Printf("| MaxElements %d: gowbem / ceiling (k instances/s, median of %d) | %.0f / %.0f = %.2f | %s |\n", k, reps, median(srv)/1e3, median(ceil)/1e3, median(ratios), goal)
+			fmt.Printf("| MaxElements %d: gowbem / ceiling, bare client (k instances/s, median of %d) | %.0f / %.0f = %.2f | %s |\n", k, reps, median(srv)/1e3, median(ceil)/1e3, median(ratios), goal)
 		}
 	}
 	return nil

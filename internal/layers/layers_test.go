@@ -22,8 +22,8 @@ var layers = [][]string{
 	{"wbem", "repository/storetest", "internal/providerwire"},
 	{"cimom", "wmi", "internal/deadline", "internal/push", "provider/plugin", "internal/providerhost"},
 	{"providers/host", "internal/workload", "examples/..."},
-	{"wsman", "cimxml", "internal/bench", "internal/interop"},
-	{"internal/cli", "internal/daemon", "internal/wsmantest"},
+	{"wsman", "cimxml", "internal/interop"},
+	{"internal/cli", "internal/daemon", "internal/wsmantest", "internal/bench"},
 	{"cmd/..."},
 }
 
