@@ -128,6 +128,7 @@ func (c Chain) Authenticate(r *http.Request) (*identity.Caller, error) {
 // Basic challenge, closing the connection so that a body the client is
 // still sending is never read.
 func Challenge(w http.ResponseWriter, realm string) {
+	DontRead(w)
 	h := w.Header()
 	h.Set("WWW-Authenticate", `Basic realm="`+sanitizeRealm(realm)+`", charset="UTF-8"`)
 	h.Set("Content-Length", "0")
@@ -143,6 +144,16 @@ func sanitizeRealm(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// DontRead makes sure nothing more of the request's body is read: net/http
+// reads up to 256 KiB of an unread body after the handler returns, which a
+// client that sends half a body and stalls would make wait for ever. The
+// read deadline is set to now (the response is written before the body
+// is drained) and the connection is closed after the response.
+func DontRead(w http.ResponseWriter) {
+	w.Header().Set("Connection", "close")
+	http.NewResponseController(w).SetReadDeadline(time.Now()) // unsupported by test recorders: ignored
 }
 
 // Refuse answers a request whose authentication failed with err: 401 with a
@@ -164,6 +175,7 @@ func Refuse(w http.ResponseWriter, realm string, err error) {
 }
 
 func refuseRetry(w http.ResponseWriter, status int, after time.Duration) {
+	DontRead(w)
 	h := w.Header()
 	h.Set("Retry-After", strconv.Itoa(max(1, int((after+time.Second-1)/time.Second))))
 	h.Set("Content-Length", "0")

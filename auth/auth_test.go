@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -378,4 +379,66 @@ func TestRemoteIP(t *testing.T) {
 			t.Errorf("IsLoopback(%s) = %v", addr, got)
 		}
 	}
+}
+
+// ordered records the order of its verifications.
+type ordered struct {
+	users auth.Static
+	gate  chan struct{}
+	mu    sync.Mutex
+	order []string
+}
+
+func (o *ordered) CheckPassword(ctx context.Context, name, pw string) (*identity.Caller, error) {
+	<-o.gate
+	o.mu.Lock()
+	o.order = append(o.order, name+"/"+pw)
+	o.mu.Unlock()
+	time.Sleep(50 * time.Millisecond)
+	return o.users.CheckPassword(ctx, name, pw)
+}
+
+// A login without recent failures passes the guesses waiting for the pool,
+// and an address that failed gets one verification at a time.
+func TestBasicCleanFirst(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		o := &ordered{users: auth.Static{"alice": {Password: "pw"}, "carol": {Password: "pw"}}, gate: make(chan struct{})}
+		close(o.gate)
+		b := auth.NewBasic(o, auth.BasicOptions{Workers: 1, FreeFailures: 100, MaxPerAddress: 8})
+		ctx := context.Background()
+		b.Login(ctx, addrA, "alice", "wrong") // addrA and alice have failed
+		o.gate = make(chan struct{})
+		o.order = nil
+		var wg sync.WaitGroup
+		errs := make(chan error, 10)
+		// Guesses of the failing user from three addresses: one
+		// verification each, all behind the running one.
+		for i := range 3 {
+			wg.Go(func() {
+				_, err := b.Login(ctx, netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}), "alice", fmt.Sprint("guess", i))
+				errs <- err
+			})
+			synctest.Wait()
+		}
+		// addrA failed before: one verification at a time.
+		for _, pw := range []string{"again", "again2"} {
+			wg.Go(func() {
+				_, err := b.Login(ctx, addrA, "alice", pw)
+				errs <- err
+			})
+			synctest.Wait()
+		}
+		var te *auth.ThrottledError
+		if err := <-errs; !errors.As(err, &te) {
+			t.Fatalf("a second verification from a failing address: %v", err)
+		}
+		wg.Go(func() { b.Login(ctx, addrB, "carol", "pw") })
+		synctest.Wait()
+		close(o.gate)
+		wg.Wait()
+		if len(o.order) < 2 || o.order[0] != "alice/guess0" || o.order[1] != "carol/pw" {
+			// guess0 was running when carol came; guess1, guess2 and again waited.
+			t.Errorf("verification order %v: the clean login should come right after the one running", o.order)
+		}
+	})
 }

@@ -50,7 +50,8 @@ type BasicOptions struct {
 	// MaxPerAddress is how many verifications one address may have started
 	// at once; past it a login is throttled (DefaultMaxPerAddress). Logins
 	// with the same user and password share one verification and count
-	// once.
+	// once. An address or a user that failed recently gets one at a time,
+	// and waits behind the logins without failures.
 	MaxPerAddress int
 	// CacheIdle is how long a verified login is remembered after its last
 	// use: the lifetime slides while the user is active (DefaultCacheIdle).
@@ -92,7 +93,7 @@ type BasicOptions struct {
 type Basic struct {
 	checker PasswordChecker
 	opts    BasicOptions
-	sem     chan struct{}
+	pool    *pool
 	addrs   *throttle
 	users   *throttle
 
@@ -149,7 +150,7 @@ func NewBasic(checker PasswordChecker, opts BasicOptions) *Basic {
 	return &Basic{
 		checker:  checker,
 		opts:     opts,
-		sem:      make(chan struct{}, opts.Workers),
+		pool:     newPool(opts.Workers),
 		addrs:    newThrottle(opts.FreeFailures, opts.BackoffBase, opts.MaxAddressWait, opts.ForgetFailures, 1<<16),
 		users:    newThrottle(opts.FreeFailures, opts.BackoffBase, opts.MaxUserWait, opts.ForgetFailures, 1<<16),
 		flights:  map[string]*flight{},
@@ -200,7 +201,18 @@ func (b *Basic) Login(ctx context.Context, addr netip.Addr, name, password strin
 			b.mu.Unlock()
 			return c, nil
 		}
-		if b.inflight[ak] >= b.opts.MaxPerAddress {
+		// An address that failed recently verifies one login at a time.
+		// A login goes before the others only when neither its address
+		// nor its user failed recently and its address has no other
+		// verification going: a new address's burst of guesses does not
+		// all jump the queue.
+		failing := b.addrs.failing(ak, now) || b.users.failing(uk, now)
+		clean := !failing && b.inflight[ak] == 0
+		limit := b.opts.MaxPerAddress
+		if failing {
+			limit = 1
+		}
+		if b.inflight[ak] >= limit {
 			b.mu.Unlock()
 			return nil, &ThrottledError{RetryAfter: time.Second, Reason: "too many logins at once from this address"}
 		}
@@ -214,7 +226,7 @@ func (b *Basic) Login(ctx context.Context, addr netip.Addr, name, password strin
 		b.waiting++
 		// Its own goroutine: a verification goes on when the requests that
 		// wait for it go away, so that their retries find it cached.
-		go b.verify(f, key, ak, addr, name, password, sum, gen)
+		go b.verify(f, key, ak, addr, name, password, sum, gen, clean)
 	}
 	b.mu.Unlock()
 	select {
@@ -229,15 +241,15 @@ func (b *Basic) Login(ctx context.Context, addr netip.Addr, name, password strin
 	}
 }
 
-func (b *Basic) verify(f *flight, key, ak string, addr netip.Addr, name, password string, sum [32]byte, gen uint64) {
-	b.sem <- struct{}{}
+func (b *Basic) verify(f *flight, key, ak string, addr netip.Addr, name, password string, sum [32]byte, gen uint64, clean bool) {
+	b.pool.acquire(clean)
 	b.mu.Lock()
 	b.waiting--
 	b.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), b.opts.VerifyTimeout)
 	c, err := b.checker.CheckPassword(ctx, name, password)
 	cancel()
-	<-b.sem
+	b.pool.release()
 	now := time.Now()
 	switch {
 	case err == nil && c != nil:

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"crypto/x509"
+	"log/slog"
 	"net/http"
 
 	"github.com/gowbem/gowbem/identity"
@@ -16,6 +17,9 @@ type Certificates struct {
 	// Map returns the caller a verified client certificate maps to, or
 	// ErrBadCredentials. UserByCommonName is the usual mapping.
 	Map func(cert *x509.Certificate) (*identity.Caller, error)
+	// Logger receives the audit records of refused certificates (nothing
+	// is logged when nil).
+	Logger *slog.Logger
 }
 
 // Authenticate implements Authenticator: ErrNoCredentials without a
@@ -24,8 +28,12 @@ func (c Certificates) Authenticate(r *http.Request) (*identity.Caller, error) {
 	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
 		return nil, ErrNoCredentials
 	}
-	caller, err := c.Map(r.TLS.VerifiedChains[0][0])
+	cert := r.TLS.VerifiedChains[0][0]
+	caller, err := c.Map(cert)
 	if err != nil {
+		if c.Logger != nil {
+			c.Logger.Info("login failed", "addr", r.RemoteAddr, "certificate", cert.Subject.String(), "reason", "the certificate maps to no user")
+		}
 		return nil, err
 	}
 	caller.Method = "certificate"

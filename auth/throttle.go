@@ -47,6 +47,15 @@ func (t *throttle) wait(key string, now time.Time) time.Duration {
 	return 0
 }
 
+// failing reports whether key has failed recently (and has not succeeded
+// since).
+func (t *throttle) failing(key string, now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	f := t.keys[key]
+	return f != nil && now.Sub(f.last) <= t.forget
+}
+
 // fail records a failure of key and reports whether the key is now made to
 // wait (it was not before).
 func (t *throttle) fail(key string, now time.Time) (blockedNow bool) {
@@ -105,4 +114,49 @@ func addressKey(a netip.Addr) string {
 		return "a:" + p.String()
 	}
 	return "a:" + a.String()
+}
+
+// pool runs at most n verifications at once. Waiters are served in order,
+// those of logins without recent failures first: a flood of guesses then
+// delays a clean login by at most the verification running.
+type pool struct {
+	mu        sync.Mutex
+	free      int
+	high, low []chan struct{}
+}
+
+func newPool(n int) *pool { return &pool{free: n} }
+
+// acquire waits for a slot; clean logins pass before the others.
+func (p *pool) acquire(clean bool) {
+	p.mu.Lock()
+	if p.free > 0 {
+		p.free--
+		p.mu.Unlock()
+		return
+	}
+	ch := make(chan struct{})
+	if clean {
+		p.high = append(p.high, ch)
+	} else {
+		p.low = append(p.low, ch)
+	}
+	p.mu.Unlock()
+	<-ch
+}
+
+// release hands the slot to the next waiter, or frees it.
+func (p *pool) release() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case len(p.high) > 0:
+		close(p.high[0])
+		p.high = p.high[1:]
+	case len(p.low) > 0:
+		close(p.low[0])
+		p.low = p.low[1:]
+	default:
+		p.free++
+	}
 }

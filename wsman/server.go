@@ -390,7 +390,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buf
 		rc.SetReadDeadline(time.Time{})
 		return true
 	}
-	w.Header().Set("Connection", "close")
+	auth.DontRead(w) // what is left of a body too large, broken or stalled
 	var mbe *http.MaxBytesError
 	var ne net.Error
 	switch {
