@@ -57,6 +57,29 @@ func securityClassDecls() []*cim.Class {
 	}
 }
 
+// ensureSecurityClasses adds the classes of namespace security to ns and
+// its descendants where they are missing (a repository written before they
+// existed).
+func ensureSecurityClasses(tx repository.Tx, ns string) error {
+	if _, err := tx.Class(ns, SecurityClass); errors.Is(err, cim.ErrNotFound) {
+		if err := ensureSystemClasses(tx, ns); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	children, err := tx.Namespaces(ns)
+	if err != nil {
+		return err
+	}
+	for _, child := range children {
+		if err := ensureSecurityClasses(tx, child); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // authorize checks that the caller in ctx holds the rights op needs in its
 // namespace, and returns the writer the operation writes to: one that
 // leaves out the namespace's access list when the caller may not read it.

@@ -76,7 +76,7 @@ func New(ctx context.Context, store repository.Store, opts ...Option) (*ObjectMa
 				return err
 			}
 		}
-		return nil
+		return ensureSecurityClasses(tx, "root") // namespaces made before namespace security
 	}
 	// Over a store that has them all (every start but the first), New
 	// writes nothing, so it works over a store opened read-only.
