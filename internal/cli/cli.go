@@ -197,6 +197,7 @@ func init() {
 			flags: func(fs *flag.FlagSet, f *cmdFlags) {
 				fs.BoolVar(&f.check, "check", false, "only check the files against the classes there; change nothing")
 			}, run: (*runner).mofcomp},
+		securityCommand(),
 	}
 }
 
