@@ -130,7 +130,7 @@ func setSD(ctx context.Context, svc *wbem.Services, acl identity.ACL) error {
 	if !ok {
 		return &cim.Error{Status: cim.WBEM_E_INVALID_METHOD, Description: cimom.SecurityClass + " has no method SetSD"}
 	}
-	inClass, _ := cimom.ParameterClasses(m)
+	inClass, _ := m.ParameterClasses()
 	in := inClass.NewInstance()
 	if acl != nil {
 		text, _ := acl.MarshalText()

@@ -13,6 +13,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -27,6 +28,7 @@ import (
 
 	"github.com/gowbem/gowbem/auth"
 	"github.com/gowbem/gowbem/cimom"
+	"github.com/gowbem/gowbem/cimxml"
 	"github.com/gowbem/gowbem/identity"
 	"github.com/gowbem/gowbem/internal/enumctx"
 	"github.com/gowbem/gowbem/internal/providerhost"
@@ -72,6 +74,29 @@ type Config struct {
 	TLSCert     string // PEM certificate chain file
 	TLSKey      string // PEM private key file
 	UsersFile   string // <StateDir>/users
+	// ClientCA is a PEM file of the certificate authorities whose client
+	// certificates log in over HTTPS, as WinRM's certificate
+	// authentication: as the user of the users file that the
+	// certificate's subject common name names. "" accepts none.
+	ClientCA string
+
+	// ReadTimeout bounds the reading of a request's body once its headers
+	// are in (DefaultReadTimeout): a stalled body is cut off with 408 and
+	// its memory freed.
+	ReadTimeout time.Duration
+	// OperationTimeout bounds every operation but enumerations and event
+	// subscriptions (DefaultOperationTimeout); a protocol's request may
+	// ask less.
+	OperationTimeout time.Duration
+	// MaxConnections and MaxConnectionsPerAddress bound the open
+	// connections of each listener (DefaultMaxConnections,
+	// DefaultMaxConnectionsPerAddress); past them a connection is closed
+	// as soon as it is accepted.
+	MaxConnections           int
+	MaxConnectionsPerAddress int
+	// Login tunes password logins (throttling, the verification pool, the
+	// login cache); the zero value takes package auth's defaults.
+	Login auth.BasicOptions
 
 	// ProviderUser is the account out-of-process providers run as when the
 	// daemon runs as root and their registration names none
@@ -79,6 +104,11 @@ type Config struct {
 	ProviderUser string
 
 	Logger *slog.Logger // slog.Default()
+
+	// Reload, when set, makes the daemon read the users file again at
+	// each receive (wbemd sends one on SIGHUP). The daemon also notices a
+	// changed users file by itself.
+	Reload <-chan struct{}
 
 	// Install registers providers and their classes on the object manager
 	// at every start (wbemd passes the host providers' Install). It must be
@@ -92,14 +122,10 @@ type Config struct {
 	CIMXMLReady func(http, https net.Addr)
 }
 
-// Run runs the daemon until ctx ends, then shuts down cleanly: it stops
-// accepting connections, releases open enumerations (their providers see
-// their context cancelled), waits up to ShutdownTimeout for requests in
-// flight, and closes the repository. It returns nil after a clean shutdown.
-func Run(ctx context.Context, cfg Config) error {
-	log := cfg.Logger
-	if log == nil {
-		log = slog.Default()
+// check fills in the defaults and refuses what cannot be served.
+func (cfg *Config) check() error {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
 	}
 	if cfg.StateDir == "" {
 		cfg.StateDir = repository.DefaultStateDir()
@@ -107,18 +133,44 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.UsersFile == "" {
 		cfg.UsersFile = filepath.Join(cfg.StateDir, UsersFile)
 	}
+	if cfg.OperationTimeout <= 0 {
+		cfg.OperationTimeout = DefaultOperationTimeout
+	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = DefaultReadTimeout
+	}
+	if cfg.MaxConnections <= 0 {
+		cfg.MaxConnections = DefaultMaxConnections
+	}
+	if cfg.MaxConnectionsPerAddress <= 0 {
+		cfg.MaxConnectionsPerAddress = DefaultMaxConnectionsPerAddress
+	}
 	if cfg.HTTPAddr == "" && cfg.HTTPSAddr == "" && cfg.CIMXMLAddr == "" && cfg.CIMXMLSAddr == "" {
 		return errors.New("nothing to serve: --http, --https, --cimxml and --cimxml-https are off")
 	}
 	if (cfg.HTTPSAddr != "" || cfg.CIMXMLSAddr != "") && (cfg.TLSCert == "" || cfg.TLSKey == "") {
 		return errors.New("--https and --cimxml-https need --tls-cert and --tls-key")
 	}
+	if cfg.ClientCA != "" && cfg.HTTPSAddr == "" && cfg.CIMXMLSAddr == "" {
+		return errors.New("--client-ca needs HTTPS (--tls-cert and --tls-key)")
+	}
+	return nil
+}
 
-	store, err := repository.OpenStateDir(cfg.StateDir)
+// errStopped is a start cut short by the end of its ctx: a clean stop.
+var errStopped = errors.New("stopped while starting")
+
+// Run runs the daemon until ctx ends, then shuts down cleanly: it stops
+// accepting connections, releases open enumerations (their providers see
+// their context cancelled), waits up to ShutdownTimeout for requests in
+// flight, and closes the repository. It returns nil after a clean shutdown.
+func Run(ctx context.Context, cfg Config) error {
+	if err := cfg.check(); err != nil {
+		return err
+	}
+	log := cfg.Logger
+	store, err := openStore(cfg.StateDir, log)
 	if err != nil {
-		if errors.Is(err, repository.ErrInUse) {
-			return fmt.Errorf("%w (is another wbemd running on %s?)", err, cfg.StateDir)
-		}
 		return err
 	}
 	defer func() {
@@ -126,74 +178,167 @@ func Run(ctx context.Context, cfg Config) error {
 			log.Error("closing the repository", "err", err)
 		}
 	}()
-	log.Info("repository open", "path", store.Path())
+	om, closeProviders, err := startObjectManager(ctx, cfg, store)
+	defer closeProviders()
+	if errors.Is(err, errStopped) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	us, err := ensureUsers(cfg.UsersFile, cfg.StateDir, log)
+	if err != nil {
+		return err
+	}
+	go reloadUsers(ctx, cfg.Reload, us, log)
+	authn := newAuthenticator(cfg, us)
+	d := newEndpoints(cfg, om, authn)
+	lns, err := listen(cfg, d)
+	if err != nil {
+		return err
+	}
+	return d.serve(ctx, cfg, lns)
+}
 
-	// A signal during the start is a clean stop, not a failure.
-	interrupted := func(err error) bool {
+// openStore opens the state directory's repository.
+func openStore(dir string, log *slog.Logger) (*repository.Bolt, error) {
+	store, err := repository.OpenStateDir(dir)
+	if err != nil {
+		if errors.Is(err, repository.ErrInUse) {
+			return nil, fmt.Errorf("%w (is another wbemd running on %s?)", err, dir)
+		}
+		return nil, err
+	}
+	log.Info("repository open", "path", store.Path())
+	return store, nil
+}
+
+// startObjectManager makes the object manager over store and installs the
+// providers; errStopped when ctx ended meanwhile (a signal during the
+// start is a clean stop, not a failure). closeProviders stops the
+// out-of-process providers: call it before the repository closes, also
+// after an error.
+func startObjectManager(ctx context.Context, cfg Config, store repository.Store) (om *cimom.ObjectManager, closeProviders func(), err error) {
+	log := cfg.Logger
+	stopped := func(err error) error {
 		if ctx.Err() != nil {
 			log.Info("stopped while starting", "cause", context.Cause(ctx), "err", err)
-			return true
+			return errStopped
 		}
-		return false
+		return err
 	}
 	// Providers registered in the repository run out of process; they stop
 	// before the repository closes.
 	host := providerhost.New(providerhost.Config{Logger: log, DefaultUser: cfg.ProviderUser})
-	defer host.Close()
 	registry := providerhost.NewRegistry(host)
-	defer registry.Close()
-	om, err := cimom.New(ctx, store, cimom.WithProviderResolver(registry), cimom.WithSystemClasses(providerhost.RegistrationClasses()...))
+	closeProviders = func() {
+		registry.Close()
+		host.Close()
+	}
+	om, err = cimom.New(ctx, store, cimom.WithProviderResolver(registry), cimom.WithSystemClasses(providerhost.RegistrationClasses()...))
 	if err != nil {
-		if interrupted(err) {
-			return nil
-		}
-		return err
+		return nil, closeProviders, stopped(err)
 	}
 	registry.Attach(om)
 	if cfg.Install != nil {
 		if err := cfg.Install(ctx, om); err != nil {
-			if interrupted(err) {
-				return nil
-			}
-			return fmt.Errorf("installing the providers: %w", err)
+			return nil, closeProviders, stopped(fmt.Errorf("installing the providers: %w", err))
 		}
 	}
+	return om, closeProviders, nil
+}
 
-	users, err := ensureUsers(cfg.UsersFile, cfg.StateDir, log)
-	if err != nil {
-		return err
+// reloadUsers reads the users file again at each receive on reload, until
+// ctx ends.
+func reloadUsers(ctx context.Context, reload <-chan struct{}, us *users.File, log *slog.Logger) {
+	if reload == nil {
+		return
 	}
-	authn := auth.NewBasic(users, auth.BasicOptions{Logger: log})
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-reload:
+			if err := us.Reload(); err == nil {
+				log.Info("users file reloaded on request (SIGHUP)", "path", us.Path(), "users", len(us.Users()))
+			}
+		}
+	}
+}
 
+// newAuthenticator is how callers log in: a client certificate that
+// --client-ca's authorities signed, else HTTP Basic against the users
+// file.
+func newAuthenticator(cfg Config, us *users.File) auth.Authenticator {
+	opts := cfg.Login
+	opts.Logger = cfg.Logger
+	basic := auth.NewBasic(us, opts)
+	if cfg.ClientCA == "" {
+		return basic
+	}
+	return auth.Chain{auth.Certificates{Map: auth.UserByCommonName(us.Lookup), Logger: cfg.Logger}, basic}
+}
+
+// endpoints are what the daemon serves: the tracked object manager behind
+// the WS-Management and CIM-XML services, each behind its HTTP server.
+type endpoints struct {
+	running *ops
+	wsman   *wsman.Server
+	cimxml  *cimxml.Server
+	hs, hcx *http.Server
+	log     *slog.Logger
+}
+
+func newEndpoints(cfg Config, om *cimom.ObjectManager, authn auth.Authenticator) *endpoints {
+	log := cfg.Logger
 	running := newOps(om)
+	running.timeout, running.log = cfg.OperationTimeout, log
 	// One table of open enumerations: a user's limit counts both protocols.
 	enums := enumctx.New(wsman.DefaultMaxContextsPerUser)
-	srv := newEndpoint(running, om.Server(), authn, enums, log)
-	cx := newCIMXMLEndpoint(running, om.Server(), authn, enums, log)
+	d := &endpoints{running: running, log: log,
+		wsman:  newEndpoint(running, om.Server(), authn, enums, cfg),
+		cimxml: newCIMXMLEndpoint(running, om.Server(), authn, enums, cfg)}
 	newServer := func(path string, h http.Handler) *http.Server {
 		mux := http.NewServeMux()
 		mux.Handle(path, h)
 		return &http.Server{
 			Handler:           mux,
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       2 * time.Minute, // keep-alive connections of clients that went away
+			ReadHeaderTimeout: ReadHeaderTimeout,
+			MaxHeaderBytes:    MaxHeaderBytes,
+			IdleTimeout:       IdleTimeout, // keep-alive connections of clients that went away
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 			ConnContext:       wsman.ConnContext,
 		}
 	}
-	hs, hcx := newServer(Path, srv), newServer(CIMXMLPath, cx)
+	d.hs, d.hcx = newServer(Path, d.wsman), newServer(CIMXMLPath, d.cimxml)
+	return d
+}
 
-	// The listeners: WS-Management's and CIM-XML's, each plain and TLS.
-	type listener struct {
-		addr  string
-		tls   bool
-		proto string // in the log: http, https, cimxml, cimxml-https
-		path  string
-		hs    *http.Server
-		ln    net.Listener
-	}
-	lns := []*listener{{cfg.HTTPAddr, false, "http", Path, hs, nil}, {cfg.HTTPSAddr, true, "https", Path, hs, nil},
-		{cfg.CIMXMLAddr, false, "cimxml", CIMXMLPath, hcx, nil}, {cfg.CIMXMLSAddr, true, "cimxml-https", CIMXMLPath, hcx, nil}}
+// MaxHeaderBytes bounds a request's headers; ReadHeaderTimeout the time to
+// send them; DefaultReadTimeout the time to send a body once the headers
+// are in; IdleTimeout a keep-alive connection without requests.
+const (
+	MaxHeaderBytes     = 64 << 10
+	ReadHeaderTimeout  = 10 * time.Second
+	DefaultReadTimeout = 30 * time.Second
+	IdleTimeout        = 2 * time.Minute
+)
+
+// listener is one of the four listeners: WS-Management's and CIM-XML's,
+// each plain and TLS.
+type listener struct {
+	addr  string
+	tls   bool
+	proto string // in the log: http, https, cimxml, cimxml-https
+	path  string
+	hs    *http.Server
+	ln    net.Listener
+}
+
+// listen opens the listeners cfg asks for, each bounded in connections.
+func listen(cfg Config, d *endpoints) ([]*listener, error) {
+	lns := []*listener{{cfg.HTTPAddr, false, "http", Path, d.hs, nil}, {cfg.HTTPSAddr, true, "https", Path, d.hs, nil},
+		{cfg.CIMXMLAddr, false, "cimxml", CIMXMLPath, d.hcx, nil}, {cfg.CIMXMLSAddr, true, "cimxml-https", CIMXMLPath, d.hcx, nil}}
 	closeAll := func() {
 		for _, l := range lns {
 			if l.ln != nil {
@@ -207,24 +352,51 @@ func Run(ctx context.Context, cfg Config) error {
 			continue
 		}
 		if l.tls && tlsConfig == nil {
-			cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
-			if err != nil {
+			var err error
+			if tlsConfig, err = serverTLS(cfg); err != nil {
 				closeAll()
-				return fmt.Errorf("TLS certificate: %w", err)
+				return nil, err
 			}
-			tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		}
 		ln, err := net.Listen("tcp", l.addr)
 		if err != nil {
 			closeAll()
-			return err
+			return nil, err
 		}
+		ln = newLimitListener(ln, cfg.MaxConnections, cfg.MaxConnectionsPerAddress, cfg.Logger)
 		if l.tls {
 			ln = tls.NewListener(ln, tlsConfig)
 		}
 		l.ln = ln
 	}
+	return lns, nil
+}
 
+// serverTLS is the HTTPS listeners' configuration: the daemon's
+// certificate, and the client CAs of --client-ca.
+func serverTLS(cfg Config) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("TLS certificate: %w", err)
+	}
+	c := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if cfg.ClientCA != "" {
+		pem, err := os.ReadFile(cfg.ClientCA)
+		if err != nil {
+			return nil, fmt.Errorf("--client-ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--client-ca %s holds no PEM certificate", cfg.ClientCA)
+		}
+		c.ClientCAs, c.ClientAuth = pool, tls.VerifyClientCertIfGiven
+	}
+	return c, nil
+}
+
+// serve serves on lns until ctx ends or a listener fails, then shuts down.
+func (d *endpoints) serve(ctx context.Context, cfg Config, lns []*listener) error {
+	log := d.log
 	serveErr := make(chan error, len(lns))
 	var wg sync.WaitGroup
 	for _, l := range lns {
@@ -264,31 +436,35 @@ func Run(ctx context.Context, cfg Config) error {
 	case runErr = <-serveErr:
 		log.Error("shutting down", "err", runErr)
 	}
-
-	// Stop accepting and wait for requests in flight while the endpoint
-	// releases its enumerations and every running operation is cancelled,
-	// so that a Pull waiting on a slow provider ends now rather than at its
-	// timeout; the repository closes only once the producers have returned.
-	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
-	defer cancel()
-	done := make(chan error, 2)
-	go func() { done <- hs.Shutdown(sctx) }()
-	go func() { done <- hcx.Shutdown(sctx) }()
-	srv.Close()
-	cx.Close()
-	if !running.shutdown(ShutdownTimeout) {
-		log.Warn("operations still running at the shutdown timeout")
-	}
-	for range 2 {
-		if err := <-done; err != nil {
-			log.Warn("requests still in flight at the shutdown timeout; closing their connections", "err", err)
-			hs.Close()
-			hcx.Close()
-		}
-	}
+	d.shutdown()
 	wg.Wait()
 	log.Info("stopped")
 	return runErr
+}
+
+// shutdown stops accepting and waits for requests in flight while the
+// endpoints release their enumerations and every running operation is
+// cancelled, so that a Pull waiting on a slow provider ends now rather than
+// at its timeout; the repository closes only once the producers have
+// returned (or ShutdownTimeout has passed).
+func (d *endpoints) shutdown() {
+	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+	defer cancel()
+	done := make(chan error, 2)
+	go func() { done <- d.hs.Shutdown(sctx) }()
+	go func() { done <- d.hcx.Shutdown(sctx) }()
+	d.wsman.Close()
+	d.cimxml.Close()
+	if !d.running.shutdown(ShutdownTimeout) {
+		d.log.Warn("operations still running at the shutdown timeout")
+	}
+	for range 2 {
+		if err := <-done; err != nil {
+			d.log.Warn("requests still in flight at the shutdown timeout; closing their connections", "err", err)
+			d.hs.Close()
+			d.hcx.Close()
+		}
+	}
 }
 
 // ensureUsers opens the users file, or on the first start creates it with

@@ -238,30 +238,38 @@ func TestShutdownReleasesEnumerations(t *testing.T) {
 func TestParseFlags(t *testing.T) {
 	for _, tc := range []struct {
 		args  []string
-		check func(Config, slog.Level) bool
+		check func(Config, logSetup) bool
 		err   string
 	}{
-		{nil, func(c Config, l slog.Level) bool {
-			return c.HTTPAddr == DefaultHTTPAddr && c.HTTPSAddr == "" && c.CIMXMLAddr == DefaultCIMXMLAddr && c.CIMXMLSAddr == "" && c.StateDir != "" && l == slog.LevelInfo
+		{nil, func(c Config, l logSetup) bool {
+			return c.HTTPAddr == DefaultHTTPAddr && c.HTTPSAddr == "" && c.CIMXMLAddr == DefaultCIMXMLAddr && c.CIMXMLSAddr == "" && c.StateDir != "" && l.level == slog.LevelInfo
 		}, ""},
-		{[]string{"--cimxml", ""}, func(c Config, _ slog.Level) bool { return c.CIMXMLAddr == "" && c.HTTPAddr == DefaultHTTPAddr }, ""},
-		{[]string{"--tls-cert", "c", "--tls-key", "k", "--cimxml-https", ":2"}, func(c Config, _ slog.Level) bool {
+		{[]string{"--cimxml", ""}, func(c Config, _ logSetup) bool { return c.CIMXMLAddr == "" && c.HTTPAddr == DefaultHTTPAddr }, ""},
+		{[]string{"--tls-cert", "c", "--tls-key", "k", "--cimxml-https", ":2"}, func(c Config, _ logSetup) bool {
 			return c.CIMXMLSAddr == ":2" && c.HTTPSAddr == DefaultHTTPSAddr
 		}, ""},
 		{[]string{"--cimxml-https", ":1"}, nil, "--cimxml-https needs --tls-cert"},
-		{[]string{"--http", "", "--state-dir", "/x"}, func(c Config, _ slog.Level) bool { return c.HTTPAddr == "" && c.StateDir == "/x" }, ""},
-		{[]string{"--tls-cert", "c", "--tls-key", "k"}, func(c Config, _ slog.Level) bool {
+		{[]string{"--http", "", "--state-dir", "/x"}, func(c Config, _ logSetup) bool { return c.HTTPAddr == "" && c.StateDir == "/x" }, ""},
+		{[]string{"--tls-cert", "c", "--tls-key", "k"}, func(c Config, _ logSetup) bool {
 			return c.HTTPSAddr == DefaultHTTPSAddr && c.CIMXMLSAddr == DefaultCIMXMLSAddr
 		}, ""},
-		{[]string{"--tls-cert", "c", "--tls-key", "k", "--https", ":1"}, func(c Config, _ slog.Level) bool { return c.HTTPSAddr == ":1" }, ""},
-		{[]string{"--log-level", "debug", "--users", "/u"}, func(c Config, l slog.Level) bool { return l == slog.LevelDebug && c.UsersFile == "/u" }, ""},
+		{[]string{"--tls-cert", "c", "--tls-key", "k", "--https", ":1"}, func(c Config, _ logSetup) bool { return c.HTTPSAddr == ":1" }, ""},
+		{[]string{"--log-level", "debug", "--users", "/u"}, func(c Config, l logSetup) bool { return l.level == slog.LevelDebug && c.UsersFile == "/u" }, ""},
+		{[]string{"--log-format", "json", "--log-file", "/l", "--operation-timeout", "5s", "--max-connections", "10", "--max-connections-per-address", "3", "--client-ca", "/ca"},
+			func(c Config, l logSetup) bool {
+				return l.format == "json" && l.file == "/l" && c.OperationTimeout == 5*time.Second && c.MaxConnections == 10 &&
+					c.MaxConnectionsPerAddress == 3 && c.ClientCA == "/ca"
+			}, ""},
+		{[]string{"--log-format", "xml"}, nil, "text or json"},
+		{[]string{"--max-connections", "0"}, nil, "must be positive"},
+		{[]string{"--operation-timeout", "-1s"}, nil, "must be positive"},
 		{[]string{"--tls-cert", "c"}, nil, "go together"},
 		{[]string{"--https", ":1"}, nil, "needs --tls-cert"},
 		{[]string{"--log-level", "loud"}, nil, "log-level"},
 		{[]string{"extra"}, nil, "unexpected argument"},
 		{[]string{"--nope"}, nil, "not defined"},
 	} {
-		cfg, level, err := parseFlags(tc.args, io.Discard)
+		cfg, ls, err := parseFlags(tc.args, io.Discard)
 		switch {
 		case tc.err != "":
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
@@ -269,8 +277,8 @@ func TestParseFlags(t *testing.T) {
 			}
 		case err != nil:
 			t.Errorf("%q: %v", tc.args, err)
-		case !tc.check(cfg, level):
-			t.Errorf("%q: got %+v, %v", tc.args, cfg, level)
+		case !tc.check(cfg, ls):
+			t.Errorf("%q: got %+v, %v", tc.args, cfg, ls)
 		}
 	}
 }

@@ -1,8 +1,6 @@
 package daemon
 
 import (
-	"log/slog"
-
 	"github.com/gowbem/gowbem/auth"
 	"github.com/gowbem/gowbem/cimxml"
 	"github.com/gowbem/gowbem/internal/enumctx"
@@ -12,16 +10,17 @@ import (
 
 // newEndpoint returns the WS-Management service of backend, authenticating
 // with authn.
-func newEndpoint(backend wbem.Backend, server string, authn auth.Authenticator, enums *enumctx.Table, log *slog.Logger) *wsman.Server {
-	log.Debug("WS-Management endpoint", "path", Path, "server", server)
-	return wsman.NewServer(backend, wsman.Options{Authenticator: authn, ServerName: server, Logger: log, Enumerations: enums})
+func newEndpoint(backend wbem.Backend, server string, authn auth.Authenticator, enums *enumctx.Table, cfg Config) *wsman.Server {
+	cfg.Logger.Debug("WS-Management endpoint", "path", Path, "server", server)
+	return wsman.NewServer(backend, wsman.Options{Authenticator: authn, ServerName: server, Logger: cfg.Logger, Enumerations: enums,
+		OperationTimeout: cfg.OperationTimeout, ReadTimeout: cfg.ReadTimeout})
 }
 
 // newCIMXMLEndpoint returns the CIM-XML service of backend with the same
 // users and the same table of enumerations, and with indication
 // subscriptions (their listener destinations are for administrators).
-func newCIMXMLEndpoint(backend wbem.Backend, server string, authn auth.Authenticator, enums *enumctx.Table, log *slog.Logger) *cimxml.Server {
-	log.Debug("CIM-XML endpoint", "path", CIMXMLPath, "server", server)
-	return cimxml.NewServer(backend, cimxml.Options{Authenticator: authn, ServerName: server, Logger: log, Enumerations: enums,
-		Indications: &cimxml.IndicationOptions{}})
+func newCIMXMLEndpoint(backend wbem.Backend, server string, authn auth.Authenticator, enums *enumctx.Table, cfg Config) *cimxml.Server {
+	cfg.Logger.Debug("CIM-XML endpoint", "path", CIMXMLPath, "server", server)
+	return cimxml.NewServer(backend, cimxml.Options{Authenticator: authn, ServerName: server, Logger: cfg.Logger, Enumerations: enums,
+		ReadTimeout: cfg.ReadTimeout, Indications: &cimxml.IndicationOptions{}})
 }
