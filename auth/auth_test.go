@@ -442,3 +442,27 @@ func TestBasicCleanFirst(t *testing.T) {
 		}
 	})
 }
+
+// A burst of guesses from an address that has not failed yet: only the
+// first goes before the queue, so a clean login from elsewhere waits for
+// one verification, not for the whole burst.
+func TestBasicBurstDoesNotJump(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		o := &ordered{users: auth.Static{"alice": {Password: "pw"}, "carol": {Password: "pw"}}, gate: make(chan struct{})}
+		b := auth.NewBasic(o, auth.BasicOptions{Workers: 1, FreeFailures: 100, MaxPerAddress: 8})
+		ctx := context.Background()
+		burst := netip.MustParseAddr("203.0.113.9")
+		var wg sync.WaitGroup
+		for i := range 4 {
+			wg.Go(func() { b.Login(ctx, burst, "alice", fmt.Sprint("guess", i)) })
+			synctest.Wait()
+		}
+		wg.Go(func() { b.Login(ctx, addrB, "carol", "pw") })
+		synctest.Wait()
+		close(o.gate)
+		wg.Wait()
+		if len(o.order) != 5 || o.order[0] != "alice/guess0" || o.order[1] != "carol/pw" {
+			t.Errorf("verification order %v: carol should come right after the first guess", o.order)
+		}
+	})
+}
