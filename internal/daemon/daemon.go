@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/gowbem/gowbem/auth"
+	"github.com/gowbem/gowbem/auth/pam"
 	"github.com/gowbem/gowbem/cimom"
 	"github.com/gowbem/gowbem/cimxml"
 	"github.com/gowbem/gowbem/identity"
@@ -79,6 +80,14 @@ type Config struct {
 	// authentication: as the user of the users file that the
 	// certificate's subject common name names. "" accepts none.
 	ClientCA string
+	// PAMService, when set, lets Linux accounts log in with their own
+	// passwords through that PAM service (/etc/pam.d/SERVICE), as OMI
+	// does; the users file's users still log in with theirs. It needs a
+	// build with the tag pam (package auth/pam). PAMAdminGroups are the
+	// Linux groups whose members are administrators (uid 0 always is).
+	PAMService     string
+	PAMAdminGroups []string
+	PAMConfDir     string // read instead of /etc/pam.d (tests)
 
 	// ReadTimeout bounds the reading of a request's body once its headers
 	// are in (DefaultReadTimeout): a stalled body is cut off with 408 and
@@ -191,7 +200,10 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	go reloadUsers(ctx, cfg.Reload, us, log)
-	authn := newAuthenticator(cfg, us)
+	authn, err := newAuthenticator(cfg, us)
+	if err != nil {
+		return err
+	}
 	d := newEndpoints(cfg, om, authn)
 	lns, err := listen(cfg, d)
 	if err != nil {
@@ -268,16 +280,44 @@ func reloadUsers(ctx context.Context, reload <-chan struct{}, us *users.File, lo
 
 // newAuthenticator is how callers log in: a client certificate that
 // --client-ca's authorities signed, else HTTP Basic against the users
-// file.
-func newAuthenticator(cfg Config, us *users.File) auth.Authenticator {
+// file, and with --pam, PAM for the names the users file does not hold.
+func newAuthenticator(cfg Config, us *users.File) (auth.Authenticator, error) {
 	opts := cfg.Login
 	opts.Logger = cfg.Logger
-	basic := auth.NewBasic(us, opts)
-	if cfg.ClientCA == "" {
-		return basic
+	var checker auth.PasswordChecker = us
+	if cfg.PAMService != "" {
+		p, err := pam.New(pam.Options{Service: cfg.PAMService, AdminGroups: cfg.PAMAdminGroups, ConfDir: cfg.PAMConfDir})
+		if err != nil {
+			return nil, fmt.Errorf("--pam: %w", err)
+		}
+		checker = fileThenPAM{us, p}
+		cfg.Logger.Info("PAM logins", "service", cfg.PAMService, "admin_groups", cfg.PAMAdminGroups)
 	}
-	return auth.Chain{auth.Certificates{Map: auth.UserByCommonName(us.Lookup), Logger: cfg.Logger}, basic}
+	basic := auth.NewBasic(checker, opts)
+	if cfg.ClientCA == "" {
+		return basic, nil
+	}
+	return auth.Chain{auth.Certificates{Map: auth.UserByCommonName(us.Lookup), Logger: cfg.Logger}, basic}, nil
 }
+
+// fileThenPAM checks the passwords of the users file's users there, and
+// the others' with PAM: a user of the file is never a Linux account's
+// password's way in.
+type fileThenPAM struct {
+	file *users.File
+	pam  auth.PasswordChecker
+}
+
+func (c fileThenPAM) CheckPassword(ctx context.Context, name, password string) (*identity.Caller, error) {
+	if _, ok := c.file.Lookup(name); ok {
+		return c.file.CheckPassword(ctx, name, password)
+	}
+	return c.pam.CheckPassword(ctx, name, password)
+}
+
+// Generation implements auth.Generationer: a changed users file drops the
+// remembered logins.
+func (c fileThenPAM) Generation() uint64 { return c.file.Generation() }
 
 // endpoints are what the daemon serves: the tracked object manager behind
 // the WS-Management and CIM-XML services, each behind its HTTP server.

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/gowbem/gowbem/auth/pam"
 	"github.com/gowbem/gowbem/cimom"
 	"github.com/gowbem/gowbem/internal/providerhost"
 	"github.com/gowbem/gowbem/repository"
@@ -110,6 +111,11 @@ func parseFlags(args []string, stderr io.Writer) (Config, logSetup, error) {
 	fs.StringVar(&cfg.UsersFile, "users", "", "the users `file` of name:bcrypt-hash lines (default <state-dir>/users)")
 	fs.StringVar(&cfg.ProviderUser, "provider-user", providerhost.DefaultUser, "the `account` out-of-process providers run as when wbemd runs as root and their registration names none")
 	fs.StringVar(&cfg.ClientCA, "client-ca", "", "PEM `file` of the CAs whose client certificates log in over HTTPS as the user their subject's CN names")
+	fs.StringVar(&cfg.PAMService, "pam", "", "also log Linux accounts in with their passwords through PAM `service` (e.g. wbemd; needs a build with -tags pam)")
+	fs.Func("pam-admin-group", "members of Linux `group` logging in through PAM are administrators (repeatable)", func(g string) error {
+		cfg.PAMAdminGroups = append(cfg.PAMAdminGroups, g)
+		return nil
+	})
 	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", DefaultReadTimeout, "cut off a request whose body has not arrived within `duration`")
 	fs.DurationVar(&cfg.OperationTimeout, "operation-timeout", DefaultOperationTimeout, "bound every operation but enumerations by `duration`")
 	fs.IntVar(&cfg.MaxConnections, "max-connections", DefaultMaxConnections, "open connections a listener keeps at most (`n`)")
@@ -139,6 +145,12 @@ func parseFlags(args []string, stderr io.Writer) (Config, logSetup, error) {
 	}
 	if cfg.CIMXMLSAddr != "" && cfg.TLSCert == "" {
 		return cfg, ls, errors.New("--cimxml-https needs --tls-cert and --tls-key")
+	}
+	if cfg.PAMService != "" && !pam.Available {
+		return cfg, ls, fmt.Errorf("--pam: %v", pam.ErrNotBuilt)
+	}
+	if len(cfg.PAMAdminGroups) > 0 && cfg.PAMService == "" {
+		return cfg, ls, errors.New("--pam-admin-group needs --pam")
 	}
 	if ls.format != "text" && ls.format != "json" {
 		return cfg, ls, fmt.Errorf("--log-format %q: text or json", ls.format)

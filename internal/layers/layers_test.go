@@ -18,7 +18,7 @@ const mod = "github.com/gowbem/gowbem/"
 var layers = [][]string{
 	{"cim", "identity", "internal/enumctx", "internal/layers", "internal/wine", "cim/internal/statusgen"},
 	{"wql", "mof", "auth", "internal/cimtest", "internal/wine/goexec", "internal/classcache"},
-	{"provider", "repository", "internal/users"},
+	{"provider", "repository", "internal/users", "auth/pam"},
 	{"wbem", "repository/storetest", "internal/providerwire"},
 	{"cimom", "wmi", "internal/deadline", "internal/push", "provider/plugin", "internal/providerhost"},
 	{"providers/host", "internal/workload", "examples/..."},
@@ -35,6 +35,7 @@ var forbidden = map[string][]string{
 	// Authentication knows identities, not the data model.
 	"auth":           {"cim"},
 	"internal/users": {"cim", "wql", "mof"},
+	"auth/pam":       {"cim"},
 	// The public API knows no backend.
 	"wbem": {"repository", "provider"},
 	// Providers see only the provider contract.
