@@ -173,8 +173,12 @@ func (o *ops) sanitize(ctx context.Context, op *wbem.Op, err error) error {
 		attrs = append(attrs, "user", caller.Name, "addr", caller.Address)
 	}
 	o.log.Error("operation failed", attrs...)
+	what := e.Status.Text()
+	if e.Provider != "" { // the provider's name is no secret, and says whom to blame
+		what += fmt.Sprintf(" in provider %q", e.Provider)
+	}
 	return &cim.Error{Status: e.Status, Operation: e.Operation, Provider: e.Provider,
-		Description: fmt.Sprintf("%s (incident %s: the detail is in the daemon's log)", e.Status.Text(), id)}
+		Description: fmt.Sprintf("%s (incident %s: the detail is in the daemon's log)", what, id)}
 }
 
 // shutdown cancels every running operation and waits up to timeout for
