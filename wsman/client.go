@@ -61,10 +61,19 @@ type Client struct {
 	hc       *http.Client
 	opts     ClientOptions
 
-	serverOnce sync.Once
-	server     string
+	identOnce sync.Once
+	ident     serverInfo
 
 	classes *classcache.Cache // see classcache for when an entry is trusted
+	mu      sync.Mutex
+	noClass map[string]error // namespace + "\x00" + lower-case name: the failure to get a class a server has no definition of
+}
+
+// serverInfo is what Identify told of the server.
+type serverInfo struct {
+	name   string // the name the server gives objects' paths
+	vendor string // ProductVendor
+	gowbem bool   // gowbem's extensions are there (gw:ServerName came)
 }
 
 func connect(ctx context.Context, u *url.URL, creds wbem.Credentials) (wbem.Backend, error) {
@@ -123,7 +132,7 @@ func NewClient(endpoint string, creds wbem.Credentials, opts ClientOptions) *Cli
 		}
 		hc = &http.Client{Transport: tr}
 	}
-	return &Client{endpoint: endpoint, user: creds.User, pw: creds.Password, hc: hc, opts: opts, classes: classcache.New(classcache.MaxClient)}
+	return &Client{endpoint: endpoint, user: creds.User, pw: creds.Password, hc: hc, opts: opts, classes: classcache.New(classcache.MaxClient), noClass: map[string]error{}}
 }
 
 // CloseIdleConnections closes the client's idle keep-alive connections.
@@ -142,6 +151,7 @@ type msg struct {
 	keys        []cim.KeyBinding
 	nsSel       string
 	flags       *wbem.Flag
+	options     []option
 	timeout     time.Duration
 	body        func(w *bytes.Buffer)
 	headers     func(w *bytes.Buffer) // more header elements
@@ -187,8 +197,19 @@ func (c *Client) write(w *bytes.Buffer, m *msg) {
 		iw.writeSelectors(w, cim.ObjectPath{Keys: m.keys}, m.nsSel)
 		w.WriteString("</wsman:SelectorSet>")
 	}
-	if m.flags != nil {
-		w.WriteString(`<wsman:OptionSet><wsman:Option Name="` + OptionFlags + `">` + strconv.FormatUint(uint64(*m.flags), 10) + "</wsman:Option></wsman:OptionSet>")
+	if m.flags != nil || len(m.options) > 0 {
+		w.WriteString(`<wsman:OptionSet>`)
+		if m.flags != nil {
+			w.WriteString(`<wsman:Option Name="` + OptionFlags + `">` + strconv.FormatUint(uint64(*m.flags), 10) + "</wsman:Option>")
+		}
+		for _, o := range m.options {
+			w.WriteString(`<wsman:Option Name="`)
+			escapeAttr(w, o.Name)
+			w.WriteString(`">`)
+			escapeText(w, o.Value)
+			w.WriteString("</wsman:Option>")
+		}
+		w.WriteString(`</wsman:OptionSet>`)
 	}
 	if m.headers != nil {
 		m.headers(w)
@@ -249,6 +270,11 @@ func (c *Client) roundTrip(ctx context.Context, m *msg) (*node, error) {
 		return nil, &cim.Error{Status: cim.WBEM_E_TRANSPORT_FAILURE,
 			Description: fmt.Sprintf("the server answered HTTP %d with %q, not a SOAP envelope", resp.StatusCode, resp.Header.Get("Content-Type"))}
 	}
+	if len(bytes.TrimSpace(rb.Bytes())) == 0 && resp.StatusCode != http.StatusOK {
+		// OMI answers a request it cannot read with an empty body.
+		return nil, &cim.Error{Status: cim.WBEM_E_FAILED,
+			Description: fmt.Sprintf("the server answered HTTP %d with an empty body (it could not read the request)", resp.StatusCode)}
+	}
 	root, err := parseXMLString(rb.String())
 	if err != nil {
 		return nil, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Description: "unreadable response: " + err.Error()}
@@ -271,19 +297,66 @@ func first(body *node) *node {
 	return body.Kids[0]
 }
 
-// resourceURI is the WMI-style URI of a class in a namespace; the client
-// always uses it, so the namespace travels in the URI.
+// resourceURI is the WMI-style URI of a class in a namespace. The client
+// always uses it, and sends the namespace in the __cimnamespace selector as
+// well: WinRM reads it from the URI, OMI and DSP0227's other servers from
+// the selector.
 func resourceURI(ns, class string) string {
 	return URIPrefixWMI + uriNamespace(ns) + "/" + class
 }
 
-// class returns the definition of a class, from the cache unless fresh.
+// maxDerivation bounds the superclass chain the client follows to learn a
+// class's derivation from a server that tells only the superclass.
+const maxDerivation = 32
+
+// class returns the definition of a class, from the cache unless fresh: from
+// gowbem's own resource when the server is gowbem, from DSP0227's standard
+// one (URIClassDefinitionDSP0201) otherwise. A server without a class's
+// definition is not asked again for each object (noClass).
 func (c *Client) class(ctx context.Context, ns, name string, fresh bool) (*cim.Class, error) {
+	return c.classAt(ctx, ns, name, fresh, 0)
+}
+
+func (c *Client) classAt(ctx context.Context, ns, name string, fresh bool, depth int) (*cim.Class, error) {
+	key := strings.ToLower(ns) + "\x00" + strings.ToLower(name)
 	if !fresh {
 		if cl, ok := c.classes.Get(ns, name); ok {
 			return cl, nil
 		}
+		c.mu.Lock()
+		err, ok := c.noClass[key]
+		c.mu.Unlock()
+		if ok {
+			return nil, err
+		}
 	}
+	info := c.info(ctx)
+	var cl *cim.Class
+	var err error
+	if info.gowbem {
+		cl, err = c.gowbemClass(ctx, ns, name)
+	} else {
+		cl, err = c.standardClass(ctx, ns, name, depth)
+	}
+	if err != nil {
+		if !canDoWithout(err) || ctx.Err() != nil {
+			return nil, err // not a fact about the class: not cached
+		}
+		c.mu.Lock()
+		if len(c.noClass) >= classcache.MaxClient {
+			clear(c.noClass)
+		}
+		c.noClass[key] = err
+		c.mu.Unlock()
+		return nil, err
+	}
+	cl = cl.Located(info.name, ns)
+	c.classes.Put(ns, cl)
+	return cl, nil
+}
+
+// gowbemClass gets a class definition from gowbem's resource of classes.
+func (c *Client) gowbemClass(ctx context.Context, ns, name string) (*cim.Class, error) {
 	n, err := c.roundTrip(ctx, &msg{action: actGet, uri: URIClassDefinition, keys: []cim.KeyBinding{{Name: "ClassName", Value: cim.String(name)}}, nsSel: ns})
 	if err != nil {
 		return nil, err
@@ -292,23 +365,65 @@ func (c *Client) class(ctx context.Context, ns, name string, fresh bool) (*cim.C
 	if n == nil || n.Local != "CLASS" {
 		return nil, cim.Errorf(cim.WBEM_E_INVALID_PARAMETER, "the server sent no class definition for %s", name)
 	}
-	cl, err := readClassDef(n)
+	return readClassDef(n)
+}
+
+// standardClass gets a class definition the standard way: a Get of
+// URIClassDefinitionDSP0201 with the selectors ClassName and __cimnamespace
+// and the option IncludeQualifiers, answered with a DSP0201 CLASS. Its
+// derivation comes from its superclasses' definitions.
+func (c *Client) standardClass(ctx context.Context, ns, name string, depth int) (*cim.Class, error) {
+	n, err := c.roundTrip(ctx, &msg{action: actGet, uri: URIClassDefinitionDSP0201, nsSel: ns,
+		keys:    []cim.KeyBinding{{Name: "ClassName", Value: cim.String(name)}},
+		options: []option{{Name: optIncludeQualifiers, Value: "true"}}})
 	if err != nil {
 		return nil, err
 	}
-	cl = cl.Located(c.serverName(ctx), ns)
-	c.classes.Put(ns, cl)
+	n = first(n)
+	if n == nil || n.Local != "CLASS" {
+		return nil, cim.Errorf(cim.WBEM_E_NOT_SUPPORTED, "the server sent no DSP0201 CLASS for %s", name)
+	}
+	cl, err := readDSP0201Class(n)
+	if err != nil {
+		return nil, err
+	}
+	if cl.Superclass != "" && depth < maxDerivation {
+		if super, err := c.classAt(ctx, ns, cl.Superclass, false, depth+1); err == nil && super != nil {
+			cl.Derivation = append([]string{super.Name}, super.Derivation...)
+		}
+	}
 	return cl, nil
 }
 
-// forgetClasses empties the class cache after a schema write.
-func (c *Client) forgetClasses() { c.classes.Forget() }
+// canDoWithout reports whether a failure to get a class definition leaves
+// the client able to read the class's objects without one (adhocClass):
+// not when the server could not be reached, refused the user, or the call
+// was cancelled.
+func canDoWithout(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	switch cim.StatusOf(err) {
+	case cim.WBEM_E_TRANSPORT_FAILURE, cim.WBEM_E_ACCESS_DENIED, cim.WBEM_E_CALL_CANCELLED:
+		return false
+	}
+	return true
+}
 
-// serverName asks the server, once, for the name it gives objects' paths.
-func (c *Client) serverName(ctx context.Context) string {
-	c.serverOnce.Do(func() {
+// forgetClasses empties the class cache after a schema write.
+func (c *Client) forgetClasses() {
+	c.classes.Forget()
+	c.mu.Lock()
+	clear(c.noClass)
+	c.mu.Unlock()
+}
+
+// info asks the server, once, who it is (Identify): the name it gives
+// objects' paths, and whether it is gowbem.
+func (c *Client) info(ctx context.Context) *serverInfo {
+	c.identOnce.Do(func() {
 		if u, err := url.Parse(c.endpoint); err == nil {
-			c.server = u.Hostname()
+			c.ident.name = u.Hostname()
 		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
@@ -316,18 +431,23 @@ func (c *Client) serverName(ctx context.Context) string {
 			w.WriteString(`<wsmid:Identify xmlns:wsmid="` + nsWSMID + `"/>`)
 		}})
 		if err == nil {
-			if s := first(n).child(NamespaceGowbem, "ServerName").text(); s != "" {
-				c.server = s
+			resp := first(n)
+			c.ident.vendor = resp.child(nsWSMID, "ProductVendor").text()
+			if s := resp.child(NamespaceGowbem, "ServerName").text(); s != "" {
+				c.ident.name, c.ident.gowbem = s, true
 			}
 		}
 	})
-	return c.server
+	return &c.ident
 }
+
+// serverName is the name the server gives objects' paths.
+func (c *Client) serverName(ctx context.Context) string { return c.info(ctx).name }
 
 // decoder reads objects of one namespace, fetching class definitions as
 // needed.
 func (c *Client) decoder(ctx context.Context, ns string) *reader {
-	return &reader{ns: ns, lookup: func(name string) (*cim.Class, error) { return c.class(ctx, ns, name, false) }}
+	return &reader{ns: ns, adhoc: true, lookup: func(name string) (*cim.Class, error) { return c.class(ctx, ns, name, false) }}
 }
 
 // objReader reads the objects of one response, remembering the last class
@@ -389,18 +509,32 @@ func (o *objReader) read(n *node) (cim.Object, error) {
 	if cl == nil || o.lastName != n.Local {
 		var err error
 		if cl, err = c.class(ctx, ns, n.Local, false); err != nil {
-			return nil, err
+			if !canDoWithout(err) {
+				return nil, err
+			}
+			cl = nil // no definition: read it by itself
 		}
 		o.last, o.lastName = cl, n.Local
+	}
+	if cl == nil {
+		return o.readAdhoc(n)
 	}
 	inst, err := rd.readInstance(n, cl)
 	if errors.Is(err, cim.ErrInvalidProperty) || errors.Is(err, cim.ErrTypeMismatch) {
 		// The class may have changed since it was cached (internal/classcache).
 		if cl, err = c.class(ctx, ns, n.Local, true); err != nil {
-			return nil, err
+			if !canDoWithout(err) {
+				return nil, err
+			}
+			o.last = nil
+			return o.readAdhoc(n)
 		}
 		o.last = cl
 		inst, err = rd.readInstance(n, cl)
+		if errors.Is(err, cim.ErrInvalidProperty) && !c.info(ctx).gowbem {
+			// The server's definition does not match its instances.
+			return o.readAdhoc(n)
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -434,6 +568,37 @@ func (o *objReader) read(n *node) (cim.Object, error) {
 	}
 	inst.SetLocation(o.server, ns)
 	return inst, nil
+}
+
+// readAdhoc reads an instance whose class definition the server does not
+// give, with a class made up from the element (adhocClass).
+func (o *objReader) readAdhoc(n *node) (cim.Object, error) {
+	cl, err := adhocClass(n)
+	if err != nil {
+		return nil, err
+	}
+	cl = cl.Located(o.server, o.ns)
+	inst, err := o.rd.readInstance(n, cl)
+	if err != nil {
+		return nil, err
+	}
+	inst.SetLocation(o.server, o.ns)
+	return inst, nil
+}
+
+// queryURI is the resource a query is sent to: the all-classes URI of the
+// namespace to gowbem (and WinRM), which takes any query; the resource of
+// the query's FROM class to other servers, as OMI wants it.
+func (c *Client) queryURI(ctx context.Context, ns string, op *wbem.Op) string {
+	if op.Kind != wbem.OpExecQuery || op.Language != "WQL" || c.info(ctx).gowbem {
+		return resourceURI(ns, "*")
+	}
+	if q, err := wql.Parse(op.Query); err == nil {
+		if sq, ok := q.(*wql.SelectQuery); ok && sq.Class != "" {
+			return resourceURI(ns, sq.Class)
+		}
+	}
+	return resourceURI(ns, "*")
 }
 
 // target parses an operation's path, checks its namespace and names every
@@ -486,7 +651,7 @@ func (c *Client) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error
 			return w.Write(cl.Clone()) // the cache keeps cl; the caller owns its copy
 
 		}
-		n, err := c.roundTrip(ctx, &msg{action: actGet, uri: resourceURI(ns, p.Class), keys: p.Keys})
+		n, err := c.roundTrip(ctx, &msg{action: actGet, uri: resourceURI(ns, p.Class), keys: p.Keys, nsSel: ns})
 		if err != nil {
 			return err
 		}
@@ -527,11 +692,11 @@ func (c *Client) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error
 		if err != nil {
 			return err
 		}
-		_, err = c.roundTrip(ctx, &msg{action: actDelete, uri: resourceURI(ns, p.Class), keys: p.Keys})
+		_, err = c.roundTrip(ctx, &msg{action: actDelete, uri: resourceURI(ns, p.Class), keys: p.Keys, nsSel: ns})
 		return err
 	case wbem.OpCreateInstanceEnum:
 		flags := op.Flags & (wbem.WBEM_FLAG_SHALLOW | wbem.WBEM_FLAG_DIRECT_READ)
-		return c.enumerate(ctx, w, ns, &msg{uri: resourceURI(ns, op.Path), flags: &flags}, nil)
+		return c.enumerate(ctx, w, ns, &msg{uri: resourceURI(ns, op.Path), nsSel: ns, flags: &flags}, nil)
 	case wbem.OpExecNotificationQuery:
 		return c.subscribe(ctx, w, ns, op)
 	case wbem.OpExecQuery:
@@ -546,7 +711,7 @@ func (c *Client) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error
 			escapeText(w, op.Query)
 			w.WriteString("</wsman:Filter>")
 		}
-		return c.enumerate(ctx, w, ns, &msg{uri: resourceURI(ns, "*"), system: selectedSystem(op)}, filter)
+		return c.enumerate(ctx, w, ns, &msg{uri: c.queryURI(ctx, ns, op), nsSel: ns, system: selectedSystem(op)}, filter)
 	case wbem.OpExecMethod:
 		return c.execMethod(ctx, op, ns, w)
 	}
@@ -567,7 +732,7 @@ func (c *Client) putInstance(ctx context.Context, op *wbem.Op, ns string, w wbem
 	}
 	flags := op.Flags & (wbem.WBEM_FLAG_CREATE_ONLY | wbem.WBEM_FLAG_UPDATE_ONLY)
 	iw := newInstWriter(uriMapper{base: resourceURI(ns, ""), ns: ns}, uri)
-	n, err := c.roundTrip(ctx, &msg{action: actPut, uri: uri, keys: keys, flags: &flags, primary: uri,
+	n, err := c.roundTrip(ctx, &msg{action: actPut, uri: uri, keys: keys, nsSel: ns, flags: &flags, primary: uri,
 		body: func(w *bytes.Buffer) { iw.writeInstance(w, inst) }})
 	if err != nil {
 		return err

@@ -31,23 +31,28 @@ func (c *Client) enumerate(ctx context.Context, w wbem.ResultWriter, ns string, 
 	}
 	resp := first(body)
 	id := resp.child(nsWSEN, "EnumerationContext").text()
-	eos := resp.child(nsWSMAN, "EndOfSequence") != nil
-	if err := c.deliver(ctx, ns, m.system, resp.child(nsWSMAN, "Items"), w); err != nil {
-		c.release(ctx, m.uri, id, eos)
+	eos := endOfSequence(resp)
+	items := resp.child(nsWSMAN, "Items")
+	if items == nil {
+		items = resp.child(nsWSEN, "Items")
+	}
+	if err := c.deliver(ctx, ns, m.system, items, w); err != nil {
+		c.release(ctx, m, id, eos)
 		return err
 	}
-	return c.pulls(ctx, w, ns, m.uri, m.system, id, eos, func(id string, eos bool) { c.release(ctx, m.uri, id, eos) })
+	return c.pulls(ctx, w, ns, m, id, eos, func(id string, eos bool) { c.release(ctx, m, id, eos) })
 }
 
-// pulls Pulls from enumeration context id until the end of the sequence,
+// pulls Pulls from enumeration context id (of m's resource and namespace
+// selector) until the end of the sequence,
 // one Pull at a time, writing the objects to w. When ctx is done or the
 // consumer has gone it calls end with the latest context (release it, or
 // unsubscribe); a failure the server reports is returned as it is.
-func (c *Client) pulls(ctx context.Context, w wbem.ResultWriter, ns, uri string, system []string, id string, eos bool, end func(id string, eos bool)) error {
+func (c *Client) pulls(ctx context.Context, w wbem.ResultWriter, ns string, m *msg, id string, eos bool, end func(id string, eos bool)) error {
 	maxEl := strconv.Itoa(c.opts.MaxElements)
 	wait := formatDuration(c.opts.PullWait)
 	pullMsg := func(id string) *msg {
-		return &msg{action: actPull, uri: uri, body: func(b *bytes.Buffer) {
+		return &msg{action: actPull, uri: m.uri, nsSel: m.nsSel, body: func(b *bytes.Buffer) {
 			b.WriteString("<wsen:Pull><wsen:EnumerationContext>")
 			escapeText(b, id)
 			b.WriteString("</wsen:EnumerationContext><wsen:MaxTime>" + wait + "</wsen:MaxTime><wsen:MaxElements>" + maxEl + "</wsen:MaxElements></wsen:Pull>")
@@ -80,7 +85,7 @@ func (c *Client) pulls(ctx context.Context, w wbem.ResultWriter, ns, uri string,
 				if next := resp.child(nsWSEN, "EnumerationContext").text(); next != "" {
 					id = next
 				}
-				eos = resp.child(nsWSEN, "EndOfSequence") != nil
+				eos = endOfSequence(resp)
 			}
 		}
 		end(id, eos)
@@ -109,19 +114,28 @@ func (c *Client) pulls(ctx context.Context, w wbem.ResultWriter, ns, uri string,
 		if next := resp.child(nsWSEN, "EnumerationContext").text(); next != "" {
 			id = next
 		}
-		eos = resp.child(nsWSEN, "EndOfSequence") != nil
+		eos = endOfSequence(resp)
 		if !eos {
 			if resp.child(nsWSEN, "EnumerationContext") == nil {
 				return cim.Errorf(cim.WBEM_E_INVALID_PARAMETER, "the server sent neither an enumeration context nor the end of the sequence")
 			}
 			start(id)
 		}
-		if err := c.deliver(ctx, ns, system, resp.child(nsWSEN, "Items"), w); err != nil {
+		if err := c.deliver(ctx, ns, m.system, resp.child(nsWSEN, "Items"), w); err != nil {
 			abandon()
 			return err
 		}
 	}
 	return nil
+}
+
+// endOfSequence reports whether an EnumerateResponse or PullResponse ends
+// the enumeration: EndOfSequence in either namespace (DSP0226 puts it in
+// wsman's in an optimized EnumerateResponse). OMI still repeats the
+// enumeration context beside it; the client neither pulls nor releases
+// after it.
+func endOfSequence(resp *node) bool {
+	return resp.child(nsWSMAN, "EndOfSequence") != nil || resp.child(nsWSEN, "EndOfSequence") != nil
 }
 
 // deliver writes the objects of an Items element.
@@ -149,13 +163,13 @@ func (c *Client) deliver(ctx context.Context, ns string, system []string, items 
 
 // release sends Release for an enumeration that is being abandoned, with a
 // context of its own: the caller's may be done.
-func (c *Client) release(ctx context.Context, uri, id string, eos bool) {
+func (c *Client) release(ctx context.Context, m *msg, id string, eos bool) {
 	if id == "" || eos {
 		return
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	c.roundTrip(rctx, &msg{action: actRelease, uri: uri, body: func(b *bytes.Buffer) {
+	c.roundTrip(rctx, &msg{action: actRelease, uri: m.uri, nsSel: m.nsSel, body: func(b *bytes.Buffer) {
 		b.WriteString("<wsen:Release><wsen:EnumerationContext>")
 		escapeText(b, id)
 		b.WriteString("</wsen:EnumerationContext></wsen:Release>")
@@ -174,7 +188,7 @@ func (c *Client) execMethod(ctx context.Context, op *wbem.Op, ns string, w wbem.
 	}
 	iw := newInstWriter(uriMapper{base: resourceURI(ns, ""), ns: ns}, uri)
 	method := op.Method
-	body, err := c.roundTrip(ctx, &msg{action: uri + "/" + method, uri: uri, keys: keys, primary: uri, body: func(b *bytes.Buffer) {
+	body, err := c.roundTrip(ctx, &msg{action: uri + "/" + method, uri: uri, keys: keys, nsSel: ns, primary: uri, body: func(b *bytes.Buffer) {
 		b.WriteString("<p:" + method + "_INPUT>")
 		if in := op.In; in != nil {
 			ic := in.Class()
@@ -190,10 +204,22 @@ func (c *Client) execMethod(ctx context.Context, op *wbem.Op, ns string, w wbem.
 	if err != nil {
 		return err
 	}
-	// The out-parameters are typed by the method's declaration.
+	outNode := first(body)
+	if outNode == nil {
+		return cim.Errorf(cim.WBEM_E_INVALID_PARAMETER, "the server sent no %s_OUTPUT", method)
+	}
+	// The out-parameters are typed by the method's declaration, or by
+	// themselves when the server gives no class definitions.
 	cl, err := c.class(ctx, ns, p.Class, false)
 	if err != nil {
-		return err
+		if !canDoWithout(err) {
+			return err
+		}
+		out, err := c.objReader(ctx, ns).readAdhoc(outNode)
+		if err != nil {
+			return err
+		}
+		return w.Write(out)
 	}
 	m, ok := cl.Method(method)
 	if !ok {
@@ -205,10 +231,6 @@ func (c *Client) execMethod(ctx context.Context, op *wbem.Op, ns string, w wbem.
 		}
 	}
 	_, oc := m.ParameterClasses()
-	outNode := first(body)
-	if outNode == nil {
-		return cim.Errorf(cim.WBEM_E_INVALID_PARAMETER, "the server sent no %s_OUTPUT", m.Name)
-	}
 	out, err := c.decoder(ctx, ns).readInstance(outNode, oc)
 	if err != nil {
 		return err

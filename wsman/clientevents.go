@@ -94,7 +94,7 @@ func (c *Client) subscribe(ctx context.Context, w wbem.ResultWriter, ns string, 
 			b.WriteString(`<wse:Unsubscribe xmlns:wse="` + nsWSE + `"/>`)
 		}})
 	}
-	err = c.pulls(ctx, w, ns, uri, nil, enum, false, unsubscribe)
+	err = c.pulls(ctx, w, ns, &msg{uri: uri}, enum, false, unsubscribe)
 	if err != nil && ctx.Err() == nil {
 		unsubscribe("", false) // a failure: the server may hold it still
 	}

@@ -169,17 +169,43 @@
 //   - Identify tells authenticated clients the object manager's server name
 //     (gw:ServerName), and PutResponse carries the instance's path (gw:Path).
 //
+// # Class definitions, the standard way
+//
+// Besides its own gw:CLASS, the server serves DSP0227's standard resource of
+// class definitions, URIClassDefinitionDSP0201
+// (http://schemas.dmtf.org/wbem/cim-xml/2/cim-schema/2/*): a Get with the
+// selectors ClassName and __cimnamespace answers with a DSP0201 CLASS
+// element (qualifiers with the option IncludeQualifiers=true), as OMI does.
+// That resource answers Get only.
+//
 // # Client
 //
 // Importing this package registers the protocol "wsman" with wbem.Connect.
 // The client implements every operation of wbem.Backend: instances through
-// Get, Put, Delete, Enumerate and Invoke; queries through the WQL filter on
-// the all-classes URI; classes through the extensions above;
-// ExecNotificationQuery through a WS-Eventing Subscribe with pull delivery,
-// renewed at half its expiry while it lasts and ended with Unsubscribe when
-// the enumerator is closed. An enumeration
-// is an optimized Enumerate followed by Pulls, one at a time, each writing
-// its objects to the consumer's bounded queue (which bounds how far the
-// client reads ahead); cancelling the operation sends Release. Faults come
-// back as the *cim.Error the server reported.
+// Get, Put, Delete, Enumerate and Invoke; queries through the WQL filter;
+// classes through the extensions above; ExecNotificationQuery through a
+// WS-Eventing Subscribe with pull delivery, renewed at half its expiry while
+// it lasts and ended with Unsubscribe when the enumerator is closed. An
+// enumeration is an optimized Enumerate followed by Pulls, one at a time,
+// each writing its objects to the consumer's bounded queue (which bounds how
+// far the client reads ahead); cancelling the operation sends Release.
+// Faults come back as the *cim.Error the server reported.
+//
+// The client works against servers it did not write (Microsoft's OMI is
+// tested through its recorded answers): every request names the namespace
+// in the __cimnamespace selector as well as in the WMI resource URI; Identify
+// tells whether the server is gowbem, and with another server the client
+// gets class definitions the standard way (with IncludeQualifiers, and the
+// superclasses' for the derivation) and sends a WQL query to its FROM
+// class's resource rather than to the all-classes URI. When a server gives
+// no class definition, instances are read without one (see adhocClass in
+// adhoc.go: types from xsi:type, the element's shape and its text; no keys,
+// so no __PATH). A fault's WBEM status comes from gowbem's gw:WBEMStatus,
+// else from a CIM_Error's CIMStatusCode in the detail (OMI_Error,
+// MSFT_WmiError), else from WSManFault's Code or the subcode. What OMI does
+// differently is taken in stride: EndOfSequence beside a repeated
+// enumeration context ends the enumeration (no further Pull, no Release),
+// in either namespace; booleans in capitals; xs:dateTime as plain text; the
+// class namespace declared on every instance; an empty body for a request
+// it cannot read.
 package wsman

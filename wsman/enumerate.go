@@ -313,6 +313,9 @@ func (s *Server) enumerate(reqCtx context.Context, w http.ResponseWriter, req *r
 	if f != nil {
 		return f
 	}
+	if t.res.DSP0201 {
+		return faultDSP0201Only(req.Action)
+	}
 	er, f := s.enumerateRequest(req)
 	if f != nil {
 		return f

@@ -47,6 +47,15 @@ func faultAction(action string) *fault {
 		reason: "action " + strconv.Quote(action) + " is not supported by this service", status: statusNotSupported}
 }
 
+// faultDSP0201Only refuses what the resource of DSP0201 class definitions
+// does not serve: it answers Get only (gowbem's own URIClassDefinition
+// takes Put, Create, Delete and Enumerate of classes).
+func faultDSP0201Only(action string) *fault {
+	f := faultAction(action)
+	f.reason += ": the resource " + URIClassDefinitionDSP0201 + " answers Get only; use " + URIClassDefinition + " to change or enumerate classes"
+	return f
+}
+
 func faultResource(uri, why string) *fault {
 	return &fault{code: "s:Sender", subcode: "wsa:DestinationUnreachable", detail: "InvalidResourceURI", action: actFaultAddressing,
 		reason: "resource URI " + strconv.Quote(uri) + ": " + why, status: cim.WBEM_E_INVALID_CLASS}
@@ -168,7 +177,7 @@ func writeFaultBody(w *bytes.Buffer, f *fault, machine string) {
 	}
 	st := f.status
 	code := strconv.FormatUint(uint64(st), 10)
-	w.WriteString(`<f:WSManFault xmlns:f="` + nsMSFault + `" Code="` + code + `" Machine="`)
+	w.WriteString(`<f:WSManFault xmlns:f="` + nsMSFault + `" Code="` + strconv.FormatUint(uint64(f.wsmanFaultCode()), 10) + `" Machine="`)
 	escapeAttr(w, machine)
 	w.WriteString(`"><f:Message>`)
 	escapeText(w, f.reason)
@@ -209,8 +218,33 @@ func errorFromFault(body *node) *cim.Error {
 	st := cim.WBEM_E_FAILED
 	if ms := detail.child(nsMSFault, "WSManFault"); ms != nil {
 		c, _ := ms.attr("", "Code")
-		if n, err := strconv.ParseUint(c, 10, 32); err == nil && cim.Status(n).Name() != "" {
-			st = cim.Status(n)
+		if n, err := strconv.ParseUint(c, 10, 32); err == nil {
+			if cim.Status(n).Name() != "" {
+				st = cim.Status(n)
+			} else if s, ok := winrmStatus[uint32(n)]; ok {
+				st = s
+			}
+		}
+	}
+	if st == cim.WBEM_E_FAILED && detail != nil {
+		// DSP0227: a CIM_Error instance (OMI_Error, MSFT_WmiError) with the
+		// CIM status, and WMI's own status in MSFT_WmiError.error_Code.
+		for _, k := range detail.Kids {
+			if c := k.child("", "error_Code").text(); c != "" {
+				if n, err := strconv.ParseUint(c, 10, 32); err == nil && cim.Status(n).Name() != "" && cim.Status(n).Failed() {
+					st = cim.Status(n)
+					break
+				}
+			}
+			if c := k.child("", "CIMStatusCode").text(); c != "" {
+				if n, err := strconv.Atoi(c); err == nil && n > 0 {
+					st = cim.CIMStatus(n).Status()
+					if reason == "" {
+						reason = k.child("", "Message").text()
+					}
+					break
+				}
+			}
 		}
 	}
 	if st == cim.WBEM_E_FAILED {
@@ -249,4 +283,102 @@ func errorFromFault(body *node) *cim.Error {
 func faultDropped() *fault {
 	return &fault{code: "s:Receiver", subcode: "wsman:InternalError", action: actFaultWSMan,
 		reason: "the client went away during the request; its enumeration was released", status: cim.WBEM_E_CALL_CANCELLED}
+}
+
+// WinRM's numbers for its faults (ERROR_WSMAN_* of MS-WSMV and wsmerror.h),
+// which WinRM puts in WSManFault's Code and clients such as pywinrm test:
+// pywinrm retries a Receive only on ERROR_WSMAN_OPERATION_TIMEDOUT. A fault
+// with a detail WinRM numbers separately is looked up as "subcode detail".
+const (
+	errWSManOperationTimedOut = 2150858793 // 0x80338029
+	errWSManAccessDenied      = 5          // ERROR_ACCESS_DENIED: WinRM's code for wsman:AccessDenied
+)
+
+var winrmCodes = map[string]uint32{
+	"s:VersionMismatch":                             2150858765, // ERROR_WSMAN_SOAP_VERSION_MISMATCH
+	"wsa:InvalidMessageInformationHeader":           2150858767,
+	"s:MustUnderstand":                              2150858768,
+	"wsa:MessageInformationHeaderRequired":          2150858769,
+	"wsa:DestinationUnreachable":                    2150858770,
+	"wsa:DestinationUnreachable InvalidResourceURI": 2150858811, // ERROR_WSMAN_INVALID_RESOURCE_URI
+	"wsa:ActionNotSupported":                        2150858771,
+	"wsa:EndpointUnavailable":                       2150858772,
+	"wxf:InvalidRepresentation":                     2150858773,
+	"wsen:InvalidExpirationTime":                    2150858774,
+	"wsman:UnsupportedFeature ExpirationTime":       2150858775,
+	"wsen:FilteringNotSupported":                    2150858776,
+	"wsen:FilterDialectRequestedUnavailable":        2150858777,
+	"wsen:CannotProcessFilter":                      2150858778,
+	"wsen:InvalidEnumerationContext":                2150858779,
+	"wsen:TimedOut":                                 2150858780,
+	"wsen:UnableToRenew":                            2150858781,
+	"wsen:UnsupportedExpirationType":                2150859036, // ERROR_WSMAN_ENUMERATE_UNSUPPORTED_EXPIRATION_TYPE
+	"wsman:TimedOut":                                errWSManOperationTimedOut,
+	"wsman:Concurrency":                             2150858802,
+	"wsman:AlreadyExists":                           2150858803,
+	"wsman:EncodingLimit":                           2150858805,
+	"wsman:EncodingLimit MaxEnvelopeSize":           2150858824, // ERROR_WSMAN_MAX_ENVELOPE_SIZE_EXCEEDED
+	"wsman:EncodingLimit MinimumEnvelopeLimit":      2150858878, // ERROR_WSMAN_MIN_ENVELOPE_SIZE
+	"wsman:EncodingLimit ServiceEnvelopeLimit":      2150858825, // ERROR_WSMAN_SERVER_ENVELOPE_LIMIT
+	"wsman:AccessDenied":                            errWSManAccessDenied,
+	"wsman:InvalidOptions":                          2150858809,
+	"wsman:InvalidParameter":                        2150858810,
+	"wsman:InvalidSelectors":                        2150858813,
+	"wsman:InvalidSelectors InsufficientSelectors":  2150858842,
+	"wsman:InvalidSelectors UnexpectedSelectors":    2150858843,
+	"wsman:InvalidSelectors TypeMismatch":           2150858844,
+	"wsman:InvalidSelectors InvalidValue":           2150858845,
+	"wsman:InvalidSelectors DuplicateSelectors":     2150858847,
+	"wsman:QuotaLimit":                              2150858815,
+	"wsman:SchemaValidationError":                   2150858817,
+	"wsman:UnsupportedFeature":                      2150858818,
+	"wsman:UnsupportedFeature FilteringRequired":    2150858831,
+	"wsmb:PolymorphismModeNotSupported":             2150859063,
+}
+
+// wsmanFaultCode is the Code of a fault's WSManFault: WinRM's number for
+// it, or the WBEM status where WinRM has none (a provider's failure, which
+// WinRM reports with WMI's status too).
+func (f *fault) wsmanFaultCode() uint32 {
+	if f.detail != "" {
+		if c, ok := winrmCodes[f.subcode+" "+f.detail]; ok {
+			return c
+		}
+	}
+	if c, ok := winrmCodes[f.subcode]; ok {
+		return c
+	}
+	if f.subcode == "" {
+		if c, ok := winrmCodes[f.code]; ok {
+			return c
+		}
+	}
+	return uint32(f.status)
+}
+
+// winrmStatus maps WinRM's fault numbers back to the WBEM status that best
+// says the same, for a client of a server that tells no WBEM status.
+var winrmStatus = map[uint32]cim.Status{
+	errWSManOperationTimedOut: cim.WBEM_E_TIMED_OUT,
+	2150858780:                cim.WBEM_E_TIMED_OUT,
+	errWSManAccessDenied:      cim.WBEM_E_ACCESS_DENIED,
+	2150858770:                cim.WBEM_E_NOT_FOUND,
+	2150858811:                cim.WBEM_E_INVALID_CLASS,
+	2150858752:                cim.WBEM_E_NOT_FOUND, // ERROR_WSMAN_RESOURCE_NOT_FOUND
+	2150858771:                cim.WBEM_E_NOT_SUPPORTED,
+	2150858803:                cim.WBEM_E_ALREADY_EXISTS,
+	2150858813:                cim.WBEM_E_INVALID_OBJECT_PATH,
+	2150858842:                cim.WBEM_E_INVALID_OBJECT_PATH,
+	2150858843:                cim.WBEM_E_INVALID_OBJECT_PATH,
+	2150858845:                cim.WBEM_E_INVALID_OBJECT_PATH,
+	2150858847:                cim.WBEM_E_INVALID_OBJECT_PATH,
+	2150858778:                cim.WBEM_E_INVALID_QUERY,
+	2150858777:                cim.WBEM_E_INVALID_QUERY_TYPE,
+	2150858815:                cim.WBEM_E_QUOTA_VIOLATION,
+	2150858805:                cim.WBEM_E_BUFFER_TOO_SMALL,
+	2150858824:                cim.WBEM_E_BUFFER_TOO_SMALL,
+	2150858818:                cim.WBEM_E_NOT_SUPPORTED,
+	2150858810:                cim.WBEM_E_INVALID_PARAMETER,
+	2150858773:                cim.WBEM_E_INVALID_PARAMETER,
+	2150858779:                cim.WBEM_E_INVALID_PARAMETER,
 }

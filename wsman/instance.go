@@ -31,7 +31,8 @@ type resource struct {
 	Namespace string // with backslashes; "" when the URI does not say
 	Class     string // "" for the all-classes URIs
 	All       bool   // …/* : any class, with a filter
-	ClassDef  bool   // gowbem's class definitions
+	ClassDef  bool   // class definitions: gowbem's (gw:CLASS) or DSP0201's
+	DSP0201   bool   // class definitions as DSP0201 CLASS elements (URIClassDefinitionDSP0201)
 	NSRes     bool   // gowbem's namespaces
 	Base      string // the URI up to and including the last '/', to name other classes alike
 }
@@ -42,6 +43,8 @@ func parseResourceURI(uri string) (resource, error) {
 	switch uri {
 	case URIClassDefinition:
 		return resource{ClassDef: true}, nil
+	case URIClassDefinitionDSP0201:
+		return resource{ClassDef: true, DSP0201: true}, nil
 	case URINamespace:
 		return resource{NSRes: true}, nil
 	case URIAllClasses:
@@ -462,7 +465,12 @@ type reader struct {
 	depth  int
 	// seen marks the properties the last readInstance found elements for.
 	seen []bool
+	// adhoc reads embedded instances whose class lookup cannot find
+	// with a class made up from the element (adhocClass).
+	adhoc bool
 }
+
+var errNoLookup = cim.Errorf(cim.WBEM_E_NOT_SUPPORTED, "no class lookup")
 
 func badValue(class, prop, why string) *cim.Error {
 	return &cim.Error{Status: cim.WBEM_E_TYPE_MISMATCH, Parameter: prop,
@@ -603,7 +611,18 @@ func readDatetime(k *node, bad func(string) error) (cim.Value, error) {
 		}
 		return cim.DatetimeValue(d), nil
 	}
-	return convertText(k.text(), cim.TypeDatetime, bad)
+	v, err := convertText(k.text(), cim.TypeDatetime, bad)
+	if err != nil {
+		// Some servers (OMI) write an xs:dateTime or xs:duration as plain
+		// text, without DSP0230's cim:Datetime element.
+		if d, err := parseXSDateTime("Datetime", k.text()); err == nil {
+			return cim.DatetimeValue(d), nil
+		}
+		if d, err := parseInterval(k.text()); err == nil {
+			return cim.DatetimeValue(d), nil
+		}
+	}
+	return v, err
 }
 
 // readReference reads a reference: an endpoint reference (typed by the
@@ -641,10 +660,17 @@ func (r *reader) readEmbedded(k *node, bad func(string) error) (cim.Value, error
 		}
 		return cim.Embedded(c), nil
 	}
-	if r.lookup == nil {
+	if r.lookup == nil && !r.adhoc {
 		return cim.Null, bad("embedded instances are not accepted here")
 	}
-	ec, err := r.lookup(e.Local)
+	var ec *cim.Class
+	var err error = errNoLookup
+	if r.lookup != nil {
+		ec, err = r.lookup(e.Local)
+	}
+	if err != nil && r.adhoc && canDoWithout(err) {
+		ec, err = adhocClass(e)
+	}
 	if err != nil {
 		return cim.Null, err
 	}

@@ -668,7 +668,12 @@ func (s *Server) get(ctx context.Context, w http.ResponseWriter, req *request) *
 			return faultSelectors("InvalidValue", name+" names an instance, not a class")
 		}
 		startEnvelope(buf, req, actGet+"Response", "")
-		writeClassDef(buf, c)
+		if t.res.DSP0201 {
+			q, _ := req.option(optIncludeQualifiers)
+			writeDSP0201Class(buf, c, strings.EqualFold(strings.TrimSpace(q), "true"))
+		} else {
+			writeClassDef(buf, c)
+		}
 	case t.res.NSRes:
 		name, _ := t.selectorValue("Name")
 		cr, err := t.svc.OpenNamespace(ctx, name, 0)
@@ -751,6 +756,9 @@ func (s *Server) put(ctx context.Context, w http.ResponseWriter, req *request, c
 	action := actPut + "Response"
 	if create {
 		action = actCreate + "Response"
+	}
+	if t.res.DSP0201 {
+		return faultDSP0201Only(req.Action)
 	}
 	if t.res.ClassDef {
 		return s.putClassDef(ctx, w, req, t, create, action)
@@ -957,6 +965,9 @@ func (s *Server) delete(ctx context.Context, w http.ResponseWriter, req *request
 	}
 	ctx, cancel := s.opContext(ctx, req)
 	defer cancel()
+	if t.res.DSP0201 {
+		return faultDSP0201Only(req.Action)
+	}
 	if t.res.ClassDef {
 		name, ok := t.selectorValue("ClassName")
 		if !ok || name == "" {
