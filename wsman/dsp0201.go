@@ -553,4 +553,3 @@ func readDSP0201Value(n *node, t cim.Type) (cim.Value, error) {
 	}
 	return a, nil
 }
-
