@@ -1,6 +1,7 @@
 package wbem
 
 import (
+	"errors"
 	"io"
 
 	"github.com/gowbem/gowbem/cim"
@@ -15,6 +16,12 @@ import (
 // and the call may be repeated. (cim.WBEM_E_TIMED_OUT, a failure, is another
 // status: the call's own deadline passed.)
 var ErrTimedOut = &cim.Error{Status: cim.WBEM_S_TIMEDOUT, Description: "timed out"}
+
+// ErrAuthentication is what a protocol client's WBEM_E_ACCESS_DENIED wraps
+// (errors.Is) when the server refused to authenticate the caller (HTTP 401:
+// no credentials, or wrong ones), as opposed to an operation the
+// authenticated caller may not do.
+var ErrAuthentication = errors.New("the server did not authenticate the caller")
 
 // StatusOf returns the WBEM status an error from this package stands for:
 // WBEM_S_NO_ERROR for nil, WBEM_S_FALSE for io.EOF, WBEM_S_TIMEDOUT for

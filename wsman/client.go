@@ -246,7 +246,10 @@ func (c *Client) roundTrip(ctx context.Context, m *msg) (*node, error) {
 	switch resp.StatusCode {
 	case http.StatusUnauthorized:
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-		return nil, &cim.Error{Status: cim.WBEM_E_ACCESS_DENIED, Description: "the server refused the credentials of user " + strconv.Quote(c.user)}
+		if c.user == "" {
+			return nil, &cim.Error{Status: cim.WBEM_E_ACCESS_DENIED, Description: "the server wants credentials and none were given", Err: wbem.ErrAuthentication}
+		}
+		return nil, &cim.Error{Status: cim.WBEM_E_ACCESS_DENIED, Description: "the server refused the credentials of user " + strconv.Quote(c.user), Err: wbem.ErrAuthentication}
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 		if !strings.Contains(resp.Header.Get("Content-Type"), "xml") {
 			io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
@@ -267,6 +270,11 @@ func (c *Client) roundTrip(ctx context.Context, m *msg) (*node, error) {
 		return nil, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Description: fmt.Sprintf("the response is larger than MaxEnvelopeSize %d", c.opts.MaxEnvelopeSize)}
 	}
 	if !strings.Contains(resp.Header.Get("Content-Type"), "xml") {
+		if bytes.Contains(rb.Bytes(), []byte("HTTP request to an HTTPS server")) {
+			// Go's (and others') answer to plain http on a TLS port.
+			return nil, &cim.Error{Status: cim.WBEM_E_TRANSPORT_FAILURE,
+				Description: fmt.Sprintf("%s speaks https: the server answered plain http with HTTP %d", req.URL.Host, resp.StatusCode)}
+		}
 		return nil, &cim.Error{Status: cim.WBEM_E_TRANSPORT_FAILURE,
 			Description: fmt.Sprintf("the server answered HTTP %d with %q, not a SOAP envelope", resp.StatusCode, resp.Header.Get("Content-Type"))}
 	}

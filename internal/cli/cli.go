@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -134,6 +135,7 @@ type command struct {
 	name     string
 	args     string // synopsis of the positional arguments
 	help     string
+	long     string // what wbem help COMMAND adds
 	min, max int    // positional argument count; max < 0: any
 	format   string // default output format
 	flags    func(fs *flag.FlagSet, f *cmdFlags)
@@ -145,41 +147,73 @@ type command struct {
 
 // cmdFlags are the flags of single commands.
 type cmdFlags struct {
-	check   bool // mofcomp --check
-	class   bool // delete --class
-	shallow bool // classes, enum --shallow
-	create  bool // put --create
-	update  bool // put --update
+	check   bool   // mofcomp --check
+	class   bool   // delete --class
+	shallow bool   // classes, enum, namespaces --shallow
+	create  bool   // put --create
+	update  bool   // put --update
+	props   string // enum -p
+	where   string // enum -w, watch --where
+	// mofcomp's update modes, WMI mofcomp's switches.
+	classCreateOnly, classUpdateOnly, classSafeUpdate, classForceUpdate bool
+	instCreateOnly, instUpdateOnly                                      bool
 
 	created, deleted, modified bool          // watch: the instance events of a class
-	where                      string        // watch --where
 	within                     time.Duration // watch --within
 	count                      int           // watch --count
 	timeout                    time.Duration // watch --timeout
 }
 
+// pathHelp is the object path syntax, for wbem help.
+const pathHelp = `PATH is an object path as WMI writes it:
+  Class.Key=value              one key: GW_Item.Id=1, Win32_Service.Name="sshd"
+  Class.K1="a",K2=2            several keys; strings in double quotes, \" and \\ inside
+  Class=value                  the class's only key, unnamed
+  Class=@                      a singleton
+  Class                        the class itself (call: a static method)
+  \\server\root\ns:Class.K=1    with a server and a namespace (it must be -n's)
+In a shell, quote the whole path: wbem get 'Win32_Service.Name="sshd"'.
+The json and jsonl outputs carry each instance's __PATH, ready for get, call
+and delete.`
+
 var commands []*command
 
 func init() {
 	commands = []*command{
-		{name: "query", args: "WQL", help: "run a WQL query", min: 1, max: 1, format: FormatTable, run: (*runner).query, read: true},
+		{name: "query", args: "WQL", help: "run a WQL query", min: 1, max: 1, format: FormatTable, run: (*runner).query, read: true,
+			long: "WQL: SELECT props|* FROM Class [WHERE expr], ASSOCIATORS OF {PATH}, REFERENCES OF {PATH},\n" +
+				"SELECT * FROM meta_class. System properties (__PATH, __CLASS, …) print when selected."},
 		{name: "enum", args: "CLASS", help: "list the instances of a class and its subclasses", min: 1, max: 1, format: FormatTable,
+			long: "-p a,b prints only those properties and -w EXPR keeps the instances a WQL WHERE\n" +
+				"expression selects (as Get-CimInstance -Property and -Filter): the enumeration\n" +
+				"becomes SELECT a, b FROM CLASS WHERE EXPR.",
 			flags: func(fs *flag.FlagSet, f *cmdFlags) {
 				fs.BoolVar(&f.shallow, "shallow", false, "leave out the instances of subclasses")
+				fs.StringVar(&f.props, "property", "", "only these `properties` (comma-separated)")
+				fs.StringVar(&f.props, "p", "", "short for --property")
+				fs.StringVar(&f.where, "where", "", "only the instances that the WQL `expression` selects")
+				fs.StringVar(&f.where, "w", "", "short for --where")
 			}, run: (*runner).enum, read: true},
-		{name: "get", args: "PATH", help: "print one instance (a class prints as MOF)", min: 1, max: 1, format: FormatList, run: (*runner).get, read: true},
-		{name: "call", args: "PATH METHOD [Name=Value…]", help: "call a method; prints its out-parameters, ReturnValue included", min: 2, max: -1, format: FormatList, run: (*runner).call},
+		{name: "get", args: "PATH", help: "print one instance (a class prints as MOF)", min: 1, max: 1, format: FormatList, run: (*runner).get, read: true,
+			long: pathHelp},
+		{name: "call", args: "PATH METHOD [Name=Value…]", help: "call a method; prints its out-parameters, ReturnValue included", min: 2, max: -1, format: FormatList, run: (*runner).call,
+			long: "The exit code is 1 when ReturnValue is not 0; stderr then says what the value means\n" +
+				"(the method's ValueMap and Values qualifiers).\n" + pathHelp},
 		{name: "classes", args: "[CLASS]", help: "list every class, or the subclasses of CLASS", min: 0, max: 1, format: FormatTable,
 			flags: func(fs *flag.FlagSet, f *cmdFlags) {
 				fs.BoolVar(&f.shallow, "shallow", false, "only the top-level classes, or the direct subclasses of CLASS")
 			}, run: (*runner).classes, read: true},
-		{name: "class", args: "CLASS", help: "print a class as MOF", min: 1, max: 1, run: (*runner).class, read: true},
+		{name: "class", args: "CLASS", help: "print a class (MOF; -o json, or a row per property)", min: 1, max: 1, format: FormatMOF, run: (*runner).class, read: true},
 		{name: "put", args: "CLASS Name=Value…", help: "create or update an instance; prints its path (MOF instances: mofcomp)", min: 1, max: -1,
+			long: "Without a flag the instance is created, or replaced whole (properties not named\n" +
+				"become NULL or their default). --update changes only the named properties of the\n" +
+				"instance the keys name. Values: numbers, true/false, datetimes and references as\n" +
+				"text, arrays as a,b,c or {a,b,c}; an empty value is NULL for any type but string.",
 			flags: func(fs *flag.FlagSet, f *cmdFlags) {
 				fs.BoolVar(&f.create, "create", false, "fail if the instance exists")
-				fs.BoolVar(&f.update, "update", false, "fail if the instance does not exist")
+				fs.BoolVar(&f.update, "update", false, "change only the named properties of an existing instance")
 			}, run: (*runner).put},
-		{name: "delete", args: "PATH", help: "delete an instance (a class with --class)", min: 1, max: 1,
+		{name: "delete", args: "PATH", help: "delete an instance (a class with --class)", min: 1, max: 1, long: pathHelp,
 			flags: func(fs *flag.FlagSet, f *cmdFlags) {
 				fs.BoolVar(&f.class, "class", false, "PATH is a class: delete it with its subclasses and instances")
 			}, run: (*runner).delete},
@@ -194,10 +228,30 @@ func init() {
 				fs.DurationVar(&f.timeout, "timeout", 0, "stop after this long")
 			}, run: (*runner).watch},
 		{name: "mofcomp", args: "FILE…", help: "compile MOF files into the repository (-n: the default namespace)", min: 1, max: -1,
+			long: "Namespaces a #pragma namespace names are created. In-process a file is applied in\n" +
+				"one transaction; remotely item by item, and a failure or an interruption says how\n" +
+				"many items were applied. The update modes are WMI mofcomp's switches; a\n" +
+				"#pragma classflags or instanceflags in the file takes precedence.",
 			flags: func(fs *flag.FlagSet, f *cmdFlags) {
 				fs.BoolVar(&f.check, "check", false, "only check the files against the classes there; change nothing")
+				fs.BoolVar(&f.classCreateOnly, "class:createonly", false, "fail for a class that exists")
+				fs.BoolVar(&f.classUpdateOnly, "class:updateonly", false, "fail for a class that does not exist")
+				fs.BoolVar(&f.classSafeUpdate, "class:safeupdate", false, "update classes with subclasses or instances when no data is lost")
+				fs.BoolVar(&f.classForceUpdate, "class:forceupdate", false, "update classes with subclasses or instances, whatever conflicts")
+				fs.BoolVar(&f.instCreateOnly, "instance:createonly", false, "fail for an instance that exists")
+				fs.BoolVar(&f.instUpdateOnly, "instance:updateonly", false, "fail for an instance that does not exist")
 			}, run: (*runner).mofcomp},
 		securityCommand(),
+		{name: "namespaces", args: "[NS] | create NS | delete NS", help: "list the namespaces under NS (default root), create or delete one", min: 0, max: 2, format: FormatTable,
+			long: "A namespace is an instance of __NAMESPACE in its parent: create makes the missing\n" +
+				"parents too; delete removes the namespace with everything in it.",
+			flags: func(fs *flag.FlagSet, f *cmdFlags) {
+				fs.BoolVar(&f.shallow, "shallow", false, "only the namespaces directly under NS")
+			}, run: (*runner).namespaces},
+		{name: "completion", args: "bash|zsh|fish", help: "print a shell completion script", min: 1, max: 1, run: (*runner).completion,
+			long: "bash: source <(wbem completion bash)\n" +
+				"zsh:  wbem completion zsh > \"${fpath[1]}/_wbem\"\n" +
+				"fish: wbem completion fish > ~/.config/fish/completions/wbem.fish"},
 	}
 }
 
@@ -214,7 +268,7 @@ func usage(w io.Writer) {
 	var b strings.Builder
 	b.WriteString("usage: wbem [flags] COMMAND [ARGS] [flags]\n\ncommands:\n")
 	for _, c := range commands {
-		fmt.Fprintf(&b, "  %-8s %-26s %s\n", c.name, c.args, c.help)
+		fmt.Fprintf(&b, "  %-10s %-28s %s\n", c.name, c.args, c.help)
 	}
 	b.WriteString("\nflags:\n")
 	io.WriteString(w, b.String())
@@ -223,8 +277,10 @@ func usage(w io.Writer) {
 	o.register(fs)
 	fs.SetOutput(w)
 	fs.PrintDefaults()
-	io.WriteString(w, "\nexit codes: 0 ok, 1 the operation failed (its WBEM status on stderr), 2 usage,\n"+
-		"3 no object manager (store held by another process, daemon unreachable), 130 interrupted\n")
+	io.WriteString(w, "  -version\n    \tprint the version and exit\n")
+	io.WriteString(w, "\nwbem help COMMAND tells more of a command (object paths: wbem help get).\n"+
+		"\nexit codes: 0 ok, 1 the operation failed (its WBEM status on stderr; call: ReturnValue not 0),\n"+
+		"2 usage, 3 no object manager (store held by another process, daemon unreachable), 130 interrupted\n")
 }
 
 // Run runs the wbem command with args (without the program name) and returns
@@ -239,6 +295,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 	global := flag.NewFlagSet("wbem", flag.ContinueOnError)
 	global.SetOutput(io.Discard)
 	o.register(global)
+	var version bool
+	global.BoolVar(&version, "version", false, "print the version and exit")
 	if err := global.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			usage(env.Stdout)
@@ -247,11 +305,23 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return fail(env, usageErrorf("%v", err))
 	}
 	rest := global.Args()
+	if version {
+		fmt.Fprintln(env.Stdout, "wbem", Version())
+		return ExitOK
+	}
 	if len(rest) == 0 {
 		usage(env.Stderr)
 		return ExitUsage
 	}
 	if rest[0] == "help" {
+		if len(rest) > 1 {
+			c := findCommand(rest[1])
+			if c == nil {
+				return fail(env, usageErrorf("unknown command %q (try wbem help)", rest[1]))
+			}
+			commandHelp(env.Stdout, c)
+			return ExitOK
+		}
 		usage(env.Stdout)
 		return ExitOK
 	}
@@ -273,16 +343,15 @@ func Run(ctx context.Context, args []string, env Env) int {
 	pos, err := parseInterspersed(fs, rest[1:])
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(env.Stdout, "usage: wbem %s %s\n%s\n\nflags:\n", cmd.name, cmd.args, cmd.help)
-			fs.SetOutput(env.Stdout)
-			fs.PrintDefaults()
+			commandHelp(env.Stdout, cmd)
 			return ExitOK
 		}
 		return fail(env, usageErrorf("%s: %v", cmd.name, err))
 	}
 	if len(pos) < cmd.min || cmd.max >= 0 && len(pos) > cmd.max {
-		return fail(env, usageErrorf("usage: wbem %s %s", cmd.name, cmd.args))
+		return fail(env, usageErrorf("usage: wbem %s %s (wbem help %s)", cmd.name, cmd.args, cmd.name))
 	}
+	explicit := o.output != ""
 	if o.output == "" {
 		o.output = cmd.format
 	}
@@ -292,15 +361,18 @@ func Run(ctx context.Context, args []string, env Env) int {
 	if _, err := newRowWriter(o.output, io.Discard); err != nil {
 		return fail(env, err)
 	}
-	r := &runner{env: env, opts: o, flags: f, read: cmd.read || cmd.name == "mofcomp" && f.check}
+	r := &runner{env: env, opts: o, flags: f, read: cmd.read || cmd.name == "mofcomp" && f.check, explicitOutput: explicit}
+	if cmd.name == "completion" {
+		return fail(env, cmd.run(r, ctx, pos))
+	}
 	conn, err := r.connect(ctx)
 	if err != nil {
 		return fail(env, err)
 	}
 	r.conn = conn
 	err = cmd.run(r, ctx, pos)
-	if err != nil && conn.om == nil && cim.StatusOf(err) == cim.WBEM_E_TRANSPORT_FAILURE {
-		err = &unreachableError{err: err, hint: "is wbemd running and serving " + conn.url + "?"}
+	if err != nil && conn.om == nil {
+		err = r.remoteHint(err)
 	}
 	if cerr := conn.close(); err == nil && cerr != nil {
 		err = cerr
@@ -310,6 +382,55 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return ExitInterrupted
 	}
 	return fail(env, err)
+}
+
+// commandHelp prints wbem help COMMAND: the synopsis, what it does, its
+// flags and the global ones.
+func commandHelp(w io.Writer, c *command) {
+	fmt.Fprintf(w, "usage: wbem [flags] %s %s\n%s\n", c.name, c.args, c.help)
+	if c.long != "" {
+		fmt.Fprintf(w, "\n%s\n", c.long)
+	}
+	if c.flags != nil {
+		fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+		var f cmdFlags
+		c.flags(fs, &f)
+		io.WriteString(w, "\nflags:\n")
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+	}
+	io.WriteString(w, "\nThe global flags (wbem help) go before or after the command.\n")
+}
+
+// Version returns wbem's version: the module version it was built as (go
+// install …@v1.2.3), else the VCS revision, else "devel".
+func Version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	rev, dirty := "", false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "devel"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if dirty {
+		rev += "+dirty"
+	}
+	return "devel " + rev
 }
 
 // parseInterspersed parses flags wherever they appear among the positional
@@ -343,14 +464,18 @@ func fail(env Env, err error) int {
 		return ExitUsage
 	}
 	var unr *unreachableError
+	var hinted *hintError
 	code := ExitFailed
+	hint := ""
 	if errors.As(err, &unr) {
 		code = ExitUnreachable
-		err = unr.err
+		err, hint = unr.err, unr.hint
+	} else if errors.As(err, &hinted) {
+		err, hint = hinted.err, hinted.hint
 	}
 	fmt.Fprintln(env.Stderr, "wbem:", err.Error())
-	if unr != nil && unr.hint != "" {
-		fmt.Fprintln(env.Stderr, "wbem:", unr.hint)
+	if hint != "" {
+		fmt.Fprintln(env.Stderr, "wbem:", hint)
 	}
 	return code
 }

@@ -9,8 +9,10 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +20,8 @@ import (
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/cimom"
 	"github.com/gowbem/gowbem/internal/workload"
+	"github.com/gowbem/gowbem/mof"
+	"github.com/gowbem/gowbem/provider"
 	"github.com/gowbem/gowbem/repository"
 	_ "github.com/gowbem/gowbem/wsman" // the protocol of --host
 )
@@ -29,9 +33,16 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 // instances.
 func fixture(t testing.TB, p *workload.Provider) *cimom.ObjectManager {
 	t.Helper()
-	om := workload.NewObjectManager(p)
+	om := workload.NewObjectManager(p, cimom.WithMethodProvider("GW_Doors", doors{}))
 	svc := om.Services(workload.Namespace)
 	ctx := context.Background()
+	plan, err := mof.CompileString("door.mof", doorMOF, mof.Options{Namespace: workload.Namespace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := om.Apply(ctx, plan); err != nil {
+		t.Fatal(err)
+	}
 	for _, in := range []struct {
 		class string
 		props []string
@@ -54,6 +65,44 @@ func fixture(t testing.TB, p *workload.Provider) *cimom.ObjectManager {
 		}
 	}
 	return om
+}
+
+// doorMOF is a class whose method's ReturnValue has meanings (ValueMap and
+// Values), with one instance, and a class with an interval and a datetime
+// with an offset and microseconds.
+const doorMOF = `
+[Provider("GW_Doors")]
+class GW_Door
+{
+  [Key] string Name;
+  string Note;
+  datetime Opened;
+  datetime Every;
+  [ValueMap {"0", "1", "2..4", "5"}, Values {"Opened", "Locked", "Jammed", "Gone"}]
+  uint32 Open([In] uint32 How);
+  [Static, Values {"Fine", "Stuck"}] uint32 Check([In] uint32 How);
+};
+instance of GW_Door
+{
+  Name = "front";
+  Note = "";
+  Opened = "20240102030405.123456-300";
+  Every = "00000001023000.000000:000";
+};
+instance of GW_Door
+{
+  Name = "back";
+};`
+
+// doors implements GW_Door's methods: ReturnValue is the How they are given.
+type doors struct{}
+
+func (doors) ExecMethod(ctx context.Context, call *provider.MethodCall) (*cim.Instance, error) {
+	out := call.Out.NewInstance()
+	if err := out.Set("ReturnValue", cim.Uint32(uint32(call.In.Value("How").Uint()))); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 type nopCloser struct{}
@@ -161,6 +210,46 @@ func TestGolden(t *testing.T) {
 		{"err-command", []string{"frobnicate"}},
 		{"err-args", []string{"get"}},
 		{"err-flag", []string{"enum", "--bogus", "GW_Base"}},
+
+		// System properties, NULL and "", datetimes per format, empty results.
+		{"query-path-table", []string{"query", "SELECT __PATH, Name FROM GW_Base"}},
+		{"query-system-csv", []string{"-o", "csv", "query", "SELECT __CLASS, __RELPATH, Name FROM GW_Base WHERE Size > 10"}},
+		{"query-path-jsonl", []string{"-o", "jsonl", "query", "SELECT __PATH, Name FROM GW_Child"}},
+		{"enum-null-empty-table", []string{"enum", "GW_Door"}},
+		{"enum-null-empty-list", []string{"-o", "list", "enum", "GW_Door"}},
+		{"enum-datetimes-csv", []string{"-o", "csv", "enum", "GW_Door"}},
+		{"enum-datetimes-json", []string{"-o", "json", "enum", "GW_Door"}},
+		{"enum-mof", []string{"-o", "mof", "enum", "GW_Door"}},
+		{"query-empty-csv", []string{"-o", "csv", "query", "SELECT * FROM GW_Base WHERE Size > 1000"}},
+		{"query-empty-select-csv", []string{"-o", "csv", "query", "SELECT Label, Name FROM GW_Base WHERE Size > 1000"}},
+		{"enum-empty-csv", []string{"-o", "csv", "enum", "GW_Single"}},
+		// enum -p and -w.
+		{"enum-property-where", []string{"enum", "GW_Base", "-p", "Name,Size", "-w", "Size > 10"}},
+		{"enum-shallow-where", []string{"enum", "--shallow", "GW_Base", "--where", "Size >= 1"}},
+		{"err-enum-property", []string{"enum", "GW_Base", "-p", "Name;Size"}},
+		// Classes in every format.
+		{"class-json", []string{"class", "GW_Door", "-o", "json"}},
+		{"class-table", []string{"class", "GW_Grand", "-o", "table"}},
+		{"get-class-json", []string{"-o", "jsonl", "get", "GW_Grand"}},
+		// A method's ReturnValue, its meaning and the exit code.
+		{"call-returnvalue-range", []string{"call", `GW_Door.Name="front"`, "Open", "How=3"}},
+		{"call-returnvalue-values", []string{"call", "GW_Door", "Check", "How=1"}},
+		{"call-returnvalue-unknown", []string{"call", `GW_Door.Name="front"`, "Open", "How=9"}},
+		{"call-returnvalue-zero", []string{"-o", "json", "call", `GW_Door.Name="front"`, "Open", "How=0"}},
+		// Help.
+		{"help-get", []string{"help", "get"}},
+		{"help-mofcomp", []string{"help", "mofcomp"}},
+		{"err-help", []string{"help", "nope"}},
+		// Namespaces.
+		{"namespaces", []string{"namespaces"}},
+		{"namespaces-shallow-csv", []string{"-o", "csv", "namespaces", "--shallow"}},
+		{"err-namespaces", []string{"namespaces", "delete", "root"}},
+		// MOF: a namespace the file names is created; update modes.
+		{"mofcomp-namespace", []string{"mofcomp", filepath.Join("testdata", "acme.mof")}},
+		{"mofcomp-createonly-exists", []string{"mofcomp", "-class:createonly", filepath.Join("testdata", "base.mof")}},
+		{"err-mofcomp-modes", []string{"mofcomp", "-class:safeupdate", "-class:forceupdate", filepath.Join("testdata", "base.mof")}},
+		{"mofcomp-class-has-children", []string{"mofcomp", filepath.Join("testdata", "base-changed.mof")}},
+		{"mofcomp-forceupdate", []string{"mofcomp", "-class:forceupdate", filepath.Join("testdata", "base-changed.mof")}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -348,25 +437,91 @@ func TestTableSizing(t *testing.T) {
 }
 
 // TestStoreInUse checks that the in-process CLI, finding the repository held
-// by another process (here: this one), says that a daemon probably holds it
-// and suggests --host.
+// by another process, says who holds it (from /proc/locks): a wbemd daemon
+// (then --host), another wbem, or some other program.
 func TestStoreInUse(t *testing.T) {
-	dir := t.TempDir()
+	if runtime.GOOS != "linux" {
+		t.Skip("the holder of a lock is found in Linux's /proc/locks")
+	}
+	for _, tc := range []struct {
+		name string
+		want []string
+	}{
+		{"wbemd", []string{"the gowbem daemon wbemd (pid ", "--host " + DefaultHost, AdminPasswordFile}},
+		{"wbem", []string{"another wbem command (pid ", "wait for it"}},
+		{"somebody", []string{"process ", "(somebody) holds that repository"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			stop := holdStore(t, dir, tc.name)
+			defer stop()
+			var out, errb bytes.Buffer
+			code := Run(context.Background(), []string{"--state-dir", dir, "enum", "GW_Base"}, Env{Stdout: &out, Stderr: &errb})
+			if code != ExitUnreachable {
+				t.Errorf("exit code %d, want %d", code, ExitUnreachable)
+			}
+			msg := errb.String()
+			for _, want := range append(tc.want, "in use by another process") {
+				if !strings.Contains(msg, want) {
+					t.Errorf("message lacks %q:\n%s", want, msg)
+				}
+			}
+		})
+	}
+}
+
+// holdStore runs this test binary, under the name comm, as a process that
+// holds the repository of dir until stop is called.
+func holdStore(t *testing.T, dir, comm string) (stop func()) {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), comm)
+	if err := os.Symlink(self, link); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(link, "-test.run=^TestHoldStoreHelper$")
+	cmd.Env = append(os.Environ(), "GOWBEM_TEST_HOLD_STORE="+dir)
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "holding") {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("the helper did not take the store: %q %v", line, err)
+	}
+	return func() {
+		stdin.Close()
+		cmd.Wait()
+	}
+}
+
+// TestHoldStoreHelper is holdStore's process: it opens the repository of
+// $GOWBEM_TEST_HOLD_STORE and holds it until its stdin closes.
+func TestHoldStoreHelper(t *testing.T) {
+	dir := os.Getenv("GOWBEM_TEST_HOLD_STORE")
+	if dir == "" {
+		t.Skip("a helper process of TestStoreInUse")
+	}
 	store, err := repository.OpenStateDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	var out, errb bytes.Buffer
-	code := Run(context.Background(), []string{"--state-dir", dir, "enum", "GW_Base"}, Env{Stdout: &out, Stderr: &errb})
-	if code != ExitUnreachable {
-		t.Errorf("exit code %d, want %d", code, ExitUnreachable)
-	}
-	msg := errb.String()
-	for _, want := range []string{"in use by another process", "daemon", "--host " + DefaultHost, filepath.Join(dir, AdminPasswordFile)} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("message lacks %q:\n%s", want, msg)
-		}
+	fmt.Println("holding")
+	io.Copy(io.Discard, os.Stdin)
+}
+
+// storeInUseHint without /proc/locks names both possibilities.
+func TestStoreInUseHintUnknown(t *testing.T) {
+	h := storeInUseHint("/s", 0, "", false)
+	if !strings.Contains(h, "wbemd") || !strings.Contains(h, "--host") || !strings.Contains(h, "another wbem") {
+		t.Fatal(h)
 	}
 }
 
@@ -419,6 +574,11 @@ func TestHostURL(t *testing.T) {
 		"127.0.0.1:5988":              "http://127.0.0.1:5988/cimom",
 		"https://h:5989/":             "https://h:5989/cimom",
 		"http://h:5988/cimom":         "http://h:5988/cimom",
+		"localhost":                   "http://localhost:5985/wsman",
+		"https://localhost":           "https://localhost:5986/wsman",
+		"https://h/wsman":             "https://h:5986/wsman",
+		"::1":                         "http://[::1]:5985/wsman",
+		"[::1]:7":                     "http://[::1]:7/wsman",
 	} {
 		if got := hostURL(in); got != want {
 			t.Errorf("hostURL(%q) = %q, want %q", in, got, want)

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,10 +31,11 @@ type connection struct {
 	close func() error
 
 	// remote only: how to reach other namespaces.
-	url   string
-	creds wbem.Credentials
-	mu    sync.Mutex
-	other map[string]*wbem.Services
+	url     string // with the client's parameters
+	display string // as messages show it
+	creds   wbem.Credentials
+	mu      sync.Mutex
+	other   map[string]*wbem.Services
 }
 
 // services returns the services of namespace ns on the same object manager.
@@ -85,14 +87,15 @@ func (r *runner) connect(ctx context.Context) (*connection, error) {
 			case cim.StatusOf(err) == cim.WBEM_E_NOT_FOUND:
 				return nil, err // no such state directory: said as it is
 			case errors.Is(err, repository.ErrInUse):
-				hint = fmt.Sprintf("a gowbem daemon (wbemd) probably holds that repository: reach it with --host %s --user admin --password-file %s",
-					DefaultHost, filepath.Join(r.opts.stateDir, AdminPasswordFile))
+				pid, comm, ok := lockHolder(filepath.Join(r.opts.stateDir, repository.StateFile))
+				hint = storeInUseHint(r.opts.stateDir, pid, comm, ok)
 			}
 			return nil, &unreachableError{err: err, hint: hint}
 		}
 		return &connection{svc: om.Services(ns), om: om, close: closer.Close}, nil
 	}
-	url := withPullWait(hostURL(r.opts.host))
+	display := hostURL(r.opts.host)
+	url := withPullWait(display)
 	creds, err := r.credentials(url)
 	if err != nil {
 		return nil, err
@@ -101,29 +104,62 @@ func (r *runner) connect(ctx context.Context) (*connection, error) {
 	if err != nil {
 		return nil, &unreachableError{err: err}
 	}
-	c := &connection{svc: svc, url: url, creds: creds}
+	c := &connection{svc: svc, url: url, display: display, creds: creds}
 	c.close = c.closeRemote
 	return c, nil
 }
 
-// hostURL completes a --host value: http:// when there is no scheme, and
-// when there is no path /cimom (CIM-XML) for CIM-XML's ports 5988 and 5989,
-// /wsman otherwise.
+// storeInUseHint says who holds the repository, when /proc/locks tells
+// (Linux), and what to do: reach a daemon with --host, or wait for the
+// other process.
+func storeInUseHint(stateDir string, pid int, comm string, known bool) string {
+	daemon := fmt.Sprintf("reach it with --host %s --user admin --password-file %s", DefaultHost, filepath.Join(stateDir, AdminPasswordFile))
+	switch {
+	case !known:
+		return "another process holds that repository: a gowbem daemon (wbemd) — " + daemon + " — or another wbem command"
+	case comm == "wbemd":
+		return fmt.Sprintf("the gowbem daemon wbemd (pid %d) holds that repository: %s", pid, daemon)
+	case comm == "wbem":
+		return fmt.Sprintf("another wbem command (pid %d) holds that repository: wait for it to finish", pid)
+	}
+	return fmt.Sprintf("process %d (%s) holds that repository", pid, comm)
+}
+
+// Default ports of WS-Management (WinRM's, which wbemd uses too).
+const (
+	DefaultHTTPPort  = "5985"
+	DefaultHTTPSPort = "5986"
+)
+
+// hostURL completes a --host value: http:// when there is no scheme, port
+// 5985 (5986 for https) when there is none, and when there is no path
+// /cimom (CIM-XML) for CIM-XML's ports 5988 and 5989, /wsman otherwise.
 func hostURL(h string) string {
 	if !strings.Contains(h, "://") {
 		h = "http://" + h
 	}
 	scheme, rest, _ := strings.Cut(h, "://")
-	path := "wsman"
-	if host := strings.TrimSuffix(rest, "/"); strings.HasSuffix(host, ":5988") || strings.HasSuffix(host, ":5989") {
-		path = "cimom"
+	hostport, path, hasPath := strings.Cut(rest, "/")
+	if scheme == "http" || scheme == "https" {
+		if _, port, err := net.SplitHostPort(hostport); err != nil || port == "" {
+			def := DefaultHTTPPort
+			if scheme == "https" {
+				def = DefaultHTTPSPort
+			}
+			host := strings.TrimSuffix(hostport, ":")
+			if strings.Count(host, ":") > 1 && !strings.HasPrefix(host, "[") {
+				host = "[" + host + "]" // a bare IPv6 address
+			}
+			hostport = host + ":" + def
+		}
 	}
-	if !strings.Contains(rest, "/") {
-		rest += "/" + path
-	} else if strings.HasSuffix(rest, "/") && strings.Count(rest, "/") == 1 {
-		rest += path
+	if !hasPath || path == "" {
+		path = "wsman"
+		if strings.HasSuffix(hostport, ":5988") || strings.HasSuffix(hostport, ":5989") {
+			path = "cimom"
+		}
 	}
-	return scheme + "://" + rest
+	return scheme + "://" + hostport + "/" + path
 }
 
 // RemotePullWait is how long a remote Pull waits to fill its batch before it

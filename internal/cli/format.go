@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/mof"
 )
 
 // Output formats (-o).
@@ -21,10 +22,11 @@ const (
 	FormatList  = "list"  // "Name : value" lines, a blank line between objects
 	FormatJSON  = "json"  // one JSON array, printed element by element
 	FormatJSONL = "jsonl" // one JSON object per line
-	FormatCSV   = "csv"   // RFC 4180, a header from the first object
+	FormatCSV   = "csv"   // RFC 4180, a header from the first object (or the class when none came)
+	FormatMOF   = "mof"   // instances and classes as MOF text
 )
 
-var formats = []string{FormatTable, FormatList, FormatJSON, FormatJSONL, FormatCSV}
+var formats = []string{FormatTable, FormatList, FormatJSON, FormatJSONL, FormatCSV, FormatMOF}
 
 // Table sizing. A table cannot print its first row before it knows its column
 // widths, so it holds rows back until TableRows have come or TableWait has
@@ -38,10 +40,12 @@ const (
 )
 
 // record is one object as output: its properties in class order, system
-// properties left out.
+// properties left out unless asked for (only), and the object itself for
+// its path and for MOF.
 type record struct {
 	names  []string
 	values []cim.Value
+	obj    cim.Object
 }
 
 // recordOf lays out an instance by its class, or a class as its name and
@@ -50,7 +54,7 @@ func recordOf(obj cim.Object) record {
 	switch o := obj.(type) {
 	case *cim.Instance:
 		c := o.Class()
-		r := record{names: make([]string, len(c.Properties)), values: make([]cim.Value, len(c.Properties))}
+		r := record{names: make([]string, len(c.Properties)), values: make([]cim.Value, len(c.Properties)), obj: obj}
 		for i := range c.Properties {
 			r.names[i] = c.Properties[i].Name
 			r.values[i] = o.At(i)
@@ -61,30 +65,57 @@ func recordOf(obj cim.Object) record {
 		if o.Superclass != "" {
 			super = cim.String(o.Superclass)
 		}
-		return record{names: []string{"Name", "Superclass"}, values: []cim.Value{cim.String(o.Name), super}}
+		return record{names: []string{"Name", "Superclass"}, values: []cim.Value{cim.String(o.Name), super}, obj: obj}
 	}
 	return record{}
 }
 
+// systemer is an object with system properties (__PATH, __CLASS, …).
+type systemer interface {
+	System(name string) (cim.Value, bool)
+}
+
 // only returns r with just the properties named in cols, in that order (a
 // query's SELECT list: a remote object manager may return whole instances
-// with the other properties NULL, a local one adds the keys). Names r lacks
-// are skipped, as WMI skips them; no cols leaves r as it is.
+// with the other properties NULL, a local one adds the keys). A system
+// property (__PATH, __CLASS, …) comes from the object. Names r lacks are
+// skipped, as WMI skips them; no cols leaves r as it is.
 func (r record) only(cols []string) record {
 	if len(cols) == 0 {
 		return r
 	}
-	out := record{names: make([]string, 0, len(cols)), values: make([]cim.Value, 0, len(cols))}
+	out := record{names: make([]string, 0, len(cols)), values: make([]cim.Value, 0, len(cols)), obj: r.obj}
 	for _, c := range cols {
+		found := false
 		for i, n := range r.names {
 			if strings.EqualFold(n, c) {
 				out.names = append(out.names, n)
 				out.values = append(out.values, r.values[i])
+				found = true
 				break
+			}
+		}
+		if !found && cim.IsSystemProperty(c) {
+			if s, ok := r.obj.(systemer); ok {
+				if v, ok := s.System(c); ok {
+					out.names = append(out.names, strings.ToUpper(c))
+					out.values = append(out.values, v)
+				}
 			}
 		}
 	}
 	return out
+}
+
+// path returns the object's __PATH, or NULL when it has none (a projection
+// without its keys, a class).
+func (r record) path() cim.Value {
+	if inst, ok := r.obj.(*cim.Instance); ok {
+		if v, ok := inst.System("__PATH"); ok {
+			return v
+		}
+	}
+	return cim.Null
 }
 
 func (r record) get(name string) (cim.Value, bool) {
@@ -118,8 +149,107 @@ func newRowWriter(format string, w io.Writer) (rowWriter, error) {
 		return &jsonWriter{w: w}, nil
 	case FormatCSV:
 		return &csvWriter{w: w}, nil
+	case FormatMOF:
+		return &mofWriter{w: w}, nil
 	}
 	return nil, usageErrorf("unknown output format %q (want one of %s)", format, strings.Join(formats, ", "))
+}
+
+// --- how values read ---
+//
+// A value prints per format: table and list are for people (NULL is empty,
+// the empty string is "", datetimes read as 2026-11-26 12:00:00 +00:00 and
+// intervals as 1d 02:03:04); csv and json are for programs (datetimes in
+// RFC 3339, intervals as ISO 8601 durations, P1DT2H3M4S); mof keeps DMTF's
+// forms. A datetime with wildcards keeps its DMTF form everywhere.
+
+// humanText is a value as table and list show it, on one line.
+func humanText(v cim.Value) string {
+	switch {
+	case v.IsNull():
+		return ""
+	case v.Type() == cim.TypeString && v.Str() == "":
+		return `""`
+	}
+	return oneLine(valueText(v, humanDatetime))
+}
+
+// machineText is a value as csv writes it (NULL and "" are both empty).
+func machineText(v cim.Value) string {
+	if v.IsNull() {
+		return ""
+	}
+	return valueText(v, machineDatetime)
+}
+
+// valueText writes a value's text with datetimes formatted by dt; arrays as
+// {a, b}.
+func valueText(v cim.Value, dt func(cim.Datetime) string) string {
+	t := v.Type()
+	switch {
+	case v.IsNull():
+		return ""
+	case t.IsArray():
+		var b strings.Builder
+		b.WriteByte('{')
+		for i, e := range v.Array() {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(valueText(e, dt))
+		}
+		b.WriteByte('}')
+		return b.String()
+	case t == cim.TypeDatetime:
+		d, err := cim.ParseDatetime(v.Str())
+		if err != nil || d.HasWildcard() {
+			return v.Str()
+		}
+		return dt(d)
+	}
+	return v.Text()
+}
+
+// humanDatetime: 2026-11-26 12:00:00 +00:00, 1d 02:03:04 (microseconds when
+// there are any).
+func humanDatetime(d cim.Datetime) string {
+	frac := ""
+	if d.Microsecond != 0 {
+		frac = fmt.Sprintf(".%06d", d.Microsecond)
+	}
+	if d.Interval {
+		s := fmt.Sprintf("%02d:%02d:%02d%s", d.Hour, d.Minute, d.Second, frac)
+		if d.Days > 0 {
+			s = fmt.Sprintf("%dd %s", d.Days, s)
+		}
+		return s
+	}
+	sign, off := '+', d.Offset
+	if off < 0 {
+		sign, off = '-', -off
+	}
+	return fmt.Sprintf("%04d-%02d-%02d %02d:%02d:%02d%s %c%02d:%02d", d.Year, d.Month, d.Day, d.Hour, d.Minute, d.Second, frac, sign, off/60, off%60)
+}
+
+// machineDatetime: RFC 3339 (2026-11-26T12:00:00Z), ISO 8601 durations
+// (P1DT2H3M4S).
+func machineDatetime(d cim.Datetime) string {
+	frac := ""
+	if d.Microsecond != 0 {
+		frac = fmt.Sprintf(".%06d", d.Microsecond)
+	}
+	if d.Interval {
+		return fmt.Sprintf("P%dDT%dH%dM%d%sS", d.Days, d.Hour, d.Minute, d.Second, frac)
+	}
+	zone := "Z"
+	if d.Offset != 0 {
+		sign, off := '+', d.Offset
+		if off < 0 {
+			sign, off = '-', -off
+		}
+		zone = fmt.Sprintf("%c%02d:%02d", sign, off/60, off%60)
+	}
+	return fmt.Sprintf("%04d-%02d-%02dT%02d:%02d:%02d%s%s", d.Year, d.Month, d.Day, d.Hour, d.Minute, d.Second, frac, zone)
 }
 
 // --- table ---
@@ -171,7 +301,7 @@ func (t *tableWriter) size() error {
 		t.width[i] = utf8.RuneCountInString(c)
 		for _, r := range t.held {
 			v, _ := r.get(c)
-			t.width[i] = max(t.width[i], utf8.RuneCountInString(cellText(v)))
+			t.width[i] = max(t.width[i], utf8.RuneCountInString(humanText(v)))
 		}
 	}
 	var b bytes.Buffer
@@ -198,7 +328,7 @@ func (t *tableWriter) line(r record) error {
 	cells := make([]string, len(t.cols))
 	for i, c := range t.cols {
 		v, _ := r.get(c)
-		cells[i] = cellText(v)
+		cells[i] = humanText(v)
 	}
 	var b bytes.Buffer
 	t.cells(&b, cells)
@@ -229,10 +359,9 @@ func (t *tableWriter) Close() error {
 	return nil
 }
 
-// cellText is a value on one line: control characters are escaped so that a
-// value cannot break the layout.
-func cellText(v cim.Value) string {
-	s := v.Text()
+// oneLine escapes control characters so that a value cannot break the
+// layout.
+func oneLine(s string) string {
 	if strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }) {
 		q := strconv.Quote(s)
 		return q[1 : len(q)-1]
@@ -260,8 +389,12 @@ func (l *listWriter) Row(r record) error {
 	for i, n := range r.names {
 		b.WriteString(n)
 		b.WriteString(strings.Repeat(" ", w-utf8.RuneCountInString(n)))
-		b.WriteString(" : ")
-		b.WriteString(cellText(r.values[i]))
+		if v := humanText(r.values[i]); v != "" {
+			b.WriteString(" : ")
+			b.WriteString(v)
+		} else {
+			b.WriteString(" :")
+		}
 		b.WriteByte('\n')
 	}
 	_, err := l.w.Write(b.Bytes())
@@ -274,13 +407,20 @@ func (l *listWriter) Close() error { return nil }
 // --- json and jsonl ---
 
 type jsonWriter struct {
-	w     io.Writer
-	array bool // json: one array; jsonl: one object per line
-	count int
+	w      io.Writer
+	array  bool // json: one array; jsonl: one object per line
+	single bool // json of a command that prints one object: that object
+	count  int
 }
 
 func (j *jsonWriter) Row(r record) error {
 	var b bytes.Buffer
+	if j.single {
+		appendJSONRow(&b, r)
+		b.WriteByte('\n')
+		_, err := j.w.Write(b.Bytes())
+		return err
+	}
 	if j.array {
 		if j.count == 0 {
 			b.WriteString("[\n  ")
@@ -289,7 +429,7 @@ func (j *jsonWriter) Row(r record) error {
 		}
 	}
 	j.count++
-	appendJSONRecord(&b, r)
+	appendJSONRow(&b, r)
 	if !j.array {
 		b.WriteByte('\n')
 	}
@@ -297,10 +437,23 @@ func (j *jsonWriter) Row(r record) error {
 	return err
 }
 
+// appendJSONRow writes a row: an instance that has a path carries its
+// __PATH first (unless the row selected it already), so that a row can be
+// fed to get, call or delete.
+func appendJSONRow(b *bytes.Buffer, r record) {
+	if p := r.path(); !p.IsNull() {
+		if _, has := r.get("__PATH"); !has {
+			r.names = append([]string{"__PATH"}, r.names...)
+			r.values = append([]cim.Value{p}, r.values...)
+		}
+	}
+	appendJSONRecord(b, r)
+}
+
 func (j *jsonWriter) Tick() error { return nil }
 
 func (j *jsonWriter) Close() error {
-	if !j.array {
+	if !j.array || j.single {
 		return nil
 	}
 	end := "\n]\n"
@@ -351,6 +504,8 @@ func appendJSONValue(b *bytes.Buffer, v cim.Value) {
 		b.WriteByte(']')
 	case t.IsInteger(), t == cim.TypeBoolean:
 		b.WriteString(v.Text())
+	case t == cim.TypeDatetime:
+		appendJSONString(b, valueText(v, machineDatetime))
 	case t.IsReal():
 		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
 			appendJSONString(b, v.Text())
@@ -373,6 +528,8 @@ func appendJSONValue(b *bytes.Buffer, v cim.Value) {
 type csvWriter struct {
 	w    io.Writer
 	cols []string // from the first object
+	// header gives the columns when no object came (nil: none).
+	header func() []string
 }
 
 func (c *csvWriter) Row(r record) error {
@@ -390,7 +547,7 @@ func (c *csvWriter) Row(r record) error {
 	cells := make([]string, len(c.cols))
 	for i, n := range c.cols {
 		v, _ := r.get(n)
-		cells[i] = v.Text()
+		cells[i] = machineText(v)
 	}
 	if err := cw.Write(cells); err != nil {
 		return err
@@ -400,8 +557,57 @@ func (c *csvWriter) Row(r record) error {
 	return err
 }
 
-func (c *csvWriter) Tick() error  { return nil }
-func (c *csvWriter) Close() error { return nil }
+func (c *csvWriter) Tick() error { return nil }
+
+// Close prints the header of an empty result, so that a program reading
+// the CSV sees the columns.
+func (c *csvWriter) Close() error {
+	if c.cols != nil || c.header == nil {
+		return nil
+	}
+	cols := c.header()
+	if len(cols) == 0 {
+		return nil
+	}
+	var b bytes.Buffer
+	cw := csv.NewWriter(&b)
+	cw.Write(cols)
+	cw.Flush()
+	_, err := c.w.Write(b.Bytes())
+	return err
+}
+
+// --- mof ---
+
+// mofWriter prints instances and classes as MOF, a blank line between.
+type mofWriter struct {
+	w     io.Writer
+	count int
+}
+
+func (m *mofWriter) Row(r record) error {
+	var s string
+	switch o := r.obj.(type) {
+	case *cim.Instance:
+		s = mof.FormatInstance(o)
+	case *cim.Class:
+		s = mof.FormatClass(o)
+	default:
+		return nil
+	}
+	if len(r.names) == 1 && r.names[0] == "//" {
+		s = r.values[0].Str() + s // wbem watch's line about the event
+	}
+	if m.count > 0 {
+		s = "\n" + s
+	}
+	m.count++
+	_, err := io.WriteString(m.w, s)
+	return err
+}
+
+func (m *mofWriter) Tick() error  { return nil }
+func (m *mofWriter) Close() error { return nil }
 
 // usageError is a mistake on the command line (exit code ExitUsage).
 type usageError struct{ msg string }

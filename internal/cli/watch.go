@@ -162,7 +162,11 @@ func (r *runner) watch(ctx context.Context, args []string) error {
 		}
 		n, err := e.NextContext(ctx, NextWait, buf[:want])
 		for _, obj := range buf[:n] {
-			if werr := out.Row(eventRecord(obj, full)); werr != nil {
+			rec := eventRecord(obj, full)
+			if r.opts.output == FormatMOF {
+				rec = mofEventRecord(rec, obj)
+			}
+			if werr := out.Row(rec); werr != nil {
 				return werr
 			}
 		}
@@ -250,6 +254,21 @@ func eventRecord(obj cim.Object, full bool) record {
 	return r
 }
 
+// mofEventRecord prints an event as MOF: the event instance itself, after
+// a comment line that says when, what and about which instance.
+func mofEventRecord(r record, obj cim.Object) record {
+	var b strings.Builder
+	b.WriteString("//")
+	for _, v := range r.values {
+		if !v.IsNull() && v.Type() != cim.TypeObject {
+			b.WriteString(" " + oneLine(humanText(v)))
+		}
+	}
+	b.WriteString("\n")
+	ev, _ := obj.(*cim.Instance)
+	return record{names: []string{"//"}, values: []cim.Value{cim.String(b.String())}, obj: ev}
+}
+
 var instanceEventKinds = map[string]string{
 	"__instancecreationevent":     "Created",
 	"__instancedeletionevent":     "Deleted",
@@ -282,16 +301,18 @@ func changed(prev, cur *cim.Instance) string {
 		if was.IsNull() && now.IsNull() || !was.IsNull() && !now.IsNull() && was.Type() == now.Type() && was.Text() == now.Text() {
 			continue
 		}
-		parts = append(parts, name+": "+valueText(was)+" → "+valueText(now))
+		parts = append(parts, name+": "+changeText(was)+" → "+changeText(now))
 	}
 	return strings.Join(parts, ", ")
 }
 
-func valueText(v cim.Value) string {
+// changeText is a value in a change's description: as table and list show
+// it, with NULL spelled out.
+func changeText(v cim.Value) string {
 	if v.IsNull() {
 		return "NULL"
 	}
-	return cellText(v)
+	return humanText(v)
 }
 
 // objectName names an embedded object in one cell: an instance by its path,

@@ -352,7 +352,7 @@ func TestSIGTERM(t *testing.T) {
 		pw2.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, `{"Id":0,`) {
+	if err != nil || !strings.HasPrefix(line, `{"__PATH":`) || !strings.Contains(line, `GW_Item.Id=0","Id":0,`) {
 		t.Fatalf("first CLI row: %q, %v", line, err)
 	}
 	go io.Copy(io.Discard, pr)
