@@ -45,16 +45,16 @@ func omiCaptures(t *testing.T) string {
 	return dir
 }
 
-// capture is one recorded response: the HTTP status, its Content-Type and
+// omiCapture is one recorded response: the HTTP status, its Content-Type and
 // its body.
-type capture struct {
+type omiCapture struct {
 	status  int
 	ctype   string
 	wwwAuth []string
 	body    []byte
 }
 
-func loadCapture(t *testing.T, dir, prefix string) capture {
+func loadCapture(t *testing.T, dir, prefix string) omiCapture {
 	t.Helper()
 	names, _ := filepath.Glob(filepath.Join(dir, prefix+"-*.response.txt"))
 	if len(names) != 1 {
@@ -70,7 +70,7 @@ func loadCapture(t *testing.T, dir, prefix string) capture {
 	if len(f) < 2 {
 		t.Fatalf("capture %s: bad status line %q", prefix, line)
 	}
-	c := capture{}
+	c := omiCapture{}
 	c.status, _ = strconv.Atoi(f[1])
 	for {
 		line, err := rd.ReadString('\n')
@@ -402,7 +402,7 @@ func TestOMIFaults(t *testing.T) {
 		{"23", cim.WBEM_E_FAILED},
 		{"24", cim.WBEM_E_FAILED},
 	} {
-		t.Run("capture-"+tc.capture, func(t *testing.T) {
+		t.Run("omiCapture-"+tc.capture, func(t *testing.T) {
 			_, svc := newOMI(t, func(omiRequest) string { return tc.capture })
 			_, err := svc.GetObject(ctx, "Bench_Small.Id=5", 0)
 			if cim.StatusOf(err) != tc.want {
@@ -413,7 +413,7 @@ func TestOMIFaults(t *testing.T) {
 }
 
 // TestOMIWithoutClassDefinitions reads instances from a server that gives
-// no class definitions (OMI's answer to the per-class URI, capture 15):
+// no class definitions (OMI's answer to the per-class URI, omiCapture 15):
 // each instance is read by itself, typed from its text.
 func TestOMIWithoutClassDefinitions(t *testing.T) {
 	pulls := 0
