@@ -277,6 +277,12 @@ func send(w http.ResponseWriter, status int, body []byte) {
 }
 
 func (s *Server) sendFault(w http.ResponseWriter, req *request, f *fault) {
+	if sw, ok := w.(*statusWriter); ok {
+		sw.fault = f.code
+		if f.subcode != "" {
+			sw.fault = f.subcode
+		}
+	}
 	if e := f.ext; e != nil && e.Err != nil {
 		s.opts.Logger.Error("operation failed", "status", e.Status.Name(), "operation", e.Operation,
 			"provider", e.Provider, "description", e.Description, "err", e.Err)
@@ -367,8 +373,33 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if caller != nil {
 		user = caller.Name
 	}
-	s.dispatch(ctx, w, req, user, !anonymous)
+	if !s.opts.Logger.Enabled(ctx, slog.LevelDebug) {
+		s.dispatch(ctx, w, req, user, !anonymous)
+		return
+	}
+	// At debug level every request is logged with its outcome.
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	s.dispatch(ctx, sw, req, user, !anonymous)
+	s.opts.Logger.Debug("request", "addr", r.RemoteAddr, "user", user, "action", req.Action, "resource", req.ResourceURI,
+		"status", sw.status, "fault", sw.fault, "took", time.Since(start))
 }
+
+// statusWriter notes the HTTP status and the fault of a response, for the
+// debug log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	fault  string
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // refuse answers a request that failed authentication, and logs it.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {

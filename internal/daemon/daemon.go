@@ -23,7 +23,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gowbem/gowbem/auth"
@@ -401,7 +403,7 @@ func listen(cfg Config, d *endpoints) ([]*listener, error) {
 		ln, err := net.Listen("tcp", l.addr)
 		if err != nil {
 			closeAll()
-			return nil, err
+			return nil, listenError(err, l.proto, l.addr)
 		}
 		ln = newLimitListener(ln, cfg.MaxConnections, cfg.MaxConnectionsPerAddress, cfg.Logger)
 		if l.tls {
@@ -571,4 +573,28 @@ func randomPassword() string {
 	b := make([]byte, 16)
 	rand.Read(b) // never fails (crypto/rand panics rather)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// listenError says which flag moves a listener whose address another
+// server holds: OMI and WinRM use WS-Management's ports 5985 and 5986,
+// OpenPegasus and SFCB CIM-XML's 5988 and 5989.
+func listenError(err error, proto, addr string) error {
+	if !errors.Is(err, syscall.EADDRINUSE) {
+		return err
+	}
+	flag := map[string]string{"http": "--http", "https": "--https", "cimxml": "--cimxml", "cimxml-https": "--cimxml-https"}[proto]
+	if flag == "" {
+		return err
+	}
+	who := "another WS-Management server (OMI and WinRM use ports 5985 and 5986)"
+	if strings.HasPrefix(proto, "cimxml") {
+		who = "another CIM-XML server (OpenPegasus and SFCB use ports 5988 and 5989)"
+	}
+	return fmt.Errorf("%w: %s or another wbemd listens on %s; pass %s ADDR (e.g. %s 127.0.0.1:%s) or %s \"\" to serve elsewhere or not at all",
+		err, who, addr, flag, flag, otherPort(proto), flag)
+}
+
+// otherPort is a free-looking port to suggest for proto.
+func otherPort(proto string) string {
+	return map[string]string{"http": "5995", "https": "5996", "cimxml": "5998", "cimxml-https": "5999"}[proto]
 }
