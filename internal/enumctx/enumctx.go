@@ -65,7 +65,9 @@ type Entry struct {
 	close func()
 	idle  time.Duration
 	timer *time.Timer
-	busy  bool // guarded by t.mu
+	gen   uint64    // guarded by t.mu: counts the idle timers armed
+	ends  time.Time // guarded by t.mu: when the idle clock runs out
+	busy  bool      // guarded by t.mu
 	once  sync.Once
 }
 
@@ -130,14 +132,28 @@ func (r *Reservation) Open(value any, idle time.Duration, closeFn func()) (*Entr
 		return nil, ErrClosed
 	}
 	t.entries[e.ID] = e
-	e.timer = time.AfterFunc(idle, func() { t.expire(e) })
+	e.armLocked()
 	return e, nil
 }
 
-// expire ends a context nobody has used for its idle time.
-func (t *Table) expire(e *Entry) {
+// armLocked starts the idle clock afresh. Each clock knows its generation:
+// one that already fired but waits for t.mu while a request acquires and
+// releases the context is stale when it gets there, and does nothing.
+func (e *Entry) armLocked() {
+	if e.timer != nil {
+		e.timer.Stop()
+	}
+	e.gen++
+	gen := e.gen
+	e.ends = time.Now().Add(e.idle)
+	e.timer = time.AfterFunc(e.idle, func() { e.t.expire(e, gen) })
+}
+
+// expire ends a context nobody has used for its idle time, unless the
+// clock of generation gen was stopped or re-armed meanwhile.
+func (t *Table) expire(e *Entry, gen uint64) {
 	t.mu.Lock()
-	if t.entries[e.ID] != e || e.busy {
+	if t.entries[e.ID] != e || e.busy || e.gen != gen {
 		t.mu.Unlock()
 		return
 	}
@@ -177,6 +193,7 @@ func (t *Table) Acquire(owner any, id, user string) (*Entry, error) {
 	}
 	e.busy = true
 	e.timer.Stop()
+	e.gen++ // a clock that fired already is stale now
 	return e, nil
 }
 
@@ -195,9 +212,43 @@ func (t *Table) Release(e *Entry, finished bool) {
 		return
 	}
 	if current {
-		e.timer.Reset(e.idle)
+		e.armLocked()
 	}
 	t.mu.Unlock()
+}
+
+// Expires tells when owner's context id of user expires if no request
+// uses it before (WS-Enumeration's GetStatus): ErrUnknown when there is no
+// such context. A context a request holds expires an idle time after that
+// request ends.
+func (t *Table) Expires(owner any, id, user string) (time.Time, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.entries[id]
+	if e == nil || e.Owner != owner || e.User != user {
+		return time.Time{}, ErrUnknown
+	}
+	if e.busy {
+		return time.Now().Add(e.idle), nil
+	}
+	return e.ends, nil
+}
+
+// Renew starts the idle clock of owner's context id of user afresh
+// (WS-Enumeration's Renew) and tells when it now expires: ErrUnknown when
+// there is no such context.
+func (t *Table) Renew(owner any, id, user string) (time.Time, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.entries[id]
+	if e == nil || e.Owner != owner || e.User != user {
+		return time.Time{}, ErrUnknown
+	}
+	if e.busy {
+		return time.Now().Add(e.idle), nil
+	}
+	e.armLocked()
+	return e.ends, nil
 }
 
 // Remove ends owner's context id of user at once, also while a request

@@ -264,3 +264,75 @@ func TestBufferConcurrentFree(t *testing.T) {
 		t.Fatalf("after every Free: Buffered = %d, %d", n, live)
 	}
 }
+
+// An idle clock that fired while a request acquired the context, and whose
+// callback gets the table's lock only after that request released it, is
+// stale: the context lives on (its new clock decides).
+func TestStaleExpiry(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tb := New(8)
+		a := &server{"a"}
+		var closes atomic.Int32
+		e := open(t, tb, a, "u", time.Minute, &closes)
+		tb.mu.Lock()
+		fired := e.gen // the generation of the clock that fires now
+		tb.mu.Unlock()
+		if _, err := tb.Acquire(a, e.ID, "u"); err != nil {
+			t.Fatal(err)
+		}
+		tb.Release(e, false)
+		tb.expire(e, fired) // the fired clock's callback, late
+		if closes.Load() != 0 || tb.Count(a) != 1 {
+			t.Fatalf("a stale idle clock ended a context just used: %d closes, %d open", closes.Load(), tb.Count(a))
+		}
+		if _, err := tb.Acquire(a, e.ID, "u"); err != nil {
+			t.Fatalf("Acquire after a stale expiry: %v", err)
+		}
+		tb.Release(e, false)
+		time.Sleep(time.Minute + time.Second)
+		synctest.Wait()
+		if closes.Load() != 1 || tb.Count(a) != 0 {
+			t.Fatalf("the fresh clock did not expire it: %d closes, %d open", closes.Load(), tb.Count(a))
+		}
+	})
+}
+
+// Expires tells when an idle context ends; Renew starts its clock afresh.
+func TestRenew(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tb := New(8)
+		a := &server{"a"}
+		var closes atomic.Int32
+		e := open(t, tb, a, "u", time.Minute, &closes)
+		start := time.Now()
+		if got, err := tb.Expires(a, e.ID, "u"); err != nil || !got.Equal(start.Add(time.Minute)) {
+			t.Fatalf("Expires = %v, %v; want %v", got, err, start.Add(time.Minute))
+		}
+		time.Sleep(50 * time.Second)
+		if got, err := tb.Renew(a, e.ID, "u"); err != nil || !got.Equal(start.Add(110*time.Second)) {
+			t.Fatalf("Renew = %v, %v", got, err)
+		}
+		time.Sleep(50 * time.Second) // 100 s after Open: renewed, alive
+		synctest.Wait()
+		if closes.Load() != 0 {
+			t.Fatal("a renewed context expired on its old clock")
+		}
+		time.Sleep(11 * time.Second)
+		synctest.Wait()
+		if closes.Load() != 1 {
+			t.Fatal("the renewed context did not expire on its new clock")
+		}
+		for _, f := range []func(any, string, string) (time.Time, error){tb.Expires, tb.Renew} {
+			if _, err := f(a, e.ID, "u"); err != ErrUnknown {
+				t.Fatalf("an expired context: %v", err)
+			}
+		}
+		e2 := open(t, tb, a, "u", time.Minute, &closes)
+		if _, err := tb.Renew(a, e2.ID, "someone else"); err != ErrUnknown {
+			t.Fatalf("Renew of another user's context: %v", err)
+		}
+		if _, err := tb.Expires(&server{"b"}, e2.ID, "u"); err != ErrUnknown {
+			t.Fatalf("Expires of another server's context: %v", err)
+		}
+	})
+}
