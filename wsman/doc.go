@@ -9,8 +9,9 @@
 // envelopes with WS-Addressing 2004/08 headers: Identify (without Action and,
 // as WinRM allows, without credentials), Get, Put (also with
 // FragmentTransfer of one property), Create, Delete, Enumerate, Pull and
-// Release, Subscribe, Renew, GetStatus and Unsubscribe (WS-Eventing), and
-// custom methods (Action = ResourceURI/Method, body
+// Release, Renew and GetStatus of enumerations (Renew restarts a context's
+// idle clock; both answer when it expires), Subscribe, Renew, GetStatus and
+// Unsubscribe (WS-Eventing), and custom methods (Action = ResourceURI/Method, body
 // <p:Method_INPUT>, answer <p:Method_OUTPUT> with ReturnValue first).
 //
 // Resource URIs are accepted in WMI's form, which carries the namespace
@@ -24,10 +25,30 @@
 // Enumerate filters: WQL (passed to the object manager's ExecQuery as it
 // is), SelectorFilter (key equality), and the association filter on the
 // all-classes URI (AssociatedInstances becomes ASSOCIATORS OF,
-// AssociationInstances REFERENCES OF). Other dialects, CQL among them, get
-// the fault wsen:FilterDialectRequestedUnavailable. EnumerationMode
-// EnumerateEPR and EnumerateObjectAndEPR, OptimizeEnumeration with
-// MaxElements, and PolymorphismMode None (shallow) are supported.
+// AssociationInstances REFERENCES OF). CQL (DSP0202, wsl's default) is
+// taken where it is WQL's SELECT … FROM … WHERE; the rest of CQL gets
+// wsen:CannotProcessFilter, other dialects
+// wsen:FilterDialectRequestedUnavailable. Enumerate checks its class and a
+// WQL or CQL filter before it answers (a wrong one faults there, not at the
+// first Pull); a filter's FROM class must be the resource URI's class
+// unless the URI is an all-classes one. EnumerationMode EnumerateEPR and
+// EnumerateObjectAndEPR, OptimizeEnumeration with MaxElements,
+// PolymorphismMode None (shallow) and ExcludeSubClassProperties (subclasses'
+// instances with the URI class's properties only) are supported;
+// RequestTotalItemsCountEstimate is answered with a nil estimate (a streamed
+// enumeration's total is not known); wsen:Expires in Enumerate is
+// wsman:UnsupportedFeature (contexts expire Options.IdleTimeout after their
+// last use). MaxEnvelopeSize under 8192 (MinEnvelopeSize, WinRM's minimum)
+// is wsman:EncodingLimit.
+//
+// The resource URI decides the class of Create and Put: a body of a
+// subclass is taken (as WinRM takes it), of another class it is
+// wxf:InvalidRepresentation, and a Put's body keys must be those its
+// selectors name. Selector values are compared without surrounding spaces,
+// in a Get as in a SelectorFilter; a second SelectorSet header is a fault.
+// Faults carry WinRM's WSManFault Code (MS-WSMV) where WinRM has one and
+// the WBEM status in gw:WBEMStatus; a status the request causes (a provider
+// that cannot do the operation: wsa:ActionNotSupported) is s:Sender.
 //
 // Values are written per DSP0230: arrays as repeated elements, NULL as
 // xsi:nil, datetimes in cim:Datetime or cim:Interval (cim:CIM_DateTime when

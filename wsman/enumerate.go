@@ -16,6 +16,7 @@ import (
 	"github.com/gowbem/gowbem/identity"
 	"github.com/gowbem/gowbem/internal/enumctx"
 	"github.com/gowbem/gowbem/wbem"
+	"github.com/gowbem/gowbem/wql"
 )
 
 type itemMode int
@@ -37,7 +38,11 @@ type enumCtx struct {
 	primary  string // the URI bound to the prefix p in responses
 	eprNS    string // the namespace selector of EPRs ("" when the URI has it)
 	filter   func(cim.Object) bool
-	event    bool
+	// exclude: ExcludeSubClassProperties, the resource URI's class;
+	// projections, its shape of each subclass met.
+	exclude     *cim.Class
+	projections map[string]*cim.Class
+	event       bool
 
 	pending []cim.Object // read but not yet sent: they did not fit
 	ended   bool         // the enumerator reached its end
@@ -99,6 +104,9 @@ func (ec *enumCtx) writeItem(w *bytes.Buffer, obj cim.Object, limit int) bool {
 	l := w.Len()
 	switch o := obj.(type) {
 	case *cim.Instance:
+		if ec.exclude != nil && ec.mode != modeEPR {
+			o = ec.excluded(o)
+		}
 		switch ec.mode {
 		case modeObject:
 			ec.iw.writeInstance(w, o)
@@ -131,6 +139,29 @@ func (ec *enumCtx) writeEPR(w *bytes.Buffer, inst *cim.Instance) {
 	ec.iw.writeEPR(w, p, ec.eprNS)
 }
 
+// excluded is an instance of a subclass of ec.exclude with that class's
+// properties only (ExcludeSubClassProperties); its own class's name and
+// keys stay.
+func (ec *enumCtx) excluded(inst *cim.Instance) *cim.Instance {
+	c := inst.Class()
+	if cim.EqualFold(c.Name, ec.exclude.Name) || c.IsProjection() || !c.IsA(ec.exclude.Name) {
+		return inst
+	}
+	if ec.projections == nil {
+		ec.projections = map[string]*cim.Class{}
+	}
+	pc := ec.projections[c.Name]
+	if pc == nil {
+		names := make([]string, len(ec.exclude.Properties))
+		for i := range ec.exclude.Properties {
+			names[i] = ec.exclude.Properties[i].Name
+		}
+		pc = c.Project(names, true)
+		ec.projections[c.Name] = pc
+	}
+	return inst.Project(pc)
+}
+
 // take reports whether obj passes the filter.
 func (ec *enumCtx) take(obj cim.Object) bool { return ec.filter == nil || ec.filter(obj) }
 
@@ -145,6 +176,9 @@ func (ec *enumCtx) take(obj cim.Object) bool { return ec.filter == nil || ec.fil
 // provider is cancelled.
 func (ec *enumCtx) fill(ctx context.Context, w *bytes.Buffer, max int, wait time.Duration, limit int) (n int, eos bool, f *fault) {
 	tooBig := func() *fault {
+		if limit <= 0 {
+			return faultEncodingLimit("MaxEnvelopeSize", fmt.Sprintf("the response's envelope alone fills MaxEnvelopeSize or MaxCharacters (%d bytes over), leaving no room for an object; raise them", -limit))
+		}
 		return faultEncodingLimit("MaxEnvelopeSize", fmt.Sprintf("the next object does not fit in the response (%d bytes left for items); raise MaxEnvelopeSize or MaxCharacters", limit))
 	}
 	for n < max && len(ec.pending) > 0 {
@@ -174,7 +208,8 @@ func (ec *enumCtx) fill(ctx context.Context, w *bytes.Buffer, max int, wait time
 	// Wait up to wait for a full batch (of up to maxWaitBatch; on an event
 	// context for the first event only), reading and
 	// writing it a chunk at a time; then take what more has come.
-	deadline := time.Now().Add(min(wait, MaxPullWait))
+	wait = min(wait, MaxPullWait) // the fault below says the time waited
+	deadline := time.Now().Add(wait)
 	waitFor := min(max, maxWaitBatch)
 	if ec.event {
 		waitFor = 1
@@ -320,6 +355,11 @@ func (s *Server) enumerate(reqCtx context.Context, w http.ResponseWriter, req *r
 	if f != nil {
 		return f
 	}
+	// What the enumeration asks for is checked before it is answered (as
+	// WinRM does), not at the first Pull: its class, its filter.
+	if f := s.checkEnumeration(reqCtx, req, t, &er); f != nil {
+		return f
+	}
 
 	// Reserve the context before any provider starts.
 	res, rerr := s.ctxs.Reserve(s, user)
@@ -337,7 +377,7 @@ func (s *Server) enumerate(reqCtx context.Context, w http.ResponseWriter, req *r
 	if c, ok := identity.FromContext(reqCtx); ok {
 		ctx = identity.NewContext(ctx, c)
 	}
-	ec := &enumCtx{user: user, cancel: cancel, mode: er.mode, buf: s.ctxs.NewBuffer()}
+	ec := &enumCtx{user: user, cancel: cancel, mode: er.mode, buf: s.ctxs.NewBuffer(), exclude: er.exclude}
 	ec.primary = req.ResourceURI
 	// The enumeration queues what the first request can take: an optimized
 	// Enumerate's items, else the least, until a Pull says more. It runs
@@ -423,11 +463,13 @@ func (s *Server) enumerate(reqCtx context.Context, w http.ResponseWriter, req *r
 
 // enumRequest is what a wsen:Enumerate body asks for.
 type enumRequest struct {
-	optimize    bool      // items in the EnumerateResponse
-	maxElements int       // of them
-	mode        itemMode  // objects, EPRs or both
-	flags       wbem.Flag // the operation's: semisynchronous, shallow, the client's extras
-	filter      *node     // nil: every instance of the class
+	optimize    bool       // items in the EnumerateResponse
+	maxElements int        // of them
+	mode        itemMode   // objects, EPRs or both
+	flags       wbem.Flag  // the operation's: semisynchronous, shallow, the client's extras
+	filter      *node      // nil: every instance of the class
+	excludeSub  bool       // PolymorphismMode ExcludeSubClassProperties
+	exclude     *cim.Class // set by checkEnumeration: the class whose properties alone are sent
 }
 
 // enumerateRequest reads and checks an Enumerate request's body and
@@ -457,9 +499,16 @@ func (s *Server) enumerateRequest(req *request) (enumRequest, *fault) {
 	er.flags = wbem.WBEM_FLAG_RETURN_IMMEDIATELY | wbem.WBEM_FLAG_FORWARD_ONLY
 	if pm := body.child(nsWSMB, "PolymorphismMode").text(); pm == "None" {
 		er.flags |= wbem.WBEM_FLAG_SHALLOW
-	} else if pm != "" && pm != "IncludeSubClassProperties" && pm != "ExcludeSubClassProperties" {
+	} else if pm == "ExcludeSubClassProperties" {
+		er.excludeSub = true
+	} else if pm != "" && pm != "IncludeSubClassProperties" {
 		return er, &fault{code: "s:Receiver", subcode: "wsmb:PolymorphismModeNotSupported", action: "http://schemas.dmtf.org/wbem/wsman/1/cimbinding/fault",
 			reason: "PolymorphismMode " + strconv.Quote(pm) + " is not supported", status: statusNotSupported}
+	}
+	if ex := body.child(nsWSEN, "Expires"); ex != nil {
+		return er, &fault{code: "s:Sender", subcode: "wsman:UnsupportedFeature", detail: "ExpirationTime", action: actFaultWSMan,
+			reason: fmt.Sprintf("line %d: wsen:Expires is not supported: an enumeration context expires %v after its last use (Renew restarts that clock)", ex.Line, s.opts.IdleTimeout),
+			status: statusNotSupported}
 	}
 	extra, f := s.flagsOption(req, 0)
 	if f != nil {
@@ -471,6 +520,64 @@ func (s *Server) enumerateRequest(req *request) (enumRequest, *fault) {
 		er.filter = body.child(nsWSEN, "Filter")
 	}
 	return er, nil
+}
+
+// checkEnumeration checks what an Enumerate asks for before any context
+// is opened: the class of a class's resource exists, a WQL or CQL filter
+// parses and selects from an existing class — the resource URI's, unless
+// the URI is the all-classes one. For ExcludeSubClassProperties it sets
+// er.exclude.
+func (s *Server) checkEnumeration(ctx context.Context, req *request, t *target, er *enumRequest) *fault {
+	if t.res.ClassDef || t.res.NSRes {
+		return nil
+	}
+	lookup := lookupIn(ctx, t.svc)
+	if !t.res.All && t.res.Class != "" {
+		c, err := lookup(t.res.Class)
+		if err != nil {
+			return faultFromError(err)
+		}
+		if er.excludeSub {
+			er.exclude = c
+		}
+	}
+	if er.filter == nil {
+		return nil
+	}
+	dialect, _ := er.filter.attr("", "Dialect")
+	dialect = strings.TrimSpace(dialect)
+	if dialect != DialectWQL && dialect != DialectCQL {
+		return nil
+	}
+	text := strings.TrimSpace(er.filter.Text)
+	cannot := func(why string, st cim.Status) *fault {
+		return &fault{code: "s:Sender", subcode: "wsen:CannotProcessFilter", action: actFaultEnum, reason: why, status: st}
+	}
+	if text == "" {
+		return cannot("the filter is empty", cim.WBEM_E_INVALID_QUERY)
+	}
+	q, err := wql.Parse(text)
+	if err != nil {
+		e := cim.AsError(err)
+		if dialect == DialectCQL {
+			return cannot("CQL filter: gowbem takes the part of CQL that is WQL's SELECT … FROM … WHERE: "+e.Description, e.Status)
+		}
+		return cannot(e.Description, e.Status)
+	}
+	sq, ok := q.(*wql.SelectQuery)
+	if !ok {
+		if dialect == DialectCQL {
+			return cannot("CQL filter: only SELECT … FROM … WHERE is taken", cim.WBEM_E_INVALID_QUERY)
+		}
+		return nil // ASSOCIATORS OF, REFERENCES OF: checked when run
+	}
+	if _, err := lookup(sq.Class); err != nil {
+		return faultFromError(err)
+	}
+	if !t.res.All && t.res.Class != "" && !cim.EqualFold(sq.Class, t.res.Class) {
+		return cannot(fmt.Sprintf("the filter selects from %s but the resource URI names %s; use that class, or the all-classes URI %s*", sq.Class, t.res.Class, t.res.Base), cim.WBEM_E_INVALID_QUERY)
+	}
+	return nil
 }
 
 // startEnumeration opens the enumeration the resource and the filter name:
@@ -525,7 +632,9 @@ func (s *Server) filtered(ctx context.Context, t *target, ec *enumCtx, filter *n
 	text := strings.TrimSpace(filter.Text)
 	qflags := flags &^ wbem.WBEM_FLAG_SHALLOW
 	switch {
-	case dialect == DialectWQL:
+	case dialect == DialectWQL || dialect == DialectCQL:
+		// CQL's SELECT … FROM … WHERE is WQL's (checkEnumeration refused
+		// the rest).
 		if text == "" {
 			return nil, &fault{code: "s:Sender", subcode: "wsen:CannotProcessFilter", action: actFaultEnum, reason: "the WQL filter is empty", status: cim.WBEM_E_INVALID_QUERY}
 		}
@@ -754,6 +863,42 @@ func (s *Server) release(w http.ResponseWriter, req *request, user string) *faul
 	defer putBuf(buf)
 	startEnvelope(buf, req, actRelease+"Response", "")
 	buf.WriteString(envelopeEnd)
+	send(w, http.StatusOK, buf.Bytes())
+	return nil
+}
+
+// renewEnumeration answers WS-Enumeration's Renew and GetStatus: when the context
+// expires if no request uses it, after Renew restarted its idle clock. A
+// requested wsen:Expires is not taken (the idle timeout is the server's):
+// the response tells the expiry there is.
+func (s *Server) renewEnumeration(w http.ResponseWriter, req *request, user string, renew bool) *fault {
+	name := "GetStatus"
+	if renew {
+		name = "Renew"
+	}
+	body := req.Body
+	if body == nil || body.Local != name || body.Space != nsWSEN {
+		return faultSchema("the body of " + name + " must be a wsen:" + name + " element")
+	}
+	id := body.child(nsWSEN, "EnumerationContext").text()
+	var expires time.Time
+	var err error
+	if renew {
+		expires, err = s.ctxs.Renew(s, id, user)
+	} else {
+		expires, err = s.ctxs.Expires(s, id, user)
+	}
+	if err != nil {
+		if renew {
+			return &fault{code: "s:Receiver", subcode: "wsen:UnableToRenew", action: actFaultEnum,
+				reason: "enumeration context " + strconv.Quote(id) + " is unknown, finished, released or expired", status: statusInvalidParameter}
+		}
+		return faultContext("enumeration context " + strconv.Quote(id) + " is unknown, finished, released or expired")
+	}
+	buf := getBuf()
+	defer putBuf(buf)
+	startEnvelope(buf, req, req.Action+"Response", "")
+	buf.WriteString("<wsen:" + name + "Response><wsen:Expires>" + expires.UTC().Format("2006-01-02T15:04:05.000Z") + "</wsen:Expires></wsen:" + name + "Response>" + envelopeEnd)
 	send(w, http.StatusOK, buf.Bytes())
 	return nil
 }

@@ -39,6 +39,7 @@ type request struct {
 	Selectors                      []selector
 	OperationTimeout               time.Duration // 0: not given
 	MaxEnvelopeSize                int           // 0: not given
+	CountEstimate                  bool          // RequestTotalItemsCountEstimate
 	Options                        []option
 	Fragment                       string
 	HasFragment                    bool
@@ -101,6 +102,7 @@ func mustUnderstand(n *node) bool {
 }
 
 func (req *request) readHeaders(h *node) error {
+	seenSelectors := false
 	for _, k := range h.Kids {
 		switch k.Space {
 		case nsWSA:
@@ -130,6 +132,11 @@ func (req *request) readHeaders(h *node) error {
 				req.ResourceURI = k.text()
 				continue
 			case "SelectorSet":
+				if seenSelectors {
+					return &fault{code: "s:Sender", subcode: "wsa:InvalidMessageInformationHeader", action: actFaultAddressing,
+						reason: fmt.Sprintf("line %d: a second wsman:SelectorSet header; give all selectors in one", k.Line), status: statusInvalidObjectPath}
+				}
+				seenSelectors = true
 				sels, err := readSelectors(k)
 				if err != nil {
 					return err
@@ -153,9 +160,15 @@ func (req *request) readHeaders(h *node) error {
 					return &fault{code: "s:Sender", subcode: "wsman:InvalidParameter", action: actFaultWSMan,
 						reason: "MaxEnvelopeSize " + strconv.Quote(k.text()) + " is not a positive number of bytes", status: statusInvalidParameter}
 				}
+				if n < MinEnvelopeSize {
+					return faultEncodingLimit("MinimumEnvelopeLimit", fmt.Sprintf("MaxEnvelopeSize %d is below the minimum of %d bytes", n, MinEnvelopeSize))
+				}
 				req.MaxEnvelopeSize = n
 				continue
-			case "Locale", "DataLocale", "RequestTotalItemsCountEstimate", "SessionId":
+			case "RequestTotalItemsCountEstimate":
+				req.CountEstimate = true
+				continue
+			case "Locale", "DataLocale", "SessionId":
 				continue
 			case "OptionSet":
 				for _, o := range k.Kids {

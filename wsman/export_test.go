@@ -21,3 +21,17 @@ func (w *InstanceWriterForTest) Write(inst *cim.Instance) int {
 	w.iw.writeInstance(&w.buf, inst)
 	return w.buf.Len()
 }
+
+// FaultForTest returns the SOAP code, subcode and HTTP status of the fault
+// an operation failing with st is answered with.
+func FaultForTest(st cim.Status) (code, subcode string, httpStatus int) {
+	f := faultFromError(&cim.Error{Status: st, Description: "test"})
+	httpStatus = f.httpStatus
+	if httpStatus == 0 {
+		httpStatus = 400
+		if f.code != "s:Sender" {
+			httpStatus = 500
+		}
+	}
+	return f.code, f.subcode, httpStatus
+}

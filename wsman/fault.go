@@ -116,13 +116,17 @@ func faultFromError(err error) *fault {
 		out.subcode, out.httpStatus = "wsman:AccessDenied", http.StatusForbidden
 	case cim.WBEM_E_ALREADY_EXISTS:
 		out.subcode = "wsman:AlreadyExists"
-	case cim.WBEM_E_NOT_SUPPORTED, cim.WBEM_E_INVALID_METHOD, cim.WBEM_E_METHOD_NOT_IMPLEMENTED, cim.WBEM_E_METHOD_DISABLED:
+	case cim.WBEM_E_NOT_SUPPORTED, cim.WBEM_E_INVALID_METHOD, cim.WBEM_E_METHOD_NOT_IMPLEMENTED, cim.WBEM_E_METHOD_DISABLED,
+		cim.WBEM_E_PROVIDER_NOT_CAPABLE, cim.WBEM_E_INVALID_OPERATION:
+		// What this class or its provider does not do (a Put on a class
+		// whose provider cannot modify instances): the request's fault.
 		out.subcode, out.action = "wsa:ActionNotSupported", actFaultAddressing
 	case cim.WBEM_E_INVALID_OBJECT_PATH:
 		out.subcode, out.detail = "wsman:InvalidSelectors", "InvalidValue"
 	case cim.WBEM_E_INVALID_METHOD_PARAMETERS:
 		out.subcode = "wsman:InvalidParameter"
-	case cim.WBEM_E_INVALID_QUERY, cim.WBEM_E_INVALID_QUERY_TYPE, cim.WBEM_E_INVALID_SYNTAX, cim.WBEM_E_UNPARSABLE_QUERY, cim.WBEM_E_NOT_EVENT_CLASS:
+	case cim.WBEM_E_INVALID_QUERY, cim.WBEM_E_INVALID_QUERY_TYPE, cim.WBEM_E_INVALID_SYNTAX, cim.WBEM_E_UNPARSABLE_QUERY, cim.WBEM_E_NOT_EVENT_CLASS,
+		cim.WBEM_E_QUERY_NOT_IMPLEMENTED:
 		out.subcode, out.action = "wsen:CannotProcessFilter", actFaultEnum
 	case cim.WBEM_E_TYPE_MISMATCH, cim.WBEM_E_ILLEGAL_NULL, cim.WBEM_E_NO_KEY, cim.WBEM_E_INVALID_OBJECT, cim.WBEM_E_INVALID_PROPERTY, cim.WBEM_E_INVALID_PARAMETER:
 		out.subcode, out.detail, out.action = "wxf:InvalidRepresentation", "InvalidValues", actFaultTransfer
@@ -149,7 +153,7 @@ func serverStatus(s cim.Status) bool {
 	case cim.WBEM_E_FAILED, cim.WBEM_E_PROVIDER_FAILURE, cim.WBEM_E_OUT_OF_MEMORY, cim.WBEM_E_CRITICAL_ERROR,
 		cim.WBEM_E_NOT_AVAILABLE, cim.WBEM_E_INVALID_STREAM, cim.WBEM_E_PROVIDER_NOT_FOUND,
 		cim.WBEM_E_INVALID_PROVIDER_REGISTRATION, cim.WBEM_E_PROVIDER_LOAD_FAILURE, cim.WBEM_E_INITIALIZATION_FAILURE,
-		cim.WBEM_E_TRANSPORT_FAILURE, cim.WBEM_E_UNEXPECTED, cim.WBEM_E_PROVIDER_NOT_CAPABLE, cim.WBEM_E_QUERY_NOT_IMPLEMENTED,
+		cim.WBEM_E_TRANSPORT_FAILURE, cim.WBEM_E_UNEXPECTED,
 		cim.WBEM_E_CALL_CANCELLED, cim.WBEM_E_SHUTTING_DOWN, cim.WBEM_E_OUT_OF_DISK_SPACE,
 		cim.WBEM_E_BACKUP_RESTORE_WINMGMT_RUNNING, cim.WBEM_E_QUEUE_OVERFLOW, cim.WBEM_E_CONNECTION_FAILED,
 		cim.WBEM_E_DATABASE_VER_MISMATCH, cim.WBEM_E_PROVIDER_SUSPENDED, cim.WBEM_E_PROVIDER_DISABLED,

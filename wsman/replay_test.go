@@ -46,7 +46,7 @@ var wslCaptures = []struct {
 	{"enum-epr", nil, []string{"wsl", "enum", "CIM_ComputerSystem", "-mode", "epr"}},
 	{"enum-wql", nil, []string{"wsl", "enum", "Test_Foo", "-filter", "select * from Test_Foo where Count=11", "-dialect", wsman.DialectWQL}},
 	{"enum-selector", nil, []string{"wsl", "enum", "Test_Foo", "-filter", "Id=a", "-dialect", wsman.DialectSelector}},
-	{"enum-cql-refused", nil, []string{"wsl", "enum", "Test_Foo", "-filter", "select * from Test_Foo"}},
+	{"enum-cql", nil, []string{"wsl", "enum", "Test_Foo", "-filter", "select * from Test_Foo"}},
 	{"enum-bad-namespace", nil, []string{"wsl", "enum", "Test_Foo", "-ns", "root/nonexistent"}},
 	{"references", nil, []string{"wsl", "enum", "Test_Foo", "-references", "Id=a"}},
 	{"associators", nil, []string{"wsl", "enum", "Test_Foo", "-associators", "Id=a"}},

@@ -264,6 +264,11 @@ func startEnvelope(w *bytes.Buffer, req *request, action, primaryURI string) {
 	if req != nil && req.MessageID != "" {
 		elem(w, "wsa:RelatesTo", req.MessageID)
 	}
+	if req != nil && req.CountEstimate && (action == actEnumerate+"Response" || action == actPull+"Response") {
+		// Enumerations stream from their providers: the total is not
+		// known, which DSP0226 says with a nil estimate.
+		w.WriteString(`<wsman:TotalItemsCountEstimate xsi:nil="true"/>`)
+	}
 	w.WriteString("</s:Header><s:Body>")
 }
 
@@ -500,7 +505,7 @@ func (s *Server) dispatch(ctx context.Context, w http.ResponseWriter, req *reque
 	case actDelete:
 		f = s.delete(ctx, w, req)
 	case actRenew, actGetStatus:
-		f = faultAction(req.Action)
+		f = s.renewEnumeration(w, req, user, req.Action == actRenew)
 	case actSubscribe:
 		f = s.subscribe(ctx, w, req, user)
 	case actEvRenew:
@@ -610,7 +615,8 @@ func (t *target) path() (string, *fault) {
 	}
 	r := &reader{ns: t.ns}
 	for _, k := range t.keys {
-		v := cim.String(k.Value)
+		// One rule with SelectorFilter: surrounding spaces do not count.
+		v := cim.String(strings.TrimSpace(k.Value))
 		if k.EPR != nil {
 			ep, err := r.eprPath(k.EPR)
 			if err != nil {
@@ -929,6 +935,11 @@ func bodyInstance(req *request, t *target, rd *reader) (*cim.Instance, *fault) {
 	if err != nil {
 		return nil, faultFromError(err)
 	}
+	// The resource URI decides the class; a body of a subclass is
+	// allowed, as WinRM allows it.
+	if !c.IsA(t.res.Class) {
+		return nil, faultRepresentation("InvalidValues", fmt.Sprintf("the body is an instance of %s, which is not the resource URI's class %s nor derived from it", c.Name, t.res.Class), cim.WBEM_E_INVALID_CLASS)
+	}
 	inst, err := rd.readInstance(req.Body, c)
 	if err != nil {
 		f := faultFromError(err)
@@ -938,14 +949,41 @@ func bodyInstance(req *request, t *target, rd *reader) (*cim.Instance, *fault) {
 		f.code, f.subcode, f.detail, f.action = "s:Sender", "wxf:InvalidRepresentation", "InvalidValues", actFaultTransfer
 		return nil, f
 	}
+	// Keys the body leaves NULL come from the selectors; those it gives
+	// must be the ones the selectors name.
 	for _, k := range t.keys {
-		if i := c.PropertyIndex(k.Name); i >= 0 && inst.At(i).IsNull() && k.EPR == nil {
-			if err := inst.Set(c.Properties[i].Name, cim.String(k.Value)); err != nil {
+		i := c.PropertyIndex(k.Name)
+		if i < 0 || k.EPR != nil {
+			continue
+		}
+		want := strings.TrimSpace(k.Value)
+		if v := inst.At(i); v.IsNull() {
+			if err := inst.Set(c.Properties[i].Name, cim.String(want)); err != nil {
 				return nil, faultFromError(err)
 			}
+		} else if !sameKey(v, want) {
+			return nil, faultRepresentation("InvalidValues", fmt.Sprintf("the body's %s is %q, the selector names %q", c.Properties[i].Name, keyText(v), want), cim.WBEM_E_INVALID_OBJECT)
 		}
 	}
 	return inst, nil
+}
+
+// sameKey reports whether a key value of a body is the one a selector
+// names: strings without regard to case (WMI's keys), integers by value;
+// other types are left to the object manager.
+func sameKey(v cim.Value, sel string) bool {
+	t := v.Type()
+	switch {
+	case t == cim.TypeString:
+		return strings.EqualFold(v.Str(), sel)
+	case t.IsSigned():
+		n, err := strconv.ParseInt(sel, 0, 64)
+		return err == nil && n == v.Int()
+	case t.IsUnsigned():
+		n, err := strconv.ParseUint(sel, 0, 64)
+		return err == nil && n == v.Uint()
+	}
+	return true
 }
 
 // writePutResponse writes the answer to a Put (the instance as it now is,

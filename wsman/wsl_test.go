@@ -86,9 +86,9 @@ func (w *wslRunner) responses() []string {
 }
 
 // The interop matrix W1–W18 of protocols.md §3.6 with the real wsl client.
-// Adaptations: W13 names the instance with -inst (wsl's -filter is CQL,
-// which this server refuses by design, see W8), and W17 runs against a TLS
-// listener on a free port instead of 5986.
+// Adaptations: W13 names the instance with -inst (wsl's -filter is CQL, of
+// which the server takes WQL's SELECT … FROM … WHERE, see W8), and W17 runs
+// against a TLS listener on a free port instead of 5986.
 func TestWSLMatrix(t *testing.T) {
 	e := newEnv(t, &workload.Provider{N: 200}, wsman.Options{})
 	count := func(s, sub string) int { return strings.Count(s, sub) }
@@ -171,8 +171,19 @@ func TestWSLMatrix(t *testing.T) {
 			[]check{exit(0), has("<p:Id>a</p:Id>"), lacks("<p:Id>b</p:Id>")}},
 		{"W7", nil, []string{"wsl", "enum", "Test_Foo", "-filter", "Id=a", "-dialect", wsman.DialectSelector},
 			[]check{exit(0), has("<p:Id>a</p:Id>"), lacks("<p:Id>b</p:Id>")}},
-		{"W8", nil, []string{"wsl", "enum", "Test_Foo", "-filter", "select * from Test_Foo"},
-			[]check{exit(1), has("FilterDialectRequestedUnavailable"), lacks("<p:Id>")}},
+		{"W8", nil, []string{"wsl", "enum", "Test_Foo", "-filter", "select * from Test_Foo where Count = 12"},
+			[]check{exit(0), has("<p:Id>b</p:Id>"), lacks("<p:Id>a</p:Id>")}},
+		{"W8beyond", nil, []string{"wsl", "enum", "Test_Foo", "-filter", "select * from Test_Foo where Id || 'x' = 'ax'"},
+			[]check{exit(1), has("CannotProcessFilter", "CQL"), lacks("<p:Id>")}},
+		{"W8other", nil, []string{"wsl", "enum", "Test_Foo", "-filter", "select * from CIM_ComputerSystem"},
+			[]check{exit(1), has("CannotProcessFilter", "resource URI names Test_Foo"), lacks("<p:Name>cs1")}},
+		{"W9noclass", nil, []string{"wsl", "enum", "Nope_Class"}, []check{exit(1), has("wsa:DestinationUnreachable", "Nope_Class"),
+			func(t *testing.T, out string, code int, w *wslRunner) {
+				// The fault comes at the Enumerate: no context, no Pull.
+				if rs := w.responses(); len(rs) != 1 || strings.Contains(rs[0], "EnumerationContext") {
+					t.Errorf("%d responses, want the Enumerate's fault alone", len(rs))
+				}
+			}}},
 		{"W9", nil, []string{"wsl", "enum", "Test_Foo", "-ns", "root/cimv2"}, []check{exit(0), has("<p:Id>a</p:Id>", "<p:Id>b</p:Id>")}},
 		{"W9bad", nil, []string{"wsl", "enum", "Test_Foo", "-ns", "root/nonexistent"}, []check{exit(1), has("wsa:DestinationUnreachable"), lacks("<p:Id>")}},
 		{"W10refs", nil, []string{"wsl", "enum", "Test_Foo", "-references", "Id=a"}, []check{exit(0), has(":Id>b</"), lacks(":Id>a</")}},
