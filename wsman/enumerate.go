@@ -531,11 +531,22 @@ func (s *Server) checkEnumeration(ctx context.Context, req *request, t *target, 
 	if t.res.ClassDef || t.res.NSRes {
 		return nil
 	}
+	// A failure is reported as the operation the enumeration runs would
+	// have reported it.
+	op := "CreateInstanceEnum"
+	if er.filter != nil {
+		op = "ExecQuery"
+	}
+	failed := func(err error) *fault {
+		e := *cim.AsError(err)
+		e.Operation = op
+		return faultFromError(&e)
+	}
 	lookup := lookupIn(ctx, t.svc)
 	if !t.res.All && t.res.Class != "" {
 		c, err := lookup(t.res.Class)
 		if err != nil {
-			return faultFromError(err)
+			return failed(err)
 		}
 		if er.excludeSub {
 			er.exclude = c
@@ -551,7 +562,7 @@ func (s *Server) checkEnumeration(ctx context.Context, req *request, t *target, 
 	}
 	text := strings.TrimSpace(er.filter.Text)
 	cannot := func(why string, st cim.Status) *fault {
-		return &fault{code: "s:Sender", subcode: "wsen:CannotProcessFilter", action: actFaultEnum, reason: why, status: st}
+		return failed(&cim.Error{Status: st, Description: why})
 	}
 	if text == "" {
 		return cannot("the filter is empty", cim.WBEM_E_INVALID_QUERY)
@@ -562,7 +573,7 @@ func (s *Server) checkEnumeration(ctx context.Context, req *request, t *target, 
 		if dialect == DialectCQL {
 			return cannot("CQL filter: gowbem takes the part of CQL that is WQL's SELECT … FROM … WHERE: "+e.Description, e.Status)
 		}
-		return cannot(e.Description, e.Status)
+		return failed(err)
 	}
 	sq, ok := q.(*wql.SelectQuery)
 	if !ok {
@@ -572,7 +583,7 @@ func (s *Server) checkEnumeration(ctx context.Context, req *request, t *target, 
 		return nil // ASSOCIATORS OF, REFERENCES OF: checked when run
 	}
 	if _, err := lookup(sq.Class); err != nil {
-		return faultFromError(err)
+		return failed(err)
 	}
 	if !t.res.All && t.res.Class != "" && !cim.EqualFold(sq.Class, t.res.Class) {
 		return cannot(fmt.Sprintf("the filter selects from %s but the resource URI names %s; use that class, or the all-classes URI %s*", sq.Class, t.res.Class, t.res.Base), cim.WBEM_E_INVALID_QUERY)
