@@ -16,7 +16,6 @@ package pam
 
 import (
 	"errors"
-	"slices"
 
 	"github.com/gowbem/gowbem/identity"
 )
@@ -40,16 +39,3 @@ type Options struct {
 
 // DefaultService is the PAM service a Checker uses by default.
 const DefaultService = "wbemd"
-
-// caller makes the identity of the Linux account a: its groups, and
-// whether it is an administrator.
-func caller(a *identity.Account, adminGroups []string) *identity.Caller {
-	groups := a.GroupNames()
-	c := &identity.Caller{Name: a.Name, Account: a, Groups: groups, Admin: a.UID == 0}
-	for _, g := range adminGroups {
-		if slices.Contains(groups, g) {
-			c.Admin = true
-		}
-	}
-	return c
-}

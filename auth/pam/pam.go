@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/gowbem/gowbem/auth"
 	"github.com/gowbem/gowbem/identity"
@@ -89,4 +90,17 @@ func verdict(err error) error {
 		}
 	}
 	return fmt.Errorf("pam: %w", err)
+}
+
+// caller makes the identity of the Linux account a: its groups, and
+// whether it is an administrator.
+func caller(a *identity.Account, adminGroups []string) *identity.Caller {
+	groups := a.GroupNames()
+	c := &identity.Caller{Name: a.Name, Account: a, Groups: groups, Admin: a.UID == 0}
+	for _, g := range adminGroups {
+		if slices.Contains(groups, g) {
+			c.Admin = true
+		}
+	}
+	return c
 }

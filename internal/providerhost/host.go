@@ -325,8 +325,7 @@ type proc struct {
 
 	client *goplugin.Client
 	run    *procRunner
-	conn   *grpc.ClientConn // decoupled only
-	closer func()           // decoupled only
+	closer func() // decoupled only
 
 	dead    chan struct{} // closed once the process is gone
 	deadErr error         // why, once dead
@@ -492,7 +491,7 @@ func (p *proc) hello() error {
 	defer cancel()
 	r, err := p.rpc.Hello(ctx, &providerwire.HelloRequest{Protocol: providerwire.Version_VERSION_1})
 	if err != nil {
-		return fmt.Errorf("Hello: %w", err)
+		return fmt.Errorf("the Hello call: %w", err)
 	}
 	if r.Protocol != providerwire.Version_VERSION_1 {
 		return fmt.Errorf("the provider speaks version %d of the protocol, not %d", r.Protocol, providerwire.Version_VERSION_1)
