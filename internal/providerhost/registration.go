@@ -190,6 +190,10 @@ func splitCommandLine(s string) ([]string, error) {
 	in, quoted, escaped := false, false, false
 	for _, r := range s {
 		switch {
+		case r == 0 || r == '\n' || r == '\r':
+			// Checked first: an escape does not make a NUL or a line
+			// break part of an argument (exec cannot pass a NUL).
+			return nil, fmt.Errorf("a control character")
 		case escaped:
 			cur.WriteRune(r)
 			escaped = false
@@ -203,8 +207,6 @@ func splitCommandLine(s string) ([]string, error) {
 				cur.Reset()
 				in = false
 			}
-		case r == 0 || r == '\n' || r == '\r':
-			return nil, fmt.Errorf("a control character")
 		default:
 			cur.WriteRune(r)
 			in = true
