@@ -182,7 +182,10 @@ func writeDSP0201Qualifiers(w *bytes.Buffer, qs cim.Qualifiers) {
 		}
 		t := q.Value.Type()
 		if q.Value.IsNull() || t == cim.TypeObject || t.Elem() == cim.TypeReference {
-			t = cim.TypeBoolean
+			// Written without a VALUE, which a reader takes for NULL: a
+			// boolean without one reads as true (<QUALIFIER NAME="Key"
+			// TYPE="boolean"/>), so not as a boolean.
+			t = cim.TypeString
 		}
 		w.WriteString("<QUALIFIER")
 		writeAttrTo(w, "NAME", q.Name)
