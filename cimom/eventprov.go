@@ -15,9 +15,10 @@ import (
 // eventSource is one provider call a subscription needs.
 type eventSource struct {
 	prov   provider.EventProvider
-	name   string     // the provider's name
-	class  *cim.Class // the event class asked for
-	target *cim.Class // intrinsic events: the dynamic class watched
+	name   string       // the provider's name
+	class  *cim.Class   // the event class asked for
+	target *cim.Class   // intrinsic events: the dynamic class watched
+	subs   []*cim.Class // extrinsic events: the classes derived from class
 }
 
 // extrinsicSources finds the providers of the extrinsic event classes a
@@ -63,7 +64,13 @@ func (e *eventEngine) extrinsicSources(ctx context.Context, ns string, c *cim.Cl
 				Description: fmt.Sprintf("provider %q does not raise events", name)}
 		}
 		served[strings.ToLower(d.Name)] = true
-		out = append(out, eventSource{prov: ep, name: name, class: d})
+		var subs []*cim.Class
+		for _, x := range classes {
+			if x != d && x.IsA(d.Name) {
+				subs = append(subs, x)
+			}
+		}
+		out = append(out, eventSource{prov: ep, name: name, class: d, subs: subs})
 	}
 	return out, nil
 }
@@ -80,7 +87,7 @@ func coveredBy(d *cim.Class, served map[string]bool) bool {
 
 // startProvider asks a provider to raise the events of one source for s.
 func (e *eventEngine) startProvider(ctx context.Context, s *subscription, op *wbem.Op, src eventSource) error {
-	req := &provider.EventRequest{Namespace: s.ns, Class: src.class, Target: src.target, Query: op.Query, Select: s.ev.Query,
+	req := &provider.EventRequest{Namespace: s.ns, Class: src.class, Target: src.target, Subclasses: src.subs, Query: op.Query, Select: s.ev.Query,
 		Lookup: func(name string) (*cim.Class, error) { return e.om.schemaOf(ctx, s.ns).Class(name) }}
 	sink := &eventSink{e: e, s: s, req: req, name: src.name, ctx: ctx}
 	return e.om.guard(src.name, func() error { return src.prov.ProvideEvents(ctx, req, sink) })

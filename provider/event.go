@@ -72,6 +72,10 @@ type EventRequest struct {
 	// watched (events about instances of its subclasses that the provider
 	// serves are welcome too); nil for extrinsic events.
 	Target *cim.Class
+	// Subclasses are, for extrinsic events, the classes of the namespace
+	// derived from Class, whose events the provider may raise too (an
+	// out-of-process provider gets their definitions with the request).
+	Subclasses []*cim.Class
 	// Query is the subscription's WQL text and Select its parsed form, so
 	// the provider may filter at the source (e.g. watch only the process
 	// named in "WHERE TargetInstance.Name = 'x'").

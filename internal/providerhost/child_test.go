@@ -47,6 +47,7 @@ func childProviders() map[string]any {
 		"Writer":  &writer{},
 		"Slow":    &workload.Provider{N: 3, Delay: 20 * time.Millisecond},
 		"Who":     who{},
+		"Events":  newEventer(),
 	}
 }
 

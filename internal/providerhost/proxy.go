@@ -40,6 +40,7 @@ var (
 	_ provider.InstanceWriter      = (*Proxy)(nil)
 	_ provider.MethodProvider      = (*Proxy)(nil)
 	_ provider.AssociationProvider = (*Proxy)(nil)
+	_ provider.EventProvider       = (*Proxy)(nil)
 )
 
 // maxCachedClasses bounds a proxy's cache of encoded classes.
@@ -230,15 +231,133 @@ func (x *Proxy) EnumerateInstances(ctx context.Context, class *cim.Class, out pr
 	return x.enumerate(ctx, class, nil, nil, out)
 }
 
-// ProvideEvents implements provider.EventProvider so that a subscription to
-// an event class served by a provider registered in the repository is told
-// plainly what is missing: events do not cross the process boundary yet.
+// ProvideEvents implements provider.EventProvider: it calls Events on the
+// provider's process, returns once the provider said Ready, and hands the
+// events it sends to sink from a goroutine of its own until ctx ends (the
+// subscription ended: the call is cancelled, which cancels the provider's
+// ctx) or the process fails (the subscription ends with
+// WBEM_E_PROVIDER_FAILURE naming the provider). The process counts as busy
+// while the subscription lasts, so it is not stopped as idle.
 func (x *Proxy) ProvideEvents(ctx context.Context, req *provider.EventRequest, sink provider.EventSink) error {
-	class := ""
-	if req != nil && req.Class != nil {
-		class = req.Class.Name
+	if req.Target != nil {
+		return x.reg.errorf(cim.WBEM_E_NOT_SUPPORTED, "provider %q cannot raise the instance events of %s across the process boundary: they are found by polling (WITHIN)", x.reg.Name, req.Target.Name)
 	}
-	return x.reg.errorf(cim.WBEM_E_NOT_SUPPORTED, "provider %q cannot raise the events of %s: events from out-of-process providers are not served yet", x.reg.Name, class)
+	if !x.reg.Events {
+		return x.notCapable("raise events", EventRegClass)
+	}
+	p, err := x.h.acquire(ctx, x.reg)
+	if err != nil {
+		return err
+	}
+	if !p.capabilities(x.reg.Name).GetEvents() {
+		p.leave(true)
+		return x.reg.errorf(cim.WBEM_E_PROVIDER_NOT_CAPABLE, "provider %q is registered to raise events (%s) but its process does not serve them", x.reg.Name, EventRegClass)
+	}
+	msg := &providerwire.EventsRequest{Call: x.callMsg(ctx), Class: x.class(req.Class), Query: req.Query}
+	for _, c := range req.Subclasses {
+		msg.Subclasses = append(msg.Subclasses, x.class(c))
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	timeout := x.reg.timeout()
+	var late atomic.Bool
+	watchdog := time.AfterFunc(timeout, func() { late.Store(true); cancel() })
+	due := x.h.now().Add(timeout)
+	fail := func(err error) error {
+		watchdog.Stop()
+		cancel()
+		p.leave(false)
+		return x.ended(ctx, p, "the subscription to "+req.Class.Name, due, late.Load(), err)
+	}
+	stream, err := p.rpc.Events(sctx, msg)
+	if err != nil {
+		return fail(err)
+	}
+	first, err := stream.Recv()
+	if err != nil {
+		return fail(err)
+	}
+	watchdog.Stop()
+	p.heard()
+	switch k := first.Kind.(type) {
+	case *providerwire.EventsReply_Ready:
+	case *providerwire.EventsReply_Done:
+		cancel()
+		p.leave(true)
+		if err := providerwire.DecodeError(k.Done.Error, x.reg.Name); err != nil {
+			return err
+		}
+		return x.reg.errorf(cim.WBEM_E_PROVIDER_FAILURE, "provider %q ended the subscription to %s before it was ready", x.reg.Name, req.Class.Name)
+	default:
+		cancel()
+		p.leave(false)
+		return x.reg.errorf(cim.WBEM_E_PROVIDER_FAILURE, "provider %q answered a subscription to %s with something other than Ready", x.reg.Name, req.Class.Name)
+	}
+	go x.events(ctx, p, req, stream, sink, cancel)
+	return nil
+}
+
+// events hands what a provider's Events stream sends to sink until the
+// stream ends.
+func (x *Proxy) events(ctx context.Context, p *proc, req *provider.EventRequest, stream providerwire.Provider_EventsClient, sink provider.EventSink, cancel context.CancelFunc) {
+	defer cancel()
+	for {
+		msg, err := stream.Recv()
+		if err != nil {
+			if ctx.Err() != nil {
+				p.leave(true) // the subscription ended
+				return
+			}
+			p.leave(false)
+			sink.Fail(p.failure(err))
+			return
+		}
+		p.heard()
+		switch k := msg.Kind.(type) {
+		case *providerwire.EventsReply_Event:
+			ev, err := x.decodeEvent(k.Event, req)
+			if err != nil {
+				p.leave(false)
+				sink.Fail(err)
+				return
+			}
+			if err := sink.Indicate(ev); err != nil {
+				p.leave(true) // the subscription has ended
+				return
+			}
+		case *providerwire.EventsReply_Done:
+			p.leave(true)
+			if err := providerwire.DecodeError(k.Done.Error, x.reg.Name); err != nil {
+				sink.Fail(err)
+			}
+			return // without an error: the provider raises no more events
+		default:
+			p.leave(false)
+			sink.Fail(x.reg.errorf(cim.WBEM_E_PROVIDER_FAILURE, "provider %q sent an unexpected message on the subscription to %s", x.reg.Name, req.Class.Name))
+			return
+		}
+	}
+}
+
+// decodeEvent decodes an event a provider raised: an instance of the class
+// asked for or of one of its subclasses, whose definition comes from the
+// repository, never from the provider.
+func (x *Proxy) decodeEvent(m *providerwire.Instance, req *provider.EventRequest) (*cim.Instance, error) {
+	class := req.Class
+	if m.GetClassName() != "" && !cim.EqualFold(m.ClassName, class.Name) {
+		c, err := req.Lookup(m.ClassName)
+		if err != nil || c == nil || !c.IsA(req.Class.Name) {
+			return nil, x.reg.errorf(cim.WBEM_E_PROVIDER_FAILURE, "provider %q raised an event of class %s, which is not a %s of the namespace", x.reg.Name, m.ClassName, req.Class.Name)
+		}
+		class = c
+	}
+	if m != nil {
+		m.Class = nil
+	}
+	ev, err := x.decode(m, class)
+	if err == nil && ev == nil {
+		err = x.reg.errorf(cim.WBEM_E_PROVIDER_FAILURE, "provider %q raised an empty event", x.reg.Name)
+	}
+	return ev, err
 }
 
 // ExecQuery implements provider.QueryProvider: the hint goes to the

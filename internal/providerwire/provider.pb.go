@@ -262,6 +262,7 @@ type Capabilities struct {
 	Write         bool                   `protobuf:"varint,4,opt,name=write,proto3" json:"write,omitempty"`               // PutInstance and DeleteInstance
 	Methods       bool                   `protobuf:"varint,5,opt,name=methods,proto3" json:"methods,omitempty"`           // ExecMethod
 	Associations  bool                   `protobuf:"varint,6,opt,name=associations,proto3" json:"associations,omitempty"` // References without enumerating all
+	Events        bool                   `protobuf:"varint,7,opt,name=events,proto3" json:"events,omitempty"`             // Events
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -334,6 +335,13 @@ func (x *Capabilities) GetMethods() bool {
 func (x *Capabilities) GetAssociations() bool {
 	if x != nil {
 		return x.Associations
+	}
+	return false
+}
+
+func (x *Capabilities) GetEvents() bool {
+	if x != nil {
+		return x.Events
 	}
 	return false
 }
@@ -1516,6 +1524,219 @@ func (x *ExecMethodRequest) GetOutClass() *Class {
 	return nil
 }
 
+type EventsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Call  *Call                  `protobuf:"bytes,1,opt,name=call,proto3" json:"call,omitempty"`
+	// The event class asked for (a subclass of __ExtrinsicEvent that names the
+	// provider): events must be of it or of one of the subclasses.
+	Class *Class `protobuf:"bytes,2,opt,name=class,proto3" json:"class,omitempty"`
+	// The subclasses of class in the namespace, complete like class.
+	Subclasses []*Class `protobuf:"bytes,3,rep,name=subclasses,proto3" json:"subclasses,omitempty"`
+	// The subscription's WQL text (SELECT * FROM Class WHERE …).
+	Query         string `protobuf:"bytes,4,opt,name=query,proto3" json:"query,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EventsRequest) Reset() {
+	*x = EventsRequest{}
+	mi := &file_provider_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EventsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EventsRequest) ProtoMessage() {}
+
+func (x *EventsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EventsRequest.ProtoReflect.Descriptor instead.
+func (*EventsRequest) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *EventsRequest) GetCall() *Call {
+	if x != nil {
+		return x.Call
+	}
+	return nil
+}
+
+func (x *EventsRequest) GetClass() *Class {
+	if x != nil {
+		return x.Class
+	}
+	return nil
+}
+
+func (x *EventsRequest) GetSubclasses() []*Class {
+	if x != nil {
+		return x.Subclasses
+	}
+	return nil
+}
+
+func (x *EventsRequest) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
+}
+
+type EventsReply struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Kind:
+	//
+	//	*EventsReply_Ready
+	//	*EventsReply_Event
+	//	*EventsReply_Done
+	Kind          isEventsReply_Kind `protobuf_oneof:"kind"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EventsReply) Reset() {
+	*x = EventsReply{}
+	mi := &file_provider_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EventsReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EventsReply) ProtoMessage() {}
+
+func (x *EventsReply) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EventsReply.ProtoReflect.Descriptor instead.
+func (*EventsReply) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *EventsReply) GetKind() isEventsReply_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return nil
+}
+
+func (x *EventsReply) GetReady() *Ready {
+	if x != nil {
+		if x, ok := x.Kind.(*EventsReply_Ready); ok {
+			return x.Ready
+		}
+	}
+	return nil
+}
+
+func (x *EventsReply) GetEvent() *Instance {
+	if x != nil {
+		if x, ok := x.Kind.(*EventsReply_Event); ok {
+			return x.Event
+		}
+	}
+	return nil
+}
+
+func (x *EventsReply) GetDone() *Done {
+	if x != nil {
+		if x, ok := x.Kind.(*EventsReply_Done); ok {
+			return x.Done
+		}
+	}
+	return nil
+}
+
+type isEventsReply_Kind interface {
+	isEventsReply_Kind()
+}
+
+type EventsReply_Ready struct {
+	// The provider raises every event from now on; sent once, first.
+	Ready *Ready `protobuf:"bytes,1,opt,name=ready,proto3,oneof"`
+}
+
+type EventsReply_Event struct {
+	// One event: an instance of the request's class (class_name empty) or of
+	// one of its subclasses (class_name set; the daemon takes the
+	// definition from its repository, so Instance.class is not needed).
+	Event *Instance `protobuf:"bytes,2,opt,name=event,proto3,oneof"`
+}
+
+type EventsReply_Done struct {
+	// The end: before Ready, the subscription is refused with the error;
+	// after it, the subscription ends with the error, or, without one, stays
+	// but gets no more events from this provider.
+	Done *Done `protobuf:"bytes,3,opt,name=done,proto3,oneof"`
+}
+
+func (*EventsReply_Ready) isEventsReply_Kind() {}
+
+func (*EventsReply_Event) isEventsReply_Kind() {}
+
+func (*EventsReply_Done) isEventsReply_Kind() {}
+
+type Ready struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Ready) Reset() {
+	*x = Ready{}
+	mi := &file_provider_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Ready) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Ready) ProtoMessage() {}
+
+func (x *Ready) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Ready.ProtoReflect.Descriptor instead.
+func (*Ready) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{23}
+}
+
 // Error is a WBEM status with its description (WMI's __ExtendedStatus).
 type Error struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1528,7 +1749,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_provider_proto_msgTypes[21]
+	mi := &file_provider_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1540,7 +1761,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[21]
+	mi := &file_provider_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1553,7 +1774,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{21}
+	return file_provider_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Error) GetStatus() uint32 {
@@ -1593,7 +1814,7 @@ type Class struct {
 
 func (x *Class) Reset() {
 	*x = Class{}
-	mi := &file_provider_proto_msgTypes[22]
+	mi := &file_provider_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1605,7 +1826,7 @@ func (x *Class) String() string {
 func (*Class) ProtoMessage() {}
 
 func (x *Class) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[22]
+	mi := &file_provider_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1618,7 +1839,7 @@ func (x *Class) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Class.ProtoReflect.Descriptor instead.
 func (*Class) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{22}
+	return file_provider_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Class) GetName() string {
@@ -1677,7 +1898,7 @@ type Property struct {
 
 func (x *Property) Reset() {
 	*x = Property{}
-	mi := &file_provider_proto_msgTypes[23]
+	mi := &file_provider_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1689,7 +1910,7 @@ func (x *Property) String() string {
 func (*Property) ProtoMessage() {}
 
 func (x *Property) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[23]
+	mi := &file_provider_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1702,7 +1923,7 @@ func (x *Property) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Property.ProtoReflect.Descriptor instead.
 func (*Property) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{23}
+	return file_provider_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Property) GetName() string {
@@ -1760,7 +1981,7 @@ type Method struct {
 
 func (x *Method) Reset() {
 	*x = Method{}
-	mi := &file_provider_proto_msgTypes[24]
+	mi := &file_provider_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1772,7 +1993,7 @@ func (x *Method) String() string {
 func (*Method) ProtoMessage() {}
 
 func (x *Method) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[24]
+	mi := &file_provider_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1785,7 +2006,7 @@ func (x *Method) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Method.ProtoReflect.Descriptor instead.
 func (*Method) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{24}
+	return file_provider_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Method) GetName() string {
@@ -1835,7 +2056,7 @@ type Parameter struct {
 
 func (x *Parameter) Reset() {
 	*x = Parameter{}
-	mi := &file_provider_proto_msgTypes[25]
+	mi := &file_provider_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1847,7 +2068,7 @@ func (x *Parameter) String() string {
 func (*Parameter) ProtoMessage() {}
 
 func (x *Parameter) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[25]
+	mi := &file_provider_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1860,7 +2081,7 @@ func (x *Parameter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Parameter.ProtoReflect.Descriptor instead.
 func (*Parameter) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{25}
+	return file_provider_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Parameter) GetName() string {
@@ -1903,7 +2124,7 @@ type Qualifier struct {
 
 func (x *Qualifier) Reset() {
 	*x = Qualifier{}
-	mi := &file_provider_proto_msgTypes[26]
+	mi := &file_provider_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1915,7 +2136,7 @@ func (x *Qualifier) String() string {
 func (*Qualifier) ProtoMessage() {}
 
 func (x *Qualifier) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[26]
+	mi := &file_provider_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1928,7 +2149,7 @@ func (x *Qualifier) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Qualifier.ProtoReflect.Descriptor instead.
 func (*Qualifier) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{26}
+	return file_provider_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Qualifier) GetName() string {
@@ -1973,7 +2194,7 @@ type Instance struct {
 
 func (x *Instance) Reset() {
 	*x = Instance{}
-	mi := &file_provider_proto_msgTypes[27]
+	mi := &file_provider_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1985,7 +2206,7 @@ func (x *Instance) String() string {
 func (*Instance) ProtoMessage() {}
 
 func (x *Instance) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[27]
+	mi := &file_provider_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1998,7 +2219,7 @@ func (x *Instance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Instance.ProtoReflect.Descriptor instead.
 func (*Instance) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{27}
+	return file_provider_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Instance) GetClassName() string {
@@ -2032,7 +2253,7 @@ type PropertyValue struct {
 
 func (x *PropertyValue) Reset() {
 	*x = PropertyValue{}
-	mi := &file_provider_proto_msgTypes[28]
+	mi := &file_provider_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2044,7 +2265,7 @@ func (x *PropertyValue) String() string {
 func (*PropertyValue) ProtoMessage() {}
 
 func (x *PropertyValue) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[28]
+	mi := &file_provider_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2057,7 +2278,7 @@ func (x *PropertyValue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PropertyValue.ProtoReflect.Descriptor instead.
 func (*PropertyValue) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{28}
+	return file_provider_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *PropertyValue) GetName() string {
@@ -2092,7 +2313,7 @@ type Value struct {
 
 func (x *Value) Reset() {
 	*x = Value{}
-	mi := &file_provider_proto_msgTypes[29]
+	mi := &file_provider_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2104,7 +2325,7 @@ func (x *Value) String() string {
 func (*Value) ProtoMessage() {}
 
 func (x *Value) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[29]
+	mi := &file_provider_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2117,7 +2338,7 @@ func (x *Value) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Value.ProtoReflect.Descriptor instead.
 func (*Value) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{29}
+	return file_provider_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Value) GetKind() isValue_Kind {
@@ -2246,7 +2467,7 @@ type Array struct {
 
 func (x *Array) Reset() {
 	*x = Array{}
-	mi := &file_provider_proto_msgTypes[30]
+	mi := &file_provider_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2258,7 +2479,7 @@ func (x *Array) String() string {
 func (*Array) ProtoMessage() {}
 
 func (x *Array) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[30]
+	mi := &file_provider_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2271,7 +2492,7 @@ func (x *Array) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Array.ProtoReflect.Descriptor instead.
 func (*Array) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{30}
+	return file_provider_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Array) GetItems() []*Value {
@@ -2291,14 +2512,15 @@ const file_provider_proto_rawDesc = "" +
 	"\n" +
 	"HelloReply\x127\n" +
 	"\bprotocol\x18\x01 \x01(\x0e2\x1b.gowbem.provider.v1.VersionR\bprotocol\x12>\n" +
-	"\tproviders\x18\x02 \x03(\v2 .gowbem.provider.v1.CapabilitiesR\tproviders\"\xaa\x01\n" +
+	"\tproviders\x18\x02 \x03(\v2 .gowbem.provider.v1.CapabilitiesR\tproviders\"\xc2\x01\n" +
 	"\fCapabilities\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n" +
 	"\tinstances\x18\x02 \x01(\bR\tinstances\x12\x14\n" +
 	"\x05query\x18\x03 \x01(\bR\x05query\x12\x14\n" +
 	"\x05write\x18\x04 \x01(\bR\x05write\x12\x18\n" +
 	"\amethods\x18\x05 \x01(\bR\amethods\x12\"\n" +
-	"\fassociations\x18\x06 \x01(\bR\fassociations\"t\n" +
+	"\fassociations\x18\x06 \x01(\bR\fassociations\x12\x16\n" +
+	"\x06events\x18\a \x01(\bR\x06events\"t\n" +
 	"\x04Call\x12\x1a\n" +
 	"\bprovider\x18\x01 \x01(\tR\bprovider\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x122\n" +
@@ -2380,7 +2602,20 @@ const file_provider_proto_rawDesc = "" +
 	"\x06method\x18\x04 \x01(\tR\x06method\x124\n" +
 	"\bin_class\x18\x05 \x01(\v2\x19.gowbem.provider.v1.ClassR\ainClass\x12,\n" +
 	"\x02in\x18\x06 \x01(\v2\x1c.gowbem.provider.v1.InstanceR\x02in\x126\n" +
-	"\tout_class\x18\a \x01(\v2\x19.gowbem.provider.v1.ClassR\boutClass\"_\n" +
+	"\tout_class\x18\a \x01(\v2\x19.gowbem.provider.v1.ClassR\boutClass\"\xbf\x01\n" +
+	"\rEventsRequest\x12,\n" +
+	"\x04call\x18\x01 \x01(\v2\x18.gowbem.provider.v1.CallR\x04call\x12/\n" +
+	"\x05class\x18\x02 \x01(\v2\x19.gowbem.provider.v1.ClassR\x05class\x129\n" +
+	"\n" +
+	"subclasses\x18\x03 \x03(\v2\x19.gowbem.provider.v1.ClassR\n" +
+	"subclasses\x12\x14\n" +
+	"\x05query\x18\x04 \x01(\tR\x05query\"\xae\x01\n" +
+	"\vEventsReply\x121\n" +
+	"\x05ready\x18\x01 \x01(\v2\x19.gowbem.provider.v1.ReadyH\x00R\x05ready\x124\n" +
+	"\x05event\x18\x02 \x01(\v2\x1c.gowbem.provider.v1.InstanceH\x00R\x05event\x12.\n" +
+	"\x04done\x18\x03 \x01(\v2\x18.gowbem.provider.v1.DoneH\x00R\x04doneB\x06\n" +
+	"\x04kind\"\a\n" +
+	"\x05Ready\"_\n" +
 	"\x05Error\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\rR\x06status\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x1c\n" +
@@ -2457,7 +2692,7 @@ const file_provider_proto_rawDesc = "" +
 	"\aPutMode\x12\x1d\n" +
 	"\x19PUT_MODE_CREATE_OR_UPDATE\x10\x00\x12\x18\n" +
 	"\x14PUT_MODE_CREATE_ONLY\x10\x01\x12\x18\n" +
-	"\x14PUT_MODE_UPDATE_ONLY\x10\x022\xa5\x04\n" +
+	"\x14PUT_MODE_UPDATE_ONLY\x10\x022\xf5\x04\n" +
 	"\bProvider\x12I\n" +
 	"\x05Hello\x12 .gowbem.provider.v1.HelloRequest\x1a\x1e.gowbem.provider.v1.HelloReply\x12Y\n" +
 	"\tEnumerate\x12$.gowbem.provider.v1.EnumerateRequest\x1a\".gowbem.provider.v1.EnumerateReply(\x010\x01\x12X\n" +
@@ -2465,7 +2700,8 @@ const file_provider_proto_rawDesc = "" +
 	"\vPutInstance\x12&.gowbem.provider.v1.PutInstanceRequest\x1a$.gowbem.provider.v1.PutInstanceReply\x12d\n" +
 	"\x0eDeleteInstance\x12).gowbem.provider.v1.DeleteInstanceRequest\x1a'.gowbem.provider.v1.DeleteInstanceReply\x12V\n" +
 	"\n" +
-	"ExecMethod\x12%.gowbem.provider.v1.ExecMethodRequest\x1a!.gowbem.provider.v1.InstanceReplyB=Z;github.com/gowbem/gowbem/internal/providerwire;providerwireb\x06proto3"
+	"ExecMethod\x12%.gowbem.provider.v1.ExecMethodRequest\x1a!.gowbem.provider.v1.InstanceReply\x12N\n" +
+	"\x06Events\x12!.gowbem.provider.v1.EventsRequest\x1a\x1f.gowbem.provider.v1.EventsReply0\x01B=Z;github.com/gowbem/gowbem/internal/providerwire;providerwireb\x06proto3"
 
 var (
 	file_provider_proto_rawDescOnce sync.Once
@@ -2480,7 +2716,7 @@ func file_provider_proto_rawDescGZIP() []byte {
 }
 
 var file_provider_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_provider_proto_goTypes = []any{
 	(Version)(0),                  // 0: gowbem.provider.v1.Version
 	(PutMode)(0),                  // 1: gowbem.provider.v1.PutMode
@@ -2505,16 +2741,19 @@ var file_provider_proto_goTypes = []any{
 	(*DeleteInstanceRequest)(nil), // 20: gowbem.provider.v1.DeleteInstanceRequest
 	(*DeleteInstanceReply)(nil),   // 21: gowbem.provider.v1.DeleteInstanceReply
 	(*ExecMethodRequest)(nil),     // 22: gowbem.provider.v1.ExecMethodRequest
-	(*Error)(nil),                 // 23: gowbem.provider.v1.Error
-	(*Class)(nil),                 // 24: gowbem.provider.v1.Class
-	(*Property)(nil),              // 25: gowbem.provider.v1.Property
-	(*Method)(nil),                // 26: gowbem.provider.v1.Method
-	(*Parameter)(nil),             // 27: gowbem.provider.v1.Parameter
-	(*Qualifier)(nil),             // 28: gowbem.provider.v1.Qualifier
-	(*Instance)(nil),              // 29: gowbem.provider.v1.Instance
-	(*PropertyValue)(nil),         // 30: gowbem.provider.v1.PropertyValue
-	(*Value)(nil),                 // 31: gowbem.provider.v1.Value
-	(*Array)(nil),                 // 32: gowbem.provider.v1.Array
+	(*EventsRequest)(nil),         // 23: gowbem.provider.v1.EventsRequest
+	(*EventsReply)(nil),           // 24: gowbem.provider.v1.EventsReply
+	(*Ready)(nil),                 // 25: gowbem.provider.v1.Ready
+	(*Error)(nil),                 // 26: gowbem.provider.v1.Error
+	(*Class)(nil),                 // 27: gowbem.provider.v1.Class
+	(*Property)(nil),              // 28: gowbem.provider.v1.Property
+	(*Method)(nil),                // 29: gowbem.provider.v1.Method
+	(*Parameter)(nil),             // 30: gowbem.provider.v1.Parameter
+	(*Qualifier)(nil),             // 31: gowbem.provider.v1.Qualifier
+	(*Instance)(nil),              // 32: gowbem.provider.v1.Instance
+	(*PropertyValue)(nil),         // 33: gowbem.provider.v1.PropertyValue
+	(*Value)(nil),                 // 34: gowbem.provider.v1.Value
+	(*Array)(nil),                 // 35: gowbem.provider.v1.Array
 }
 var file_provider_proto_depIdxs = []int32{
 	0,  // 0: gowbem.provider.v1.HelloRequest.protocol:type_name -> gowbem.provider.v1.Version
@@ -2523,65 +2762,73 @@ var file_provider_proto_depIdxs = []int32{
 	6,  // 3: gowbem.provider.v1.Call.caller:type_name -> gowbem.provider.v1.Caller
 	8,  // 4: gowbem.provider.v1.EnumerateRequest.start:type_name -> gowbem.provider.v1.Start
 	5,  // 5: gowbem.provider.v1.Start.call:type_name -> gowbem.provider.v1.Call
-	24, // 6: gowbem.provider.v1.Start.class:type_name -> gowbem.provider.v1.Class
+	27, // 6: gowbem.provider.v1.Start.class:type_name -> gowbem.provider.v1.Class
 	9,  // 7: gowbem.provider.v1.Start.hint:type_name -> gowbem.provider.v1.Hint
 	11, // 8: gowbem.provider.v1.Start.references:type_name -> gowbem.provider.v1.References
 	10, // 9: gowbem.provider.v1.Hint.equal:type_name -> gowbem.provider.v1.Equality
-	31, // 10: gowbem.provider.v1.Equality.values:type_name -> gowbem.provider.v1.Value
+	34, // 10: gowbem.provider.v1.Equality.values:type_name -> gowbem.provider.v1.Value
 	13, // 11: gowbem.provider.v1.EnumerateReply.batch:type_name -> gowbem.provider.v1.Batch
 	14, // 12: gowbem.provider.v1.EnumerateReply.progress:type_name -> gowbem.provider.v1.Progress
 	15, // 13: gowbem.provider.v1.EnumerateReply.done:type_name -> gowbem.provider.v1.Done
-	29, // 14: gowbem.provider.v1.Batch.instances:type_name -> gowbem.provider.v1.Instance
-	23, // 15: gowbem.provider.v1.Done.error:type_name -> gowbem.provider.v1.Error
+	32, // 14: gowbem.provider.v1.Batch.instances:type_name -> gowbem.provider.v1.Instance
+	26, // 15: gowbem.provider.v1.Done.error:type_name -> gowbem.provider.v1.Error
 	5,  // 16: gowbem.provider.v1.GetInstanceRequest.call:type_name -> gowbem.provider.v1.Call
-	24, // 17: gowbem.provider.v1.GetInstanceRequest.class:type_name -> gowbem.provider.v1.Class
-	29, // 18: gowbem.provider.v1.InstanceReply.instance:type_name -> gowbem.provider.v1.Instance
-	23, // 19: gowbem.provider.v1.InstanceReply.error:type_name -> gowbem.provider.v1.Error
+	27, // 17: gowbem.provider.v1.GetInstanceRequest.class:type_name -> gowbem.provider.v1.Class
+	32, // 18: gowbem.provider.v1.InstanceReply.instance:type_name -> gowbem.provider.v1.Instance
+	26, // 19: gowbem.provider.v1.InstanceReply.error:type_name -> gowbem.provider.v1.Error
 	5,  // 20: gowbem.provider.v1.PutInstanceRequest.call:type_name -> gowbem.provider.v1.Call
-	24, // 21: gowbem.provider.v1.PutInstanceRequest.class:type_name -> gowbem.provider.v1.Class
-	29, // 22: gowbem.provider.v1.PutInstanceRequest.instance:type_name -> gowbem.provider.v1.Instance
+	27, // 21: gowbem.provider.v1.PutInstanceRequest.class:type_name -> gowbem.provider.v1.Class
+	32, // 22: gowbem.provider.v1.PutInstanceRequest.instance:type_name -> gowbem.provider.v1.Instance
 	1,  // 23: gowbem.provider.v1.PutInstanceRequest.mode:type_name -> gowbem.provider.v1.PutMode
-	23, // 24: gowbem.provider.v1.PutInstanceReply.error:type_name -> gowbem.provider.v1.Error
+	26, // 24: gowbem.provider.v1.PutInstanceReply.error:type_name -> gowbem.provider.v1.Error
 	5,  // 25: gowbem.provider.v1.DeleteInstanceRequest.call:type_name -> gowbem.provider.v1.Call
-	24, // 26: gowbem.provider.v1.DeleteInstanceRequest.class:type_name -> gowbem.provider.v1.Class
-	23, // 27: gowbem.provider.v1.DeleteInstanceReply.error:type_name -> gowbem.provider.v1.Error
+	27, // 26: gowbem.provider.v1.DeleteInstanceRequest.class:type_name -> gowbem.provider.v1.Class
+	26, // 27: gowbem.provider.v1.DeleteInstanceReply.error:type_name -> gowbem.provider.v1.Error
 	5,  // 28: gowbem.provider.v1.ExecMethodRequest.call:type_name -> gowbem.provider.v1.Call
-	24, // 29: gowbem.provider.v1.ExecMethodRequest.class:type_name -> gowbem.provider.v1.Class
-	24, // 30: gowbem.provider.v1.ExecMethodRequest.in_class:type_name -> gowbem.provider.v1.Class
-	29, // 31: gowbem.provider.v1.ExecMethodRequest.in:type_name -> gowbem.provider.v1.Instance
-	24, // 32: gowbem.provider.v1.ExecMethodRequest.out_class:type_name -> gowbem.provider.v1.Class
-	28, // 33: gowbem.provider.v1.Class.qualifiers:type_name -> gowbem.provider.v1.Qualifier
-	25, // 34: gowbem.provider.v1.Class.properties:type_name -> gowbem.provider.v1.Property
-	26, // 35: gowbem.provider.v1.Class.methods:type_name -> gowbem.provider.v1.Method
-	28, // 36: gowbem.provider.v1.Property.qualifiers:type_name -> gowbem.provider.v1.Qualifier
-	31, // 37: gowbem.provider.v1.Property.default:type_name -> gowbem.provider.v1.Value
-	27, // 38: gowbem.provider.v1.Method.params:type_name -> gowbem.provider.v1.Parameter
-	28, // 39: gowbem.provider.v1.Method.qualifiers:type_name -> gowbem.provider.v1.Qualifier
-	28, // 40: gowbem.provider.v1.Parameter.qualifiers:type_name -> gowbem.provider.v1.Qualifier
-	31, // 41: gowbem.provider.v1.Qualifier.value:type_name -> gowbem.provider.v1.Value
-	30, // 42: gowbem.provider.v1.Instance.properties:type_name -> gowbem.provider.v1.PropertyValue
-	24, // 43: gowbem.provider.v1.Instance.class:type_name -> gowbem.provider.v1.Class
-	31, // 44: gowbem.provider.v1.PropertyValue.value:type_name -> gowbem.provider.v1.Value
-	29, // 45: gowbem.provider.v1.Value.object:type_name -> gowbem.provider.v1.Instance
-	32, // 46: gowbem.provider.v1.Value.array:type_name -> gowbem.provider.v1.Array
-	31, // 47: gowbem.provider.v1.Array.items:type_name -> gowbem.provider.v1.Value
-	2,  // 48: gowbem.provider.v1.Provider.Hello:input_type -> gowbem.provider.v1.HelloRequest
-	7,  // 49: gowbem.provider.v1.Provider.Enumerate:input_type -> gowbem.provider.v1.EnumerateRequest
-	16, // 50: gowbem.provider.v1.Provider.GetInstance:input_type -> gowbem.provider.v1.GetInstanceRequest
-	18, // 51: gowbem.provider.v1.Provider.PutInstance:input_type -> gowbem.provider.v1.PutInstanceRequest
-	20, // 52: gowbem.provider.v1.Provider.DeleteInstance:input_type -> gowbem.provider.v1.DeleteInstanceRequest
-	22, // 53: gowbem.provider.v1.Provider.ExecMethod:input_type -> gowbem.provider.v1.ExecMethodRequest
-	3,  // 54: gowbem.provider.v1.Provider.Hello:output_type -> gowbem.provider.v1.HelloReply
-	12, // 55: gowbem.provider.v1.Provider.Enumerate:output_type -> gowbem.provider.v1.EnumerateReply
-	17, // 56: gowbem.provider.v1.Provider.GetInstance:output_type -> gowbem.provider.v1.InstanceReply
-	19, // 57: gowbem.provider.v1.Provider.PutInstance:output_type -> gowbem.provider.v1.PutInstanceReply
-	21, // 58: gowbem.provider.v1.Provider.DeleteInstance:output_type -> gowbem.provider.v1.DeleteInstanceReply
-	17, // 59: gowbem.provider.v1.Provider.ExecMethod:output_type -> gowbem.provider.v1.InstanceReply
-	54, // [54:60] is the sub-list for method output_type
-	48, // [48:54] is the sub-list for method input_type
-	48, // [48:48] is the sub-list for extension type_name
-	48, // [48:48] is the sub-list for extension extendee
-	0,  // [0:48] is the sub-list for field type_name
+	27, // 29: gowbem.provider.v1.ExecMethodRequest.class:type_name -> gowbem.provider.v1.Class
+	27, // 30: gowbem.provider.v1.ExecMethodRequest.in_class:type_name -> gowbem.provider.v1.Class
+	32, // 31: gowbem.provider.v1.ExecMethodRequest.in:type_name -> gowbem.provider.v1.Instance
+	27, // 32: gowbem.provider.v1.ExecMethodRequest.out_class:type_name -> gowbem.provider.v1.Class
+	5,  // 33: gowbem.provider.v1.EventsRequest.call:type_name -> gowbem.provider.v1.Call
+	27, // 34: gowbem.provider.v1.EventsRequest.class:type_name -> gowbem.provider.v1.Class
+	27, // 35: gowbem.provider.v1.EventsRequest.subclasses:type_name -> gowbem.provider.v1.Class
+	25, // 36: gowbem.provider.v1.EventsReply.ready:type_name -> gowbem.provider.v1.Ready
+	32, // 37: gowbem.provider.v1.EventsReply.event:type_name -> gowbem.provider.v1.Instance
+	15, // 38: gowbem.provider.v1.EventsReply.done:type_name -> gowbem.provider.v1.Done
+	31, // 39: gowbem.provider.v1.Class.qualifiers:type_name -> gowbem.provider.v1.Qualifier
+	28, // 40: gowbem.provider.v1.Class.properties:type_name -> gowbem.provider.v1.Property
+	29, // 41: gowbem.provider.v1.Class.methods:type_name -> gowbem.provider.v1.Method
+	31, // 42: gowbem.provider.v1.Property.qualifiers:type_name -> gowbem.provider.v1.Qualifier
+	34, // 43: gowbem.provider.v1.Property.default:type_name -> gowbem.provider.v1.Value
+	30, // 44: gowbem.provider.v1.Method.params:type_name -> gowbem.provider.v1.Parameter
+	31, // 45: gowbem.provider.v1.Method.qualifiers:type_name -> gowbem.provider.v1.Qualifier
+	31, // 46: gowbem.provider.v1.Parameter.qualifiers:type_name -> gowbem.provider.v1.Qualifier
+	34, // 47: gowbem.provider.v1.Qualifier.value:type_name -> gowbem.provider.v1.Value
+	33, // 48: gowbem.provider.v1.Instance.properties:type_name -> gowbem.provider.v1.PropertyValue
+	27, // 49: gowbem.provider.v1.Instance.class:type_name -> gowbem.provider.v1.Class
+	34, // 50: gowbem.provider.v1.PropertyValue.value:type_name -> gowbem.provider.v1.Value
+	32, // 51: gowbem.provider.v1.Value.object:type_name -> gowbem.provider.v1.Instance
+	35, // 52: gowbem.provider.v1.Value.array:type_name -> gowbem.provider.v1.Array
+	34, // 53: gowbem.provider.v1.Array.items:type_name -> gowbem.provider.v1.Value
+	2,  // 54: gowbem.provider.v1.Provider.Hello:input_type -> gowbem.provider.v1.HelloRequest
+	7,  // 55: gowbem.provider.v1.Provider.Enumerate:input_type -> gowbem.provider.v1.EnumerateRequest
+	16, // 56: gowbem.provider.v1.Provider.GetInstance:input_type -> gowbem.provider.v1.GetInstanceRequest
+	18, // 57: gowbem.provider.v1.Provider.PutInstance:input_type -> gowbem.provider.v1.PutInstanceRequest
+	20, // 58: gowbem.provider.v1.Provider.DeleteInstance:input_type -> gowbem.provider.v1.DeleteInstanceRequest
+	22, // 59: gowbem.provider.v1.Provider.ExecMethod:input_type -> gowbem.provider.v1.ExecMethodRequest
+	23, // 60: gowbem.provider.v1.Provider.Events:input_type -> gowbem.provider.v1.EventsRequest
+	3,  // 61: gowbem.provider.v1.Provider.Hello:output_type -> gowbem.provider.v1.HelloReply
+	12, // 62: gowbem.provider.v1.Provider.Enumerate:output_type -> gowbem.provider.v1.EnumerateReply
+	17, // 63: gowbem.provider.v1.Provider.GetInstance:output_type -> gowbem.provider.v1.InstanceReply
+	19, // 64: gowbem.provider.v1.Provider.PutInstance:output_type -> gowbem.provider.v1.PutInstanceReply
+	21, // 65: gowbem.provider.v1.Provider.DeleteInstance:output_type -> gowbem.provider.v1.DeleteInstanceReply
+	17, // 66: gowbem.provider.v1.Provider.ExecMethod:output_type -> gowbem.provider.v1.InstanceReply
+	24, // 67: gowbem.provider.v1.Provider.Events:output_type -> gowbem.provider.v1.EventsReply
+	61, // [61:68] is the sub-list for method output_type
+	54, // [54:61] is the sub-list for method input_type
+	54, // [54:54] is the sub-list for extension type_name
+	54, // [54:54] is the sub-list for extension extendee
+	0,  // [0:54] is the sub-list for field type_name
 }
 
 func init() { file_provider_proto_init() }
@@ -2598,7 +2845,12 @@ func file_provider_proto_init() {
 		(*EnumerateReply_Progress)(nil),
 		(*EnumerateReply_Done)(nil),
 	}
-	file_provider_proto_msgTypes[29].OneofWrappers = []any{
+	file_provider_proto_msgTypes[22].OneofWrappers = []any{
+		(*EventsReply_Ready)(nil),
+		(*EventsReply_Event)(nil),
+		(*EventsReply_Done)(nil),
+	}
+	file_provider_proto_msgTypes[32].OneofWrappers = []any{
 		(*Value_Boolean)(nil),
 		(*Value_Signed)(nil),
 		(*Value_Unsigned)(nil),
@@ -2613,7 +2865,7 @@ func file_provider_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_provider_proto_rawDesc), len(file_provider_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   31,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

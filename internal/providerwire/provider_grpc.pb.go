@@ -59,6 +59,7 @@ const (
 	Provider_PutInstance_FullMethodName    = "/gowbem.provider.v1.Provider/PutInstance"
 	Provider_DeleteInstance_FullMethodName = "/gowbem.provider.v1.Provider/DeleteInstance"
 	Provider_ExecMethod_FullMethodName     = "/gowbem.provider.v1.Provider/ExecMethod"
+	Provider_Events_FullMethodName         = "/gowbem.provider.v1.Provider/Events"
 )
 
 // ProviderClient is the client API for Provider service.
@@ -91,6 +92,22 @@ type ProviderClient interface {
 	DeleteInstance(ctx context.Context, in *DeleteInstanceRequest, opts ...grpc.CallOption) (*DeleteInstanceReply, error)
 	// ExecMethod runs a method and returns its out-parameters.
 	ExecMethod(ctx context.Context, in *ExecMethodRequest, opts ...grpc.CallOption) (*InstanceReply, error)
+	// Events raises the extrinsic events of one subscription: WMI's
+	// ProvideEvents with NewQuery and CancelQuery. The daemon calls it when a
+	// subscription that needs the provider's events starts (it passes the
+	// subscription's query, so the provider may filter at the source) and
+	// cancels the call when that subscription ends — its subscriber left or
+	// released it — so a provider runs an event source only while someone
+	// listens. The provider answers Ready once every event that happens from
+	// then on will be sent (or Done with an error to refuse the subscription,
+	// e.g. WBEM_E_PROVIDER_NOT_CAPABLE for a query it cannot serve), then one
+	// Event message per event, until the call is cancelled; Done with an error
+	// after Ready ends the subscription with that status. The daemon checks
+	// every event against the subscription's WHERE clause, so a provider may
+	// send more than the query asks for. Intrinsic events about a provider's
+	// instances do not cross the boundary: the daemon finds them by polling
+	// (WITHIN).
+	Events(ctx context.Context, in *EventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[EventsReply], error)
 }
 
 type providerClient struct {
@@ -164,6 +181,25 @@ func (c *providerClient) ExecMethod(ctx context.Context, in *ExecMethodRequest, 
 	return out, nil
 }
 
+func (c *providerClient) Events(ctx context.Context, in *EventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[EventsReply], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Provider_ServiceDesc.Streams[1], Provider_Events_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[EventsRequest, EventsReply]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Provider_EventsClient = grpc.ServerStreamingClient[EventsReply]
+
 // ProviderServer is the server API for Provider service.
 // All implementations must embed UnimplementedProviderServer
 // for forward compatibility.
@@ -194,6 +230,22 @@ type ProviderServer interface {
 	DeleteInstance(context.Context, *DeleteInstanceRequest) (*DeleteInstanceReply, error)
 	// ExecMethod runs a method and returns its out-parameters.
 	ExecMethod(context.Context, *ExecMethodRequest) (*InstanceReply, error)
+	// Events raises the extrinsic events of one subscription: WMI's
+	// ProvideEvents with NewQuery and CancelQuery. The daemon calls it when a
+	// subscription that needs the provider's events starts (it passes the
+	// subscription's query, so the provider may filter at the source) and
+	// cancels the call when that subscription ends — its subscriber left or
+	// released it — so a provider runs an event source only while someone
+	// listens. The provider answers Ready once every event that happens from
+	// then on will be sent (or Done with an error to refuse the subscription,
+	// e.g. WBEM_E_PROVIDER_NOT_CAPABLE for a query it cannot serve), then one
+	// Event message per event, until the call is cancelled; Done with an error
+	// after Ready ends the subscription with that status. The daemon checks
+	// every event against the subscription's WHERE clause, so a provider may
+	// send more than the query asks for. Intrinsic events about a provider's
+	// instances do not cross the boundary: the daemon finds them by polling
+	// (WITHIN).
+	Events(*EventsRequest, grpc.ServerStreamingServer[EventsReply]) error
 	mustEmbedUnimplementedProviderServer()
 }
 
@@ -221,6 +273,9 @@ func (UnimplementedProviderServer) DeleteInstance(context.Context, *DeleteInstan
 }
 func (UnimplementedProviderServer) ExecMethod(context.Context, *ExecMethodRequest) (*InstanceReply, error) {
 	return nil, status.Error(codes.Unimplemented, "method ExecMethod not implemented")
+}
+func (UnimplementedProviderServer) Events(*EventsRequest, grpc.ServerStreamingServer[EventsReply]) error {
+	return status.Error(codes.Unimplemented, "method Events not implemented")
 }
 func (UnimplementedProviderServer) mustEmbedUnimplementedProviderServer() {}
 func (UnimplementedProviderServer) testEmbeddedByValue()                  {}
@@ -340,6 +395,17 @@ func _Provider_ExecMethod_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Provider_Events_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(EventsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(ProviderServer).Events(m, &grpc.GenericServerStream[EventsRequest, EventsReply]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Provider_EventsServer = grpc.ServerStreamingServer[EventsReply]
+
 // Provider_ServiceDesc is the grpc.ServiceDesc for Provider service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -374,6 +440,11 @@ var Provider_ServiceDesc = grpc.ServiceDesc{
 			Handler:       _Provider_Enumerate_Handler,
 			ServerStreams: true,
 			ClientStreams: true,
+		},
+		{
+			StreamName:    "Events",
+			Handler:       _Provider_Events_Handler,
+			ServerStreams: true,
 		},
 	},
 	Metadata: "provider.proto",

@@ -12,7 +12,9 @@
 // Everything crosses the boundary as it does in-process: enumerations stream
 // with backpressure (Emit blocks while the daemon's consumer is behind),
 // cancellation reaches the provider's ctx, query hints, GetInstance,
-// PutInstance, DeleteInstance, methods, associations and progress.
+// PutInstance, DeleteInstance, methods, associations, progress, and the
+// extrinsic events of a provider.EventProvider (ProvideEvents runs once per
+// subscription, with a ctx that ends with it).
 //
 // A provider process logs to standard error (the daemon logs each line under
 // the provider's name); its standard output belongs to the handshake.

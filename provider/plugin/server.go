@@ -54,8 +54,9 @@ func (s *server) Hello(ctx context.Context, req *providerwire.HelloRequest) (*pr
 		_, write := p.(provider.InstanceWriter)
 		_, methods := p.(provider.MethodProvider)
 		_, assoc := p.(provider.AssociationProvider)
+		_, events := p.(provider.EventProvider)
 		r.Providers = append(r.Providers, &providerwire.Capabilities{Name: name, Instances: inst, Query: query,
-			Write: write, Methods: methods, Associations: assoc})
+			Write: write, Methods: methods, Associations: assoc, Events: events})
 	}
 	if s.any != nil {
 		add("", s.any)
