@@ -89,11 +89,23 @@ type writeTx struct {
 	repository.Tx
 	classes map[string]*cim.Class   // cacheKey → class, as this transaction sees it
 	layouts map[[2]*cim.Class][]int // rebind's property maps
+
+	lastNS, lastName string     // the last class looked up, as asked
+	last             *cim.Class // (nil: none)
 }
 
 func newWriteTx(tx repository.Tx) *writeTx { return &writeTx{Tx: tx} }
 
-func (t *writeTx) forget() { t.classes, t.layouts = nil, nil }
+// putInstanceKeyed implements keyedPutter over a recorder; other stores get
+// the instance by PutInstance.
+func (t *writeTx) putInstanceKeyed(ns string, inst *cim.Instance, key string) error {
+	if kp, ok := t.Tx.(keyedPutter); ok {
+		return kp.putInstanceKeyed(ns, inst, key)
+	}
+	return t.Tx.PutInstance(ns, inst)
+}
+
+func (t *writeTx) forget() { t.classes, t.layouts, t.last = nil, nil, nil }
 
 func (t *writeTx) remember(key string, c *cim.Class) {
 	if t.classes == nil {
@@ -160,7 +172,14 @@ func (om *ObjectManager) batch(ctx context.Context, fn func(repository.Tx) error
 // Once the store committed, the event engine raises the events of what fn
 // changed.
 func (om *ObjectManager) update(ctx context.Context, schema bool, fn func(repository.Tx) error) error {
+	return om.updateSized(ctx, schema, 0, fn)
+}
+
+// updateSized is update for a transaction expected to make about size
+// changes (Apply's plan), so that their record is allocated once.
+func (om *ObjectManager) updateSized(ctx context.Context, schema bool, size int, fn func(repository.Tx) error) error {
 	c := om.events.commitLog()
+	c.size = size
 	err := func() error {
 		if schema {
 			defer om.cache.invalidate()

@@ -13,6 +13,9 @@ import (
 func (om *ObjectManager) class(tx repository.Tx, ns, name string) (*cim.Class, error) {
 	rtx, read := tx.(readTx)
 	wtx, _ := tx.(*writeTx)
+	if wtx != nil && wtx.last != nil && wtx.lastNS == ns && wtx.lastName == name {
+		return wtx.last, nil // a load asks for one class per instance
+	}
 	key := cacheKey(ns, name)
 	switch {
 	case read:
@@ -21,6 +24,7 @@ func (om *ObjectManager) class(tx repository.Tx, ns, name string) (*cim.Class, e
 		}
 	case wtx != nil:
 		if c := wtx.classes[key]; c != nil {
+			wtx.lastNS, wtx.lastName, wtx.last = ns, name, c
 			return c, nil
 		}
 	}

@@ -124,14 +124,25 @@ func (e *eventEngine) located(inst *cim.Instance, ns string) *cim.Instance {
 	return c
 }
 
+// target returns the new version of a changed instance, located, for its
+// event: the change's own instance when nothing else has it (owned), else a
+// copy.
+func (e *eventEngine) target(ch *change) *cim.Instance {
+	if !ch.owned {
+		return e.located(ch.inst, ch.ns)
+	}
+	ch.inst.SetLocation(e.om.server, ch.ns)
+	return ch.inst
+}
+
 // changeEvent builds the intrinsic event of a repository change.
 func (e *eventEngine) changeEvent(ch *change, t time.Time) *cim.Instance {
 	ev, ec := e.newEvent(changeClassNames[ch.kind], ch.ns, t)
 	switch ch.kind {
 	case changeInstanceCreated:
-		ev.SetAt(ec.target, cim.Embedded(e.located(ch.inst, ch.ns)))
+		ev.SetAt(ec.target, cim.Embedded(e.target(ch)))
 	case changeInstanceModified:
-		ev.SetAt(ec.target, cim.Embedded(e.located(ch.inst, ch.ns)))
+		ev.SetAt(ec.target, cim.Embedded(e.target(ch)))
 		ev.SetAt(ec.previous, cim.Embedded(e.located(ch.prev, ch.ns)))
 	case changeInstanceDeleted:
 		ev.SetAt(ec.target, cim.Embedded(e.located(ch.prev, ch.ns)))

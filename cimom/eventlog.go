@@ -43,6 +43,9 @@ type change struct {
 	class      *cim.Class    // class changes: the new (or deleted) and
 	prevClass  *cim.Class    // the previous version
 	child      string        // namespace changes: the child's own name
+	// owned: inst is the change's own (putInstanceTx made it and nothing
+	// else keeps or changes it), so its event may carry it without a copy.
+	owned bool
 }
 
 // recorder is a write transaction that notes its changes. It remembers the
@@ -112,12 +115,25 @@ func (r *recorder) previousClass(ns, name string) (*cim.Class, error) {
 }
 
 func (r *recorder) PutInstance(ns string, inst *cim.Instance) error {
-	key := repository.InstanceKey(inst)
+	return r.putInstance(ns, inst, repository.InstanceKey(inst), false)
+}
+
+// putInstanceKeyed implements keyedPutter.
+func (r *recorder) putInstanceKeyed(ns string, inst *cim.Instance, key string) error {
+	return r.putInstance(ns, inst, key, true)
+}
+
+func (r *recorder) putInstance(ns string, inst *cim.Instance, key string, owned bool) error {
 	prev, err := r.previousInstance(ns, inst.Class(), inst.ClassName(), key)
 	if err != nil {
 		return err
 	}
-	if err := r.Tx.PutInstance(ns, inst); err != nil {
+	if kp, ok := r.Tx.(repository.KeyedPutter); ok {
+		err = kp.PutInstanceKeyed(ns, inst, key)
+	} else {
+		err = r.Tx.PutInstance(ns, inst)
+	}
+	if err != nil {
 		return err
 	}
 	r.instNS, r.instClass, r.instKey, r.inst, r.instValid = ns, inst.ClassName(), key, inst, true
@@ -125,8 +141,18 @@ func (r *recorder) PutInstance(ns string, inst *cim.Instance) error {
 	if prev != nil {
 		kind = changeInstanceModified
 	}
-	r.changes = append(r.changes, change{kind: kind, ns: ns, inst: inst, prev: prev})
+	r.changes = append(r.changes, change{kind: kind, ns: ns, inst: inst, prev: prev, owned: owned})
 	return nil
+}
+
+// keyedPutter is a write transaction that takes an instance with its key
+// (repository.InstanceKey) already worked out, and owns the instance from
+// then on: the caller neither keeps nor changes it. putInstanceTx, which
+// works the key out for its own checks and made the instance itself, uses
+// it so that neither the key nor the copy an event carries is made twice
+// (a MOF of 10^5 instances puts them all in one transaction).
+type keyedPutter interface {
+	putInstanceKeyed(ns string, inst *cim.Instance, key string) error
 }
 
 func (r *recorder) DeleteInstance(ns, className, key string) error {
@@ -209,6 +235,7 @@ func (r *recorder) DeleteNamespace(ns string) error {
 // function (bbolt's Batch may run it more than once) and the outcome.
 type commitLog struct {
 	seq     *sequencer
+	size    int    // how many changes a run is expected to make (capacity hint)
 	number  uint64 // the number of the last successful run; 0: none
 	changes []change
 }
@@ -221,6 +248,9 @@ func (c *commitLog) run(tx repository.Tx, fn func(repository.Tx) error) error {
 		c.number, c.changes = 0, nil
 	}
 	rec := &recorder{Tx: tx}
+	if c.size > 0 {
+		rec.changes = make([]change, 0, c.size)
+	}
 	if err := fn(newWriteTx(rec)); err != nil {
 		return err
 	}

@@ -148,7 +148,7 @@ func (p *poller) diff(old, cur map[string]*cim.Instance) {
 	now := time.Now()
 	raise := func(ev *cim.Instance) {
 		for _, s := range subs {
-			s.offer(ev)
+			s.offer(ev, len(subs) == 1)
 		}
 	}
 	for k, inst := range cur {

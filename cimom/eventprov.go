@@ -127,7 +127,7 @@ func (k *eventSink) Indicate(ev *cim.Instance) error {
 		ev.SetAt(i, cim.Uint64(fileTime(time.Now())))
 	}
 	ev.SetLocation(k.e.om.server, k.s.ns)
-	k.s.offer(ev)
+	k.s.offer(ev, false) // the provider's: each consumer gets a copy
 	return nil
 }
 
@@ -140,7 +140,7 @@ func (k *eventSink) instance(prev, inst *cim.Instance) error {
 			x.SetLocation(k.e.om.server, k.s.ns)
 		}
 	}
-	k.s.offer(k.e.instanceEvent(k.s.ns, prev, inst, time.Now()))
+	k.s.offer(k.e.instanceEvent(k.s.ns, prev, inst, time.Now()), true)
 	return nil
 }
 

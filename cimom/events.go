@@ -146,7 +146,7 @@ func (e *eventEngine) dispatch(n uint64, changes []change) {
 			if ev == nil {
 				ev = e.changeEvent(ch, now)
 			}
-			s.offer(ev)
+			s.offer(ev, len(subs) == 1)
 		}
 	}
 }
@@ -182,8 +182,9 @@ type eventGroup struct {
 }
 
 // offer gives the subscription an event; it keeps it when it matches the
-// query.
-func (s *subscription) offer(ev *cim.Instance) {
+// query. sole tells that no other subscription is offered ev: its consumer
+// may then have it without a copy.
+func (s *subscription) offer(ev *cim.Instance, sole bool) {
 	if !ev.Class().IsA(s.class.Name) || !s.ev.Filter.Match(ev) {
 		return
 	}
@@ -191,7 +192,7 @@ func (s *subscription) offer(ev *cim.Instance) {
 		s.aggregate(ev)
 		return
 	}
-	s.q.push(queued{ev: ev})
+	s.q.push(queued{ev: ev, sole: sole})
 }
 
 func (s *subscription) aggregate(ev *cim.Instance) {
@@ -240,52 +241,158 @@ func (s *subscription) closeGroup(key string, g *eventGroup) {
 // fail ends the subscription with err once what is queued is delivered.
 func (s *subscription) fail(err error) { s.q.fail(err) }
 
-// deliver drains the subscription's queue into w until ctx is done, the
-// consumer has gone or the subscription failed.
-//
-// When w can say whether it has room (a wbem.RoomWriter: the consumer's own
-// bounded queue), the producers themselves write each event to it while it
-// has room, and the subscription's queue fills only while the consumer's is
-// full: an event is lost only when the consumer is behind by both queues,
-// however late this goroutine runs, and one __EventQueueOverflowEvent
-// covers everything lost until the consumer makes room again. Over any
-// other writer this goroutine moves the events, blocking in Write.
-func (s *subscription) deliver(ctx context.Context, w wbem.ResultWriter) error {
-	if rw, ok := w.(wbem.RoomWriter); ok && s.q.out == rw {
-		return s.deliverRoom(ctx, rw)
-	}
-	buf := make([]queued, 0, 256)
+// Delivery. The consumer's own bounded queue is the first stage of the
+// subscription's queue: when w can say whether it has room (a
+// wbem.RoomWriter, as Services gives), the producers themselves write each
+// event to it while it has room, and the subscription's queue fills only
+// while the consumer's is full: an event is lost only when the consumer is
+// behind by both queues, however late the delivering goroutine runs, and
+// one __EventQueueOverflowEvent covers everything lost until the consumer
+// makes room again. Any other writer (a backend's own caller) gets a
+// hand-off of one event in front of it (handOff), which the event being
+// written holds until its Write returns, so the same holds for it.
+
+// deliverHandOff writes to h's writer what the producers hand over, and
+// moves up what waits in the subscription's queue each time a Write
+// returns, until ctx is done, the consumer has gone or the subscription
+// failed.
+func (s *subscription) deliverHandOff(ctx context.Context, h *handOff) error {
+	q := &s.q
 	for {
-		var lost, dropped lostEvents
+		if obj := h.held(); obj != nil {
+			err := h.w.Write(obj)
+			h.done(err)
+			if err != nil {
+				return err
+			}
+		}
+		q.mu.Lock()
+		q.drainLocked() // the writer has room again: what waits moves up
+		werr, pending := q.werr, q.pendingLocked()
 		var err error
-		buf, lost, dropped, err = s.q.take(buf[:0], 256)
-		if lost.n > 0 {
-			if werr := w.Write(s.lostEvent("__EventQueueOverflowEvent", lost)); werr != nil {
-				return werr
-			}
+		if !pending {
+			err = q.err
 		}
-		if dropped.n > 0 {
-			if werr := w.Write(s.lostEvent("__EventDroppedEvent", dropped)); werr != nil {
-				return werr
-			}
-		}
-		for i := range buf {
-			out := s.render(buf[i])
-			buf[i] = queued{}
-			if werr := w.Write(out); werr != nil {
-				return werr
-			}
-		}
-		if err != nil {
+		q.mu.Unlock()
+		switch {
+		case werr != nil:
+			return werr
+		case h.held() != nil:
+			continue
+		case err != nil:
 			return err
 		}
-		if len(buf) == 0 && lost.n == 0 && dropped.n == 0 {
-			select {
-			case <-s.q.wake:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
+		select {
+		case <-h.ready:
+		case <-q.wake:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
+	}
+}
+
+// handOff stands in front of a ResultWriter that cannot tell whether it has
+// room (not a wbem.RoomWriter) as a wbem.RoomWriter of one place: a
+// producer hands an event over while the place is free, and the event
+// holds it until the writer's Write of it has returned. What waits, and
+// what is lost, thus depends on how far the writer has got, not on when
+// the goroutine that calls it runs: an event handed over before that
+// goroutine ran is where it would be had it run at once.
+type handOff struct {
+	w     wbem.ResultWriter
+	mu    sync.Mutex
+	obj   cim.Object    // the event handed over; nil: the place is free
+	err   error         // the writer failed: the consumer has gone
+	ready chan struct{} // an event was handed over
+	free  chan struct{} // the place was freed
+}
+
+func newHandOff(w wbem.ResultWriter) *handOff {
+	return &handOff{w: w, ready: make(chan struct{}, 1), free: make(chan struct{}, 1)}
+}
+
+// Write implements wbem.ResultWriter: it waits for the place.
+func (h *handOff) Write(obj cim.Object) error {
+	for {
+		if ok, err := h.TryWrite(obj); ok || err != nil {
+			return err
+		}
+		<-h.free
+	}
+}
+
+// SetResultString implements wbem.ResultWriter.
+func (h *handOff) SetResultString(s string) { h.w.SetResultString(s) }
+
+// Progress implements wbem.ResultWriter.
+func (h *handOff) Progress(done, total int) { h.w.Progress(done, total) }
+
+// TryWrite implements wbem.RoomWriter.
+func (h *handOff) TryWrite(obj cim.Object) (bool, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case h.err != nil:
+		return false, h.err
+	case h.obj != nil:
+		return false, nil
+	}
+	h.obj = obj
+	signal(h.ready)
+	return true, nil
+}
+
+// Room implements wbem.RoomWriter (a writer that failed has "room": the
+// next TryWrite tells the failure).
+func (h *handOff) Room() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.obj != nil && h.err == nil {
+		return 0
+	}
+	return 1
+}
+
+// WaitRoom implements wbem.RoomWriter.
+func (h *handOff) WaitRoom(ctx context.Context) error {
+	for {
+		h.mu.Lock()
+		obj, err := h.obj, h.err
+		h.mu.Unlock()
+		if obj == nil || err != nil {
+			return err
+		}
+		select {
+		case <-h.free:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// held returns the event handed over, nil when none.
+func (h *handOff) held() cim.Object {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.obj
+}
+
+// done frees the place once the writer's Write returned err.
+func (h *handOff) done(err error) {
+	h.mu.Lock()
+	h.obj = nil
+	if err != nil && h.err == nil {
+		h.err = err
+	}
+	h.mu.Unlock()
+	signal(h.free)
+}
+
+// signal wakes the waiter of a channel of one place, if any.
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
 	}
 }
 
@@ -328,7 +435,7 @@ func (s *subscription) render(it queued) *cim.Instance {
 	if it.raw {
 		return it.ev
 	}
-	if p := s.ev.Filter.Project(it.ev); p != it.ev {
+	if p := s.ev.Filter.Project(it.ev); p != it.ev || it.sole {
 		return p
 	}
 	return it.ev.Clone()
@@ -450,18 +557,25 @@ func (om *ObjectManager) execNotificationQuery(ctx context.Context, op *wbem.Op,
 		return err
 	}
 	defer s.close()
-	if rw, ok := w.(wbem.RoomWriter); ok {
-		// From now on the producers write to the consumer's queue
-		// themselves, however late the delivery goroutine runs.
-		s.q.mu.Lock()
-		s.q.out = rw
-		s.q.drainLocked()
-		s.q.mu.Unlock()
+	rw, ok := w.(wbem.RoomWriter)
+	var h *handOff
+	if !ok {
+		h = newHandOff(w)
+		rw = h
 	}
+	// From now on the producers write to the consumer's queue themselves,
+	// however late the delivery goroutine runs.
+	s.q.mu.Lock()
+	s.q.out = rw
+	s.q.drainLocked()
+	s.q.mu.Unlock()
 	if sub, ok := w.(wbem.Subscriber); ok {
 		sub.Subscribed()
 	}
-	return s.deliver(ctx, w)
+	if h != nil {
+		return s.deliverHandOff(ctx, h)
+	}
+	return s.deliverRoom(ctx, rw)
 }
 
 // subscribe validates an event query and sets up what raises its events.
@@ -587,8 +701,9 @@ func (e *eventEngine) classAndDescendants(ctx context.Context, ns, name string) 
 // queued is an event waiting in a subscription's queue; raw ones (the
 // engine's own notices) are delivered as they are, not projected.
 type queued struct {
-	ev  *cim.Instance
-	raw bool
+	ev   *cim.Instance
+	raw  bool
+	sole bool // no other subscription has ev: its projection needs no copy
 }
 
 // lostEvents counts events a subscription lost, with the first of them.
@@ -738,31 +853,6 @@ func (q *eventQueue) fail(err error) {
 	}
 	q.mu.Unlock()
 	q.signal()
-}
-
-// take moves up to max pending events to dst and returns them with what
-// was lost since the last take; err is set once the queue is empty and has
-// failed.
-func (q *eventQueue) take(dst []queued, max int) ([]queued, lostEvents, lostEvents, error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	n := min(len(q.items)-q.head, max)
-	dst = append(dst, q.items[q.head:q.head+n]...)
-	clear(q.items[q.head : q.head+n])
-	q.head += n
-	if q.head == len(q.items) {
-		q.items, q.head = q.items[:0], 0
-	}
-	lost, dropped := q.lost, q.dropped
-	q.lost, q.dropped = lostEvents{}, lostEvents{}
-	var err error
-	if q.head == len(q.items) {
-		err = q.err
-	}
-	if n == max {
-		q.signal() // more may be waiting
-	}
-	return dst, lost, dropped, err
 }
 
 // errorOf turns a provider's failure into the subscription's status.

@@ -471,6 +471,91 @@ func TestEventQueueOverflowLateDelivery(t *testing.T) {
 	})
 }
 
+// A backend's own caller may give ExecNotificationQuery a ResultWriter
+// that cannot tell whether it has room (not a wbem.RoomWriter). Its losses
+// too depend on how far its Write has got, not on when the engine's
+// delivering goroutine runs: whether that goroutine was already writing the
+// first event when the burst came (early) or ran only after it (late), a
+// writer blocked in its first Write gets that event, one overflow notice
+// for everything lost after it, and the newest events the subscription's
+// queue kept, in order. (The old delivery goroutine took the first event
+// only if it ran before the burst: late, it lost it too — "lost 200"
+// instead of "i000, lost 199".)
+func TestEventQueueOverflowCustomWriter(t *testing.T) {
+	const queue, total = 8, 208
+	want := []string{"i000", fmt.Sprintf("lost %d", total-1-queue)}
+	for i := total - queue; i < total; i++ {
+		want = append(want, fmt.Sprintf("i%03d", i))
+	}
+	for _, late := range []bool{false, true} {
+		t.Run(fmt.Sprintf("late=%v", late), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				om := workload.NewObjectManager(&workload.Provider{}, cimom.WithEventQueueSize(queue))
+				svc := om.Services(workload.Namespace)
+				w := &gateWriter{subscribed: make(chan struct{}), gate: make(chan struct{}), hold: make(chan struct{})}
+				if !late {
+					close(w.hold)
+				}
+				ctx, cancel := context.WithCancel(t.Context())
+				done := make(chan error, 1)
+				go func() {
+					done <- om.Do(ctx, &wbem.Op{Kind: wbem.OpExecNotificationQuery, Namespace: workload.Namespace, Language: "WQL",
+						Query: "SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA 'GW_Base'", Flags: semisync}, w)
+				}()
+				<-w.subscribed
+				for i := range total {
+					if err := putEventBase(t, svc, fmt.Sprintf("i%03d", i), uint32(i), 0); err != nil {
+						t.Fatal(err)
+					}
+					if i == 0 {
+						synctest.Wait() // early: the writer is in Write(i000) now
+					}
+				}
+				synctest.Wait()
+				if late {
+					close(w.hold)
+					synctest.Wait()
+				}
+				close(w.gate) // the consumer reads from now on
+				synctest.Wait()
+				cancel()
+				if err := <-done; err != context.Canceled {
+					t.Fatalf("the subscription ended with %v", err)
+				}
+				if !slices.Equal(w.got, want) {
+					t.Fatalf("a consumer that did not read got\n%v\nwant\n%v", w.got, want)
+				}
+			})
+		})
+	}
+}
+
+// gateWriter is a backend caller's ResultWriter, not a wbem.RoomWriter: its
+// Write waits until gate is closed. Subscribed waits for hold.
+type gateWriter struct {
+	subscribed, gate, hold chan struct{}
+	got                    []string
+}
+
+func (w *gateWriter) Subscribed() {
+	close(w.subscribed)
+	<-w.hold
+}
+
+func (w *gateWriter) Write(obj cim.Object) error {
+	<-w.gate
+	ev := obj.(*cim.Instance)
+	if ev.ClassName() == "__EventQueueOverflowEvent" {
+		w.got = append(w.got, fmt.Sprintf("lost %d", ev.Value("NumberOfEvents").Uint()))
+		return nil
+	}
+	w.got = append(w.got, ev.Value("TargetInstance").Instance().Value("Name").Str())
+	return nil
+}
+
+func (w *gateWriter) SetResultString(string) {}
+func (w *gateWriter) Progress(int, int)      {}
+
 // GROUP WITHIN … BY holds at most cimom.MaxEventGroups groups open: an
 // event that would open one more is dropped, and the subscriber gets one
 // __EventDroppedEvent saying how many, with the first of them, before the

@@ -172,6 +172,6 @@ func (ts *timerSet) fire(k string, it *intervalTimer) {
 	subs := append([]*subscription(nil), ts.subs...)
 	ts.e.mu.Unlock()
 	for _, s := range subs {
-		s.offer(ev)
+		s.offer(ev, len(subs) == 1)
 	}
 }

@@ -364,7 +364,7 @@ func (om *ObjectManager) putInstance(ctx context.Context, op *wbem.Op, w wbem.Re
 	if class.IsDynamic() {
 		return om.putDynamic(ctx, op.Namespace, class, in, mode, w)
 	}
-	var path string
+	var path cim.ObjectPath
 	put := func(tx repository.Tx) error {
 		var err error
 		_, _, path, err = om.putInstanceTx(tx, op.Namespace, in, mode)
@@ -379,7 +379,7 @@ func (om *ObjectManager) putInstance(ctx context.Context, op *wbem.Op, w wbem.Re
 	if err != nil {
 		return err
 	}
-	w.SetResultString(path)
+	w.SetResultString(path.RelPath())
 	return nil
 }
 
@@ -439,40 +439,49 @@ func (om *ObjectManager) putDynamic(ctx context.Context, ns string, class *cim.C
 
 // putInstanceTx checks and stores a static instance within tx. For an
 // instance of a dynamic class it only checks, leaving the store to the
-// provider.
-func (om *ObjectManager) putInstanceTx(tx repository.Tx, ns string, in *cim.Instance, mode provider.PutMode) (class *cim.Class, inst *cim.Instance, path string, err error) {
+// provider. The instance it returns is the transaction's (an event may
+// carry it): callers must not change it. path is the instance's, without
+// server and namespace.
+func (om *ObjectManager) putInstanceTx(tx repository.Tx, ns string, in *cim.Instance, mode provider.PutMode) (class *cim.Class, inst *cim.Instance, path cim.ObjectPath, err error) {
 	c, err := om.class(tx, ns, in.ClassName())
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, cim.ObjectPath{}, err
 	}
 	if inst, err = rebind(tx, in, c); err != nil {
-		return nil, nil, "", err
+		return nil, nil, cim.ObjectPath{}, err
 	}
 	if c.IsAbstract() {
-		return nil, nil, "", &cim.Error{Status: cim.WBEM_E_INVALID_OPERATION, Parameter: c.Name, Description: "class " + c.Name + " is abstract and cannot have instances"}
+		return nil, nil, cim.ObjectPath{}, &cim.Error{Status: cim.WBEM_E_INVALID_OPERATION, Parameter: c.Name, Description: "class " + c.Name + " is abstract and cannot have instances"}
 	}
 	if err := inst.CheckKeys(); err != nil {
-		return nil, nil, "", err
+		return nil, nil, cim.ObjectPath{}, err
 	}
 	if c.IsDynamic() {
-		return c, inst, "", nil
+		return c, inst, cim.ObjectPath{}, nil
 	}
-	rel := inst.ObjectPath().RelPath()
+	p := inst.ObjectPath()
+	p.Server, p.Namespace = "", ""
 	if isNamespaceClass(c) {
-		return c, inst, rel, putNamespaceInstance(tx, ns, inst, mode)
+		return c, inst, p, putNamespaceInstance(tx, ns, inst, mode)
 	}
-	key := repository.InstanceKey(inst)
+	key := p.KeyString() // repository.InstanceKey(inst)
 	_, err = tx.Instance(ns, c, key)
 	exists := err == nil
 	switch {
 	case err != nil && !errors.Is(err, cim.ErrNotFound):
-		return nil, nil, "", err
+		return nil, nil, cim.ObjectPath{}, err
 	case exists && mode == provider.CreateOnly:
-		return nil, nil, "", &cim.Error{Status: cim.WBEM_E_ALREADY_EXISTS, Parameter: rel, Description: "instance " + rel + " already exists"}
+		rel := p.RelPath()
+		return nil, nil, p, &cim.Error{Status: cim.WBEM_E_ALREADY_EXISTS, Parameter: rel, Description: "instance " + rel + " already exists"}
 	case !exists && mode == provider.UpdateOnly:
-		return nil, nil, "", &cim.Error{Status: cim.WBEM_E_NOT_FOUND, Parameter: rel, Description: "instance " + rel + " does not exist"}
+		rel := p.RelPath()
+		return nil, nil, p, &cim.Error{Status: cim.WBEM_E_NOT_FOUND, Parameter: rel, Description: "instance " + rel + " does not exist"}
 	}
-	return c, inst, rel, tx.PutInstance(ns, inst)
+	if kp, ok := tx.(keyedPutter); ok {
+		// inst is rebind's copy: the transaction may keep it.
+		return c, inst, p, kp.putInstanceKeyed(ns, inst, key)
+	}
+	return c, inst, p, tx.PutInstance(ns, inst)
 }
 
 // rebind lays an instance out by the stored definition of its class, so that

@@ -81,7 +81,7 @@ func (om *ObjectManager) Apply(ctx context.Context, plan *mof.Plan) error {
 	if !om.changes(ctx, apply) {
 		return nil
 	}
-	return om.update(ctx, true, apply)
+	return om.updateSized(ctx, true, len(plan.Items), apply)
 }
 
 // applyOrder returns the order in which Apply writes a plan's items: the
@@ -96,7 +96,11 @@ func applyOrder(items []mof.Item) []int {
 	for i := range order {
 		order[i] = i
 	}
-	keys := make([]string, len(items))
+	// Namespace and class are folded once per run of items that share
+	// them (a MOF names one class for many instances), not per item.
+	type sortKey struct{ ns, class, key string }
+	keys := make([]sortKey, len(items))
+	var lastNS, lastClass, foldNS, foldClass string
 	for start := 0; start < len(items); {
 		if items[start].Instance == nil {
 			start++
@@ -105,10 +109,28 @@ func applyOrder(items []mof.Item) []int {
 		end := start
 		for ; end < len(items) && items[end].Instance != nil; end++ {
 			it := &items[end]
-			keys[end] = strings.ToLower(cim.NormalNamespace(it.Namespace)) + "\x00" + strings.ToLower(it.Instance.ClassName()) + "\x00" + repository.InstanceKey(it.Instance)
+			if it.Namespace != lastNS || foldNS == "" {
+				lastNS, foldNS = it.Namespace, strings.ToLower(cim.NormalNamespace(it.Namespace))
+			}
+			if name := it.Instance.ClassName(); name != lastClass || foldClass == "" {
+				lastClass, foldClass = name, strings.ToLower(name)
+			}
+			keys[end] = sortKey{foldNS, foldClass, repository.InstanceKey(it.Instance)}
 		}
 		run := order[start:end]
-		sort.SliceStable(run, func(a, b int) bool { return keys[run[a]] < keys[run[b]] })
+		less := func(a, b int) bool {
+			x, y := &keys[run[a]], &keys[run[b]]
+			if x.ns != y.ns {
+				return x.ns < y.ns
+			}
+			if x.class != y.class {
+				return x.class < y.class
+			}
+			return x.key < y.key
+		}
+		if !sort.SliceIsSorted(run, less) {
+			sort.SliceStable(run, less)
+		}
 		start = end
 	}
 	return order

@@ -806,10 +806,15 @@ func (t *boltTx) Instance(ns string, class *cim.Class, key string) (*cim.Instanc
 }
 
 func (t *boltTx) PutInstance(ns string, inst *cim.Instance) error {
-	return mapErr(t.putInstance(ns, inst), "", "PutInstance")
+	return mapErr(t.putInstance(ns, inst, InstanceKey(inst)), "", "PutInstance")
 }
 
-func (t *boltTx) putInstance(ns string, inst *cim.Instance) error {
+// PutInstanceKeyed implements KeyedPutter.
+func (t *boltTx) PutInstanceKeyed(ns string, inst *cim.Instance, key string) error {
+	return mapErr(t.putInstance(ns, inst, key), "", "PutInstance")
+}
+
+func (t *boltTx) putInstance(ns string, inst *cim.Instance, key string) error {
 	if err := t.mustWrite(); err != nil {
 		return err
 	}
@@ -817,7 +822,6 @@ func (t *boltTx) putInstance(ns string, inst *cim.Instance) error {
 	if err != nil {
 		return err
 	}
-	key := InstanceKey(inst)
 	switch {
 	case key == "":
 		return cim.Errorf(cim.WBEM_E_INVALID_PARAMETER, "instance of %s has an empty key", inst.ClassName())

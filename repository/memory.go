@@ -116,6 +116,16 @@ type memTx struct {
 	m     *Memory
 	write bool
 	undo  []func()
+
+	lastName, lastLower string // lower's memo: a load puts one class many times
+}
+
+// lower returns strings.ToLower(s), from a memo of the last name asked.
+func (t *memTx) lower(s string) string {
+	if s != t.lastName {
+		t.lastName, t.lastLower = s, strings.ToLower(s)
+	}
+	return t.lastLower
 }
 
 func (t *memTx) ns(name string) (*memNamespace, error) {
@@ -262,14 +272,21 @@ func (t *memTx) Instance(ns string, class *cim.Class, key string) (*cim.Instance
 	if err != nil {
 		return nil, err
 	}
-	inst := n.instances[strings.ToLower(class.Name)][key]
+	inst := n.instances[t.lower(class.Name)][key]
 	if inst == nil {
-		return nil, cim.Errorf(cim.WBEM_E_NOT_FOUND, "no instance %s", key)
+		// Not fmt: a put asks first, so a load of many new instances
+		// makes this error for each.
+		return nil, &cim.Error{Status: cim.WBEM_E_NOT_FOUND, Description: "no instance " + key}
 	}
 	return rebind(inst, class), nil
 }
 
 func (t *memTx) PutInstance(ns string, inst *cim.Instance) error {
+	return t.PutInstanceKeyed(ns, inst, InstanceKey(inst))
+}
+
+// PutInstanceKeyed implements KeyedPutter.
+func (t *memTx) PutInstanceKeyed(ns string, inst *cim.Instance, key string) error {
 	if err := t.mustWrite(); err != nil {
 		return err
 	}
@@ -277,13 +294,12 @@ func (t *memTx) PutInstance(ns string, inst *cim.Instance) error {
 	if err != nil {
 		return err
 	}
-	ck := strings.ToLower(inst.ClassName())
+	ck := t.lower(inst.ClassName())
 	set := n.instances[ck]
 	if set == nil {
 		set = map[string]*cim.Instance{}
 		n.instances[ck] = set
 	}
-	key := InstanceKey(inst)
 	old, had := set[key]
 	set[key] = inst.Clone()
 	t.undo = append(t.undo, func() {

@@ -75,6 +75,15 @@ type Tx interface {
 	ForEachInstance(ns string, class *cim.Class, fn func(*cim.Instance) error) error
 }
 
+// KeyedPutter is implemented by transactions that store an instance under a
+// key the caller has worked out already: PutInstanceKeyed(ns, inst, key) is
+// PutInstance(ns, inst) for key == InstanceKey(inst), without working the
+// key out again (the object manager does, to check whether the instance
+// exists, for each of a load's instances).
+type KeyedPutter interface {
+	PutInstanceKeyed(ns string, inst *cim.Instance, key string) error
+}
+
 // InstanceKey returns the key under which inst is stored: its path's canonical
 // key string.
 func InstanceKey(inst *cim.Instance) string { return inst.ObjectPath().KeyString() }

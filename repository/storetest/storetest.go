@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) repository.Store) {
 		{"Subclasses", testSubclasses},
 		{"DeleteClass", testDeleteClass},
 		{"InstanceCRUD", testInstanceCRUD},
+		{"KeyedPut", testKeyedPut},
 		{"InstanceValues", testInstanceValues},
 		{"InstanceClassEvolution", testInstanceClassEvolution},
 		{"Rollback", testRollback},
@@ -556,6 +557,44 @@ func testInstanceCRUD(t *testing.T, s repository.Store) {
 	other := keyed(t, nil, "Other")
 	if n := count(t, s, other); n != 0 {
 		t.Errorf("Instances of a class without instances: %d", n)
+	}
+}
+
+// testKeyedPut: a store whose transactions are repository.KeyedPutters
+// keeps what PutInstanceKeyed stores as PutInstance would, under the key,
+// in a copy of its own, and rolls it back with the rest.
+func testKeyedPut(t *testing.T, s repository.Store) {
+	c := keyed(t, nil, "Thing")
+	mustUpdate(t, s, func(tx repository.Tx) error { return tx.PutClass(NS, c) })
+	var keyedTx bool
+	mustView(t, s, func(tx repository.Tx) error { _, keyedTx = tx.(repository.KeyedPutter); return nil })
+	if !keyedTx {
+		t.Skip("the store's transactions are not repository.KeyedPutters")
+	}
+	one := newInst(t, c, "Name", "One", "Size", uint32(1))
+	key := repository.InstanceKey(one)
+	mustUpdate(t, s, func(tx repository.Tx) error { return tx.(repository.KeyedPutter).PutInstanceKeyed(NS, one, key) })
+	one.Set("Size", cim.Uint32(99))
+	mustView(t, s, func(tx repository.Tx) error {
+		got, err := tx.Instance(NS, c, key)
+		if err != nil {
+			return err
+		}
+		if d := DiffInstance(got, newInst(t, c, "Name", "One", "Size", uint32(1))); d != "" {
+			t.Errorf("after PutInstanceKeyed: %s", d)
+		}
+		return nil
+	})
+	two := newInst(t, c, "Name", "Two")
+	err := s.Update(ctx, func(tx repository.Tx) error {
+		if err := tx.(repository.KeyedPutter).PutInstanceKeyed(NS, two, repository.InstanceKey(two)); err != nil {
+			return err
+		}
+		return cim.Errorf(cim.WBEM_E_FAILED, "roll back")
+	})
+	wantStatus(t, "a failed Update", err, cim.WBEM_E_FAILED)
+	if n := count(t, s, c); n != 1 {
+		t.Errorf("after a rolled-back PutInstanceKeyed, %d instances, want 1", n)
 	}
 }
 
