@@ -239,12 +239,23 @@ func TestEventsRepository(t *testing.T) {
 		if _, err := svc.PutClass(ctx, sub, 0); err != nil {
 			t.Fatal(err)
 		}
+		sub2 := &cim.Class{Name: "GW_Sub", Superclass: "GW_Base", Properties: []cim.Property{{Name: "Added", Type: cim.TypeString}}}
+		if _, err := svc.PutClass(ctx, sub2, 0); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := svc.DeleteClass(ctx, "GW_Sub", 0); err != nil {
 			t.Fatal(err)
 		}
-		for _, want := range []string{"__ClassCreationEvent", "__ClassDeletionEvent"} {
-			if ev := evNext(t, classes); ev.ClassName() != want || embedded(t, ev, "TargetClass").ClassName() != "GW_Sub" {
+		for _, want := range []string{"__ClassCreationEvent", "__ClassModificationEvent", "__ClassDeletionEvent"} {
+			ev := evNext(t, classes)
+			if ev.ClassName() != want || embedded(t, ev, "TargetClass").ClassName() != "GW_Sub" {
 				t.Fatalf("got %v, want %s of GW_Sub", ev, want)
+			}
+			if want != "__ClassModificationEvent" {
+				continue
+			}
+			if embedded(t, ev, "TargetClass").(*cim.Class).PropertyIndex("Added") < 0 || embedded(t, ev, "PreviousClass").(*cim.Class).PropertyIndex("Added") >= 0 {
+				t.Fatalf("modification of GW_Sub: TargetClass should have Added and PreviousClass not: %v", ev)
 			}
 		}
 		// A namespace made by an __NAMESPACE instance.
@@ -260,6 +271,12 @@ func TestEventsRepository(t *testing.T) {
 		}
 		if ev := evNext(t, nss); ev.ClassName() != "__NamespaceCreationEvent" || embedded(t, ev, "TargetNamespace").(*cim.Instance).Value("Name").Str() != "child" {
 			t.Fatalf("namespace creation: %v", ev)
+		}
+		if _, err := svc.DeleteInstance(ctx, `__NAMESPACE.Name="child"`, 0); err != nil {
+			t.Fatal(err)
+		}
+		if ev := evNext(t, nss); ev.ClassName() != "__NamespaceDeletionEvent" || embedded(t, ev, "TargetNamespace").(*cim.Instance).Value("Name").Str() != "child" {
+			t.Fatalf("namespace deletion: %v", ev)
 		}
 		evNone(t, insts, 50*time.Millisecond)
 
@@ -322,6 +339,67 @@ func TestEventsProviders(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 		if p.enums.Load() != enums {
 			t.Fatal("the poller went on after Close")
+		}
+	})
+}
+
+// The asynchronous form over each backend: Indicate per event until
+// CancelAsyncCall, then one SetStatus with WBEM_E_CALL_CANCELLED and the
+// subscription gone on the server; a query that cannot be set up fails the
+// call and leaves its sink alone.
+func TestEventsAsync(t *testing.T) {
+	forEachEventBackend(t, func(t *testing.T, b eventBackend) {
+		om := eventObjectManager(t, &evProvider{procs: map[uint32]string{}})
+		svc := b.open(t, om, wsman.Options{})
+		ctx := t.Context()
+		bad := newSink()
+		if err := svc.ExecNotificationQueryAsync(ctx, "WQL", "SELECT * FROM GW_Base", 0, bad); wbem.StatusOf(err) != cim.WBEM_E_NOT_EVENT_CLASS {
+			t.Fatalf("async with a data class = %v, want WBEM_E_NOT_EVENT_CLASS at the call", err)
+		}
+		sink := newSink()
+		if err := svc.ExecNotificationQueryAsync(ctx, "WQL", "SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA 'GW_Base'", 0, sink); err != nil {
+			t.Fatal(err)
+		}
+		base := classOf(t, svc, "GW_Base")
+		for i := range 3 {
+			inst := base.NewInstance()
+			inst.Set("Name", cim.String(fmt.Sprint("async", i)))
+			if _, err := svc.PutInstance(ctx, inst, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var names []string
+		waitFor(t, "three events indicated", func() bool {
+			sink.mu.Lock()
+			defer sink.mu.Unlock()
+			names = names[:0]
+			for _, obj := range sink.objs {
+				names = append(names, embedded(t, obj.(*cim.Instance), "TargetInstance").(*cim.Instance).Value("Name").Str())
+			}
+			return len(names) >= 3
+		})
+		if fmt.Sprint(names) != "[async0 async1 async2]" {
+			t.Fatalf("indicated %v, want the three creations in order", names)
+		}
+		if st := sink.completes(); len(st) != 0 {
+			t.Fatalf("SetStatus before the cancellation: %v", st)
+		}
+		if err := svc.CancelAsyncCall(sink); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-sink.done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no SetStatus after CancelAsyncCall")
+		}
+		if st := sink.completes(); len(st) != 1 || wbem.StatusOf(st[0].Err) != cim.WBEM_E_CALL_CANCELLED {
+			t.Fatalf("statuses after the cancellation: %v", st)
+		}
+		waitFor(t, "the subscription gone on the server", func() bool { return om.Subscriptions() == 0 })
+		bad.mu.Lock()
+		defer bad.mu.Unlock()
+		if len(bad.objs)+len(bad.statuses) != 0 {
+			t.Fatal("the sink of a failed call was used")
 		}
 	})
 }
