@@ -93,6 +93,11 @@ func (p *poller) run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		if ctx.Err() != nil {
+			// select picks at random when both are ready: a tick that
+			// came with the cancel polls nothing.
+			return
+		}
 		next, err := p.snapshot(ctx)
 		if ctx.Err() != nil {
 			return

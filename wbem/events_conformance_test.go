@@ -335,8 +335,11 @@ func TestEventsProviders(t *testing.T) {
 		alarms.Close()
 		grouped.Close()
 		waitFor(t, "closed on the server", func() bool { return om.Subscriptions() == 0 && p.active.Load() == 0 })
+		// A poll that had begun before Close may still reach the provider;
+		// a poller that went on would enumerate every 50 ms after it.
+		time.Sleep(100 * time.Millisecond)
 		enums := p.enums.Load()
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(300 * time.Millisecond)
 		if p.enums.Load() != enums {
 			t.Fatal("the poller went on after Close")
 		}
