@@ -53,6 +53,9 @@ const (
 	// AdminPasswordFile is where the first start writes AdminUser's
 	// password, in the state directory.
 	AdminPasswordFile = "admin.password"
+	// ProviderSocket is the decoupled providers' socket's name in the state
+	// directory.
+	ProviderSocket = "provider.sock"
 	// UsersFile is the users file's name in the state directory.
 	UsersFile = "users"
 	// ShutdownTimeout bounds how long a shutdown waits for requests in
@@ -113,6 +116,14 @@ type Config struct {
 	// daemon runs as root and their registration names none
 	// (providerhost.DefaultUser).
 	ProviderUser string
+	// ProviderSocket is the Unix socket running applications connect to
+	// to serve a registration with HostingModel "Decoupled"
+	// (providerhost.Registrar): "" <StateDir>/provider.sock (a failure to
+	// listen there is logged, and decoupled providers are not served),
+	// "none" none. ProviderGroup's members may register those that name no
+	// account; the socket is then theirs too (mode 0660).
+	ProviderSocket string
+	ProviderGroup  string
 
 	Logger *slog.Logger // slog.Default()
 
@@ -254,6 +265,25 @@ func startObjectManager(ctx context.Context, cfg Config, store repository.Store)
 		return nil, closeProviders, stopped(err)
 	}
 	registry.Attach(om)
+	if cfg.ProviderSocket != "none" {
+		path := cfg.ProviderSocket
+		if path == "" {
+			path = filepath.Join(cfg.StateDir, ProviderSocket)
+		}
+		d, err := providerhost.NewRegistrar(registry, providerhost.RegistrarConfig{Path: path, Group: cfg.ProviderGroup})
+		switch {
+		case err != nil && cfg.ProviderSocket == "" && cfg.ProviderGroup == "":
+			log.Warn("decoupled providers are not served", "err", err)
+		case err != nil:
+			return nil, closeProviders, fmt.Errorf("--provider-socket: %w", err)
+		default:
+			closeProviders = func() {
+				d.Close()
+				registry.Close()
+				host.Close()
+			}
+		}
+	}
 	if cfg.Install != nil {
 		if err := cfg.Install(ctx, om); err != nil {
 			return nil, closeProviders, stopped(fmt.Errorf("installing the providers: %w", err))

@@ -110,6 +110,8 @@ func parseFlags(args []string, stderr io.Writer) (Config, logSetup, error) {
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key `file` for HTTPS")
 	fs.StringVar(&cfg.UsersFile, "users", "", "the users `file` of name:bcrypt-hash lines (default <state-dir>/users)")
 	fs.StringVar(&cfg.ProviderUser, "provider-user", providerhost.DefaultUser, "the `account` out-of-process providers run as when wbemd runs as root and their registration names none")
+	fs.StringVar(&cfg.ProviderSocket, "provider-socket", "", "the Unix socket `path` running applications connect to as decoupled providers (default <state-dir>/provider.sock; \"none\" turns it off)")
+	fs.StringVar(&cfg.ProviderGroup, "provider-group", "", "members of `group` may register decoupled providers whose registration names no account (the socket becomes 0660, that group)")
 	fs.StringVar(&cfg.ClientCA, "client-ca", "", "PEM `file` of the CAs whose client certificates log in over HTTPS as the user their subject's CN names")
 	fs.StringVar(&cfg.PAMService, "pam", "", "also log Linux accounts in with their passwords through PAM `service` (e.g. wbemd; needs a build with -tags pam)")
 	fs.Func("pam-admin-group", "members of Linux `group` logging in through PAM are administrators (repeatable)", func(g string) error {

@@ -323,9 +323,10 @@ type proc struct {
 	rpc      providerwire.ProviderClient
 	caps     map[string]*providerwire.Capabilities // lower-case name; "" any
 
-	client *goplugin.Client
-	run    *procRunner
-	closer func() // decoupled only
+	client  *goplugin.Client
+	run     *procRunner
+	closer  func() // decoupled only: ends the registration
+	peerPID int32  // decoupled only: the application's process
 
 	dead    chan struct{} // closed once the process is gone
 	deadErr error         // why, once dead
@@ -407,7 +408,7 @@ func (p *proc) isDead() bool {
 
 func (p *proc) pid() int {
 	if p.run == nil {
-		return 0
+		return int(p.peerPID)
 	}
 	return p.run.pid
 }

@@ -75,6 +75,10 @@ func (x *Proxy) notCapable(what, regClass string) error {
 // this one.
 func (x *Proxy) timedOut(p *proc, op string) error {
 	timeout := x.reg.timeout()
+	if p.silentFor() >= timeout && p.closer != nil {
+		p.kill(fmt.Sprintf("timed out: %s took longer than %v, and the application said nothing meanwhile", op, timeout))
+		return x.reg.errorf(cim.WBEM_E_PROVIDER_TIMED_OUT, "provider %q did not answer %s within %v; its registration was ended (the application must register again)", x.reg.Name, op, timeout)
+	}
 	if p.silentFor() >= timeout {
 		p.kill(fmt.Sprintf("timed out: %s took longer than %v, and the process said nothing meanwhile", op, timeout))
 		return x.reg.errorf(cim.WBEM_E_PROVIDER_TIMED_OUT, "provider %q did not answer %s within %v; its process was killed and will be restarted", x.reg.Name, op, timeout)

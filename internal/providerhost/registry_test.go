@@ -150,26 +150,3 @@ instance of __InstanceProviderRegistration { Provider = $M; };
 	_, err = collect(t, svc, "SELECT * FROM T_Missing")
 	wantStatus(t, err, cim.WBEM_E_PROVIDER_LOAD_FAILURE, "/nonexistent/provider")
 }
-
-// What is not built yet says so: a decoupled registration is
-// WBEM_E_NOT_SUPPORTED naming the provider, never a call that accepts and
-// does nothing.
-func TestNotBuiltYetIsNotSupported(t *testing.T) {
-	h := newHost(t, Config{})
-	reg := NewRegistry(h)
-	t.Cleanup(reg.Close)
-	om := cimom.NewMemory(cimom.WithProviderResolver(reg), cimom.WithSystemClasses(RegistrationClasses()...))
-	reg.Attach(om)
-	svc := om.Services(`root\cimv2`)
-	compile(t, om, registrationMOF(t, "")+`
-[Dynamic, Provider("App")] class T_App { [Key] uint32 Id; };
-instance of __Win32Provider as $A { Name = "App"; HostingModel = "Decoupled:Com"; };
-instance of __InstanceProviderRegistration { Provider = $A; SupportsEnumeration = TRUE; };
-`)
-	_, err := collect(t, svc, "SELECT * FROM T_App")
-	wantStatus(t, err, cim.WBEM_E_NOT_SUPPORTED, `decoupled`)
-	// The provider's instances are still served.
-	if _, err := get(svc, "T_Item.Id=1"); err != nil {
-		t.Fatal(err)
-	}
-}

@@ -215,7 +215,7 @@ func FuzzDecodeInstance(f *testing.F) {
 }
 
 // TestGeneratedIsCurrent regenerates the gRPC code from provider.proto and
-// compares it with the committed files.
+// registrar.proto and compares it with the committed files.
 func TestGeneratedIsCurrent(t *testing.T) {
 	protoc, err := exec.LookPath("protoc")
 	if err != nil {
@@ -238,11 +238,11 @@ func TestGeneratedIsCurrent(t *testing.T) {
 	}
 	cmd := exec.Command(protoc, "--plugin=protoc-gen-go="+filepath.Join(dir, "protoc-gen-go"),
 		"--plugin=protoc-gen-go-grpc="+filepath.Join(dir, "protoc-gen-go-grpc"),
-		"--go_out=paths=source_relative:"+dir, "--go-grpc_out=paths=source_relative:"+dir, "provider.proto")
+		"--go_out=paths=source_relative:"+dir, "--go-grpc_out=paths=source_relative:"+dir, "provider.proto", "registrar.proto")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("protoc: %v\n%s", err, out)
 	}
-	for _, f := range []string{"provider.pb.go", "provider_grpc.pb.go"} {
+	for _, f := range []string{"provider.pb.go", "provider_grpc.pb.go", "registrar.pb.go", "registrar_grpc.pb.go"} {
 		want, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil {
 			t.Fatal(err)
@@ -252,7 +252,7 @@ func TestGeneratedIsCurrent(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(withoutProtocVersion(got), withoutProtocVersion(want)) {
-			t.Errorf("%s is not what provider.proto generates: run go generate ./internal/providerwire", f)
+			t.Errorf("%s is not what provider.proto and registrar.proto generate: run go generate ./internal/providerwire", f)
 		}
 	}
 }

@@ -8,4 +8,4 @@ package providerwire
 // The generated files are committed; TestGeneratedIsCurrent checks that they
 // match provider.proto. Regenerate with protoc (Debian's protobuf-compiler)
 // and the two plugins this module pins as tools:
-//go:generate sh -c "protoc --plugin=protoc-gen-go=$(go tool -n protoc-gen-go) --plugin=protoc-gen-go-grpc=$(go tool -n protoc-gen-go-grpc) --go_out=paths=source_relative:. --go-grpc_out=paths=source_relative:. provider.proto"
+//go:generate sh -c "protoc --plugin=protoc-gen-go=$(go tool -n protoc-gen-go) --plugin=protoc-gen-go-grpc=$(go tool -n protoc-gen-go-grpc) --go_out=paths=source_relative:. --go-grpc_out=paths=source_relative:. provider.proto registrar.proto"

@@ -16,6 +16,10 @@
 // extrinsic events of a provider.EventProvider (ProvideEvents runs once per
 // subscription, with a ctx that ends with it).
 //
+// A running application can instead serve a registration with HostingModel
+// "Decoupled" for as long as it runs: ServeDecoupled connects to the
+// daemon's provider socket and serves over that connection.
+//
 // A provider process logs to standard error (the daemon logs each line under
 // the provider's name); its standard output belongs to the handshake.
 package plugin
