@@ -400,12 +400,12 @@ func readResponse(body io.Reader, r *rpc, onItem func(*item) error) (*results, e
 					break
 				}
 				if r.fast != nil {
-					n, ok, err := r.fast(sr.p.s[sr.p.pos:])
+					n, ok, err := r.fast(sr.p.S[sr.p.Pos:])
 					if err != nil {
 						return nil, err
 					}
 					if ok {
-						sr.p.pos += n
+						sr.p.Pos += n
 						continue
 					}
 				}

@@ -223,13 +223,14 @@ func (o *objReader) fast(s string) (*cim.Instance, int, bool) {
 		if len(s) > len(w)+2 && s[0] == '<' && s[1+len(w)] == '>' && s[1:1+len(w)] == w {
 			// Skip the path (the instance carries its keys): the
 			// INSTANCE comes next.
-			p := &xmlParser{s: s, pos: len(w) + 2}
-			p.skipSpace()
-			if p.skipElement() != nil {
+			p := newParser(s)
+			p.Pos = len(w) + 2
+			p.SkipSpace()
+			if p.SkipElement() != nil {
 				return nil, 0, false
 			}
-			p.skipSpace()
-			off, closeTag = p.pos, "</"+w+">"
+			p.SkipSpace()
+			off, closeTag = p.Pos, "</"+w+">"
 			break
 		}
 	}

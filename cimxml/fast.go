@@ -7,85 +7,13 @@ import (
 )
 
 // The client reads most of what it receives — instances, one after the
-// other, by the thousand — without building a tree: skipElement finds where
+// other, by the thousand — without building a tree: SkipElement (internal/xmltree) finds where
 // an object of a response ends, and fastInstance reads an INSTANCE element
 // of the common shape (properties with values, arrays of values, NULLs)
 // straight from the text. Anything else (references, embedded objects,
 // qualifiers, comments, CDATA) makes fastInstance give up, and the object
 // is read through the tree as before; so the two agree by construction
 // (a test holds them to it).
-
-// skipElement moves p.pos past the element that starts at p.pos, checking
-// no more than where it ends: errIncomplete when the input ends first.
-func (p *xmlParser) skipElement() error {
-	depth := 0
-	for {
-		i := strings.IndexByte(p.s[p.pos:], '<')
-		if i < 0 {
-			return errIncomplete
-		}
-		p.pos += i
-		rest := p.s[p.pos:]
-		var end int
-		switch {
-		case strings.HasPrefix(rest, "<!--"):
-			if end = strings.Index(rest, "-->"); end < 0 {
-				return errIncomplete
-			}
-			p.pos += end + 3
-			continue
-		case strings.HasPrefix(rest, "<![CDATA["):
-			if end = strings.Index(rest, "]]>"); end < 0 {
-				return errIncomplete
-			}
-			p.pos += end + 3
-			continue
-		case strings.HasPrefix(rest, "<?"):
-			if end = strings.Index(rest, "?>"); end < 0 {
-				return errIncomplete
-			}
-			p.pos += end + 2
-			continue
-		case len(rest) < 9 && (strings.HasPrefix("<![CDATA[", rest) || strings.HasPrefix("<!--", rest)):
-			return errIncomplete
-		case strings.HasPrefix(rest, "</"):
-			if end = strings.IndexByte(rest, '>'); end < 0 {
-				return errIncomplete
-			}
-			p.pos += end + 1
-			if depth--; depth <= 0 {
-				return nil
-			}
-			continue
-		}
-		// A start tag: its end is the first '>' outside quotes.
-		j := 1
-		for {
-			if j >= len(rest) {
-				return errIncomplete
-			}
-			c := rest[j]
-			if c == '>' {
-				break
-			}
-			if c == '"' || c == '\'' {
-				q := strings.IndexByte(rest[j+1:], c)
-				if q < 0 {
-					return errIncomplete
-				}
-				j += q + 2
-				continue
-			}
-			j++
-		}
-		p.pos += j + 1
-		if rest[j-1] != '/' {
-			depth++
-		} else if depth == 0 {
-			return nil
-		}
-	}
-}
 
 // cursor reads the common shapes of CIM-XML from a string holding whole
 // elements; any method that meets something else reports false.
@@ -196,7 +124,7 @@ func (c *cursor) text() (string, bool) {
 		return raw, true
 	}
 slow:
-	v, err := c.p.unescape(raw, 0)
+	v, err := c.p.Unescape(raw, 0)
 	return v, err == nil
 }
 
@@ -205,7 +133,7 @@ slow:
 // holds something the fast path does not read (the caller reads it through
 // the tree).
 func fastInstance(s string, lookup func(string) (*cim.Class, error)) (c *cim.Class, inst *cim.Instance, seen []bool, end int, ok bool) {
-	cur := &cursor{s: s, p: &xmlParser{}}
+	cur := &cursor{s: s, p: newParser("")}
 	if !cur.open("INSTANCE") {
 		return nil, nil, nil, 0, false
 	}
@@ -342,13 +270,13 @@ type item struct {
 // node returns the item's tree.
 func (it *item) node() (*node, error) {
 	if it.n == nil {
-		p := &xmlParser{s: it.raw}
-		n, err := p.element(0)
-		if err == errIncomplete || err == nil && p.pos != len(it.raw) {
+		p := newParser(it.raw)
+		n, err := p.Element()
+		if err == errIncomplete || err == nil && p.Pos != len(it.raw) {
 			err = &syntaxError{"an object of the response is cut short"}
 		}
 		if err != nil {
-			return nil, err
+			return nil, syntaxErr(err)
 		}
 		it.n = n
 	}

@@ -16,14 +16,14 @@ const MaxResponseObject = 64 << 20
 // being read (and what came with it in the last read).
 type streamReader struct {
 	r    io.Reader
-	p    xmlParser
+	p    *xmlParser
 	eof  bool
 	want int    // how much to read next
 	buf  []byte // the read buffer, reused
 }
 
 func newStreamReader(r io.Reader) *streamReader {
-	return &streamReader{r: r, want: 64 << 10}
+	return &streamReader{r: r, p: newParser(""), want: 64 << 10}
 }
 
 // more reads the next piece of the body, keeping what is not consumed.
@@ -31,7 +31,7 @@ func (sr *streamReader) more() error {
 	if sr.eof {
 		return io.ErrUnexpectedEOF
 	}
-	rest := sr.p.s[sr.p.pos:]
+	rest := sr.p.S[sr.p.Pos:]
 	if len(rest) > MaxResponseObject {
 		return &syntaxError{fmt.Sprintf("an object of the response is larger than %d bytes", MaxResponseObject)}
 	}
@@ -55,8 +55,7 @@ func (sr *streamReader) more() error {
 	b.Grow(len(rest) + n)
 	b.WriteString(rest)
 	b.Write(sr.buf[:n])
-	sr.p.s, sr.p.pos = b.String(), 0
-	sr.p.lineAt = 0
+	sr.p.SetInput(b.String())
 	if len(rest) > sr.want/2 {
 		sr.want *= 2
 	}
@@ -67,13 +66,13 @@ func (sr *streamReader) more() error {
 // from the same position while the input ends inside what f reads.
 func (sr *streamReader) try(f func() error) error {
 	for {
-		start := sr.p.pos
-		sr.p.reset()
+		start := sr.p.Pos
+		sr.p.Reset()
 		err := f()
 		if err != errIncomplete {
-			return err
+			return syntaxErr(err)
 		}
-		sr.p.pos = start
+		sr.p.Pos = start
 		if err := sr.more(); err != nil {
 			if err == io.ErrUnexpectedEOF {
 				return &syntaxError{"the response ends early"}
@@ -87,10 +86,10 @@ func (sr *streamReader) try(f func() error) error {
 // prolog's declarations when prolog is set).
 func (sr *streamReader) skip(prolog bool) error {
 	return sr.try(func() error {
-		if err := sr.p.misc(prolog); err != nil {
+		if err := sr.p.Misc(prolog); err != nil {
 			return err
 		}
-		rest := sr.p.s[sr.p.pos:]
+		rest := sr.p.S[sr.p.Pos:]
 		if !sr.eof && (rest == "" || len(rest) < 9 && (strings.HasPrefix("<!--", rest) || strings.HasPrefix("<?", rest) || strings.HasPrefix("<!DOCTYPE", rest))) {
 			return errIncomplete
 		}
@@ -105,7 +104,7 @@ func (sr *streamReader) peek() (name string, end bool, err error) {
 		return "", false, err
 	}
 	err = sr.try(func() error {
-		rest := sr.p.s[sr.p.pos:]
+		rest := sr.p.S[sr.p.Pos:]
 		if rest == "" {
 			if sr.eof {
 				return nil
@@ -113,7 +112,7 @@ func (sr *streamReader) peek() (name string, end bool, err error) {
 			return errIncomplete
 		}
 		if rest[0] != '<' {
-			return sr.p.errf(sr.p.pos, "text where an element was expected")
+			return sr.p.Errorf(sr.p.Pos, "text where an element was expected")
 		}
 		i := 1
 		if strings.HasPrefix(rest, "</") {
@@ -129,7 +128,7 @@ func (sr *streamReader) peek() (name string, end bool, err error) {
 		}
 		name = rest[i:j]
 		if name == "" {
-			return sr.p.errf(sr.p.pos, "expected an element, found %q", rest[:j+1])
+			return sr.p.Errorf(sr.p.Pos, "expected an element, found %q", rest[:j+1])
 		}
 		return nil
 	})
@@ -146,7 +145,7 @@ func (sr *streamReader) open(name string) (*node, bool, error) {
 	}
 	err := sr.try(func() error {
 		var err error
-		n, empty, err = sr.p.startTag()
+		n, empty, err = sr.p.StartTag()
 		return err
 	})
 	if err != nil {
@@ -164,7 +163,7 @@ func (sr *streamReader) close(name string) error {
 		return err
 	}
 	return sr.try(func() error {
-		rest := sr.p.s[sr.p.pos:]
+		rest := sr.p.S[sr.p.Pos:]
 		if len(rest) < len(name)+3 {
 			if strings.HasPrefix("</"+name+">", rest) && !sr.eof {
 				return errIncomplete
@@ -173,15 +172,15 @@ func (sr *streamReader) close(name string) error {
 		if !strings.HasPrefix(rest, "</"+name) {
 			return &syntaxError{fmt.Sprintf("expected </%s>", name)}
 		}
-		sr.p.pos += 2 + len(name)
-		sr.p.skipSpace()
-		if sr.p.pos >= len(sr.p.s) {
+		sr.p.Pos += 2 + len(name)
+		sr.p.SkipSpace()
+		if sr.p.Pos >= len(sr.p.S) {
 			return errIncomplete
 		}
-		if sr.p.s[sr.p.pos] != '>' {
+		if sr.p.S[sr.p.Pos] != '>' {
 			return &syntaxError{fmt.Sprintf("expected > after </%s", name)}
 		}
-		sr.p.pos++
+		sr.p.Pos++
 		return nil
 	})
 }
@@ -194,7 +193,7 @@ func (sr *streamReader) element() (*node, error) {
 	var n *node
 	err := sr.try(func() error {
 		var err error
-		n, err = sr.p.element(0)
+		n, err = sr.p.Element()
 		return err
 	})
 	return n, err
@@ -208,11 +207,11 @@ func (sr *streamReader) frame() (string, error) {
 	}
 	var raw string
 	err := sr.try(func() error {
-		start := sr.p.pos
-		if err := sr.p.skipElement(); err != nil {
+		start := sr.p.Pos
+		if err := sr.p.SkipElement(); err != nil {
 			return err
 		}
-		raw = sr.p.s[start:sr.p.pos]
+		raw = sr.p.S[start:sr.p.Pos]
 		return nil
 	})
 	return raw, err
