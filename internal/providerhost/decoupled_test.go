@@ -493,3 +493,57 @@ func copyFile(dst, src string) error {
 	}
 	return os.WriteFile(dst, b, 0o755)
 }
+
+// An application that goes while a call is in flight fails that call with
+// WBEM_E_PROVIDER_FAILURE naming the provider; the next call finds its
+// classes gone.
+func TestDecoupledDisconnectFailsCallsInFlight(t *testing.T) {
+	e := newDecoupled(t, "", RegistrarConfig{})
+	compile(t, e.om, decoupledMOF("Stream", ""))
+	before := emitted.Load()
+	stop, done := e.serve(`root\cimv2`, "Stream", endless{})
+	waitServedGet(t, e.svc, "T_Stream", done)
+	en, err := e.svc.CreateInstanceEnum(context.Background(), "T_Stream", wbem.WBEM_FLAG_RETURN_IMMEDIATELY|wbem.WBEM_FLAG_FORWARD_ONLY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer en.Close()
+	buf := make([]cim.Object, 100)
+	if n, err := en.Next(wbem.Infinite, buf); err != nil || n != 100 {
+		t.Fatalf("Next: %d, %v", n, err)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("ServeDecoupled returned %v after its ctx ended", err)
+	}
+	for err == nil {
+		_, err = en.Next(wbem.Infinite, buf)
+	}
+	wantStatus(t, err, cim.WBEM_E_PROVIDER_FAILURE, `"Stream"`)
+	if emitted.Load() == before {
+		t.Error("the provider emitted nothing")
+	}
+	_, err = collect(t, e.svc, "SELECT * FROM T_Stream")
+	wantStatus(t, err, cim.WBEM_E_PROVIDER_NOT_FOUND, `"Stream"`)
+}
+
+// waitServedGet is waitServed for a provider that never ends an
+// enumeration: it asks for an instance instead.
+func waitServedGet(t *testing.T, svc *wbem.Services, class string, done <-chan error) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		_, err := get(svc, class+".Id=1")
+		if !isStatus(err, cim.WBEM_E_PROVIDER_NOT_FOUND) {
+			return
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("ServeDecoupled returned %v before registering", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s is not served a minute after the application started: %v", class, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
