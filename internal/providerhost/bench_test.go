@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,8 +34,12 @@ const benchN = 200_000
 // drain enumerates GW_Item over svc and returns how many came and the time
 // to the first.
 func drain(b testing.TB, svc *wbem.Services) (int, time.Duration) {
+	return drainClass(b, svc, workload.ClassName)
+}
+
+func drainClass(b testing.TB, svc *wbem.Services, class string) (int, time.Duration) {
 	start := time.Now()
-	e, err := svc.CreateInstanceEnum(context.Background(), workload.ClassName, wbem.WBEM_FLAG_RETURN_IMMEDIATELY|wbem.WBEM_FLAG_FORWARD_ONLY)
+	e, err := svc.CreateInstanceEnum(context.Background(), class, wbem.WBEM_FLAG_RETURN_IMMEDIATELY|wbem.WBEM_FLAG_FORWARD_ONLY)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -77,11 +82,15 @@ func benchProviders(b *testing.B) (map[string]func() provider.InstanceProvider, 
 // loaded, the CPU time an instance costs, which the load does not inflate:
 // this process's (the daemon's side) and, with h, its provider processes'.
 func benchEnumerate(b *testing.B, svc *wbem.Services, h *Host) {
-	drain(b, svc) // start the process, warm the class cache
+	benchEnumerateClass(b, svc, h, workload.ClassName)
+}
+
+func benchEnumerateClass(b *testing.B, svc *wbem.Services, h *Host, class string) {
+	drainClass(b, svc, class) // start the process, warm the class cache
 	self0, prov0 := selfCPU(), hostCPU(h)
 	b.ResetTimer()
 	for range b.N {
-		if got, _ := drain(b, svc); got != benchN {
+		if got, _ := drainClass(b, svc, class); got != benchN {
 			b.Fatalf("got %d instances, want %d", got, benchN)
 		}
 	}
@@ -143,6 +152,24 @@ func BenchmarkEnumerate(b *testing.B) {
 			benchEnumerate(b, omWith(ps[name]()).Services(workload.Namespace), map[bool]*Host{true: h}[name != "linked-in"])
 		})
 	}
+}
+
+// BenchmarkEnumerateDecoupled: instances/s through the in-process API from
+// a decoupled provider, another process (the test binary) connected to the
+// registrar's socket: gRPC over yamux instead of go-plugin's socket.
+func BenchmarkEnumerateDecoupled(b *testing.B) {
+	e := newDecoupled(b, "", RegistrarConfig{})
+	compile(b, e.om, decoupledMOF("Bench", ""))
+	cmd := exec.Command(self(b)[0], decoupledArg, e.sock, `root\cimv2`, "Bench", strconv.Itoa(benchN))
+	cmd.Env = []string{"PATH=/usr/bin:/bin"}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	b.Cleanup(func() { cmd.Process.Kill(); <-done })
+	waitServed(b, e.svc, "T_Bench", done)
+	benchEnumerateClass(b, e.svc, e.host, "T_Bench")
 }
 
 // BenchmarkEnumerateWSMan: instances/s over WS-Management on loopback.

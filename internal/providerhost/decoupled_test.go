@@ -30,13 +30,18 @@ import (
 )
 
 // decoupledArg makes the test binary a decoupled provider application:
-// gowbem-test-decoupled SOCKET NAMESPACE PROVIDER registers and serves 10
-// workload instances until killed, and prints why ServeDecoupled returned.
+// gowbem-test-decoupled SOCKET NAMESPACE PROVIDER [N] registers and serves
+// N (10) workload instances until killed, and prints why ServeDecoupled
+// returned.
 const decoupledArg = "gowbem-test-decoupled"
 
 func init() {
-	if len(os.Args) == 5 && os.Args[1] == decoupledArg {
-		err := plugin.ServeDecoupled(context.Background(), os.Args[2], os.Args[3], os.Args[4], &workload.Provider{N: 10})
+	if (len(os.Args) == 5 || len(os.Args) == 6) && os.Args[1] == decoupledArg {
+		n := 10
+		if len(os.Args) == 6 {
+			n, _ = strconv.Atoi(os.Args[5]) // the benchmark's
+		}
+		err := plugin.ServeDecoupled(context.Background(), os.Args[2], os.Args[3], os.Args[4], &workload.Provider{N: n})
 		fmt.Println("ServeDecoupled:", err)
 		os.Exit(3)
 	}
@@ -104,7 +109,7 @@ type decoupledEnv struct {
 
 // newDecoupled returns an object manager with registrations from the
 // repository and a registrar on a socket in dir (a temporary one if "").
-func newDecoupled(t *testing.T, dir string, cfg RegistrarConfig) *decoupledEnv {
+func newDecoupled(t testing.TB, dir string, cfg RegistrarConfig) *decoupledEnv {
 	t.Helper()
 	lb := &logBuffer{}
 	var w io.Writer = lb
@@ -140,7 +145,7 @@ func (e *decoupledEnv) serve(ns, name string, p any) (stop func() error, done <-
 // waitServed waits until class's calls stop failing with
 // WBEM_E_PROVIDER_NOT_FOUND (the application has registered), or done says
 // it gave up.
-func waitServed(t *testing.T, svc *wbem.Services, class string, done <-chan error) {
+func waitServed(t testing.TB, svc *wbem.Services, class string, done <-chan error) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
