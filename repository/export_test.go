@@ -31,5 +31,5 @@ func Reseal(rec []byte) []byte {
 		return rec
 	}
 	body := rec[:len(rec)-4]
-	return binary.LittleEndian.AppendUint32(append([]byte(nil), body...), crc32.Checksum(body, castagnoli))
+	return binary.LittleEndian.AppendUint32(append([]byte(nil), body...), crc32.Checksum(body, castagnoli()))
 }

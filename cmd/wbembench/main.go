@@ -7,7 +7,9 @@
 // loopback: the server's resident memory under 64 concurrent enumerations
 // and with 1,000 open idle contexts, and its throughput as a fraction of
 // the wire's ceiling (the same client reading pre-rendered responses from
-// a bare net/http handler in the same server process).
+// a bare net/http handler in the same server process). With -startup N it
+// builds the wbem command and a hello-world program and compares their
+// start-up over N interleaved runs of each.
 package main
 
 import (
@@ -15,6 +17,8 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gowbem/gowbem/internal/bench"
@@ -31,6 +35,7 @@ func main() {
 	maxctx := flag.Int("maxctx", 64, "with -serve: open contexts allowed to the user")
 	pprof := flag.Bool("pprof", false, "with -serve: serve /debug/pprof/; with -wsman: have the servers do so, and print their addresses")
 	maxbuf := flag.Int64("maxbuffered", 0, "with -serve and -wsman: the enumeration contexts' budget in bytes (0: the default)")
+	startup := flag.Int("startup", 0, "measure the wbem command's start-up against a hello-world program instead, over this many interleaved runs of each")
 	flag.Parse()
 	var err error
 	switch {
@@ -38,6 +43,8 @@ func main() {
 		err = bench.Serve(bench.ServerConfig{N: *n, MaxContexts: *maxctx, Pprof: *pprof, MaxBuffered: *maxbuf}, os.Stdin, os.Stdout)
 	case *ws:
 		err = runWSMan(*reps, *only, *pprof, *maxbuf)
+	case *startup > 0:
+		err = runStartup(*startup)
 	default:
 		err = run(*n, *big)
 	}
@@ -95,5 +102,24 @@ func run(n int, big bool) error {
 	}
 	p50, p99 := bench.CloseLatency(1000)
 	fmt.Printf("| Close → provider sees ctx done (p50 / p99 of 1000) | %v / %v | p99 < 10 ms |\n", p50.Round(time.Microsecond), p99.Round(time.Microsecond))
+	return nil
+}
+
+// runStartup prints the wbem command's start-up against a hello-world
+// program's.
+func runStartup(runs int) error {
+	r, err := bench.Startup("github.com/gowbem/gowbem/cmd/wbem", runs)
+	if err != nil {
+		return err
+	}
+	load, _ := os.ReadFile("/proc/loadavg")
+	fmt.Printf("machine: %s/%s, %d CPUs, %s; load average %s\n\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), strings.Join(strings.Fields(string(load))[:3], " "))
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
+	fmt.Println("| measure (" + strconv.Itoa(r.Runs) + " interleaved runs each) | hello world | wbem | wbem − hello | goal |")
+	fmt.Println("|---|---|---|---|---|")
+	fmt.Printf("| wall time, minimum | %s | %s | %s | ≤ 10 ms |\n", ms(r.Hello.WallMin), ms(r.CLI.WallMin), ms(r.CLI.WallMin-r.Hello.WallMin))
+	fmt.Printf("| wall time, median | %s | %s | %s | |\n", ms(r.Hello.WallMedian), ms(r.CLI.WallMedian), ms(r.CLI.WallMedian-r.Hello.WallMedian))
+	fmt.Printf("| CPU time (user + system), minimum | %s | %s | %s | |\n", ms(r.Hello.CPUMin), ms(r.CLI.CPUMin), ms(r.CLI.CPUMin-r.Hello.CPUMin))
+	fmt.Printf("| CPU time, median | %s | %s | %s | |\n", ms(r.Hello.CPUMedian), ms(r.CLI.CPUMedian), ms(r.CLI.CPUMedian-r.Hello.CPUMedian))
 	return nil
 }
