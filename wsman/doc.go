@@ -74,6 +74,12 @@
 //     operation comes after the objects before it and ends the context.
 //     MaxTime is capped at MaxPullWait. A WQL projection sends only the
 //     selected properties.
+//   - A response (of Pull or an optimized Enumerate) that grows past
+//     Options.ResponseChunk goes out in chunks while its items are encoded
+//     (HTTP's chunked transfer coding), so that it holds a chunk of memory,
+//     not the whole of it. Its context's element goes out first, before the
+//     end is known: when the enumeration ends within such a response, the
+//     context stays open and the next Pull answers with EndOfSequence alone.
 //   - Release is Close: the provider sees its context cancelled. Release
 //     also ends a Pull that is waiting on the same context.
 //   - A client that goes away while its Pull (or optimized Enumerate) waits

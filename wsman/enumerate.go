@@ -72,6 +72,16 @@ func (ec *enumCtx) close() {
 	})
 }
 
+// respBufSize is the buffer to take for a response expected to be size
+// bytes: at most a chunk and a little (an item past the chunk) when
+// responses go out in chunks.
+func (s *Server) respBufSize(size int) int {
+	if c := s.opts.ResponseChunk; c > 0 {
+		return min(size, c+c/4)
+	}
+	return size
+}
+
 // itemEstimate is the size of an item guessed before any was written.
 const itemEstimate = 512
 
@@ -99,8 +109,10 @@ func (ec *enumCtx) queueSize(maxEl, limit int) int {
 	return int(max(ec.buf.Grant(want)/item, 1))
 }
 
-// writeItem writes one object unless that makes w longer than limit.
-func (ec *enumCtx) writeItem(w *bytes.Buffer, obj cim.Object, limit int) bool {
+// writeItem writes one object unless that makes the response longer than
+// limit.
+func (ec *enumCtx) writeItem(r *respWriter, obj cim.Object, limit int) bool {
+	w := r.buf
 	l := w.Len()
 	switch o := obj.(type) {
 	case *cim.Instance:
@@ -121,7 +133,7 @@ func (ec *enumCtx) writeItem(w *bytes.Buffer, obj cim.Object, limit int) bool {
 	case *cim.Class:
 		writeClassDef(w, o)
 	}
-	if w.Len() > limit {
+	if r.len() > limit {
 		w.Truncate(l)
 		return false
 	}
@@ -130,6 +142,7 @@ func (ec *enumCtx) writeItem(w *bytes.Buffer, obj cim.Object, limit int) bool {
 	if ec.onItem != nil {
 		ec.onItem(obj)
 	}
+	r.item()
 	return true
 }
 
@@ -165,16 +178,16 @@ func (ec *enumCtx) excluded(inst *cim.Instance) *cim.Instance {
 // take reports whether obj passes the filter.
 func (ec *enumCtx) take(obj cim.Object) bool { return ec.filter == nil || ec.filter(obj) }
 
-// fill writes up to max objects into w, keeping w within limit bytes,
-// waiting up to wait for the first ones. It reports how many it wrote and
-// whether the enumeration is over. Objects that do not fit stay pending
-// for the next Pull; a first object that cannot fit at all gives
-// wsman:EncodingLimit.
-// fill writes up to max objects into w within wait. When ctx (the HTTP
+// fill writes up to max objects into the response w, keeping it within
+// limit bytes, waiting up to wait for the first ones. It reports how many it
+// wrote and whether the enumeration is over. Objects that do not fit stay
+// pending for the next Pull; a first object that cannot fit at all gives
+// wsman:EncodingLimit. Once w went out in part (w.streamed), only the
+// client's going away gives a fault. When ctx (the HTTP
 // request's) ends first, the client has gone and cannot receive what was
 // read: fill then reports the end, so the caller closes the context and the
 // provider is cancelled.
-func (ec *enumCtx) fill(ctx context.Context, w *bytes.Buffer, max int, wait time.Duration, limit int) (n int, eos bool, f *fault) {
+func (ec *enumCtx) fill(ctx context.Context, w *respWriter, max int, wait time.Duration, limit int) (n int, eos bool, f *fault) {
 	tooBig := func() *fault {
 		if limit <= 0 {
 			return faultEncodingLimit("MaxEnvelopeSize", fmt.Sprintf("the response's envelope alone fills MaxEnvelopeSize or MaxCharacters (%d bytes over), leaving no room for an object; raise them", -limit))
@@ -411,7 +424,7 @@ func (s *Server) enumerate(reqCtx context.Context, w http.ResponseWriter, req *r
 	if er.optimize {
 		size += ec.expect(er.maxElements, s.envelopeLimit(req))
 	}
-	buf := getBigBuf(size)
+	buf := getBigBuf(s.respBufSize(size))
 	defer putBuf(buf)
 	startEnvelope(buf, req, actEnumerate+"Response", ec.primary)
 	buf.WriteString("<wsen:EnumerateResponse>")
@@ -419,6 +432,29 @@ func (s *Server) enumerate(reqCtx context.Context, w http.ResponseWriter, req *r
 	buf.WriteString("<wsen:EnumerationContext>" + idPlaceholder + "</wsen:EnumerationContext>")
 	itemsAt := buf.Len()
 	eos := false
+	// A response that goes out in chunks opens the context before its
+	// first chunk, busy (as under a Pull) until the response is done: its
+	// element is then sent, so the end, if it comes, is told by the next
+	// Pull.
+	rw := &respWriter{buf: buf, w: w, chunk: s.opts.ResponseChunk, timeout: s.opts.WriteTimeout}
+	open := func() error {
+		entry, err := res.Open(ec, s.opts.IdleTimeout, ec.close)
+		if err != nil {
+			return err
+		}
+		ec.entry, ec.id = entry, entry.ID
+		setContextID(buf, ctxAt, ec.id)
+		return nil
+	}
+	rw.open = func() bool {
+		if open() != nil {
+			return false // shutting down: answered whole, below
+		}
+		if _, err := s.ctxs.Acquire(s, ec.id, user); err != nil {
+			return false // closed meanwhile: the same
+		}
+		return true
+	}
 	if er.optimize {
 		buf.WriteString("<wsman:Items>")
 		overhead := buf.Len() + len("</wsman:Items><wsman:EndOfSequence/></wsen:EnumerateResponse>") + len(envelopeEnd)
@@ -428,10 +464,24 @@ func (s *Server) enumerate(reqCtx context.Context, w http.ResponseWriter, req *r
 		}
 		var n int
 		var f *fault
-		n, eos, f = ec.fill(reqCtx, buf, er.maxElements, wait, buf.Len()+s.envelopeLimit(req)-overhead)
+		n, eos, f = ec.fill(reqCtx, rw, er.maxElements, wait, buf.Len()+s.envelopeLimit(req)-overhead)
+		if rw.streamed {
+			// The items went out with the context's element: the client
+			// has them, or went away (a fault cannot follow them).
+			s.done(ec, f != nil && f.subcode != "wsman:TimedOut")
+			if f == nil {
+				buf.WriteString("</wsman:Items></wsen:EnumerateResponse>" + envelopeEnd)
+				rw.finish()
+			}
+			return nil
+		}
 		if f != nil && f.subcode != "wsman:TimedOut" {
-			ec.close()
-			unreserve()
+			if ec.entry != nil { // opened, but could not go out in chunks
+				s.done(ec, true)
+			} else {
+				ec.close()
+				unreserve()
+			}
 			return f
 		}
 		if n > 0 {
@@ -440,15 +490,20 @@ func (s *Server) enumerate(reqCtx context.Context, w http.ResponseWriter, req *r
 			buf.Truncate(itemsAt)
 		}
 	}
-	if !eos {
-		entry, err := res.Open(ec, s.opts.IdleTimeout, ec.close)
-		if err != nil {
+	switch {
+	case ec.entry != nil: // opened by a first chunk that did not go out
+		if eos {
+			s.done(ec, true)
+			cutContext(buf, ctxAt, itemsAt)
+		} else {
+			s.done(ec, false)
+		}
+	case !eos:
+		if open() != nil {
 			ec.close()
 			return faultShuttingDown()
 		}
-		ec.entry, ec.id = entry, entry.ID
-		setContextID(buf, ctxAt, ec.id)
-	} else {
+	default:
 		ec.close()
 		unreserve()
 		cutContext(buf, ctxAt, itemsAt)
@@ -457,7 +512,7 @@ func (s *Server) enumerate(reqCtx context.Context, w http.ResponseWriter, req *r
 		buf.WriteString("<wsman:EndOfSequence/>")
 	}
 	buf.WriteString("</wsen:EnumerateResponse>" + envelopeEnd)
-	send(w, http.StatusOK, buf.Bytes())
+	rw.finish()
 	return nil
 }
 
@@ -820,7 +875,7 @@ func (s *Server) pull(ctx context.Context, w http.ResponseWriter, req *request, 
 	if f != nil {
 		return f
 	}
-	buf := getBigBuf(4096 + ec.expect(maxEl, s.envelopeLimit(req)))
+	buf := getBigBuf(s.respBufSize(4096 + ec.expect(maxEl, s.envelopeLimit(req))))
 	defer putBuf(buf)
 	startEnvelope(buf, req, actPull+"Response", ec.primary)
 	buf.WriteString("<wsen:PullResponse>")
@@ -837,7 +892,20 @@ func (s *Server) pull(ctx context.Context, w http.ResponseWriter, req *request, 
 		return s.pullEvents(ctx, w, req, ec, maxEl, wait, limit)
 	}
 	ec.e.SetQueueSize(ec.queueSize(maxEl, limit))
-	n, eos, f := ec.fill(ctx, buf, maxEl, wait, buf.Len()+limit)
+	// A response that goes out in chunks has sent the context's element
+	// with its first chunk: the end, if it comes, is told by the next Pull.
+	rw := &respWriter{buf: buf, w: w, chunk: s.opts.ResponseChunk, timeout: s.opts.WriteTimeout}
+	n, eos, f := ec.fill(ctx, rw, maxEl, wait, buf.Len()+limit)
+	if rw.streamed {
+		// The client has the items, or went away (a fault cannot follow
+		// them).
+		s.done(ec, f != nil)
+		if f == nil {
+			buf.WriteString("</wsen:Items></wsen:PullResponse>" + envelopeEnd)
+			rw.finish()
+		}
+		return nil
+	}
 	if f != nil {
 		// A timeout or an object too big leaves the context as it was; a
 		// failure ends it.
@@ -855,7 +923,7 @@ func (s *Server) pull(ctx context.Context, w http.ResponseWriter, req *request, 
 		buf.WriteString("<wsen:EndOfSequence/>")
 	}
 	buf.WriteString("</wsen:PullResponse>" + envelopeEnd)
-	send(w, http.StatusOK, buf.Bytes())
+	rw.finish()
 	return nil
 }
 

@@ -30,7 +30,8 @@ import (
 const (
 	DefaultMaxRequestBytes    = 512 << 10
 	DefaultMaxEnvelopeSize    = 512000 // WinRM's default
-	MinEnvelopeSize           = 8192   // DSP0226's least MaxEnvelopeSize a service must accept
+	DefaultResponseChunk      = 32 << 10
+	MinEnvelopeSize           = 8192 // DSP0226's least MaxEnvelopeSize a service must accept
 	DefaultIdleTimeout        = 5 * time.Minute
 	DefaultMaxContextsPerUser = 64
 	DefaultOperationTimeout   = 60 * time.Second
@@ -82,6 +83,13 @@ type Options struct {
 	// MaxEnvelopeSize bounds responses whose request sets no MaxEnvelopeSize
 	// (DefaultMaxEnvelopeSize).
 	MaxEnvelopeSize int
+	// ResponseChunk: an Enumerate or Pull response that grows past it is
+	// written while its items are encoded, in writes of about this many
+	// bytes (HTTP's chunked transfer coding), so that a response in flight
+	// holds at most a chunk of memory; a smaller one goes in one write with
+	// its Content-Length (DefaultResponseChunk; negative: every response
+	// whole, in one write).
+	ResponseChunk int
 	// IdleTimeout closes an enumeration context, cancelling its provider,
 	// when no Pull came for that long (DefaultIdleTimeout).
 	IdleTimeout time.Duration
@@ -153,6 +161,9 @@ func NewServer(backend wbem.Backend, opts Options) *Server {
 	}
 	if opts.MaxEnvelopeSize <= 0 {
 		opts.MaxEnvelopeSize = DefaultMaxEnvelopeSize
+	}
+	if opts.ResponseChunk == 0 {
+		opts.ResponseChunk = DefaultResponseChunk
 	}
 	if opts.IdleTimeout <= 0 {
 		opts.IdleTimeout = DefaultIdleTimeout

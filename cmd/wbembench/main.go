@@ -30,19 +30,21 @@ func main() {
 	big := flag.Bool("big", false, "also measure the peak heap at 10^7 instances")
 	ws := flag.Bool("wsman", false, "measure the WS-Management server in a process of its own instead")
 	reps := flag.Int("reps", 3, "with -wsman: interleaved repetitions of each throughput run")
-	only := flag.String("only", "", "with -wsman: run only these parts (comma-separated: concurrent, idle, ceiling)")
+	only := flag.String("only", "", "with -wsman: run only these parts (comma-separated: concurrent, tradeoff, idle, ceiling)")
 	serve := flag.Bool("serve", false, "run the benchmark server (used by -wsman)")
 	maxctx := flag.Int("maxctx", 64, "with -serve: open contexts allowed to the user")
 	pprof := flag.Bool("pprof", false, "with -serve: serve /debug/pprof/; with -wsman: have the servers do so, and print their addresses")
 	maxbuf := flag.Int64("maxbuffered", 0, "with -serve and -wsman: the enumeration contexts' budget in bytes (0: the default)")
+	chunk := flag.Int("chunk", 0, "with -serve and -wsman: the server's ResponseChunk at /wsman (0: the default; negative: responses whole)")
+	memlimit := flag.Int64("memlimit", 0, "with -serve and -wsman: a soft memory limit in bytes for the server (0: none, as wbemd without GOMEMLIMIT)")
 	startup := flag.Int("startup", 0, "measure the wbem command's start-up against a hello-world program instead, over this many interleaved runs of each")
 	flag.Parse()
 	var err error
 	switch {
 	case *serve:
-		err = bench.Serve(bench.ServerConfig{N: *n, MaxContexts: *maxctx, Pprof: *pprof, MaxBuffered: *maxbuf}, os.Stdin, os.Stdout)
+		err = bench.Serve(bench.ServerConfig{N: *n, MaxContexts: *maxctx, Pprof: *pprof, MaxBuffered: *maxbuf, ResponseChunk: *chunk, MemoryLimit: *memlimit}, os.Stdin, os.Stdout)
 	case *ws:
-		err = runWSMan(*reps, *only, *pprof, *maxbuf)
+		err = runWSMan(*reps, *only, *pprof, *maxbuf, *chunk, *memlimit)
 	case *startup > 0:
 		err = runStartup(*startup)
 	default:

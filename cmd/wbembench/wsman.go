@@ -10,20 +10,22 @@ import (
 	"time"
 
 	"github.com/gowbem/gowbem/internal/bench"
+	"github.com/gowbem/gowbem/internal/enumctx"
 )
 
 const mib = 1 << 20
 
 // runWSMan measures the WS-Management server in child processes, a fresh
 // one per part so that each part's peak is its own.
-func runWSMan(reps int, only string, pprof bool, maxbuf int64) error {
+func runWSMan(reps int, only string, pprof bool, maxbuf int64, chunk int, memlimit int64) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return err
 	}
 	want := func(part string) bool { return only == "" || slices.Contains(strings.Split(only, ","), part) }
 	start := func(n, maxctx int) (*bench.Process, error) {
-		args := []string{"-serve", "-n", strconv.Itoa(n), "-maxctx", strconv.Itoa(maxctx), "-maxbuffered", strconv.FormatInt(maxbuf, 10)}
+		args := []string{"-serve", "-n", strconv.Itoa(n), "-maxctx", strconv.Itoa(maxctx), "-maxbuffered", strconv.FormatInt(maxbuf, 10),
+			"-chunk", strconv.Itoa(chunk), "-memlimit", strconv.FormatInt(memlimit, 10)}
 		if pprof {
 			args = append(args, "-pprof")
 		}
@@ -61,6 +63,59 @@ func runWSMan(reps int, only string, pprof bool, maxbuf int64) error {
 			fmt.Printf("| … server CPU per 10^5 instances | %.3f s | |\n", r.CPU.Seconds()/float64(r.Received)*1e5)
 			fmt.Printf("| … first instance min / median / max | %s / %s / %s | |\n", ms(r.Firsts[0]), ms(r.Firsts[len(r.Firsts)/2]), ms(r.Firsts[len(r.Firsts)-1]))
 		}
+	}
+	if want("tradeoff") {
+		// In one server process (the same object manager and contexts),
+		// alternately: as served now (responses in chunks, the default
+		// budget, or what -chunk, -maxbuffered and -memlimit say), and as
+		// served before issue 20's memory work of this session (responses
+		// whole, a budget of 8 MiB, no memory limit): the throughput that
+		// it costs.
+		const clients, n, k = 64, 10_000, 1000
+		p, err := start(n, clients)
+		if err != nil {
+			return err
+		}
+		type config struct {
+			name          string
+			path          string
+			limit, budget int64
+		}
+		now := config{"now", "/wsman", -1, enumctx.DefaultMaxBuffered}
+		if memlimit > 0 {
+			now.limit = memlimit
+		}
+		if maxbuf > 0 {
+			now.budget = maxbuf
+		}
+		configs := []config{now, {"before (whole, 8 MiB budget)", "/wsman-whole", -1, 8 << 20}}
+		rate := make([][]float64, len(configs))
+		cpu := make([][]float64, len(configs))
+		for range reps {
+			for i, c := range configs {
+				err := p.Set(c.limit, c.budget)
+				var r bench.ConcurrentResult
+				if err == nil {
+					r, err = bench.ConcurrentAt(p, c.path, clients, n, k, 1, true)
+				}
+				if err != nil {
+					p.Close()
+					return err
+				}
+				rate[i] = append(rate[i], r.Rate)
+				cpu[i] = append(cpu[i], r.CPU.Seconds()/float64(r.Received)*1e5)
+			}
+		}
+		p.Close()
+		ratio := func(a, b []float64) float64 {
+			r := make([]float64, len(a))
+			for i := range a {
+				r[i] = a[i] / b[i]
+			}
+			return median(r)
+		}
+		fmt.Printf("| %d concurrent enumerations of %d, MaxElements %d, bare clients, one server, %d alternate rounds: instances/s now / before (median; median ratio) | %.0f k / %.0f k (%.2f) | ≥ 0.9 |\n", clients, n, k, reps, median(rate[0])/1e3, median(rate[1])/1e3, ratio(rate[0], rate[1]))
+		fmt.Printf("| … server CPU per 10^5 instances now / before (median; median ratio) | %.3f s / %.3f s (%.2f) | |\n", median(cpu[0]), median(cpu[1]), ratio(cpu[0], cpu[1]))
 	}
 	if want("idle") {
 		const count, k = 1000, 1000

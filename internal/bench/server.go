@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"slices"
 	"strconv"
@@ -43,12 +45,22 @@ type ServerConfig struct {
 	MaxContexts int   // open enumeration contexts allowed to the user
 	Pprof       bool  // serve net/http/pprof under /debug/pprof/
 	MaxBuffered int64 // the contexts' budget (enumctx.DefaultMaxBuffered when 0)
+	// ResponseChunk is the server's wsman.Options.ResponseChunk (0: the
+	// default) at /wsman.
+	ResponseChunk int
+	// MemoryLimit is a soft memory limit (debug.SetMemoryLimit) to set;
+	// 0: none (as wbemd, unless GOMEMLIMIT sets one).
+	MemoryLimit int64
 }
 
 // Serve runs the benchmark server in this process, as `wbembench -serve`
 // does in the child process that the server measurements start: a
 // WS-Management server (wsman.Server, as wbemd configures it) in front of an
 // object manager with the workload provider, on 127.0.0.1, at /wsman; the
+// same server writing every response whole (wsman.Options.ResponseChunk
+// negative), over the same object manager and contexts, at /wsman-whole;
+// /debug/set?memlimit=N&maxbuffered=N to change the soft memory limit and
+// the contexts' budget between measurements; the
 // bare handler of the wire's ceiling at /ceiling/K (CeilingHandler); the
 // Go heap's figures at /debug/heap. It writes "ADDR host:port" to out
 // once it listens and serves until in reaches its end.
@@ -58,20 +70,52 @@ func Serve(cfg ServerConfig, in io.Reader, out io.Writer) error {
 	if cfg.MaxBuffered > 0 {
 		enums.SetMaxBuffered(cfg.MaxBuffered)
 	}
-	srv := wsman.NewServer(om, wsman.Options{
+	if cfg.MemoryLimit > 0 {
+		debug.SetMemoryLimit(cfg.MemoryLimit)
+	}
+	opts := wsman.Options{
 		Authenticator: auth.NewBasic(auth.Static{User: {Password: Password, Admin: true}}, auth.BasicOptions{}),
 		ServerName:    "benchhost",
 		Enumerations:  enums,
-	})
+		ResponseChunk: cfg.ResponseChunk,
+	}
+	srv := wsman.NewServer(om, opts)
 	defer srv.Close()
+	opts.ResponseChunk = -1
+	whole := wsman.NewServer(om, opts)
+	defer whole.Close()
 	mux := http.NewServeMux()
 	mux.Handle("/wsman", srv)
+	mux.Handle("/wsman-whole", whole)
 	mux.Handle("/ceiling/{k}/{n}", &CeilingHandler{Server: srv})
 	mux.HandleFunc("/debug/heap", func(w http.ResponseWriter, r *http.Request) {
 		if r.FormValue("gc") != "" {
 			runtime.GC()
 		}
 		json.NewEncoder(w).Encode(ReadHeap())
+	})
+	mux.HandleFunc("/debug/set", func(w http.ResponseWriter, r *http.Request) {
+		// ?memlimit=N sets the soft memory limit (negative: none),
+		// ?maxbuffered=N the contexts' budget, for measurements that
+		// compare settings in one process.
+		for name, set := range map[string]func(int64){
+			"memlimit": func(n int64) {
+				if n < 0 {
+					n = math.MaxInt64
+				}
+				debug.SetMemoryLimit(n)
+			},
+			"maxbuffered": enums.SetMaxBuffered,
+		} {
+			if v := r.FormValue(name); v != "" {
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil {
+					http.Error(w, err.Error(), http.StatusBadRequest)
+					return
+				}
+				set(n)
+			}
+		}
 	})
 	if cfg.Pprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)

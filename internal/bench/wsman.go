@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"slices"
 	"strconv"
 	"sync"
@@ -116,15 +117,21 @@ type ConcurrentResult struct {
 // bare HTTP clients that count the items of each response and send the
 // next Pull: they cost little, so that the server runs as fast as it can.
 func Concurrent(p *Process, clients, n, k, rounds int, raw bool) (ConcurrentResult, error) {
+	return ConcurrentAt(p, "/wsman", clients, n, k, rounds, raw)
+}
+
+// ConcurrentAt is Concurrent on the server at path (/wsman or
+// /wsman-whole).
+func ConcurrentAt(p *Process, path string, clients, n, k, rounds int, raw bool) (ConcurrentResult, error) {
 	var r ConcurrentResult
 	drains := make([]func() (int, time.Duration, error), clients)
 	for i := range drains {
 		if raw {
-			pp := NewPoster(p.URL("/wsman"))
+			pp := NewPoster(p.URL(path))
 			defer pp.Close()
 			drains[i] = func() (int, time.Duration, error) { return RawDrain(pp, k, wsman.DefaultMaxEnvelopeSize) }
 		} else {
-			svc := Client(p.URL("/wsman"), k, wsman.DefaultMaxEnvelopeSize)
+			svc := Client(p.URL(path), k, wsman.DefaultMaxEnvelopeSize)
 			defer svc.Backend().(*wsman.Client).CloseIdleConnections()
 			drains[i] = func() (int, time.Duration, error) { return Drain(svc) }
 		}
@@ -306,4 +313,25 @@ func RawDrain(pp *Poster, k, envelope int) (int, time.Duration, error) {
 		out, err = pp.Post(ctx, ActionPull, "<wsen:Pull><wsen:EnumerationContext>"+id+"</wsen:EnumerationContext><wsen:MaxElements>"+ks+"</wsen:MaxElements></wsen:Pull>", envelope)
 	}
 	return total, first, err
+}
+
+// Set sets the server process's soft memory limit (negative: none) and its
+// contexts' budget (enumctx.Table.SetMaxBuffered); 0 leaves either as it is.
+func (p *Process) Set(memlimit, maxBuffered int64) error {
+	q := ""
+	if memlimit != 0 {
+		q += "&memlimit=" + strconv.FormatInt(memlimit, 10)
+	}
+	if maxBuffered != 0 {
+		q += "&maxbuffered=" + strconv.FormatInt(maxBuffered, 10)
+	}
+	resp, err := http.Get(p.URL("/debug/set?" + q))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("setting the server: HTTP %d", resp.StatusCode)
+	}
+	return nil
 }
