@@ -766,7 +766,8 @@ func (s *Server) pullEvents(ctx context.Context, w http.ResponseWriter, req *req
 	items := getBuf()
 	defer putBuf(items)
 	limit -= 256 // room for a bookmark
-	n, eos, f := ec.fill(ctx, &respWriter{buf: items}, maxEl, wait, limit) // never in chunks: the bookmark goes first
+	// Never in chunks: the bookmark, in the header, comes from the items.
+	n, eos, f := ec.fill(ctx, &respWriter{buf: items}, maxEl, wait, limit)
 	ec.onItem = nil
 	last := sub.delivered(sent)
 	if f != nil {
