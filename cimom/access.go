@@ -152,8 +152,8 @@ func (om *ObjectManager) rightsNeeded(ctx context.Context, op *wbem.Op) (string,
 		if strings.EqualFold(className(), NamespaceClass) {
 			need |= identity.ReadSecurity
 		}
-	case wbem.OpPutClass, wbem.OpDeleteClass:
-		need |= identity.FullWrite
+	case wbem.OpPutClass, wbem.OpDeleteClass, wbem.OpPutQualifier, wbem.OpDeleteQualifier:
+		need |= identity.FullWrite // schema: classes and qualifier declarations
 	case wbem.OpPutInstance, wbem.OpDeleteInstance:
 		name := className()
 		if inst, ok := op.Object.(*cim.Instance); ok && inst != nil {

@@ -3,6 +3,7 @@ package cimom_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -45,6 +46,8 @@ func (secProvider) ExecMethod(ctx context.Context, call *provider.MethodCall) (*
 }
 
 const secMOF = `
+Qualifier Sec_Note : string, Scope(any);
+Qualifier Sec_Old : boolean = false, Scope(class);
 class Sec_Static { [Key] string Id; };
 class Sec_Gone { [Key] string Id; };
 [Dynamic, Provider("Sec")] class Sec_Dyn { [Key] string Id; [Static] uint32 Ping(); };
@@ -169,6 +172,23 @@ var secOps = []struct {
 	{"DeleteInstance dynamic", identity.ProviderWrite, func(ctx context.Context, svc *wbem.Services) error {
 		_, err := svc.DeleteInstance(ctx, `Sec_Dyn.Id="d"`, 0)
 		return err
+	}},
+	{"GetQualifier", identity.Enable, func(ctx context.Context, svc *wbem.Services) error {
+		_, err := svc.GetQualifier(ctx, "Sec_Note")
+		return err
+	}},
+	{"EnumQualifiers", identity.Enable, func(ctx context.Context, svc *wbem.Services) error {
+		qs, err := svc.EnumQualifiers(ctx)
+		if err == nil && len(qs) != 2 {
+			return fmt.Errorf("EnumQualifiers gave %d declarations, want 2", len(qs))
+		}
+		return err
+	}},
+	{"PutQualifier", identity.FullWrite, func(ctx context.Context, svc *wbem.Services) error {
+		return svc.PutQualifier(ctx, &cim.QualifierDecl{Name: "Sec_New", Type: cim.TypeUint32, Scopes: cim.ScopeProperty}, 0)
+	}},
+	{"DeleteQualifier", identity.FullWrite, func(ctx context.Context, svc *wbem.Services) error {
+		return svc.DeleteQualifier(ctx, "Sec_Old")
 	}},
 	{"GetSD", identity.ReadSecurity, func(ctx context.Context, svc *wbem.Services) error {
 		_, err := svc.ExecMethod(ctx, cimom.SecurityClass, "GetSD", nil, 0)

@@ -188,6 +188,14 @@ func (om *ObjectManager) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWrite
 		return om.execNotificationQuery(ctx, op, w)
 	case wbem.OpExecMethod:
 		return om.execMethod(ctx, op, w)
+	case wbem.OpGetQualifier:
+		return om.getQualifier(ctx, op, w)
+	case wbem.OpPutQualifier:
+		return om.putQualifier(ctx, op)
+	case wbem.OpDeleteQualifier:
+		return om.deleteQualifier(ctx, op)
+	case wbem.OpEnumQualifiers:
+		return om.enumQualifiers(ctx, op, w)
 	}
 	return cim.Errorf(cim.WBEM_E_NOT_SUPPORTED, "operation %s is not supported", op.Kind)
 }

@@ -44,7 +44,8 @@ func (om *ObjectManager) CompileMOF(ctx context.Context, fsys fs.FS, name, names
 // Apply writes a compiled MOF plan to the store in one transaction: classes
 // (with WMI's update rules), static instances, and the deleteclass and
 // deleteinstance pragmas. Missing namespaces are created. Qualifier type
-// declarations are checked by the compiler and not stored. Instances of
+// declarations are stored (qualifiers.go), honouring the class flags in
+// force (createonly, updateonly). Instances of
 // dynamic classes are rejected: their provider owns them. A plan that would
 // store only what is there already writes nothing (it is checked in a read
 // transaction first), so a store opened read-only takes it.
@@ -151,6 +152,8 @@ func (om *ObjectManager) applyItem(tx repository.Tx, ns string, it *mof.Item) er
 		flags |= wbem.WBEM_FLAG_UPDATE_FORCE_MODE
 	}
 	switch {
+	case it.Qualifier != nil:
+		return putQualifierTx(tx, ns, it.Qualifier, flags&(wbem.WBEM_FLAG_CREATE_ONLY|wbem.WBEM_FLAG_UPDATE_ONLY))
 	case it.Class != nil:
 		return om.putClassTx(tx, ns, it.Class, flags)
 	case it.Instance != nil:

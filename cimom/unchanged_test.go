@@ -14,10 +14,12 @@ import (
 )
 
 // unchangedMOF has what a MOF compile stores: a namespace of its own, a
-// class with qualifiers, a subclass, instances of both, and deletions of
-// what is not there.
+// class with qualifiers, a subclass, instances of both, qualifier
+// declarations, and deletions of what is not there.
 const unchangedMOF = `
 #pragma namespace("\\\\.\\root\\gwunchanged")
+Qualifier Units : string = null, Scope(property, method, parameter), Flavor(Translatable);
+Qualifier MaxValue : sint64 = 9, Scope(property);
 [Description("a disk")] class GW_Disk {
 	[Key] string DeviceID;
 	[Units("bytes")] uint64 Size = 5;

@@ -415,6 +415,8 @@ func (c *Client) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error
 			Description: "CIM-XML has no pull delivery of events (indications go to listeners); use WS-Management for ExecNotificationQuery"}
 	case wbem.OpExecMethod:
 		return c.execMethod(ctx, ns, op, w)
+	case wbem.OpGetQualifier, wbem.OpPutQualifier, wbem.OpDeleteQualifier, wbem.OpEnumQualifiers:
+		return c.qualifierOp(ctx, ns, op, w)
 	}
 	return cim.Errorf(cim.WBEM_E_NOT_SUPPORTED, "operation %s is not supported over CIM-XML", op.Kind)
 }

@@ -13,11 +13,13 @@
 // ModifyClass, DeleteClass, Associators, AssociatorNames, References,
 // ReferenceNames (as WQL's ASSOCIATORS OF and REFERENCES OF), ExecQuery
 // (WQL; another language gets CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED),
-// GetProperty and SetProperty — and extrinsic method calls on instance and
-// class paths, whose parameters are typed by the method's declaration.
-// The qualifier declaration methods (GetQualifier, SetQualifier,
-// DeleteQualifier, EnumerateQualifiers) get CIM_ERR_NOT_SUPPORTED: gowbem,
-// like WMI, keeps no qualifier declarations.
+// GetProperty, SetProperty, and the qualifier declaration methods
+// GetQualifier, SetQualifier, DeleteQualifier and EnumerateQualifiers
+// (DSP0201's QUALIFIER.DECLARATION, over the backend's OpGetQualifier and
+// its kin: the object manager stores them per namespace; a backend that
+// keeps none gets CIM_ERR_NOT_SUPPORTED) — and extrinsic method calls on
+// instance and class paths, whose parameters are typed by the method's
+// declaration.
 //
 // # Indications
 //
@@ -118,10 +120,10 @@
 // # gowbem's extensions
 //
 // Between gowbem's client and server, ExtensionHeader carries "cim-error"
-// (above) and "flags": CreateClass, ModifyClass, CreateInstance and
-// ModifyInstance take the parameter FlagsParam with WMI's flags, so that
-// PutClass and PutInstance keep their create-or-update semantics and
-// update modes. The server tells its name in ServerHeader, which becomes
+// (above) and "flags": CreateClass, ModifyClass, CreateInstance,
+// ModifyInstance and SetQualifier take the parameter FlagsParam with WMI's
+// flags, so that PutClass, PutInstance and PutQualifier keep their
+// create-or-update semantics and update modes. The server tells its name in ServerHeader, which becomes
 // the __SERVER of the objects the client reads.
 //
 // # Client

@@ -22,6 +22,8 @@ var fuzzSeeds = [][2]string{
 	{"CreateClass", imethod("CreateClass", ip("NewClass", `<CLASS NAME="X_Y" SUPERCLASS="GW_Base"><QUALIFIER NAME="Description" TYPE="string" TRANSLATABLE="true"><VALUE>d</VALUE></QUALIFIER><PROPERTY.REFERENCE NAME="R" REFERENCECLASS="GW_Base"/><METHOD NAME="M" TYPE="uint32"><PARAMETER.ARRAY NAME="P" TYPE="string"/></METHOD></CLASS>`))},
 	{"OpenEnumerateInstances", imethod("OpenEnumerateInstances", ip("ClassName", className("GW_Item")), ip("MaxObjectCount", val("2")), ip("OperationTimeout", val("30")))},
 	{"SetProperty", imethod("SetProperty", ip("InstanceName", instName("Test_Foo", "Id", "a")), ip("PropertyName", val("When")), ip("NewValue", val("20240102030405.000000+000")))},
+	{"SetQualifier", imethod("SetQualifier", ip("QualifierDeclaration", `<QUALIFIER.DECLARATION NAME="ValueMap" TYPE="string" ISARRAY="true" ARRAYSIZE="2" OVERRIDABLE="false" TRANSLATABLE="true"><SCOPE PROPERTY="true" METHOD="true"/><VALUE.ARRAY><VALUE>0</VALUE><VALUE>1</VALUE></VALUE.ARRAY></QUALIFIER.DECLARATION>`))},
+	{"GetQualifier", imethod("GetQualifier", ip("QualifierName", val("Key")))},
 	{"DoIt", `<?xml version="1.0"?><CIM CIMVERSION="2.0" DTDVERSION="2.0"><MESSAGE ID="4711" PROTOCOLVERSION="1.0"><SIMPLEREQ><METHODCALL NAME="DoIt"><LOCALINSTANCEPATH>` + nsRootCimv2 + instName("Test_Foo", "Id", "a") + `</LOCALINSTANCEPATH><PARAMVALUE NAME="X"><VALUE>1</VALUE></PARAMVALUE><PARAMVALUE NAME="Y" EmbeddedObject="instance"><VALUE>&lt;INSTANCE CLASSNAME="Test_Foo"/&gt;</VALUE></PARAMVALUE></METHODCALL></SIMPLEREQ></MESSAGE></CIM>`},
 }
 

@@ -188,8 +188,7 @@ func (c *call) intrinsic() error {
 	case "SetProperty":
 		return c.setProperty(ps)
 	case "GetQualifier", "SetQualifier", "DeleteQualifier", "EnumerateQualifiers":
-		return &cim.Error{Status: cim.WBEM_E_NOT_SUPPORTED, Description: method +
-			": gowbem keeps no qualifier declarations (as in WMI, a qualifier is typed by its value where it is used)"}
+		return c.qualifierCall(ps, method)
 	case "OpenEnumerateInstances", "OpenEnumerateInstancePaths", "OpenReferenceInstances", "OpenReferenceInstancePaths",
 		"OpenAssociatorInstances", "OpenAssociatorInstancePaths", "OpenQueryInstances":
 		return c.open(ps, method)

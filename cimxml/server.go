@@ -54,7 +54,7 @@ const (
 //     parameter and provider; only a client that asks gets it, as older
 //     parsers (wbemcli's) refuse anything inside ERROR;
 //   - "flags": the intrinsic methods CreateClass, ModifyClass,
-//     CreateInstance and ModifyInstance take the extra parameter FlagsParam
+//     CreateInstance, ModifyInstance and SetQualifier take the extra parameter FlagsParam
 //     with WMI's flags (create only, update only, the class update modes).
 const ExtensionHeader = "Gowbem-Extensions"
 

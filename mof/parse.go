@@ -508,9 +508,9 @@ func scopeByName(s string) (Scope, bool) {
 	if strings.EqualFold(s, "schema") { // DSP0004 2.x: accepted, means nothing here
 		return 0, true
 	}
-	for _, n := range scopeNames {
-		if strings.EqualFold(s, n.name) {
-			return n.s, true
+	for _, n := range cim.ScopeNames {
+		if strings.EqualFold(s, n.Name) {
+			return n.Scope, true
 		}
 	}
 	return 0, false

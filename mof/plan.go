@@ -1,8 +1,6 @@
 package mof
 
 import (
-	"strings"
-
 	"github.com/gowbem/gowbem/cim"
 )
 
@@ -49,55 +47,24 @@ const (
 )
 
 // QualifierType is a qualifier type declaration (Qualifier Name : type = value,
-// Scope(...), Flavor(...);).
-type QualifierType struct {
-	Name    string
-	Type    cim.Type
-	Default cim.Value // converted to Type; NULL when none is given
-	Scopes  Scope
-	Flavor  cim.Flavor // the flavor a use of the qualifier gets by default
-	// ArraySize is the fixed size of an array type declared as type[n]; 0 otherwise.
-	ArraySize int
-}
+// Scope(...), Flavor(...);): cim's, which the object manager stores.
+type QualifierType = cim.QualifierDecl
 
 // Scope is the set of elements a qualifier may be applied to.
-type Scope uint16
+type Scope = cim.Scope
 
 // The scopes; ScopeAny is all of them.
 const (
-	ScopeClass Scope = 1 << iota
-	ScopeAssociation
-	ScopeIndication
-	ScopeProperty
-	ScopeReference
-	ScopeMethod
-	ScopeParameter
-	ScopeQualifier
-	ScopeAny = ScopeClass | ScopeAssociation | ScopeIndication | ScopeProperty | ScopeReference | ScopeMethod | ScopeParameter | ScopeQualifier
+	ScopeClass       = cim.ScopeClass
+	ScopeAssociation = cim.ScopeAssociation
+	ScopeIndication  = cim.ScopeIndication
+	ScopeProperty    = cim.ScopeProperty
+	ScopeReference   = cim.ScopeReference
+	ScopeMethod      = cim.ScopeMethod
+	ScopeParameter   = cim.ScopeParameter
+	ScopeQualifier   = cim.ScopeQualifier
+	ScopeAny         = cim.ScopeAny
 )
-
-var scopeNames = []struct {
-	s    Scope
-	name string
-}{
-	{ScopeClass, "class"}, {ScopeAssociation, "association"}, {ScopeIndication, "indication"},
-	{ScopeProperty, "property"}, {ScopeReference, "reference"}, {ScopeMethod, "method"},
-	{ScopeParameter, "parameter"}, {ScopeQualifier, "qualifier"},
-}
-
-// String lists the scopes as MOF writes them: "class, property" or "any".
-func (s Scope) String() string {
-	if s == ScopeAny {
-		return "any"
-	}
-	var parts []string
-	for _, n := range scopeNames {
-		if s&n.s != 0 {
-			parts = append(parts, n.name)
-		}
-	}
-	return strings.Join(parts, ", ")
-}
 
 // Classes returns the classes of the plan, in order.
 func (p *Plan) Classes() []*cim.Class {

@@ -103,6 +103,8 @@ const (
 //	instances/  one bucket per lower-cased class name: canonical key string
 //	            (InstanceKey) → instance record, in byte order
 //	layouts/    lower(class) NUL layout hash → layout record
+//	qualifiers/ lower-cased qualifier name → qualifier declaration record
+//	            (made by the first PutQualifier; absent in older files)
 //
 // # Encoding
 //
@@ -457,6 +459,14 @@ func (b *Bolt) Check(ctx context.Context) error {
 				return err
 			}); err != nil {
 				return fmt.Errorf("namespace %s: %w", ns, err)
+			}
+			if qb := nsb.Bucket(bucketQualifiers); qb != nil {
+				if err := qb.ForEach(func(_, v []byte) error {
+					_, err := decodeQualifier(v)
+					return err
+				}); err != nil {
+					return fmt.Errorf("namespace %s: %w", ns, err)
+				}
 			}
 			return nsb.Bucket(bucketInstances).ForEachBucket(func(ck []byte) error {
 				var dec *instanceDecoder

@@ -20,6 +20,8 @@ type memNamespace struct {
 	name      string
 	classes   map[string]*cim.Class
 	instances map[string]map[string]*cim.Instance // lower-case class → key → instance
+	// qualifiers are the qualifier declarations, by lower-case name.
+	qualifiers map[string]*cim.QualifierDecl
 }
 
 // NewMemory returns an empty in-memory store holding the namespace root.

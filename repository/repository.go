@@ -73,6 +73,19 @@ type Tx interface {
 	// ForEachInstance calls fn for each instance of exactly class within this
 	// transaction.
 	ForEachInstance(ns string, class *cim.Class, fn func(*cim.Instance) error) error
+
+	// Qualifier returns the declaration of the qualifier called name, the
+	// caller's own copy; WBEM_E_NOT_FOUND when ns declares none.
+	Qualifier(ns, name string) (*cim.QualifierDecl, error)
+	// Qualifiers lists the qualifier declarations of ns, ordered by their
+	// lower-cased names.
+	Qualifiers(ns string) ([]*cim.QualifierDecl, error)
+	// PutQualifier stores a qualifier declaration (creating or replacing
+	// it) after checking it (cim.QualifierDecl.Check).
+	PutQualifier(ns string, q *cim.QualifierDecl) error
+	// DeleteQualifier deletes a qualifier declaration; WBEM_E_NOT_FOUND when
+	// there is none.
+	DeleteQualifier(ns, name string) error
 }
 
 // KeyedPutter is implemented by transactions that store an instance under a

@@ -81,11 +81,19 @@ const (
 	OpExecQuery
 	OpExecNotificationQuery
 	OpExecMethod
+
+	// The qualifier declarations of a namespace (DSP0200's GetQualifier,
+	// SetQualifier, DeleteQualifier, EnumerateQualifiers): DMTF's, which WMI
+	// has not. A backend without them answers WBEM_E_NOT_SUPPORTED.
+	OpGetQualifier
+	OpPutQualifier
+	OpDeleteQualifier
+	OpEnumQualifiers
 )
 
 var opNames = [...]string{"", "OpenNamespace", "GetObject", "PutClass", "DeleteClass",
 	"CreateClassEnum", "PutInstance", "DeleteInstance", "CreateInstanceEnum", "ExecQuery",
-	"ExecNotificationQuery", "ExecMethod"}
+	"ExecNotificationQuery", "ExecMethod", "GetQualifier", "PutQualifier", "DeleteQualifier", "EnumQualifiers"}
 
 // String returns the IWbemServices method name.
 func (k OpKind) String() string {
@@ -108,12 +116,13 @@ type Op struct {
 	Flags     Flag
 
 	// Path is the object path (GetObject, DeleteInstance, ExecMethod), the
-	// class name (DeleteClass, CreateClassEnum's superclass, CreateInstanceEnum)
-	// or the relative namespace (OpenNamespace).
+	// class name (DeleteClass, CreateClassEnum's superclass, CreateInstanceEnum),
+	// the relative namespace (OpenNamespace) or the qualifier name
+	// (GetQualifier, DeleteQualifier).
 	Path     string
 	Language string // ExecQuery, ExecNotificationQuery
 	Query    string
 	Method   string        // ExecMethod
 	In       *cim.Instance // ExecMethod's in-parameters; may be nil
-	Object   cim.Object    // PutClass (*cim.Class), PutInstance (*cim.Instance)
+	Object   cim.Object    // PutClass (*cim.Class), PutInstance (*cim.Instance), PutQualifier (*cim.QualifierDecl)
 }

@@ -114,6 +114,10 @@ var validFlags = map[OpKind]Flag{
 	OpExecQuery:             WBEM_FLAG_USE_AMENDED_QUALIFIERS | WBEM_FLAG_FORWARD_ONLY | WBEM_FLAG_RETURN_IMMEDIATELY | WBEM_FLAG_ENSURE_LOCATABLE | WBEM_FLAG_PROTOTYPE | WBEM_FLAG_DIRECT_READ,
 	OpExecNotificationQuery: WBEM_FLAG_RETURN_IMMEDIATELY | WBEM_FLAG_FORWARD_ONLY | WBEM_FLAG_USE_AMENDED_QUALIFIERS,
 	OpExecMethod:            WBEM_FLAG_RETURN_IMMEDIATELY,
+	OpGetQualifier:          0,
+	OpPutQualifier:          WBEM_FLAG_UPDATE_ONLY | WBEM_FLAG_CREATE_ONLY,
+	OpDeleteQualifier:       0,
+	OpEnumQualifiers:        0,
 }
 
 // checkFlags rejects bits an operation does not accept. Async forms swap
@@ -136,7 +140,7 @@ func checkFlags(kind OpKind, flags Flag, async bool) error {
 		return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Operation: kind.String(),
 			Description: "ExecNotificationQuery needs WBEM_FLAG_RETURN_IMMEDIATELY|WBEM_FLAG_FORWARD_ONLY (0x30)"}
 	}
-	if flags&WBEM_FLAG_UPDATE_ONLY != 0 && flags&WBEM_FLAG_CREATE_ONLY != 0 && (kind == OpPutClass || kind == OpPutInstance) {
+	if flags&WBEM_FLAG_UPDATE_ONLY != 0 && flags&WBEM_FLAG_CREATE_ONLY != 0 && (kind == OpPutClass || kind == OpPutInstance || kind == OpPutQualifier) {
 		return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Operation: kind.String(),
 			Description: "WBEM_FLAG_UPDATE_ONLY and WBEM_FLAG_CREATE_ONLY exclude each other"}
 	}

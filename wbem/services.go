@@ -139,6 +139,71 @@ func (s *Services) call(ctx context.Context, op *Op) (*CallResult, error) {
 	return r, nil
 }
 
+// qualifierOp runs a qualifier-declaration operation to its end and returns
+// the declarations it delivered.
+func (s *Services) qualifierOp(ctx context.Context, op *Op) ([]*cim.QualifierDecl, error) {
+	if err := checkFlags(op.Kind, op.Flags, false); err != nil {
+		return nil, err
+	}
+	st := s.start(ctx, op, 0, true)
+	defer st.cancel()
+	<-st.finished
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.err != nil {
+		return nil, st.err
+	}
+	out := make([]*cim.QualifierDecl, 0, len(st.items))
+	for _, obj := range st.items {
+		q, ok := obj.(*cim.QualifierDecl)
+		if !ok {
+			return nil, &cim.Error{Status: cim.WBEM_E_FAILED, Operation: op.Kind.String(),
+				Description: fmt.Sprintf("the backend answered %s with a %T, not a qualifier declaration", op.Kind, obj)}
+		}
+		out = append(out, q)
+	}
+	return out, nil
+}
+
+// GetQualifier returns the declaration of the qualifier called name in this
+// namespace (DSP0004's qualifier types, which WMI has not):
+// WBEM_E_NOT_FOUND when there is none, WBEM_E_NOT_SUPPORTED from a backend
+// that keeps none.
+func (s *Services) GetQualifier(ctx context.Context, name string) (*cim.QualifierDecl, error) {
+	qs, err := s.qualifierOp(ctx, &Op{Kind: OpGetQualifier, Path: name})
+	if err != nil {
+		return nil, err
+	}
+	if len(qs) != 1 {
+		return nil, &cim.Error{Status: cim.WBEM_E_FAILED, Operation: OpGetQualifier.String(), Parameter: name,
+			Description: fmt.Sprintf("the backend answered GetQualifier with %d declarations", len(qs))}
+	}
+	return qs[0], nil
+}
+
+// PutQualifier creates or replaces a qualifier declaration
+// (WBEM_FLAG_CREATE_ONLY, WBEM_FLAG_UPDATE_ONLY, or either by default).
+func (s *Services) PutQualifier(ctx context.Context, q *cim.QualifierDecl, flags Flag) error {
+	if q == nil {
+		return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Operation: OpPutQualifier.String(), Description: "no qualifier declaration"}
+	}
+	_, err := s.qualifierOp(ctx, &Op{Kind: OpPutQualifier, Object: q.Clone(), Flags: flags})
+	return err
+}
+
+// DeleteQualifier deletes the declaration of the qualifier called name.
+func (s *Services) DeleteQualifier(ctx context.Context, name string) error {
+	_, err := s.qualifierOp(ctx, &Op{Kind: OpDeleteQualifier, Path: name})
+	return err
+}
+
+// EnumQualifiers returns every qualifier declaration of this namespace, by
+// name. A namespace holds few, so they come whole rather than as an
+// enumerator.
+func (s *Services) EnumQualifiers(ctx context.Context) ([]*cim.QualifierDecl, error) {
+	return s.qualifierOp(ctx, &Op{Kind: OpEnumQualifiers})
+}
+
 // OpenNamespace opens a namespace relative to this one ("a" or `a\b`); its
 // services come from the call result's ResultServices. An unknown namespace
 // gives WBEM_E_INVALID_NAMESPACE.

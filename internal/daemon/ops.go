@@ -90,7 +90,8 @@ func (o *ops) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error {
 // change something or run code.
 func audited(k wbem.OpKind) bool {
 	switch k {
-	case wbem.OpPutClass, wbem.OpDeleteClass, wbem.OpPutInstance, wbem.OpDeleteInstance, wbem.OpExecMethod:
+	case wbem.OpPutClass, wbem.OpDeleteClass, wbem.OpPutInstance, wbem.OpDeleteInstance, wbem.OpExecMethod,
+		wbem.OpPutQualifier, wbem.OpDeleteQualifier:
 		return true
 	}
 	return false
@@ -114,6 +115,8 @@ func (o *ops) audit(ctx context.Context, op *wbem.Op, err error, took time.Durat
 		case *cim.Instance:
 			target = obj.ClassName()
 		case *cim.Class:
+			target = obj.Name
+		case *cim.QualifierDecl:
 			target = obj.Name
 		}
 	}

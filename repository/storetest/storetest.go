@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -47,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) repository.Store) {
 		{"StreamingWriterInCallback", testStreamingWriterInCallback},
 		{"Cancelled", testCancelled},
 		{"Concurrent", testConcurrent},
+		{"Qualifiers", testQualifiers},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1064,4 +1066,126 @@ func testConcurrent(t *testing.T, s repository.Store) {
 	if n := count(t, s, c); n != writers*each {
 		t.Errorf("%d instances after concurrent writes, want %d", n, writers*each)
 	}
+}
+
+// testQualifiers: qualifier declarations round-trip whole, compare names
+// case-insensitively, are refused when unfit, roll back with their
+// transaction and go with their namespace.
+func testQualifiers(t *testing.T, s repository.Store) {
+	decls := []*cim.QualifierDecl{
+		{Name: "Description", Type: cim.TypeString, Scopes: cim.ScopeAny, Flavor: cim.FlavorToSubclass | cim.FlavorTranslatable},
+		{Name: "Key", Type: cim.TypeBoolean, Default: cim.Bool(false), Scopes: cim.ScopeProperty | cim.ScopeReference, Flavor: cim.FlavorToSubclass | cim.FlavorNotOverridable},
+		{Name: "ValueMap", Type: cim.TypeString.ArrayOf(), Default: cim.Array(cim.TypeString, cim.String("0"), cim.String("1")), Scopes: cim.ScopeProperty | cim.ScopeMethod | cim.ScopeParameter, Flavor: cim.FlavorToSubclass},
+		{Name: "MaxLen", Type: cim.TypeUint32, Default: cim.Uint32(7), Scopes: cim.ScopeProperty, Flavor: cim.FlavorToSubclass},
+		{Name: "Fixed", Type: cim.TypeSint8.ArrayOf(), ArraySize: 3, Scopes: cim.ScopeClass, Flavor: cim.FlavorToInstance},
+	}
+	mustUpdate(t, s, func(tx repository.Tx) error {
+		for _, q := range decls {
+			if err := tx.PutQualifier(NS, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	mustView(t, s, func(tx repository.Tx) error {
+		for _, want := range decls {
+			got, err := tx.Qualifier(NS, strings.ToUpper(want.Name))
+			if err != nil {
+				t.Errorf("Qualifier(%s): %v", want.Name, err)
+				continue
+			}
+			if got.Name != want.Name || got.Type != want.Type || got.Scopes != want.Scopes || got.Flavor != want.Flavor ||
+				got.ArraySize != want.ArraySize || !cim.Equal(got.Default, want.Default) {
+				t.Errorf("Qualifier(%s) = %+v, want %+v", want.Name, got, want)
+			}
+		}
+		all, err := tx.Qualifiers(NS)
+		if err != nil {
+			t.Fatalf("Qualifiers: %v", err)
+		}
+		var got []string
+		for _, q := range all {
+			got = append(got, q.Name)
+		}
+		if want := "Description Fixed Key MaxLen ValueMap"; strings.Join(got, " ") != want {
+			t.Errorf("Qualifiers = %v, want %s", got, want)
+		}
+		_, err = tx.Qualifier(NS, "Nonesuch")
+		wantStatus(t, "Qualifier(Nonesuch)", err, cim.WBEM_E_NOT_FOUND)
+		_, err = tx.Qualifier(NS+`
+one`, "Key")
+		wantStatus(t, "Qualifier in a missing namespace", err, cim.WBEM_E_INVALID_NAMESPACE)
+		wantStatus(t, "PutQualifier in a read transaction", tx.PutQualifier(NS, decls[0]), cim.WBEM_E_READ_ONLY)
+		return nil
+	})
+	// Unfit declarations are refused, naming the culprit.
+	bad := []*cim.QualifierDecl{
+		nil,
+		{Name: "", Type: cim.TypeString},
+		{Name: "Bad Name", Type: cim.TypeString},
+		{Name: "Ref", Type: cim.TypeReference},
+		{Name: "Obj", Type: cim.TypeObject},
+		{Name: "Mismatch", Type: cim.TypeUint8, Default: cim.String("many")},
+		{Name: "Sized", Type: cim.TypeString, ArraySize: 2},
+		{Name: "Flavored", Type: cim.TypeString, Flavor: cim.FlavorPropagated},
+	}
+	for i, q := range bad {
+		err := s.Update(ctx, func(tx repository.Tx) error { return tx.PutQualifier(NS, q) })
+		wantStatus(t, fmt.Sprintf("PutQualifier of bad declaration %d", i), err, cim.WBEM_E_INVALID_PARAMETER)
+	}
+	// A default that converts is stored converted.
+	mustUpdate(t, s, func(tx repository.Tx) error {
+		return tx.PutQualifier(NS, &cim.QualifierDecl{Name: "Version", Type: cim.TypeUint16, Default: cim.Sint32(3)})
+	})
+	mustView(t, s, func(tx repository.Tx) error {
+		q, err := tx.Qualifier(NS, "version")
+		if err != nil || q.Default.Type() != cim.TypeUint16 || q.Default.Uint() != 3 {
+			t.Errorf("Version = %+v, %v; want a uint16 default 3", q, err)
+		}
+		return nil
+	})
+	// A failed transaction keeps nothing.
+	err := s.Update(ctx, func(tx repository.Tx) error {
+		if err := tx.PutQualifier(NS, &cim.QualifierDecl{Name: "Fresh", Type: cim.TypeString}); err != nil {
+			t.Errorf("PutQualifier Fresh: %v", err)
+		}
+		if err := tx.PutQualifier(NS, &cim.QualifierDecl{Name: "Key", Type: cim.TypeString}); err != nil {
+			t.Errorf("PutQualifier Key: %v", err)
+		}
+		if err := tx.DeleteQualifier(NS, "MaxLen"); err != nil {
+			t.Errorf("DeleteQualifier MaxLen: %v", err)
+		}
+		return errBoom
+	})
+	if !errors.Is(err, errBoom) {
+		t.Fatalf("Update returned %v, want fn's error", err)
+	}
+	mustView(t, s, func(tx repository.Tx) error {
+		if _, err := tx.Qualifier(NS, "Fresh"); cim.StatusOf(err) != cim.WBEM_E_NOT_FOUND {
+			t.Errorf("Fresh after a failed Update: %v", err)
+		}
+		if q, err := tx.Qualifier(NS, "Key"); err != nil || q.Type != cim.TypeBoolean {
+			t.Errorf("Key after a failed Update: %+v, %v", q, err)
+		}
+		if _, err := tx.Qualifier(NS, "MaxLen"); err != nil {
+			t.Errorf("MaxLen after a failed Update: %v", err)
+		}
+		return nil
+	})
+	mustUpdate(t, s, func(tx repository.Tx) error { return tx.DeleteQualifier(NS, "maxlen") })
+	err = s.Update(ctx, func(tx repository.Tx) error { return tx.DeleteQualifier(NS, "MaxLen") })
+	wantStatus(t, "DeleteQualifier twice", err, cim.WBEM_E_NOT_FOUND)
+	// A namespace deleted and made again declares nothing.
+	mustUpdate(t, s, func(tx repository.Tx) error {
+		if err := tx.DeleteNamespace(NS); err != nil {
+			return err
+		}
+		return tx.CreateNamespace(NS)
+	})
+	mustView(t, s, func(tx repository.Tx) error {
+		if all, err := tx.Qualifiers(NS); err != nil || len(all) != 0 {
+			t.Errorf("Qualifiers of a new namespace = %v, %v; want none", all, err)
+		}
+		return nil
+	})
 }
