@@ -112,10 +112,23 @@
 //     (CIM_ERR_SERVER_LIMITS_EXCEEDED), a limit shared with WS-Management
 //     when the servers share Options.Enumerations;
 //   - a client that goes away during a pull loses its enumeration;
-//   - EnumerationCount answers NULL (DSP0200's "unknown"): a forward-only
-//     enumeration does not know what is still to come; ContinueOnError
-//     and filtered enumerations (FilterQuery on the Open operations other
-//     than OpenQueryInstances) get their NOT_SUPPORTED codes.
+//   - a context queues what its client's next request takes (MaxObjectCount
+//     objects, one for an Open of none), as far as its share of the
+//     enumeration table's byte budget allows (internal/enumctx's Buffer,
+//     shared with WS-Management's contexts when the table is), not a fixed
+//     wbem.DefaultQueueSize;
+//   - OpenEnumerateInstances and OpenEnumerateInstancePaths take a filter:
+//     FilterQueryLanguage "WQL" and a FilterQuery that is a condition as a
+//     WHERE clause holds (`Id < 3 AND Name LIKE 'a%'`), run as
+//     SELECT * FROM ClassName WHERE condition; another language (DMTF:FQL
+//     is not implemented) gets CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED, a
+//     filter on the association operations, whose results are of many
+//     classes, CIM_ERR_FILTERED_ENUMERATION_NOT_SUPPORTED;
+//   - EnumerationCount answers NULL, which DSP0200 allows when the server
+//     cannot tell: a forward-only enumeration does not know what its
+//     provider will still produce; ContinueOnError gets
+//     CIM_ERR_CONTINUATION_ON_ERROR_NOT_SUPPORTED, as an enumeration of the
+//     object manager ends at its first failure.
 //
 // # gowbem's extensions
 //

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 	"github.com/gowbem/gowbem/identity"
 	"github.com/gowbem/gowbem/internal/enumctx"
 	"github.com/gowbem/gowbem/wbem"
+	"github.com/gowbem/gowbem/wql"
 )
 
 // codedError is a WBEM failure whose CIM status code is finer than the
@@ -50,6 +52,13 @@ type pullCtx struct {
 	cancel context.CancelFunc
 	kind   itemKind
 	opts   instOpts
+	// buf is the context's part of the table's budget: its queue holds
+	// what the client's next request takes, as far as the budget allows
+	// (queueSize).
+	buf *enumctx.Buffer
+	// wroteBytes and wroteItems measure the objects written so far, to
+	// size the queue in objects.
+	wroteBytes, wroteItems int64
 
 	pending cim.Object // read while looking for the end after a full batch
 	ended   bool
@@ -63,9 +72,30 @@ type pullCtx struct {
 func (pc *pullCtx) close() {
 	pc.once.Do(func() {
 		pc.closed.Store(true)
-		pc.e.Close()
+		if pc.e != nil {
+			pc.e.Close()
+		}
 		pc.cancel()
+		pc.buf.Free()
 	})
+}
+
+// itemEstimate is the size of an object guessed before any was written.
+const itemEstimate = 512
+
+// queueSize returns how many objects the context's enumeration may queue
+// ahead of its client: what a request of count objects takes (at least one),
+// as far as its part of the table's budget (enumctx.Buffer) holds them,
+// the objects' size estimated from those written so far. The queue is then
+// sized for the next request rather than a fixed wbem.DefaultQueueSize, as
+// WS-Management's contexts are.
+func (pc *pullCtx) queueSize(count int) int {
+	item := int64(itemEstimate)
+	if pc.wroteItems > 0 {
+		item = max(pc.wroteBytes/pc.wroteItems, 1)
+	}
+	want := int64(min(max(count, 1), MaxObjectCount)) * item
+	return int(max(pc.buf.Grant(want)/item, 1))
 }
 
 var errClientGone = &cim.Error{Status: cim.WBEM_E_CALL_CANCELLED, Description: "the client went away during the pull; its enumeration was closed"}
@@ -157,14 +187,16 @@ func (pc *pullCtx) fill(ctx context.Context, max int, wait time.Duration, write 
 	return n, false, nil
 }
 
-// writeItem writes one object as kind says.
-func (c *call) writeItem(kind itemKind, opts instOpts, obj cim.Object) error {
+// writeItem writes one object as the context's kind says, and measures it.
+func (c *call) writeItem(pc *pullCtx, obj cim.Object) error {
 	inst, ok := obj.(*cim.Instance)
 	if !ok {
 		return &cim.Error{Status: cim.WBEM_E_NOT_SUPPORTED,
 			Description: "the pull operations return instances; use ExecQuery for a query that yields classes"}
 	}
 	w := c.resp.buf
+	kind, opts := pc.kind, pc.opts
+	before := w.Len()
 	switch kind {
 	case itemInstanceWithPath:
 		w.WriteString("<VALUE.INSTANCEWITHPATH>")
@@ -176,6 +208,8 @@ func (c *call) writeItem(kind itemKind, opts instOpts, obj cim.Object) error {
 	case itemInstance:
 		c.enc.instance(w, inst, opts)
 	}
+	pc.wroteItems++
+	pc.wroteBytes += int64(w.Len() - before)
 	if err := c.resp.maybeFlush(false); err != nil {
 		return errClientGone
 	}
@@ -203,20 +237,6 @@ func (c *call) sessionParams(ps *params, method string) (timeout time.Duration, 
 		return 0, 0, coded(cim.CIM_ERR_CONTINUATION_ON_ERROR_NOT_SUPPORTED, cim.WBEM_E_NOT_SUPPORTED,
 			"ContinueOnError is not supported: an enumeration ends at its first failure")
 	}
-	if method != "OpenQueryInstances" {
-		lang, _, err := ps.str("FilterQueryLanguage")
-		if err != nil {
-			return 0, 0, err
-		}
-		q, _, err := ps.str("FilterQuery")
-		if err != nil {
-			return 0, 0, err
-		}
-		if lang != "" || q != "" {
-			return 0, 0, coded(cim.CIM_ERR_FILTERED_ENUMERATION_NOT_SUPPORTED, cim.WBEM_E_NOT_SUPPORTED,
-				"filtered enumerations are not supported: use OpenQueryInstances with a WQL query")
-		}
-	}
 	m, err := ps.uint32p("MaxObjectCount")
 	if err != nil {
 		return 0, 0, err
@@ -227,20 +247,85 @@ func (c *call) sessionParams(ps *params, method string) (timeout time.Duration, 
 	return timeout, max, nil
 }
 
+// filterQuery reads the FilterQueryLanguage and FilterQuery of an Open
+// operation other than OpenQueryInstances ("" without a filter). A filter
+// is a WQL condition, as a WHERE clause holds, on the instances of the
+// enumerated class: that is what maps onto the object manager's queries.
+// Another language (DMTF:FQL included) is
+// CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED; a filter on the association
+// operations, whose results are of many classes, is
+// CIM_ERR_FILTERED_ENUMERATION_NOT_SUPPORTED.
+func filterQuery(ps *params, method string) (string, error) {
+	lang, _, err := ps.str("FilterQueryLanguage")
+	if err != nil {
+		return "", err
+	}
+	q, _, err := ps.str("FilterQuery")
+	if err != nil {
+		return "", err
+	}
+	lang, q = strings.TrimSpace(lang), strings.TrimSpace(q)
+	switch {
+	case lang == "" && q == "":
+		return "", nil
+	case lang == "" || q == "":
+		return "", &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: "FilterQuery",
+			Description: method + ": FilterQuery and FilterQueryLanguage go together"}
+	case !strings.EqualFold(lang, "WQL"):
+		return "", coded(cim.CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED, cim.WBEM_E_INVALID_QUERY_TYPE,
+			"filter query language %q is not supported: use WQL, with a condition as a WHERE clause holds", lang)
+	case method != "OpenEnumerateInstances" && method != "OpenEnumerateInstancePaths":
+		return "", coded(cim.CIM_ERR_FILTERED_ENUMERATION_NOT_SUPPORTED, cim.WBEM_E_NOT_SUPPORTED,
+			"%s takes no filter: its results are of many classes; filter OpenEnumerateInstances, or use OpenQueryInstances", method)
+	}
+	return q, nil
+}
+
+// filteredQuery returns the WQL query of an enumeration of class filtered
+// by cond, refusing a condition that makes it something else.
+func filteredQuery(class, cond string) (string, error) {
+	text := "SELECT * FROM " + class + " WHERE " + cond
+	q, err := wql.Parse(text)
+	if err != nil {
+		e := *cim.AsError(err)
+		e.Parameter = "FilterQuery"
+		e.Description = "FilterQuery " + strconv.Quote(cond) + " is not a WQL condition on " + class + ": " + e.Description
+		return "", &e
+	}
+	sq, ok := q.(*wql.SelectQuery)
+	if !ok || sq.IsEvent() || !strings.EqualFold(sq.Class, class) || sq.Where == nil {
+		return "", &cim.Error{Status: cim.WBEM_E_INVALID_QUERY, Parameter: "FilterQuery",
+			Description: "FilterQuery " + strconv.Quote(cond) + " is not a WQL condition on " + class}
+	}
+	return text, nil
+}
+
 // open serves the Open operations.
 func (c *call) open(ps *params, method string) error {
 	timeout, max, err := c.sessionParams(ps, method)
 	if err != nil {
 		return err
 	}
+	var filter string
+	if method != "OpenQueryInstances" {
+		if filter, err = filterQuery(ps, method); err != nil {
+			return err
+		}
+	}
 	kind := itemInstanceWithPath
 	var opts instOpts
-	var start func(ctx context.Context) (*wbem.Enumerator, error)
+	var start func(ctx context.Context, svc *wbem.Services) (*wbem.Enumerator, error)
 	switch method {
 	case "OpenEnumerateInstances", "OpenEnumerateInstancePaths":
 		name, err := ps.className("ClassName", true)
 		if err != nil {
 			return err
+		}
+		query := ""
+		if filter != "" {
+			if query, err = filteredQuery(name, filter); err != nil {
+				return err
+			}
 		}
 		if method == "OpenEnumerateInstancePaths" {
 			kind = itemPath
@@ -259,8 +344,11 @@ func (c *call) open(ps *params, method string) error {
 				return err
 			}
 		}
-		start = func(ctx context.Context) (*wbem.Enumerator, error) {
-			return c.svc.CreateInstanceEnum(ctx, name, semisync)
+		start = func(ctx context.Context, svc *wbem.Services) (*wbem.Enumerator, error) {
+			if query != "" {
+				return svc.ExecQuery(ctx, "WQL", query, semisync)
+			}
+			return svc.CreateInstanceEnum(ctx, name, semisync)
 		}
 	case "OpenReferenceInstances", "OpenReferenceInstancePaths", "OpenAssociatorInstances", "OpenAssociatorInstancePaths":
 		obj, err := ps.instanceName(c.dec, "InstanceName")
@@ -276,8 +364,8 @@ func (c *call) open(ps *params, method string) error {
 		} else if opts, err = c.instanceOpts(ps, nil); err != nil {
 			return err
 		}
-		start = func(ctx context.Context) (*wbem.Enumerator, error) {
-			return c.svc.ExecQuery(ctx, "WQL", q, semisync)
+		start = func(ctx context.Context, svc *wbem.Services) (*wbem.Enumerator, error) {
+			return svc.ExecQuery(ctx, "WQL", q, semisync)
 		}
 	case "OpenQueryInstances":
 		kind = itemInstance
@@ -299,8 +387,8 @@ func (c *call) open(ps *params, method string) error {
 			return &cim.Error{Status: cim.WBEM_E_NOT_SUPPORTED, Parameter: "ReturnQueryResultClass",
 				Description: "ReturnQueryResultClass is not supported: each instance comes as an instance of its (projected) class"}
 		}
-		start = func(ctx context.Context) (*wbem.Enumerator, error) {
-			return c.svc.ExecQuery(ctx, strings.TrimSpace(lang), q, semisync)
+		start = func(ctx context.Context, svc *wbem.Services) (*wbem.Enumerator, error) {
+			return svc.ExecQuery(ctx, strings.TrimSpace(lang), q, semisync)
 		}
 	}
 
@@ -318,15 +406,19 @@ func (c *call) open(ps *params, method string) error {
 	if caller, ok := identity.FromContext(c.ctx); ok {
 		ctx = identity.NewContext(ctx, caller)
 	}
-	e, err := start(ctx)
+	pc := &pullCtx{cancel: cancel, kind: kind, opts: opts, buf: c.s.ctxs.NewBuffer()}
+	// The enumeration queues what the Open takes (one object for an Open
+	// of none), until a pull asks for more.
+	svc := wbem.NewServices(c.s.backend, c.req.ns, wbem.WithQueueSize(pc.queueSize(max)))
+	e, err := start(ctx, svc)
 	if err != nil {
-		cancel()
+		pc.close()
 		res.Cancel()
 		return err
 	}
-	pc := &pullCtx{e: e, cancel: cancel, kind: kind, opts: opts}
+	pc.e = e
 	c.returnValue()
-	n, eos, err := pc.fill(c.ctx, max, c.s.opts.PullWait, func(o cim.Object) error { return c.writeItem(kind, opts, o) })
+	n, eos, err := pc.fill(c.ctx, max, c.s.opts.PullWait, func(o cim.Object) error { return c.writeItem(pc, o) })
 	if err != nil && (n == 0 || err == errClientGone) {
 		pc.close()
 		res.Cancel()
@@ -411,8 +503,9 @@ func (c *call) pull(ps *params, method string) error {
 		return coded(cim.CIM_ERR_INVALID_ENUMERATION_CONTEXT, cim.WBEM_E_INVALID_PARAMETER,
 			"enumeration context %q continues with %s, not %s", id, pullMethod[pc.kind], method)
 	}
+	pc.e.SetQueueSize(pc.queueSize(max))
 	c.returnValue()
-	n, eos, err := pc.fill(c.ctx, max, c.s.opts.PullWait, func(o cim.Object) error { return c.writeItem(pc.kind, pc.opts, o) })
+	n, eos, err := pc.fill(c.ctx, max, c.s.opts.PullWait, func(o cim.Object) error { return c.writeItem(pc, o) })
 	if pc.closed.Load() {
 		c.s.ctxs.Release(entry, true)
 		return coded(cim.CIM_ERR_PULL_HAS_BEEN_ABANDONED, cim.WBEM_E_CALL_CANCELLED, "the enumeration was closed during the pull")
@@ -438,8 +531,11 @@ func (c *call) closeEnumeration(ps *params) error {
 	return nil
 }
 
-// enumerationCount answers NULL, DSP0200's "unknown": a forward-only
-// enumeration does not know how many objects are still to come.
+// enumerationCount answers NULL, which DSP0200 allows when the server
+// cannot tell the count: a forward-only enumeration does not know how many
+// objects its provider will still produce (WS-Management's
+// TotalItemsCountEstimate is nil for the same reason). The context must be
+// the caller's own, as for a pull.
 func (c *call) enumerationCount(ps *params) error {
 	id, err := contextParam(ps)
 	if err != nil {

@@ -161,7 +161,15 @@ func TestUnsupportedPullOptions(t *testing.T) {
 	srv := newServer(t, &workload.Provider{N: 10}, cimxml.Options{})
 	c := ip("ClassName", className(workload.ClassName))
 	wantError(t, icall(srv, "OpenEnumerateInstances", c, ip("ContinueOnError", val("TRUE"))), 26)
-	wantError(t, icall(srv, "OpenEnumerateInstances", c, ip("FilterQueryLanguage", val("DMTF:FQL")), ip("FilterQuery", val("Id = 1"))), 25)
+	// Filters: WQL conditions on OpenEnumerateInstances(Paths) only.
+	wantError(t, icall(srv, "OpenEnumerateInstances", c, ip("FilterQueryLanguage", val("DMTF:FQL")), ip("FilterQuery", val("Id = 1"))), 14)
+	wantError(t, icall(srv, "OpenEnumerateInstances", c, ip("FilterQuery", val("Id = 1"))), 4)
+	wantError(t, icall(srv, "OpenEnumerateInstances", c, ip("FilterQueryLanguage", val("WQL"))), 4)
+	wantError(t, icall(srv, "OpenEnumerateInstances", c, ip("FilterQueryLanguage", val("WQL")), ip("FilterQuery", val("Id =="))), 15)
+	wantError(t, icall(srv, "OpenEnumerateInstancePaths", c, ip("FilterQueryLanguage", val("WQL")), ip("FilterQuery", val("Id = 1 GROUP WITHIN 5"))), 15)
+	wantError(t, icall(srv, "OpenEnumerateInstances", c, ip("FilterQueryLanguage", val("WQL")), ip("FilterQuery", val("Nope = 1")), ip("MaxObjectCount", val("5"))), 15)
+	wantError(t, icall(srv, "OpenReferenceInstances", ip("InstanceName", instName("Test_Foo", "Id", "a")), ip("FilterQueryLanguage", val("WQL")), ip("FilterQuery", val("Id = 1"))), 25)
+	wantError(t, icall(srv, "OpenAssociatorInstancePaths", ip("InstanceName", instName("Test_Foo", "Id", "a")), ip("FilterQueryLanguage", val("WQL")), ip("FilterQuery", val("Id = 1"))), 25)
 	wantError(t, icall(srv, "OpenQueryInstances", ip("FilterQueryLanguage", val("WQL")), ip("FilterQuery", val("SELECT * FROM GW_Item")), ip("ReturnQueryResultClass", val("TRUE"))), 7)
 	wantError(t, icall(srv, "OpenQueryInstances", ip("FilterQueryLanguage", val("WQL")), ip("FilterQuery", val("SELECT * FROM meta_class")), ip("MaxObjectCount", val("5"))), 7)
 	wantError(t, icall(srv, "OpenQueryInstances", ip("FilterQueryLanguage", val("DMTF:CQL")), ip("FilterQuery", val("SELECT * FROM GW_Item")), ip("MaxObjectCount", val("5"))), 14)
@@ -311,3 +319,93 @@ func TestPullQuota(t *testing.T) {
 }
 
 const wsEnumerate = `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:wsa="http://schemas.xmlsoap.org/ws/2004/08/addressing" xmlns:wsman="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd" xmlns:wsen="http://schemas.xmlsoap.org/ws/2004/09/enumeration"><s:Header><wsa:Action>http://schemas.xmlsoap.org/ws/2004/09/enumeration/Enumerate</wsa:Action><wsa:To>http://x/wsman</wsa:To><wsman:ResourceURI>http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/GW_Item</wsman:ResourceURI><wsa:MessageID>uuid:1</wsa:MessageID><wsa:ReplyTo><wsa:Address>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</wsa:Address></wsa:ReplyTo></s:Header><s:Body><wsen:Enumerate/></s:Body></s:Envelope>`
+
+// A WQL condition filters OpenEnumerateInstances and
+// OpenEnumerateInstancePaths: the object manager runs it as the WHERE
+// clause of a query on the class.
+func TestFilteredOpen(t *testing.T) {
+	srv := newServer(t, &workload.Provider{N: 10}, cimxml.Options{})
+	c := ip("ClassName", className(workload.ClassName))
+	wql := ip("FilterQueryLanguage", val("WQL"))
+	ids, _, eos := pulled(t, icall(srv, "OpenEnumerateInstances", c, wql, ip("FilterQuery", val("Id &lt; 3")), ip("MaxObjectCount", val("10"))))
+	if strings.Join(ids, " ") != "0 1 2" || !eos {
+		t.Errorf("filtered OpenEnumerateInstances gave %v, end %v; want 0 1 2 and the end", ids, eos)
+	}
+	body := wantOK(t, icall(srv, "OpenEnumerateInstancePaths", c, ip("FilterQueryLanguage", val("wql")), ip("FilterQuery", val("Id &gt;= 8 AND Name LIKE 'item-%'")), ip("MaxObjectCount", val("10"))))
+	if n := strings.Count(body, "<INSTANCEPATH>"); n != 2 || !strings.Contains(body, `<KEYVALUE VALUETYPE="numeric">9</KEYVALUE>`) {
+		t.Errorf("filtered OpenEnumerateInstancePaths gave %d paths:\n%s", n, body)
+	}
+	// A filter that matches nothing ends at once; one pulled in batches
+	// goes on as an unfiltered enumeration does.
+	if ids, _, eos := pulled(t, icall(srv, "OpenEnumerateInstances", c, wql, ip("FilterQuery", val("Id &gt; 100")), ip("MaxObjectCount", val("5")))); len(ids) != 0 || !eos {
+		t.Errorf("a filter that matches nothing gave %v, end %v", ids, eos)
+	}
+	ids, ctx := openEnum(t, srv, 2, wql, ip("FilterQuery", val("Id &lt;&gt; 4")))
+	more, _, eos := pulled(t, pullN(srv, "PullInstancesWithPath", ctx, 10))
+	if got := strings.Join(append(ids, more...), " "); got != "0 1 2 3 5 6 7 8 9" || !eos {
+		t.Errorf("filtered pulls gave %s, end %v", got, eos)
+	}
+}
+
+// A pull context queues what its client's next pull takes, not a fixed
+// 1,024 objects: about one object after an Open of none, about
+// MaxObjectCount after a pull, and no more than the enumeration table's
+// budget shares out when that is small — the sizing WS-Management's
+// contexts have (internal/enumctx), from the same table when the servers
+// share it.
+func TestPullQueueSized(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		budget          int64 // 0: the default
+		max             int
+		atLeast, atMost int64 // queued ahead after the pull
+	}{
+		{name: "small pulls", max: 10, atLeast: 10, atMost: 12},
+		{name: "large pulls", max: 500, atLeast: 400, atMost: 502},
+		// Two contexts share MinBuffer*2: each may hold its MinBuffer
+		// (8 KB: some objects), not the 500 a pull asks.
+		{name: "small budget", budget: 2 * enumctx.MinBuffer, max: 500, atLeast: 1, atMost: 50},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				tab := enumctx.New(cimxml.DefaultMaxContextsPerUser)
+				if tc.budget > 0 {
+					tab.SetMaxBuffered(tc.budget)
+				}
+				ps := []*workload.Provider{{N: 1 << 30}, {N: 1 << 30}}
+				var srvs []*cimxml.Server
+				var ctxs []string
+				for _, p := range ps {
+					srv := newServer(t, p, cimxml.Options{Enumerations: tab})
+					_, ctx, _ := pulled(t, icall(srv, "OpenEnumerateInstances", ip("ClassName", className(workload.ClassName)), ip("MaxObjectCount", val("0"))))
+					synctest.Wait()
+					if got := p.Emitted.Load(); got > 2 {
+						t.Fatalf("an Open of none queued %d objects, want 2 at most", got)
+					}
+					srvs, ctxs = append(srvs, srv), append(ctxs, ctx)
+				}
+				for i, srv := range srvs {
+					if ids, _, _ := pulled(t, pullN(srv, "PullInstancesWithPath", ctxs[i], tc.max)); len(ids) != tc.max {
+						t.Fatalf("a pull of %d brought %d", tc.max, len(ids))
+					}
+				}
+				synctest.Wait()
+				for i, p := range ps {
+					if q := p.Emitted.Load() - int64(tc.max); q < tc.atLeast || q > tc.atMost {
+						t.Errorf("context %d queued %d objects after a pull of %d, want %d to %d", i, q, tc.max, tc.atLeast, tc.atMost)
+					}
+				}
+				if b, n := tab.Buffered(); n != 2 || b <= 0 || tc.budget > 0 && b > tc.budget {
+					t.Errorf("the table's buffers hold %d bytes in %d buffers", b, n)
+				}
+				for i, srv := range srvs {
+					wantOK(t, icall(srv, "CloseEnumeration", ip("EnumerationContext", val(ctxs[i]))))
+				}
+				synctest.Wait()
+				if b, n := tab.Buffered(); b != 0 || n != 0 {
+					t.Errorf("after CloseEnumeration the table's buffers hold %d bytes in %d buffers", b, n)
+				}
+			})
+		})
+	}
+}

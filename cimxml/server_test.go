@@ -259,7 +259,7 @@ func TestBadRequests(t *testing.T) {
 		{"already exists", "CreateInstance", []string{ip("NewInstance", `<INSTANCE CLASSNAME="Test_Foo"><PROPERTY NAME="Id" TYPE="string"><VALUE>a</VALUE></PROPERTY></INSTANCE>`)}, 11, "a"},
 		{"bad query", "ExecQuery", []string{ip("QueryLanguage", val("WQL")), ip("Query", val("SELEKT * FROM Test_Foo"))}, 15, "SELEKT"},
 		{"query language", "ExecQuery", []string{ip("QueryLanguage", val("DMTF:CQL")), ip("Query", val("SELECT * FROM Test_Foo"))}, 14, "CQL"},
-		{"qualifier declarations", "EnumerateQualifiers", nil, 7, "qualifier declarations"},
+		{"undeclared qualifier", "GetQualifier", []string{ip("QualifierName", val("Nope"))}, 6, "Nope"},
 		{"no such property", "GetProperty", []string{ip("InstanceName", instName("Test_Foo", "Id", "a")), ip("PropertyName", val("Nope"))}, 12, "Nope"},
 		{"key change", "ModifyInstance", []string{ip("ModifiedInstance", `<VALUE.NAMEDINSTANCE>`+instName("Test_Foo", "Id", "a")+`<INSTANCE CLASSNAME="Test_Foo"><PROPERTY NAME="Id" TYPE="string"><VALUE>other</VALUE></PROPERTY></INSTANCE></VALUE.NAMEDINSTANCE>`)}, 4, "key"},
 	} {
