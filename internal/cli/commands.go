@@ -707,6 +707,13 @@ func (r *runner) apply(ctx context.Context, file string, plan *mof.Plan) (err er
 			flags |= wbem.WBEM_FLAG_CREATE_ONLY
 		}
 		switch {
+		case it.Qualifier != nil:
+			// A server that keeps no qualifier declarations (WMI, or
+			// gowbem over WS-Management) types qualifiers by their values
+			// where they are used: the declaration is not needed there.
+			if err = svc.PutQualifier(ctx, it.Qualifier, 0); cim.StatusOf(err) == cim.WBEM_E_NOT_SUPPORTED {
+				err = nil
+			}
 		case it.Class != nil:
 			if it.Flags&mof.FlagSafeUpdate != 0 {
 				flags |= wbem.WBEM_FLAG_UPDATE_SAFE_MODE
