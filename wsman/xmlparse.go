@@ -8,8 +8,6 @@ import (
 	"github.com/gowbem/gowbem/internal/xmltree"
 )
 
-const nsXML = xmltree.NamespaceXML
-
 // parseXML reads one XML document into a tree with the XML reader shared
 // with cimxml (internal/xmltree): namespaces resolved, document type
 // declarations refused (SOAP 1.2 allows none), nesting held under MaxDepth

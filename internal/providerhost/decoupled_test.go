@@ -269,7 +269,7 @@ instance of __InstanceProviderRegistration { Provider = $E; SupportsEnumeration 
 	}
 
 	// It comes back: registered again, served again.
-	stop, done = e.serve(`root\cimv2`, "App", &workload.Provider{N: 5})
+	_, done = e.serve(`root\cimv2`, "App", &workload.Provider{N: 5})
 	waitServed(t, e.svc, "T_App", done)
 	if got, err := collect(t, e.svc, "SELECT * FROM T_App"); err != nil || len(got) != 5 {
 		t.Fatalf("after registering again: %d instances, %v", len(got), err)
