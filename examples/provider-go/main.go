@@ -1,7 +1,9 @@
 // Command provider-go is an out-of-process provider of gowbem, in Go: it
 // serves the class Example_Item (three instances, an instance method Grow and
-// a static method Sleep). Build it, register it with register.mof, and the
-// daemon starts it on the first query. See README.md.
+// a static method Sleep) and raises the extrinsic event Example_ItemGrown
+// whenever Grow changes an item. Build it, register it with register.mof,
+// and the daemon starts it on the first query or subscription. See
+// README.md.
 package main
 
 import (
@@ -21,15 +23,51 @@ func main() {
 }
 
 // items keeps the items' sizes, which Grow changes, for as long as the
-// process runs.
+// process runs, and the subscriptions to Example_ItemGrown.
 type items struct {
 	mu    sync.Mutex
 	names []string
 	sizes []uint64
+	subs  map[*subscription]bool
+}
+
+// subscription is one subscription to the provider's events: the class to
+// make events of, and where they go.
+type subscription struct {
+	class *cim.Class
+	sink  provider.EventSink
 }
 
 func newItems() *items {
-	return &items{names: []string{"apple", "banana", "cherry"}, sizes: []uint64{100, 200, 300}}
+	return &items{names: []string{"apple", "banana", "cherry"}, sizes: []uint64{100, 200, 300}, subs: map[*subscription]bool{}}
+}
+
+// ProvideEvents implements provider.EventProvider: the daemon calls it when
+// someone subscribes to Example_ItemGrown, and cancels ctx when that
+// subscription ends. Events go to every subscription; the daemon filters
+// them by each one's WHERE clause.
+func (p *items) ProvideEvents(ctx context.Context, req *provider.EventRequest, sink provider.EventSink) error {
+	s := &subscription{class: req.Class, sink: sink}
+	p.mu.Lock()
+	p.subs[s] = true
+	p.mu.Unlock()
+	context.AfterFunc(ctx, func() {
+		p.mu.Lock()
+		delete(p.subs, s)
+		p.mu.Unlock()
+	})
+	return nil
+}
+
+// grown raises Example_ItemGrown for item id; p.mu is held.
+func (p *items) grown(id int) {
+	for s := range p.subs {
+		ev := s.class.NewInstance()
+		ev.Set("Id", cim.Uint32(uint32(id)))
+		ev.Set("Name", cim.String(p.names[id]))
+		ev.Set("NewSize", cim.Uint64(p.sizes[id]))
+		s.sink.Indicate(ev) // never blocks; an error means the subscription ended
+	}
 }
 
 var created = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
@@ -86,6 +124,7 @@ func (p *items) ExecMethod(ctx context.Context, call *provider.MethodCall) (*cim
 		if err == nil {
 			p.sizes[id] += call.In.Value("By").Uint()
 			out.Set("NewSize", cim.Uint64(p.sizes[id]))
+			p.grown(id)
 		}
 		p.mu.Unlock()
 		if err != nil {

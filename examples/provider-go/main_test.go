@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gowbem/gowbem/cimom"
 	"github.com/gowbem/gowbem/internal/cli"
 	"github.com/gowbem/gowbem/internal/daemon"
 )
@@ -44,27 +46,76 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// buildProvider builds this example into a directory every account can
-// read, since as root the daemon runs it as nobody.
+// built is the provider executable the tests share, built once.
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
+// buildProvider builds this example (once) into a directory every account
+// can read, since as root the daemon runs it as nobody.
 func buildProvider(t *testing.T) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "provider-go-")
+	built.once.Do(func() {
+		dir, err := os.MkdirTemp("", "provider-go-")
+		if err != nil {
+			built.err = err
+			return
+		}
+		built.dir = dir
+		if err := os.Chmod(dir, 0o755); err != nil {
+			built.err = err
+			return
+		}
+		bin := filepath.Join(dir, "provider-go")
+		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		built.bin = bin
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
+	}
+	// A copy of its own per test: tests find their provider's process by
+	// its executable.
+	dir, err := os.MkdirTemp(built.dir, "t-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	data, err := os.ReadFile(built.bin)
+	if err != nil {
+		t.Fatal(err)
+	}
 	bin := filepath.Join(dir, "provider-go")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
 	}
 	return bin
 }
 
 // startDaemon runs wbemd in this process on a loopback port.
 func startDaemon(t *testing.T, log *syncBuffer) (url, passwordFile string) {
+	url, passwordFile, _ = startDaemonOM(t, log)
+	return url, passwordFile
+}
+
+// startDaemonOM runs wbemd in this process on a loopback port and returns
+// its object manager too, for in-process calls.
+func startDaemonOM(t *testing.T, log *syncBuffer) (url, passwordFile string, om *cimom.ObjectManager) {
 	t.Helper()
 	state := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -72,8 +123,9 @@ func startDaemon(t *testing.T, log *syncBuffer) (url, passwordFile string) {
 	done := make(chan error, 1)
 	go func() {
 		done <- daemon.Run(ctx, daemon.Config{StateDir: state, HTTPAddr: "127.0.0.1:0",
-			Logger: slog.New(slog.NewTextHandler(log, nil)),
-			Ready:  func(http, _ net.Addr) { ready <- http }})
+			Logger:  slog.New(slog.NewTextHandler(log, nil)),
+			Install: func(_ context.Context, m *cimom.ObjectManager) error { om = m; return nil },
+			Ready:   func(http, _ net.Addr) { ready <- http }})
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -83,11 +135,11 @@ func startDaemon(t *testing.T, log *syncBuffer) (url, passwordFile string) {
 	})
 	select {
 	case addr := <-ready:
-		return "http://" + addr.String() + "/wsman", filepath.Join(state, daemon.AdminPasswordFile)
+		return "http://" + addr.String() + "/wsman", filepath.Join(state, daemon.AdminPasswordFile), om
 	case err := <-done:
 		t.Fatalf("wbemd: %v\n%s", err, log)
 	}
-	return "", ""
+	return "", "", nil
 }
 
 // wbem runs the wbem command against the daemon.
