@@ -52,8 +52,8 @@ func WithMethodProvider(name string, p provider.MethodProvider) Option {
 }
 
 // New returns an object manager over store. It makes sure the namespaces root
-// and root\cimv2 exist with the system classes, writing only when one is
-// missing.
+// and root\cimv2 exist with the system classes, and every namespace has the
+// classes of WithSystemClasses, writing only when one is missing.
 func New(ctx context.Context, store repository.Store, opts ...Option) (*ObjectManager, error) {
 	om := &ObjectManager{store: store, providers: map[string]any{}}
 	om.events = newEventEngine(om)
@@ -72,11 +72,11 @@ func New(ctx context.Context, store repository.Store, opts ...Option) (*ObjectMa
 			if err := ensureSystemClasses(tx, ns); err != nil {
 				return err
 			}
-			if err := ensureClasses(tx, ns, om.extraSystem); err != nil {
-				return err
-			}
 		}
-		return ensureSecurityClasses(tx, "root") // namespaces made before namespace security
+		if err := ensureSecurityClasses(tx, "root"); err != nil { // namespaces made before namespace security
+			return err
+		}
+		return ensureExtraClasses(tx, "root", om.extraSystem)
 	}
 	// Over a store that has them all (every start but the first), New
 	// writes nothing, so it works over a store opened read-only.

@@ -462,7 +462,7 @@ func (om *ObjectManager) putInstanceTx(tx repository.Tx, ns string, in *cim.Inst
 	p := inst.ObjectPath()
 	p.Server, p.Namespace = "", ""
 	if isNamespaceClass(c) {
-		return c, inst, p, putNamespaceInstance(tx, ns, inst, mode)
+		return c, inst, p, putNamespaceInstance(tx, ns, inst, mode, om.extraSystem)
 	}
 	key := p.KeyString() // repository.InstanceKey(inst)
 	_, err = tx.Instance(ns, c, key)

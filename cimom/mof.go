@@ -61,7 +61,7 @@ func (om *ObjectManager) Apply(ctx context.Context, plan *mof.Plan) error {
 			if ns == "" {
 				ns = cim.DefaultNamespace
 			}
-			if err := ensureNamespace(tx, ns); err != nil {
+			if err := ensureNamespace(tx, ns, om.extraSystem); err != nil {
 				return err
 			}
 			if err := om.applyItem(tx, ns, it); err != nil {
@@ -192,7 +192,7 @@ func (om *ObjectManager) applyItem(tx repository.Tx, ns string, it *mof.Item) er
 }
 
 // ensureNamespace creates ns and its missing ancestors, with system classes.
-func ensureNamespace(tx repository.Tx, ns string) error {
+func ensureNamespace(tx repository.Tx, ns string, extra []*cim.Class) error {
 	if tx.NamespaceExists(ns) {
 		return nil
 	}
@@ -206,8 +206,8 @@ func ensureNamespace(tx repository.Tx, ns string) error {
 	if parent == "" {
 		return &cim.Error{Status: cim.WBEM_E_INVALID_NAMESPACE, Parameter: ns, Description: "namespace " + ns + " is not under root"}
 	}
-	if err := ensureNamespace(tx, parent); err != nil {
+	if err := ensureNamespace(tx, parent, extra); err != nil {
 		return err
 	}
-	return createNamespace(tx, ns)
+	return createNamespace(tx, ns, extra)
 }

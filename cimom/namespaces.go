@@ -34,13 +34,16 @@ func childNamespace(ns string, name cim.Value) (string, error) {
 	return ns + `\` + n, nil
 }
 
-// createNamespace creates ns, whose parent exists, with the system classes:
-// the one way a namespace is made.
-func createNamespace(tx repository.Tx, ns string) error {
+// createNamespace creates ns, whose parent exists, with the system classes
+// and extra (WithSystemClasses): the one way a namespace is made.
+func createNamespace(tx repository.Tx, ns string, extra []*cim.Class) error {
 	if err := tx.CreateNamespace(ns); err != nil {
 		return err
 	}
-	return ensureSystemClasses(tx, ns)
+	if err := ensureSystemClasses(tx, ns); err != nil {
+		return err
+	}
+	return ensureClasses(tx, ns, extra)
 }
 
 // newNamespaceInstance returns the __NAMESPACE instance of class c for the
@@ -79,7 +82,7 @@ func namespaceInstance(tx repository.Tx, ns string, c *cim.Class, rp cim.ObjectP
 // putNamespaceInstance creates the namespace an __NAMESPACE instance names,
 // as mode allows (an update of an existing one changes nothing: Name, its
 // key, is all it has).
-func putNamespaceInstance(tx repository.Tx, ns string, inst *cim.Instance, mode provider.PutMode) error {
+func putNamespaceInstance(tx repository.Tx, ns string, inst *cim.Instance, mode provider.PutMode, extra []*cim.Class) error {
 	full, err := childNamespace(ns, inst.Value("Name"))
 	if err != nil {
 		return err
@@ -93,7 +96,7 @@ func putNamespaceInstance(tx repository.Tx, ns string, inst *cim.Instance, mode 
 	case exists:
 		return nil
 	}
-	return createNamespace(tx, full)
+	return createNamespace(tx, full, extra)
 }
 
 // deleteNamespaceInstance deletes the namespace an __NAMESPACE path names,

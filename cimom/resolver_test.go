@@ -5,10 +5,12 @@ import (
 	"errors"
 	"io"
 	"testing"
+	"testing/fstest"
 
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/cimom"
 	"github.com/gowbem/gowbem/internal/workload"
+	"github.com/gowbem/gowbem/repository"
 	"github.com/gowbem/gowbem/wbem"
 )
 
@@ -86,17 +88,68 @@ func TestProviderResolver(t *testing.T) {
 	}
 }
 
+// The classes of WithSystemClasses are in every namespace: root and
+// root\cimv2, one that existed before the object manager was made with
+// them (a repository of an earlier start), and those made later by
+// __NAMESPACE and by a MOF's #pragma namespace.
 func TestWithSystemClasses(t *testing.T) {
 	ctx := context.Background()
-	om := cimom.NewMemory(cimom.WithSystemClasses(&cim.Class{Name: "__Extra", Superclass: "__SystemClass",
-		Properties: []cim.Property{{Name: "Name", Type: cim.TypeString, Qualifiers: cim.Qualifiers{{Name: "Key", Value: cim.Bool(true)}}}}}))
-	for _, ns := range []string{"root", `root\cimv2`} {
-		r, err := om.Services(ns).GetObject(ctx, "__Extra", 0)
+	extra := cimom.WithSystemClasses(&cim.Class{Name: "__Extra", Superclass: "__SystemClass",
+		Properties: []cim.Property{{Name: "Name", Type: cim.TypeString, Qualifiers: cim.Qualifiers{{Name: "Key", Value: cim.Bool(true)}}}}},
+		&cim.Class{Name: "__ExtraChild", Superclass: "__Extra"})
+	store := repository.NewMemory()
+	before, err := cimom.New(ctx, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mkNamespace := func(om *cimom.ObjectManager, parent, name string) {
+		t.Helper()
+		c, err := om.Services(parent).GetObject(ctx, "__NAMESPACE", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		class, err := c.ResultObject(wbem.Infinite)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst := class.(*cim.Class).NewInstance()
+		inst.Set("Name", cim.String(name))
+		r, err := om.Services(parent).PutInstance(ctx, inst, wbem.WBEM_FLAG_CREATE_ONLY)
 		if err == nil {
-			_, err = r.ResultObject(wbem.Infinite)
+			_, err = r.CallStatus(wbem.Infinite)
 		}
 		if err != nil {
-			t.Errorf("%s: %v", ns, err)
+			t.Fatalf("creating %s\\%s: %v", parent, name, err)
 		}
 	}
+	mkNamespace(before, "root", "old")
+	mkNamespace(before, `root\old`, "older")
+
+	om, err := cimom.New(ctx, store, extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	has := func(ns string) {
+		t.Helper()
+		for _, name := range []string{"__Extra", "__ExtraChild"} {
+			r, err := om.Services(ns).GetObject(ctx, name, 0)
+			if err == nil {
+				_, err = r.ResultObject(wbem.Infinite)
+			}
+			if err != nil {
+				t.Errorf("%s: %s: %v", ns, name, err)
+			}
+		}
+	}
+	for _, ns := range []string{"root", `root\cimv2`, `root\old`, `root\old\older`} {
+		has(ns)
+	}
+	mkNamespace(om, `root\cimv2`, "later")
+	has(`root\cimv2\later`)
+	fsys := fstest.MapFS{"ns.mof": {Data: []byte("#pragma namespace(\"\\\\\\\\.\\\\root\\\\app\\\\deep\")\nclass App_Thing { [Key] uint32 Id; };\n")}}
+	if _, err := om.CompileMOF(ctx, fsys, "ns.mof", `root\cimv2`); err != nil {
+		t.Fatal(err)
+	}
+	has(`root\app`)
+	has(`root\app\deep`)
 }

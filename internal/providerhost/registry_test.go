@@ -150,3 +150,23 @@ instance of __InstanceProviderRegistration { Provider = $M; };
 	_, err = collect(t, svc, "SELECT * FROM T_Missing")
 	wantStatus(t, err, cim.WBEM_E_PROVIDER_LOAD_FAILURE, "/nonexistent/provider")
 }
+
+// The registration classes are in namespaces made after the daemon
+// started too: a provider registers there like anywhere else.
+func TestRegistrationInANewNamespace(t *testing.T) {
+	h := newHost(t, Config{})
+	reg := NewRegistry(h)
+	t.Cleanup(reg.Close)
+	om := cimom.NewMemory(cimom.WithProviderResolver(reg), cimom.WithSystemClasses(RegistrationClasses()...))
+	reg.Attach(om)
+	compile(t, om, `#pragma namespace("\\\\.\\root")
+instance of __NAMESPACE { Name = "app"; };`)
+	compile(t, om, `#pragma namespace("\\\\.\\root\\app")`+"\n"+registrationMOF(t, ""))
+	got, err := collect(t, om.Services(`root\app`), "SELECT Id FROM T_Item")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1000 {
+		t.Fatalf("got %d instances", len(got))
+	}
+}
