@@ -1,0 +1,300 @@
+//go:build linux
+
+package providerpython
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/internal/cli"
+	"github.com/gowbem/gowbem/internal/daemon"
+	"github.com/gowbem/gowbem/internal/providerwire"
+	"github.com/gowbem/gowbem/wbem"
+	_ "github.com/gowbem/gowbem/wsman" // wbem.Connect over WS-Management
+	"github.com/hashicorp/go-hclog"
+	goplugin "github.com/hashicorp/go-plugin"
+)
+
+// The test of issue 17's second example: a provider in another language,
+// implementing the service from its documented definition. build.sh
+// generates the Python modules with Debian's grpc_tools; the daemon runs
+// provider.py after wbem mofcomp of register.mof.
+
+// python finds a python3 that imports grpc and grpc_tools (Debian's
+// python3-grpcio and python3-grpc-tools), skipping the test (failing under
+// GOWBEM_REQUIRE_ALL=1) when there is none.
+func python(t *testing.T) string {
+	t.Helper()
+	for _, py := range []string{"/usr/bin/python3", "python3"} {
+		path, err := exec.LookPath(py)
+		if err != nil {
+			continue
+		}
+		if exec.Command(path, "-c", "import grpc, grpc_tools.protoc").Run() == nil {
+			return path
+		}
+	}
+	const why = "no python3 with grpc and grpc_tools (Debian packages python3-grpcio, python3-grpc-tools)"
+	if os.Getenv("GOWBEM_REQUIRE_ALL") == "1" {
+		t.Fatal(why + " and GOWBEM_REQUIRE_ALL=1")
+	}
+	t.Skip(why)
+	return ""
+}
+
+// build runs build.sh into a directory every account can read (as root the
+// daemon runs providers as nobody) and returns the command line that runs
+// the provider.
+func build(t *testing.T, py string) []string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "provider-python-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("./build.sh", dir)
+	cmd.Env = append(os.Environ(), "PYTHON="+py)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build.sh: %v\n%s", err, out)
+	}
+	for _, f := range []string{"provider_pb2.py", "provider_pb2_grpc.py", "health_pb2_grpc.py", "controller_pb2_grpc.py", "provider.py"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Fatalf("build.sh made no %s: %v", f, err)
+		}
+	}
+	return []string{py, filepath.Join(dir, "provider.py")}
+}
+
+// The go-plugin handshake, checked piece by piece: the magic cookie, the
+// protocol version, the line on standard output, the health service that
+// go-plugin's Ping calls, the Provider service's Hello, and the controller's
+// Shutdown, after which the provider exits cleanly (its socket removed)
+// rather than being killed.
+func TestHandshake(t *testing.T) {
+	py := python(t)
+	command := build(t, py)
+
+	run := func(env ...string) (stdout, stderr string, err error) {
+		cmd := exec.Command(command[0], command[1:]...)
+		cmd.Env = env
+		var o, e bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &o, &e
+		err = cmd.Run()
+		return o.String(), e.String(), err
+	}
+	cookie := providerwire.Handshake.MagicCookieKey + "=" + providerwire.Handshake.MagicCookieValue
+	// Without the cookie: it says what it is and exits 1, with nothing on
+	// standard output.
+	out, errs, err := run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || out != "" || !strings.Contains(errs, "provider of gowbem") {
+		t.Errorf("without the cookie: %v, stdout %q, stderr %q", err, out, errs)
+	}
+	// A version it does not speak: refused likewise.
+	out, errs, err = run(cookie, "PLUGIN_PROTOCOL_VERSIONS=2,3")
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || out != "" || !strings.Contains(errs, "versions 2,3") {
+		t.Errorf("protocol versions 2,3: %v, stdout %q, stderr %q", err, out, errs)
+	}
+
+	// The line: core version|app version|unix|socket in PLUGIN_UNIX_SOCKET_DIR|grpc.
+	sockDir := t.TempDir()
+	cmd := exec.Command(command[0], command[1:]...)
+	cmd.Env = []string{cookie, "PLUGIN_PROTOCOL_VERSIONS=1", "PLUGIN_UNIX_SOCKET_DIR=" + sockDir}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	cmd.Process.Kill()
+	cmd.Wait()
+	if err != nil {
+		t.Fatalf("no handshake line: %v", err)
+	}
+	if !regexp.MustCompile(`^1\|1\|unix\|` + regexp.QuoteMeta(sockDir) + `/[^|]+\|grpc\n$`).MatchString(line) {
+		t.Errorf("handshake line %q", line)
+	}
+
+	// go-plugin's own client, as the daemon uses it.
+	client := goplugin.NewClient(&goplugin.ClientConfig{
+		HandshakeConfig:  providerwire.Handshake,
+		Plugins:          providerwire.Plugins(nil),
+		Cmd:              exec.Command(command[0], command[1:]...),
+		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
+		StartTimeout:     time.Minute,
+		Logger:           hclog.New(&hclog.LoggerOptions{Output: io.Discard}),
+	})
+	defer client.Kill()
+	rpc, err := client.Client()
+	if err != nil {
+		t.Fatalf("go-plugin could not start the provider: %v", err)
+	}
+	if err := rpc.Ping(); err != nil {
+		t.Errorf("go-plugin's Ping (the health service): %v", err)
+	}
+	raw, err := rpc.Dispense(providerwire.PluginName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hello, err := raw.(providerwire.ProviderClient).Hello(context.Background(), &providerwire.HelloRequest{Protocol: providerwire.Version_VERSION_1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hello.Protocol != providerwire.Version_VERSION_1 || len(hello.Providers) != 1 || !hello.Providers[0].Instances || !hello.Providers[0].Methods || hello.Providers[0].Events {
+		t.Errorf("Hello: %v", hello)
+	}
+	sock := client.ReattachConfig().Addr.String()
+	if _, err := os.Stat(sock); err != nil {
+		t.Fatalf("the provider's socket: %v", err)
+	}
+	client.Kill() // go-plugin calls the controller's Shutdown first
+	if _, err := os.Stat(sock); !os.IsNotExist(err) {
+		t.Errorf("the provider did not stop by itself on Shutdown: its socket %s is still there (%v)", sock, err)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startDaemon runs wbemd in this process on a loopback port.
+func startDaemon(t *testing.T, log *syncBuffer) (url, passwordFile string) {
+	t.Helper()
+	state := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- daemon.Run(ctx, daemon.Config{StateDir: state, HTTPAddr: "127.0.0.1:0",
+			Logger: slog.New(slog.NewTextHandler(log, nil)),
+			Ready:  func(http, _ net.Addr) { ready <- http }})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("wbemd: %v", err)
+		}
+	})
+	select {
+	case addr := <-ready:
+		return "http://" + addr.String() + "/wsman", filepath.Join(state, daemon.AdminPasswordFile)
+	case err := <-done:
+		t.Fatalf("wbemd: %v\n%s", err, log)
+	}
+	return "", ""
+}
+
+// wbemCLI runs the wbem command against the daemon.
+func wbemCLI(url, pwFile string, args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	args = append([]string{"--host", url, "--password-file", pwFile}, args...)
+	code = cli.Run(context.Background(), args, cli.Env{Stdout: &out, Stderr: &errb})
+	return code, out.String(), errb.String()
+}
+
+// The README's steps against a running daemon: wbem mofcomp the
+// registration with @PROVIDER@ substituted, then the instances and the
+// method through the wbem command and through package wbem over
+// WS-Management, every value typed by the class.
+func TestThroughTheDaemon(t *testing.T) {
+	py := python(t)
+	command := build(t, py)
+	log := &syncBuffer{}
+	url, pw := startDaemon(t, log)
+
+	mof, err := os.ReadFile("register.mof")
+	if err != nil {
+		t.Fatal(err)
+	}
+	regFile := filepath.Join(t.TempDir(), "register.mof")
+	if err := os.WriteFile(regFile, bytes.ReplaceAll(mof, []byte("@PROVIDER@"), []byte(strings.Join(command, " "))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := wbemCLI(url, pw, "mofcomp", regFile); code != 0 {
+		t.Fatalf("mofcomp: exit %d: %s\n%s", code, errs, log)
+	}
+
+	code, out, errs := wbemCLI(url, pw, "-o", "csv", "enum", "Example_Item")
+	if code != 0 {
+		t.Fatalf("enum: exit %d: %s\n%s", code, errs, log)
+	}
+	for _, want := range []string{"apple", "banana", "cherry"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("enum lacks %s:\n%s", want, out)
+		}
+	}
+	if code, out, errs := wbemCLI(url, pw, "call", "Example_Item.Id=1", "Grow", "By=5"); code != 0 || !strings.Contains(out, "205") {
+		t.Errorf("Grow: exit %d, %q %q", code, out, errs)
+	}
+	if code, _, errs := wbemCLI(url, pw, "get", "Example_Item.Id=9"); code == 0 || !strings.Contains(errs, "WBEM_E_NOT_FOUND") {
+		t.Errorf("get of a missing item: exit %d, %q", code, errs)
+	}
+
+	password, err := os.ReadFile(pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	svc, err := wbem.Connect(ctx, url, `root\cimv2`, wbem.Credentials{User: daemon.AdminUser, Password: strings.TrimSpace(string(password))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	e, err := svc.ExecQuery(ctx, "WQL", "SELECT * FROM Example_Item", wbem.WBEM_FLAG_RETURN_IMMEDIATELY|wbem.WBEM_FLAG_FORWARD_ONLY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	buf := make([]cim.Object, 10)
+	n, err := e.Next(wbem.Infinite, buf)
+	if err != nil && err != io.EOF {
+		t.Fatalf("enumerating over WS-Management: %v\n%s", err, log)
+	}
+	if n != 3 {
+		t.Fatalf("%d items over WS-Management, want 3", n)
+	}
+	for _, o := range buf[:n] {
+		inst := o.(*cim.Instance)
+		id := inst.Value("Id").Uint()
+		size, created := inst.Value("Size"), inst.Value("Created")
+		if size.Type() != cim.TypeUint64 || created.Type() != cim.TypeDatetime || !strings.HasPrefix(created.Str(), "20261201000000") {
+			t.Errorf("item %d: Size %v (%v), Created %v (%v)", id, size, size.Type(), created, created.Type())
+		}
+		if want := []uint64{100, 205, 300}[id]; size.Uint() != want {
+			t.Errorf("item %d: Size %d, want %d", id, size.Uint(), want)
+		}
+	}
+	if !strings.Contains(log.String(), "provider-python: enumerate") {
+		t.Errorf("the provider's standard error is not in the daemon's log:\n%s", log)
+	}
+}
