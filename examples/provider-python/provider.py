@@ -2,7 +2,8 @@
 """An out-of-process provider of gowbem, in Python.
 
 It serves the class Example_Item (three items, an instance method Grow and a
-static method Sleep) like examples/provider-go, by implementing the
+static method Sleep) and raises the extrinsic event Example_ItemGrown when
+Grow changes an item, like examples/provider-go, by implementing the
 gowbem.provider.v1.Provider gRPC service from its documented definition
 (internal/providerwire/provider.proto, docs/providers.md). build.sh generates
 the modules it imports; register.mof registers it. The daemon (wbemd) starts
@@ -22,6 +23,7 @@ handshake.
 """
 
 import os
+import queue
 import re
 import signal
 import sys
@@ -53,6 +55,8 @@ WBEM_E_PROVIDER_NOT_CAPABLE = 0x80041024
 WBEM_E_CALL_CANCELLED = 0x80041032
 
 CLASS = "Example_Item"
+EVENT_CLASS = "Example_ItemGrown"
+MAX_QUEUED_EVENTS = 4096  # per subscription; past it the newest are dropped
 CREATED = "20261201000000.000000+000"  # CIM's datetime form
 MAX_BATCH = 1000
 
@@ -72,6 +76,22 @@ class Items:
         self.lock = threading.Lock()
         self.names = ["apple", "banana", "cherry"]
         self.sizes = [100, 200, 300]
+        self.subscriptions = set()  # a queue of events per subscription
+
+    def grown(self, i, size):
+        """Raises Example_ItemGrown for item i into every subscription."""
+        event = pb.Instance(properties=[
+            pb.PropertyValue(name="Id", value=pb.Value(unsigned=i)),
+            pb.PropertyValue(name="Name", value=pb.Value(text=self.names[i])),
+            pb.PropertyValue(name="NewSize", value=pb.Value(unsigned=size)),
+        ])
+        with self.lock:
+            subscriptions = list(self.subscriptions)
+        for q in subscriptions:
+            try:
+                q.put_nowait(event)
+            except queue.Full:
+                log("an event of", EVENT_CLASS, "dropped: the daemon does not take them")
 
     def instance(self, i):
         """The wire form of item i: values are typed by the class, so each
@@ -109,7 +129,7 @@ class Provider(provider_pb2_grpc.ProviderServicer):
     def Hello(self, request, context):
         # One process, any registered name; instances and methods.
         return pb.HelloReply(protocol=APP_PROTOCOL_VERSION, providers=[
-            pb.Capabilities(name="", instances=True, methods=True)])
+            pb.Capabilities(name="", instances=True, methods=True, events=True)])
 
     def Enumerate(self, request_iterator, context):
         first = next(request_iterator, None)
@@ -162,6 +182,7 @@ class Provider(provider_pb2_grpc.ProviderServicer):
             with self.items.lock:
                 self.items.sizes[i] += by
                 size = self.items.sizes[i]
+            self.items.grown(i, size)
             return pb.InstanceReply(instance=pb.Instance(properties=[
                 pb.PropertyValue(name="ReturnValue", value=pb.Value(unsigned=0)),
                 pb.PropertyValue(name="NewSize", value=pb.Value(unsigned=size)),
@@ -178,8 +199,32 @@ class Provider(provider_pb2_grpc.ProviderServicer):
                 pb.PropertyValue(name="ReturnValue", value=pb.Value(unsigned=0))]))
         return pb.InstanceReply(error=error(WBEM_E_INVALID_METHOD, "no method " + request.method, request.method))
 
-    # Events is left to the generated base class, which answers
-    # UNIMPLEMENTED: Hello does not claim events, so the daemon never calls it.
+    def Events(self, request, context):
+        """One call per subscription (WMI's NewQuery): Ready, then an Event
+        per event, until the daemon cancels the call when the subscription
+        ends (CancelQuery). The daemon filters by the query's WHERE clause,
+        so every event goes to every subscription."""
+        class_name = getattr(request, "class").name
+        if class_name.lower() != EVENT_CLASS.lower():
+            yield pb.EventsReply(done=pb.Done(error=error(
+                WBEM_E_INVALID_CLASS, "this provider raises only " + EVENT_CLASS, class_name)))
+            return
+        log("subscription:", request.query)
+        q = queue.Queue(maxsize=MAX_QUEUED_EVENTS)
+        with self.items.lock:
+            self.items.subscriptions.add(q)
+        try:
+            yield pb.EventsReply(ready=pb.Ready())
+            while context.is_active():
+                try:
+                    event = q.get(timeout=0.2)
+                except queue.Empty:
+                    continue
+                yield pb.EventsReply(event=event)
+        finally:
+            with self.items.lock:
+                self.items.subscriptions.discard(q)
+            log("subscription ended:", request.query)
 
 
 class Health(health_pb2_grpc.HealthServicer):
@@ -217,7 +262,9 @@ def main():
         os.unlink(sock)
 
     stop = threading.Event()
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=16),
+    # A synchronous gRPC server holds a thread for each call in progress, a
+    # subscription included: 32 at once here (grpc.aio would hold none).
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=32),
                          options=[("grpc.max_receive_message_length", 64 << 20)])
     provider_pb2_grpc.add_ProviderServicer_to_server(Provider(Items()), server)
     health_pb2_grpc.add_HealthServicer_to_server(Health(), server)

@@ -157,7 +157,7 @@ func TestHandshake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if hello.Protocol != providerwire.Version_VERSION_1 || len(hello.Providers) != 1 || !hello.Providers[0].Instances || !hello.Providers[0].Methods || hello.Providers[0].Events {
+	if hello.Protocol != providerwire.Version_VERSION_1 || len(hello.Providers) != 1 || !hello.Providers[0].Instances || !hello.Providers[0].Methods || !hello.Providers[0].Events {
 		t.Errorf("Hello: %v", hello)
 	}
 	sock := client.ReattachConfig().Addr.String()
@@ -225,7 +225,9 @@ func wbemCLI(url, pwFile string, args ...string) (code int, stdout, stderr strin
 // The README's steps against a running daemon: wbem mofcomp the
 // registration with @PROVIDER@ substituted, then the instances and the
 // method through the wbem command and through package wbem over
-// WS-Management, every value typed by the class.
+// WS-Management, every value typed by the class; the provider's event
+// reaches a subscriber over WS-Management (filtered by its WHERE clause), and
+// the subscription's end reaches the provider.
 func TestThroughTheDaemon(t *testing.T) {
 	py := python(t)
 	command := build(t, py)
@@ -253,13 +255,6 @@ func TestThroughTheDaemon(t *testing.T) {
 			t.Errorf("enum lacks %s:\n%s", want, out)
 		}
 	}
-	if code, out, errs := wbemCLI(url, pw, "call", "Example_Item.Id=1", "Grow", "By=5"); code != 0 || !strings.Contains(out, "205") {
-		t.Errorf("Grow: exit %d, %q %q", code, out, errs)
-	}
-	if code, _, errs := wbemCLI(url, pw, "get", "Example_Item.Id=9"); code == 0 || !strings.Contains(errs, "WBEM_E_NOT_FOUND") {
-		t.Errorf("get of a missing item: exit %d, %q", code, errs)
-	}
-
 	password, err := os.ReadFile(pw)
 	if err != nil {
 		t.Fatal(err)
@@ -270,6 +265,31 @@ func TestThroughTheDaemon(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer svc.Close()
+	// The provider's event, over WS-Management: Grow raises it.
+	events, err := svc.ExecNotificationQuery(ctx, "WQL", "SELECT * FROM Example_ItemGrown WHERE NewSize > 200", wbem.WBEM_FLAG_RETURN_IMMEDIATELY|wbem.WBEM_FLAG_FORWARD_ONLY)
+	if err != nil {
+		t.Fatalf("subscribing: %v\n%s", err, log)
+	}
+	defer events.Close()
+
+	if code, out, errs := wbemCLI(url, pw, "call", "Example_Item.Id=0", "Grow", "By=1"); code != 0 || !strings.Contains(out, "101") {
+		t.Errorf("Grow: exit %d, %q %q", code, out, errs)
+	}
+	if code, out, errs := wbemCLI(url, pw, "call", "Example_Item.Id=1", "Grow", "By=5"); code != 0 || !strings.Contains(out, "205") {
+		t.Errorf("Grow: exit %d, %q %q", code, out, errs)
+	}
+	if code, _, errs := wbemCLI(url, pw, "get", "Example_Item.Id=9"); code == 0 || !strings.Contains(errs, "WBEM_E_NOT_FOUND") {
+		t.Errorf("get of a missing item: exit %d, %q", code, errs)
+	}
+	ev := make([]cim.Object, 1)
+	if n, err := events.Next(30*time.Second, ev); err != nil || n != 1 {
+		t.Fatalf("no event: %d, %v\n%s", n, err, log)
+	}
+	grown := ev[0].(*cim.Instance)
+	if id, size := grown.Value("Id"), grown.Value("NewSize"); !strings.EqualFold(grown.ClassName(), "Example_ItemGrown") ||
+		id.Uint() != 1 || size.Type() != cim.TypeUint64 || size.Uint() != 205 || grown.Value("Name").Str() != "banana" {
+		t.Errorf("event %s: Id %v, NewSize %v (%v)", grown.ClassName(), id, size, size.Type())
+	}
 	e, err := svc.ExecQuery(ctx, "WQL", "SELECT * FROM Example_Item", wbem.WBEM_FLAG_RETURN_IMMEDIATELY|wbem.WBEM_FLAG_FORWARD_ONLY)
 	if err != nil {
 		t.Fatal(err)
@@ -290,9 +310,17 @@ func TestThroughTheDaemon(t *testing.T) {
 		if size.Type() != cim.TypeUint64 || created.Type() != cim.TypeDatetime || !strings.HasPrefix(created.Str(), "20261201000000") {
 			t.Errorf("item %d: Size %v (%v), Created %v (%v)", id, size, size.Type(), created, created.Type())
 		}
-		if want := []uint64{100, 205, 300}[id]; size.Uint() != want {
+		if want := []uint64{101, 205, 300}[id]; size.Uint() != want {
 			t.Errorf("item %d: Size %d, want %d", id, size.Uint(), want)
 		}
+	}
+	events.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(log.String(), "provider-python: subscription ended") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the end of the subscription did not reach the provider:\n%s", log)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	if !strings.Contains(log.String(), "provider-python: enumerate") {
 		t.Errorf("the provider's standard error is not in the daemon's log:\n%s", log)
