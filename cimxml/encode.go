@@ -204,7 +204,7 @@ func (e *encoder) classTags(c *cim.Class, origin bool) *classTags {
 	t := &classTags{start: b.String(), props: make([]struct{ open, close string }, len(c.Properties))}
 	for i := range c.Properties {
 		b.Reset()
-		tag := propertyOpen(&b, &c.Properties[i], origin)
+		tag := propertyOpen(&b, &c.Properties[i], origin, false)
 		t.props[i].open = b.String()
 		t.props[i].close = "</" + tag + ">"
 	}
@@ -427,9 +427,9 @@ func (e *encoder) instance(w *bytes.Buffer, inst *cim.Instance, opts instOpts) {
 }
 
 // propertyOpen writes the start tag of a PROPERTY, PROPERTY.ARRAY or
-// PROPERTY.REFERENCE element holding an instance's value of p, and returns
-// the tag's name.
-func propertyOpen(w *bytes.Buffer, p *cim.Property, origin bool) string {
+// PROPERTY.REFERENCE element of p (an instance's value, or a class's
+// declaration, inherited when propagated), and returns the tag's name.
+func propertyOpen(w *bytes.Buffer, p *cim.Property, origin, propagated bool) string {
 	t := p.Type
 	var tag string
 	switch {
@@ -455,6 +455,9 @@ func propertyOpen(w *bytes.Buffer, p *cim.Property, origin bool) string {
 	}
 	if origin && p.Origin != "" {
 		writeAttr(w, "CLASSORIGIN", p.Origin)
+	}
+	if propagated {
+		w.WriteString(` PROPAGATED="true"`)
 	}
 	w.WriteByte('>')
 	return tag
@@ -578,36 +581,7 @@ func hasOwnQualifier(qs cim.Qualifiers) bool {
 }
 
 func (e *encoder) classProperty(w *bytes.Buffer, p *cim.Property, inherited bool, opts classOpts) {
-	t := p.Type
-	var tag string
-	switch {
-	case t == cim.TypeReference:
-		tag = "PROPERTY.REFERENCE"
-	case t.IsArray():
-		tag = "PROPERTY.ARRAY"
-	default:
-		tag = "PROPERTY"
-	}
-	w.WriteByte('<')
-	w.WriteString(tag)
-	writeAttr(w, "NAME", p.Name)
-	if t == cim.TypeReference {
-		if p.RefClass != "" {
-			writeAttr(w, "REFERENCECLASS", p.RefClass)
-		}
-	} else {
-		w.WriteString(` TYPE="` + typeName(t) + `"`)
-	}
-	if t.Elem() == cim.TypeObject {
-		w.WriteString(` EmbeddedObject="` + embeddedKind(p.RefClass) + `"`)
-	}
-	if opts.origin && p.Origin != "" {
-		writeAttr(w, "CLASSORIGIN", p.Origin)
-	}
-	if inherited {
-		w.WriteString(` PROPAGATED="true"`)
-	}
-	w.WriteByte('>')
+	tag := propertyOpen(w, p, opts.origin, inherited)
 	if opts.qualifiers {
 		e.qualifiers(w, p.Qualifiers)
 	}
