@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -132,34 +131,8 @@ func (l *Listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpError(w, prefix, http.StatusBadRequest, "header-mismatch", "an export request needs the CIMExportMethod header")
 		return
 	}
-	if r.ContentLength > l.opts.MaxRequestBytes {
-		httpError(w, prefix, http.StatusRequestEntityTooLarge, "request-not-valid",
-			"the request is larger than this listener's limit of "+strconv.FormatInt(l.opts.MaxRequestBytes, 10)+" bytes")
-		return
-	}
-	buf := getBuf()
-	defer putBuf(buf)
-	rc := http.NewResponseController(w)
-	rc.SetReadDeadline(time.Now().Add(l.opts.ReadTimeout))
-	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, l.opts.MaxRequestBytes)); err != nil {
-		w.Header().Set("Connection", "close")
-		var tooBig *http.MaxBytesError
-		var ne net.Error
-		switch {
-		case errors.As(err, &tooBig):
-			httpError(w, prefix, http.StatusRequestEntityTooLarge, "request-not-valid",
-				"the request is larger than this listener's limit of "+strconv.FormatInt(l.opts.MaxRequestBytes, 10)+" bytes")
-		case errors.As(err, &ne) && ne.Timeout():
-			httpError(w, prefix, http.StatusRequestTimeout, "request-not-valid", "the request body did not arrive within "+l.opts.ReadTimeout.String())
-		default:
-			httpError(w, prefix, http.StatusBadRequest, "request-not-valid", "the request body is broken: "+err.Error())
-		}
-		return
-	}
-	rc.SetReadDeadline(time.Time{})
-	root, err := parseDocument(buf.String())
-	if err != nil {
-		httpError(w, prefix, http.StatusBadRequest, "request-not-well-formed", err.Error())
+	root, _ := readDocument(w, r, prefix, "listener", l.opts.MaxRequestBytes, l.opts.ReadTimeout)
+	if root == nil {
 		return
 	}
 	id, call, status, cimError, why := readExport(root)
@@ -173,7 +146,7 @@ func (l *Listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"the CIMExportMethod header names "+strconv.Quote(method)+" but the request calls "+strconv.Quote(name))
 		return
 	}
-	err = l.export(ctx, call)
+	err := l.export(ctx, call)
 	out := getBuf()
 	defer putBuf(out)
 	out.WriteString(`<?xml version="1.0" encoding="utf-8" ?>` + "\n" + `<CIM CIMVERSION="2.0" DTDVERSION="2.0"><MESSAGE ID="`)

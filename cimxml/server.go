@@ -317,34 +317,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpError(w, prefix, http.StatusBadRequest, "header-mismatch", "a method call needs the CIMMethod and CIMObject headers")
 		return
 	}
-	if r.ContentLength > s.opts.MaxRequestBytes {
-		httpError(w, prefix, http.StatusRequestEntityTooLarge, "request-not-valid",
-			"the request is larger than this server's limit of "+strconv.FormatInt(s.opts.MaxRequestBytes, 10)+" bytes")
-		return
-	}
-	buf := getBuf()
-	defer putBuf(buf)
-	rc := http.NewResponseController(w)
-	rc.SetReadDeadline(time.Now().Add(s.opts.ReadTimeout)) // unsupported by test recorders: ignored
-	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.opts.MaxRequestBytes)); err != nil {
-		w.Header().Set("Connection", "close")
-		var tooBig *http.MaxBytesError
-		var ne net.Error
-		switch {
-		case errors.As(err, &tooBig):
-			httpError(w, prefix, http.StatusRequestEntityTooLarge, "request-not-valid",
-				"the request is larger than this server's limit of "+strconv.FormatInt(s.opts.MaxRequestBytes, 10)+" bytes")
-		case errors.As(err, &ne) && ne.Timeout():
-			httpError(w, prefix, http.StatusRequestTimeout, "request-not-valid", "the request body did not arrive within "+s.opts.ReadTimeout.String())
-		default:
-			httpError(w, prefix, http.StatusBadRequest, "request-not-valid", "the request body is broken: "+err.Error())
-		}
-		return
-	}
-	rc.SetReadDeadline(time.Time{})
-	root, err := parseDocument(buf.String())
-	if err != nil {
-		httpError(w, prefix, http.StatusBadRequest, "request-not-well-formed", err.Error())
+	root, rc := readDocument(w, r, prefix, "server", s.opts.MaxRequestBytes, s.opts.ReadTimeout)
+	if root == nil {
 		return
 	}
 	req, status, cimError, why := readRequest(root)
@@ -370,6 +344,46 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.enc = &encoder{host: s.opts.ServerName, ns: req.ns}
 	c.dec = &decoder{ns: req.ns, lookup: c.lookupClass}
 	s.dispatch(c)
+}
+
+// readDocument reads a request's body — at most limit bytes, within
+// timeout — and parses it. On failure it answers the request (the HTTP
+// status and CIMError) and returns a nil root; who names the receiver in
+// messages ("server", "listener").
+func readDocument(w http.ResponseWriter, r *http.Request, prefix, who string, limit int64, timeout time.Duration) (*node, *http.ResponseController) {
+	tooBig := func() {
+		httpError(w, prefix, http.StatusRequestEntityTooLarge, "request-not-valid",
+			"the request is larger than this "+who+"'s limit of "+strconv.FormatInt(limit, 10)+" bytes")
+	}
+	if r.ContentLength > limit {
+		tooBig()
+		return nil, nil
+	}
+	buf := getBuf()
+	defer putBuf(buf)
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Now().Add(timeout)) // unsupported by test recorders: ignored
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit)); err != nil {
+		w.Header().Set("Connection", "close")
+		var mbe *http.MaxBytesError
+		var ne net.Error
+		switch {
+		case errors.As(err, &mbe):
+			tooBig()
+		case errors.As(err, &ne) && ne.Timeout():
+			httpError(w, prefix, http.StatusRequestTimeout, "request-not-valid", "the request body did not arrive within "+timeout.String())
+		default:
+			httpError(w, prefix, http.StatusBadRequest, "request-not-valid", "the request body is broken: "+err.Error())
+		}
+		return nil, nil
+	}
+	rc.SetReadDeadline(time.Time{})
+	root, err := parseDocument(buf.String())
+	if err != nil {
+		httpError(w, prefix, http.StatusBadRequest, "request-not-well-formed", err.Error())
+		return nil, nil
+	}
+	return root, rc
 }
 
 func acceptsTrailers(r *http.Request) bool {
