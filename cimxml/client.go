@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/internal/classcache"
+	"github.com/gowbem/gowbem/internal/httpclient"
 	"github.com/gowbem/gowbem/wbem"
 )
 
@@ -78,19 +78,11 @@ func connect(ctx context.Context, u *url.URL, creds wbem.Credentials) (wbem.Back
 	if v := q.Get("operationtimeout"); v != "" {
 		o.OperationTimeout, _ = time.ParseDuration(v)
 	}
-	v := *u
-	v.RawQuery = ""
-	if v.Scheme != "http" && v.Scheme != "https" {
-		return nil, cim.Errorf(cim.WBEM_E_INVALID_PARAMETER, "CIM-XML needs an http or https URL, not %s", u.Redacted())
+	endpoint, creds, err := httpclient.Endpoint(u, creds, "CIM-XML")
+	if err != nil {
+		return nil, err
 	}
-	if v.User != nil {
-		if creds.User == "" {
-			creds.User = v.User.Username()
-			creds.Password, _ = v.User.Password()
-		}
-		v.User = nil
-	}
-	return NewClient(v.String(), creds, o), nil
+	return NewClient(endpoint, creds, o), nil
 }
 
 // NewClient returns a client of the CIM server at endpoint (e.g.
@@ -102,19 +94,7 @@ func NewClient(endpoint string, creds wbem.Credentials, opts ClientOptions) *Cli
 	opts.MaxObjectCount = min(opts.MaxObjectCount, MaxObjectCount)
 	hc := opts.HTTPClient
 	if hc == nil {
-		tr := &http.Transport{
-			Proxy:               nil,
-			DialContext:         (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			MaxIdleConns:        256,
-			MaxIdleConnsPerHost: 256,
-			IdleConnTimeout:     90 * time.Second,
-			DisableCompression:  true,
-			TLSClientConfig:     creds.TLS,
-			ForceAttemptHTTP2:   false,
-			ReadBufferSize:      64 << 10, // large responses: fewer, larger reads
-			WriteBufferSize:     16 << 10,
-		}
-		hc = &http.Client{Transport: tr}
+		hc = &http.Client{Transport: httpclient.Transport(creds.TLS)}
 	}
 	c := &Client{endpoint: endpoint, user: creds.User, pw: creds.Password, hc: hc, opts: opts, classes: classcache.New(classcache.MaxClient)}
 	if u, err := url.Parse(endpoint); err == nil {

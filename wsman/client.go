@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/internal/classcache"
+	"github.com/gowbem/gowbem/internal/httpclient"
 	"github.com/gowbem/gowbem/wbem"
 	"github.com/gowbem/gowbem/wql"
 )
@@ -88,19 +88,11 @@ func connect(ctx context.Context, u *url.URL, creds wbem.Credentials) (wbem.Back
 	if v := q.Get("pullwait"); v != "" {
 		o.PullWait, _ = time.ParseDuration(v)
 	}
-	v := *u
-	v.RawQuery = ""
-	if v.Scheme != "http" && v.Scheme != "https" {
-		return nil, cim.Errorf(cim.WBEM_E_INVALID_PARAMETER, "WS-Management needs an http or https URL, not %s", u.Redacted())
+	endpoint, creds, err := httpclient.Endpoint(u, creds, "WS-Management")
+	if err != nil {
+		return nil, err
 	}
-	if v.User != nil {
-		if creds.User == "" {
-			creds.User = v.User.Username()
-			creds.Password, _ = v.User.Password()
-		}
-		v.User = nil
-	}
-	return NewClient(v.String(), creds, o), nil
+	return NewClient(endpoint, creds, o), nil
 }
 
 // NewClient returns a client of the WS-Management service at endpoint
@@ -120,17 +112,7 @@ func NewClient(endpoint string, creds wbem.Credentials, opts ClientOptions) *Cli
 	}
 	hc := opts.HTTPClient
 	if hc == nil {
-		tr := &http.Transport{
-			Proxy:               nil,
-			DialContext:         (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			MaxIdleConns:        256,
-			MaxIdleConnsPerHost: 256,
-			IdleConnTimeout:     90 * time.Second,
-			DisableCompression:  true,
-			TLSClientConfig:     creds.TLS,
-			ForceAttemptHTTP2:   false,
-		}
-		hc = &http.Client{Transport: tr}
+		hc = &http.Client{Transport: httpclient.Transport(creds.TLS)}
 	}
 	return &Client{endpoint: endpoint, user: creds.User, pw: creds.Password, hc: hc, opts: opts, classes: classcache.New(classcache.MaxClient), noClass: map[string]error{}}
 }

@@ -20,7 +20,7 @@ var layers = [][]string{
 	{"wql", "mof", "auth", "internal/cimtest", "internal/wine/goexec", "internal/classcache"},
 	{"provider", "repository", "internal/users", "auth/pam"},
 	{"wbem", "repository/storetest", "internal/providerwire"},
-	{"cimom", "wmi", "internal/deadline", "internal/push", "provider/plugin", "internal/providerhost"},
+	{"cimom", "wmi", "internal/deadline", "internal/push", "provider/plugin", "internal/providerhost", "internal/httpclient"},
 	{"providers/host", "internal/workload", "examples/..."},
 	{"wsman", "cimxml", "internal/interop"},
 	{"internal/cli", "internal/daemon", "internal/wsmantest", "internal/bench"},
