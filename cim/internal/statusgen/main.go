@@ -1,5 +1,6 @@
 // Command statusgen writes package cim's status code constants, with their
-// names and texts (statuscodes.go), from the one table of them
+// names and texts, and DSP0200's CIM status codes with their mapping to
+// and from the WBEM ones (statuscodes.go), from the one table of them
 // (statuscodes.txt). `go generate ./cim` runs it.
 package main
 
@@ -42,12 +43,30 @@ type code struct {
 	text   string
 }
 
+// cimCode is one line of the table's DSP0200 part.
+type cimCode struct {
+	name   string
+	number int
+	status string   // the WBEM status it stands for
+	from   []string // the WBEM failures that map down to it
+}
+
 // parse reads the table: a line is a name, a number (Go syntax) and the rest
 // of the line, the text; blank lines and lines starting with # are comments.
-func parse(file string, table []byte) ([]code, error) {
+// A line of a CIM status code (CIM_ERR_*) is its name, its number, the WBEM
+// status it stands for and, after "<", the WBEM failures mapped to it.
+func parse(file string, table []byte) ([]code, []cimCode, error) {
 	var codes []code
+	var cims []cimCode
 	names := map[string]bool{}
 	numbers := map[uint32]string{}
+	failures := map[string]bool{}
+	mapped := map[string]string{} // WBEM failure → the CIM code it maps to
+	type ref struct {
+		line int
+		name string
+	}
+	var refs []ref // WBEM names the CIM lines use, checked at the end
 	sc := bufio.NewScanner(bytes.NewReader(table))
 	for line := 1; sc.Scan(); line++ {
 		s := strings.TrimSpace(sc.Text())
@@ -56,33 +75,73 @@ func parse(file string, table []byte) ([]code, error) {
 		}
 		f := strings.Fields(s)
 		if len(f) < 3 {
-			return nil, fmt.Errorf("%s:%d: want name, number and text", file, line)
+			return nil, nil, fmt.Errorf("%s:%d: want name, number and text", file, line)
+		}
+		if strings.HasPrefix(f[0], "CIM_ERR_") {
+			c := cimCode{name: f[0], status: f[2]}
+			n, err := strconv.Atoi(f[1])
+			switch {
+			case err != nil:
+				return nil, nil, fmt.Errorf("%s:%d: number %q: %v", file, line, f[1], err)
+			case n != len(cims):
+				return nil, nil, fmt.Errorf("%s:%d: %s is number %d, want %d (numbered from 0 without gaps)", file, line, c.name, n, len(cims))
+			case names[c.name]:
+				return nil, nil, fmt.Errorf("%s:%d: %s twice", file, line, c.name)
+			case len(f) > 3 && (f[3] != "<" || len(f) == 4):
+				return nil, nil, fmt.Errorf("%s:%d: want the WBEM failures mapped to %s after \"<\"", file, line, c.name)
+			}
+			c.number = n
+			refs = append(refs, ref{line, c.status})
+			if len(f) > 4 {
+				c.from = f[4:]
+			}
+			for _, w := range c.from {
+				if mapped[w] != "" {
+					return nil, nil, fmt.Errorf("%s:%d: %s maps to %s already", file, line, w, mapped[w])
+				}
+				mapped[w] = c.name
+				refs = append(refs, ref{line, "<" + w})
+			}
+			names[c.name] = true
+			cims = append(cims, c)
+			continue
 		}
 		n, err := strconv.ParseUint(f[1], 0, 32)
 		if err != nil {
-			return nil, fmt.Errorf("%s:%d: number %q: %v", file, line, f[1], err)
+			return nil, nil, fmt.Errorf("%s:%d: number %q: %v", file, line, f[1], err)
 		}
 		c := code{name: f[0], number: uint32(n), text: strings.Join(f[2:], " ")}
 		failure := c.number&0x80000000 != 0
 		switch {
 		case !strings.HasPrefix(c.name, "WBEM"):
-			return nil, fmt.Errorf("%s:%d: %s is not a WBEM name", file, line, c.name)
+			return nil, nil, fmt.Errorf("%s:%d: %s is not a WBEM name", file, line, c.name)
 		case failure != strings.Contains(c.name, "_E_"):
-			return nil, fmt.Errorf("%s:%d: %s: a failure's name has _E_ and only a failure's (0x%08X)", file, line, c.name, c.number)
+			return nil, nil, fmt.Errorf("%s:%d: %s: a failure's name has _E_ and only a failure's (0x%08X)", file, line, c.name, c.number)
 		case names[c.name]:
-			return nil, fmt.Errorf("%s:%d: %s twice", file, line, c.name)
+			return nil, nil, fmt.Errorf("%s:%d: %s twice", file, line, c.name)
 		case numbers[c.number] != "":
-			return nil, fmt.Errorf("%s:%d: %s has %s's number 0x%08X", file, line, c.name, numbers[c.number], c.number)
+			return nil, nil, fmt.Errorf("%s:%d: %s has %s's number 0x%08X", file, line, c.name, numbers[c.number], c.number)
 		}
 		names[c.name], numbers[c.number] = true, c.name
+		failures[c.name] = failure
 		codes = append(codes, c)
 	}
-	return codes, sc.Err()
+	for _, r := range refs {
+		name, from := strings.CutPrefix(r.name, "<")
+		failure, known := failures[name]
+		switch {
+		case !known:
+			return nil, nil, fmt.Errorf("%s:%d: %s is no WBEM status of the table", file, r.line, name)
+		case from && !failure:
+			return nil, nil, fmt.Errorf("%s:%d: %s is a success: successes map to CIM_ERR_SUCCESS", file, r.line, name)
+		}
+	}
+	return codes, cims, sc.Err()
 }
 
 // generate returns the Go source of the constants and their names and texts.
 func generate(file string, table []byte) ([]byte, error) {
-	codes, err := parse(file, table)
+	codes, cims, err := parse(file, table)
 	if err != nil {
 		return nil, err
 	}
@@ -100,6 +159,29 @@ func generate(file string, table []byte) ([]byte, error) {
 	b.WriteString("var statusInfo = map[Status]struct{ name, text string }{\n")
 	for _, c := range codes {
 		fmt.Fprintf(&b, "\t%s: {%q, %q},\n", c.name, c.name, c.text)
+	}
+	b.WriteString("}\n")
+	if len(cims) == 0 {
+		return format.Source(b.Bytes())
+	}
+	b.WriteString("\n// The CIM status codes of DSP0200 (the ValueMap of CIM_Error.CIMStatusCode).\n")
+	b.WriteString("const (\n")
+	for _, c := range cims {
+		fmt.Fprintf(&b, "\t%s CIMStatus = %d\n", c.name, c.number)
+	}
+	b.WriteString(")\n\n")
+	b.WriteString("// cimStatusInfo holds, by number, each CIM status code's name and the WBEM\n// status it stands for.\n")
+	b.WriteString("var cimStatusInfo = [...]struct {\n\tname   string\n\tstatus Status\n}{\n")
+	for _, c := range cims {
+		fmt.Fprintf(&b, "\t%s: {%q, %s},\n", c.name, c.name, c.status)
+	}
+	b.WriteString("}\n\n")
+	b.WriteString("// cimStatusOf maps the WBEM failures DSP0200 has a code for to it.\n")
+	b.WriteString("var cimStatusOf = map[Status]CIMStatus{\n")
+	for _, c := range cims {
+		for _, w := range c.from {
+			fmt.Fprintf(&b, "\t%s: %s,\n", w, c.name)
+		}
 	}
 	b.WriteString("}\n")
 	return format.Source(b.Bytes())
