@@ -156,6 +156,44 @@ func DontRead(w http.ResponseWriter) {
 	http.NewResponseController(w).SetReadDeadline(time.Now()) // unsupported by test recorders: ignored
 }
 
+// Gate is how a protocol server authenticates a request, from its headers
+// alone: a caller marked remote unless IsLocal says the request came from
+// this machine, with the request's address. Both protocol servers use it
+// with their Options' fields of the same names.
+type Gate struct {
+	// Authenticator finds out who sent a request; when nil every request
+	// is ErrNoCredentials, unless AllowAnonymous serves it.
+	Authenticator Authenticator
+	// AllowAnonymous serves a request without an Authorization header as
+	// anonymous (tests only): a nil caller without error.
+	AllowAnonymous bool
+	// IsLocal reports whether a request came from this machine (IsLoopback
+	// when nil).
+	IsLocal func(r *http.Request) bool
+}
+
+// Caller finds out who sent r. A nil caller without error is an anonymous
+// request AllowAnonymous lets through.
+func (s Gate) Caller(r *http.Request) (*identity.Caller, error) {
+	if s.AllowAnonymous && r.Header.Get("Authorization") == "" {
+		return nil, nil
+	}
+	if s.Authenticator == nil {
+		return nil, ErrNoCredentials
+	}
+	c, err := s.Authenticator.Authenticate(r)
+	if err != nil {
+		return nil, err
+	}
+	isLocal := s.IsLocal
+	if isLocal == nil {
+		isLocal = IsLoopback
+	}
+	c.Remote = !isLocal(r)
+	c.Address = r.RemoteAddr
+	return c, nil
+}
+
 // Refuse answers a request whose authentication failed with err: 401 with a
 // challenge for missing or bad credentials, 429 or 503 with Retry-After for
 // a throttled or busy login, 503 when the authentication service failed.

@@ -466,3 +466,52 @@ func TestBasicBurstDoesNotJump(t *testing.T) {
 		}
 	})
 }
+
+// A protocol server's gate: anonymous only where allowed and only without
+// credentials, no authenticator refuses, the caller marked remote or local.
+func TestGate(t *testing.T) {
+	alice := auth.AuthenticatorFunc(func(r *http.Request) (*identity.Caller, error) {
+		if r.Header.Get("Authorization") != "ok" {
+			return nil, auth.ErrBadCredentials
+		}
+		return &identity.Caller{Name: "alice"}, nil
+	})
+	req := func(addr, authz string) *http.Request {
+		r := httptest.NewRequest("POST", "/x", nil)
+		r.RemoteAddr = addr
+		if authz != "" {
+			r.Header.Set("Authorization", authz)
+		}
+		return r
+	}
+	for _, tt := range []struct {
+		name      string
+		gate      auth.Gate
+		r         *http.Request
+		user      string // "" with no error: anonymous
+		remote    bool
+		err       error
+		anonymous bool
+	}{
+		{"anonymous allowed", auth.Gate{AllowAnonymous: true}, req("192.0.2.1:1", ""), "", false, nil, true},
+		{"anonymous with credentials", auth.Gate{AllowAnonymous: true, Authenticator: alice}, req("192.0.2.1:1", "bad"), "", false, auth.ErrBadCredentials, false},
+		{"no authenticator", auth.Gate{}, req("192.0.2.1:1", "ok"), "", false, auth.ErrNoCredentials, false},
+		{"remote", auth.Gate{Authenticator: alice}, req("192.0.2.1:1", "ok"), "alice", true, nil, false},
+		{"loopback", auth.Gate{Authenticator: alice}, req("127.0.0.1:1", "ok"), "alice", false, nil, false},
+		{"IsLocal", auth.Gate{Authenticator: alice, IsLocal: func(*http.Request) bool { return true }}, req("192.0.2.1:1", "ok"), "alice", false, nil, false},
+	} {
+		c, err := tt.gate.Caller(tt.r)
+		switch {
+		case tt.err != nil:
+			if !errors.Is(err, tt.err) || c != nil {
+				t.Errorf("%s: %v %v, want %v", tt.name, c, err, tt.err)
+			}
+		case tt.anonymous:
+			if c != nil || err != nil {
+				t.Errorf("%s: %v %v, want anonymous", tt.name, c, err)
+			}
+		case err != nil || c == nil || c.Name != tt.user || c.Remote != tt.remote || c.Address != tt.r.RemoteAddr:
+			t.Errorf("%s: %+v %v", tt.name, c, err)
+		}
+	}
+}

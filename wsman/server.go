@@ -321,19 +321,7 @@ func (s *Server) sendFault(w http.ResponseWriter, req *request, f *fault) {
 // authenticate finds out who sent r from its headers alone. A nil caller
 // without error is an anonymous request the options allow (tests).
 func (s *Server) authenticate(r *http.Request) (*identity.Caller, error) {
-	if s.opts.AllowAnonymous && r.Header.Get("Authorization") == "" {
-		return nil, nil
-	}
-	if s.opts.Authenticator == nil {
-		return nil, auth.ErrNoCredentials
-	}
-	c, err := s.opts.Authenticator.Authenticate(r)
-	if err != nil {
-		return nil, err
-	}
-	c.Remote = !s.opts.IsLocal(r)
-	c.Address = r.RemoteAddr
-	return c, nil
+	return auth.Gate{Authenticator: s.opts.Authenticator, AllowAnonymous: s.opts.AllowAnonymous, IsLocal: s.opts.IsLocal}.Caller(r)
 }
 
 // MaxIdentifyBytes bounds the body of an Identify that comes without
