@@ -84,19 +84,8 @@ func NewListener(deliver func(ctx context.Context, indication *cim.Instance) err
 
 // ServeHTTP implements http.Handler.
 func (l *Listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	prefix := ""
-	switch r.Method {
-	case http.MethodPost:
-	case "M-POST":
-		p, ok := manPrefix(r)
-		if !ok {
-			httpError(w, "", http.StatusBadRequest, "request-not-valid", "M-POST needs a Man header naming http://www.dmtf.org/cim/mapping/http/v1.0")
-			return
-		}
-		prefix = p
-	default:
-		w.Header().Set("Allow", "POST, M-POST")
-		http.Error(w, "a CIM-XML listener accepts POST and M-POST only", http.StatusMethodNotAllowed)
+	prefix, ok := headerPrefix(w, r, "a CIM-XML listener")
+	if !ok {
 		return
 	}
 	ctx := r.Context()

@@ -257,21 +257,31 @@ func manPrefix(r *http.Request) (string, bool) {
 	return "", false
 }
 
-// ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	prefix := ""
+// headerPrefix reads a request's method: POST, or M-POST with the prefix
+// ("73-") its CIM headers carry. Any other gets 405 and an M-POST without
+// DSP0200's Man header 400; ok is false then. who names the receiver
+// ("CIM-XML", "a CIM-XML listener") in the message.
+func headerPrefix(w http.ResponseWriter, r *http.Request, who string) (prefix string, ok bool) {
 	switch r.Method {
 	case http.MethodPost:
+		return "", true
 	case "M-POST":
 		p, ok := manPrefix(r)
 		if !ok {
 			httpError(w, "", http.StatusBadRequest, "request-not-valid", "M-POST needs a Man header naming http://www.dmtf.org/cim/mapping/http/v1.0")
-			return
 		}
-		prefix = p
+		return p, ok
 	default:
 		w.Header().Set("Allow", "POST, M-POST")
-		http.Error(w, "CIM-XML accepts POST and M-POST only", http.StatusMethodNotAllowed)
+		http.Error(w, who+" accepts POST and M-POST only", http.StatusMethodNotAllowed)
+		return "", false
+	}
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	prefix, ok := headerPrefix(w, r, "CIM-XML")
+	if !ok {
 		return
 	}
 	// Authentication comes from the headers, before any of the body is
