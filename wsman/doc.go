@@ -151,16 +151,32 @@
 //
 // # Faults
 //
-// Faults are SOAP 1.2 faults with DSP0226's subcodes; a WBEM failure maps
-// per DSP0227 (not found → wsa:DestinationUnreachable, already exists →
-// wsman:AlreadyExists, access denied → wsman:AccessDenied, …). The detail
-// holds wsman:FaultDetail where one applies, Microsoft's WSManFault with the
-// WBEM status as Code, and gw:WBEMStatus with the status, its name, the CIM
-// status code of DSP0200 and the operation, parameter and provider. Bad input
+// Faults are SOAP 1.2 faults with DSP0226's subcodes. Every failure status
+// of WMI maps to one fault (the table is audited by TestEveryStatusToFault
+// over cim's whole status table): an instance not found →
+// wsa:DestinationUnreachable (WinRM's ERROR_WSMAN_RESOURCE_NOT_FOUND), no
+// class or namespace → the same with detail InvalidResourceURI, access
+// denied or a privilege missing → wsman:AccessDenied (HTTP 403), already
+// exists → wsman:AlreadyExists, what the class or its provider does not do
+// → wsa:ActionNotSupported, a bad path → wsman:InvalidSelectors, bad method
+// parameters → wsman:InvalidParameter, WMI's context or flags →
+// wsman:InvalidOptions, a locale → wsman:UnsupportedFeature Locale, an
+// unknown query language → wsen:FilterDialectRequestedUnavailable, a bad
+// query → wsen:CannotProcessFilter, too much data → wsman:EncodingLimit,
+// the caller's quota → wsman:QuotaLimit, a body or class definition WMI
+// refuses (type mismatch, MOF errors…) → wxf:InvalidRepresentation; all
+// those are s:Sender. Timeouts are s:Receiver wsman:TimedOut, a busy or
+// stopping service s:Receiver wsa:EndpointUnavailable, and the service's
+// own failures s:Receiver wsman:InternalError. The detail holds
+// wsman:FaultDetail where one applies, Microsoft's WSManFault with WinRM's
+// number as Code (the WBEM status where WinRM has none), and gw:WBEMStatus
+// with the status, its name, the CIM status code of DSP0200 and the
+// operation, parameter and provider. Bad input
 // never panics: malformed XML, nesting deeper than MaxDepth, a body larger
 // than Options.MaxRequestBytes (512 KiB by default), a wrong Action, an
 // unknown resource or a bad selector each get a fault saying what is wrong.
-// HTTP status: 400 for Sender faults, 500 for Receiver faults.
+// HTTP status: 400 for Sender faults (403 for AccessDenied), 500 for
+// Receiver faults.
 //
 // # Authentication and TLS
 //

@@ -27,6 +27,7 @@ type fault struct {
 	status     cim.Status
 	ext        *cim.Error // the operation's extended status, if it came from one
 	httpStatus int        // 0: 400 for Sender, 500 otherwise
+	winrmCode  uint32     // WSManFault's Code when the subcode's is not WinRM's (see wsmanFaultCode)
 }
 
 func (f *fault) Error() string {
@@ -109,37 +110,63 @@ func faultFromError(err error) *fault {
 		out.reason = e.Status.Text()
 	}
 	switch e.Status {
-	case cim.WBEM_E_NOT_FOUND, cim.WBEM_E_INVALID_CLASS, cim.WBEM_E_INVALID_NAMESPACE:
+	case cim.WBEM_E_NOT_FOUND:
+		// An instance the selectors name does not exist: WinRM's
+		// ERROR_WSMAN_RESOURCE_NOT_FOUND, no InvalidResourceURI (the URI
+		// is good).
+		out.subcode, out.action, out.winrmCode = "wsa:DestinationUnreachable", actFaultAddressing, errWSManResourceNotFound
+	case cim.WBEM_E_INVALID_CLASS, cim.WBEM_E_INVALID_NAMESPACE:
 		out.subcode, out.detail, out.action = "wsa:DestinationUnreachable", "InvalidResourceURI", actFaultAddressing
-	case cim.WBEM_E_ACCESS_DENIED:
+	case cim.WBEM_E_ACCESS_DENIED, cim.WBEM_E_PRIVILEGE_NOT_HELD, cim.WBEM_E_ENCRYPTED_CONNECTION_REQUIRED,
+		cim.WBEM_E_LOCAL_CREDENTIALS, cim.WBEMESS_E_AUTHZ_NOT_PRIVILEGED:
 		// Authenticated but refused: 403 (401 is for credentials).
 		out.subcode, out.httpStatus = "wsman:AccessDenied", http.StatusForbidden
-	case cim.WBEM_E_ALREADY_EXISTS:
+	case cim.WBEM_E_ALREADY_EXISTS, cim.WBEM_E_PROVIDER_ALREADY_REGISTERED:
 		out.subcode = "wsman:AlreadyExists"
 	case cim.WBEM_E_NOT_SUPPORTED, cim.WBEM_E_INVALID_METHOD, cim.WBEM_E_METHOD_NOT_IMPLEMENTED, cim.WBEM_E_METHOD_DISABLED,
-		cim.WBEM_E_PROVIDER_NOT_CAPABLE, cim.WBEM_E_INVALID_OPERATION:
+		cim.WBEM_E_PROVIDER_NOT_CAPABLE, cim.WBEM_E_INVALID_OPERATION, cim.WBEM_E_ILLEGAL_OPERATION,
+		cim.WBEM_E_VETO_PUT, cim.WBEM_E_VETO_DELETE:
 		// What this class or its provider does not do (a Put on a class
-		// whose provider cannot modify instances): the request's fault.
+		// whose provider cannot modify instances, or vetoes it): the
+		// request's fault.
 		out.subcode, out.action = "wsa:ActionNotSupported", actFaultAddressing
 	case cim.WBEM_E_INVALID_OBJECT_PATH:
 		out.subcode, out.detail = "wsman:InvalidSelectors", "InvalidValue"
+	case cim.WBEM_E_AMBIGUOUS_OPERATION:
+		out.subcode, out.detail = "wsman:InvalidSelectors", "AmbiguousSelectors"
 	case cim.WBEM_E_INVALID_METHOD_PARAMETERS:
 		out.subcode = "wsman:InvalidParameter"
-	case cim.WBEM_E_INVALID_QUERY, cim.WBEM_E_INVALID_QUERY_TYPE, cim.WBEM_E_INVALID_SYNTAX, cim.WBEM_E_UNPARSABLE_QUERY, cim.WBEM_E_NOT_EVENT_CLASS,
-		cim.WBEM_E_QUERY_NOT_IMPLEMENTED:
+	case cim.WBEM_E_INVALID_CONTEXT, cim.WBEM_E_UNSUPPORTED_PARAMETER, cim.WBEM_E_UNSUPPORTED_PUT_EXTENSION:
+		// WMI's context and flags travel as options (gowbem_Flags).
+		out.subcode = "wsman:InvalidOptions"
+	case cim.WBEM_E_UNSUPPORTED_LOCALE, cim.WBEM_E_INVALID_LOCALE:
+		out.subcode, out.detail = "wsman:UnsupportedFeature", "Locale"
+	case cim.WBEM_E_INVALID_QUERY_TYPE:
+		out.subcode, out.action = "wsen:FilterDialectRequestedUnavailable", actFaultEnum
+	case cim.WBEM_E_INVALID_QUERY, cim.WBEM_E_INVALID_SYNTAX, cim.WBEM_E_UNPARSABLE_QUERY, cim.WBEM_E_NOT_EVENT_CLASS,
+		cim.WBEM_E_QUERY_NOT_IMPLEMENTED, cim.WBEM_E_MISSING_GROUP_WITHIN, cim.WBEM_E_MISSING_AGGREGATION_LIST,
+		cim.WBEM_E_PROPERTY_NOT_AN_OBJECT, cim.WBEM_E_AGGREGATING_BY_OBJECT, cim.WBEM_E_INVALID_OPERATOR,
+		cim.WBEMESS_E_REGISTRATION_TOO_BROAD, cim.WBEMESS_E_REGISTRATION_TOO_PRECISE:
 		out.subcode, out.action = "wsen:CannotProcessFilter", actFaultEnum
-	case cim.WBEM_E_TYPE_MISMATCH, cim.WBEM_E_ILLEGAL_NULL, cim.WBEM_E_NO_KEY, cim.WBEM_E_INVALID_OBJECT, cim.WBEM_E_INVALID_PROPERTY, cim.WBEM_E_INVALID_PARAMETER:
-		out.subcode, out.detail, out.action = "wxf:InvalidRepresentation", "InvalidValues", actFaultTransfer
+	case cim.WBEM_E_BUFFER_TOO_SMALL, cim.WBEM_E_TOO_MUCH_DATA:
+		out.subcode = "wsman:EncodingLimit"
 	case cim.WBEM_E_TIMED_OUT, cim.WBEM_E_PROVIDER_TIMED_OUT:
 		out.code, out.subcode = "s:Receiver", "wsman:TimedOut"
-	case cim.WBEM_E_QUOTA_VIOLATION, cim.WBEM_E_SERVER_TOO_BUSY:
+	case cim.WBEM_E_QUOTA_VIOLATION, cim.WBEM_E_CLIENT_TOO_SLOW:
+		// The caller's own limits: its contexts, or a consumer that
+		// reads too slowly.
 		out.subcode = "wsman:QuotaLimit"
+	case cim.WBEM_E_SERVER_TOO_BUSY, cim.WBEM_E_RETRY_LATER, cim.WBEM_E_RESOURCE_CONTENTION, cim.WBEM_E_SHUTTING_DOWN,
+		cim.WBEM_E_REFRESHER_BUSY, cim.WBEM_E_RERUN_COMMAND:
+		// The service cannot serve now; the same request may work later.
+		out.code, out.subcode, out.action = "s:Receiver", "wsa:EndpointUnavailable", actFaultAddressing
 	default:
 		if serverStatus(e.Status) {
 			out.code, out.subcode = "s:Receiver", "wsman:InternalError"
 		} else {
-			// What the request asked is wrong (a name too long, a missing
-			// superclass, a read-only property…): the client's fault.
+			// What the request asked is wrong (a body of the wrong type, a
+			// name too long, a missing superclass, a read-only
+			// property…): the client's fault.
 			out.subcode, out.detail, out.action = "wxf:InvalidRepresentation", "InvalidValues", actFaultTransfer
 		}
 	}
@@ -154,10 +181,16 @@ func serverStatus(s cim.Status) bool {
 		cim.WBEM_E_NOT_AVAILABLE, cim.WBEM_E_INVALID_STREAM, cim.WBEM_E_PROVIDER_NOT_FOUND,
 		cim.WBEM_E_INVALID_PROVIDER_REGISTRATION, cim.WBEM_E_PROVIDER_LOAD_FAILURE, cim.WBEM_E_INITIALIZATION_FAILURE,
 		cim.WBEM_E_TRANSPORT_FAILURE, cim.WBEM_E_UNEXPECTED,
-		cim.WBEM_E_CALL_CANCELLED, cim.WBEM_E_SHUTTING_DOWN, cim.WBEM_E_OUT_OF_DISK_SPACE,
+		cim.WBEM_E_CALL_CANCELLED, cim.WBEM_E_OUT_OF_DISK_SPACE,
 		cim.WBEM_E_BACKUP_RESTORE_WINMGMT_RUNNING, cim.WBEM_E_QUEUE_OVERFLOW, cim.WBEM_E_CONNECTION_FAILED,
 		cim.WBEM_E_DATABASE_VER_MISMATCH, cim.WBEM_E_PROVIDER_SUSPENDED, cim.WBEM_E_PROVIDER_DISABLED,
-		cim.WBEM_E_FATAL_TRANSPORT_ERROR, cim.WBEM_E_RETRY_LATER, cim.WBEM_E_RESOURCE_CONTENTION:
+		cim.WBEM_E_FATAL_TRANSPORT_ERROR,
+		// Internal plumbing a request cannot reach: marshalling, handles,
+		// provider registration, reserved codes.
+		cim.WBEM_E_UNKNOWN_PACKET_TYPE, cim.WBEM_E_MARSHAL_VERSION_MISMATCH, cim.WBEM_E_MARSHAL_INVALID_SIGNATURE,
+		cim.WBEM_E_HANDLE_OUT_OF_DATE, cim.WBEM_E_INVALID_HANDLE_REQUEST, cim.WBEM_E_RESERVED_001, cim.WBEM_E_RESERVED_002,
+		cim.WBEM_E_SYNCHRONIZATION_REQUIRED, cim.WBEM_E_NO_SCHEMA, cim.WBEM_E_PROVIDER_NOT_REGISTERED,
+		cim.WBEM_E_UNINTERPRETABLE_PROVIDER_QUERY, cim.WBEMMOF_E_ERROR_CREATING_TEMP_FILE:
 		return true
 	}
 	return !s.Failed() || s.Name() == "" // not a failure, or one we do not know
@@ -256,6 +289,8 @@ func errorFromFault(body *node) *cim.Error {
 		switch local {
 		case "DestinationUnreachable":
 			st = cim.WBEM_E_NOT_FOUND
+		case "EndpointUnavailable":
+			st = cim.WBEM_E_SERVER_TOO_BUSY
 		case "AccessDenied":
 			st = cim.WBEM_E_ACCESS_DENIED
 		case "AlreadyExists":
@@ -296,6 +331,7 @@ func faultDropped() *fault {
 const (
 	errWSManOperationTimedOut = 2150858793 // 0x80338029
 	errWSManAccessDenied      = 5          // ERROR_ACCESS_DENIED: WinRM's code for wsman:AccessDenied
+	errWSManResourceNotFound  = 2150858752 // 0x80338000: the URI is good, no instance has those selectors
 )
 
 var winrmCodes = map[string]uint32{
@@ -344,6 +380,9 @@ var winrmCodes = map[string]uint32{
 // it, or the WBEM status where WinRM has none (a provider's failure, which
 // WinRM reports with WMI's status too).
 func (f *fault) wsmanFaultCode() uint32 {
+	if f.winrmCode != 0 {
+		return f.winrmCode
+	}
 	if f.detail != "" {
 		if c, ok := winrmCodes[f.subcode+" "+f.detail]; ok {
 			return c
@@ -368,7 +407,9 @@ var winrmStatus = map[uint32]cim.Status{
 	errWSManAccessDenied:      cim.WBEM_E_ACCESS_DENIED,
 	2150858770:                cim.WBEM_E_NOT_FOUND,
 	2150858811:                cim.WBEM_E_INVALID_CLASS,
-	2150858752:                cim.WBEM_E_NOT_FOUND, // ERROR_WSMAN_RESOURCE_NOT_FOUND
+	errWSManResourceNotFound:  cim.WBEM_E_NOT_FOUND,
+	2150858772:                cim.WBEM_E_SERVER_TOO_BUSY,
+	2150858809:                cim.WBEM_E_INVALID_PARAMETER,
 	2150858771:                cim.WBEM_E_NOT_SUPPORTED,
 	2150858803:                cim.WBEM_E_ALREADY_EXISTS,
 	2150858813:                cim.WBEM_E_INVALID_OBJECT_PATH,

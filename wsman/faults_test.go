@@ -13,7 +13,7 @@ import (
 
 var (
 	reWSManFault = regexp.MustCompile(`<f:WSManFault [^>]*Code="(\d+)"`)
-	reWBEMStatus = regexp.MustCompile(`<gw:WBEMStatus Code="(\d+)" Name="([A-Z_]+)"`)
+	reWBEMStatus = regexp.MustCompile(`<gw:WBEMStatus Code="(\d+)" Name="([A-Z0-9_]+)"`)
 )
 
 // faultCodes returns a fault's subcode, WSManFault Code and WBEM status name.
