@@ -351,6 +351,18 @@ func (e *Enumerator) deliver(n int, sink Sink) {
 	sink.SetStatus(SinkStatus{Type: WBEM_STATUS_COMPLETE, Err: err})
 }
 
+// Buffered reports how many objects wait at the enumerator's position and
+// whether the operation has completed without failure, so that they are all
+// that remain: then the rest of the result is known without reading it.
+// Like Next, it is not called during another call on e.
+func (e *Enumerator) Buffered() (n int, complete bool) {
+	s := e.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n = max(s.base+len(s.items)-s.head-e.pos, 0)
+	return n, s.done && s.err == nil
+}
+
 // exhausted reports whether nothing remains at the enumerator's position;
 // the caller holds the turn.
 func (e *Enumerator) exhausted() bool {

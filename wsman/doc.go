@@ -35,8 +35,14 @@
 // EnumerateObjectAndEPR, OptimizeEnumeration with MaxElements,
 // PolymorphismMode None (shallow) and ExcludeSubClassProperties (subclasses'
 // instances with the URI class's properties only) are supported;
-// RequestTotalItemsCountEstimate is answered with a nil estimate (a streamed
-// enumeration's total is not known); wsen:Expires in Enumerate is
+// RequestTotalItemsCountEstimate is answered with the enumeration's total
+// where it is known without reading on — in the response that ends it, and
+// once the provider has finished and the rest waits in the context's
+// queue (unless a SelectorFilter still has to sort that rest) — and with
+// DSP0226's nil estimate while a provider still streams (its progress
+// reports are not used: they count one provider's part before filtering)
+// and in a response that goes out in chunks (its header went first);
+// wsen:Expires in Enumerate is
 // wsman:UnsupportedFeature (contexts expire Options.IdleTimeout after their
 // last use). MaxEnvelopeSize under 8192 (MinEnvelopeSize, WinRM's minimum)
 // is wsman:EncodingLimit.
@@ -46,6 +52,15 @@
 // wxf:InvalidRepresentation, and a Put's body keys must be those its
 // selectors name. Selector values are compared without surrounding spaces,
 // in a Get as in a SelectorFilter; a second SelectorSet header is a fault.
+// On a DMTF resource URI (URIPrefixDMTF, e.g. …/cim-schema/2/CIM_Processor)
+// the selectors may be DMTF's keys of the class, as WinRM takes them: WMI
+// keeps one of them as the Key and marks the others CIM_Key
+// (SystemCreationClassName, SystemName, CreationClassName of a device);
+// the Key names the instance, and the CIM_Key selectors must be the
+// instance's values, else no instance is named (wsa:DestinationUnreachable)
+// — for Get, Put, Delete and methods alike. An EPR with a DMTF resource URI
+// (an association filter's object, a reference) maps to WMI's path the same
+// way, without the check. On WMI's URIs only WMI's keys are selectors.
 // Faults carry WinRM's WSManFault Code (MS-WSMV) where WinRM has one and
 // the WBEM status in gw:WBEMStatus; a status the request causes (a provider
 // that cannot do the operation: wsa:ActionNotSupported) is s:Sender.

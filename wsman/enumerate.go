@@ -52,6 +52,7 @@ type enumCtx struct {
 	// what the items written so far took, to size it in objects.
 	buf                    *enumctx.Buffer
 	wroteBytes, wroteItems int64
+	sent                   int64 // items in the responses so far
 
 	entry *enumctx.Entry // its place in the server's table once open
 	once  sync.Once
@@ -177,6 +178,24 @@ func (ec *enumCtx) excluded(inst *cim.Instance) *cim.Instance {
 
 // take reports whether obj passes the filter.
 func (ec *enumCtx) take(obj cim.Object) bool { return ec.filter == nil || ec.filter(obj) }
+
+// total is the count of the whole enumeration when it is known without
+// reading on: it has ended, or its operation has completed and the rest
+// waits in the queue (unless a filter here is still to sort that rest).
+// Events never end.
+func (ec *enumCtx) total(eos bool) (int64, bool) {
+	switch {
+	case ec.event || ec.err != nil:
+		return 0, false
+	case eos || ec.ended:
+		return ec.sent + int64(len(ec.pending)), true
+	case ec.filter == nil && ec.e != nil:
+		if n, complete := ec.e.Buffered(); complete {
+			return ec.sent + int64(len(ec.pending)) + int64(n), true
+		}
+	}
+	return 0, false
+}
 
 // fill writes up to max objects into the response w, keeping it within
 // limit bytes, waiting up to wait for the first ones. It reports how many it
@@ -464,7 +483,11 @@ func (s *Server) enumerate(reqCtx context.Context, w http.ResponseWriter, req *r
 		}
 		var n int
 		var f *fault
+		if req.CountEstimate {
+			overhead += countSlack
+		}
 		n, eos, f = ec.fill(reqCtx, rw, er.maxElements, wait, buf.Len()+s.envelopeLimit(req)-overhead)
+		ec.sent += int64(n)
 		if rw.streamed {
 			// The items went out with the context's element: the client
 			// has them, or went away (a fault cannot follow them).
@@ -490,6 +513,10 @@ func (s *Server) enumerate(reqCtx context.Context, w http.ResponseWriter, req *r
 			buf.Truncate(itemsAt)
 		}
 	}
+	total, counted := int64(0), false
+	if req.CountEstimate {
+		total, counted = ec.total(eos)
+	}
 	switch {
 	case ec.entry != nil: // opened by a first chunk that did not go out
 		if eos {
@@ -512,6 +539,9 @@ func (s *Server) enumerate(reqCtx context.Context, w http.ResponseWriter, req *r
 		buf.WriteString("<wsman:EndOfSequence/>")
 	}
 	buf.WriteString("</wsen:EnumerateResponse>" + envelopeEnd)
+	if counted {
+		setCountEstimate(buf, total) // last: it moves what follows it
+	}
 	rw.finish()
 	return nil
 }
@@ -749,7 +779,7 @@ func (s *Server) filtered(ctx context.Context, t *target, ec *enumCtx, filter *n
 		}
 		return t.svc.CreateInstanceEnum(ctx, t.res.Class, flags)
 	case dialect == DialectAssociation:
-		q, err := associationQuery(filter, t)
+		q, err := associationQuery(ctx, filter, t)
 		if err != nil {
 			return nil, err
 		}
@@ -763,7 +793,7 @@ func (s *Server) filtered(ctx context.Context, t *target, ec *enumCtx, filter *n
 
 // associationQuery turns DSP0227's association filter into WQL's
 // ASSOCIATORS OF or REFERENCES OF.
-func associationQuery(filter *node, t *target) (string, error) {
+func associationQuery(ctx context.Context, filter *node, t *target) (string, error) {
 	var q strings.Builder
 	var kind *node
 	refs := false
@@ -783,7 +813,7 @@ func associationQuery(filter *node, t *target) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	rd := &reader{ns: t.ns}
+	rd := &reader{ns: t.ns, lookup: lookupIn(ctx, t.svc)}
 	p, err := rd.eprPath(e)
 	if err != nil {
 		return "", faultSelectors("InvalidValue", "the association filter's object: "+cim.AsError(err).Description)
@@ -884,6 +914,9 @@ func (s *Server) pull(ctx context.Context, w http.ResponseWriter, req *request, 
 	itemsAt := buf.Len()
 	buf.WriteString("<wsen:Items>")
 	overhead := buf.Len() + len("</wsen:Items><wsen:EndOfSequence/></wsen:PullResponse>") + len(envelopeEnd)
+	if req.CountEstimate {
+		overhead += countSlack
+	}
 	limit := s.envelopeLimit(req) - overhead
 	if maxChars > 0 && maxChars < limit {
 		limit = maxChars
@@ -896,6 +929,7 @@ func (s *Server) pull(ctx context.Context, w http.ResponseWriter, req *request, 
 	// with its first chunk: the end, if it comes, is told by the next Pull.
 	rw := &respWriter{buf: buf, w: w, chunk: s.opts.ResponseChunk, timeout: s.opts.WriteTimeout}
 	n, eos, f := ec.fill(ctx, rw, maxEl, wait, buf.Len()+limit)
+	ec.sent += int64(n)
 	if rw.streamed {
 		// The client has the items, or went away (a fault cannot follow
 		// them).
@@ -912,6 +946,10 @@ func (s *Server) pull(ctx context.Context, w http.ResponseWriter, req *request, 
 		s.done(ec, eos)
 		return f
 	}
+	total, counted := int64(0), false
+	if req.CountEstimate {
+		total, counted = ec.total(eos) // before done: then another Pull may use ec
+	}
 	s.done(ec, eos)
 	if n > 0 {
 		buf.WriteString("</wsen:Items>")
@@ -923,6 +961,9 @@ func (s *Server) pull(ctx context.Context, w http.ResponseWriter, req *request, 
 		buf.WriteString("<wsen:EndOfSequence/>")
 	}
 	buf.WriteString("</wsen:PullResponse>" + envelopeEnd)
+	if counted {
+		setCountEstimate(buf, total) // last: it moves what follows it
+	}
 	rw.finish()
 	return nil
 }

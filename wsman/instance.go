@@ -743,6 +743,19 @@ func (r *reader) eprPath(e *epr) (cim.ObjectPath, error) {
 	}
 	if r.lookup != nil {
 		if c, err := r.lookup(p.Class); err == nil {
+			if res.Base == URIPrefixDMTF {
+				// A reference by DMTF's keys (WinRM's EPRs of CIM_
+				// classes): WMI's path has only WMI's keys. The scoping
+				// keys are not checked here, as no instance is read.
+				keys := p.Keys[:0:0]
+				for _, kb := range p.Keys {
+					if pr, ok := c.Property(kb.Name); ok && !pr.IsKey() && pr.Qualifiers.Has("CIM_Key") {
+						continue
+					}
+					keys = append(keys, kb)
+				}
+				p.Keys = keys
+			}
 			if q, err := p.Resolve(c); err == nil {
 				q.Class = c.Name
 				return q, nil

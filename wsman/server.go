@@ -277,10 +277,38 @@ func startEnvelope(w *bytes.Buffer, req *request, action, primaryURI string) {
 	}
 	if req != nil && req.CountEstimate && (action == actEnumerate+"Response" || action == actPull+"Response") {
 		// Enumerations stream from their providers: the total is not
-		// known, which DSP0226 says with a nil estimate.
-		w.WriteString(`<wsman:TotalItemsCountEstimate xsi:nil="true"/>`)
+		// known, which DSP0226 says with a nil estimate, unless
+		// setCountEstimate puts the count in its place.
+		w.WriteString(countUnknown)
 	}
 	w.WriteString("</s:Header><s:Body>")
+}
+
+// countUnknown is the estimate of an enumeration whose total is not known.
+const countUnknown = `<wsman:TotalItemsCountEstimate xsi:nil="true"/>`
+
+// countSlack is what a number in place of countUnknown may add to a
+// response, kept free of items.
+const countSlack = len("<wsman:TotalItemsCountEstimate>18446744073709551615</wsman:TotalItemsCountEstimate>") - len(countUnknown)
+
+// setCountEstimate replaces the nil estimate in the header of the response
+// in w (if there is one) by n.
+func setCountEstimate(w *bytes.Buffer, n int64) {
+	b := w.Bytes()
+	end := bytes.Index(b, []byte("</s:Header>"))
+	if end < 0 {
+		return
+	}
+	i := bytes.Index(b[:end], []byte(countUnknown))
+	if i < 0 {
+		return
+	}
+	num := "<wsman:TotalItemsCountEstimate>" + strconv.FormatInt(n, 10) + "</wsman:TotalItemsCountEstimate>"
+	grow := len(num) - len(countUnknown)
+	w.Write(make([]byte, grow)) // room at the end; b may move
+	b = w.Bytes()
+	copy(b[i+len(num):], b[i+len(countUnknown):len(b)-grow])
+	copy(b[i:], num)
 }
 
 // send writes a complete response in one write with its length.
@@ -585,10 +613,9 @@ func (t *target) selectorValue(name string) (string, bool) {
 	return "", false
 }
 
-// path is the object path the selectors name: Class=@ without any.
 // instance gets the instance the selectors name.
 func (t *target) instance(ctx context.Context) (*cim.Instance, *fault) {
-	path, f := t.path()
+	path, scoping, f := t.path(ctx)
 	if f != nil {
 		return nil, f
 	}
@@ -601,31 +628,103 @@ func (t *target) instance(ctx context.Context) (*cim.Instance, *fault) {
 	if !ok {
 		return nil, faultSelectors("InsufficientSelectors", "the selectors name no instance of "+t.res.Class)
 	}
+	if f := checkScoping(inst, path, scoping); f != nil {
+		return nil, f
+	}
 	return inst, nil
 }
 
-func (t *target) path() (string, *fault) {
+// path is the object path the selectors name (Class=@ without any) and
+// the selectors it leaves out: on a DMTF resource URI
+// (…/cim-schema/2/CIM_Processor) a client may name the class by DMTF's
+// keys, as WinRM allows. WMI's classes keep one of them as the Key and
+// mark the others CIM_Key (SystemCreationClassName, SystemName,
+// CreationClassName of CIM_LogicalDevice); the Key goes into the path, the
+// CIM_Key selectors scope it and are checked against the instance found
+// (checkScoping). On WMI's URIs only WMI's keys name an instance.
+func (t *target) path(ctx context.Context) (string, []selector, *fault) {
 	if t.res.All || t.res.Class == "" {
-		return "", faultResource(URIAllClasses, "the all-classes URI names no object; use a class's resource URI")
+		return "", nil, faultResource(URIAllClasses, "the all-classes URI names no object; use a class's resource URI")
 	}
 	p := cim.ObjectPath{Class: t.res.Class}
-	if len(t.keys) == 0 {
-		p.Singleton = true
+	keys, scoping := t.keys, []selector(nil)
+	if t.res.Base == URIPrefixDMTF && len(keys) > 0 {
+		if c, err := lookupIn(ctx, t.svc)(t.res.Class); err == nil {
+			keys, scoping = splitDMTFKeys(c, keys)
+		}
 	}
-	r := &reader{ns: t.ns}
-	for _, k := range t.keys {
+	if len(keys) == 0 {
+		p.Singleton = true
+		if len(scoping) > 0 {
+			return "", nil, faultSelectors("InsufficientSelectors", fmt.Sprintf("the selectors name none of the keys of %s that name an instance (%s)", t.res.Class, keyNames(ctx, t.svc, t.res.Class)))
+		}
+	}
+	r := &reader{ns: t.ns, lookup: lookupIn(ctx, t.svc)}
+	for _, k := range keys {
 		// One rule with SelectorFilter: surrounding spaces do not count.
 		v := cim.String(strings.TrimSpace(k.Value))
 		if k.EPR != nil {
 			ep, err := r.eprPath(k.EPR)
 			if err != nil {
-				return "", faultSelectors("InvalidValue", "selector "+k.Name+": "+cim.AsError(err).Description)
+				return "", nil, faultSelectors("InvalidValue", "selector "+k.Name+": "+cim.AsError(err).Description)
 			}
 			v = cim.RefString(ep.String())
 		}
 		p.Keys = append(p.Keys, cim.KeyBinding{Name: k.Name, Value: v})
 	}
-	return p.String(), nil
+	return p.String(), scoping, nil
+}
+
+// keyNames lists the keys of a class, for a fault.
+func keyNames(ctx context.Context, svc *wbem.Services, class string) string {
+	c, err := lookupIn(ctx, svc)(class)
+	if err != nil {
+		return "?"
+	}
+	var names []string
+	for _, i := range c.Keys() {
+		names = append(names, c.Properties[i].Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// splitDMTFKeys parts the selectors of a DMTF resource URI into those
+// naming WMI's keys of c (and anything else, for the object manager to
+// refuse) and those naming DMTF's other keys, the properties WMI marks
+// CIM_Key.
+func splitDMTFKeys(c *cim.Class, sels []selector) (keys, scoping []selector) {
+	for _, s := range sels {
+		if p, ok := c.Property(s.Name); ok && !p.IsKey() && p.Qualifiers.Has("CIM_Key") && s.EPR == nil {
+			scoping = append(scoping, s)
+			continue
+		}
+		keys = append(keys, s)
+	}
+	return keys, scoping
+}
+
+// checkScoping checks DMTF's scoping keys against the instance that WMI's
+// keys found: a selector that names another system, or another class, names
+// no instance (wsa:DestinationUnreachable, as any instance not found). A
+// CreationClassName the provider leaves NULL is the instance's class.
+func checkScoping(inst *cim.Instance, path string, scoping []selector) *fault {
+	for _, s := range scoping {
+		want := strings.TrimSpace(s.Value)
+		v, err := inst.Get(s.Name)
+		ok := err == nil && !v.IsNull() && sameKey(v, want)
+		have := keyText(v)
+		if err == nil && v.IsNull() {
+			have = "NULL"
+			if strings.EqualFold(s.Name, "CreationClassName") {
+				ok, have = cim.EqualFold(inst.ClassName(), want), inst.ClassName()
+			}
+		}
+		if !ok {
+			return faultFromError(&cim.Error{Status: cim.WBEM_E_NOT_FOUND, Operation: "GetObject", Parameter: s.Name,
+				Description: fmt.Sprintf("no instance %s with %s=%q: the instance's %s is %q", path, s.Name, want, s.Name, have)})
+		}
+	}
+	return nil
 }
 
 // opContext bounds an operation by the request's OperationTimeout.
@@ -812,6 +911,13 @@ func (s *Server) put(ctx context.Context, w http.ResponseWriter, req *request, c
 		inst, f = s.fragmentInstance(ctx, req, t, rd)
 	} else {
 		inst, f = bodyInstance(req, t, rd)
+		if f == nil && !create {
+			// DMTF's scoping keys in the selectors name the instance
+			// to update or none.
+			if _, scoping, pf := t.path(ctx); pf == nil && len(scoping) > 0 {
+				_, f = t.instance(ctx)
+			}
+		}
 	}
 	if f != nil {
 		return f
@@ -1045,9 +1151,15 @@ func (s *Server) delete(ctx context.Context, w http.ResponseWriter, req *request
 			return faultFromError(err)
 		}
 	} else {
-		path, f := t.path()
+		path, scoping, f := t.path(ctx)
 		if f != nil {
 			return f
+		}
+		if len(scoping) > 0 {
+			// DMTF's scoping keys name this instance or none.
+			if _, f := t.instance(ctx); f != nil {
+				return f
+			}
 		}
 		if _, err := t.svc.DeleteInstance(ctx, path, 0); err != nil {
 			return faultFromError(err)
@@ -1099,8 +1211,14 @@ func (s *Server) invoke(ctx context.Context, w http.ResponseWriter, req *request
 	}
 	path := t.res.Class
 	if len(t.keys) > 0 {
-		if path, f = t.path(); f != nil {
+		var scoping []selector
+		if path, scoping, f = t.path(ctx); f != nil {
 			return f
+		}
+		if len(scoping) > 0 {
+			if _, f := t.instance(ctx); f != nil {
+				return f
+			}
 		}
 	}
 	cr, err := t.svc.ExecMethod(ctx, path, m.Name, in, 0)
