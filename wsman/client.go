@@ -16,6 +16,7 @@ import (
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/internal/classcache"
 	"github.com/gowbem/gowbem/internal/httpclient"
+	"github.com/gowbem/gowbem/internal/xmltree"
 	"github.com/gowbem/gowbem/wbem"
 	"github.com/gowbem/gowbem/wql"
 )
@@ -142,6 +143,29 @@ type msg struct {
 	// the projections of its results return (the wire carries only
 	// properties).
 	system []string
+	// items is how many items the request asks for (Enumerate's and
+	// Pull's MaxElements): the response may hold that many more elements
+	// (responseElements).
+	items int
+}
+
+// Elements a response may hold: MaxElements, as any message, and for a
+// response of up to n items (an optimized Enumerate's or a Pull's) another
+// ItemElements for each: what the client asked for, not a fixed limit that
+// a Pull of 10,000 instances (about 12 elements each) would pass. Bounded
+// by what MaxEnvelopeSize bytes can hold at all, minElementBytes per
+// element ("<a/>").
+const (
+	ItemElements    = 64
+	minElementBytes = 4
+)
+
+// responseElements returns how many XML elements a response to m may hold.
+func (c *Client) responseElements(m *msg) int {
+	if m.items <= 0 {
+		return MaxElements
+	}
+	return max(MaxElements, min(MaxElements+m.items*ItemElements, c.opts.MaxEnvelopeSize/minElementBytes))
 }
 
 const clientEnvelopeStart = `<s:Envelope xmlns:s="` + nsSOAP + `" xmlns:wsa="` + nsWSA + `" xmlns:wsman="` + nsWSMAN +
@@ -265,7 +289,7 @@ func (c *Client) roundTrip(ctx context.Context, m *msg) (*node, error) {
 		return nil, &cim.Error{Status: cim.WBEM_E_FAILED,
 			Description: fmt.Sprintf("the server answered HTTP %d with an empty body (it could not read the request)", resp.StatusCode)}
 	}
-	root, err := parseXMLString(rb.String())
+	root, err := parseXMLLimit(rb.String(), c.responseElements(m))
 	if err != nil {
 		return nil, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Description: "unreadable response: " + err.Error()}
 	}
@@ -734,4 +758,19 @@ func (c *Client) putInstance(ctx context.Context, op *wbem.Op, ns string, w wbem
 	}
 	w.SetResultString(path)
 	return nil
+}
+
+// parseXMLLimit is parseXMLString with another limit on the elements of the
+// document.
+func parseXMLLimit(s string, maxElements int) (*node, error) {
+	if maxElements == soapXML.MaxElements {
+		return parseXMLString(s)
+	}
+	c := *soapXML
+	c.MaxElements = maxElements
+	root, err := xmltree.Parse(&c, s)
+	if e, ok := err.(*xmltree.SyntaxError); ok {
+		return nil, &parseError{e.Msg}
+	}
+	return root, err
 }

@@ -25,6 +25,7 @@ func (c *Client) enumerate(ctx context.Context, w wbem.ResultWriter, ns string, 
 		b.WriteString("</wsen:Enumerate>")
 	}
 	m.timeout = c.opts.PullWait
+	m.items = c.opts.MaxElements
 	body, err := c.roundTrip(ctx, m)
 	if err != nil {
 		return err
@@ -52,7 +53,7 @@ func (c *Client) pulls(ctx context.Context, w wbem.ResultWriter, ns string, m *m
 	maxEl := strconv.Itoa(c.opts.MaxElements)
 	wait := formatDuration(c.opts.PullWait)
 	pullMsg := func(id string) *msg {
-		return &msg{action: actPull, uri: m.uri, nsSel: m.nsSel, body: func(b *bytes.Buffer) {
+		return &msg{action: actPull, uri: m.uri, nsSel: m.nsSel, items: c.opts.MaxElements, body: func(b *bytes.Buffer) {
 			b.WriteString("<wsen:Pull><wsen:EnumerationContext>")
 			escapeText(b, id)
 			b.WriteString("</wsen:EnumerationContext><wsen:MaxTime>" + wait + "</wsen:MaxTime><wsen:MaxElements>" + maxEl + "</wsen:MaxElements></wsen:Pull>")
