@@ -76,6 +76,19 @@ func run(n int, big bool) error {
 	fmt.Printf("| baseline: build %d instances | %.2f M/s | |\n", n, float64(n)/base.Seconds()/1e6)
 	fmt.Printf("| semisync forward-only, Next(Infinite, 1000) | %.2f M/s | ≥ 2 M/s |\n", rate/1e6)
 	fmt.Printf("| ratio to baseline | %.2f | ≥ 0.5 |\n", base.Seconds()/total.Seconds())
+	for _, procs := range []int{0, 1} {
+		r, err := bench.StreamVsBaseline(n, 5, procs)
+		if err != nil {
+			return err
+		}
+		gmp := fmt.Sprintf("GOMAXPROCS %d", runtime.GOMAXPROCS(0))
+		if procs > 0 {
+			gmp = fmt.Sprintf("GOMAXPROCS %d", procs)
+		}
+		ms := func(d time.Duration) string { return d.Round(time.Millisecond).String() }
+		fmt.Printf("| stream / bare loop, %s, 5 interleaved runs: processor time (medians %s / %s) | %.2f | ≥ 0.8 |\n", gmp, ms(r.StreamCPU), ms(r.BaseCPU), r.CPURatio)
+		fmt.Printf("| … wall-clock time (medians %s / %s) | %.2f | |\n", ms(r.StreamWall), ms(r.BaseWall), r.WallRatio)
+	}
 	fmt.Printf("| first object in that run | %v | < 1 ms |\n", first.Round(time.Microsecond))
 	for _, size := range []int{1_000, n} {
 		med, worst := bench.FirstObject(size, 200)

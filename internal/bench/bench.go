@@ -156,3 +156,49 @@ func CloseLatency(rounds int) (p50, p99 time.Duration) {
 	slices.Sort(ds)
 	return ds[len(ds)/2], ds[len(ds)*99/100]
 }
+
+// StreamResult is what StreamVsBaseline measured: the medians of the
+// processor time and of the wall-clock time of each, and the medians of
+// the ratios baseline/stream of the interleaved pairs.
+type StreamResult struct {
+	BaseCPU, StreamCPU, BaseWall, StreamWall time.Duration
+	CPURatio, WallRatio                      float64
+}
+
+// StreamVsBaseline runs Baseline(n) and a forward-only semisynchronous
+// Enumerate(n, 1000) alternately, rounds times each, with GOMAXPROCS set to
+// procs (0: as it is), and measures each run's processor time (the
+// process's, all threads) and wall-clock time. On a loaded machine the
+// processor time is the meaningful one: the wall-clock time of the stream,
+// whose producer and consumer run on two threads, and of the loop, on one,
+// depend on what else runs; with procs 1 both run on one thread.
+func StreamVsBaseline(n, rounds, procs int) (StreamResult, error) {
+	var r StreamResult
+	if procs > 0 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+	}
+	var bc, sc, bw, sw []time.Duration
+	var cr, wr []float64
+	Baseline(n / 10) // warm up
+	for range rounds {
+		runtime.GC()
+		c0, w0 := CPUTime(), time.Now()
+		Baseline(n)
+		c1, w1 := CPUTime(), time.Now()
+		runtime.GC()
+		c2, w2 := CPUTime(), time.Now()
+		if _, _, err := Enumerate(n, 1000, wbem.WBEM_FLAG_RETURN_IMMEDIATELY|wbem.WBEM_FLAG_FORWARD_ONLY); err != nil {
+			return r, err
+		}
+		c3, w3 := CPUTime(), time.Now()
+		bc, sc = append(bc, c1-c0), append(sc, c3-c2)
+		bw, sw = append(bw, w1.Sub(w0)), append(sw, w3.Sub(w2))
+		cr = append(cr, float64(c1-c0)/float64(c3-c2))
+		wr = append(wr, float64(w1.Sub(w0))/float64(w3.Sub(w2)))
+	}
+	med := func(d []time.Duration) time.Duration { slices.Sort(d); return d[len(d)/2] }
+	medf := func(f []float64) float64 { slices.Sort(f); return f[len(f)/2] }
+	r.BaseCPU, r.StreamCPU, r.BaseWall, r.StreamWall = med(bc), med(sc), med(bw), med(sw)
+	r.CPURatio, r.WallRatio = medf(cr), medf(wr)
+	return r, nil
+}
