@@ -34,6 +34,14 @@ type ClientOptions struct {
 	// OperationTimeout is the idle timeout the client asks for its pull
 	// enumerations (0: the server's default).
 	OperationTimeout time.Duration
+	// ListenerAddress is the host:port on which ExecNotificationQuery's
+	// indication listener listens (one per event query), and the address
+	// the server is told to send to. By default the client listens on an
+	// ephemeral port of the local address its connections to the server
+	// leave from; an unspecified host (":5990", "0.0.0.0:5990") listens on
+	// every address and tells that one. The URL parameter "listener" sets
+	// it.
+	ListenerAddress string
 	// HTTPClient replaces the client's own (keep-alive, TLS from the
 	// credentials).
 	HTTPClient *http.Client
@@ -78,6 +86,7 @@ func connect(ctx context.Context, u *url.URL, creds wbem.Credentials) (wbem.Back
 	if v := q.Get("operationtimeout"); v != "" {
 		o.OperationTimeout, _ = time.ParseDuration(v)
 	}
+	o.ListenerAddress = q.Get("listener")
 	endpoint, creds, err := httpclient.Endpoint(u, creds, "CIM-XML")
 	if err != nil {
 		return nil, err

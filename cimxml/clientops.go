@@ -411,8 +411,7 @@ func (c *Client) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error
 	case wbem.OpExecQuery:
 		return c.execQuery(ctx, ns, op, w)
 	case wbem.OpExecNotificationQuery:
-		return &cim.Error{Status: cim.WBEM_E_NOT_SUPPORTED, Operation: "ExecNotificationQuery",
-			Description: "CIM-XML has no pull delivery of events (indications go to listeners); use WS-Management for ExecNotificationQuery"}
+		return c.subscribe(ctx, ns, op, w)
 	case wbem.OpExecMethod:
 		return c.execMethod(ctx, ns, op, w)
 	case wbem.OpGetQualifier, wbem.OpPutQualifier, wbem.OpDeleteQualifier, wbem.OpEnumQualifiers:

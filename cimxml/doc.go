@@ -37,7 +37,10 @@
 // its status. Each event is exported to the listener (ExportIndication),
 // tried again RetryAttempts times RetryInterval apart, then dropped; while
 // the listener is slow, up to Backlog indications wait and the oldest are
-// dropped past it; IndicationStats counts deliveries and drops, and the
+// dropped past it, the listener then told their number by one
+// __EventQueueOverflowEvent before the next indication (as the object
+// manager tells its own losses); IndicationStats counts deliveries and
+// drops, and the
 // Logger hears of each drop's cause. The objects belong to their creator
 // (another user's are not found), count against MaxPerUser, live in memory
 // (a restart forgets them, as a client's subscription manager expects to
@@ -153,6 +156,23 @@
 // most one response ahead; closing the enumerator (or cancelling the
 // operation) sends CloseEnumeration. Against a server without pull
 // operations the client falls back to the plain methods, whose responses
-// it reads as they stream, one object at a time. ExecNotificationQuery is
-// not supported over CIM-XML (it has no pull delivery of events).
+// it reads as they stream, one object at a time.
+//
+// ExecNotificationQuery: CIM-XML has no pull delivery of events, so the
+// client subscribes as DSP1054 says. Per event query it starts a Listener
+// on a local address (ClientOptions.ListenerAddress, URL parameter
+// "listener"; by default an ephemeral port of the address its connections
+// to the server leave from), under a random path that is the listener's
+// only secret (the server sends no credentials; plain http, also for an
+// https server), and creates a CIM_IndicationFilter, a
+// CIM_ListenerDestinationCIMXML naming that URL and a
+// CIM_IndicationSubscription. Each exported indication, read with its
+// class from the server, goes into the operation's bounded queue: the
+// semisynchronous event enumerator of the other backends (Next answers
+// WBEM_S_TIMEDOUT while nothing happened; a slow consumer holds the
+// listener's answer back, and the server's backlog and retries take
+// over). A query the server refuses fails the call, the instances made so
+// far deleted; Close (or the end of the caller's context) deletes the
+// three instances and stops the listener. The server must let the caller
+// name a listener (gowbem's: administrators only).
 package cimxml

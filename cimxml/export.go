@@ -20,9 +20,9 @@ import (
 
 // This file is the export half of DSP0200 (§5.4, export methods): an
 // indication listener (Listener) and the call that sends an indication to
-// one (Exporter). They are the wire of CIM-XML indications; the server
-// does not yet create subscriptions that would use them (see the package
-// doc).
+// one (Exporter). They are the wire of CIM-XML indications: the server's
+// subscriptions (subscribe.go) export with an Exporter, the client's event
+// enumerators (clientevents.go) listen with a Listener.
 
 // DefaultMaxExportBytes caps the body of an export request a Listener reads.
 const DefaultMaxExportBytes = 1 << 20
@@ -60,6 +60,7 @@ type ListenerOptions struct {
 type Listener struct {
 	deliver func(ctx context.Context, indication *cim.Instance) error
 	opts    ListenerOptions
+	lookup  classLookup // the client's: classes from the server subscribed to
 }
 
 // NewListener returns a listener that calls deliver for each indication,
@@ -228,7 +229,7 @@ func (l *Listener) export(ctx context.Context, call *node) error {
 	if ind == nil {
 		return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: "NewIndication", Description: "ExportIndication without NewIndication"}
 	}
-	d := &decoder{}
+	d := &decoder{lookup: l.lookup}
 	obj, err := d.object(ind, true)
 	if err != nil {
 		return err

@@ -88,6 +88,35 @@ type subObject struct {
 	done      chan struct{}
 	delivered atomic.Uint64
 	dropped   atomic.Uint64
+	lost      atomic.Uint64 // dropped from the backlog since the last notice
+}
+
+// lostIn is the number of events that dropping ind loses: one, or the
+// number a notice of lost events tells.
+func lostIn(ind *cim.Instance) uint64 {
+	if strings.EqualFold(ind.ClassName(), "__EventQueueOverflowEvent") {
+		if v := ind.Value("NumberOfEvents"); !v.IsNull() {
+			return v.Uint()
+		}
+	}
+	return 1
+}
+
+// getClass reads a class through svc.
+func getClass(ctx context.Context, svc *wbem.Services, name string) (*cim.Class, error) {
+	cr, err := svc.GetObject(ctx, name, 0)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := cr.ResultObject(wbem.Infinite)
+	if err != nil {
+		return nil, err
+	}
+	c, ok := obj.(*cim.Class)
+	if !ok {
+		return nil, &cim.Error{Status: cim.WBEM_E_INVALID_CLASS, Description: name + " is not a class"}
+	}
+	return c, nil
 }
 
 // subTable holds a server's subscription objects, in memory.
@@ -455,7 +484,8 @@ func (t *subTable) start(c *call, o *subObject) error {
 					case backlog <- ind:
 					default:
 						select {
-						case <-backlog: // the oldest goes
+						case old := <-backlog: // the oldest goes
+							o.lost.Add(lostIn(old))
 							if o.dropped.Add(1) == 1 {
 								log.Warn("indication backlog full: dropping the oldest", "backlog", t.opts.Backlog)
 							}
@@ -486,7 +516,24 @@ func (t *subTable) start(c *call, o *subObject) error {
 		if retries == 0 {
 			retries = -1 // push's "none"
 		}
+		svc := wbem.NewServices(c.s.backend, o.source)
+		var overflow *cim.Class
 		for ind := range backlog {
+			// Indications the backlog lost are told first, as the object
+			// manager tells those its queue lost: one
+			// __EventQueueOverflowEvent with their number.
+			if n := o.lost.Swap(0); n > 0 {
+				if overflow == nil {
+					overflow, _ = getClass(ctx, svc, "__EventQueueOverflowEvent")
+				}
+				if overflow != nil {
+					ev := overflow.NewInstance()
+					ev.Set("NumberOfEvents", cim.Uint32(uint32(min(n, 1<<32-1))))
+					if err := push.Send(ctx, export, push.Message{Events: []cim.Object{ev}}, push.Options{Retries: retries, RetryInterval: t.opts.RetryInterval}); err != nil && ctx.Err() == nil {
+						log.Warn("the notice of lost indications was not delivered", "lost", n, "err", err)
+					}
+				}
+			}
 			err := push.Send(ctx, export, push.Message{Events: []cim.Object{ind}}, push.Options{Retries: retries, RetryInterval: t.opts.RetryInterval})
 			switch {
 			case ctx.Err() != nil:

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/gowbem/gowbem/auth"
 	"github.com/gowbem/gowbem/cimom"
+	"github.com/gowbem/gowbem/cimxml"
 	"github.com/gowbem/gowbem/internal/workload"
 	"github.com/gowbem/gowbem/wsman"
 )
@@ -189,25 +191,41 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 }
 
-// With --host, over WS-Management: the same events through a subscription
-// on the daemon.
+// With --host, over WS-Management and over CIM-XML: the same events
+// through a subscription on the daemon (over CIM-XML, to the indication
+// listener the client runs).
 func TestWatchRemote(t *testing.T) {
-	om := fixture(t, &workload.Provider{N: 3})
-	srv := wsman.NewServer(om, wsman.Options{Authenticator: auth.NewBasic(auth.Static{"u": {Password: "pw", Admin: true}}, auth.BasicOptions{})})
-	hs := httptest.NewServer(srv)
-	t.Cleanup(func() { srv.Close(); hs.Close() })
-	pw := filepath.Join(t.TempDir(), "pw")
-	if err := os.WriteFile(pw, []byte("pw\n"), 0o600); err != nil {
-		t.Fatal(err)
+	users := auth.NewBasic(auth.Static{"u": {Password: "pw", Admin: true}}, auth.BasicOptions{})
+	for _, proto := range []string{"wsman", "cimom"} {
+		t.Run(proto, func(t *testing.T) {
+			om := fixture(t, &workload.Provider{N: 3})
+			var h http.Handler
+			subs := func() int { return 0 }
+			if proto == "wsman" {
+				srv := wsman.NewServer(om, wsman.Options{Authenticator: users})
+				t.Cleanup(func() { srv.Close() })
+				h, subs = srv, srv.Subscriptions
+			} else {
+				srv := cimxml.NewServer(om, cimxml.Options{Authenticator: users, Indications: &cimxml.IndicationOptions{}})
+				t.Cleanup(func() { srv.Close() })
+				h, subs = srv, func() int { return srv.IndicationStats().Subscriptions }
+			}
+			hs := httptest.NewServer(h)
+			t.Cleanup(hs.Close)
+			pw := filepath.Join(t.TempDir(), "pw")
+			if err := os.WriteFile(pw, []byte("pw\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			wait := watching(t, context.Background(), om, Env{Local: func(context.Context, string, bool) (*cimom.ObjectManager, io.Closer, error) {
+				t.Error("a --host watch opened the local repository")
+				return nil, nil, nil
+			}}, "--host", hs.URL+"/"+proto, "--user", "u", "--password-file", pw, "-o", "list", "watch", "--modified", "GW_Base", "--count", "1")
+			run(t, om, "put", "GW_Base", "Name=beta", "Size=23")
+			out, errs, code := wait()
+			if code != ExitOK || !strings.Contains(out, "Size: 22 → 23") {
+				t.Fatalf("remote watch: exit %d\n%s%s", code, out, errs)
+			}
+			waitFor(t, func() bool { return om.Subscriptions() == 0 && subs() == 0 })
+		})
 	}
-	wait := watching(t, context.Background(), om, Env{Local: func(context.Context, string, bool) (*cimom.ObjectManager, io.Closer, error) {
-		t.Error("a --host watch opened the local repository")
-		return nil, nil, nil
-	}}, "--host", hs.URL+"/wsman", "--user", "u", "--password-file", pw, "-o", "list", "watch", "--modified", "GW_Base", "--count", "1")
-	run(t, om, "put", "GW_Base", "Name=beta", "Size=23")
-	out, errs, code := wait()
-	if code != ExitOK || !strings.Contains(out, "Size: 22 → 23") {
-		t.Fatalf("remote watch: exit %d\n%s%s", code, out, errs)
-	}
-	waitFor(t, func() bool { return om.Subscriptions() == 0 && srv.Subscriptions() == 0 })
 }
