@@ -26,8 +26,9 @@
 // With Options.Indications the server keeps DSP1054's subscription objects,
 // made with CreateInstance and read back with GetInstance,
 // EnumerateInstances(Names) and DeleteInstance in any namespace:
-// CIM_IndicationFilter (Name, Query in WQL, SourceNamespace or one
-// SourceNamespaces; the request's namespace by default),
+// CIM_IndicationFilter (Name, Query in WQL, SourceNamespaces — each
+// watched, up to MaxSourceNamespaces, as DSP1054 has them — or the
+// deprecated SourceNamespace; the request's namespace by default),
 // CIM_ListenerDestinationCIMXML (or CIM_IndicationHandlerCIMXML: Name,
 // Destination, an http or https URL; only an administrator may name one,
 // for the server will send to it) and CIM_IndicationSubscription (Filter
@@ -42,10 +43,16 @@
 // manager tells its own losses); IndicationStats counts deliveries and
 // drops, and the
 // Logger hears of each drop's cause. The objects belong to their creator
-// (another user's are not found), count against MaxPerUser, live in memory
-// (a restart forgets them, as a client's subscription manager expects to
-// make them again), and a filter or destination in use cannot be deleted
-// (CIM_ERR_FAILED). Without Options.Indications — and always for the other
+// (another user's are not found), count against MaxPerUser, and a filter
+// or destination in use cannot be deleted (CIM_ERR_FAILED). With
+// IndicationOptions.Persist they are kept in the repository (RecordNamespace,
+// which only administrators may enter) and NewServer restores them after a
+// restart, each run as its creator looked up again (Lookup); without it they
+// live in memory. The classes (IndicationClasses, gowbem's MOF of them) are
+// installed where ClassNamespaces say and where an object is first created,
+// so that GetClass answers; the instances are the server's own, served by
+// GetInstance, EnumerateInstances(Names) and DeleteInstance (the pull
+// operations and ModifyInstance do not reach them). Without Options.Indications — and always for the other
 // DSP1054 classes (CIM_ListenerDestinationWSManagement, filter collections,
 // the abstract CIM_ListenerDestination, a subclass the backend knows) —
 // CreateInstance of them is CIM_ERR_NOT_SUPPORTED with a description rather

@@ -170,6 +170,14 @@ func NewServer(backend wbem.Backend, opts Options) *Server {
 	s.opts.MaxContextsPerUser = s.ctxs.MaxPerUser()
 	if opts.Indications != nil {
 		s.subs = newSubTable(*opts.Indications)
+		for _, ns := range opts.Indications.ClassNamespaces {
+			if err := s.subs.ensureClasses(s, ns); err != nil {
+				s.opts.Logger.Error("the CIM-XML subscription classes are not installed", "namespace", ns, "err", err)
+			}
+		}
+		if s.subs.persist {
+			s.restore()
+		}
 	}
 	return s
 }

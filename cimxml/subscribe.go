@@ -39,6 +39,23 @@ type IndicationOptions struct {
 	// Exporter sends the indications; by default one whose requests time
 	// out after DefaultExportTimeout.
 	Exporter *Exporter
+	// Persist keeps the filters, destinations and subscriptions in the
+	// repository (RecordNamespace, a namespace only administrators may
+	// enter), so that NewServer restores them after a restart; without it
+	// they live in memory only.
+	Persist bool
+	// Lookup finds a restored object's creator by user name (a daemon
+	// gives its users file's): the subscription runs with the rights the
+	// user has now; one Lookup no longer knows loses its objects. Without
+	// it a creator is restored as a user of that name with no group and no
+	// administrator's rights.
+	Lookup func(name string) (*identity.Caller, bool)
+	// ClassNamespaces are the namespaces into which NewServer installs the
+	// subscription classes (IndicationClasses) it finds missing, so that
+	// GetClass answers for them there (a daemon: root\cimv2). The server
+	// also installs them in a namespace the first time someone creates a
+	// subscription object in it.
+	ClassNamespaces []string
 }
 
 // Defaults of IndicationOptions.
@@ -79,16 +96,16 @@ type subObject struct {
 	path  cim.ObjectPath
 	inst  *cim.Instance // as created
 
-	query, lang, source string // filter
-	dest                string // destination's URL
-	filter, handler     string // subscription's keys in the table
+	query, lang     string   // filter
+	sources         []string // filter: SourceNamespaces, backslashed
+	dest            string   // destination's URL
+	filter, handler string   // subscription's keys in the table
 
 	cancel    context.CancelFunc // subscription
-	e         *wbem.Enumerator
+	e         []*wbem.Enumerator // one per source namespace
 	done      chan struct{}
 	delivered atomic.Uint64
 	dropped   atomic.Uint64
-	lost      atomic.Uint64 // dropped from the backlog since the last notice
 }
 
 // lostIn is the number of events that dropping ind loses: one, or the
@@ -126,6 +143,9 @@ type subTable struct {
 	objs map[string]*subObject // kind + namespace + key, lower case
 	per  map[string]int        // by owner
 
+	persist bool     // Persist, and the record namespace is ready
+	classes sync.Map // namespaces (lower case) with the subscription classes
+
 	delivered, dropped atomic.Uint64 // of deleted subscriptions
 }
 
@@ -146,7 +166,7 @@ func newSubTable(o IndicationOptions) *subTable {
 	if o.Exporter == nil {
 		o.Exporter = &Exporter{HTTPClient: &http.Client{Timeout: DefaultExportTimeout}}
 	}
-	return &subTable{opts: o, objs: map[string]*subObject{}, per: map[string]int{}}
+	return &subTable{opts: o, objs: map[string]*subObject{}, per: map[string]int{}, persist: o.Persist}
 }
 
 func tableKey(kind subKind, ns string, parts ...string) string {
@@ -205,7 +225,9 @@ func (o *subObject) stop() {
 		return
 	}
 	o.cancel()
-	o.e.Close()
+	for _, e := range o.e {
+		e.Close()
+	}
 	<-o.done
 }
 
@@ -334,9 +356,25 @@ func missing(class, prop string) error {
 	return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: prop, Description: class + " needs the property " + prop}
 }
 
+// ensureClasses installs the subscription classes in ns once per server.
+func (t *subTable) ensureClasses(s *Server, ns string) error {
+	key := strings.ToLower(strings.ReplaceAll(ns, "/", `\`))
+	if _, ok := t.classes.Load(key); ok {
+		return nil
+	}
+	if err := s.installClasses(s.base, ns); err != nil {
+		return err
+	}
+	t.classes.Store(key, true)
+	return nil
+}
+
 // create makes a filter, destination or subscription.
 func (t *subTable) create(c *call, kind subKind, inst *cim.Instance) (cim.ObjectPath, error) {
 	class := inst.ClassName()
+	if err := t.ensureClasses(c.s, c.req.ns); err != nil {
+		return cim.ObjectPath{}, err
+	}
 	o := &subObject{kind: kind, owner: c.user, inst: inst}
 	var key string
 	switch kind {
@@ -356,20 +394,10 @@ func (t *subTable) create(c *call, kind subKind, inst *cim.Instance) (cim.Object
 			return cim.ObjectPath{}, coded(cim.CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED, cim.WBEM_E_INVALID_QUERY_TYPE,
 				"query language %q is not supported: this server's filters take WQL", o.lang)
 		}
-		o.source = strProp(inst, "SourceNamespace")
-		if v, err := inst.Get("SourceNamespaces"); err == nil && v.Type().IsArray() {
-			switch a := v.Array(); {
-			case len(a) > 1:
-				return cim.ObjectPath{}, &cim.Error{Status: cim.WBEM_E_NOT_SUPPORTED, Parameter: "SourceNamespaces",
-					Description: "a filter of this server watches one namespace; SourceNamespaces names " + fmt.Sprint(len(a))}
-			case len(a) == 1 && o.source == "":
-				o.source = a[0].Str()
-			}
+		var err error
+		if o.sources, err = sourceNamespaces(inst, c.req.ns); err != nil {
+			return cim.ObjectPath{}, err
 		}
-		if o.source == "" {
-			o.source = c.req.ns
-		}
-		o.source = strings.ReplaceAll(o.source, "/", `\`)
 		o.path = c.pathOf("CIM_IndicationFilter", name)
 		key = tableKey(kind, c.req.ns, name)
 	case kindDest:
@@ -423,7 +451,7 @@ func (t *subTable) create(c *call, kind subKind, inst *cim.Instance) (cim.Object
 		o.path = cim.ObjectPath{Namespace: c.req.ns, Class: "CIM_IndicationSubscription", Keys: []cim.KeyBinding{
 			{Name: "Filter", Value: cim.Ref(f.path)}, {Name: "Handler", Value: cim.Ref(d.path)}}}
 		key = tableKey(kind, c.req.ns, o.filter, o.handler)
-		o.query, o.lang, o.source, o.dest = f.query, f.lang, f.source, d.dest
+		o.query, o.lang, o.sources, o.dest = f.query, f.lang, f.sources, d.dest
 	}
 	t.mu.Lock()
 	switch {
@@ -438,71 +466,219 @@ func (t *subTable) create(c *call, kind subKind, inst *cim.Instance) (cim.Object
 	t.objs[key] = o // reserved while the subscription starts
 	t.per[c.user]++
 	t.mu.Unlock()
+	undo := func() {
+		t.mu.Lock()
+		delete(t.objs, key)
+		t.per[c.user]--
+		t.mu.Unlock()
+	}
 	if kind == kindSub {
 		if err := t.start(c, o); err != nil {
-			t.mu.Lock()
-			delete(t.objs, key)
-			t.per[c.user]--
-			t.mu.Unlock()
+			undo()
 			return cim.ObjectPath{}, err
+		}
+	}
+	if t.persist && c.ctx.Value(restoringKey{}) == nil {
+		caller, _ := identity.FromContext(c.ctx)
+		if err := t.saveRecord(c.s, o, key, c.req.ns, caller != nil && caller.Remote); err != nil {
+			c.s.opts.Logger.Error("CIM-XML indication object not stored", "path", o.path.String(), "err", err)
+			undo()
+			if kind == kindSub {
+				o.stop()
+			}
+			return cim.ObjectPath{}, &cim.Error{Status: cim.WBEM_E_FAILED, Description: "the " + class + " could not be stored: " + cim.AsError(err).Description}
 		}
 	}
 	c.s.opts.Logger.Info("CIM-XML indication object created", "user", c.user, "path", o.path.String(), "destination", o.dest)
 	return o.path, nil
 }
 
+// backlogQueue is a subscription's backlog: at most max indications, the
+// oldest dropped past it. Each entry carries the number of indications
+// lost just before it, so that the listener hears of them in order (one
+// __EventQueueOverflowEvent) without a slot of their own.
+type backlogQueue struct {
+	mu     sync.Mutex
+	items  []backlogItem
+	max    int
+	closed bool
+	wake   chan struct{} // one waiting getter
+}
+
+type backlogItem struct {
+	ind  *cim.Instance
+	lost uint64
+}
+
+// put appends ind and reports whether the oldest entry went for it.
+func (q *backlogQueue) put(ind *cim.Instance) (dropped bool) {
+	q.mu.Lock()
+	it := backlogItem{ind: ind}
+	if len(q.items) >= q.max {
+		h := q.items[0]
+		q.items[0] = backlogItem{}
+		q.items = q.items[1:]
+		carry := h.lost + lostIn(h.ind)
+		if len(q.items) > 0 {
+			q.items[0].lost += carry
+		} else {
+			it.lost += carry
+		}
+		dropped = true
+	}
+	q.items = append(q.items, it)
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+	return dropped
+}
+
+func (q *backlogQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// get takes the oldest entry, waiting for one; false once the queue is
+// closed and empty or ctx ends.
+func (q *backlogQueue) get(ctx context.Context) (*cim.Instance, uint64, bool) {
+	for {
+		q.mu.Lock()
+		if len(q.items) > 0 {
+			it := q.items[0]
+			q.items[0] = backlogItem{}
+			q.items = q.items[1:]
+			q.mu.Unlock()
+			return it.ind, it.lost, true
+		}
+		closed := q.closed
+		q.mu.Unlock()
+		if closed {
+			return nil, 0, false
+		}
+		select {
+		case <-q.wake:
+		case <-ctx.Done():
+			return nil, 0, false
+		}
+	}
+}
+
+// MaxSourceNamespaces caps the namespaces one filter watches (each is one
+// event subscription of the object manager); past it CreateInstance is
+// CIM_ERR_SERVER_LIMITS_EXCEEDED.
+const MaxSourceNamespaces = 16
+
+// sourceNamespaces reads a filter's namespaces: SourceNamespaces (DSP1054;
+// several, each watched), else the deprecated SourceNamespace, else the
+// filter's own namespace ns.
+func sourceNamespaces(inst *cim.Instance, ns string) ([]string, error) {
+	var names []string
+	if v, err := inst.Get("SourceNamespaces"); err == nil && !v.IsNull() {
+		if !v.Type().IsArray() {
+			names = append(names, v.Str())
+		} else {
+			for _, e := range v.Array() {
+				if !e.IsNull() {
+					names = append(names, e.Str())
+				}
+			}
+		}
+	}
+	if len(names) == 0 {
+		if one := strProp(inst, "SourceNamespace"); one != "" {
+			names = []string{one}
+		}
+	}
+	if len(names) == 0 {
+		names = []string{ns}
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, n := range names {
+		n = strings.Trim(strings.ReplaceAll(strings.TrimSpace(n), "/", `\`), `\`)
+		if n == "" {
+			return nil, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: "SourceNamespaces", Description: "SourceNamespaces holds an empty namespace name"}
+		}
+		if !seen[strings.ToLower(n)] {
+			seen[strings.ToLower(n)] = true
+			out = append(out, n)
+		}
+	}
+	if len(out) > MaxSourceNamespaces {
+		return nil, &cim.Error{Status: cim.WBEM_E_QUOTA_VIOLATION, Parameter: "SourceNamespaces",
+			Description: fmt.Sprintf("a filter watches at most %d namespaces; SourceNamespaces names %d", MaxSourceNamespaces, len(out))}
+	}
+	return out, nil
+}
+
 // start subscribes: the event query runs under the server's context as the
-// caller; one goroutine reads events into the bounded backlog, another
-// exports them.
+// caller, once in each source namespace (a query any of them refuses fails
+// the whole); their events merge into one bounded backlog, which one
+// goroutine fills and another exports.
 func (t *subTable) start(c *call, o *subObject) error {
 	ctx, cancel := context.WithCancel(c.s.base)
 	if caller, ok := identity.FromContext(c.ctx); ok {
 		ctx = identity.NewContext(ctx, caller)
 	}
-	e, err := wbem.NewServices(c.s.backend, o.source).ExecNotificationQuery(ctx, o.lang, o.query, semisync)
-	if err != nil {
-		cancel()
-		return err
-	}
-	t.mu.Lock()
-	o.cancel, o.e, o.done = cancel, e, make(chan struct{})
-	t.mu.Unlock()
-	backlog := make(chan *cim.Instance, t.opts.Backlog)
-	log := c.s.opts.Logger.With("subscription", o.path.String(), "destination", o.dest)
-	go func() { // reader
-		defer close(backlog)
-		buf := make([]cim.Object, 1) // Next waits for a full batch: one at a time, each at once
-		for {
-			n, err := e.NextContext(ctx, time.Minute, buf)
-			for _, obj := range buf[:n] {
-				ind, ok := obj.(*cim.Instance)
-				if !ok {
-					continue
-				}
-				for {
-					select {
-					case backlog <- ind:
-					default:
-						select {
-						case old := <-backlog: // the oldest goes
-							o.lost.Add(lostIn(old))
-							if o.dropped.Add(1) == 1 {
-								log.Warn("indication backlog full: dropping the oldest", "backlog", t.opts.Backlog)
-							}
-						default:
-						}
-						continue
-					}
-					break
-				}
+	var es []*wbem.Enumerator
+	for _, ns := range o.sources {
+		e, err := wbem.NewServices(c.s.backend, ns).ExecNotificationQuery(ctx, o.lang, o.query, semisync)
+		if err != nil {
+			for _, e := range es {
+				e.Close()
 			}
-			if err != nil && err != wbem.ErrTimedOut {
-				if ctx.Err() == nil {
-					log.Warn("indication subscription ended", "err", err)
-				}
-				return
+			cancel()
+			if len(o.sources) > 1 {
+				e := *cim.AsError(err)
+				e.Description = "in source namespace " + ns + ": " + e.Description
+				return &e
 			}
+			return err
 		}
+		es = append(es, e)
+	}
+	// The notice of lost indications: __EventQueueOverflowEvent, as the
+	// object manager tells what its own queue lost.
+	overflow, _ := getClass(ctx, wbem.NewServices(c.s.backend, o.sources[0]), "__EventQueueOverflowEvent")
+	t.mu.Lock()
+	o.cancel, o.e, o.done = cancel, es, make(chan struct{})
+	t.mu.Unlock()
+	log := c.s.opts.Logger.With("subscription", o.path.String(), "destination", o.dest)
+	q := &backlogQueue{max: t.opts.Backlog, wake: make(chan struct{}, 1)}
+	var readers sync.WaitGroup
+	for _, e := range es {
+		readers.Add(1)
+		go func() { // a namespace's reader
+			defer readers.Done()
+			buf := make([]cim.Object, 1) // Next waits for a full batch: one at a time, each at once
+			for {
+				n, err := e.NextContext(ctx, time.Minute, buf)
+				for _, obj := range buf[:n] {
+					if ind, ok := obj.(*cim.Instance); ok && q.put(ind) {
+						if o.dropped.Add(1) == 1 {
+							log.Warn("indication backlog full: dropping the oldest", "backlog", t.opts.Backlog)
+						}
+					}
+				}
+				if err != nil && err != wbem.ErrTimedOut {
+					if ctx.Err() == nil {
+						log.Warn("indication subscription ended", "err", err)
+					}
+					return
+				}
+			}
+		}()
+	}
+	go func() {
+		readers.Wait()
+		q.close()
 	}()
 	go func() { // sender
 		defer close(o.done)
@@ -516,22 +692,17 @@ func (t *subTable) start(c *call, o *subObject) error {
 		if retries == 0 {
 			retries = -1 // push's "none"
 		}
-		svc := wbem.NewServices(c.s.backend, o.source)
-		var overflow *cim.Class
-		for ind := range backlog {
-			// Indications the backlog lost are told first, as the object
-			// manager tells those its queue lost: one
-			// __EventQueueOverflowEvent with their number.
-			if n := o.lost.Swap(0); n > 0 {
-				if overflow == nil {
-					overflow, _ = getClass(ctx, svc, "__EventQueueOverflowEvent")
-				}
-				if overflow != nil {
-					ev := overflow.NewInstance()
-					ev.Set("NumberOfEvents", cim.Uint32(uint32(min(n, 1<<32-1))))
-					if err := push.Send(ctx, export, push.Message{Events: []cim.Object{ev}}, push.Options{Retries: retries, RetryInterval: t.opts.RetryInterval}); err != nil && ctx.Err() == nil {
-						log.Warn("the notice of lost indications was not delivered", "lost", n, "err", err)
-					}
+		for {
+			ind, lost, ok := q.get(ctx)
+			if !ok {
+				return
+			}
+			if lost > 0 && overflow != nil {
+				// What the backlog lost just before ind is told first.
+				ev := overflow.NewInstance()
+				ev.Set("NumberOfEvents", cim.Uint32(uint32(min(lost, 1<<32-1))))
+				if err := push.Send(ctx, export, push.Message{Events: []cim.Object{ev}}, push.Options{Retries: retries, RetryInterval: t.opts.RetryInterval}); err != nil && ctx.Err() == nil {
+					log.Warn("the notice of lost indications was not delivered", "lost", lost, "err", err)
 				}
 			}
 			err := push.Send(ctx, export, push.Message{Events: []cim.Object{ind}}, push.Options{Retries: retries, RetryInterval: t.opts.RetryInterval})
@@ -599,6 +770,15 @@ func (t *subTable) delete(c *call, kind subKind, p cim.ObjectPath) error {
 	if key == "" {
 		t.mu.Unlock()
 		return &cim.Error{Status: cim.WBEM_E_NOT_FOUND, Description: "no " + p.Class + " " + p.String()}
+	}
+	if t.persist {
+		// The record goes first: one left behind would come back at the
+		// next start. (The table's lock orders deletes and creates.)
+		if err := t.deleteRecord(c.s, key); err != nil {
+			t.mu.Unlock()
+			c.s.opts.Logger.Error("CIM-XML indication record not deleted", "path", o.path.String(), "err", err)
+			return &cim.Error{Status: cim.WBEM_E_FAILED, Description: "the record of " + p.String() + " could not be deleted: " + cim.AsError(err).Description}
+		}
 	}
 	delete(t.objs, key)
 	t.per[o.owner]--

@@ -239,6 +239,8 @@ func TestIndicationRetryAndBacklog(t *testing.T) {
 	close(gate)
 	waitUntil(t, "the backlog delivered", func() bool { return srv.IndicationStats().Delivered == 1+3 })
 	waitUntil(t, "all delivered", func() bool { return rec.count() == 1+4 })
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
 	var ids []string
 	for _, ev := range rec.got[1:] {
 		if ev.ClassName() == "__EventQueueOverflowEvent" {

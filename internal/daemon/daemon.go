@@ -217,7 +217,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	d := newEndpoints(cfg, om, authn)
+	d := newEndpoints(cfg, om, authn, us.Lookup)
 	lns, err := listen(cfg, d)
 	if err != nil {
 		return err
@@ -361,7 +361,9 @@ type endpoints struct {
 	log     *slog.Logger
 }
 
-func newEndpoints(cfg Config, om *cimom.ObjectManager, authn auth.Authenticator) *endpoints {
+// lookup finds a user of the users file again (CIM-XML subscriptions
+// restored at start run as their creators).
+func newEndpoints(cfg Config, om *cimom.ObjectManager, authn auth.Authenticator, lookup func(string) (*identity.Caller, bool)) *endpoints {
 	log := cfg.Logger
 	running := newOps(om)
 	running.timeout, running.log = cfg.OperationTimeout, log
@@ -369,7 +371,7 @@ func newEndpoints(cfg Config, om *cimom.ObjectManager, authn auth.Authenticator)
 	enums := enumctx.New(wsman.DefaultMaxContextsPerUser)
 	d := &endpoints{running: running, log: log,
 		wsman:  newEndpoint(running, om.Server(), authn, enums, cfg),
-		cimxml: newCIMXMLEndpoint(running, om.Server(), authn, enums, cfg)}
+		cimxml: newCIMXMLEndpoint(running, om.Server(), authn, enums, lookup, cfg)}
 	newServer := func(path string, h http.Handler) *http.Server {
 		mux := http.NewServeMux()
 		mux.Handle(path, h)

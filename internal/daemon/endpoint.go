@@ -2,7 +2,9 @@ package daemon
 
 import (
 	"github.com/gowbem/gowbem/auth"
+	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/cimxml"
+	"github.com/gowbem/gowbem/identity"
 	"github.com/gowbem/gowbem/internal/enumctx"
 	"github.com/gowbem/gowbem/wbem"
 	"github.com/gowbem/gowbem/wsman"
@@ -18,9 +20,11 @@ func newEndpoint(backend wbem.Backend, server string, authn auth.Authenticator, 
 
 // newCIMXMLEndpoint returns the CIM-XML service of backend with the same
 // users and the same table of enumerations, and with indication
-// subscriptions (their listener destinations are for administrators).
-func newCIMXMLEndpoint(backend wbem.Backend, server string, authn auth.Authenticator, enums *enumctx.Table, cfg Config) *cimxml.Server {
+// subscriptions (their listener destinations are for administrators),
+// kept in the repository and restored at start as their creators, whom
+// lookup finds again.
+func newCIMXMLEndpoint(backend wbem.Backend, server string, authn auth.Authenticator, enums *enumctx.Table, lookup func(string) (*identity.Caller, bool), cfg Config) *cimxml.Server {
 	cfg.Logger.Debug("CIM-XML endpoint", "path", CIMXMLPath, "server", server)
 	return cimxml.NewServer(backend, cimxml.Options{Authenticator: authn, ServerName: server, Logger: cfg.Logger, Enumerations: enums,
-		ReadTimeout: cfg.ReadTimeout, Indications: &cimxml.IndicationOptions{}})
+		ReadTimeout: cfg.ReadTimeout, Indications: &cimxml.IndicationOptions{Persist: true, Lookup: lookup, ClassNamespaces: []string{cim.DefaultNamespace}}})
 }

@@ -1,0 +1,143 @@
+package cimxml_test
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/cimom"
+	"github.com/gowbem/gowbem/cimxml"
+	"github.com/gowbem/gowbem/identity"
+	"github.com/gowbem/gowbem/internal/interop"
+	"github.com/gowbem/gowbem/repository"
+	"github.com/gowbem/gowbem/wbem"
+)
+
+// persistentServer opens the bbolt store at path, the interop classes in
+// it, and a server that keeps its subscriptions there; stop closes both.
+func persistentServer(t *testing.T, path string, users map[string]*identity.Caller) (srv *cimxml.Server, om *cimom.ObjectManager, stop func()) {
+	t.Helper()
+	store, err := repository.OpenBolt(path, repository.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	om, err = cimom.New(t.Context(), store, cimom.WithMethodProvider(interop.ProviderName, interop.Methods{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := getObject(om.Services(`root\cimv2`), "Test_Foo"); err != nil {
+		if err := interop.Setup(t.Context(), om.Services(`root\cimv2`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv = cimxml.NewServer(om, cimxml.Options{Authenticator: testAuthenticator(), ServerName: "testhost",
+		Indications: &cimxml.IndicationOptions{Persist: true, RetryInterval: time.Millisecond,
+			Lookup: func(name string) (*identity.Caller, bool) { c, ok := users[name]; return c, ok }}})
+	return srv, om, func() {
+		srv.Close()
+		if err := store.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func getObject(svc *wbem.Services, name string) (cim.Object, error) {
+	cr, err := svc.GetObject(context.Background(), name, 0)
+	if err != nil {
+		return nil, err
+	}
+	return cr.ResultObject(wbem.Infinite)
+}
+
+// Subscriptions outlive a restart of the server on the same bbolt store:
+// restored as their creators (looked up again: a creator no longer known
+// loses them), they export the events that follow the restart; their
+// records sit in a namespace other users cannot read; DeleteInstance
+// removes them for good.
+func TestIndicationSubscriptionsPersist(t *testing.T) {
+	rec, url := newListener(t, cimxml.ListenerOptions{AllowAnonymous: true})
+	path := filepath.Join(t.TempDir(), "repo.db")
+	users := map[string]*identity.Caller{testUser: {Name: testUser, Admin: true}, "other": {Name: "other", Admin: true}}
+
+	srv, _, stop := persistentServer(t, path, users)
+	wantOK(t, icall(srv, "CreateInstance", filterInst("f1", creationQuery)))
+	wantOK(t, icall(srv, "CreateInstance", destInst("d1", url)))
+	wantOK(t, icall(srv, "CreateInstance", subInst("f1", "d1")))
+	otherCall := func(srv *cimxml.Server, method string, params ...string) string {
+		return post(srv, "other", "secret", method, "root%2Fcimv2", imethod(method, params...)).Body.String()
+	}
+	for _, p := range []string{filterInst("f2", creationQuery), destInst("d2", url), subInst("f2", "d2")} {
+		if body := otherCall(srv, "CreateInstance", p); strings.Contains(body, "<ERROR") {
+			t.Fatal(body)
+		}
+	}
+	if st := srv.IndicationStats(); st.Subscriptions != 2 {
+		t.Fatalf("before the restart: %+v", st)
+	}
+	stop()
+
+	// "other" is no longer a user: their objects are not restored.
+	delete(users, "other")
+	srv, om, stop := persistentServer(t, path, users)
+	if st := srv.IndicationStats(); st.Subscriptions != 1 {
+		t.Fatalf("after the restart: %+v", st)
+	}
+	wantOK(t, icall(srv, "GetInstance", ip("InstanceName", fourKeys("CIM_ListenerDestinationCIMXML", "d1"))), url)
+	wantOK(t, icall(srv, "CreateInstance", newFoo("after-restart")))
+	waitUntil(t, "delivered after the restart", func() bool { return rec.count() == 1 })
+	if id := rec.got[0].Value("TargetInstance").Instance().Value("Id").Str(); id != "after-restart" {
+		t.Fatalf("delivered %q", id)
+	}
+	// Another user cannot read the records.
+	guest := identity.NewContext(t.Context(), &identity.Caller{Name: "guest"})
+	e, err := om.Services(cimxml.RecordNamespace).CreateInstanceEnum(guest, cimxml.RecordClass, semisync)
+	if err == nil {
+		_, err = e.Next(10*time.Second, make([]cim.Object, 1))
+		e.Close()
+	}
+	if cim.StatusOf(err) != cim.WBEM_E_ACCESS_DENIED {
+		t.Fatalf("a guest enumerates the records: %v", err)
+	}
+	if n := countRecords(t, om); n != 3 {
+		t.Fatalf("%d records, want the three of the restored user", n)
+	}
+	wantOK(t, icall(srv, "DeleteInstance", ip("InstanceName", subName("f1", "d1"))))
+	wantOK(t, icall(srv, "DeleteInstance", ip("InstanceName", fourKeys("CIM_IndicationFilter", "f1"))))
+	stop()
+
+	srv, om, stop = persistentServer(t, path, users)
+	defer stop()
+	if st := srv.IndicationStats(); st.Subscriptions != 0 {
+		t.Fatalf("a deleted subscription came back: %+v", st)
+	}
+	wantError(t, icall(srv, "GetInstance", ip("InstanceName", fourKeys("CIM_IndicationFilter", "f1"))), 6)
+	wantOK(t, icall(srv, "GetInstance", ip("InstanceName", fourKeys("CIM_ListenerDestinationCIMXML", "d1"))), url)
+	if n := countRecords(t, om); n != 1 {
+		t.Fatalf("%d records, want the destination's", n)
+	}
+}
+
+func countRecords(t *testing.T, om *cimom.ObjectManager) int {
+	t.Helper()
+	e, err := om.Services(cimxml.RecordNamespace).CreateInstanceEnum(t.Context(), cimxml.RecordClass, semisync)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	n := 0
+	buf := make([]cim.Object, 16)
+	for {
+		k, err := e.Next(10*time.Second, buf)
+		n += k
+		if err != nil {
+			if err == io.EOF {
+				return n
+			}
+			t.Fatal(err)
+		}
+	}
+}
