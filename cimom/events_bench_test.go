@@ -120,26 +120,7 @@ func BenchmarkEventThroughput(b *testing.B) {
 				committed, cpu1 := time.Now(), cpuTime()
 				apply += committed.Sub(start)
 				applyCPU += cpu1 - cpu0
-				done := make(chan int, subs)
-				for _, e := range es {
-					go func() {
-						buf := make([]cim.Object, 1024)
-						got := 0
-						for got < n {
-							k, err := e.Next(wbem.Infinite, buf[:min(len(buf), n-got)])
-							got += k
-							if err != nil {
-								break
-							}
-						}
-						done <- got
-					}()
-				}
-				for range subs {
-					if got := <-done; got != n {
-						b.Fatalf("a subscriber got %d of %d events", got, n)
-					}
-				}
+				drainEvents(b, es, n)
 				deliver += time.Since(committed)
 				deliverCPU += cpuTime() - cpu1
 			}
@@ -191,26 +172,7 @@ func BenchmarkEventDelivery(b *testing.B) {
 				b.StartTimer()
 				cpu0 := cpuTime()
 				cimom.RaiseCreated(om, workload.Namespace, insts)
-				done := make(chan int, subs)
-				for _, e := range es {
-					go func() {
-						buf := make([]cim.Object, 1024)
-						got := 0
-						for got < n {
-							k, err := e.Next(wbem.Infinite, buf[:min(len(buf), n-got)])
-							got += k
-							if err != nil {
-								break
-							}
-						}
-						done <- got
-					}()
-				}
-				for range subs {
-					if got := <-done; got != n {
-						b.Fatalf("a subscriber got %d of %d events", got, n)
-					}
-				}
+				drainEvents(b, es, n)
 				cpu += cpuTime() - cpu0
 			}
 			events := float64(n * subs * b.N)
@@ -267,5 +229,30 @@ func eventMemory(b *testing.B, n int) {
 		runtime.KeepAlive(om) // else the closed measure frees the repository too
 		b.ReportMetric(float64(int64(after.HeapInuse)-int64(closed.HeapInuse))/(1<<20), "subscription-MiB")
 		b.ReportMetric(float64(int64(after.HeapInuse)-int64(before.HeapInuse))/(1<<20), "heap-growth-MiB")
+	}
+}
+
+// drainEvents reads n events from each subscription, all at once, and fails
+// b when one gets fewer.
+func drainEvents(b *testing.B, es []*wbem.Enumerator, n int) {
+	done := make(chan int, len(es))
+	for _, e := range es {
+		go func() {
+			buf := make([]cim.Object, 1024)
+			got := 0
+			for got < n {
+				k, err := e.Next(wbem.Infinite, buf[:min(len(buf), n-got)])
+				got += k
+				if err != nil {
+					break
+				}
+			}
+			done <- got
+		}()
+	}
+	for range es {
+		if got := <-done; got != n {
+			b.Fatalf("a subscriber got %d of %d events", got, n)
+		}
 	}
 }

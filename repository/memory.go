@@ -232,15 +232,7 @@ func (t *memTx) PutClass(ns string, c *cim.Class) error {
 		return err
 	}
 	k := strings.ToLower(c.Name)
-	old, had := n.classes[k]
-	n.classes[k] = c.Clone()
-	t.undo = append(t.undo, func() {
-		if had {
-			n.classes[k] = old
-		} else {
-			delete(n.classes, k)
-		}
-	})
+	setUndoable(t, n.classes, k, c.Clone())
 	return nil
 }
 
@@ -302,16 +294,22 @@ func (t *memTx) PutInstanceKeyed(ns string, inst *cim.Instance, key string) erro
 		set = map[string]*cim.Instance{}
 		n.instances[ck] = set
 	}
-	old, had := set[key]
-	set[key] = inst.Clone()
+	setUndoable(t, set, key, inst.Clone())
+	return nil
+}
+
+// setUndoable sets m[k] to v and records how the transaction's rollback puts
+// back what was there before.
+func setUndoable[V any](t *memTx, m map[string]V, k string, v V) {
+	old, had := m[k]
+	m[k] = v
 	t.undo = append(t.undo, func() {
 		if had {
-			set[key] = old
+			m[k] = old
 		} else {
-			delete(set, key)
+			delete(m, k)
 		}
 	})
-	return nil
 }
 
 func (t *memTx) DeleteInstance(ns, className, key string) error {

@@ -201,15 +201,7 @@ func (t *memTx) PutQualifier(ns string, q *cim.QualifierDecl) error {
 		n.qualifiers = map[string]*cim.QualifierDecl{}
 	}
 	k := strings.ToLower(q.Name)
-	old, had := n.qualifiers[k]
-	n.qualifiers[k] = q
-	t.undo = append(t.undo, func() {
-		if had {
-			n.qualifiers[k] = old
-		} else {
-			delete(n.qualifiers, k)
-		}
-	})
+	setUndoable(t, n.qualifiers, k, q)
 	return nil
 }
 

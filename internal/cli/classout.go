@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"strconv"
 
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/mof"
@@ -87,11 +88,7 @@ func appendJSONClass(b *bytes.Buffer, c *cim.Class) {
 		b.WriteString(`,"Origin":`)
 		appendJSONString(b, p.Origin)
 		b.WriteString(`,"Key":`)
-		if p.IsKey() {
-			b.WriteString("true")
-		} else {
-			b.WriteString("false")
-		}
+		b.WriteString(strconv.FormatBool(p.IsKey()))
 		b.WriteString(`,"Default":`)
 		appendJSONValue(b, p.Default)
 		b.WriteString(`,"Qualifiers":`)
@@ -115,11 +112,7 @@ func appendJSONClass(b *bytes.Buffer, c *cim.Class) {
 		b.WriteString(`,"Origin":`)
 		appendJSONString(b, m.Origin)
 		b.WriteString(`,"Static":`)
-		if m.IsStatic() {
-			b.WriteString("true")
-		} else {
-			b.WriteString("false")
-		}
+		b.WriteString(strconv.FormatBool(m.IsStatic()))
 		b.WriteString(`,"Qualifiers":`)
 		appendJSONQualifiers(b, m.Qualifiers)
 		b.WriteString(`,"Parameters":[`)
@@ -137,9 +130,9 @@ func appendJSONClass(b *bytes.Buffer, c *cim.Class) {
 				appendJSONString(b, p.RefClass)
 			}
 			b.WriteString(`,"In":`)
-			b.WriteString(map[bool]string{true: "true", false: "false"}[p.In()])
+			b.WriteString(strconv.FormatBool(p.In()))
 			b.WriteString(`,"Out":`)
-			b.WriteString(map[bool]string{true: "true", false: "false"}[p.Out()])
+			b.WriteString(strconv.FormatBool(p.Out()))
 			b.WriteString(`,"Qualifiers":`)
 			appendJSONQualifiers(b, p.Qualifiers)
 			b.WriteByte('}')
