@@ -103,10 +103,62 @@ func TestClientExecNotificationQuery(t *testing.T) {
 			t.Fatalf("%d instances of %s left by refused queries", got, class)
 		}
 	}
-	// A user who is no administrator may not name a listener.
+}
+
+// A user who is no administrator watches events over CIM-XML too: the
+// client's listener is on the address its connection to the server leaves
+// from, which the server lets them name; a listener on another address of
+// the client's host (not the one the server sees the request come from)
+// is refused with CIM_ERR_ACCESS_DENIED naming it, and leaves nothing.
+func TestClientExecNotificationQueryNonAdmin(t *testing.T) {
+	e := newEnv(t, nil, &cimxml.Options{Indications: &cimxml.IndicationOptions{RetryInterval: 10 * time.Millisecond}})
+	ctx := t.Context()
 	guest := e.connectAs(t, "guest", "guest", "")
-	if _, err := guest.ExecNotificationQuery(ctx, "WQL", "SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA 'Test_Foo'", semisync); cim.StatusOf(err) != cim.WBEM_E_ACCESS_DENIED {
-		t.Fatalf("guest: %v", err)
+	en, err := guest.ExecNotificationQuery(ctx, "WQL", "SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA 'Test_Foo'", semisync)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := e.connect(t, "")
+	obj, err := getObject(admin, "Test_Foo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst := obj.(*cim.Class).NewInstance()
+	inst.Set("Id", cim.String("seen-by-guest"))
+	if _, err := admin.PutInstance(ctx, inst, 0); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]cim.Object, 1)
+	if n, err := en.Next(10*time.Second, buf); n != 1 || err != nil {
+		t.Fatalf("the guest's Next = %d, %v", n, err)
+	}
+	if id := buf[0].(*cim.Instance).Value("TargetInstance").Instance().Value("Id").Str(); id != "seen-by-guest" {
+		t.Fatalf("the guest got the event of %q", id)
+	}
+	// The administrator does not see the guest's objects.
+	if got := countInstances(t, e.srv, testUser, testPass, "CIM_IndicationSubscription"); got != 0 {
+		t.Fatalf("the administrator sees %d of the guest's subscriptions", got)
+	}
+	en.Close()
+	waitUntil(t, "the guest's subscription deleted", func() bool { return e.srv.IndicationStats().Subscriptions == 0 })
+
+	// A listener on another address of this host than 127.0.0.1, where
+	// the client's connection comes from.
+	var other string
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil && !n.IP.IsLinkLocalUnicast() {
+			other = n.IP.String()
+			break
+		}
+	}
+	if other == "" {
+		t.Skip("this machine has no IPv4 address but the loopback: the refusal of another address is tested in TestNonAdminListenerDestination")
+	}
+	elsewhere := e.connectAs(t, "guest", "guest", "listener="+other+":0")
+	_, err = elsewhere.ExecNotificationQuery(ctx, "WQL", "SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA 'Test_Foo'", semisync)
+	if cim.StatusOf(err) != cim.WBEM_E_ACCESS_DENIED || !strings.Contains(err.Error(), "http://"+other+":") {
+		t.Fatalf("a listener on %s: %v", other, err)
 	}
 	if got := countInstances(t, e.srv, "guest", "guest", "CIM_IndicationFilter"); got != 0 {
 		t.Fatalf("the guest's refused subscription left %d filters", got)

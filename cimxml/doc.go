@@ -30,8 +30,12 @@
 // watched, up to MaxSourceNamespaces, as DSP1054 has them — or the
 // deprecated SourceNamespace; the request's namespace by default),
 // CIM_ListenerDestinationCIMXML (or CIM_IndicationHandlerCIMXML: Name,
-// Destination, an http or https URL; only an administrator may name one,
-// for the server will send to it) and CIM_IndicationSubscription (Filter
+// Destination, an http or https URL; for the server will send to it, an
+// administrator names any, and another user only a listener on the host
+// their request came from: that IP address — any loopback address for a
+// caller on the loopback — and a port from 1024, else
+// CIM_ERR_ACCESS_DENIED naming the destination, logged; the Exporter
+// follows no redirect) and CIM_IndicationSubscription (Filter
 // and Handler references to the caller's own filter and destination). A
 // subscription is ExecNotificationQuery run as its creator under the
 // server's context: a query that cannot be set up fails CreateInstance with
@@ -181,5 +185,6 @@
 // over). A query the server refuses fails the call, the instances made so
 // far deleted; Close (or the end of the caller's context) deletes the
 // three instances and stops the listener. The server must let the caller
-// name a listener (gowbem's: administrators only).
+// name a listener (gowbem's lets every user name one on their own host,
+// which this one is).
 package cimxml

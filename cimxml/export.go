@@ -251,7 +251,8 @@ type Exporter struct {
 // WBEM status; a listener that cannot be reached, or answers with anything
 // but an export response, is WBEM_E_TRANSPORT_FAILURE (HTTP 400 with
 // CIMError unsupported-operation, a server that is no listener:
-// WBEM_E_NOT_SUPPORTED).
+// WBEM_E_NOT_SUPPORTED). A redirect is not followed (an HTTP 3xx answer is
+// WBEM_E_TRANSPORT_FAILURE).
 func (x *Exporter) ExportIndication(ctx context.Context, url string, indication *cim.Instance) error {
 	if indication == nil || indication.Class() == nil {
 		return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: "indication", Description: "no indication to export"}
@@ -277,7 +278,12 @@ func (x *Exporter) ExportIndication(ctx context.Context, url string, indication 
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	resp, err := hc.Do(req)
+	// No redirect is followed: the indication goes where the subscriber
+	// named, and a listener may not send it on elsewhere (a destination of
+	// a user who is no administrator is checked to be on their own host).
+	noRedirect := *hc
+	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := noRedirect.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()

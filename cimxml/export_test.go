@@ -3,6 +3,7 @@ package cimxml_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -239,6 +240,27 @@ func TestExporterFailures(t *testing.T) {
 	}
 	if err := x.ExportIndication(context.Background(), lurl, nil); cim.StatusOf(err) != cim.WBEM_E_INVALID_PARAMETER {
 		t.Fatalf("nil indication: %v", err)
+	}
+}
+
+// The Exporter follows no redirect, whatever its HTTP client would: a
+// listener cannot send the indication on to another host (a 307 would
+// repeat the POST there), and the redirect is a transport failure naming
+// its status.
+func TestExporterFollowsNoRedirect(t *testing.T) {
+	rec, target := newListener(t, cimxml.ListenerOptions{AllowAnonymous: true})
+	for _, code := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		redirector := httptest.NewServer(http.RedirectHandler(target, code))
+		for _, hc := range []*http.Client{nil, {}, {CheckRedirect: func(*http.Request, []*http.Request) error { return nil }}} {
+			err := (&cimxml.Exporter{HTTPClient: hc}).ExportIndication(context.Background(), redirector.URL+"/", indication(t))
+			if cim.StatusOf(err) != cim.WBEM_E_TRANSPORT_FAILURE || !strings.Contains(err.Error(), fmt.Sprint(code)) {
+				t.Errorf("redirect %d: %v", code, err)
+			}
+		}
+		redirector.Close()
+	}
+	if n := rec.count(); n != 0 {
+		t.Fatalf("the redirect's target got %d indications", n)
 	}
 }
 

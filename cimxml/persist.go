@@ -48,6 +48,7 @@ func recordClass() *cim.Class {
 			{Name: "Namespace", Type: cim.TypeString, Qualifiers: desc("The namespace the object was created in.")},
 			{Name: "Owner", Type: cim.TypeString, Qualifiers: desc("The user who created it (\"\": the program itself).")},
 			{Name: "Remote", Type: cim.TypeBoolean, Qualifiers: desc("Whether its creator came from another machine.")},
+			{Name: "Address", Type: cim.TypeString, Qualifiers: desc("Where its creator's request came from (host:port): a listener destination of a user who is no administrator must stay on that host.")},
 			{Name: "Instance", Type: cim.TypeString, Qualifiers: desc("The instance as created, in CIM-XML (DSP0201).")},
 		}}
 }
@@ -98,16 +99,26 @@ func (s *Server) prepareRecords(ctx context.Context) error {
 			return fmt.Errorf("restricting %s to administrators: %w", RecordNamespace, err)
 		}
 	}
-	if _, err := getClass(ctx, svc, RecordClass); err != nil {
+	cl, err := getClass(ctx, svc, RecordClass)
+	if err != nil {
 		if _, err := svc.PutClass(ctx, recordClass(), wbem.WBEM_FLAG_CREATE_ONLY); err != nil && cim.StatusOf(err) != cim.WBEM_E_ALREADY_EXISTS {
 			return err
+		}
+		return nil
+	}
+	if _, ok := cl.Property("Address"); !ok {
+		// Records of an older server: the class gains Address (NULL in
+		// them), and the records stay.
+		if _, err := svc.PutClass(ctx, recordClass(), wbem.WBEM_FLAG_UPDATE_ONLY|wbem.WBEM_FLAG_UPDATE_FORCE_MODE); err != nil {
+			return fmt.Errorf("adding Address to %s: %w", RecordClass, err)
 		}
 	}
 	return nil
 }
 
-// saveRecord stores o's record (made in namespace ns, under key).
-func (t *subTable) saveRecord(s *Server, o *subObject, key, ns string, remote bool) error {
+// saveRecord stores o's record (made in namespace ns, under key, by
+// caller: nil for the program itself).
+func (t *subTable) saveRecord(s *Server, o *subObject, key, ns string, caller *identity.Caller) error {
 	svc := wbem.NewServices(s.backend, RecordNamespace)
 	cl, err := getClass(s.base, svc, RecordClass)
 	if err != nil {
@@ -120,7 +131,10 @@ func (t *subTable) saveRecord(s *Server, o *subObject, key, ns string, remote bo
 	r.Set("Kind", cim.Uint8(uint8(o.kind)))
 	r.Set("Namespace", cim.String(ns))
 	r.Set("Owner", cim.String(o.owner))
-	r.Set("Remote", cim.Bool(remote))
+	if caller != nil {
+		r.Set("Remote", cim.Bool(caller.Remote))
+		r.Set("Address", cim.String(caller.Address))
+	}
 	r.Set("Instance", cim.String(b.String()))
 	_, err = svc.PutInstance(s.base, r, wbem.WBEM_FLAG_CREATE_OR_UPDATE)
 	return err
@@ -129,7 +143,13 @@ func (t *subTable) saveRecord(s *Server, o *subObject, key, ns string, remote bo
 // deleteRecord removes the record under key; one already gone is no
 // failure.
 func (t *subTable) deleteRecord(s *Server, key string) error {
-	_, err := wbem.NewServices(s.backend, RecordNamespace).DeleteInstance(s.base, RecordClass+`.Id="`+recordID(key)+`"`, 0)
+	return t.deleteRecordID(s, recordID(key))
+}
+
+// deleteRecordID removes the record whose Id is id; one already gone is no
+// failure.
+func (t *subTable) deleteRecordID(s *Server, id string) error {
+	_, err := wbem.NewServices(s.backend, RecordNamespace).DeleteInstance(s.base, RecordClass+`.Id="`+id+`"`, 0)
 	if cim.StatusOf(err) == cim.WBEM_E_NOT_FOUND {
 		return nil
 	}
@@ -194,8 +214,8 @@ func (s *Server) restore() {
 	}
 }
 
-// restoringKey marks the context of a restored object's creation: its
-// record is there already.
+// restoringKey marks the context of a restored object's creation; its
+// value is the Id of the record it comes from.
 type restoringKey struct{}
 
 // restoreOne activates one record as its creator.
@@ -228,10 +248,14 @@ func (s *Server) restoreOne(kind subKind, r *cim.Instance) error {
 			caller = &identity.Caller{Name: owner}
 		}
 		caller.Remote = !r.Value("Remote").IsNull() && r.Value("Remote").Bool()
+		caller.Address = ""
+		if a := r.Value("Address"); !a.IsNull() {
+			caller.Address = a.Str()
+		}
 		caller.Method = "restored"
 		ctx = identity.NewContext(ctx, caller)
 	}
-	c := &call{s: s, req: &request{ns: ns}, user: owner, ctx: context.WithValue(ctx, restoringKey{}, true)}
+	c := &call{s: s, req: &request{ns: ns}, user: owner, ctx: context.WithValue(ctx, restoringKey{}, r.Value("Id").Str())}
 	_, err = s.subs.create(c, kind, inst)
 	return err
 }

@@ -169,8 +169,10 @@ func newSubTable(o IndicationOptions) *subTable {
 	return &subTable{opts: o, objs: map[string]*subObject{}, per: map[string]int{}, persist: o.Persist}
 }
 
-func tableKey(kind subKind, ns string, parts ...string) string {
-	return strings.ToLower(fmt.Sprint(int(kind), "\x00", strings.ReplaceAll(ns, "/", `\`), "\x00", strings.Join(parts, "\x00")))
+// tableKey is the key of an object of owner's: each user's objects are
+// apart, so that no user learns or takes the names of another's.
+func tableKey(kind subKind, owner, ns string, parts ...string) string {
+	return owner + "\x00" + strings.ToLower(fmt.Sprint(int(kind), "\x00", strings.ReplaceAll(ns, "/", `\`), "\x00", strings.Join(parts, "\x00")))
 }
 
 // IndicationStats tells how a server's CIM-XML subscriptions fare: how many
@@ -399,16 +401,11 @@ func (t *subTable) create(c *call, kind subKind, inst *cim.Instance) (cim.Object
 			return cim.ObjectPath{}, err
 		}
 		o.path = c.pathOf("CIM_IndicationFilter", name)
-		key = tableKey(kind, c.req.ns, name)
+		key = tableKey(kind, c.user, c.req.ns, name)
 	case kindDest:
 		name := strProp(inst, "Name")
 		if name == "" {
 			return cim.ObjectPath{}, missing(class, "Name")
-		}
-		if caller, ok := identity.FromContext(c.ctx); ok && caller != nil && !caller.Admin {
-			c.s.opts.Logger.Info("CIM-XML listener destination refused: not an administrator", "user", c.user, "destination", strProp(inst, "Destination"))
-			return cim.ObjectPath{}, &cim.Error{Status: cim.WBEM_E_ACCESS_DENIED, Parameter: "Destination",
-				Description: "only an administrator may name a listener this server sends to (user " + fmt.Sprintf("%q", c.user) + " is not one)"}
 		}
 		o.dest = strProp(inst, "Destination")
 		u, err := url.Parse(o.dest)
@@ -416,8 +413,15 @@ func (t *subTable) create(c *call, kind subKind, inst *cim.Instance) (cim.Object
 			return cim.ObjectPath{}, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: "Destination",
 				Description: fmt.Sprintf("Destination %q is not an http or https URL of a listener", o.dest)}
 		}
+		if caller, ok := identity.FromContext(c.ctx); ok && caller != nil && !caller.Admin {
+			if why := notOwnListener(caller, u); why != "" {
+				c.s.opts.Logger.Info("CIM-XML listener destination refused", "user", c.user, "from", caller.Address, "destination", o.dest, "why", why)
+				return cim.ObjectPath{}, &cim.Error{Status: cim.WBEM_E_ACCESS_DENIED, Parameter: "Destination",
+					Description: fmt.Sprintf("user %q may not name the listener %q: %s", c.user, o.dest, why)}
+			}
+		}
 		o.path = c.pathOf(class, name)
-		key = tableKey(kind, c.req.ns, name)
+		key = tableKey(kind, c.user, c.req.ns, name)
 	case kindSub:
 		var refs [2]cim.ObjectPath
 		for i, prop := range []string{"Filter", "Handler"} {
@@ -437,8 +441,8 @@ func (t *subTable) create(c *call, kind subKind, inst *cim.Instance) (cim.Object
 			return cim.ObjectPath{}, &cim.Error{Status: cim.WBEM_E_NOT_SUPPORTED, Parameter: "SubscriptionState",
 				Description: fmt.Sprintf("SubscriptionState %d is not supported: a subscription here is enabled (2) while it exists", v.Uint())}
 		}
-		o.filter = tableKey(kindFilter, c.req.ns, keyString(refs[0], "Name"))
-		o.handler = tableKey(kindDest, c.req.ns, keyString(refs[1], "Name"))
+		o.filter = tableKey(kindFilter, c.user, c.req.ns, keyString(refs[0], "Name"))
+		o.handler = tableKey(kindDest, c.user, c.req.ns, keyString(refs[1], "Name"))
 		t.mu.Lock()
 		f, d := t.objs[o.filter], t.objs[o.handler]
 		t.mu.Unlock()
@@ -450,7 +454,7 @@ func (t *subTable) create(c *call, kind subKind, inst *cim.Instance) (cim.Object
 		}
 		o.path = cim.ObjectPath{Namespace: c.req.ns, Class: "CIM_IndicationSubscription", Keys: []cim.KeyBinding{
 			{Name: "Filter", Value: cim.Ref(f.path)}, {Name: "Handler", Value: cim.Ref(d.path)}}}
-		key = tableKey(kind, c.req.ns, o.filter, o.handler)
+		key = tableKey(kind, c.user, c.req.ns, o.filter, o.handler)
 		o.query, o.lang, o.sources, o.dest = f.query, f.lang, f.sources, d.dest
 	}
 	t.mu.Lock()
@@ -478,9 +482,16 @@ func (t *subTable) create(c *call, kind subKind, inst *cim.Instance) (cim.Object
 			return cim.ObjectPath{}, err
 		}
 	}
-	if t.persist && c.ctx.Value(restoringKey{}) == nil {
+	// A restored object's record is there already, unless it was kept
+	// under another key (an older server's).
+	restoredFrom, restoring := c.ctx.Value(restoringKey{}).(string)
+	if t.persist && (!restoring || restoredFrom != recordID(key)) {
 		caller, _ := identity.FromContext(c.ctx)
-		if err := t.saveRecord(c.s, o, key, c.req.ns, caller != nil && caller.Remote); err != nil {
+		err := t.saveRecord(c.s, o, key, c.req.ns, caller)
+		if err == nil && restoring {
+			err = t.deleteRecordID(c.s, restoredFrom)
+		}
+		if err != nil {
 			c.s.opts.Logger.Error("CIM-XML indication object not stored", "path", o.path.String(), "err", err)
 			undo()
 			if kind == kindSub {
@@ -735,9 +746,9 @@ func (t *subTable) find(c *call, kind subKind, p cim.ObjectPath) (*subObject, er
 				}
 			}
 		}
-		key = tableKey(kind, c.req.ns, tableKey(kindFilter, c.req.ns, names[0]), tableKey(kindDest, c.req.ns, names[1]))
+		key = tableKey(kind, c.user, c.req.ns, tableKey(kindFilter, c.user, c.req.ns, names[0]), tableKey(kindDest, c.user, c.req.ns, names[1]))
 	default:
-		key = tableKey(kind, c.req.ns, keyString(p, "Name"))
+		key = tableKey(kind, c.user, c.req.ns, keyString(p, "Name"))
 	}
 	t.mu.Lock()
 	o := t.objs[key]

@@ -193,11 +193,12 @@ func waitFor(t *testing.T, cond func() bool) {
 
 // With --host, over WS-Management and over CIM-XML: the same events
 // through a subscription on the daemon (over CIM-XML, to the indication
-// listener the client runs).
+// listener the client runs) — an administrator and a user who is not one.
 func TestWatchRemote(t *testing.T) {
-	users := auth.NewBasic(auth.Static{"u": {Password: "pw", Admin: true}}, auth.BasicOptions{})
-	for _, proto := range []string{"wsman", "cimom"} {
-		t.Run(proto, func(t *testing.T) {
+	users := auth.NewBasic(auth.Static{"u": {Password: "pw", Admin: true}, "g": {Password: "pw"}}, auth.BasicOptions{})
+	for _, tc := range []struct{ proto, user string }{{"wsman", "u"}, {"cimom", "u"}, {"wsman", "g"}, {"cimom", "g"}} {
+		proto := tc.proto
+		t.Run(proto+"/"+tc.user, func(t *testing.T) {
 			om := fixture(t, &workload.Provider{N: 3})
 			var h http.Handler
 			subs := func() int { return 0 }
@@ -219,7 +220,7 @@ func TestWatchRemote(t *testing.T) {
 			wait := watching(t, context.Background(), om, Env{Local: func(context.Context, string, bool) (*cimom.ObjectManager, io.Closer, error) {
 				t.Error("a --host watch opened the local repository")
 				return nil, nil, nil
-			}}, "--host", hs.URL+"/"+proto, "--user", "u", "--password-file", pw, "-o", "list", "watch", "--modified", "GW_Base", "--count", "1")
+			}}, "--host", hs.URL+"/"+proto, "--user", tc.user, "--password-file", pw, "-o", "list", "watch", "--modified", "GW_Base", "--count", "1")
 			run(t, om, "put", "GW_Base", "Name=beta", "Size=23")
 			out, errs, code := wait()
 			if code != ExitOK || !strings.Contains(out, "Size: 22 → 23") {
