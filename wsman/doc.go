@@ -89,12 +89,17 @@
 //     operation comes after the objects before it and ends the context.
 //     MaxTime is capped at MaxPullWait. A WQL projection sends only the
 //     selected properties.
-//   - A response (of Pull or an optimized Enumerate) that grows past
-//     Options.ResponseChunk goes out in chunks while its items are encoded
-//     (HTTP's chunked transfer coding), so that it holds a chunk of memory,
-//     not the whole of it. Its context's element goes out first, before the
-//     end is known: when the enumeration ends within such a response, the
-//     context stays open and the next Pull answers with EndOfSequence alone.
+//   - A response (of Pull or an optimized Enumerate) larger than
+//     Options.ResponseChunk goes out whole, in one write with its
+//     Content-Length, while the server's Options.ResponseBudget (1 MiB by
+//     default, shared by all its responses in flight, their buffers kept
+//     for the next ones) has room for it; otherwise it goes out in chunks
+//     while its items are encoded (HTTP's chunked transfer coding), so that
+//     it holds a chunk of memory, not the whole of it: a lone client gets
+//     its responses whole, many clients at once theirs in chunks. A chunked
+//     response's context element goes out first, before the end is known:
+//     when the enumeration ends within such a response, the context stays
+//     open and the next Pull answers with EndOfSequence alone.
 //   - Release is Close: the provider sees its context cancelled. Release
 //     also ends a Pull that is waiting on the same context.
 //   - A client that goes away while its Pull (or optimized Enumerate) waits

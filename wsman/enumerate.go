@@ -73,16 +73,6 @@ func (ec *enumCtx) close() {
 	})
 }
 
-// respBufSize is the buffer to take for a response expected to be size
-// bytes: at most a chunk and a little (an item past the chunk) when
-// responses go out in chunks.
-func (s *Server) respBufSize(size int) int {
-	if c := s.opts.ResponseChunk; c > 0 {
-		return min(size, c+c/4)
-	}
-	return size
-}
-
 // itemEstimate is the size of an item guessed before any was written.
 const itemEstimate = 512
 
@@ -443,8 +433,9 @@ func (s *Server) enumerate(reqCtx context.Context, w http.ResponseWriter, req *r
 	if er.optimize {
 		size += ec.expect(er.maxElements, s.envelopeLimit(req))
 	}
-	buf := getBigBuf(s.respBufSize(size))
-	defer putBuf(buf)
+	rw := s.newRespWriter(w, size)
+	defer rw.close()
+	buf := rw.buf
 	startEnvelope(buf, req, actEnumerate+"Response", ec.primary)
 	buf.WriteString("<wsen:EnumerateResponse>")
 	ctxAt := buf.Len()
@@ -455,7 +446,6 @@ func (s *Server) enumerate(reqCtx context.Context, w http.ResponseWriter, req *r
 	// first chunk, busy (as under a Pull) until the response is done: its
 	// element is then sent, so the end, if it comes, is told by the next
 	// Pull.
-	rw := &respWriter{buf: buf, w: w, chunk: s.opts.ResponseChunk, timeout: s.opts.WriteTimeout}
 	open := func() error {
 		entry, err := res.Open(ec, s.opts.IdleTimeout, ec.close)
 		if err != nil {
@@ -905,8 +895,13 @@ func (s *Server) pull(ctx context.Context, w http.ResponseWriter, req *request, 
 	if f != nil {
 		return f
 	}
-	buf := getBigBuf(s.respBufSize(4096 + ec.expect(maxEl, s.envelopeLimit(req))))
-	defer putBuf(buf)
+	size := 4096
+	if ec.sub == nil { // events are written by pullEvents, in buffers of their own
+		size += ec.expect(maxEl, s.envelopeLimit(req))
+	}
+	rw := s.newRespWriter(w, size)
+	defer rw.close()
+	buf := rw.buf
 	startEnvelope(buf, req, actPull+"Response", ec.primary)
 	buf.WriteString("<wsen:PullResponse>")
 	ctxAt := buf.Len()
@@ -927,7 +922,6 @@ func (s *Server) pull(ctx context.Context, w http.ResponseWriter, req *request, 
 	ec.e.SetQueueSize(ec.queueSize(maxEl, limit))
 	// A response that goes out in chunks has sent the context's element
 	// with its first chunk: the end, if it comes, is told by the next Pull.
-	rw := &respWriter{buf: buf, w: w, chunk: s.opts.ResponseChunk, timeout: s.opts.WriteTimeout}
 	n, eos, f := ec.fill(ctx, rw, maxEl, wait, buf.Len()+limit)
 	ec.sent += int64(n)
 	if rw.streamed {

@@ -35,3 +35,20 @@ func FaultForTest(st cim.Status) (code, subcode string, httpStatus int) {
 	}
 	return f.code, f.subcode, httpStatus
 }
+
+// ResponseBudgetHeld is what responses in flight hold of
+// Options.ResponseBudget.
+func (s *Server) ResponseBudgetHeld() int64 {
+	if s.respBudget == nil {
+		return 0
+	}
+	return int64(s.respBudget.inUse())
+}
+
+// EscapeForTest is s escaped as character data, or with attr as a
+// double-quoted attribute's value.
+func EscapeForTest(s string, attr bool) string {
+	var b bytes.Buffer
+	escape(&b, s, attr)
+	return b.String()
+}

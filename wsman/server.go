@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -31,6 +32,7 @@ const (
 	DefaultMaxRequestBytes    = 512 << 10
 	DefaultMaxEnvelopeSize    = 512000 // WinRM's default
 	DefaultResponseChunk      = 32 << 10
+	DefaultResponseBudget     = 1 << 20
 	MinEnvelopeSize           = 8192 // DSP0226's least MaxEnvelopeSize a service must accept
 	DefaultIdleTimeout        = 5 * time.Minute
 	DefaultMaxContextsPerUser = 64
@@ -90,6 +92,15 @@ type Options struct {
 	// its Content-Length (DefaultResponseChunk; negative: every response
 	// whole, in one write).
 	ResponseChunk int
+	// ResponseBudget bounds the bytes that the server's Enumerate and Pull
+	// responses larger than ResponseChunk may hold in memory together to
+	// go out whole, in one write with their Content-Length: a response
+	// that finds no room in it goes out in chunks instead. A lone client
+	// gets its responses whole (a response in chunks costs a write per
+	// chunk); many at once get theirs in chunks, so that their memory stays
+	// bounded (DefaultResponseBudget; negative: every response larger than
+	// ResponseChunk in chunks).
+	ResponseBudget int64
 	// IdleTimeout closes an enumeration context, cancelling its provider,
 	// when no Pull came for that long (DefaultIdleTimeout).
 	IdleTimeout time.Duration
@@ -145,6 +156,8 @@ type Server struct {
 
 	subsOnce sync.Once
 	subs     *subscriptions // WS-Eventing subscriptions, by identifier
+
+	respBudget *respBudget // Options.ResponseBudget (nil: none)
 }
 
 // NewServer returns a server over backend.
@@ -164,6 +177,9 @@ func NewServer(backend wbem.Backend, opts Options) *Server {
 	}
 	if opts.ResponseChunk == 0 {
 		opts.ResponseChunk = DefaultResponseChunk
+	}
+	if opts.ResponseBudget == 0 {
+		opts.ResponseBudget = DefaultResponseBudget
 	}
 	if opts.IdleTimeout <= 0 {
 		opts.IdleTimeout = DefaultIdleTimeout
@@ -205,6 +221,9 @@ func NewServer(backend wbem.Backend, opts Options) *Server {
 		s.ctxs, s.own = enumctx.New(opts.MaxContextsPerUser), true
 	}
 	s.opts.MaxContextsPerUser = s.ctxs.MaxPerUser()
+	if opts.ResponseChunk > 0 && opts.ResponseBudget > 0 {
+		s.respBudget = &respBudget{max: int(min(opts.ResponseBudget, math.MaxInt32))}
+	}
 	return s
 }
 

@@ -37,6 +37,7 @@ func main() {
 	maxbuf := flag.Int64("maxbuffered", 0, "with -serve and -wsman: the enumeration contexts' budget in bytes (0: the default)")
 	chunk := flag.Int("chunk", 0, "with -serve and -wsman: the server's ResponseChunk at /wsman (0: the default; negative: responses whole)")
 	memlimit := flag.Int64("memlimit", 0, "with -serve and -wsman: a soft memory limit in bytes for the server (0: none, as wbemd without GOMEMLIMIT)")
+	ceilingKs := flag.String("ks", "100,1000,10000", "with -wsman: the MaxElements of the ceiling's runs (comma-separated)")
 	startup := flag.Int("startup", 0, "measure the wbem command's start-up against a hello-world program instead, over this many interleaved runs of each")
 	flag.Parse()
 	var err error
@@ -44,7 +45,16 @@ func main() {
 	case *serve:
 		err = bench.Serve(bench.ServerConfig{N: *n, MaxContexts: *maxctx, Pprof: *pprof, MaxBuffered: *maxbuf, ResponseChunk: *chunk, MemoryLimit: *memlimit}, os.Stdin, os.Stdout)
 	case *ws:
-		err = runWSMan(*reps, *only, *pprof, *maxbuf, *chunk, *memlimit)
+		var ks []int
+		for _, f := range strings.Split(*ceilingKs, ",") {
+			k, perr := strconv.Atoi(strings.TrimSpace(f))
+			if perr != nil || k <= 0 {
+				fmt.Fprintf(os.Stderr, "wbembench: -ks: %q is not a positive count\n", f)
+				os.Exit(2)
+			}
+			ks = append(ks, k)
+		}
+		err = runWSMan(*reps, *only, *pprof, *maxbuf, *chunk, *memlimit, ks)
 	case *startup > 0:
 		err = runStartup(*startup)
 	default:

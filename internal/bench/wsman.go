@@ -58,6 +58,16 @@ func Client(endpoint string, maxElements, envelope int) *wbem.Services {
 	return wbem.NewServices(c, workload.Namespace)
 }
 
+// ThroughputResult is what Throughput measured: for each run, the
+// instances per second of the server's endpoint and of the wire's ceiling,
+// in wall-clock time and in processor time (the server process's and the
+// client's together, getrusage: on a loaded machine wall-clock time
+// scatters, processor time much less).
+type ThroughputResult struct {
+	Server, Ceiling       []float64 // instances per wall-clock second
+	ServerCPU, CeilingCPU []float64 // instances per processor second
+}
+
 // Throughput enumerates n instances reps times from the server's
 // WS-Management endpoint and from its wire's ceiling (CeilingHandler),
 // interleaved, with an optimized Enumerate and Pulls of k, and returns the
@@ -66,36 +76,47 @@ func Client(endpoint string, maxElements, envelope int) *wbem.Services {
 // issue 20's comparison with OMI: gowbem's own client decodes every
 // instance, which costs more than the server's work and would hide it.
 // The server's provider must yield n instances.
-func Throughput(p *Process, n, k, reps int) (server, ceiling []float64, err error) {
+func Throughput(p *Process, n, k, reps int) (ThroughputResult, error) {
+	var r ThroughputResult
 	svc := NewPoster(p.URL("/wsman"))
 	bare := NewPoster(p.URL(fmt.Sprintf("/ceiling/%d/%d", k, n)))
 	defer svc.Close()
 	defer bare.Close()
-	run := func(pp *Poster) (float64, error) {
-		start := time.Now()
+	run := func(pp *Poster) (wall, cpu float64, err error) {
+		srv0, err := p.CPU()
+		if err != nil {
+			return 0, 0, err
+		}
+		self0, start := CPUTime(), time.Now()
 		got, _, err := RawDrain(pp, k, BigEnvelope)
+		elapsed, self := time.Since(start), CPUTime()-self0
 		if err == nil && got != n {
 			err = fmt.Errorf("%d instances came, not %d", got, n)
 		}
-		return float64(n) / time.Since(start).Seconds(), err
+		srv1, err1 := p.CPU()
+		if err == nil {
+			err = err1
+		}
+		return float64(n) / elapsed.Seconds(), float64(n) / (self + srv1 - srv0).Seconds(), err
 	}
 	for _, pp := range []*Poster{svc, bare} { // warm the connections and the canned responses
-		if _, err := run(pp); err != nil {
-			return nil, nil, err
+		if _, _, err := run(pp); err != nil {
+			return r, err
 		}
 	}
 	for range reps {
-		a, err := run(svc)
+		a, ac, err := run(svc)
 		if err != nil {
-			return nil, nil, err
+			return r, err
 		}
-		b, err := run(bare)
+		b, bc, err := run(bare)
 		if err != nil {
-			return nil, nil, fmt.Errorf("ceiling: %w", err)
+			return r, fmt.Errorf("ceiling: %w", err)
 		}
-		server, ceiling = append(server, a), append(ceiling, b)
+		r.Server, r.Ceiling = append(r.Server, a), append(r.Ceiling, b)
+		r.ServerCPU, r.CeilingCPU = append(r.ServerCPU, ac), append(r.CeilingCPU, bc)
 	}
-	return server, ceiling, nil
+	return r, nil
 }
 
 // ConcurrentResult is what Concurrent measured.
