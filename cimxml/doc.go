@@ -54,9 +54,18 @@
 // restart, each run as its creator looked up again (Lookup); without it they
 // live in memory. The classes (IndicationClasses, gowbem's MOF of them) are
 // installed where ClassNamespaces say and where an object is first created,
-// so that GetClass answers; the instances are the server's own, served by
-// GetInstance, EnumerateInstances(Names) and DeleteInstance (the pull
-// operations and ModifyInstance do not reach them). Without Options.Indications — and always for the other
+// so that GetClass answers; the instances are the server's own, not the
+// repository's: GetInstance, EnumerateInstances(Names), the pull operations
+// (OpenEnumerateInstances(Paths), with or without a filter, and
+// OpenQueryInstances and ExecQuery of a WQL query on one of the three
+// classes), GetProperty and DeleteInstance reach the caller's own. An
+// object is fixed once made (its query, destination and state are what the
+// running subscription honours): ModifyInstance, SetProperty or an update
+// through CreateInstance with the "flags" extension that would change a
+// property gets CIM_ERR_NOT_SUPPORTED naming it, one that changes nothing
+// succeeds. Enumerations of their superclasses (CIM_ManagedElement,
+// CIM_ListenerDestination) and the association operations do not include
+// them. Without Options.Indications — and always for the other
 // DSP1054 classes (CIM_ListenerDestinationWSManagement, filter collections,
 // the abstract CIM_ListenerDestination, a subclass the backend knows) —
 // CreateInstance of them is CIM_ERR_NOT_SUPPORTED with a description rather
@@ -140,9 +149,21 @@
 //     classes, CIM_ERR_FILTERED_ENUMERATION_NOT_SUPPORTED;
 //   - EnumerationCount answers NULL, which DSP0200 allows when the server
 //     cannot tell: a forward-only enumeration does not know what its
-//     provider will still produce; ContinueOnError gets
-//     CIM_ERR_CONTINUATION_ON_ERROR_NOT_SUPPORTED, as an enumeration of the
-//     object manager ends at its first failure.
+//     provider will still produce;
+//   - ContinueOnError TRUE gets CIM_ERR_CONTINUATION_ON_ERROR_NOT_SUPPORTED
+//     on every Open (FALSE, the default, is accepted): an enumeration of the
+//     object manager ends at its first failure — a wbem.Backend ends an
+//     operation with one final status, and a deep enumeration stops at the
+//     first class whose provider fails — so there is no failed element to
+//     continue past; the server's own writing of an instance cannot fail,
+//     and access is checked per namespace before the enumeration starts.
+//
+// Every call that is not an enumeration (GetInstance, CreateInstance,
+// ModifyInstance, DeleteInstance, GetProperty, SetProperty, the class and
+// qualifier declaration operations, extrinsic method calls) is answered
+// within Options.CallTimeout, as WS-Management's are within their operation
+// timeout, even when a provider ignores its ctx (CIM_ERR_FAILED; the
+// provider's goroutine is left to finish, what it writes dropped).
 //
 // # gowbem's extensions
 //

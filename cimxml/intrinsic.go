@@ -2,6 +2,7 @@ package cimxml
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,7 +20,8 @@ type call struct {
 	user string
 	resp *response
 	ctx  context.Context
-	svc  *wbem.Services
+	svc  *wbem.Services // bounded by ctx (internal/deadline)
+	raw  *wbem.Services // for enumerations, which their reader bounds
 	enc  *encoder
 	dec  *decoder
 
@@ -100,6 +102,19 @@ var intrinsicParams = map[string][]string{
 	"EnumerationCount":            {"EnumerationContext"},
 }
 
+// isEnumeration reports whether an intrinsic method enumerates: its
+// answer streams for as long as its objects come (or, for the pull
+// operations, its context lives), so Options.CallTimeout does not bound it.
+func isEnumeration(method string) bool {
+	m, _ := canonical(method)
+	switch m {
+	case "EnumerateClasses", "EnumerateClassNames", "EnumerateInstances", "EnumerateInstanceNames",
+		"Associators", "AssociatorNames", "References", "ReferenceNames", "ExecQuery", "EnumerateQualifiers":
+		return true
+	}
+	return strings.HasPrefix(m, "Open") || strings.HasPrefix(m, "Pull") || m == "CloseEnumeration" || m == "EnumerationCount"
+}
+
 // canonical returns DSP0200's spelling of an intrinsic method's name.
 func canonical(method string) (string, bool) {
 	for m := range intrinsicParams {
@@ -119,11 +134,20 @@ func (s *Server) dispatch(c *call) {
 			c.resp.fail(&cim.Error{Status: cim.WBEM_E_FAILED, Operation: c.req.method, Description: fmt.Sprintf("internal error: %v", v)})
 		}
 	}()
+	if !c.req.intrinsic || !isEnumeration(c.req.method) {
+		ctx, cancel := context.WithTimeout(c.ctx, s.opts.CallTimeout)
+		defer cancel()
+		c.ctx = ctx
+	}
 	var err error
 	if c.req.intrinsic {
 		err = c.intrinsic()
 	} else {
 		err = c.extrinsic()
+	}
+	if errors.Is(err, context.DeadlineExceeded) && c.ctx.Err() != nil {
+		err = &cim.Error{Status: cim.WBEM_E_TIMED_OUT, Operation: c.req.method, Err: err,
+			Description: fmt.Sprintf("%s did not finish within the call timeout of %v", c.req.method, s.opts.CallTimeout)}
 	}
 	if err != nil {
 		if e, _ := errorCode(err); e.Operation == "" {
@@ -145,6 +169,9 @@ func (c *call) intrinsic() error {
 	c.resp.method = method
 	ps, err := readParams(c.req.call, method, intrinsicParams[method]...)
 	if err != nil {
+		return err
+	}
+	if handled, err := c.subscriptionWrite(method, ps); handled {
 		return err
 	}
 	if handled, err := c.subscriptionCall(method, ps); handled {
@@ -325,7 +352,7 @@ func (c *call) enumerateClasses(ps *params, names bool) error {
 	if deep {
 		flags = semisync | wbem.WBEM_FLAG_DEEP
 	}
-	e, err := c.svc.CreateClassEnum(c.ctx, name, flags)
+	e, err := c.raw.CreateClassEnum(c.ctx, name, flags)
 	if err != nil {
 		return err
 	}
@@ -438,7 +465,7 @@ func (c *call) enumerateInstances(ps *params, names bool) error {
 			return err
 		}
 	}
-	e, err := c.svc.CreateInstanceEnum(c.ctx, name, semisync)
+	e, err := c.raw.CreateInstanceEnum(c.ctx, name, semisync)
 	if err != nil {
 		return err
 	}
@@ -720,7 +747,7 @@ func (c *call) associations(ps *params, method string) error {
 			return err
 		}
 	}
-	e, err := c.svc.ExecQuery(c.ctx, "WQL", q, semisync)
+	e, err := c.raw.ExecQuery(c.ctx, "WQL", q, semisync)
 	if err != nil {
 		return err
 	}
@@ -738,13 +765,12 @@ func (c *call) objectWithPath(o cim.Object, names bool, opts instOpts) {
 	} else {
 		w.WriteString("<VALUE.OBJECTWITHPATH>")
 	}
-	switch x := o.(type) {
-	case *cim.Instance:
-		c.enc.instancePath(w, x.ObjectPath())
+	if x, ok := instanceOf(o); ok {
+		c.enc.instancePath(w, o.ObjectPath())
 		if !names {
 			c.enc.instance(w, x, opts)
 		}
-	case *cim.Class:
+	} else if x, ok := o.(*cim.Class); ok {
 		p := cim.ObjectPath{Class: x.Name, Server: x.Server, Namespace: x.Namespace}
 		c.enc.classPath(w, p)
 		if !names {
@@ -773,7 +799,16 @@ func (c *call) execQuery(ps *params) error {
 	if !ok {
 		return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: "Query", Description: "ExecQuery needs a Query"}
 	}
-	e, err := c.svc.ExecQuery(c.ctx, strings.TrimSpace(lang), q, semisync)
+	objs, sub, err := c.subscriptionQuery(lang, q)
+	if err != nil {
+		return err
+	}
+	var e *wbem.Enumerator
+	if sub {
+		e, err = listStart("", objs)(c.ctx, c.svc)
+	} else {
+		e, err = c.raw.ExecQuery(c.ctx, strings.TrimSpace(lang), q, semisync)
+	}
 	if err != nil {
 		return err
 	}

@@ -189,7 +189,7 @@ func (pc *pullCtx) fill(ctx context.Context, max int, wait time.Duration, write 
 
 // writeItem writes one object as the context's kind says, and measures it.
 func (c *call) writeItem(pc *pullCtx, obj cim.Object) error {
-	inst, ok := obj.(*cim.Instance)
+	inst, ok := instanceOf(obj)
 	if !ok {
 		return &cim.Error{Status: cim.WBEM_E_NOT_SUPPORTED,
 			Description: "the pull operations return instances; use ExecQuery for a query that yields classes"}
@@ -200,11 +200,11 @@ func (c *call) writeItem(pc *pullCtx, obj cim.Object) error {
 	switch kind {
 	case itemInstanceWithPath:
 		w.WriteString("<VALUE.INSTANCEWITHPATH>")
-		c.enc.instancePath(w, inst.ObjectPath())
+		c.enc.instancePath(w, obj.ObjectPath())
 		c.enc.instance(w, inst, opts)
 		w.WriteString("</VALUE.INSTANCEWITHPATH>")
 	case itemPath:
-		c.enc.instancePath(w, inst.ObjectPath())
+		c.enc.instancePath(w, obj.ObjectPath())
 	case itemInstance:
 		c.enc.instance(w, inst, opts)
 	}
@@ -350,6 +350,17 @@ func (c *call) open(ps *params, method string) error {
 			}
 			return svc.CreateInstanceEnum(ctx, name, semisync)
 		}
+		if sk := c.subscriptionKind(name); sk != 0 {
+			// The caller's subscription objects, as EnumerateInstances
+			// lists them.
+			objs := c.ownObjects(sk, nil)
+			if query != "" {
+				if objs, _, err = c.subscriptionQuery("WQL", query); err != nil {
+					return err
+				}
+			}
+			start = listStart(name, objs)
+		}
 	case "OpenReferenceInstances", "OpenReferenceInstancePaths", "OpenAssociatorInstances", "OpenAssociatorInstancePaths":
 		obj, err := ps.instanceName(c.dec, "InstanceName")
 		if err != nil {
@@ -389,6 +400,12 @@ func (c *call) open(ps *params, method string) error {
 		}
 		start = func(ctx context.Context, svc *wbem.Services) (*wbem.Enumerator, error) {
 			return svc.ExecQuery(ctx, strings.TrimSpace(lang), q, semisync)
+		}
+		if objs, ok, err := c.subscriptionQuery(lang, q); ok {
+			if err != nil {
+				return err
+			}
+			start = listStart("", objs)
 		}
 	}
 

@@ -409,3 +409,27 @@ func TestPullQueueSized(t *testing.T) {
 		})
 	}
 }
+
+// ContinueOnError TRUE is CIM_ERR_CONTINUATION_ON_ERROR_NOT_SUPPORTED on
+// every Open, with a description that says why; FALSE (the default) is
+// accepted.
+func TestContinueOnError(t *testing.T) {
+	srv := newServer(t, &workload.Provider{N: 3}, cimxml.Options{})
+	a := ip("InstanceName", instName("Test_Foo", "Id", "a"))
+	max := ip("MaxObjectCount", val("10"))
+	for method, params := range map[string][]string{
+		"OpenEnumerateInstances":      {ip("ClassName", className(workload.ClassName)), max},
+		"OpenEnumerateInstancePaths":  {ip("ClassName", className(workload.ClassName)), max},
+		"OpenReferenceInstances":      {a, max},
+		"OpenReferenceInstancePaths":  {a, max},
+		"OpenAssociatorInstances":     {a, max},
+		"OpenAssociatorInstancePaths": {a, max},
+		"OpenQueryInstances":          {ip("FilterQueryLanguage", val("WQL")), ip("FilterQuery", val("SELECT * FROM GW_Item")), max},
+	} {
+		d := wantError(t, icall(srv, method, append(params, ip("ContinueOnError", val("TRUE")))...), 26)
+		if !strings.Contains(d, "ContinueOnError is not supported") || !strings.Contains(d, "first failure") {
+			t.Errorf("%s: %q", method, d)
+		}
+		wantOK(t, icall(srv, method, append(params, ip("ContinueOnError", val("FALSE")))...), `<VALUE>TRUE</VALUE></PARAMVALUE>`)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/gowbem/gowbem/auth"
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/identity"
+	"github.com/gowbem/gowbem/internal/deadline"
 	"github.com/gowbem/gowbem/internal/enumctx"
 	"github.com/gowbem/gowbem/wbem"
 )
@@ -110,19 +111,34 @@ type Options struct {
 	// PullWait is how long a pull waits to fill its batch
 	// (DefaultPullWait).
 	PullWait time.Duration
+	// CallTimeout bounds every operation that is not an enumeration
+	// (DefaultCallTimeout): GetClass, GetInstance, CreateInstance,
+	// ModifyInstance, DeleteInstance, the class and qualifier declaration
+	// operations, GetProperty, SetProperty and extrinsic method calls. At
+	// its end the request is answered CIM_ERR_FAILED (WBEM_E_TIMED_OUT),
+	// whether or not the backend has returned: a provider that ignores its
+	// ctx goes on in a goroutine of its own, what it writes afterwards
+	// dropped. Enumerations are bounded by their reader instead (the
+	// client's connection, WriteTimeout, a pull context's
+	// OperationTimeout).
+	CallTimeout time.Duration
 }
 
 // Timeouts of a request's reading and writing.
 const (
 	DefaultReadTimeout  = 30 * time.Second
 	DefaultWriteTimeout = 60 * time.Second
+	// DefaultCallTimeout is Options.CallTimeout's default, WS-Management's
+	// operation timeout (wsman.DefaultOperationTimeout).
+	DefaultCallTimeout = 60 * time.Second
 )
 
 // Server is a CIM-XML service (DSP0200) in front of a wbem.Backend. It is
 // an http.Handler for POST and M-POST to /cimom; see the package
 // documentation for what it serves.
 type Server struct {
-	backend wbem.Backend
+	backend wbem.Backend // as given: enumerations, which their reader bounds
+	bounded wbem.Backend // backend answering at its ctx's end (internal/deadline)
 	opts    Options
 	base    context.Context
 	cancel  context.CancelFunc
@@ -150,6 +166,9 @@ func NewServer(backend wbem.Backend, opts Options) *Server {
 	if opts.PullWait <= 0 {
 		opts.PullWait = DefaultPullWait
 	}
+	if opts.CallTimeout <= 0 {
+		opts.CallTimeout = DefaultCallTimeout
+	}
 	if opts.IsLocal == nil {
 		opts.IsLocal = auth.IsLoopback
 	}
@@ -163,7 +182,8 @@ func NewServer(backend wbem.Backend, opts Options) *Server {
 		opts.Logger = slog.New(discard{})
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{backend: backend, opts: opts, base: ctx, cancel: cancel, ctxs: opts.Enumerations}
+	// A provider that ignores its ctx holds its goroutine, not the client.
+	s := &Server{backend: backend, bounded: deadline.Backend(backend), opts: opts, base: ctx, cancel: cancel, ctxs: opts.Enumerations}
 	if s.ctxs == nil {
 		s.ctxs = enumctx.New(opts.MaxContextsPerUser)
 	}
@@ -346,7 +366,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	resp.buf = getBuf()
 	defer putBuf(resp.buf)
 	c := &call{s: s, req: req, user: user, resp: resp, ctx: ctx}
-	c.svc = wbem.NewServices(s.backend, req.ns)
+	c.svc = wbem.NewServices(s.bounded, req.ns)
+	c.raw = wbem.NewServices(s.backend, req.ns)
 	c.enc = &encoder{host: s.opts.ServerName, ns: req.ns}
 	c.dec = &decoder{ns: req.ns, lookup: c.lookupClass}
 	s.dispatch(c)

@@ -197,8 +197,10 @@ func TestIndicationRetryAndBacklog(t *testing.T) {
 	rec := &recorder{}
 	gate := make(chan struct{})
 	var gated atomic.Bool
+	var held atomic.Int32 // exports waiting at the gate
 	l := cimxml.NewListener(func(ctx context.Context, ind *cim.Instance) error {
 		if gated.Load() {
+			held.Add(1)
 			select {
 			case <-gate:
 			case <-ctx.Done():
@@ -231,7 +233,11 @@ func TestIndicationRetryAndBacklog(t *testing.T) {
 	// the rest are dropped, oldest first.
 	fails.Store(0)
 	gated.Store(true)
-	for _, id := range []string{"b1", "b2", "b3", "b4", "b5", "b6"} {
+	wantOK(t, icall(srv, "CreateInstance", newFoo("b1")))
+	// b1 is in the listener before the others come (the sender could
+	// otherwise find them all in the backlog and drop b1 as well).
+	waitUntil(t, "b1 in the listener", func() bool { return held.Load() == 1 })
+	for _, id := range []string{"b2", "b3", "b4", "b5", "b6"} {
 		wantOK(t, icall(srv, "CreateInstance", newFoo(id)))
 	}
 	waitUntil(t, "backlog overflowing", func() bool { return srv.IndicationStats().Dropped == 1+3 })

@@ -26,5 +26,5 @@ func newEndpoint(backend wbem.Backend, server string, authn auth.Authenticator, 
 func newCIMXMLEndpoint(backend wbem.Backend, server string, authn auth.Authenticator, enums *enumctx.Table, lookup func(string) (*identity.Caller, bool), cfg Config) *cimxml.Server {
 	cfg.Logger.Debug("CIM-XML endpoint", "path", CIMXMLPath, "server", server)
 	return cimxml.NewServer(backend, cimxml.Options{Authenticator: authn, ServerName: server, Logger: cfg.Logger, Enumerations: enums,
-		ReadTimeout: cfg.ReadTimeout, Indications: &cimxml.IndicationOptions{Persist: true, Lookup: lookup, ClassNamespaces: []string{cim.DefaultNamespace}}})
+		ReadTimeout: cfg.ReadTimeout, CallTimeout: cfg.OperationTimeout, Indications: &cimxml.IndicationOptions{Persist: true, Lookup: lookup, ClassNamespaces: []string{cim.DefaultNamespace}}})
 }

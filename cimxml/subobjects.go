@@ -1,0 +1,357 @@
+package cimxml
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/wbem"
+	"github.com/gowbem/gowbem/wql"
+)
+
+// The operations beside subscriptionCall's that reach the indication
+// subscription objects (CIM_IndicationFilter, CIM_ListenerDestinationCIMXML,
+// CIM_IndicationSubscription), which live in the server's table, not in the
+// repository: the Open operations and ExecQuery enumerate the caller's own,
+// as EnumerateInstances does; ModifyInstance, GetProperty and SetProperty
+// find them as GetInstance does. A subscription object is fixed once made
+// (its query, destination and state are what the running subscription
+// honours), so a modification that changes a property is
+// CIM_ERR_NOT_SUPPORTED naming it, never a write to the repository.
+
+// namedInstance is a subscription object on its way through an
+// enumeration: its instance as created (of a class made of its own
+// properties, which may lack DSP1054's keys) and its path.
+type namedInstance struct {
+	*cim.Instance
+	path cim.ObjectPath
+}
+
+// ObjectPath returns the object's path in the server's table.
+func (n *namedInstance) ObjectPath() cim.ObjectPath { return n.path }
+
+// instanceOf returns the instance an enumerated object is, if it is one;
+// its path is obj.ObjectPath().
+func instanceOf(obj cim.Object) (*cim.Instance, bool) {
+	switch x := obj.(type) {
+	case *cim.Instance:
+		return x, true
+	case *namedInstance:
+		return x.Instance, true
+	}
+	return nil, false
+}
+
+// subscriptionKind returns the kind of subscription object the named class
+// holds; 0 for other classes, or when the server serves no subscriptions.
+func (c *call) subscriptionKind(class string) subKind {
+	if c.s.subs == nil {
+		return 0
+	}
+	return subKindOf(class)
+}
+
+// ownObjects returns the caller's subscription objects of kind in the
+// request's namespace (as EnumerateInstances lists them), filtered by f
+// when it is set.
+func (c *call) ownObjects(kind subKind, f *wql.Filter) []cim.Object {
+	t := c.s.subs
+	var out []cim.Object
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, o := range t.objs {
+		if o.kind != kind || o.owner != c.user || !strings.EqualFold(o.path.Namespace, c.req.ns) {
+			continue
+		}
+		inst := o.inst
+		if f != nil {
+			if !f.Match(inst) {
+				continue
+			}
+			inst = f.Project(inst)
+		}
+		out = append(out, &namedInstance{Instance: inst, path: o.path})
+	}
+	return out
+}
+
+// subscriptionQuery returns the caller's subscription objects a WQL data
+// query selects, and whether the query is one on a subscription class at
+// all (other queries go to the object manager).
+func (c *call) subscriptionQuery(lang, text string) ([]cim.Object, bool, error) {
+	if c.s.subs == nil || !strings.EqualFold(strings.TrimSpace(lang), "WQL") {
+		return nil, false, nil
+	}
+	q, err := wql.Parse(text)
+	if err != nil {
+		return nil, false, nil // the object manager tells what is wrong
+	}
+	sq, ok := q.(*wql.SelectQuery)
+	if !ok || sq.IsEvent() {
+		return nil, false, nil
+	}
+	kind := subKindOf(sq.Class)
+	if kind == 0 {
+		return nil, false, nil
+	}
+	class, err := c.lookupClass(sq.Class)
+	if err != nil {
+		return nil, true, err
+	}
+	f, err := wql.Compile(sq, class, wql.SchemaFunc(c.lookupClass))
+	if err != nil {
+		return nil, true, err
+	}
+	return c.ownObjects(kind, f), true, nil
+}
+
+// listBackend is a wbem.Backend that writes a fixed list of objects: the
+// subscription objects an Open enumerates, so that their pulls go as any
+// other enumeration's (MaxObjectCount, contexts, expiry).
+type listBackend []cim.Object
+
+func (l listBackend) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error {
+	for _, o := range l {
+		if err := w.Write(o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// listStart returns an Open's start over objs, objects of class.
+func listStart(class string, objs []cim.Object) func(ctx context.Context, svc *wbem.Services) (*wbem.Enumerator, error) {
+	return func(ctx context.Context, svc *wbem.Services) (*wbem.Enumerator, error) {
+		ls := wbem.NewServices(listBackend(objs), svc.Namespace())
+		return ls.CreateInstanceEnum(ctx, class, semisync)
+	}
+}
+
+// subscriptionWrite serves ModifyInstance, GetProperty and SetProperty on
+// the subscription objects; handled is false for other classes.
+func (c *call) subscriptionWrite(method string, ps *params) (handled bool, err error) {
+	var name *node
+	switch method {
+	case "CreateInstance":
+		return c.subscriptionUpdate(ps)
+	case "ModifyInstance":
+		if ni := ps.value("ModifiedInstance"); ni != nil && ni.Name == "VALUE.NAMEDINSTANCE" && len(ni.Kids) == 2 {
+			name = ni.Kids[0]
+		}
+	case "GetProperty", "SetProperty":
+		name = ps.value("InstanceName")
+	default:
+		return false, nil
+	}
+	if name == nil || name.Name != "INSTANCENAME" {
+		return false, nil
+	}
+	class, _ := name.attr("CLASSNAME")
+	kind := c.subscriptionKind(class)
+	if kind == 0 {
+		return false, nil
+	}
+	p, err := c.dec.instanceName(name)
+	if err != nil {
+		return true, err
+	}
+	o, err := c.s.subs.find(c, kind, p)
+	if err != nil {
+		return true, err
+	}
+	switch method {
+	case "ModifyInstance":
+		return true, c.modifySubscriptionObject(ps, o)
+	case "GetProperty":
+		prop, err := ps.name("PropertyName")
+		if err != nil {
+			return true, err
+		}
+		v, err := c.subscriptionProperty(o, prop)
+		if err != nil {
+			return true, err
+		}
+		c.returnValue()
+		if !v.IsNull() {
+			c.enc.value(c.resp.buf, v)
+		}
+		c.endReturnValue()
+		return true, nil
+	default: // SetProperty
+		prop, err := ps.name("PropertyName")
+		if err != nil {
+			return true, err
+		}
+		cur, err := c.subscriptionProperty(o, prop)
+		if err != nil {
+			return true, err
+		}
+		t := cur.Type()
+		if cur.IsNull() {
+			t = cim.TypeString
+			if cl, err := c.lookupClass(o.path.Class); err == nil {
+				if i := cl.PropertyIndex(prop); i >= 0 {
+					t = cl.Properties[i].Type
+				}
+			}
+		}
+		v := cim.Null
+		if n := ps.value("NewValue"); n != nil {
+			if v, err = c.dec.value(n, t, plainText); err != nil {
+				return true, err
+			}
+		}
+		return true, unchanged(o, prop, cur, v)
+	}
+}
+
+// subscriptionProperty reads a property of a subscription object: as
+// created, else a key of its path, else its class's default when the class
+// declares it; CIM_ERR_NO_SUCH_PROPERTY otherwise.
+func (c *call) subscriptionProperty(o *subObject, prop string) (cim.Value, error) {
+	if prop == "" {
+		return cim.Null, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: "PropertyName", Description: "a PropertyName is needed"}
+	}
+	if i := o.inst.Class().PropertyIndex(prop); i >= 0 {
+		return o.inst.At(i), nil
+	}
+	for _, k := range o.path.Keys {
+		if strings.EqualFold(k.Name, prop) {
+			return k.Value, nil
+		}
+	}
+	if cl, err := c.lookupClass(o.path.Class); err == nil {
+		if i := cl.PropertyIndex(prop); i >= 0 {
+			return cl.Properties[i].Default, nil
+		}
+	}
+	return cim.Null, &cim.Error{Status: cim.WBEM_E_INVALID_PROPERTY, Parameter: prop, Description: "class " + o.path.Class + " has no property " + prop}
+}
+
+// subscriptionUpdate serves CreateInstance of a subscription object with
+// the "flags" extension's update (WBEM_FLAG_UPDATE_ONLY, or create-or-update
+// of one that exists: gowbem's client sends its PutInstance so) as
+// ModifyInstance; other creations are subscriptionCall's.
+func (c *call) subscriptionUpdate(ps *params) (handled bool, err error) {
+	n := ps.value("NewInstance")
+	if n == nil || n.Name != "INSTANCE" {
+		return false, nil
+	}
+	class, _ := n.attr("CLASSNAME")
+	kind := c.subscriptionKind(class)
+	if kind == 0 {
+		return false, nil
+	}
+	flags, err := flagsParam(ps, wbem.WBEM_FLAG_CREATE_ONLY)
+	if err != nil {
+		return true, err
+	}
+	if flags&wbem.WBEM_FLAG_CREATE_ONLY != 0 {
+		return false, nil
+	}
+	cl, err := adhocClass(n)
+	if err != nil {
+		return true, err
+	}
+	mod, _, err := c.dec.instance(n, cl)
+	if err != nil {
+		return true, err
+	}
+	p := cim.ObjectPath{Class: class}
+	keys := []string{"Name"}
+	if kind == kindSub {
+		keys = []string{"Filter", "Handler"}
+	}
+	for _, k := range keys {
+		if v := mod.Value(k); !v.IsNull() {
+			p.Keys = append(p.Keys, cim.KeyBinding{Name: k, Value: v})
+		}
+	}
+	o, err := c.s.subs.find(c, kind, p)
+	if err != nil {
+		if flags&wbem.WBEM_FLAG_UPDATE_ONLY != 0 {
+			return true, err
+		}
+		return false, nil // create or update of a new one: a creation
+	}
+	if err := c.unchangedBy(o, mod, nil); err != nil {
+		return true, err
+	}
+	c.returnValue()
+	c.enc.instanceName(c.resp.buf, o.path)
+	c.endReturnValue()
+	return true, nil
+}
+
+// modifySubscriptionObject serves ModifyInstance of a subscription object.
+func (c *call) modifySubscriptionObject(ps *params, o *subObject) error {
+	if _, err := ps.boolean("IncludeQualifiers", true); err != nil {
+		return err
+	}
+	props, err := ps.propertyList("PropertyList")
+	if err != nil {
+		return err
+	}
+	n := ps.value("ModifiedInstance").Kids[1]
+	if n.Name != "INSTANCE" {
+		return ps.bad("ModifiedInstance", "expected <INSTANCE>, found <%s>", n.Name)
+	}
+	if class, _ := n.attr("CLASSNAME"); subKindOf(class) != o.kind {
+		return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: "ModifiedInstance",
+			Description: "the instance is of class " + class + " but its name is of " + o.path.Class}
+	}
+	cl, err := adhocClass(n)
+	if err != nil {
+		return err
+	}
+	mod, _, err := c.dec.instance(n, cl)
+	if err != nil {
+		return err
+	}
+	return c.unchangedBy(o, mod, props)
+}
+
+// unchangedBy checks a modification of a subscription object: the
+// properties it sets (those mod holds, or those of props when it is not
+// nil) must keep their values.
+func (c *call) unchangedBy(o *subObject, mod *cim.Instance, props map[string]bool) error {
+	cl := mod.Class()
+	for i := range cl.Properties {
+		name := cl.Properties[i].Name
+		if props != nil && !props[strings.ToLower(name)] {
+			continue
+		}
+		if mod.At(i).IsNull() && (isKey(o.path, name) || o.inst.Class().PropertyIndex(name) < 0) {
+			continue // a key, or a property the object was made without, left out
+		}
+		cur, err := c.subscriptionProperty(o, name)
+		if err != nil {
+			return err
+		}
+		if err := unchanged(o, name, cur, mod.At(i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unchanged refuses a new value of a subscription object's property.
+func unchanged(o *subObject, prop string, cur, v cim.Value) error {
+	if cim.Equal(cur, v) || (!cur.IsNull() && !v.IsNull() && cur.String() == v.String()) {
+		return nil
+	}
+	what := map[subKind]string{kindFilter: "filter", kindDest: "listener destination", kindSub: "subscription"}[o.kind]
+	return &cim.Error{Status: cim.WBEM_E_NOT_SUPPORTED, Parameter: prop, Description: fmt.Sprintf(
+		"%s.%s cannot be modified: an indication %s is fixed once created (delete it and create it again)", o.path.Class, prop, what)}
+}
+
+// isKey reports whether name is a key of p.
+func isKey(p cim.ObjectPath, name string) bool {
+	for _, k := range p.Keys {
+		if strings.EqualFold(k.Name, name) {
+			return true
+		}
+	}
+	return false
+}
