@@ -168,6 +168,20 @@ func (k *eventSink) InstanceModified(prev, inst *cim.Instance) error {
 	return k.instance(prev, inst)
 }
 
+// EventsLost implements provider.EventLossReporter: the provider's losses
+// join the subscription's own, in its next __EventQueueOverflowEvent.
+func (k *eventSink) EventsLost(n int, first *cim.Instance) {
+	if n <= 0 || k.check() != nil {
+		return
+	}
+	if first != nil {
+		first.SetLocation(k.e.om.server, k.s.ns)
+	}
+	k.s.q.lose(n, first)
+}
+
+var _ provider.EventLossReporter = (*eventSink)(nil)
+
 // Fail implements provider.EventSink.
 func (k *eventSink) Fail(err error) {
 	if err == nil || k.ctx.Err() != nil {

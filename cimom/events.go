@@ -845,6 +845,26 @@ func (q *eventQueue) drop(ev *cim.Instance) {
 	q.mu.Unlock()
 }
 
+// lose counts n events lost before they reached the queue (a provider's
+// own losses): they go out in the overflow notice, at once if the consumer
+// has room.
+func (q *eventQueue) lose(n int, first *cim.Instance) {
+	q.mu.Lock()
+	if q.err != nil || q.werr != nil {
+		q.mu.Unlock()
+		return
+	}
+	if q.lost.n == 0 {
+		q.lost.first = first
+	}
+	q.lost.n += n
+	if q.out != nil {
+		q.drainLocked()
+	}
+	q.mu.Unlock()
+	q.signal()
+}
+
 // fail ends the queue with err (the first failure wins).
 func (q *eventQueue) fail(err error) {
 	q.mu.Lock()

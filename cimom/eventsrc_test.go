@@ -616,3 +616,62 @@ func TestEventsConcurrent(t *testing.T) {
 		}
 	})
 }
+
+// A provider that lost events itself reports them (provider.EventLossReporter,
+// as the proxy of a provider process does): the subscriber gets them in an
+// __EventQueueOverflowEvent, with the first of them, in order with the
+// events raised around them; a report after the end is ignored.
+func TestProviderReportsLostEvents(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := &alarms{}
+		_, svc := eventOM(t, a.procs(), a)
+		e := subscribe(t, svc, "SELECT * FROM GW_Alarm")
+		synctest.Wait()
+		alarm := a.calls[0].Class
+		raise := func(text string) *cim.Instance {
+			ev := alarm.NewInstance()
+			ev.Set("Text", cim.String(text))
+			return ev
+		}
+		r, ok := a.sink(0).(provider.EventLossReporter)
+		if !ok {
+			t.Fatal("the object manager's sink does not take reports of lost events")
+		}
+		if err := a.sink(0).Indicate(raise("before")); err != nil {
+			t.Fatal(err)
+		}
+		r.EventsLost(0, nil) // nothing lost: no notice
+		r.EventsLost(5, raise("first lost"))
+		r.EventsLost(2, nil)
+		if err := a.sink(0).Indicate(raise("after")); err != nil {
+			t.Fatal(err)
+		}
+		if ev := nextEvent(t, e); ev.Value("Text").Str() != "before" {
+			t.Fatalf("first %v", ev)
+		}
+		// The consumer has room: each report is a notice of its own.
+		for _, want := range []struct {
+			n     uint64
+			first string
+		}{{5, "first lost"}, {2, ""}} {
+			ev := nextEvent(t, e)
+			if ev.ClassName() != "__EventQueueOverflowEvent" || ev.Value("NumberOfEvents").Uint() != want.n {
+				t.Fatalf("the notice: %s NumberOfEvents=%v, want %d", ev.ClassName(), ev.Value("NumberOfEvents"), want.n)
+			}
+			got := ""
+			if first, _ := ev.Value("Event").Object().(*cim.Instance); first != nil {
+				got = first.Value("Text").Str()
+			}
+			if got != want.first {
+				t.Fatalf("the notice's first event: %q, want %q", got, want.first)
+			}
+		}
+		if ev := nextEvent(t, e); ev.Value("Text").Str() != "after" {
+			t.Fatalf("last %v", ev)
+		}
+		noEvent(t, e)
+		e.Close()
+		synctest.Wait()
+		r.EventsLost(3, nil) // ended: ignored, no panic
+	})
+}

@@ -46,6 +46,18 @@ type EventProvider interface {
 	ProvideEvents(ctx context.Context, req *EventRequest, sink EventSink) error
 }
 
+// EventLossReporter is implemented by the EventSinks the object manager
+// gives providers (and by the SDK's sink in a provider process): a
+// provider that lost events of a subscription before it could raise them —
+// its own queue overflowed, as a provider process's does when the daemon
+// does not take its events as fast as they come — reports how many, and
+// the first of them (nil when it has none). The subscriber is told in an
+// __EventQueueOverflowEvent (NumberOfEvents, Event), the notice of its own
+// queue's losses, which counts both. It never blocks.
+type EventLossReporter interface {
+	EventsLost(n int, first *cim.Instance)
+}
+
 // InstanceEventProvider is implemented by event providers that also raise
 // the intrinsic instance events of dynamic classes they serve.
 type InstanceEventProvider interface {

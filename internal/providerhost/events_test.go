@@ -15,6 +15,7 @@ import (
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/cimom"
 	"github.com/gowbem/gowbem/provider"
+	"github.com/gowbem/gowbem/provider/plugin"
 	"github.com/gowbem/gowbem/wbem"
 )
 
@@ -41,6 +42,20 @@ func (p *eventer) ProvideEvents(ctx context.Context, req *provider.EventRequest,
 	}
 	if req.Select == nil || req.Namespace == "" {
 		return cim.Errorf(cim.WBEM_E_INVALID_PARAMETER, "the request lacks its parsed query or namespace")
+	}
+	if strings.Contains(req.Query, "burst") {
+		// More than the provider process queues before the daemon takes
+		// any (the stream sends once this returns): the newest are lost,
+		// and so are 3 more the provider reports itself.
+		for i := range plugin.MaxQueuedEvents + 7 {
+			ev := req.Class.NewInstance()
+			ev.Set("Text", cim.String("burst"))
+			ev.Set("N", cim.Uint32(uint32(i)))
+			if err := sink.Indicate(ev); err != nil {
+				return err
+			}
+		}
+		sink.(provider.EventLossReporter).EventsLost(3, nil)
 	}
 	s := &eventSub{req: req, sink: sink}
 	p.mu.Lock()
@@ -322,4 +337,53 @@ func TestEventProviderCrashEndsSubscription(t *testing.T) {
 func goroutines() string {
 	buf := make([]byte, 1<<20)
 	return string(buf[:runtime.Stack(buf, true)])
+}
+
+// A provider process whose queue of events overflows (the daemon does not
+// take them as fast as they are raised) loses the newest, and the
+// subscriber is told: every event is delivered or counted in an
+// __EventQueueOverflowEvent, whose Event is the first one lost when the
+// subscriber lost nothing else.
+func TestEventOverflowInTheProvider(t *testing.T) {
+	svc := eventsOM(t, eventsMOF(t, "Events", true))
+	e, err := subscribe(t, svc, "SELECT * FROM T_Event WHERE Text = 'burst'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	const raised = plugin.MaxQueuedEvents + 7 + 3 // 3 reported lost by the provider itself
+	var delivered, notices int
+	var lost uint64
+	var first *cim.Instance
+	var after uint64 // the N the next delivered event must reach
+	for delivered+int(lost) < raised {
+		ev, err := next(t, e)
+		if err != nil {
+			t.Fatalf("after %d events and %d lost: %v", delivered, lost, err)
+		}
+		switch {
+		case ev.ClassName() == "__EventQueueOverflowEvent":
+			notices++
+			lost += ev.Value("NumberOfEvents").Uint()
+			if first == nil {
+				first, _ = ev.Value("Event").Object().(*cim.Instance)
+			}
+		case ev.ClassName() == "T_Event":
+			n := ev.Value("N").Uint()
+			if n < after {
+				t.Fatalf("event N=%d after N=%d", n, after-1)
+			}
+			after = n + 1
+			delivered++
+		default:
+			t.Fatalf("unexpected event %s", ev.ClassName())
+		}
+	}
+	if delivered+int(lost) != raised || notices == 0 {
+		t.Fatalf("%d delivered, %d lost in %d notices; want %d in all, and a notice", delivered, lost, notices, raised)
+	}
+	if lost == 10 && (first == nil || first.Value("N").Uint() != plugin.MaxQueuedEvents) {
+		t.Errorf("the notice's first lost event is %v, want the event N=%d", first, plugin.MaxQueuedEvents)
+	}
+	t.Logf("%d delivered, %d lost in %d notices", delivered, lost, notices)
 }

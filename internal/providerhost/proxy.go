@@ -318,6 +318,10 @@ func (x *Proxy) events(ctx context.Context, p *proc, req *provider.EventRequest,
 		p.heard()
 		switch k := msg.Kind.(type) {
 		case *providerwire.EventsReply_Event:
+			if n, first, ok := providerwire.ParseLostNotice(k.Event); ok {
+				x.lost(sink, req, n, first)
+				continue
+			}
 			ev, err := x.decodeEvent(k.Event, req)
 			if err != nil {
 				p.leave(false)

@@ -13,8 +13,9 @@ import (
 )
 
 // MaxQueuedEvents bounds the events of one subscription waiting to be sent
-// to the daemon; past it a provider's newest events are dropped (and
-// counted on standard error), so that Indicate never blocks.
+// to the daemon; past it a provider's newest events are dropped, so that
+// Indicate never blocks, and the subscriber is told how many in an
+// __EventQueueOverflowEvent (providerwire.LostNotice).
 const MaxQueuedEvents = 4096
 
 // Events implements providerwire.ProviderServer: the provider's
@@ -75,7 +76,9 @@ type eventSink struct {
 
 	mu      sync.Mutex
 	queue   []*providerwire.Instance
-	dropped int
+	dropped int                    // lost since the last notice
+	first   *providerwire.Instance // the first of them, if known
+	total   int                    // lost in all, for the log
 	failed  error
 	wake    chan struct{}
 }
@@ -113,11 +116,9 @@ func (k *eventSink) Indicate(ev *cim.Instance) error {
 		return errSubscriptionEnded
 	}
 	if len(k.queue) >= MaxQueuedEvents {
-		k.dropped++
-		if k.dropped == 1 || k.dropped%1000 == 0 {
-			fmt.Fprintf(os.Stderr, "provider %s: %d events of %s dropped: the daemon does not take them as fast as they are raised\n", k.name, k.dropped, k.class.Name)
-		}
+		k.lostLocked(1, m)
 		k.mu.Unlock()
+		k.signal()
 		return nil
 	}
 	k.queue = append(k.queue, m)
@@ -125,6 +126,40 @@ func (k *eventSink) Indicate(ev *cim.Instance) error {
 	k.signal()
 	return nil
 }
+
+// lostLocked counts n lost events, first the first of them (or nil).
+func (k *eventSink) lostLocked(n int, first *providerwire.Instance) {
+	if k.dropped == 0 {
+		k.first = first
+	}
+	k.dropped += n
+	before := k.total
+	k.total += n
+	if before == 0 || before/1000 != k.total/1000 {
+		fmt.Fprintf(os.Stderr, "provider %s: %d events of %s lost: the daemon does not take them as fast as they are raised\n", k.name, k.total, k.class.Name)
+	}
+}
+
+// EventsLost implements provider.EventLossReporter: the provider's own
+// losses go to the subscriber with the sink's.
+func (k *eventSink) EventsLost(n int, first *cim.Instance) {
+	if n <= 0 || k.ctx.Err() != nil {
+		return
+	}
+	var m *providerwire.Instance
+	if first != nil && first.Class().IsA(k.class.Name) {
+		m = providerwire.EncodeInstance(first, k.class.Name)
+		m.Class = nil
+	}
+	k.mu.Lock()
+	if k.failed == nil {
+		k.lostLocked(n, m)
+	}
+	k.mu.Unlock()
+	k.signal()
+}
+
+var _ provider.EventLossReporter = (*eventSink)(nil)
 
 func (k *eventSink) instanceEvents() error {
 	return &cim.Error{Status: cim.WBEM_E_NOT_SUPPORTED, Provider: k.name,
@@ -160,6 +195,10 @@ func (k *eventSink) send(ctx context.Context, stream providerwire.Provider_Event
 		k.mu.Lock()
 		batch, failed := k.queue, k.failed
 		k.queue = nil
+		if k.dropped > 0 { // lost after what is queued: the notice follows it
+			batch = append(batch, providerwire.LostNotice(uint64(k.dropped), k.first))
+			k.dropped, k.first = 0, nil
+		}
 		k.mu.Unlock()
 		for _, m := range batch {
 			if err := stream.Send(&providerwire.EventsReply{Kind: &providerwire.EventsReply_Event{Event: m}}); err != nil {

@@ -2,9 +2,13 @@ package plugin
 
 import (
 	"context"
+	"sync"
 	"testing"
 
 	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/internal/providerwire"
+	"github.com/gowbem/gowbem/provider"
+	"google.golang.org/grpc"
 )
 
 // The sink of a provider process never blocks: at MaxQueuedEvents waiting
@@ -41,5 +45,96 @@ func TestEventSinkLimits(t *testing.T) {
 	cancel()
 	if err := k.Indicate(base.NewInstance()); err == nil {
 		t.Error("Indicate after the subscription ended succeeded")
+	}
+}
+
+// fakeEvents is the daemon's end of an Events stream: it keeps what is sent.
+type fakeEvents struct {
+	grpc.ServerStream
+	mu   sync.Mutex
+	sent []*providerwire.EventsReply
+	got  chan struct{}
+}
+
+func (f *fakeEvents) Send(m *providerwire.EventsReply) error {
+	f.mu.Lock()
+	f.sent = append(f.sent, m)
+	f.mu.Unlock()
+	select {
+	case f.got <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// The events a full queue loses are not only counted: the stream carries a
+// notice (providerwire.LostNotice) after what was queued before them, with
+// their number, the provider's own reports (EventsLost) added, and the
+// first of them; the next batch without losses carries none.
+func TestEventSinkOverflowNotice(t *testing.T) {
+	class, err := cim.Derive(nil, &cim.Class{Name: "T_Event", Properties: []cim.Property{{Name: "N", Type: cim.TypeUint32}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	event := func(n int) *cim.Instance {
+		ev := class.NewInstance()
+		ev.Set("N", cim.Uint32(uint32(n)))
+		return ev
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	k := newEventSink(ctx, "P", class)
+	for i := range MaxQueuedEvents + 5 { // the stream does not send yet
+		if err := k.Indicate(event(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var r provider.EventLossReporter = k
+	r.EventsLost(3, event(-1)) // not the first: 5 were lost before
+	r.EventsLost(0, event(-2)) // nothing
+	f := &fakeEvents{got: make(chan struct{}, 1)}
+	done := make(chan error, 1)
+	go func() { done <- k.send(ctx, f) }()
+	count := func() int {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return len(f.sent)
+	}
+	for count() < MaxQueuedEvents+1 {
+		<-f.got
+	}
+	if err := k.Indicate(event(99999)); err != nil {
+		t.Fatal(err)
+	}
+	for count() < MaxQueuedEvents+2 {
+		<-f.got
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.sent) != MaxQueuedEvents+2 {
+		t.Fatalf("%d messages sent, want %d", len(f.sent), MaxQueuedEvents+2)
+	}
+	for i, m := range f.sent {
+		ev := m.GetEvent()
+		n, first, lost := providerwire.ParseLostNotice(ev)
+		switch {
+		case ev == nil:
+			t.Fatalf("message %d is not an event: %v", i, m)
+		case i < MaxQueuedEvents || i == MaxQueuedEvents+1:
+			if lost {
+				t.Fatalf("message %d is a notice of %d lost events", i, n)
+			}
+		case !lost || n != 8:
+			t.Fatalf("message %d: %v, want the notice of 8 lost events", i, ev)
+		default:
+			got, err := providerwire.DecodeInstance(first, class)
+			if err != nil || got.Value("N").Uint() != MaxQueuedEvents {
+				t.Fatalf("the notice's first event: %v, %v; want N=%d", got, err, MaxQueuedEvents)
+			}
+		}
 	}
 }
