@@ -552,3 +552,140 @@ func waitServedGet(t *testing.T, svc *wbem.Services, class string, done <-chan e
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// decoupledEventsMOF registers provider name as Decoupled, raising the
+// eventer's T_Event (and T_SubEvent) with its methods on T_Raise.
+func decoupledEventsMOF(name string) string {
+	return `
+[Provider("` + name + `")] class T_Event : __ExtrinsicEvent { string Text; uint32 N; };
+class T_SubEvent : T_Event { sint64 Extra; };
+[Dynamic, Provider("` + name + `")] class T_Raise {
+	[Key] uint32 Id;
+	[Static, Implemented] uint32 Raise([In] string Text, [In] uint32 Count);
+	[Static, Implemented] uint32 Active([Out] uint32 Count);
+	[Static, Implemented] uint32 Fail();
+	[Static, Implemented] uint32 Crash();
+};
+instance of __Win32Provider as $P { Name = "` + name + `"; HostingModel = "Decoupled:Com"; };
+instance of __MethodProviderRegistration { Provider = $P; };
+instance of __EventProviderRegistration { Provider = $P; EventQueryList = {"SELECT * FROM T_Event"}; };
+`
+}
+
+// A decoupled provider raises extrinsic events: a subscriber in the daemon
+// gets them, filtered; its end reaches the application; when the
+// application disconnects, its subscriptions end with
+// WBEM_E_PROVIDER_FAILURE naming it, its provider's ctx ends, and its
+// classes vanish (new subscriptions and calls: WBEM_E_PROVIDER_NOT_FOUND)
+// until it registers again.
+func TestDecoupledEvents(t *testing.T) {
+	e := newDecoupled(t, "", RegistrarConfig{})
+	compile(t, e.om, decoupledEventsMOF("Dec"))
+
+	// No application yet: nothing to subscribe to.
+	_, err := subscribe(t, e.svc, "SELECT * FROM T_Event")
+	wantStatus(t, err, cim.WBEM_E_PROVIDER_NOT_FOUND, `"Dec"`, "decoupled")
+
+	app := newEventer()
+	subs := func() int {
+		app.mu.Lock()
+		defer app.mu.Unlock()
+		return len(app.sinks)
+	}
+	stop, done := e.serve(`root\cimv2`, "Dec", app)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		_, err := raise(t, e.svc, "Active", nil)
+		if err == nil {
+			break
+		}
+		if !isStatus(err, cim.WBEM_E_PROVIDER_NOT_FOUND) || time.Now().After(deadline) {
+			t.Fatalf("the application's method: %v", err)
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("ServeDecoupled returned %v before registering", err)
+		default:
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	sub, err := subscribe(t, e.svc, "SELECT * FROM T_Event WHERE Text <> 'skip'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := subscribe(t, e.svc, "SELECT * FROM T_SubEvent WHERE Extra = -42")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := subs(); n != 2 {
+		t.Fatalf("the application serves %d subscriptions, want 2", n)
+	}
+	for _, text := range []string{"skip", "hello", "sub"} {
+		if _, err := raise(t, e.svc, "Raise", map[string]cim.Value{"Text": cim.String(text), "Count": cim.Uint32(2)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, want := range []string{"T_Event hello 0", "T_Event hello 1", "T_SubEvent sub 0", "T_SubEvent sub 1"} {
+		ev, err := next(t, sub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ev.ClassName() + " " + ev.Value("Text").Str() + " " + ev.Value("N").String(); got != want {
+			t.Fatalf("event %d: %s, want %s", i, got, want)
+		}
+	}
+	for i := range 2 { // the provider is asked for T_SubEvent: all its events are; Extra is set on "sub"'s
+		if ev, err := next(t, other); err != nil || ev.ClassName() != "T_SubEvent" || ev.Value("Text").Str() != "sub" || ev.Value("N").Uint() != uint64(i) {
+			t.Fatalf("the subclass's subscription, event %d: %v, %v", i, ev, err)
+		}
+	}
+
+	// A subscription's end reaches the application.
+	other.Close()
+	waitFor(t, "the subscription's end to reach the application", func() bool { return subs() == 1 })
+
+	// The application disconnects: the subscription ends, naming it; its
+	// provider's ctx ends; its classes vanish.
+	if err := stop(); err != nil {
+		t.Fatalf("ServeDecoupled returned %v after its ctx ended", err)
+	}
+	_, err = next(t, sub)
+	wantStatus(t, err, cim.WBEM_E_PROVIDER_FAILURE, `"Dec"`)
+	sub.Close()
+	waitFor(t, "the application's subscriptions to end", func() bool { return subs() == 0 })
+	waitFor(t, "the subscription's goroutines to end", func() bool {
+		return !strings.Contains(goroutines(), "providerhost.(*Proxy).events")
+	})
+	_, err = subscribe(t, e.svc, "SELECT * FROM T_Event")
+	wantStatus(t, err, cim.WBEM_E_PROVIDER_NOT_FOUND, `"Dec"`)
+	_, err = raise(t, e.svc, "Raise", map[string]cim.Value{"Text": cim.String("gone"), "Count": cim.Uint32(1)})
+	wantStatus(t, err, cim.WBEM_E_PROVIDER_NOT_FOUND, `"Dec"`)
+
+	// Registered again, its events flow again.
+	stop, done = e.serve(`root\cimv2`, "Dec", app)
+	defer stop()
+	deadline = time.Now().Add(time.Minute)
+	for {
+		sub, err = subscribe(t, e.svc, "SELECT * FROM T_Event")
+		if err == nil {
+			break
+		}
+		if !isStatus(err, cim.WBEM_E_PROVIDER_NOT_FOUND) || time.Now().After(deadline) {
+			t.Fatalf("subscribing after the application came back: %v", err)
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("ServeDecoupled returned %v before registering", err)
+		default:
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	defer sub.Close()
+	if _, err := raise(t, e.svc, "Raise", map[string]cim.Value{"Text": cim.String("again"), "Count": cim.Uint32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	if ev, err := next(t, sub); err != nil || ev.Value("Text").Str() != "again" {
+		t.Fatalf("after registering again: %v, %v", ev, err)
+	}
+}
