@@ -320,6 +320,7 @@ type proc struct {
 
 	ready    chan struct{} // closed once started or failed
 	startErr error
+	startup  startup // how long its start took, once ready
 	rpc      providerwire.ProviderClient
 	caps     map[string]*providerwire.Capabilities // lower-case name; "" any
 
@@ -433,6 +434,7 @@ func (p *proc) start(wait time.Duration, cred *credential) {
 			return
 		}
 	}
+	begin := time.Now()
 	reg := p.reg
 	if len(p.command) == 0 {
 		p.deadErr = errors.New("no command line")
@@ -461,6 +463,7 @@ func (p *proc) start(wait time.Duration, cred *credential) {
 	})
 	p.client = client
 	rpcClient, err := client.Client()
+	connected := time.Now()
 	p.run = run
 	if err != nil {
 		client.Kill()
@@ -483,7 +486,19 @@ func (p *proc) start(wait time.Duration, cred *credential) {
 		return
 	}
 	p.heard()
-	p.h.log.Info("provider process started", "provider", p.name, "namespace", p.namespace, "pid", run.pid, "command", strings.Join(p.command, " "))
+	started, line := run.times()
+	p.startup = startup{exec: started.Sub(begin), handshake: line.Sub(started), connect: connected.Sub(line), hello: time.Since(connected)}
+	p.h.log.Info("provider process started", "provider", p.name, "namespace", p.namespace, "pid", run.pid, "command", strings.Join(p.command, " "),
+		"exec", p.startup.exec, "handshake", p.startup.handshake, "connect", p.startup.connect, "hello", p.startup.hello)
+}
+
+// startup is where a provider process's start went: exec (until the
+// executable runs), handshake (its runtime, package initialisers and
+// go-plugin's Serve, until its handshake line), connect (the daemon reads
+// the line and connects: go-plugin's gRPC client and streams) and hello
+// (the Hello call).
+type startup struct {
+	exec, handshake, connect, hello time.Duration
 }
 
 // hello checks the process's protocol and learns its capabilities.
@@ -653,7 +668,15 @@ type slogWriter struct {
 }
 
 func (w slogWriter) Write(b []byte) (int, error) {
-	w.log.Log(context.Background(), w.level, "go-plugin: "+strings.TrimSpace(string(b)), "provider", w.provider)
+	level, line := w.level, strings.TrimSpace(string(b))
+	if strings.Contains(line, "plugin failed to exit gracefully") {
+		// Said at every stop of a Go provider: go-plugin's controller stops
+		// the gRPC server inside its Shutdown call, so the call fails and
+		// go-plugin kills the process at once. The host logs the stop (and
+		// a crash) itself.
+		level = slog.LevelDebug
+	}
+	w.log.Log(context.Background(), level, "go-plugin: "+line, "provider", w.provider)
 	return len(b), nil
 }
 

@@ -11,7 +11,9 @@ import (
 	"os/exec"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -36,10 +38,12 @@ type procRunner struct {
 	// of another account's process).
 	shimmed bool
 
-	pid    int
-	once   sync.Once
-	exited chan struct{} // closed when Wait has returned
-	status error         // how the process ended (after exited)
+	pid     int
+	started time.Time    // when the executable was running (Start returned)
+	line    atomic.Int64 // unix nanoseconds of the first byte on stdout: the handshake line
+	once    sync.Once
+	exited  chan struct{} // closed when Wait has returned
+	status  error         // how the process ended (after exited)
 }
 
 // newRunner prepares cmd. cred, when not nil, is the account to run as;
@@ -60,7 +64,23 @@ func newRunner(cmd *exec.Cmd, cred *credential, limits Limits, socketDir string)
 	if err != nil {
 		return nil, err
 	}
-	return &procRunner{cmd: cmd, stdout: stdout, stderr: stderr, limits: limits, exited: make(chan struct{})}, nil
+	r := &procRunner{cmd: cmd, stderr: stderr, limits: limits, exited: make(chan struct{})}
+	r.stdout = firstRead{stdout, &r.line}
+	return r, nil
+}
+
+// firstRead notes when its reader first returned data.
+type firstRead struct {
+	io.ReadCloser
+	at *atomic.Int64
+}
+
+func (f firstRead) Read(b []byte) (int, error) {
+	n, err := f.ReadCloser.Read(b)
+	if n > 0 && f.at.Load() == 0 {
+		f.at.Store(time.Now().UnixNano())
+	}
+	return n, err
 }
 
 func (r *procRunner) Start(context.Context) error {
@@ -68,6 +88,7 @@ func (r *procRunner) Start(context.Context) error {
 		return err
 	}
 	r.pid = r.cmd.Process.Pid
+	r.started = time.Now()
 	if r.shimmed {
 		return nil
 	}
@@ -76,6 +97,15 @@ func (r *procRunner) Start(context.Context) error {
 		return fmt.Errorf("setting the resource limits of %s: %w", r.cmd.Path, err)
 	}
 	return nil
+}
+
+// times returns when the executable was running and when its handshake
+// line began (zero if not yet).
+func (r *procRunner) times() (started, line time.Time) {
+	if n := r.line.Load(); n != 0 {
+		line = time.Unix(0, n)
+	}
+	return r.started, line
 }
 
 func (r *procRunner) Diagnose(context.Context) string { return "" }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"os/exec"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin/runner"
@@ -26,6 +27,8 @@ type procRunner struct {
 }
 
 func (r *procRunner) Kill(context.Context) error { return nil }
+
+func (r *procRunner) times() (started, line time.Time) { return }
 
 // Limits are a provider process's resource limits; zero means the daemon's.
 type Limits struct {
