@@ -450,7 +450,7 @@ func (p *proc) start(wait time.Duration, cred *credential) {
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
 		StartTimeout:     p.h.cfg.StartTimeout,
 		SkipHostEnv:      true,
-		Logger:           hclog.New(&hclog.LoggerOptions{Name: "provider", Output: slogWriter{p.h.log, slog.LevelWarn, p.name}, Level: hclog.Warn}),
+		Logger:           hclog.New(&hclog.LoggerOptions{Name: "provider", Output: slogWriter{p.h.log, slog.LevelWarn, p.name, p.ending}, Level: hclog.Warn}),
 		Stderr:           &lineLogger{log: p.h.log, provider: p.name},
 		SyncStderr:       &lineLogger{log: p.h.log, provider: p.name},
 		GRPCDialOptions: []grpc.DialOption{
@@ -665,19 +665,31 @@ type slogWriter struct {
 	log      *slog.Logger
 	level    slog.Level
 	provider string
+	ending   func() bool // when true, go-plugin's lines go to Debug
 }
 
 func (w slogWriter) Write(b []byte) (int, error) {
-	level, line := w.level, strings.TrimSpace(string(b))
-	if strings.Contains(line, "plugin failed to exit gracefully") {
-		// Said at every stop of a Go provider: go-plugin's controller stops
-		// the gRPC server inside its Shutdown call, so the call fails and
-		// go-plugin kills the process at once. The host logs the stop (and
-		// a crash) itself.
+	level := w.level
+	if w.ending != nil && w.ending() {
+		// What go-plugin says while the process is being stopped or after
+		// it died ("plugin failed to exit gracefully", "error closing
+		// client during Kill", at every stop of a Go provider: go-plugin's
+		// controller stops the gRPC server inside its Shutdown call, which
+		// then fails) is no news: the host logs the stop or the crash.
 		level = slog.LevelDebug
 	}
-	w.log.Log(context.Background(), level, "go-plugin: "+line, "provider", w.provider)
+	w.log.Log(context.Background(), level, "go-plugin: "+strings.TrimSpace(string(b)), "provider", w.provider)
 	return len(b), nil
+}
+
+// ending reports whether the host is stopping the process or it has died.
+func (p *proc) ending() bool {
+	if p.isDead() {
+		return true
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stopping != ""
 }
 
 var _ io.Writer = slogWriter{}

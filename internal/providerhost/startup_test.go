@@ -135,9 +135,9 @@ func BenchmarkColdStart(b *testing.B) {
 	}
 }
 
-// Stopping a Go provider logs no warning: go-plugin's "plugin failed to
-// exit gracefully", which it says at every stop of one, is not the
-// operator's concern.
+// Stopping a Go provider logs no warning: what go-plugin says at every stop
+// of one ("plugin failed to exit gracefully", "error closing client during
+// Kill") is not the operator's concern.
 func TestStopWarnsNothing(t *testing.T) {
 	lb := &logBuffer{}
 	h := newHost(t, Config{Logger: slog.New(slog.NewTextHandler(lb, &slog.HandlerOptions{Level: slog.LevelWarn}))})
