@@ -1,6 +1,11 @@
 package providerwire
 
-import "testing"
+import (
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+)
 
 func TestLostNotice(t *testing.T) {
 	ev := &Instance{ClassName: "T_Event"}
@@ -28,4 +33,30 @@ func TestLostNotice(t *testing.T) {
 			t.Errorf("%s: %d, %v, %v; want %d, %v, %v", c.name, n, first, ok, c.n, c.first, c.ok)
 		}
 	}
+}
+
+// What a provider sends is parsed without a panic; a notice is recognised by
+// its class alone, and what LostNotice makes parses back to its count.
+func FuzzLostNotice(f *testing.F) {
+	for _, m := range []*Instance{LostNotice(7, &Instance{ClassName: "T_Event"}), LostNotice(1, nil), {ClassName: "T_Event"}} {
+		b, _ := proto.Marshal(m)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var m Instance
+		if proto.Unmarshal(b, &m) != nil {
+			return
+		}
+		n, first, ok := ParseLostNotice(&m)
+		if ok != strings.EqualFold(m.ClassName, LostEventsClass) {
+			t.Fatalf("class %q: notice %v", m.ClassName, ok)
+		}
+		if !ok {
+			return
+		}
+		again, first2, ok := ParseLostNotice(LostNotice(n, first))
+		if !ok || again != n || first2 != first {
+			t.Fatalf("LostNotice(%d, %v) parses as %d, %v, %v", n, first, again, first2, ok)
+		}
+	})
 }
