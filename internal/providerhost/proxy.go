@@ -12,6 +12,7 @@ import (
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/internal/providerwire"
 	"github.com/gowbem/gowbem/provider"
+	"google.golang.org/grpc"
 )
 
 // Proxy is a registered out-of-process provider as the object manager sees
@@ -156,15 +157,20 @@ func (x *Proxy) GetInstance(ctx context.Context, class *cim.Class, path cim.Obje
 func (x *Proxy) decode(m *providerwire.Instance, class *cim.Class) (*cim.Instance, error) {
 	inst, err := providerwire.DecodeInstance(m, class)
 	if err != nil {
-		e := *cim.AsError(err)
-		e.Provider = x.reg.Name
-		if e.Status != cim.WBEM_E_PROVIDER_FAILURE {
-			e.Status = cim.WBEM_E_PROVIDER_FAILURE
-		}
-		e.Description = fmt.Sprintf("provider %q sent a bad instance: %s", x.reg.Name, e.Description)
-		return nil, &e
+		return nil, x.badInstance(err)
 	}
 	return inst, nil
+}
+
+// badInstance is the provider's failure to send a sound instance.
+func (x *Proxy) badInstance(err error) error {
+	e := *cim.AsError(err)
+	e.Provider = x.reg.Name
+	if e.Status != cim.WBEM_E_PROVIDER_FAILURE {
+		e.Status = cim.WBEM_E_PROVIDER_FAILURE
+	}
+	e.Description = fmt.Sprintf("provider %q sent a bad instance: %s", x.reg.Name, e.Description)
+	return &e
 }
 
 // PutInstance implements provider.InstanceWriter.
@@ -412,10 +418,12 @@ func (x *Proxy) enumerate(ctx context.Context, class *cim.Class, hint *provider.
 		p.leave(false)
 		return x.ended(ctx, p, "an enumeration of "+class.Name, due, late.Load(), err)
 	}
-	stream, err := p.rpc.Enumerate(sctx)
+	// Batches are read straight from their bytes (providerwire.Codec).
+	stream, err := p.rpc.Enumerate(sctx, grpc.ForceCodecV2(providerwire.Codec{}))
 	if err != nil {
 		return fail(err)
 	}
+	reply := &providerwire.ReplyDecoder{Class: class}
 	if err := stream.Send(&providerwire.EnumerateRequest{Kind: &providerwire.EnumerateRequest_Start{Start: start}}); err != nil {
 		return fail(sendError(stream, err))
 	}
@@ -423,21 +431,20 @@ func (x *Proxy) enumerate(ctx context.Context, class *cim.Class, hint *provider.
 	for {
 		due = x.h.now().Add(timeout)
 		watchdog.Reset(timeout)
-		msg, err := stream.Recv()
+		err := stream.RecvMsg(reply)
 		watchdog.Stop()
 		if err != nil {
 			return fail(err)
 		}
 		due = time.Time{} // the consumer's time is not the provider's
 		p.heard()
-		switch k := msg.Kind.(type) {
-		case *providerwire.EnumerateReply_Batch:
-			for _, m := range k.Batch.Instances {
-				inst, err := x.decode(m, class)
-				if err != nil {
-					p.leave(false)
-					return err
-				}
+		if reply.Err != nil {
+			p.leave(false)
+			return x.badInstance(reply.Err)
+		}
+		if reply.Batch {
+			for i, inst := range reply.Instances {
+				reply.Instances[i] = nil // the consumer's now
 				if err := out.Emit(inst); err != nil {
 					p.leave(true) // the consumer left; the provider is fine
 					return err
@@ -445,10 +452,13 @@ func (x *Proxy) enumerate(ctx context.Context, class *cim.Class, hint *provider.
 			}
 			// A provider that has finished may have closed the stream:
 			// what it sent before, Done included, is still to be read.
-			more := &providerwire.EnumerateRequest{Kind: &providerwire.EnumerateRequest_Credit{Credit: uint32(len(k.Batch.Instances))}}
+			more := &providerwire.EnumerateRequest{Kind: &providerwire.EnumerateRequest_Credit{Credit: uint32(len(reply.Instances))}}
 			if err := stream.Send(more); err != nil && !errors.Is(err, io.EOF) {
 				return fail(err)
 			}
+			continue
+		}
+		switch k := reply.Reply.Kind.(type) {
 		case *providerwire.EnumerateReply_Progress:
 			if progress != nil {
 				progress.Progress(int(k.Progress.Done), int(k.Progress.Total))

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
 // fakeClock is a host clock the test moves.
@@ -76,6 +77,21 @@ func (s *failingStream) Recv() (*providerwire.EnumerateReply, error) {
 	}
 	s.f.clock.advance(s.f.took)
 	return nil, s.f.err
+}
+
+// RecvMsg is Recv as the proxy calls it: its reply read through
+// providerwire.Codec, as gRPC would.
+func (s *failingStream) RecvMsg(m any) error {
+	r, err := s.Recv()
+	if err != nil {
+		return err
+	}
+	b, err := proto.Marshal(r)
+	if err != nil {
+		return err
+	}
+	m.(*providerwire.ReplyDecoder).Decode(b)
+	return nil
 }
 
 // fakeProc puts a running process served by rpc in h for reg.

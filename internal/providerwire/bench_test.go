@@ -11,7 +11,7 @@ import (
 // BenchmarkBatch measures each step a workload instance takes across the
 // process boundary, per instance (docs/benchmarks.md, "Out-of-process
 // providers"): encode and marshal in the provider, unmarshal and decode in
-// the daemon.
+// the daemon; then the same trip through the direct codec.
 func BenchmarkBatch(b *testing.B) {
 	c := workload.Class()
 	insts := make([]*cim.Instance, MaxBatch)
@@ -52,6 +52,41 @@ func BenchmarkBatch(b *testing.B) {
 			var m EnumerateReply
 			if err := proto.Unmarshal(wire, &m); err != nil {
 				b.Fatal(err)
+			}
+		}
+		per(b)
+	})
+	// The direct codec (direct.go): cim.Instance to a batch's bytes, values
+	// by position, and the bytes to cim.Instances.
+	var direct EncodedBatch
+	for _, inst := range insts {
+		if err := direct.Append(inst, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+	directWire, err := Codec{}.Marshal(&direct)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("direct-encode", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			var batch EncodedBatch
+			for _, inst := range insts {
+				if err := batch.Append(inst, c); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		per(b)
+		b.ReportMetric(float64(directWire.Len()-headroom)/MaxBatch, "bytes/inst")
+	})
+	b.Run("direct-decode", func(b *testing.B) {
+		b.ReportAllocs()
+		d := &ReplyDecoder{Class: c}
+		for range b.N {
+			if err := (Codec{}).Unmarshal(directWire, d); err != nil || d.Err != nil || len(d.Instances) != MaxBatch {
+				b.Fatal(err, d.Err)
 			}
 		}
 		per(b)

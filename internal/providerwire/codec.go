@@ -277,6 +277,16 @@ func decodeInstance(m *Instance, class *cim.Class, depth int) (*cim.Instance, er
 		return nil, wireErrorf("an instance of class %s came without its class (asked for %s)", m.ClassName, asked)
 	}
 	inst := c.NewInstance()
+	if len(m.Values) > len(c.Properties) {
+		return nil, tooManyValues(c, len(m.Values))
+	}
+	for i, vm := range m.Values {
+		v, err := decodeValue(vm, c.Properties[i].Type, depth)
+		if err != nil {
+			return nil, fmt.Errorf("property %s.%s: %w", c.Name, c.Properties[i].Name, err)
+		}
+		inst.SetAt(i, v)
+	}
 	for i, pv := range m.Properties {
 		name := pv.GetName()
 		k := -1
@@ -296,6 +306,10 @@ func decodeInstance(m *Instance, class *cim.Class, depth int) (*cim.Instance, er
 		inst.SetAt(k, v)
 	}
 	return inst, nil
+}
+
+func tooManyValues(c *cim.Class, n int) error {
+	return wireErrorf("an instance of class %s has %d values by position, and the class %d properties", c.Name, n, len(c.Properties))
 }
 
 // DecodeValue returns the value of type t that m holds.

@@ -26,7 +26,8 @@
 // signed/unsigned 64-bit, real32 and real64 as double, char16 as unsigned,
 // string, datetime (CIM's 25-character form) and reference (an object path
 // such as Example_Item.Id=3) as text, an embedded object as an Instance. A
-// property absent from an Instance, or a Value with no kind set, is NULL.
+// Value with no kind set is NULL; a property absent from an Instance has its
+// class's default (NULL when the class gives none).
 //
 // Errors. A WBEM status the provider returns (WBEM_E_NOT_FOUND, …) travels
 // in-band in an Error message; a gRPC status other than OK means the call
@@ -2180,14 +2181,30 @@ func (x *Qualifier) GetFlavor() uint32 {
 	return 0
 }
 
-// Instance holds property values by name. class_name empty means the class of
-// the request; class is set for embedded objects, whose class the receiver
-// may not know.
+// Instance holds property values, by name (properties) or by position
+// (values). class_name empty means the class of the request; class is set for
+// embedded objects, whose class the receiver may not know.
+//
+// The positional form is the compact one: values[i] is the value of the i-th
+// property of the instance's class as the receiver knows it — the Class
+// message of the request (Start.class for Enumerate, GetInstanceRequest.class,
+// ExecMethodRequest.out_class, EventsRequest.class or the one of
+// EventsRequest.subclasses that class_name names) or, when set, class — with
+// its properties in the order that message lists them, inherited first. Each
+// property costs its Value alone: no name, no PropertyValue. A Value with no
+// kind set is NULL; values may stop before the last property, and the
+// properties after the last value keep their defaults, as properties absent
+// from the named form do. More values than the class has properties is an
+// error. When both forms are present, values are read first and properties
+// then set the properties they name. gowbem's Go SDK sends instances by
+// position; the daemon reads both forms from providers, and sends instances to
+// providers (PutInstance, ExecMethod's in-parameters) by name.
 type Instance struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	ClassName     string                 `protobuf:"bytes,1,opt,name=class_name,json=className,proto3" json:"class_name,omitempty"`
 	Properties    []*PropertyValue       `protobuf:"bytes,2,rep,name=properties,proto3" json:"properties,omitempty"`
 	Class         *Class                 `protobuf:"bytes,3,opt,name=class,proto3" json:"class,omitempty"`
+	Values        []*Value               `protobuf:"bytes,4,rep,name=values,proto3" json:"values,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2239,6 +2256,13 @@ func (x *Instance) GetProperties() []*PropertyValue {
 func (x *Instance) GetClass() *Class {
 	if x != nil {
 		return x.Class
+	}
+	return nil
+}
+
+func (x *Instance) GetValues() []*Value {
+	if x != nil {
+		return x.Values
 	}
 	return nil
 }
@@ -2664,14 +2688,15 @@ const file_provider_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\rR\x04type\x12/\n" +
 	"\x05value\x18\x03 \x01(\v2\x19.gowbem.provider.v1.ValueR\x05value\x12\x16\n" +
-	"\x06flavor\x18\x04 \x01(\rR\x06flavor\"\x9d\x01\n" +
+	"\x06flavor\x18\x04 \x01(\rR\x06flavor\"\xd0\x01\n" +
 	"\bInstance\x12\x1d\n" +
 	"\n" +
 	"class_name\x18\x01 \x01(\tR\tclassName\x12A\n" +
 	"\n" +
 	"properties\x18\x02 \x03(\v2!.gowbem.provider.v1.PropertyValueR\n" +
 	"properties\x12/\n" +
-	"\x05class\x18\x03 \x01(\v2\x19.gowbem.provider.v1.ClassR\x05class\"T\n" +
+	"\x05class\x18\x03 \x01(\v2\x19.gowbem.provider.v1.ClassR\x05class\x121\n" +
+	"\x06values\x18\x04 \x03(\v2\x19.gowbem.provider.v1.ValueR\x06values\"T\n" +
 	"\rPropertyValue\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12/\n" +
 	"\x05value\x18\x02 \x01(\v2\x19.gowbem.provider.v1.ValueR\x05value\"\xfa\x01\n" +
@@ -2806,29 +2831,30 @@ var file_provider_proto_depIdxs = []int32{
 	34, // 47: gowbem.provider.v1.Qualifier.value:type_name -> gowbem.provider.v1.Value
 	33, // 48: gowbem.provider.v1.Instance.properties:type_name -> gowbem.provider.v1.PropertyValue
 	27, // 49: gowbem.provider.v1.Instance.class:type_name -> gowbem.provider.v1.Class
-	34, // 50: gowbem.provider.v1.PropertyValue.value:type_name -> gowbem.provider.v1.Value
-	32, // 51: gowbem.provider.v1.Value.object:type_name -> gowbem.provider.v1.Instance
-	35, // 52: gowbem.provider.v1.Value.array:type_name -> gowbem.provider.v1.Array
-	34, // 53: gowbem.provider.v1.Array.items:type_name -> gowbem.provider.v1.Value
-	2,  // 54: gowbem.provider.v1.Provider.Hello:input_type -> gowbem.provider.v1.HelloRequest
-	7,  // 55: gowbem.provider.v1.Provider.Enumerate:input_type -> gowbem.provider.v1.EnumerateRequest
-	16, // 56: gowbem.provider.v1.Provider.GetInstance:input_type -> gowbem.provider.v1.GetInstanceRequest
-	18, // 57: gowbem.provider.v1.Provider.PutInstance:input_type -> gowbem.provider.v1.PutInstanceRequest
-	20, // 58: gowbem.provider.v1.Provider.DeleteInstance:input_type -> gowbem.provider.v1.DeleteInstanceRequest
-	22, // 59: gowbem.provider.v1.Provider.ExecMethod:input_type -> gowbem.provider.v1.ExecMethodRequest
-	23, // 60: gowbem.provider.v1.Provider.Events:input_type -> gowbem.provider.v1.EventsRequest
-	3,  // 61: gowbem.provider.v1.Provider.Hello:output_type -> gowbem.provider.v1.HelloReply
-	12, // 62: gowbem.provider.v1.Provider.Enumerate:output_type -> gowbem.provider.v1.EnumerateReply
-	17, // 63: gowbem.provider.v1.Provider.GetInstance:output_type -> gowbem.provider.v1.InstanceReply
-	19, // 64: gowbem.provider.v1.Provider.PutInstance:output_type -> gowbem.provider.v1.PutInstanceReply
-	21, // 65: gowbem.provider.v1.Provider.DeleteInstance:output_type -> gowbem.provider.v1.DeleteInstanceReply
-	17, // 66: gowbem.provider.v1.Provider.ExecMethod:output_type -> gowbem.provider.v1.InstanceReply
-	24, // 67: gowbem.provider.v1.Provider.Events:output_type -> gowbem.provider.v1.EventsReply
-	61, // [61:68] is the sub-list for method output_type
-	54, // [54:61] is the sub-list for method input_type
-	54, // [54:54] is the sub-list for extension type_name
-	54, // [54:54] is the sub-list for extension extendee
-	0,  // [0:54] is the sub-list for field type_name
+	34, // 50: gowbem.provider.v1.Instance.values:type_name -> gowbem.provider.v1.Value
+	34, // 51: gowbem.provider.v1.PropertyValue.value:type_name -> gowbem.provider.v1.Value
+	32, // 52: gowbem.provider.v1.Value.object:type_name -> gowbem.provider.v1.Instance
+	35, // 53: gowbem.provider.v1.Value.array:type_name -> gowbem.provider.v1.Array
+	34, // 54: gowbem.provider.v1.Array.items:type_name -> gowbem.provider.v1.Value
+	2,  // 55: gowbem.provider.v1.Provider.Hello:input_type -> gowbem.provider.v1.HelloRequest
+	7,  // 56: gowbem.provider.v1.Provider.Enumerate:input_type -> gowbem.provider.v1.EnumerateRequest
+	16, // 57: gowbem.provider.v1.Provider.GetInstance:input_type -> gowbem.provider.v1.GetInstanceRequest
+	18, // 58: gowbem.provider.v1.Provider.PutInstance:input_type -> gowbem.provider.v1.PutInstanceRequest
+	20, // 59: gowbem.provider.v1.Provider.DeleteInstance:input_type -> gowbem.provider.v1.DeleteInstanceRequest
+	22, // 60: gowbem.provider.v1.Provider.ExecMethod:input_type -> gowbem.provider.v1.ExecMethodRequest
+	23, // 61: gowbem.provider.v1.Provider.Events:input_type -> gowbem.provider.v1.EventsRequest
+	3,  // 62: gowbem.provider.v1.Provider.Hello:output_type -> gowbem.provider.v1.HelloReply
+	12, // 63: gowbem.provider.v1.Provider.Enumerate:output_type -> gowbem.provider.v1.EnumerateReply
+	17, // 64: gowbem.provider.v1.Provider.GetInstance:output_type -> gowbem.provider.v1.InstanceReply
+	19, // 65: gowbem.provider.v1.Provider.PutInstance:output_type -> gowbem.provider.v1.PutInstanceReply
+	21, // 66: gowbem.provider.v1.Provider.DeleteInstance:output_type -> gowbem.provider.v1.DeleteInstanceReply
+	17, // 67: gowbem.provider.v1.Provider.ExecMethod:output_type -> gowbem.provider.v1.InstanceReply
+	24, // 68: gowbem.provider.v1.Provider.Events:output_type -> gowbem.provider.v1.EventsReply
+	62, // [62:69] is the sub-list for method output_type
+	55, // [55:62] is the sub-list for method input_type
+	55, // [55:55] is the sub-list for extension type_name
+	55, // [55:55] is the sub-list for extension extendee
+	0,  // [0:55] is the sub-list for field type_name
 }
 
 func init() { file_provider_proto_init() }

@@ -26,7 +26,8 @@
 // signed/unsigned 64-bit, real32 and real64 as double, char16 as unsigned,
 // string, datetime (CIM's 25-character form) and reference (an object path
 // such as Example_Item.Id=3) as text, an embedded object as an Instance. A
-// property absent from an Instance, or a Value with no kind set, is NULL.
+// Value with no kind set is NULL; a property absent from an Instance has its
+// class's default (NULL when the class gives none).
 //
 // Errors. A WBEM status the provider returns (WBEM_E_NOT_FOUND, …) travels
 // in-band in an Error message; a gRPC status other than OK means the call

@@ -36,8 +36,7 @@ func ServeDecoupled(ctx context.Context, socketPath, namespace, name string, p a
 		return err
 	}
 	defer session.Close()
-	srv := grpc.NewServer(grpc.MaxRecvMsgSize(providerwire.MaxMessageBytes),
-		grpc.InitialWindowSize(providerwire.StreamWindow), grpc.InitialConnWindowSize(providerwire.StreamWindow))
+	srv := grpc.NewServer(serverOptions()...)
 	providerwire.RegisterProviderServer(srv, newServer(map[string]any{name: p}))
 	go srv.Serve(session) // the streams the daemon opens
 	defer srv.Stop()

@@ -51,9 +51,17 @@ func serveConfig(providers map[string]any) *goplugin.ServeConfig {
 		HandshakeConfig: providerwire.Handshake,
 		Plugins:         providerwire.Plugins(newServer(providers)),
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
-			return grpc.NewServer(append(opts, grpc.MaxRecvMsgSize(providerwire.MaxMessageBytes),
-				grpc.InitialWindowSize(providerwire.StreamWindow), grpc.InitialConnWindowSize(providerwire.StreamWindow))...)
+			return grpc.NewServer(append(opts, serverOptions()...)...)
 		},
 		Logger: hclog.New(&hclog.LoggerOptions{Name: "provider", Output: os.Stderr, Level: hclog.Warn}),
 	}
+}
+
+// serverOptions are those of every gRPC server serving providers: the
+// limits, the windows, and the codec that sends an enumeration's batches as
+// the batcher encoded them.
+func serverOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{grpc.MaxRecvMsgSize(providerwire.MaxMessageBytes),
+		grpc.InitialWindowSize(providerwire.StreamWindow), grpc.InitialConnWindowSize(providerwire.StreamWindow),
+		grpc.ForceServerCodecV2(providerwire.Codec{})}
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/internal/providerwire"
 	"github.com/gowbem/gowbem/provider"
-	"google.golang.org/protobuf/proto"
 )
 
 // server serves package provider's interfaces as the Provider gRPC service.
@@ -229,6 +228,9 @@ func (s *server) ExecMethod(ctx context.Context, req *providerwire.ExecMethodReq
 // this goroutine and emits into a batcher; a sender goroutine sends a batch
 // whenever it holds credit, so a slow provider's instances leave one by one
 // and a fast one's in full batches; a reader goroutine takes credit.
+// Instances are encoded as they are emitted, straight into the batch's wire
+// form, their values by position in the order of the class the daemon sent
+// (providerwire.EncodedBatch, sent through providerwire.Codec).
 func (s *server) Enumerate(stream providerwire.Provider_EnumerateServer) error {
 	first, err := stream.Recv()
 	if err != nil {
@@ -240,7 +242,7 @@ func (s *server) Enumerate(stream providerwire.Provider_EnumerateServer) error {
 	}
 	ctx, cancel := context.WithCancel(providerwire.CallerContext(stream.Context(), start.Call.GetCaller()))
 	defer cancel()
-	b := newBatcher(ctx, start.Class.GetName(), int(max(start.Credit, 1)))
+	b := newBatcher(ctx, int(max(start.Credit, 1)))
 	go b.readCredit(stream, cancel)
 	sent := make(chan error, 1)
 	go func() { sent <- b.send(stream) }()
@@ -255,6 +257,7 @@ func (s *server) Enumerate(stream providerwire.Provider_EnumerateServer) error {
 
 func (s *server) enumerate(ctx context.Context, start *providerwire.Start, b *batcher) error {
 	return s.unary(start.Call, start.Class, func(p any, c *cim.Class) error {
+		b.setClass(c)
 		name := start.Call.GetProvider()
 		if start.References != nil {
 			target, err := cim.ParsePath(start.References.Target)
@@ -284,24 +287,29 @@ func (s *server) enumerate(ctx context.Context, start *providerwire.Start, b *ba
 
 // batcher is the provider's Emitter in a provider process.
 type batcher struct {
-	ctx   context.Context
-	class string
+	ctx context.Context
 
 	mu       sync.Mutex
 	cond     *sync.Cond
-	pending  []*providerwire.Instance
-	bytes    int
+	class    *cim.Class                // the request's: values go in its order
+	pending  providerwire.EncodedBatch // emitted, not yet sent
 	credit   int
 	progress *providerwire.Progress
 	done     bool  // the provider returned
 	err      error // the daemon has gone, or the call was cancelled
 }
 
-func newBatcher(ctx context.Context, class string, credit int) *batcher {
-	b := &batcher{ctx: ctx, class: class, credit: credit}
+func newBatcher(ctx context.Context, credit int) *batcher {
+	b := &batcher{ctx: ctx, credit: credit}
 	b.cond = sync.NewCond(&b.mu)
 	context.AfterFunc(ctx, func() { b.fail(ctx.Err()) })
 	return b
+}
+
+func (b *batcher) setClass(c *cim.Class) {
+	b.mu.Lock()
+	b.class = c
+	b.mu.Unlock()
 }
 
 func (b *batcher) fail(err error) {
@@ -313,16 +321,19 @@ func (b *batcher) fail(err error) {
 	b.cond.Broadcast()
 }
 
+// full says whether the pending instances make a whole batch.
+func (b *batcher) full() bool {
+	return b.pending.Len() >= providerwire.MaxBatch || b.pending.Size() >= providerwire.MaxBatchBytes
+}
+
 // Emit implements provider.Emitter: it blocks while a full batch waits for
-// credit.
+// credit, and encodes inst into the batch.
 func (b *batcher) Emit(inst *cim.Instance) error {
 	if inst == nil {
 		return nil
 	}
-	m := providerwire.EncodeInstance(inst, b.class)
-	size := proto.Size(m)
 	b.mu.Lock()
-	for b.err == nil && len(b.pending) > 0 && (len(b.pending) >= providerwire.MaxBatch || b.bytes+size > providerwire.MaxBatchBytes) {
+	for b.err == nil && b.full() {
 		b.cond.Wait()
 	}
 	if b.err != nil {
@@ -330,9 +341,11 @@ func (b *batcher) Emit(inst *cim.Instance) error {
 		b.mu.Unlock()
 		return err
 	}
-	b.pending = append(b.pending, m)
-	b.bytes += size
+	err := b.pending.Append(inst, b.class)
 	b.mu.Unlock()
+	if err != nil {
+		return err
+	}
 	b.cond.Broadcast()
 	return nil
 }
@@ -357,7 +370,7 @@ func (b *batcher) finish() {
 func (b *batcher) send(stream providerwire.Provider_EnumerateServer) error {
 	for {
 		b.mu.Lock()
-		for b.err == nil && b.progress == nil && !(len(b.pending) > 0 && b.credit > 0) && !(b.done && len(b.pending) == 0) {
+		for b.err == nil && b.progress == nil && !(b.pending.Len() > 0 && b.credit > 0) && !(b.done && b.pending.Len() == 0) {
 			b.cond.Wait()
 		}
 		if b.err != nil {
@@ -365,27 +378,22 @@ func (b *batcher) send(stream providerwire.Provider_EnumerateServer) error {
 			b.mu.Unlock()
 			return err
 		}
-		var msg *providerwire.EnumerateReply
+		var msg any
 		switch {
 		case b.progress != nil:
 			msg = &providerwire.EnumerateReply{Kind: &providerwire.EnumerateReply_Progress{Progress: b.progress}}
 			b.progress = nil
-		case len(b.pending) > 0 && b.credit > 0:
-			n := min(len(b.pending), b.credit)
-			msg = &providerwire.EnumerateReply{Kind: &providerwire.EnumerateReply_Batch{Batch: &providerwire.Batch{Instances: b.pending[:n:n]}}}
-			b.pending = append([]*providerwire.Instance(nil), b.pending[n:]...)
-			b.bytes = 0
-			for _, m := range b.pending {
-				b.bytes += proto.Size(m)
-			}
-			b.credit -= n
+		case b.pending.Len() > 0 && b.credit > 0:
+			batch := b.pending.Split(min(b.credit, providerwire.MaxBatch), providerwire.MaxBatchBytes)
+			b.credit -= batch.Len()
+			msg = batch
 		default: // done and drained
 			b.mu.Unlock()
 			return nil
 		}
 		b.mu.Unlock()
 		b.cond.Broadcast()
-		if err := stream.Send(msg); err != nil {
+		if err := stream.SendMsg(msg); err != nil {
 			b.fail(err)
 			return err
 		}

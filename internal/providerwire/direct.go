@@ -1,0 +1,690 @@
+package providerwire
+
+import (
+	"fmt"
+	"math"
+	"unicode/utf8"
+
+	"github.com/gowbem/gowbem/cim"
+	"google.golang.org/grpc/encoding"
+	grpcproto "google.golang.org/grpc/encoding/proto"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+)
+
+// The direct codec: an enumeration's instances go from cim.Instance to bytes
+// and back without the generated messages in between, which cost the
+// provider an Instance, a PropertyValue and a Value (with its oneof) per
+// property to build, and the daemon as many allocations to unmarshal. The
+// bytes are those of provider.proto's messages — values by position
+// (Instance.values) — so any protobuf library reads them, and the decoder
+// reads whatever a protobuf library writes: the forms it does not read
+// itself (an embedded object, a class inside an instance, a Value with
+// two kinds…) it hands to the generated code, so both always agree
+// (FuzzDirectDecode checks that they do).
+
+// Field numbers of provider.proto read and written here.
+const (
+	fieldReplyBatch    = 1 // EnumerateReply.batch
+	fieldBatchInstance = 1 // Batch.instances
+	fieldClassName     = 1 // Instance.class_name
+	fieldProperties    = 2 // Instance.properties
+	fieldClass         = 3 // Instance.class
+	fieldValues        = 4 // Instance.values
+	fieldPVName        = 1 // PropertyValue.name
+	fieldPVValue       = 2 // PropertyValue.value
+	fieldArrayItems    = 1 // Array.items
+)
+
+// The kinds of a Value: its oneof's field numbers.
+const (
+	kindNone     = 0
+	kindBoolean  = 1
+	kindSigned   = 2
+	kindUnsigned = 3
+	kindReal     = 4
+	kindText     = 5
+	kindObject   = 6
+	kindArray    = 7
+)
+
+// headroom is what an EncodedBatch keeps free before its instances: the
+// EnumerateReply's tag and the Batch's length.
+const headroom = 1 + binary32
+
+// binary32 is the longest varint of a 32-bit length.
+const binary32 = 5
+
+// EncodedBatch is an EnumerateReply holding a Batch, built in its wire form
+// by AppendInstance: what a provider process sends through Codec.
+type EncodedBatch struct {
+	buf  []byte // headroom, then the Batch's instances field by field
+	ends []int  // where each instance's field ends in buf
+}
+
+// Len returns how many instances b holds.
+func (b *EncodedBatch) Len() int { return len(b.ends) }
+
+// Size returns about how many bytes b's message takes.
+func (b *EncodedBatch) Size() int { return len(b.buf) }
+
+// Append appends inst, an instance of the request's class (its values go by
+// position in class's order) or of another class (by name, as
+// EncodeInstance does). It returns an error, and leaves b as it was, for an
+// instance that has no wire form: a string that is not UTF-8.
+func (b *EncodedBatch) Append(inst *cim.Instance, class *cim.Class) error {
+	if b.buf == nil {
+		b.buf = make([]byte, headroom, 4096)
+	}
+	n := len(b.buf)
+	var err error
+	b.buf, err = appendInstanceField(b.buf, fieldBatchInstance, inst, class)
+	if err != nil {
+		b.buf = b.buf[:n]
+		return err
+	}
+	b.ends = append(b.ends, len(b.buf))
+	return nil
+}
+
+// Split returns a batch of b's first n instances and leaves the others in
+// b; at most maxBytes of instances unless the first alone is larger.
+func (b *EncodedBatch) Split(n, maxBytes int) *EncodedBatch {
+	n = min(n, len(b.ends))
+	for n > 1 && b.ends[n-1]-headroom > maxBytes {
+		n--
+	}
+	if n == len(b.ends) {
+		out := &EncodedBatch{buf: b.buf, ends: b.ends}
+		b.buf, b.ends = make([]byte, headroom, max(4096, len(out.buf)+len(out.buf)/8)), nil
+		return out
+	}
+	cut := b.ends[n-1]
+	out := &EncodedBatch{buf: b.buf[:cut:cut], ends: b.ends[:n:n]}
+	rest := make([]byte, headroom, max(4096, len(b.buf)-cut+headroom))
+	rest = append(rest, b.buf[cut:]...)
+	ends := make([]int, 0, max(len(b.ends)-n, 16))
+	for _, e := range b.ends[n:] {
+		ends = append(ends, e-cut+headroom)
+	}
+	b.buf, b.ends = rest, ends
+	return out
+}
+
+// message returns the EnumerateReply's bytes: the tag and length written
+// into the headroom before the instances.
+func (b *EncodedBatch) message() []byte {
+	buf := b.buf
+	if buf == nil {
+		buf = make([]byte, headroom)
+	}
+	body := len(buf) - headroom
+	start := headroom - 1 - protowire.SizeVarint(uint64(body))
+	h := protowire.AppendTag(buf[start:start], fieldReplyBatch, protowire.BytesType)
+	protowire.AppendVarint(h, uint64(body))
+	return buf[start:]
+}
+
+// appendInstanceField appends inst as field num (an Instance message).
+func appendInstanceField(b []byte, num protowire.Number, inst *cim.Instance, class *cim.Class) ([]byte, error) {
+	c := inst.Class()
+	if class == nil {
+		return appendGeneric(b, num, inst, "")
+	}
+	if !sameLayout(c, class) {
+		return appendGeneric(b, num, inst, class.Name) // another class: by name, as before
+	}
+	last := inst.Len() - 1
+	for last >= 0 && inst.At(last).IsNull() {
+		last--
+	}
+	size := 0
+	for i := 0; i <= last; i++ {
+		n, ok := valueSize(inst.At(i))
+		if !ok { // an embedded object
+			return appendGeneric(b, num, inst, class.Name)
+		}
+		size += 1 + protowire.SizeVarint(uint64(n)) + n
+	}
+	b = protowire.AppendTag(b, num, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(size))
+	for i := 0; i <= last; i++ {
+		v := inst.At(i)
+		if !validText(v) {
+			return b, &cim.Error{Status: cim.WBEM_E_PROVIDER_FAILURE, Parameter: c.Properties[i].Name,
+				Description: fmt.Sprintf("property %s.%s holds a string that is not UTF-8", c.Name, c.Properties[i].Name)}
+		}
+		n, _ := valueSize(v)
+		b = protowire.AppendTag(b, fieldValues, protowire.BytesType)
+		b = protowire.AppendVarint(b, uint64(n))
+		b = appendValue(b, v)
+	}
+	return b, nil
+}
+
+// appendGeneric appends inst as field num by way of the generated code.
+func appendGeneric(b []byte, num protowire.Number, inst *cim.Instance, asked string) ([]byte, error) {
+	m, err := proto.Marshal(EncodeInstance(inst, asked))
+	if err != nil {
+		return b, &cim.Error{Status: cim.WBEM_E_PROVIDER_FAILURE, Description: fmt.Sprintf("an instance of %s has no wire form: %v", inst.ClassName(), err)}
+	}
+	b = protowire.AppendTag(b, num, protowire.BytesType)
+	return protowire.AppendBytes(b, m), nil
+}
+
+// sameLayout says whether c's instances may go by position in the order of
+// class: the same class, or one of the same name with the same properties
+// in the same order.
+func sameLayout(c, class *cim.Class) bool {
+	if c == class {
+		return true
+	}
+	if c.Name != class.Name || len(c.Properties) != len(class.Properties) {
+		return false
+	}
+	for i := range c.Properties {
+		if c.Properties[i].Name != class.Properties[i].Name || c.Properties[i].Type != class.Properties[i].Type {
+			return false
+		}
+	}
+	return true
+}
+
+func validText(v cim.Value) bool {
+	t := v.Type()
+	switch {
+	case t.IsArray():
+		if t.Elem().IsInteger() || t.Elem().IsReal() || t.Elem() == cim.TypeBoolean || t.Elem() == cim.TypeChar16 {
+			return true
+		}
+		for _, e := range v.Elems() {
+			if !validText(e) {
+				return false
+			}
+		}
+		return true
+	case t == cim.TypeString || t == cim.TypeDatetime || t == cim.TypeReference:
+		return utf8.ValidString(v.Str())
+	}
+	return true
+}
+
+// valueSize returns the size of v's Value message; false for an embedded
+// object, which the direct encoder leaves to the generated code.
+func valueSize(v cim.Value) (int, bool) {
+	t := v.Type()
+	switch {
+	case v.IsNull():
+		return 0, true
+	case t.IsArray():
+		items := 0
+		for _, e := range v.Elems() {
+			n, ok := valueSize(e)
+			if !ok {
+				return 0, false
+			}
+			items += 1 + protowire.SizeVarint(uint64(n)) + n
+		}
+		return 1 + protowire.SizeVarint(uint64(items)) + items, true
+	case t == cim.TypeBoolean:
+		return 2, true
+	case t.IsSigned():
+		return 1 + protowire.SizeVarint(protowire.EncodeZigZag(v.Int())), true
+	case t.IsUnsigned() || t == cim.TypeChar16:
+		return 1 + protowire.SizeVarint(v.Uint()), true
+	case t.IsReal():
+		return 9, true
+	case t == cim.TypeObject:
+		return 0, false
+	default:
+		n := len(v.Str())
+		return 1 + protowire.SizeVarint(uint64(n)) + n, true
+	}
+}
+
+// appendValue appends the fields of v's Value message.
+func appendValue(b []byte, v cim.Value) []byte {
+	t := v.Type()
+	switch {
+	case v.IsNull():
+		return b
+	case t.IsArray():
+		n, _ := valueSize(v)
+		b = protowire.AppendTag(b, kindArray, protowire.BytesType)
+		b = protowire.AppendVarint(b, uint64(n-1-protowire.SizeVarint(uint64(n))))
+		for _, e := range v.Elems() {
+			en, _ := valueSize(e)
+			b = protowire.AppendTag(b, fieldArrayItems, protowire.BytesType)
+			b = protowire.AppendVarint(b, uint64(en))
+			b = appendValue(b, e)
+		}
+		return b
+	case t == cim.TypeBoolean:
+		return protowire.AppendVarint(protowire.AppendTag(b, kindBoolean, protowire.VarintType), protowire.EncodeBool(v.Bool()))
+	case t.IsSigned():
+		return protowire.AppendVarint(protowire.AppendTag(b, kindSigned, protowire.VarintType), protowire.EncodeZigZag(v.Int()))
+	case t.IsUnsigned() || t == cim.TypeChar16:
+		return protowire.AppendVarint(protowire.AppendTag(b, kindUnsigned, protowire.VarintType), v.Uint())
+	case t.IsReal():
+		return protowire.AppendFixed64(protowire.AppendTag(b, kindReal, protowire.Fixed64Type), math.Float64bits(v.Float()))
+	default:
+		return protowire.AppendString(protowire.AppendTag(b, kindText, protowire.BytesType), v.Str())
+	}
+}
+
+// ReplyDecoder reads an EnumerateReply straight from its bytes: a Batch's
+// instances become cim.Instances of Class (the class of the request), any
+// other message a generated one. Codec.Unmarshal fills it in.
+type ReplyDecoder struct {
+	// Class is the class of the request: instances of it may come by
+	// position or by name.
+	Class *cim.Class
+
+	// Batch says the message was a Batch, whose instances are Instances.
+	Batch     bool
+	Instances []*cim.Instance
+	// Reply is any other message (Progress, Done, or nothing set).
+	Reply *EnumerateReply
+	// Err is set when the message or one of its instances was malformed
+	// (a WBEM status): the provider's fault, not the connection's.
+	Err error
+}
+
+// Decode reads one EnumerateReply message.
+func (d *ReplyDecoder) Decode(b []byte) {
+	d.Batch, d.Reply, d.Err = false, nil, nil
+	clear(d.Instances)
+	d.Instances = d.Instances[:0]
+	// The usual message: a Batch and nothing else.
+	if num, typ, n := protowire.ConsumeTag(b); n > 0 && num == fieldReplyBatch && typ == protowire.BytesType {
+		if body, m := protowire.ConsumeBytes(b[n:]); m > 0 && n+m == len(b) {
+			d.Batch = true
+			d.Err = d.batch(body)
+			return
+		}
+	}
+	var r EnumerateReply
+	if err := proto.Unmarshal(b, &r); err != nil {
+		d.Err = wireErrorf("%v", err)
+		return
+	}
+	bt := r.GetBatch()
+	if bt == nil {
+		d.Reply = &r
+		return
+	}
+	d.Batch = true
+	for _, m := range bt.Instances {
+		inst, err := DecodeInstance(m, d.Class)
+		if err != nil {
+			d.Err = err
+			return
+		}
+		d.Instances = append(d.Instances, inst)
+	}
+}
+
+func (d *ReplyDecoder) batch(b []byte) error {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return wireErrorf("%v", protowire.ParseError(n))
+		}
+		if num != fieldBatchInstance || typ != protowire.BytesType {
+			m := protowire.ConsumeFieldValue(num, typ, b[n:])
+			if m < 0 {
+				return wireErrorf("%v", protowire.ParseError(m))
+			}
+			b = b[n+m:]
+			continue
+		}
+		ib, m := protowire.ConsumeBytes(b[n:])
+		if m < 0 {
+			return wireErrorf("%v", protowire.ParseError(m))
+		}
+		b = b[n+m:]
+		inst, err := DecodeInstanceBytes(ib, d.Class)
+		if err != nil {
+			return err
+		}
+		d.Instances = append(d.Instances, inst)
+	}
+	return nil
+}
+
+// errGeneric says the direct decoder leaves an instance to the generated code.
+var errGeneric = fmt.Errorf("not read directly")
+
+// DecodeInstanceBytes returns the instance an Instance message's bytes
+// describe, as proto.Unmarshal and DecodeInstance would, with one allocation
+// for all its strings.
+func DecodeInstanceBytes(b []byte, class *cim.Class) (*cim.Instance, error) {
+	if inst, ok := decodeDirect(b, class); ok {
+		return inst, nil
+	}
+	// Something the direct reading leaves to the generated code, or an
+	// error, which the generated code then describes.
+	var m Instance
+	if err := proto.Unmarshal(b, &m); err != nil {
+		return nil, wireErrorf("%v", err)
+	}
+	return DecodeInstance(&m, class)
+}
+
+// decodeDirect reads an instance in one pass when its class name, if any,
+// comes before its values (as every encoder writes it); false for anything
+// else and for every error.
+func decodeDirect(b []byte, class *cim.Class) (*cim.Instance, bool) {
+	var name []byte
+	var d directInstance // d.inst is nil until the first value
+	named := false
+	k := 0
+	for r := b; len(r) > 0; {
+		num, typ, n := protowire.ConsumeTag(r)
+		if n < 0 {
+			return nil, false
+		}
+		m := protowire.ConsumeFieldValue(num, typ, r[n:])
+		if m < 0 {
+			return nil, false
+		}
+		if typ == protowire.BytesType {
+			switch num {
+			case fieldClassName:
+				if d.inst != nil {
+					return nil, false // named after its values
+				}
+				name, _ = protowire.ConsumeBytes(r[n:])
+			case fieldClass:
+				return nil, false
+			case fieldProperties:
+				named = true
+			case fieldValues:
+				if d.inst == nil && !d.start(b, name, class) {
+					return nil, false
+				}
+				if k >= len(d.c.Properties) {
+					return nil, false
+				}
+				vb, _ := protowire.ConsumeBytes(r[n:])
+				v, err := d.value(vb, d.c.Properties[k].Type)
+				if err != nil {
+					return nil, false
+				}
+				d.inst.SetAt(k, v)
+				k++
+			}
+		}
+		r = r[n+m:]
+	}
+	if d.inst == nil && !d.start(b, name, class) {
+		return nil, false
+	}
+	if named && d.named() != nil {
+		return nil, false
+	}
+	return d.inst, true
+}
+
+// start starts reading the instance b of class, named name; false when
+// the name is not UTF-8 or not class's.
+func (d *directInstance) start(b, name []byte, class *cim.Class) bool {
+	if class == nil || !utf8.Valid(name) || len(name) > 0 && !cim.EqualFold(string(name), class.Name) {
+		return false
+	}
+	*d = directInstance{b: b, c: class, inst: class.NewInstance()}
+	return true
+}
+
+// directInstance is one instance being read.
+type directInstance struct {
+	b     []byte // the Instance message
+	arena string // b as a string, made at the first text: every text is a part of it
+	c     *cim.Class
+	inst  *cim.Instance
+}
+
+// text returns s, a part of d.b, as a part of d.arena.
+func (d *directInstance) text(s []byte) string {
+	if len(s) == 0 {
+		return ""
+	}
+	if d.arena == "" {
+		d.arena = string(d.b)
+	}
+	off := cap(d.b) - cap(s)
+	return d.arena[off : off+len(s)]
+}
+
+// named sets the properties the instance names (PropertyValue), after the
+// values by position, as DecodeInstance does.
+func (d *directInstance) named() error {
+	c := d.c
+	i := 0
+	for r := d.b; len(r) > 0; {
+		num, typ, n := protowire.ConsumeTag(r)
+		m := protowire.ConsumeFieldValue(num, typ, r[n:])
+		if num == fieldProperties && typ == protowire.BytesType {
+			pv, _ := protowire.ConsumeBytes(r[n:])
+			var name, vb []byte
+			values := 0
+			for q := pv; len(q) > 0; {
+				num, typ, n := protowire.ConsumeTag(q)
+				if n < 0 {
+					return errGeneric
+				}
+				m := protowire.ConsumeFieldValue(num, typ, q[n:])
+				if m < 0 {
+					return errGeneric
+				}
+				if typ == protowire.BytesType {
+					switch num {
+					case fieldPVName:
+						name, _ = protowire.ConsumeBytes(q[n:])
+					case fieldPVValue:
+						vb, _ = protowire.ConsumeBytes(q[n:])
+						values++
+					}
+				}
+				q = q[n+m:]
+			}
+			if values > 1 || !utf8.Valid(name) {
+				return errGeneric // merged values; what is wrong with the name
+			}
+			k := -1
+			if i < len(c.Properties) && c.Properties[i].Name == string(name) {
+				k = i // the usual case: every property, in class order
+			} else {
+				k = c.PropertyIndex(string(name))
+			}
+			if k < 0 {
+				return &cim.Error{Status: cim.WBEM_E_INVALID_PROPERTY, Parameter: string(name),
+					Description: fmt.Sprintf("class %s has no property %s", c.Name, name)}
+			}
+			v, err := d.value(vb, c.Properties[k].Type)
+			if err != nil {
+				if err == errGeneric {
+					return err
+				}
+				return fmt.Errorf("property %s.%s: %w", c.Name, name, err)
+			}
+			d.inst.SetAt(k, v)
+			i++
+		}
+		r = r[n+m:]
+	}
+	return nil
+}
+
+// value reads a Value message of type t.
+func (d *directInstance) value(b []byte, t cim.Type) (cim.Value, error) {
+	kind, n, text, err := d.kindOf(b)
+	if err != nil {
+		return cim.Null, err
+	}
+	switch kind {
+	case kindObject:
+		return cim.Null, errGeneric
+	case kindArray:
+		if t == cim.TypeEmpty {
+			return cim.Null, wireErrorf("an array without a type")
+		}
+		if !t.IsArray() {
+			return cim.Null, wireErrorf("an array where a %s was expected", t)
+		}
+		count := 0
+		for r := text; len(r) > 0; {
+			num, typ, n := protowire.ConsumeTag(r)
+			if n < 0 {
+				return cim.Null, errGeneric
+			}
+			m := protowire.ConsumeFieldValue(num, typ, r[n:])
+			if m < 0 {
+				return cim.Null, errGeneric
+			}
+			if num == fieldArrayItems && typ == protowire.BytesType {
+				count++
+			}
+			r = r[n+m:]
+		}
+		items := make([]cim.Value, 0, count)
+		for r := text; len(r) > 0; {
+			num, typ, n := protowire.ConsumeTag(r)
+			m := protowire.ConsumeFieldValue(num, typ, r[n:])
+			if num == fieldArrayItems && typ == protowire.BytesType {
+				eb, _ := protowire.ConsumeBytes(r[n:])
+				ek, en, et, err := d.kindOf(eb)
+				if err != nil {
+					return cim.Null, err
+				}
+				if ek == kindObject || ek == kindArray {
+					return cim.Null, errGeneric
+				}
+				e, err := scalarOf(ek, en, d.text(et), t.Elem())
+				if err != nil {
+					return cim.Null, err
+				}
+				items = append(items, e)
+			}
+			r = r[n+m:]
+		}
+		return cim.ArrayOf(t.Elem(), items)
+	}
+	return scalarOf(kind, n, d.text(text), t)
+}
+
+// kindOf reads a Value message: its kind, a number (or float bits) or the
+// bytes of a text or an array. A Value the generated code reads otherwise
+// than the last field wins — two kinds, a kind twice — is errGeneric.
+func (d *directInstance) kindOf(b []byte) (kind int, n uint64, text []byte, err error) {
+	for len(b) > 0 {
+		num, typ, l := protowire.ConsumeTag(b)
+		if l < 0 {
+			return 0, 0, nil, errGeneric
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b[l:])
+		if m < 0 {
+			return 0, 0, nil, errGeneric
+		}
+		var ok bool
+		switch num {
+		case kindBoolean, kindSigned, kindUnsigned:
+			ok = typ == protowire.VarintType
+		case kindReal:
+			ok = typ == protowire.Fixed64Type
+		case kindText, kindObject, kindArray:
+			ok = typ == protowire.BytesType
+		}
+		if ok {
+			if kind != kindNone {
+				return 0, 0, nil, errGeneric
+			}
+			kind = int(num)
+			switch typ {
+			case protowire.VarintType:
+				n, _ = protowire.ConsumeVarint(b[l:])
+				if kind == kindSigned {
+					n = uint64(protowire.DecodeZigZag(n))
+				}
+			case protowire.Fixed64Type:
+				n, _ = protowire.ConsumeFixed64(b[l:])
+			default:
+				text, _ = protowire.ConsumeBytes(b[l:])
+				if kind == kindText && !utf8.Valid(text) {
+					return 0, 0, nil, errGeneric
+				}
+			}
+		}
+		b = b[l+m:]
+	}
+	return kind, n, text, nil
+}
+
+// scalarOf returns the value of type t a Value of kind holds (n: the
+// number, or the bits of a real; text: a text's).
+func scalarOf(kind int, n uint64, text string, t cim.Type) (cim.Value, error) {
+	var v cim.Value
+	switch kind {
+	case kindNone:
+		return cim.Null, nil
+	case kindBoolean:
+		v = cim.Bool(n != 0)
+	case kindSigned:
+		if t.IsSigned() || t == cim.TypeEmpty {
+			return intOf(t, int64(n))
+		}
+		v = cim.Sint64(int64(n))
+	case kindUnsigned:
+		if t.IsUnsigned() || t == cim.TypeEmpty {
+			return uintOf(t, n)
+		}
+		v = cim.Uint64(n)
+	case kindReal:
+		v = cim.Real64(math.Float64frombits(n))
+	case kindText:
+		if t == cim.TypeString || t == cim.TypeEmpty {
+			return cim.String(text), nil
+		}
+		v = cim.String(text)
+	default:
+		return cim.Null, wireErrorf("a value of an unknown kind")
+	}
+	if t == cim.TypeEmpty {
+		return v, nil
+	}
+	return v.Convert(t)
+}
+
+// Codec is the gRPC codec of both sides of an enumeration: protobuf's, but
+// an EncodedBatch is sent as it is and a ReplyDecoder receives by reading
+// the bytes itself. Its name is protobuf's, so the other side sees nothing
+// but protobuf.
+type Codec struct{}
+
+var protoCodec = encoding.GetCodecV2(grpcproto.Name)
+
+// Name implements encoding.CodecV2.
+func (Codec) Name() string { return grpcproto.Name }
+
+// Marshal implements encoding.CodecV2.
+func (Codec) Marshal(v any) (mem.BufferSlice, error) {
+	if b, ok := v.(*EncodedBatch); ok {
+		return mem.BufferSlice{mem.SliceBuffer(b.message())}, nil
+	}
+	return protoCodec.Marshal(v)
+}
+
+// Unmarshal implements encoding.CodecV2. A ReplyDecoder keeps what is wrong
+// with a message in its Err: the provider is at fault, not the stream.
+func (Codec) Unmarshal(data mem.BufferSlice, v any) error {
+	if d, ok := v.(*ReplyDecoder); ok {
+		if len(data) == 1 {
+			d.Decode(data[0].ReadOnlyData())
+		} else {
+			d.Decode(data.Materialize())
+		}
+		return nil
+	}
+	return protoCodec.Unmarshal(data, v)
+}
