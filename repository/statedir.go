@@ -3,13 +3,15 @@ package repository
 import (
 	"os"
 	"path/filepath"
+
+	"github.com/gowbem/gowbem/internal/statedir"
 )
 
 // StateFile is the name of the repository file inside a state directory.
 const StateFile = "repository.db"
 
 // SystemStateDir is the state directory of a process running as root.
-const SystemStateDir = "/var/lib/gowbem"
+const SystemStateDir = statedir.SystemDir
 
 // DefaultStateDir returns where gowbem keeps its repository by default:
 // /var/lib/gowbem for root (whatever XDG_DATA_HOME says: a system daemon's
@@ -17,23 +19,11 @@ const SystemStateDir = "/var/lib/gowbem"
 // from a user), otherwise $XDG_DATA_HOME/gowbem when XDG_DATA_HOME is an
 // absolute path, otherwise ~/.local/share/gowbem. When no home directory can
 // be found either, it returns gowbem under the system's temporary directory.
-func DefaultStateDir() string {
-	return defaultStateDir(os.Geteuid(), os.Getenv, os.UserHomeDir)
-}
+// (internal/statedir says it, for programs that do not link the repository.)
+func DefaultStateDir() string { return statedir.Default() }
 
 func defaultStateDir(euid int, getenv func(string) string, home func() (string, error)) string {
-	if euid == 0 {
-		return SystemStateDir
-	}
-	// The XDG base directory spec says relative paths are invalid and must be
-	// ignored.
-	if x := getenv("XDG_DATA_HOME"); x != "" && filepath.IsAbs(x) {
-		return filepath.Join(x, "gowbem")
-	}
-	if h, err := home(); err == nil && h != "" {
-		return filepath.Join(h, ".local", "share", "gowbem")
-	}
-	return filepath.Join(os.TempDir(), "gowbem")
+	return statedir.For(euid, getenv, home)
 }
 
 // OpenStateDir opens the repository in the state directory dir, creating the

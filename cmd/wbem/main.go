@@ -12,6 +12,7 @@ import (
 
 	_ "github.com/gowbem/gowbem/cimxml" // registers CIM-XML for --host …/cimom
 	"github.com/gowbem/gowbem/internal/cli"
+	"github.com/gowbem/gowbem/internal/cli/inproc"
 	_ "github.com/gowbem/gowbem/wsman" // registers WS-Management for --host …/wsman
 )
 
@@ -21,7 +22,7 @@ func main() {
 		Stdout:   os.Stdout,
 		Stderr:   os.Stderr,
 		Terminal: cli.IsTerminal(os.Stderr),
-		Local:    cli.OpenStateDir(installHost),
+		Local:    inproc.OpenStateDir(installHost),
 	})
 	stop()
 	os.Exit(code)

@@ -9,16 +9,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/gowbem/gowbem/cim"
-	"github.com/gowbem/gowbem/cimom"
-	"github.com/gowbem/gowbem/repository"
+	"github.com/gowbem/gowbem/internal/statedir"
+	"github.com/gowbem/gowbem/mof"
+	"github.com/gowbem/gowbem/wbem"
 )
 
 // Exit codes of Run.
@@ -45,65 +44,32 @@ type Env struct {
 	// live count there.
 	Terminal bool
 	// Local opens the in-process object manager of a state directory
-	// (commands without --host). Nil means OpenStateDir(nil).
+	// (commands without --host); package internal/cli/inproc's OpenStateDir
+	// is the one over a repository. Nil: such commands fail with
+	// ExitUnreachable (a program that links only the protocols).
 	Local LocalFunc
+}
+
+// ObjectManager is an in-process object manager, as the commands use it
+// (*cimom.ObjectManager is one).
+type ObjectManager interface {
+	// Services returns the services of a namespace.
+	Services(namespace string, opts ...wbem.Option) *wbem.Services
+	// Apply applies a compiled MOF in one transaction, creating the
+	// namespaces it names.
+	Apply(ctx context.Context, plan *mof.Plan) error
 }
 
 // LocalFunc opens an in-process object manager for the state directory dir;
 // closing the returned io.Closer releases it. With readOnly (the commands
 // that only read) it neither creates the directory nor its repository, and
-// writes only when the installed classes are out of date.
-type LocalFunc func(ctx context.Context, dir string, readOnly bool) (*cimom.ObjectManager, io.Closer, error)
+// writes only when the installed classes are out of date. An error made by
+// WithHint carries its hint to the user.
+type LocalFunc func(ctx context.Context, dir string, readOnly bool) (ObjectManager, io.Closer, error)
 
-// OpenStateDir returns a LocalFunc that opens the repository in the state
-// directory, starts an object manager over it and, when install is not nil,
-// lets install register providers and classes (wbem passes the host
-// providers' Install). A read command opens the repository read-only —
-// sharing it with other readers, leaving the file untouched — as long as
-// install has nothing to write (a MOF compile that changes nothing writes
-// nothing); only when it has, the repository is opened for writing. A read
-// command on a state directory without a repository fails with
-// WBEM_E_NOT_FOUND instead of creating one: a mistyped --state-dir is said.
-func OpenStateDir(install func(context.Context, *cimom.ObjectManager) error) LocalFunc {
-	start := func(ctx context.Context, store *repository.Bolt) (*cimom.ObjectManager, io.Closer, error) {
-		om, err := cimom.New(ctx, store)
-		if err == nil && install != nil {
-			err = install(ctx, om)
-		}
-		if err != nil {
-			store.Close()
-			return nil, nil, err
-		}
-		return om, store, nil
-	}
-	return func(ctx context.Context, dir string, readOnly bool) (*cimom.ObjectManager, io.Closer, error) {
-		if readOnly {
-			path := filepath.Join(dir, repository.StateFile)
-			if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-				what := "state directory " + dir + " does not exist"
-				if _, err := os.Stat(dir); err == nil {
-					what = "state directory " + dir + " has no repository (" + repository.StateFile + ")"
-				}
-				return nil, nil, &cim.Error{Status: cim.WBEM_E_NOT_FOUND, Parameter: dir,
-					Description: what + "; a command that only reads creates none: check --state-dir (wbemd or wbem mofcomp creates one)"}
-			}
-			store, err := repository.OpenBolt(path, repository.BoltOptions{ReadOnly: true})
-			if err != nil {
-				return nil, nil, err
-			}
-			om, closer, err := start(ctx, store)
-			if !errors.Is(err, repository.ErrReadOnly) {
-				return om, closer, err
-			}
-			// The installed classes are out of date: bring them up to date.
-		}
-		store, err := repository.OpenStateDir(dir)
-		if err != nil {
-			return nil, nil, err
-		}
-		return start(ctx, store)
-	}
-}
+// WithHint returns err with a hint that wbem prints on a line of its own
+// after the error: what the user can do about it.
+func WithHint(err error, hint string) error { return &hintError{err: err, hint: hint} }
 
 // options are the global flags, accepted before or after the command.
 type options struct {
@@ -118,7 +84,7 @@ type options struct {
 }
 
 func (o *options) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.stateDir, "state-dir", repository.DefaultStateDir(), "the state `directory` whose repository in-process commands use")
+	fs.StringVar(&o.stateDir, "state-dir", statedir.Default(), "the state `directory` whose repository in-process commands use")
 	fs.StringVar(&o.namespace, "namespace", defaultNamespace, "the `namespace` to work in")
 	fs.StringVar(&o.namespace, "n", defaultNamespace, "short for --namespace")
 	fs.StringVar(&o.output, "output", "", "output `format`: "+strings.Join(formats, ", ")+" (default table for lists, list for single objects)")
@@ -287,9 +253,6 @@ func usage(w io.Writer) {
 // its exit code. Results go to env.Stdout as they arrive; errors go to
 // env.Stderr as "wbem: STATUS (0xNUMBER): description".
 func Run(ctx context.Context, args []string, env Env) int {
-	if env.Local == nil {
-		env.Local = OpenStateDir(nil)
-	}
 	var o options
 	var f cmdFlags
 	global := flag.NewFlagSet("wbem", flag.ContinueOnError)
@@ -365,6 +328,9 @@ func Run(ctx context.Context, args []string, env Env) int {
 	if cmd.name == "completion" {
 		return fail(env, cmd.run(r, ctx, pos))
 	}
+	if o.host == "" && env.Local == nil {
+		return fail(env, noLocal())
+	}
 	conn, err := r.connect(ctx)
 	if err != nil {
 		return fail(env, err)
@@ -382,6 +348,13 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return ExitInterrupted
 	}
 	return fail(env, err)
+}
+
+// noLocal is the failure of a command that needs the in-process object
+// manager in a program without one (Env.Local nil).
+func noLocal() error {
+	return &unreachableError{err: &cim.Error{Status: cim.WBEM_E_NOT_SUPPORTED,
+		Description: "this program has no in-process object manager"}, hint: "pass --host URL to reach a daemon"}
 }
 
 // commandHelp prints wbem help COMMAND: the synopsis, what it does, its

@@ -5,17 +5,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/gowbem/gowbem/cim"
-	"github.com/gowbem/gowbem/cimom"
-	"github.com/gowbem/gowbem/repository"
 	"github.com/gowbem/gowbem/wbem"
 )
 
@@ -27,7 +23,7 @@ const AdminPasswordFile = "admin.password"
 // or remote.
 type connection struct {
 	svc   *wbem.Services
-	om    *cimom.ObjectManager // nil when remote
+	om    ObjectManager // nil when remote
 	close func() error
 
 	// remote only: how to reach other namespaces.
@@ -82,15 +78,14 @@ func (r *runner) connect(ctx context.Context) (*connection, error) {
 	if r.opts.host == "" {
 		om, closer, err := r.env.Local(ctx, r.opts.stateDir, r.read)
 		if err != nil {
-			hint := ""
-			switch {
-			case cim.StatusOf(err) == cim.WBEM_E_NOT_FOUND:
+			if cim.StatusOf(err) == cim.WBEM_E_NOT_FOUND {
 				return nil, err // no such state directory: said as it is
-			case errors.Is(err, repository.ErrInUse):
-				pid, comm, ok := lockHolder(filepath.Join(r.opts.stateDir, repository.StateFile))
-				hint = storeInUseHint(r.opts.stateDir, pid, comm, ok)
 			}
-			return nil, &unreachableError{err: err, hint: hint}
+			var h *hintError
+			if errors.As(err, &h) {
+				return nil, &unreachableError{err: h.err, hint: h.hint}
+			}
+			return nil, &unreachableError{err: err}
 		}
 		return &connection{svc: om.Services(ns), om: om, close: closer.Close}, nil
 	}
@@ -107,22 +102,6 @@ func (r *runner) connect(ctx context.Context) (*connection, error) {
 	c := &connection{svc: svc, url: url, display: display, creds: creds}
 	c.close = c.closeRemote
 	return c, nil
-}
-
-// storeInUseHint says who holds the repository, when /proc/locks tells
-// (Linux), and what to do: reach a daemon with --host, or wait for the
-// other process.
-func storeInUseHint(stateDir string, pid int, comm string, known bool) string {
-	daemon := fmt.Sprintf("reach it with --host %s --user admin --password-file %s", DefaultHost, filepath.Join(stateDir, AdminPasswordFile))
-	switch {
-	case !known:
-		return "another process holds that repository: a gowbem daemon (wbemd) — " + daemon + " — or another wbem command"
-	case comm == "wbemd":
-		return fmt.Sprintf("the gowbem daemon wbemd (pid %d) holds that repository: %s", pid, daemon)
-	case comm == "wbem":
-		return fmt.Sprintf("another wbem command (pid %d) holds that repository: wait for it to finish", pid)
-	}
-	return fmt.Sprintf("process %d (%s) holds that repository", pid, comm)
 }
 
 // Default ports of WS-Management (WinRM's, which wbemd uses too).

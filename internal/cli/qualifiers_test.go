@@ -11,7 +11,6 @@ import (
 
 	"github.com/gowbem/gowbem/auth"
 	"github.com/gowbem/gowbem/cim"
-	"github.com/gowbem/gowbem/cimom"
 	"github.com/gowbem/gowbem/cimxml"
 	"github.com/gowbem/gowbem/internal/workload"
 )
@@ -36,7 +35,7 @@ func TestRemoteMofcompQualifiers(t *testing.T) {
 	}
 	var out, errb bytes.Buffer
 	code := Run(ctx, []string{"--host", hs.URL + "/cimom", "--password-file", pw, "mofcomp", mofFile},
-		Env{Stdout: &out, Stderr: &errb, Local: func(context.Context, string, bool) (*cimom.ObjectManager, io.Closer, error) {
+		Env{Stdout: &out, Stderr: &errb, Local: func(context.Context, string, bool) (ObjectManager, io.Closer, error) {
 			t.Fatal("a remote command opened the store")
 			return nil, nil, nil
 		}})

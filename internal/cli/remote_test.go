@@ -64,7 +64,7 @@ func (r *remote) run(t *testing.T, ctx context.Context, args ...string) (stdout,
 	t.Helper()
 	var out, errb bytes.Buffer
 	full := append([]string{"--host", r.url, "--password-file", r.pw}, args...)
-	code = Run(ctx, full, Env{Stdout: &out, Stderr: &errb, Local: func(context.Context, string, bool) (*cimom.ObjectManager, io.Closer, error) {
+	code = Run(ctx, full, Env{Stdout: &out, Stderr: &errb, Local: func(context.Context, string, bool) (ObjectManager, io.Closer, error) {
 		t.Fatal("a remote command opened the store")
 		return nil, nil, nil
 	}})

@@ -7,10 +7,13 @@ import (
 	"text/tabwriter"
 
 	"github.com/gowbem/gowbem/cim"
-	"github.com/gowbem/gowbem/cimom"
 	"github.com/gowbem/gowbem/identity"
 	"github.com/gowbem/gowbem/wbem"
 )
+
+// securityClass is the class whose methods read and set a namespace's
+// access list (cimom.SecurityClass, WMI's __SystemSecurity).
+const securityClass = "__SystemSecurity"
 
 // securityCommand is "wbem security": a namespace's access list, read and
 // changed through __SystemSecurity's GetSD and SetSD, in-process or on a
@@ -98,7 +101,7 @@ func (r *runner) showACL(ctx context.Context, svc *wbem.Services) error {
 // getSD returns the namespace's access list and where it is set ("" for
 // the default).
 func getSD(ctx context.Context, svc *wbem.Services) (identity.ACL, string, error) {
-	cr, err := svc.ExecMethod(ctx, cimom.SecurityClass, "GetSD", nil, 0)
+	cr, err := svc.ExecMethod(ctx, securityClass, "GetSD", nil, 0)
 	if err != nil {
 		return nil, "", err
 	}
@@ -122,13 +125,13 @@ func getSD(ctx context.Context, svc *wbem.Services) (identity.ACL, string, error
 // setSD sets the namespace's access list; nil drops it (the namespace
 // inherits its parent's again).
 func setSD(ctx context.Context, svc *wbem.Services, acl identity.ACL) error {
-	c, err := getClass(ctx, svc, cimom.SecurityClass)
+	c, err := getClass(ctx, svc, securityClass)
 	if err != nil {
 		return err
 	}
 	m, ok := c.Method("SetSD")
 	if !ok {
-		return &cim.Error{Status: cim.WBEM_E_INVALID_METHOD, Description: cimom.SecurityClass + " has no method SetSD"}
+		return &cim.Error{Status: cim.WBEM_E_INVALID_METHOD, Description: securityClass + " has no method SetSD"}
 	}
 	inClass, _ := m.ParameterClasses()
 	in := inClass.NewInstance()
@@ -145,7 +148,7 @@ func setSD(ctx context.Context, svc *wbem.Services, acl identity.ACL) error {
 			return err
 		}
 	}
-	cr, err := svc.ExecMethod(ctx, cimom.SecurityClass, "SetSD", in, 0)
+	cr, err := svc.ExecMethod(ctx, securityClass, "SetSD", in, 0)
 	if err != nil {
 		return err
 	}

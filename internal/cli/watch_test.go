@@ -217,7 +217,7 @@ func TestWatchRemote(t *testing.T) {
 			if err := os.WriteFile(pw, []byte("pw\n"), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			wait := watching(t, context.Background(), om, Env{Local: func(context.Context, string, bool) (*cimom.ObjectManager, io.Closer, error) {
+			wait := watching(t, context.Background(), om, Env{Local: func(context.Context, string, bool) (ObjectManager, io.Closer, error) {
 				t.Error("a --host watch opened the local repository")
 				return nil, nil, nil
 			}}, "--host", hs.URL+"/"+proto, "--user", tc.user, "--password-file", pw, "-o", "list", "watch", "--modified", "GW_Base", "--count", "1")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/internal/cli"
+	"github.com/gowbem/gowbem/internal/cli/inproc"
 	"github.com/gowbem/gowbem/internal/interop"
 	"github.com/gowbem/gowbem/internal/wsmantest"
 	"github.com/gowbem/gowbem/wbem"
@@ -147,10 +148,11 @@ func (p *proc) term(t *testing.T) time.Duration {
 	return took
 }
 
-// wbemCLI runs the wbem command in this process.
+// wbemCLI runs the wbem command in this process (without --host, in-process
+// over the state directory, as the wbem program does).
 func wbemCLI(args ...string) (stdout, stderr string, code int) {
 	var out, errb bytes.Buffer
-	code = cli.Run(context.Background(), args, cli.Env{Stdout: &out, Stderr: &errb})
+	code = cli.Run(context.Background(), args, cli.Env{Stdout: &out, Stderr: &errb, Local: inproc.OpenStateDir(nil)})
 	return out.String(), errb.String(), code
 }
 

@@ -1,6 +1,6 @@
 //go:build linux
 
-package cli
+package inproc
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/gowbem/gowbem/cimom"
+	"github.com/gowbem/gowbem/internal/cli"
 	"github.com/gowbem/gowbem/providers/host"
 )
 
@@ -19,7 +20,7 @@ import (
 func TestHostQueryLeavesStoreUntouched(t *testing.T) {
 	dir := t.TempDir()
 	install := func(ctx context.Context, om *cimom.ObjectManager) error { return host.Install(ctx, om, host.Config{}) }
-	if out, code := runLocal(t, install, "--state-dir", dir, "mofcomp", filepath.Join("testdata", "base.mof")); code != ExitOK {
+	if out, code := runLocal(t, install, "--state-dir", dir, "mofcomp", filepath.Join("..", "testdata", "base.mof")); code != cli.ExitOK {
 		t.Fatalf("mofcomp: %d %s", code, out)
 	}
 	path := filepath.Join(dir, "repository.db")
@@ -28,7 +29,7 @@ func TestHostQueryLeavesStoreUntouched(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if out, code := runLocal(t, install, "--state-dir", dir, "-o", "csv", "query", "SELECT Name FROM Win32_OperatingSystem"); code != ExitOK {
+		if out, code := runLocal(t, install, "--state-dir", dir, "-o", "csv", "query", "SELECT Name FROM Win32_OperatingSystem"); code != cli.ExitOK {
 			t.Fatalf("query: %d %s", code, out)
 		}
 	}

@@ -1,4 +1,4 @@
-package cli
+package inproc
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"testing/fstest"
 
 	"github.com/gowbem/gowbem/cimom"
+	"github.com/gowbem/gowbem/internal/cli"
 	"github.com/gowbem/gowbem/repository"
 )
 
@@ -18,7 +19,7 @@ import (
 func runLocal(t *testing.T, install func(context.Context, *cimom.ObjectManager) error, args ...string) (string, int) {
 	t.Helper()
 	var b bytes.Buffer
-	code := Run(context.Background(), args, Env{Stdout: &b, Stderr: &b, Local: OpenStateDir(install)})
+	code := cli.Run(context.Background(), args, cli.Env{Stdout: &b, Stderr: &b, Local: OpenStateDir(install)})
 	return b.String(), code
 }
 
@@ -35,11 +36,11 @@ func TestReadCommandNeedsStateDir(t *testing.T) {
 	} {
 		for _, args := range [][]string{
 			{"query", "SELECT * FROM GW_Base"}, {"enum", "GW_Base"}, {"get", `GW_Base.Name="kept"`},
-			{"classes"}, {"class", "GW_Base"}, {"mofcomp", "--check", filepath.Join("testdata", "base.mof")},
+			{"classes"}, {"class", "GW_Base"}, {"mofcomp", "--check", filepath.Join("..", "testdata", "base.mof")},
 		} {
 			out, code := runLocal(t, nil, append([]string{"--state-dir", tc.dir}, args...)...)
-			if code != ExitFailed || !strings.Contains(out, "WBEM_E_NOT_FOUND") || !strings.Contains(out, tc.want) || !strings.Contains(out, tc.dir) {
-				t.Errorf("%s: %v: exit %d, %q; want %d naming %s and saying %q", tc.name, args, code, out, ExitFailed, tc.dir, tc.want)
+			if code != cli.ExitFailed || !strings.Contains(out, "WBEM_E_NOT_FOUND") || !strings.Contains(out, tc.want) || !strings.Contains(out, tc.dir) {
+				t.Errorf("%s: %v: exit %d, %q; want %d naming %s and saying %q", tc.name, args, code, out, cli.ExitFailed, tc.dir, tc.want)
 			}
 			if _, err := os.Stat(filepath.Join(tc.dir, repository.StateFile)); err == nil {
 				t.Fatalf("%s: %v created a repository", tc.name, args)
@@ -71,7 +72,7 @@ func TestReadCommandLeavesStoreUntouched(t *testing.T) {
 		_, err := om.CompileMOF(ctx, versionedMOF(version), "host.mof", "")
 		return err
 	}
-	if out, code := runLocal(t, install, "--state-dir", dir, "mofcomp", filepath.Join("testdata", "base.mof")); code != ExitOK {
+	if out, code := runLocal(t, install, "--state-dir", dir, "mofcomp", filepath.Join("..", "testdata", "base.mof")); code != cli.ExitOK {
 		t.Fatalf("mofcomp: %d %s", code, out)
 	}
 	path := filepath.Join(dir, repository.StateFile)
@@ -87,9 +88,9 @@ func TestReadCommandLeavesStoreUntouched(t *testing.T) {
 	}
 	for _, args := range [][]string{
 		{"-o", "csv", "query", "SELECT Name, Size FROM GW_Base"}, {"-o", "csv", "enum", "GW_Host"}, {"get", `GW_Base.Name="kept"`},
-		{"classes", "GW_Base"}, {"class", "GW_Host"}, {"mofcomp", "--check", filepath.Join("testdata", "base.mof")},
+		{"classes", "GW_Base"}, {"class", "GW_Host"}, {"mofcomp", "--check", filepath.Join("..", "testdata", "base.mof")},
 	} {
-		if out, code := runLocal(t, install, append([]string{"--state-dir", dir}, args...)...); code != ExitOK {
+		if out, code := runLocal(t, install, append([]string{"--state-dir", dir}, args...)...); code != cli.ExitOK {
 			t.Errorf("%v: exit %d: %s", args, code, out)
 		}
 	}
@@ -103,11 +104,11 @@ func TestReadCommandLeavesStoreUntouched(t *testing.T) {
 	}
 
 	version = 2
-	if out, code := runLocal(t, install, "--state-dir", dir, "class", "GW_Host"); code != ExitOK || !strings.Contains(out, "Added") {
+	if out, code := runLocal(t, install, "--state-dir", dir, "class", "GW_Host"); code != cli.ExitOK || !strings.Contains(out, "Added") {
 		t.Fatalf("class after the host MOF changed: exit %d: %s", code, out)
 	}
 	before, _ = os.ReadFile(path)
-	if out, code := runLocal(t, install, "--state-dir", dir, "-o", "csv", "enum", "GW_Host"); code != ExitOK || !strings.Contains(out, "h") {
+	if out, code := runLocal(t, install, "--state-dir", dir, "-o", "csv", "enum", "GW_Host"); code != cli.ExitOK || !strings.Contains(out, "h") {
 		t.Fatalf("enum: exit %d: %s", code, out)
 	}
 	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
