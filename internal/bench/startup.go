@@ -28,22 +28,64 @@ type Times struct {
 	CPUMin, CPUMedian   time.Duration
 }
 
+// A Build is one way to build the CLI: a name for the report and the flags
+// of go build (e.g. "-tags", "netgo,osusergo").
+type Build struct {
+	Name  string
+	Flags []string
+}
+
+// DefaultBuilds are the builds Startup measures when given none: go
+// build's default, which links cgo on Linux (package net's resolver and
+// os/user), and the pure Go one the README installs wbem with.
+var DefaultBuilds = []Build{
+	{Name: "wbem (go build)"},
+	{Name: "wbem (-tags netgo,osusergo)", Flags: []string{"-tags", "netgo,osusergo"}},
+}
+
+// CLITimes is what Startup measured of one build of the CLI.
+type CLITimes struct {
+	Build Build
+	Times Times
+	// Diff is the CLI's run minus the hello-world run of the same round,
+	// run by run: its median is steadier than a difference of medians on a
+	// machine whose load drifts.
+	Diff Times
+	// Size is the executable's size in bytes.
+	Size int64
+}
+
 // StartupResult is what Startup measured.
 type StartupResult struct {
-	Hello, CLI Times
-	Runs       int
+	Hello Times
+	CLI   []CLITimes // in the order of the builds
+	Runs  int
+}
+
+// Ratio returns the CLI's time over the hello world's, both taken by pick
+// (e.g. func(t Times) time.Duration { return t.WallMin }).
+func (r StartupResult) Ratio(c CLITimes, pick func(Times) time.Duration) float64 {
+	h := pick(r.Hello)
+	if h <= 0 {
+		return 0
+	}
+	return float64(pick(c.Times)) / float64(h)
 }
 
 // Startup builds a hello-world Go program and the wbem command (the
 // package at cliPkg, e.g. "github.com/gowbem/gowbem/cmd/wbem", from the
-// module the current directory is in) into a temporary directory with the
-// go command, runs each runs times, interleaved, and returns their times.
-// The CLI runs "--host http://127.0.0.1:PORT/wsman get X" on a port where
-// nothing listens: it parses its flags, builds its client and sends its
-// first request, which the kernel refuses at once; what it costs beyond
-// the hello-world program is its own start-up (linking, package
+// module the current directory is in) as each of builds (DefaultBuilds
+// when none) into a temporary directory with the go command, and runs them
+// runs times in rounds — hello world, then each build — and returns their
+// times. The CLI runs "--host http://127.0.0.1:PORT/wsman get X" on a port
+// where nothing listens: it parses its flags, builds its client and sends
+// its first request, which the kernel refuses at once; what it costs
+// beyond the hello-world program is its own start-up (loading, package
 // initialisation, the work before the request).
-func Startup(cliPkg string, runs int) (StartupResult, error) {
+func Startup(cliPkg string, runs int, builds ...Build) (StartupResult, error) {
+	if len(builds) == 0 {
+		builds = DefaultBuilds
+	}
 	r := StartupResult{Runs: runs}
 	dir, err := os.MkdirTemp("", "wbem-startup-")
 	if err != nil {
@@ -51,33 +93,43 @@ func Startup(cliPkg string, runs int) (StartupResult, error) {
 	}
 	defer os.RemoveAll(dir)
 	hello := filepath.Join(dir, "hello")
-	cli := filepath.Join(dir, "wbem")
 	if err := os.WriteFile(hello+".go", []byte(helloSource), 0o644); err != nil {
 		return r, err
 	}
-	build := func(out string, args ...string) error {
-		cmd := exec.Command("go", append([]string{"build", "-o", out}, args...)...)
-		if filepath.Ext(args[0]) == ".go" {
+	build := func(out string, flags []string, pkg string) error {
+		args := append(append([]string{"build", "-o", out}, flags...), pkg)
+		cmd := exec.Command("go", args...)
+		if filepath.Ext(pkg) == ".go" {
 			cmd.Dir = dir // outside any module: the standard library only
 			cmd.Env = append(os.Environ(), "GOFLAGS=")
 		}
 		if b, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("go build %s: %v\n%s", args[0], err, b)
+			return fmt.Errorf("go %v: %v\n%s", args, err, b)
 		}
 		return nil
 	}
-	if err := build(hello, "hello.go"); err != nil {
+	if err := build(hello, nil, "hello.go"); err != nil {
 		return r, err
 	}
-	if err := build(cli, cliPkg); err != nil {
-		return r, err
+	clis := make([]string, len(builds))
+	r.CLI = make([]CLITimes, len(builds))
+	for i, b := range builds {
+		clis[i] = filepath.Join(dir, fmt.Sprintf("wbem%d", i))
+		if err := build(clis[i], b.Flags, cliPkg); err != nil {
+			return r, err
+		}
+		st, err := os.Stat(clis[i])
+		if err != nil {
+			return r, err
+		}
+		r.CLI[i].Build, r.CLI[i].Size = b, st.Size()
 	}
 	port, err := closedPort()
 	if err != nil {
 		return r, err
 	}
 	cliArgs := []string{"--host", fmt.Sprintf("http://127.0.0.1:%d/wsman", port), "get", "X"}
-	run := func(exe string, args ...string) (wall, cpu time.Duration, err error) {
+	run := func(exe string, isCLI bool, args ...string) (wall, cpu time.Duration, err error) {
 		cmd := exec.Command(exe, args...)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
@@ -87,7 +139,7 @@ func Startup(cliPkg string, runs int) (StartupResult, error) {
 		if cmd.ProcessState != nil {
 			cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 		}
-		if exe == cli {
+		if isCLI {
 			// Refused, as meant: the command fails and says so.
 			if !bytes.Contains(stderr.Bytes(), []byte("refused")) {
 				return wall, cpu, fmt.Errorf("wbem did not report a refused connection: %v\n%s", err, stderr.Bytes())
@@ -96,19 +148,28 @@ func Startup(cliPkg string, runs int) (StartupResult, error) {
 		}
 		return wall, cpu, err
 	}
-	var hw, hc, cw, cc []time.Duration
+	var hw, hc []time.Duration
+	cw, cc := make([][]time.Duration, len(builds)), make([][]time.Duration, len(builds))
+	dw, dc := make([][]time.Duration, len(builds)), make([][]time.Duration, len(builds))
 	for range runs {
-		w, c, err := run(hello)
+		w, c, err := run(hello, false)
 		if err != nil {
 			return r, err
 		}
 		hw, hc = append(hw, w), append(hc, c)
-		if w, c, err = run(cli, cliArgs...); err != nil {
-			return r, err
+		for i, exe := range clis {
+			w2, c2, err := run(exe, true, cliArgs...)
+			if err != nil {
+				return r, err
+			}
+			cw[i], cc[i] = append(cw[i], w2), append(cc[i], c2)
+			dw[i], dc[i] = append(dw[i], w2-w), append(dc[i], c2-c)
 		}
-		cw, cc = append(cw, w), append(cc, c)
 	}
-	r.Hello, r.CLI = times(hw, hc), times(cw, cc)
+	r.Hello = times(hw, hc)
+	for i := range builds {
+		r.CLI[i].Times, r.CLI[i].Diff = times(cw[i], cc[i]), times(dw[i], dc[i])
+	}
 	return r, nil
 }
 
