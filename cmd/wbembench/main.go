@@ -37,6 +37,7 @@ func main() {
 	pprof := flag.Bool("pprof", false, "with -serve: serve /debug/pprof/; with -wsman: have the servers do so, and print their addresses")
 	maxbuf := flag.Int64("maxbuffered", 0, "with -serve and -wsman: the enumeration contexts' budget in bytes (0: the default)")
 	chunk := flag.Int("chunk", 0, "with -serve and -wsman: the server's ResponseChunk at /wsman (0: the default; negative: responses whole)")
+	budget := flag.Int64("budget", 0, "with -serve and -wsman: the server's ResponseBudget at /wsman (0: the default; negative: none)")
 	memlimit := flag.Int64("memlimit", 0, "with -serve and -wsman: a soft memory limit in bytes for the server (0: none, as wbemd without GOMEMLIMIT)")
 	ceilingKs := flag.String("ks", "100,1000,10000", "with -wsman: the MaxElements of the ceiling's runs (comma-separated)")
 	startup := flag.Int("startup", 0, "measure the wbem command's start-up against a hello-world program instead, over this many interleaved runs of each")
@@ -44,7 +45,7 @@ func main() {
 	var err error
 	switch {
 	case *serve:
-		err = bench.Serve(bench.ServerConfig{N: *n, MaxContexts: *maxctx, Pprof: *pprof, MaxBuffered: *maxbuf, ResponseChunk: *chunk, MemoryLimit: *memlimit}, os.Stdin, os.Stdout)
+		err = bench.Serve(bench.ServerConfig{N: *n, MaxContexts: *maxctx, Pprof: *pprof, MaxBuffered: *maxbuf, ResponseChunk: *chunk, ResponseBudget: *budget, MemoryLimit: *memlimit}, os.Stdin, os.Stdout)
 	case *ws:
 		var ks []int
 		for _, f := range strings.Split(*ceilingKs, ",") {
@@ -55,7 +56,7 @@ func main() {
 			}
 			ks = append(ks, k)
 		}
-		err = runWSMan(*reps, *only, *pprof, *maxbuf, *chunk, *memlimit, ks)
+		err = runWSMan(*reps, *only, *pprof, *maxbuf, *chunk, *budget, *memlimit, ks)
 	case *startup > 0:
 		err = runStartup(*startup)
 	default:

@@ -17,7 +17,7 @@ const mib = 1 << 20
 
 // runWSMan measures the WS-Management server in child processes, a fresh
 // one per part so that each part's peak is its own.
-func runWSMan(reps int, only string, pprof bool, maxbuf int64, chunk int, memlimit int64, ks []int) error {
+func runWSMan(reps int, only string, pprof bool, maxbuf int64, chunk int, budget, memlimit int64, ks []int) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return err
@@ -25,7 +25,7 @@ func runWSMan(reps int, only string, pprof bool, maxbuf int64, chunk int, memlim
 	want := func(part string) bool { return only == "" || slices.Contains(strings.Split(only, ","), part) }
 	start := func(n, maxctx int) (*bench.Process, error) {
 		args := []string{"-serve", "-n", strconv.Itoa(n), "-maxctx", strconv.Itoa(maxctx), "-maxbuffered", strconv.FormatInt(maxbuf, 10),
-			"-chunk", strconv.Itoa(chunk), "-memlimit", strconv.FormatInt(memlimit, 10)}
+			"-chunk", strconv.Itoa(chunk), "-budget", strconv.FormatInt(budget, 10), "-memlimit", strconv.FormatInt(memlimit, 10)}
 		if pprof {
 			args = append(args, "-pprof")
 		}

@@ -48,6 +48,10 @@ type ServerConfig struct {
 	// ResponseChunk is the server's wsman.Options.ResponseChunk (0: the
 	// default) at /wsman.
 	ResponseChunk int
+	// ResponseBudget is the server's wsman.Options.ResponseBudget (0: the
+	// default; negative: none, every response past a chunk in chunks) at
+	// /wsman.
+	ResponseBudget int64
 	// MemoryLimit is a soft memory limit (debug.SetMemoryLimit) to set;
 	// 0: none (as wbemd, unless GOMEMLIMIT sets one).
 	MemoryLimit int64
@@ -74,10 +78,11 @@ func Serve(cfg ServerConfig, in io.Reader, out io.Writer) error {
 		debug.SetMemoryLimit(cfg.MemoryLimit)
 	}
 	opts := wsman.Options{
-		Authenticator: auth.NewBasic(auth.Static{User: {Password: Password, Admin: true}}, auth.BasicOptions{}),
-		ServerName:    "benchhost",
-		Enumerations:  enums,
-		ResponseChunk: cfg.ResponseChunk,
+		Authenticator:  auth.NewBasic(auth.Static{User: {Password: Password, Admin: true}}, auth.BasicOptions{}),
+		ServerName:     "benchhost",
+		Enumerations:   enums,
+		ResponseChunk:  cfg.ResponseChunk,
+		ResponseBudget: cfg.ResponseBudget,
 	}
 	srv := wsman.NewServer(om, opts)
 	defer srv.Close()
