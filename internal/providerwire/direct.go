@@ -3,6 +3,7 @@ package providerwire
 import (
 	"fmt"
 	"math"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/gowbem/gowbem/cim"
@@ -75,7 +76,7 @@ func (b *EncodedBatch) Size() int { return len(b.buf) }
 // instance that has no wire form: a string that is not UTF-8.
 func (b *EncodedBatch) Append(inst *cim.Instance, class *cim.Class) error {
 	if b.buf == nil {
-		b.buf = make([]byte, headroom, 4096)
+		b.buf = *batchBuffers.Get(headroom)
 	}
 	n := len(b.buf)
 	var err error
@@ -97,13 +98,12 @@ func (b *EncodedBatch) Split(n, maxBytes int) *EncodedBatch {
 	}
 	if n == len(b.ends) {
 		out := &EncodedBatch{buf: b.buf, ends: b.ends}
-		b.buf, b.ends = make([]byte, headroom, max(4096, len(out.buf)+len(out.buf)/8)), nil
+		b.buf, b.ends = nil, make([]int, 0, cap(b.ends))
 		return out
 	}
 	cut := b.ends[n-1]
 	out := &EncodedBatch{buf: b.buf[:cut:cut], ends: b.ends[:n:n]}
-	rest := make([]byte, headroom, max(4096, len(b.buf)-cut+headroom))
-	rest = append(rest, b.buf[cut:]...)
+	rest := append(*batchBuffers.Get(headroom), b.buf[cut:]...)
 	ends := make([]int, 0, max(len(b.ends)-n, 16))
 	for _, e := range b.ends[n:] {
 		ends = append(ends, e-cut+headroom)
@@ -112,18 +112,48 @@ func (b *EncodedBatch) Split(n, maxBytes int) *EncodedBatch {
 	return out
 }
 
-// message returns the EnumerateReply's bytes: the tag and length written
-// into the headroom before the instances.
-func (b *EncodedBatch) message() []byte {
-	buf := b.buf
-	if buf == nil {
-		buf = make([]byte, headroom)
+// batchBuffers recycles the buffers of EncodedBatches once gRPC has
+// written them (Codec.Marshal hands them over with the pool), so a
+// provider's enumeration does not allocate a batch's worth of bytes per
+// batch: they would be garbage, and the runtime would return their pages to
+// the system only to ask for them again.
+var batchBuffers = &bufferPool{}
+
+// bufferPool is a mem.BufferPool of buffers of whatever size batches grew to.
+type bufferPool struct{ pool sync.Pool }
+
+// Get implements mem.BufferPool.
+func (p *bufferPool) Get(n int) *[]byte {
+	if b, _ := p.pool.Get().(*[]byte); b != nil && cap(*b) >= n {
+		*b = (*b)[:n]
+		return b
 	}
-	body := len(buf) - headroom
+	b := make([]byte, n, max(n, 4096))
+	return &b
+}
+
+// Put implements mem.BufferPool.
+func (p *bufferPool) Put(b *[]byte) {
+	if cap(*b) <= 2*MaxBatchBytes {
+		p.pool.Put(b)
+	}
+}
+
+// message returns the EnumerateReply's bytes: the tag and length written
+// into the headroom before the instances. The buffer goes back to
+// batchBuffers once gRPC has freed it.
+func (b *EncodedBatch) message() mem.Buffer {
+	if b.buf == nil {
+		b.buf = *batchBuffers.Get(headroom)
+	}
+	body := len(b.buf) - headroom
 	start := headroom - 1 - protowire.SizeVarint(uint64(body))
-	h := protowire.AppendTag(buf[start:start], fieldReplyBatch, protowire.BytesType)
+	h := protowire.AppendTag(b.buf[start:start], fieldReplyBatch, protowire.BytesType)
 	protowire.AppendVarint(h, uint64(body))
-	return buf[start:]
+	whole := mem.NewBuffer(&b.buf, batchBuffers)
+	head, msg := mem.SplitUnsafe(whole, start)
+	head.Free()
+	return msg
 }
 
 // appendInstanceField appends inst as field num (an Instance message).
@@ -670,7 +700,7 @@ func (Codec) Name() string { return grpcproto.Name }
 // Marshal implements encoding.CodecV2.
 func (Codec) Marshal(v any) (mem.BufferSlice, error) {
 	if b, ok := v.(*EncodedBatch); ok {
-		return mem.BufferSlice{mem.SliceBuffer(b.message())}, nil
+		return mem.BufferSlice{b.message()}, nil
 	}
 	return protoCodec.Marshal(v)
 }
@@ -679,11 +709,11 @@ func (Codec) Marshal(v any) (mem.BufferSlice, error) {
 // with a message in its Err: the provider is at fault, not the stream.
 func (Codec) Unmarshal(data mem.BufferSlice, v any) error {
 	if d, ok := v.(*ReplyDecoder); ok {
-		if len(data) == 1 {
-			d.Decode(data[0].ReadOnlyData())
-		} else {
-			d.Decode(data.Materialize())
-		}
+		// A message arrives in pieces (HTTP/2 frames): put together in a
+		// pooled buffer, which Decode copies nothing from but strings.
+		buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
+		d.Decode(buf.ReadOnlyData())
+		buf.Free()
 		return nil
 	}
 	return protoCodec.Unmarshal(data, v)
