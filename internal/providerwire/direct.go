@@ -165,8 +165,10 @@ func appendInstanceField(b []byte, num protowire.Number, inst *cim.Instance, cla
 	if !sameLayout(c, class) {
 		return appendGeneric(b, num, inst, class.Name) // another class: by name, as before
 	}
+	// Trailing NULLs are left out where the class's default is NULL too
+	// (a property left out takes the default).
 	last := inst.Len() - 1
-	for last >= 0 && inst.At(last).IsNull() {
+	for last >= 0 && inst.At(last).IsNull() && class.Properties[last].Default.IsNull() {
 		last--
 	}
 	size := 0

@@ -159,6 +159,24 @@ func TestDirectRoundTrip(t *testing.T) {
 		t.Errorf("a property left out lost its default: %v", v)
 	}
 
+	// A NULL after every other value, where the class has a default: it
+	// travels, rather than being left out and taking the default.
+	last, err := cim.Derive(nil, &cim.Class{Name: "T_Last", Properties: []cim.Property{
+		{Name: "A", Type: cim.TypeString}, {Name: "Z", Type: cim.TypeUint32, Default: cim.Uint32(9)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nullLast := last.NewInstance()
+	nullLast.Set("A", cim.String("a"))
+	nullLast.Set("Z", cim.Null)
+	var lb EncodedBatch
+	if err := lb.Append(nullLast, last); err != nil {
+		t.Fatal(err)
+	}
+	if d := decodeBytes(t, marshalBatch(t, &lb), last); d.Err != nil || len(d.Instances) != 1 || !d.Instances[0].Value("Z").IsNull() {
+		t.Errorf("a trailing NULL over a default arrived as %v (%v)", d.Instances, d.Err)
+	}
+
 	// By position means no names: far fewer bytes than the named form.
 	var r EnumerateReply
 	if err := proto.Unmarshal(wire, &r); err != nil {
