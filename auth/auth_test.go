@@ -515,3 +515,24 @@ func TestGate(t *testing.T) {
 		}
 	}
 }
+
+// A checker's own Method (PAM's "pam") survives Basic: it tells which
+// users a name is of (a restored CIM-XML subscription is matched by it);
+// a checker that says none is "basic".
+func TestBasicKeepsCheckerMethod(t *testing.T) {
+	for _, method := range []string{"pam", ""} {
+		b := auth.NewBasic(auth.CheckerFunc(func(_ context.Context, name, _ string) (*identity.Caller, error) {
+			return &identity.Caller{Name: name, Method: method}, nil
+		}), auth.BasicOptions{})
+		r := httptest.NewRequest(http.MethodPost, "/", nil)
+		r.SetBasicAuth("alice", "pw")
+		c, err := b.Authenticate(r)
+		want := method
+		if want == "" {
+			want = "basic"
+		}
+		if err != nil || c.Method != want {
+			t.Errorf("checker's method %q: %+v, %v", method, c, err)
+		}
+	}
+}

@@ -169,7 +169,9 @@ func (b *Basic) Authenticate(r *http.Request) (*identity.Caller, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.Method = "basic"
+	if c.Method == "" { // a checker's own ("pam") stays: it tells which users the name is of
+		c.Method = "basic"
+	}
 	return c, nil
 }
 

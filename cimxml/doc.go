@@ -51,7 +51,8 @@
 // or destination in use cannot be deleted (CIM_ERR_FAILED). With
 // IndicationOptions.Persist they are kept in the repository (RecordNamespace,
 // which only administrators may enter) and NewServer restores them after a
-// restart, each run as its creator looked up again (Lookup); without it they
+// restart, each run as its creator looked up again (Lookup; a PAM
+// account's only as a PAM account, by Caller.Method); without it they
 // live in memory. The classes (IndicationClasses, gowbem's MOF of them) are
 // installed where ClassNamespaces say and where an object is first created,
 // so that GetClass answers; the instances are the server's own, not the

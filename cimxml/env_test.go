@@ -78,9 +78,11 @@ func (e *testEnv) connectAs(t testing.TB, user, pass, query string) *wbem.Servic
 // testAuthenticator knows testUser and "other" (administrators) and
 // "guest" (not one).
 func testAuthenticator() auth.Authenticator {
-	return auth.NewBasic(auth.Static{
-		testUser: {Password: testPass, Admin: true},
-		"other":  {Password: "secret", Admin: true},
-		"guest":  {Password: "guest"},
-	}, auth.BasicOptions{})
+	return auth.NewBasic(testUsers, auth.BasicOptions{})
+}
+
+var testUsers = auth.Static{
+	testUser: {Password: testPass, Admin: true},
+	"other":  {Password: "secret", Admin: true},
+	"guest":  {Password: "guest"},
 }

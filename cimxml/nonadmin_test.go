@@ -230,3 +230,30 @@ func TestNonAdminSubscriptionPersists(t *testing.T) {
 		t.Fatalf("%d records after the delete, want 4", n)
 	}
 }
+
+// A PAM account's objects are restored as that PAM account (found again
+// through Lookup, Method "pam"); a creator who logged in as a user of the
+// server's own and whose name Lookup now finds as a PAM account (removed
+// from the users file, a Linux account of that name left) loses theirs,
+// and so does the other way round.
+func TestPAMCreatorRestored(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "repo.db")
+	users := map[string]*identity.Caller{"guest": {Name: "guest"}, "pamuser": {Name: "pamuser", Method: "pam"}, "pam2": {Name: "pam2", Method: "pam"}}
+	srv, _, stop := persistentServer(t, path, users)
+	const local = "127.0.0.1:5000"
+	wantOK(t, postFrom(srv, local, "pamuser", "pw", "CreateInstance", filterInst("pf", creationQuery)))
+	wantOK(t, postFrom(srv, local, "pam2", "pw", "CreateInstance", filterInst("p2f", creationQuery)))
+	wantOK(t, postFrom(srv, local, "guest", "guest", "CreateInstance", filterInst("gf", creationQuery)))
+	stop()
+
+	users["guest"] = &identity.Caller{Name: "guest", Method: "pam"} // now the Linux account guest
+	users["pam2"] = &identity.Caller{Name: "pam2"}                  // now a users-file user
+	srv, om, stop := persistentServer(t, path, users)
+	defer stop()
+	wantOK(t, postFrom(srv, local, "pamuser", "pw", "GetInstance", ip("InstanceName", fourKeys("CIM_IndicationFilter", "pf"))), creationQuery)
+	wantError(t, postFrom(srv, local, "pam2", "pw", "GetInstance", ip("InstanceName", fourKeys("CIM_IndicationFilter", "p2f"))), 6)
+	wantError(t, postFrom(srv, local, "guest", "guest", "GetInstance", ip("InstanceName", fourKeys("CIM_IndicationFilter", "gf"))), 6)
+	if n := countRecords(t, om); n != 1 {
+		t.Fatalf("%d records, want the PAM account's filter", n)
+	}
+}

@@ -49,6 +49,7 @@ func recordClass() *cim.Class {
 			{Name: "Owner", Type: cim.TypeString, Qualifiers: desc("The user who created it (\"\": the program itself).")},
 			{Name: "Remote", Type: cim.TypeBoolean, Qualifiers: desc("Whether its creator came from another machine.")},
 			{Name: "Address", Type: cim.TypeString, Qualifiers: desc("Where its creator's request came from (host:port): a listener destination of a user who is no administrator must stay on that host.")},
+			{Name: "Method", Type: cim.TypeString, Qualifiers: desc("How its creator logged in (\"pam\": a PAM account, whose name only a PAM account takes again).")},
 			{Name: "Instance", Type: cim.TypeString, Qualifiers: desc("The instance as created, in CIM-XML (DSP0201).")},
 		}}
 }
@@ -106,11 +107,13 @@ func (s *Server) prepareRecords(ctx context.Context) error {
 		}
 		return nil
 	}
-	if _, ok := cl.Property("Address"); !ok {
-		// Records of an older server: the class gains Address (NULL in
-		// them), and the records stay.
+	_, hasAddress := cl.Property("Address")
+	_, hasMethod := cl.Property("Method")
+	if !hasAddress || !hasMethod {
+		// Records of an older server: the class gains the properties
+		// (NULL in them), and the records stay.
 		if _, err := svc.PutClass(ctx, recordClass(), wbem.WBEM_FLAG_UPDATE_ONLY|wbem.WBEM_FLAG_UPDATE_FORCE_MODE); err != nil {
-			return fmt.Errorf("adding Address to %s: %w", RecordClass, err)
+			return fmt.Errorf("updating %s: %w", RecordClass, err)
 		}
 	}
 	return nil
@@ -134,6 +137,7 @@ func (t *subTable) saveRecord(s *Server, o *subObject, key, ns string, caller *i
 	if caller != nil {
 		r.Set("Remote", cim.Bool(caller.Remote))
 		r.Set("Address", cim.String(caller.Address))
+		r.Set("Method", cim.String(caller.Method))
 	}
 	r.Set("Instance", cim.String(b.String()))
 	_, err = svc.PutInstance(s.base, r, wbem.WBEM_FLAG_CREATE_OR_UPDATE)
@@ -214,6 +218,10 @@ func (s *Server) restore() {
 	}
 }
 
+// pamMethod is identity.Caller.Method of a PAM account (package auth/pam's
+// logins and lookups).
+const pamMethod = "pam"
+
 // restoringKey marks the context of a restored object's creation; its
 // value is the Id of the record it comes from.
 type restoringKey struct{}
@@ -241,6 +249,15 @@ func (s *Server) restoreOne(kind subKind, r *cim.Instance) error {
 			c, ok := l(owner)
 			if !ok || c == nil {
 				return &cim.Error{Status: cim.WBEM_E_ACCESS_DENIED, Description: fmt.Sprintf("its creator %q is no longer a user", owner)}
+			}
+			// A PAM account's name is taken again by a PAM account only:
+			// a users-file user since removed is not the Linux account
+			// of the same name, nor the other way round.
+			wasPAM := r.Value("Method").Str() == pamMethod
+			if isPAM := c.Method == pamMethod; wasPAM != isPAM {
+				return &cim.Error{Status: cim.WBEM_E_ACCESS_DENIED, Description: fmt.Sprintf("its creator %q logged in %s, and the user of that name now is %s", owner,
+					map[bool]string{true: "as a PAM account", false: "as a user of the server's own"}[wasPAM],
+					map[bool]string{true: "a PAM account", false: "a user of the server's own"}[isPAM])}
 			}
 			cc := *c
 			caller = &cc

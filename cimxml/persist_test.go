@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gowbem/gowbem/auth"
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/cimom"
 	"github.com/gowbem/gowbem/cimxml"
@@ -34,7 +35,18 @@ func persistentServer(t *testing.T, path string, users map[string]*identity.Call
 			t.Fatal(err)
 		}
 	}
-	srv = cimxml.NewServer(om, cimxml.Options{Authenticator: testAuthenticator(), ServerName: "testhost",
+	// testUsers, and PAM-like accounts: a name "pam…" with the password
+	// "pw" logs in with Method "pam".
+	pamLike := auth.CheckerFunc(func(ctx context.Context, name, password string) (*identity.Caller, error) {
+		if strings.HasPrefix(name, "pam") {
+			if password != "pw" {
+				return nil, auth.ErrBadCredentials
+			}
+			return &identity.Caller{Name: name, Method: "pam"}, nil
+		}
+		return testUsers.CheckPassword(ctx, name, password)
+	})
+	srv = cimxml.NewServer(om, cimxml.Options{Authenticator: auth.NewBasic(pamLike, auth.BasicOptions{}), ServerName: "testhost",
 		Indications: &cimxml.IndicationOptions{Persist: true, RetryInterval: time.Millisecond,
 			Lookup: func(name string) (*identity.Caller, bool) { c, ok := users[name]; return c, ok }}})
 	return srv, om, func() {

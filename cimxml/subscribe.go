@@ -45,8 +45,11 @@ type IndicationOptions struct {
 	// they live in memory only.
 	Persist bool
 	// Lookup finds a restored object's creator by user name (a daemon
-	// gives its users file's): the subscription runs with the rights the
-	// user has now; one Lookup no longer knows loses its objects. Without
+	// gives its users file's, then PAM's accounts): the subscription runs
+	// with the rights the user has now; one Lookup no longer knows loses
+	// its objects, and so does one created by a PAM login (Caller.Method
+	// "pam") that Lookup now finds as a user that is not a PAM account
+	// (Method not "pam"), or the other way round. Without
 	// it a creator is restored as a user of that name with no group and no
 	// administrator's rights.
 	Lookup func(name string) (*identity.Caller, bool)

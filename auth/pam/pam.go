@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/gowbem/gowbem/auth"
 	"github.com/gowbem/gowbem/identity"
@@ -77,7 +76,37 @@ func (c *Checker) CheckPassword(_ context.Context, name, password string) (*iden
 		// NSS, a test stack): nothing to act as.
 		return nil, auth.ErrBadCredentials
 	}
-	return caller(a, c.opts.AdminGroups), nil
+	return accountCaller(a, c.opts.AdminGroups), nil
+}
+
+// Lookup implements what a daemon needs to act again, without a password,
+// as a user who logged in with PAM before (CIM-XML subscriptions restored
+// at a restart): PAM's account management of service for name (an
+// account since expired or locked is refused), then the identity a login
+// of name has now (Options.Caller). ok is false when PAM refuses the
+// account, fails, or the machine has no such account.
+func (c *Checker) Lookup(name string) (*identity.Caller, bool) {
+	conv := pam.ConversationFunc(func(s pam.Style, msg string) (string, error) {
+		if s == pam.ErrorMsg || s == pam.TextInfo {
+			return "", nil
+		}
+		return "", errors.New("pam: no password is given when an account is looked up")
+	})
+	var t *pam.Transaction
+	var err error
+	if c.opts.ConfDir != "" {
+		t, err = pam.StartConfDir(c.opts.Service, name, conv, c.opts.ConfDir)
+	} else {
+		t, err = pam.Start(c.opts.Service, name, conv)
+	}
+	if err != nil {
+		return nil, false
+	}
+	defer t.End()
+	if err := t.AcctMgmt(pam.Silent); err != nil {
+		return nil, false
+	}
+	return c.opts.Caller(name)
 }
 
 func verdict(err error) error {
@@ -90,17 +119,4 @@ func verdict(err error) error {
 		}
 	}
 	return fmt.Errorf("pam: %w", err)
-}
-
-// caller makes the identity of the Linux account a: its groups, and
-// whether it is an administrator.
-func caller(a *identity.Account, adminGroups []string) *identity.Caller {
-	groups := a.GroupNames()
-	c := &identity.Caller{Name: a.Name, Account: a, Groups: groups, Admin: a.UID == 0}
-	for _, g := range adminGroups {
-		if slices.Contains(groups, g) {
-			c.Admin = true
-		}
-	}
-	return c
 }

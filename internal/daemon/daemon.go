@@ -213,11 +213,11 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	go reloadUsers(ctx, cfg.Reload, us, log)
-	authn, err := newAuthenticator(cfg, us)
+	authn, lookup, err := newAuthenticator(cfg, us)
 	if err != nil {
 		return err
 	}
-	d := newEndpoints(cfg, om, authn, us.Lookup)
+	d := newEndpoints(cfg, om, authn, lookup)
 	lns, err := listen(cfg, d)
 	if err != nil {
 		return err
@@ -313,23 +313,39 @@ func reloadUsers(ctx context.Context, reload <-chan struct{}, us *users.File, lo
 // newAuthenticator is how callers log in: a client certificate that
 // --client-ca's authorities signed, else HTTP Basic against the users
 // file, and with --pam, PAM for the names the users file does not hold.
-func newAuthenticator(cfg Config, us *users.File) (auth.Authenticator, error) {
+// lookup finds a user again by name, without a password, the same way
+// (the users file, then PAM's accounts): the CIM-XML subscriptions
+// restored at start run as the user it finds.
+func newAuthenticator(cfg Config, us *users.File) (authn auth.Authenticator, lookup func(string) (*identity.Caller, bool), err error) {
 	opts := cfg.Login
 	opts.Logger = cfg.Logger
 	var checker auth.PasswordChecker = us
+	lookup = us.Lookup
 	if cfg.PAMService != "" {
 		p, err := pam.New(pam.Options{Service: cfg.PAMService, AdminGroups: cfg.PAMAdminGroups, ConfDir: cfg.PAMConfDir})
 		if err != nil {
-			return nil, fmt.Errorf("--pam: %w", err)
+			return nil, nil, fmt.Errorf("--pam: %w", err)
 		}
 		checker = fileThenPAM{us, p}
+		lookup = fileThenPAMLookup(us.Lookup, p.Lookup)
 		cfg.Logger.Info("PAM logins", "service", cfg.PAMService, "admin_groups", cfg.PAMAdminGroups)
 	}
 	basic := auth.NewBasic(checker, opts)
 	if cfg.ClientCA == "" {
-		return basic, nil
+		return basic, lookup, nil
 	}
-	return auth.Chain{auth.Certificates{Map: auth.UserByCommonName(us.Lookup), Logger: cfg.Logger}, basic}, nil
+	return auth.Chain{auth.Certificates{Map: auth.UserByCommonName(us.Lookup), Logger: cfg.Logger}, basic}, lookup, nil
+}
+
+// fileThenPAMLookup finds a user as fileThenPAM logs one in: in the users
+// file, else among PAM's accounts.
+func fileThenPAMLookup(file, pam func(string) (*identity.Caller, bool)) func(string) (*identity.Caller, bool) {
+	return func(name string) (*identity.Caller, bool) {
+		if c, ok := file(name); ok {
+			return c, true
+		}
+		return pam(name)
+	}
 }
 
 // fileThenPAM checks the passwords of the users file's users there, and

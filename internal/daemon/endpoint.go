@@ -20,9 +20,10 @@ func newEndpoint(backend wbem.Backend, server string, authn auth.Authenticator, 
 
 // newCIMXMLEndpoint returns the CIM-XML service of backend with the same
 // users and the same table of enumerations, and with indication
-// subscriptions (their listener destinations are for administrators),
-// kept in the repository and restored at start as their creators, whom
-// lookup finds again.
+// subscriptions (a listener destination of a user who is no
+// administrator stays on the host their request came from), kept in the
+// repository and restored at start as their creators, whom lookup finds
+// again (the users file, then PAM's accounts with --pam).
 func newCIMXMLEndpoint(backend wbem.Backend, server string, authn auth.Authenticator, enums *enumctx.Table, lookup func(string) (*identity.Caller, bool), cfg Config) *cimxml.Server {
 	cfg.Logger.Debug("CIM-XML endpoint", "path", CIMXMLPath, "server", server)
 	return cimxml.NewServer(backend, cimxml.Options{Authenticator: authn, ServerName: server, Logger: cfg.Logger, Enumerations: enums,
