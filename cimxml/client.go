@@ -66,6 +66,7 @@ type Client struct {
 
 	noPull atomic.Bool // the server has no pull operations
 	ext    atomic.Bool // the server has gowbem's extensions
+	pin    atomic.Bool // the server trusts a listener by its pinned certificate
 	heard  atomic.Bool // a response came (ext is known)
 	msgID  atomic.Uint64
 
@@ -265,6 +266,9 @@ func (c *Client) call(ctx context.Context, r *rpc, onItem func(*item) error) (*r
 	}
 	if hasToken(resp.Header.Get(ExtensionHeader), "flags") {
 		c.ext.Store(true)
+	}
+	if hasToken(resp.Header.Get(ExtensionHeader), "listener-pin") {
+		c.pin.Store(true)
 	}
 	c.heard.Store(true)
 	if s := resp.Header.Get(ServerHeader); s != "" {

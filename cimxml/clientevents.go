@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/url"
@@ -78,6 +81,24 @@ func (c *Client) subscribe(ctx context.Context, ns string, op *wbem.Op, w wbem.R
 	var token [16]byte
 	rand.Read(token[:])
 	id := hex.EncodeToString(token[:])
+	s := &clientSub{c: c, ns: ns}
+	var hs *http.Server // the listener, stopped once the subscription is gone
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), DefaultCleanupTimeout)
+		defer cancel()
+		s.deleteAll(cctx)
+		if hs != nil {
+			hs.Close()
+		}
+	}()
+	name := "gowbem-" + id
+	source := strings.ReplaceAll(ns, `\`, "/")
+	// The filter first: the server's answer tells whether it trusts a
+	// listener by a pinned certificate.
+	if err := s.create(ctx, "CIM_IndicationFilter", [][2]string{{"Name", name}, {"Query", op.Query},
+		{"QueryLanguage", op.Language}, {"SourceNamespace", source}}, nil); err != nil {
+		return fail(err)
+	}
 	addr := c.opts.ListenerAddress
 	if addr == "" {
 		addr = net.JoinHostPort(listenerHost(c.endpoint), "0")
@@ -87,6 +108,20 @@ func (c *Client) subscribe(ctx context.Context, ns string, op *wbem.Op, w wbem.R
 		return fail(&cim.Error{Status: cim.WBEM_E_FAILED, Parameter: "listener",
 			Description: "the indication listener cannot listen on " + addr + ": " + err.Error()})
 	}
+	// Over https to a server that trusts a pinned certificate, the
+	// listener is https too, under the process's own certificate, pinned
+	// in the URL's fragment: the events do not cross the network in clear.
+	scheme, pin := "http", ""
+	if strings.HasPrefix(strings.ToLower(c.endpoint), "https:") && c.pin.Load() {
+		cert, err := listenerCert()
+		if err != nil {
+			ln.Close()
+			return fail(&cim.Error{Status: cim.WBEM_E_FAILED, Parameter: "listener", Description: "the indication listener's certificate: " + err.Error()})
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		scheme, pin = "https", "#"+certPin(cert)
+	}
+	host := ln.Addr().(*net.TCPAddr)
 	// The URL's random path is the listener's secret: the server sends no
 	// credentials, and any other request gets 404.
 	path := "/gowbem/indications/" + id
@@ -101,28 +136,16 @@ func (c *Client) subscribe(ctx context.Context, ns string, op *wbem.Op, w wbem.R
 	l.lookup = func(name string) (*cim.Class, error) { return c.class(ctx, ns, name, false) }
 	mux := http.NewServeMux()
 	mux.Handle(path, l)
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// Stray requests' failures (a TLS handshake a prober broke off) are
+	// no business of the program's standard error.
+	hs = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
 	go hs.Serve(ln)
-	defer hs.Close()
-	host := ln.Addr().(*net.TCPAddr)
 	advertised := host.IP.String()
 	if host.IP.IsUnspecified() {
 		advertised = listenerHost(c.endpoint)
 	}
-	dest := "http://" + net.JoinHostPort(advertised, strconv.Itoa(host.Port)) + path
+	dest := scheme + "://" + net.JoinHostPort(advertised, strconv.Itoa(host.Port)) + path + pin
 
-	s := &clientSub{c: c, ns: ns}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), DefaultCleanupTimeout)
-		defer cancel()
-		s.deleteAll(cctx)
-	}()
-	name := "gowbem-" + id
-	source := strings.ReplaceAll(ns, `\`, "/")
-	if err := s.create(ctx, "CIM_IndicationFilter", [][2]string{{"Name", name}, {"Query", op.Query},
-		{"QueryLanguage", op.Language}, {"SourceNamespace", source}}, nil); err != nil {
-		return fail(err)
-	}
 	if err := s.create(ctx, "CIM_ListenerDestinationCIMXML", [][2]string{{"Name", name}, {"Destination", dest}}, nil); err != nil {
 		return fail(err)
 	}

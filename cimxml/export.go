@@ -252,7 +252,10 @@ type Exporter struct {
 // but an export response, is WBEM_E_TRANSPORT_FAILURE (HTTP 400 with
 // CIMError unsupported-operation, a server that is no listener:
 // WBEM_E_NOT_SUPPORTED). A redirect is not followed (an HTTP 3xx answer is
-// WBEM_E_TRANSPORT_FAILURE).
+// WBEM_E_TRANSPORT_FAILURE). A URL whose fragment is
+// "gowbem-sha256=HEX" (https only) pins the listener's certificate: that
+// certificate is trusted, by its SHA-256, and no other (the HTTPClient's
+// transport is not used for it).
 func (x *Exporter) ExportIndication(ctx context.Context, url string, indication *cim.Instance) error {
 	if indication == nil || indication.Class() == nil {
 		return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: "indication", Description: "no indication to export"}
@@ -283,7 +286,17 @@ func (x *Exporter) ExportIndication(ctx context.Context, url string, indication 
 	// a user who is no administrator is checked to be on their own host).
 	noRedirect := *hc
 	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := noRedirect.Do(req)
+	hc = &noRedirect
+	// A listener whose URL pins its certificate is trusted for that
+	// certificate alone.
+	if pin, err := listenerPin(req.URL); err != nil {
+		return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: "url", Description: "listener URL: " + err.Error()}
+	} else if pin != nil {
+		var release func()
+		hc, release = pinnedClient(hc, pin)
+		defer release()
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()

@@ -56,7 +56,10 @@ const (
 //     parsers (wbemcli's) refuse anything inside ERROR;
 //   - "flags": the intrinsic methods CreateClass, ModifyClass,
 //     CreateInstance, ModifyInstance and SetQualifier take the extra parameter FlagsParam
-//     with WMI's flags (create only, update only, the class update modes).
+//     with WMI's flags (create only, update only, the class update modes);
+//   - "listener-pin": the server trusts an https listener whose
+//     destination URL pins its certificate ("#gowbem-sha256=HEX"), so the
+//     client's indication listener is https when the server is.
 const ExtensionHeader = "Gowbem-Extensions"
 
 // FlagsParam is the IPARAMVALUE of the "flags" extension.
@@ -569,7 +572,7 @@ func (r *response) header() {
 	h := r.w.Header()
 	h.Set("Content-Type", `application/xml; charset="utf-8"`)
 	h.Set(r.prefix+"CIMOperation", "MethodResponse")
-	h.Set(ExtensionHeader, "cim-error, flags")
+	h.Set(ExtensionHeader, "cim-error, flags, listener-pin")
 	h.Set(ServerHeader, r.server)
 	if r.prefix != "" {
 		h.Set("Ext", "")

@@ -289,7 +289,7 @@ func TestErrorInstance(t *testing.T) {
 			t.Fatalf("CIM_Error lacks %s:\n%s", s, w.Body.String())
 		}
 	}
-	if got := w.Header().Get(cimxml.ExtensionHeader); got != "cim-error, flags" {
+	if got := w.Header().Get(cimxml.ExtensionHeader); got != "cim-error, flags, listener-pin" {
 		t.Fatalf("the server tells extensions %q", got)
 	}
 }

@@ -416,6 +416,10 @@ func (t *subTable) create(c *call, kind subKind, inst *cim.Instance) (cim.Object
 			return cim.ObjectPath{}, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: "Destination",
 				Description: fmt.Sprintf("Destination %q is not an http or https URL of a listener", o.dest)}
 		}
+		if _, err := listenerPin(u); err != nil {
+			return cim.ObjectPath{}, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: "Destination",
+				Description: fmt.Sprintf("Destination %q: %v", o.dest, err)}
+		}
 		if caller, ok := identity.FromContext(c.ctx); ok && caller != nil && !caller.Admin {
 			if why := notOwnListener(caller, u); why != "" {
 				c.s.opts.Logger.Info("CIM-XML listener destination refused", "user", c.user, "from", caller.Address, "destination", o.dest, "why", why)
