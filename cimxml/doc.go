@@ -36,8 +36,11 @@
 // caller on the loopback — and a port from 1024, else
 // CIM_ERR_ACCESS_DENIED naming the destination, logged; the Exporter
 // follows no redirect) and CIM_IndicationSubscription (Filter
-// and Handler references to the caller's own filter and destination). A
-// subscription is ExecNotificationQuery run as its creator under the
+// and Handler references to the caller's own filter and destination; a
+// SubscriptionState other than Enabled, an OnFatalErrorPolicy other than
+// Ignore, a RepeatNotificationPolicy other than None or a
+// SubscriptionDuration is CIM_ERR_NOT_SUPPORTED naming the property and
+// its value). A subscription is ExecNotificationQuery run as its creator under the
 // server's context: a query that cannot be set up fails CreateInstance with
 // its status. Each event is exported to the listener (ExportIndication),
 // tried again RetryAttempts times RetryInterval apart, then dropped; while

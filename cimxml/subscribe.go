@@ -444,9 +444,8 @@ func (t *subTable) create(c *call, kind subKind, inst *cim.Instance) (cim.Object
 			return cim.ObjectPath{}, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: "Filter",
 				Description: "a subscription joins a CIM_IndicationFilter and a CIM_ListenerDestinationCIMXML, not " + refs[0].Class + " and " + refs[1].Class}
 		}
-		if v, err := inst.Get("SubscriptionState"); err == nil && !v.IsNull() && v.Uint() != 2 {
-			return cim.ObjectPath{}, &cim.Error{Status: cim.WBEM_E_NOT_SUPPORTED, Parameter: "SubscriptionState",
-				Description: fmt.Sprintf("SubscriptionState %d is not supported: a subscription here is enabled (2) while it exists", v.Uint())}
+		if err := subscriptionPolicies(inst); err != nil {
+			return cim.ObjectPath{}, err
 		}
 		o.filter = tableKey(kindFilter, c.user, c.req.ns, keyString(refs[0], "Name"))
 		o.handler = tableKey(kindDest, c.user, c.req.ns, keyString(refs[1], "Name"))
@@ -509,6 +508,35 @@ func (t *subTable) create(c *call, kind subKind, inst *cim.Instance) (cim.Object
 	}
 	c.s.opts.Logger.Info("CIM-XML indication object created", "user", c.user, "path", o.path.String(), "destination", o.dest)
 	return o.path, nil
+}
+
+// subscriptionPolicies refuses, as CIM_ERR_NOT_SUPPORTED naming the
+// property and its value, what a subscription asks for that this server
+// does not do: a state other than Enabled, a fatal-error policy other than
+// Ignore (an indication that fails every retry is dropped and the
+// subscription goes on), a duration (a subscription lasts until deleted),
+// a repeat policy other than None. NULL asks for nothing.
+func subscriptionPolicies(inst *cim.Instance) error {
+	for _, p := range []struct {
+		name string
+		ok   func(uint64) bool
+		does string
+	}{
+		{"SubscriptionState", func(v uint64) bool { return v == 2 }, "a subscription here is Enabled (2) while it exists"},
+		{"OnFatalErrorPolicy", func(v uint64) bool { return v == 2 }, "an indication that fails every retry is dropped and the subscription goes on: Ignore (2)"},
+		{"SubscriptionDuration", func(v uint64) bool { return false }, "a subscription here lasts until it is deleted (NULL)"},
+		{"RepeatNotificationPolicy", func(v uint64) bool { return v == 2 }, "every indication is delivered: None (2)"},
+	} {
+		v, err := inst.Get(p.name)
+		if err != nil || v.IsNull() || v.Type().IsArray() {
+			continue
+		}
+		if n := v.Uint(); !p.ok(n) {
+			return &cim.Error{Status: cim.WBEM_E_NOT_SUPPORTED, Parameter: p.name,
+				Description: fmt.Sprintf("%s %d is not supported: %s", p.name, n, p.does)}
+		}
+	}
+	return nil
 }
 
 // backlogQueue is a subscription's backlog: at most max indications, the

@@ -80,7 +80,9 @@ func TestIndicationSubscription(t *testing.T) {
 	srv := newServer(t, nil, cimxml.Options{Indications: &cimxml.IndicationOptions{RetryInterval: time.Millisecond}})
 	wantOK(t, icall(srv, "CreateInstance", filterInst("f1", creationQuery)), `<KEYBINDING NAME="Name"><KEYVALUE VALUETYPE="string">f1</KEYVALUE>`)
 	wantOK(t, icall(srv, "CreateInstance", destInst("d1", url)))
-	wantOK(t, icall(srv, "CreateInstance", subInst("f1", "d1")), `<INSTANCENAME CLASSNAME="CIM_IndicationSubscription"><KEYBINDING NAME="Filter"><VALUE.REFERENCE>`)
+	// What the server does, asked for explicitly, is accepted.
+	enabled := withProp(withProp(withProp(subInst("f1", "d1"), "SubscriptionState", "uint16", "2"), "OnFatalErrorPolicy", "uint16", "2"), "RepeatNotificationPolicy", "uint16", "2")
+	wantOK(t, icall(srv, "CreateInstance", enabled), `<INSTANCENAME CLASSNAME="CIM_IndicationSubscription"><KEYBINDING NAME="Filter"><VALUE.REFERENCE>`)
 	if st := srv.IndicationStats(); st.Subscriptions != 1 {
 		t.Fatalf("stats %+v", st)
 	}
@@ -136,6 +138,11 @@ func TestIndicationSubscription(t *testing.T) {
 	}
 }
 
+// withProp adds a property to the INSTANCE of a NewInstance parameter.
+func withProp(param, name, typ, value string) string {
+	return strings.Replace(param, "</INSTANCE>", `<PROPERTY NAME="`+name+`" TYPE="`+typ+`"><VALUE>`+value+`</VALUE></PROPERTY></INSTANCE>`, 1)
+}
+
 // What cannot be subscribed is refused at CreateInstance with a status
 // naming the culprit, and nothing is kept.
 func TestIndicationSubscriptionRefusals(t *testing.T) {
@@ -159,7 +166,12 @@ func TestIndicationSubscriptionRefusals(t *testing.T) {
 		{"CQL", strings.Replace(filterInst("cql", creationQuery), "<VALUE>WQL</VALUE>", "<VALUE>DMTF:CQL</VALUE>", 1), 14, "CQL"},
 		{"not a listener URL", destInst("ftp", "ftp://127.0.0.1/"), 4, "ftp://"},
 		{"WS-Management destination", strings.Replace(destInst("ws", url), "CIM_ListenerDestinationCIMXML", "CIM_ListenerDestinationWSManagement", 1), 7, "not supported"},
-		{"disabled subscription", strings.Replace(subInst("bad", "d"), "</INSTANCE>", `<PROPERTY NAME="SubscriptionState" TYPE="uint16"><VALUE>4</VALUE></PROPERTY></INSTANCE>`, 1), 7, "SubscriptionState"},
+		{"disabled subscription", withProp(subInst("bad", "d"), "SubscriptionState", "uint16", "4"), 7, "SubscriptionState 4 is not supported"},
+		{"other state", withProp(subInst("bad", "d"), "SubscriptionState", "uint16", "1"), 7, "SubscriptionState 1 is not supported"},
+		{"remove on fatal error", withProp(subInst("bad", "d"), "OnFatalErrorPolicy", "uint16", "4"), 7, "OnFatalErrorPolicy 4 is not supported"},
+		{"disable on fatal error", withProp(subInst("bad", "d"), "OnFatalErrorPolicy", "uint16", "3"), 7, "OnFatalErrorPolicy 3 is not supported"},
+		{"duration", withProp(subInst("bad", "d"), "SubscriptionDuration", "uint64", "60"), 7, "SubscriptionDuration 60 is not supported"},
+		{"suppress repeats", withProp(subInst("bad", "d"), "RepeatNotificationPolicy", "uint16", "3"), 7, "RepeatNotificationPolicy 3 is not supported"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := icall(srv, "CreateInstance", tc.params)
