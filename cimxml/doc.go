@@ -199,8 +199,11 @@
 // on a local address (ClientOptions.ListenerAddress, URL parameter
 // "listener"; by default an ephemeral port of the address its connections
 // to the server leave from), under a random path that is the listener's
-// only secret (the server sends no credentials; plain http, also for an
-// https server), and creates a CIM_IndicationFilter, a
+// only secret (the server sends no credentials) — over https to a server
+// that says "listener-pin" (gowbem's), an https listener under a
+// certificate made for the process, pinned in the URL's fragment
+// ("#gowbem-sha256=HEX") so that the server trusts it alone; plain http to
+// other servers — and creates a CIM_IndicationFilter, a
 // CIM_ListenerDestinationCIMXML naming that URL and a
 // CIM_IndicationSubscription. Each exported indication, read with its
 // class from the server, goes into the operation's bounded queue: the
