@@ -8,6 +8,7 @@ import (
 
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/wbem"
+	"github.com/gowbem/gowbem/wsman"
 )
 
 // TestOneObjectManagerBothProtocols checks, on the real daemon, that
@@ -16,13 +17,14 @@ import (
 // (and a wrong password is refused over both, a removed user too), a class
 // and an instance created over CIM-XML are read over WS-Management, a
 // modification over WS-Management is read over CIM-XML, and a deletion over
-// one is seen over the other. A daemon that built an object manager or a
-// users list per protocol fails it.
+// one is seen over the other, and one user's open enumerations over both
+// count against one limit. A daemon that built an object manager, a users
+// list or a table of enumerations per protocol fails it.
 func TestOneObjectManagerBothProtocols(t *testing.T) {
 	dir := t.TempDir()
 	cx := make(chan net.Addr, 1)
 	s := start(t, Config{StateDir: dir, HTTPAddr: "127.0.0.1:0", CIMXMLAddr: "127.0.0.1:0",
-		CIMXMLReady: func(h, _ net.Addr) { cx <- h }})
+		CIMXMLReady: func(h, _ net.Addr) { cx <- h }, Install: installWorkload(1 << 30)})
 	var cxAddr net.Addr
 	select {
 	case cxAddr = <-cx:
@@ -101,6 +103,51 @@ func TestOneObjectManagerBothProtocols(t *testing.T) {
 	if _, err := wsm.GetObject(ctx, `GW_OneOM.Name="one"`, 0); cim.StatusOf(err) != cim.WBEM_E_NOT_FOUND {
 		t.Errorf("WS-Management reads an instance deleted over CIM-XML: %v", err)
 	}
+
+	// One table of open enumerations: a user's limit counts both
+	// protocols' (a provider of 2^30 objects keeps each one open).
+	open := func(svc *wbem.Services) (*wbem.Enumerator, error) {
+		en, err := svc.ExecQuery(ctx, "WQL", "SELECT * FROM GW_Item", wbem.WBEM_FLAG_RETURN_IMMEDIATELY|wbem.WBEM_FLAG_FORWARD_ONLY)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := en.Next(time.Minute, make([]cim.Object, 1)); err != nil {
+			en.Close()
+			return nil, err
+		}
+		return en, nil
+	}
+	var enums []*wbem.Enumerator
+	defer func() {
+		for _, en := range enums {
+			en.Close()
+		}
+	}()
+	for i := range wsman.DefaultMaxContextsPerUser {
+		svc := []*wbem.Services{wsm, cxm}[i%2]
+		en, err := open(svc)
+		if err != nil {
+			t.Fatalf("enumeration %d of carol's %d: %v", i+1, wsman.DefaultMaxContextsPerUser, err)
+		}
+		enums = append(enums, en)
+	}
+	for proto, svc := range sides {
+		if _, err := open(svc); cim.StatusOf(err) != cim.WBEM_E_QUOTA_VIOLATION {
+			t.Errorf("an enumeration over %s past the limit both protocols' count: %v, want WBEM_E_QUOTA_VIOLATION", proto, err)
+		}
+	}
+	enums[0].Close() // a WS-Management one
+	enums = enums[1:]
+	var en *wbem.Enumerator
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if en, err = open(cxm); err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("over CIM-XML after a WS-Management enumeration was closed: %v", err)
+	}
+	enums = append(enums, en)
 
 	// A user removed from the one users file is refused over both.
 	if code, _, e := runUsers(t, "", append(sd, "del", "carol")...); code != ExitOK {
