@@ -1,11 +1,14 @@
 package cimxml_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -150,4 +153,66 @@ func TestClientEnumerationLimit(t *testing.T) {
 		}
 		third.Close()
 	})
+}
+
+// recordOpens keeps the bodies of the Open requests a server receives.
+type recordOpens struct {
+	h     http.Handler
+	mu    sync.Mutex
+	opens []string
+}
+
+func (rec *recordOpens) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.Header.Get("CIMMethod"), "Open") {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		rec.mu.Lock()
+		rec.opens = append(rec.opens, string(body))
+		rec.mu.Unlock()
+	}
+	rec.h.ServeHTTP(w, r)
+}
+
+// The URL parameter operationtimeout of wbem.Connect is the OperationTimeout
+// the client's Opens ask for, in whole seconds; without it the client sends
+// none (the server's default).
+func TestClientOperationTimeoutURL(t *testing.T) {
+	srv := newServer(t, &workload.Provider{N: 5}, cimxml.Options{})
+	rec := &recordOpens{h: srv}
+	hs := httptest.NewServer(rec)
+	defer hs.Close()
+	for _, tc := range []struct {
+		query string
+		want  string // in the Open's body; "" none
+	}{
+		{"?operationtimeout=90s", `<IPARAMVALUE NAME="OperationTimeout"><VALUE>90</VALUE></IPARAMVALUE>`},
+		{"?operationtimeout=2m", `<IPARAMVALUE NAME="OperationTimeout"><VALUE>120</VALUE></IPARAMVALUE>`},
+		{"", ""},
+	} {
+		rec.mu.Lock()
+		rec.opens = nil
+		rec.mu.Unlock()
+		svc := connectTo(t, hs.URL+"/cimom"+tc.query)
+		en, err := svc.CreateInstanceEnum(context.Background(), workload.ClassName, semisync)
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs, err := en.Collect(context.Background())
+		en.Close()
+		if err != nil || len(objs) != 5 {
+			t.Fatalf("%q: %d objects, %v", tc.query, len(objs), err)
+		}
+		rec.mu.Lock()
+		opens := rec.opens
+		rec.mu.Unlock()
+		if len(opens) != 1 {
+			t.Fatalf("%q: %d Open requests", tc.query, len(opens))
+		}
+		if tc.want != "" && !strings.Contains(opens[0], tc.want) {
+			t.Errorf("%q: the Open lacks %s:\n%s", tc.query, tc.want, opens[0])
+		}
+		if tc.want == "" && strings.Contains(opens[0], "OperationTimeout") {
+			t.Errorf("%q: the Open asks an OperationTimeout:\n%s", tc.query, opens[0])
+		}
+	}
 }
