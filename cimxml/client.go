@@ -57,7 +57,8 @@ const ServerHeader = "Gowbem-Server"
 // Client is a wbem.Backend that reaches a remote CIM server over CIM-XML
 // (DSP0200). wbem.Connect makes one for an http(s) URL ending in /cimom
 // (the query parameters maxobjectcount, pull=false and operationtimeout set
-// ClientOptions); NewClient makes one directly.
+// ClientOptions; a value that does not parse fails the connection with
+// WBEM_E_INVALID_PARAMETER naming it); NewClient makes one directly.
 type Client struct {
 	endpoint string
 	user, pw string
@@ -77,17 +78,16 @@ type Client struct {
 
 func connect(ctx context.Context, u *url.URL, creds wbem.Credentials) (wbem.Backend, error) {
 	var o ClientOptions
-	q := u.Query()
-	if v := q.Get("maxobjectcount"); v != "" {
-		o.MaxObjectCount, _ = strconv.Atoi(v)
+	q := httpclient.NewQuery(u)
+	q.Int("maxobjectcount", &o.MaxObjectCount)
+	pull := true
+	q.Bool("pull", &pull)
+	o.NoPull = !pull
+	q.Duration("operationtimeout", &o.OperationTimeout)
+	o.ListenerAddress = q.String("listener")
+	if q.Err != nil {
+		return nil, q.Err
 	}
-	if v := q.Get("pull"); v == "false" || v == "0" {
-		o.NoPull = true
-	}
-	if v := q.Get("operationtimeout"); v != "" {
-		o.OperationTimeout, _ = time.ParseDuration(v)
-	}
-	o.ListenerAddress = q.Get("listener")
 	endpoint, creds, err := httpclient.Endpoint(u, creds, "CIM-XML")
 	if err != nil {
 		return nil, err

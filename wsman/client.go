@@ -55,7 +55,8 @@ const (
 // Client is a wbem.Backend that reaches a remote object manager over
 // WS-Management. wbem.Connect makes one for an http(s) URL ending in /wsman
 // (the query parameters maxelements, maxenvelopesize and pullwait set
-// ClientOptions); NewClient makes one directly.
+// ClientOptions; a value that does not parse fails the connection with
+// WBEM_E_INVALID_PARAMETER naming it); NewClient makes one directly.
 type Client struct {
 	endpoint string
 	user, pw string
@@ -79,15 +80,12 @@ type serverInfo struct {
 
 func connect(ctx context.Context, u *url.URL, creds wbem.Credentials) (wbem.Backend, error) {
 	var o ClientOptions
-	q := u.Query()
-	if v := q.Get("maxelements"); v != "" {
-		o.MaxElements, _ = strconv.Atoi(v)
-	}
-	if v := q.Get("maxenvelopesize"); v != "" {
-		o.MaxEnvelopeSize, _ = strconv.Atoi(v)
-	}
-	if v := q.Get("pullwait"); v != "" {
-		o.PullWait, _ = time.ParseDuration(v)
+	q := httpclient.NewQuery(u)
+	q.Int("maxelements", &o.MaxElements)
+	q.Int("maxenvelopesize", &o.MaxEnvelopeSize)
+	q.Duration("pullwait", &o.PullWait)
+	if q.Err != nil {
+		return nil, q.Err
 	}
 	endpoint, creds, err := httpclient.Endpoint(u, creds, "WS-Management")
 	if err != nil {
