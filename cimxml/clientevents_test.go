@@ -140,7 +140,12 @@ func TestClientExecNotificationQueryNonAdmin(t *testing.T) {
 		t.Fatalf("the administrator sees %d of the guest's subscriptions", got)
 	}
 	en.Close()
-	waitUntil(t, "the guest's subscription deleted", func() bool { return e.srv.IndicationStats().Subscriptions == 0 })
+	// Close deletes the subscription, then its destination, then its
+	// filter: wait for the last, so that the count of filters below is
+	// the refused subscription's alone.
+	waitUntil(t, "the guest's subscription and filter deleted", func() bool {
+		return e.srv.IndicationStats().Subscriptions == 0 && countInstances(t, e.srv, "guest", "guest", "CIM_IndicationFilter") == 0
+	})
 
 	// A listener on another address of this host than 127.0.0.1, where
 	// the client's connection comes from.
