@@ -1,14 +1,12 @@
 package cimxml_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/gowbem/gowbem/auth"
 	"github.com/gowbem/gowbem/cimxml"
+	"github.com/gowbem/gowbem/internal/bench"
 	"github.com/gowbem/gowbem/internal/workload"
 	"github.com/gowbem/gowbem/wbem"
 	"github.com/gowbem/gowbem/wsman"
@@ -28,8 +27,9 @@ const serveEnv = "GOWBEM_BENCH_SERVE_N"
 // TestBenchServerProcess is not a test: run by BenchmarkProcessRSS as a
 // child process (the test binary again, with serveEnv set), it serves the
 // workload over CIM-XML at /cimom and WS-Management at /wsman on a loopback
-// port, prints "addr ADDR", and stops when its standard input closes (or
-// after ten minutes, so that a lost parent leaves nothing running).
+// port, prints "ADDR host:port" (what bench.StartProcess waits for), and
+// stops when its standard input closes (or after ten minutes, so that a
+// lost parent leaves nothing running).
 func TestBenchServerProcess(t *testing.T) {
 	n, err := strconv.Atoi(os.Getenv(serveEnv))
 	if err != nil {
@@ -51,83 +51,13 @@ func TestBenchServerProcess(t *testing.T) {
 	srv := &http.Server{Handler: mux, ConnContext: wsman.ConnContext}
 	go srv.Serve(l)
 	defer srv.Close()
-	fmt.Printf("addr %s\n", l.Addr())
+	fmt.Printf("ADDR %s\n", l.Addr())
 	done := make(chan struct{})
 	go func() { io.Copy(io.Discard, os.Stdin); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(10 * time.Minute):
 	}
-}
-
-// serverProcess is a running TestBenchServerProcess.
-type serverProcess struct {
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	addr  string
-}
-
-func startServerProcess(b *testing.B, n int) *serverProcess {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestBenchServerProcess$", "-test.bench=^$")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d", serveEnv, n))
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	p := &serverProcess{cmd: cmd, stdin: stdin}
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		if addr, ok := strings.CutPrefix(sc.Text(), "addr "); ok {
-			p.addr = addr
-			break
-		}
-	}
-	if p.addr == "" {
-		p.stop()
-		b.Fatalf("the server process printed no address: %v", sc.Err())
-	}
-	go io.Copy(io.Discard, out)
-	return p
-}
-
-// peakRSS is the server process's VmHWM in bytes.
-func (p *serverProcess) peakRSS() uint64 {
-	return vmHWM(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
-}
-
-func (p *serverProcess) stop() {
-	p.stdin.Close()
-	done := make(chan struct{})
-	go func() { p.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		p.cmd.Process.Kill()
-		<-done
-	}
-}
-
-// vmHWM reads the VmHWM line of a /proc status file, in bytes (0 where
-// there is none).
-func vmHWM(status string) uint64 {
-	b, _ := os.ReadFile(status)
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			if f := strings.Fields(rest); len(f) > 0 {
-				kb, _ := strconv.ParseUint(f[0], 10, 64)
-				return kb << 10
-			}
-		}
-	}
-	return 0
 }
 
 // The peak resident set of the server and of the client apart, which
@@ -142,7 +72,7 @@ func vmHWM(status string) uint64 {
 // go test -v -run X -bench ProcessRSS -benchtime 1x ./cimxml (-v: the table is
 // longer than the ten lines go test keeps of a benchmark's log without it)
 func BenchmarkProcessRSS(b *testing.B) {
-	if vmHWM("/proc/self/status") == 0 {
+	if peakRSS() == 0 {
 		b.Skip("no VmHWM in /proc/self/status: the peak resident set is read from Linux's /proc")
 	}
 	sizes := []int{100_000}
@@ -169,20 +99,29 @@ func BenchmarkProcessRSS(b *testing.B) {
 				{"cimxml/10000", "/cimom?maxobjectcount=10000"},
 				{"cimxml/plain", "/cimom?pull=false"},
 			} {
-				p := startServerProcess(b, n)
-				svc, err := wbem.Connect(context.Background(), "http://"+p.addr+c.query, workload.Namespace, wbem.Credentials{User: testUser, Password: testPass})
+				b.Setenv(serveEnv, strconv.Itoa(n))
+				p, err := bench.StartProcess(os.Args[0], "-test.run=^TestBenchServerProcess$", "-test.bench=^$")
 				if err != nil {
-					p.stop()
+					b.Fatal(err)
+				}
+				svc, err := wbem.Connect(context.Background(), p.URL(c.query), workload.Namespace, wbem.Credentials{User: testUser, Password: testPass})
+				if err != nil {
+					p.Close()
 					b.Fatal(err)
 				}
 				resetPeakRSS()
 				t0 := time.Now()
 				got, _ := drain(b, svc)
 				wall := time.Since(t0)
-				r := row{name: c.name, n: n, server: p.peakRSS(), client: peakRSS(), wall: wall}
+				_, server, err := p.Memory()
+				if err != nil {
+					p.Close()
+					b.Fatal(err)
+				}
+				r := row{name: c.name, n: n, server: server, client: peakRSS(), wall: wall}
 				type closer interface{ CloseIdleConnections() }
 				svc.Backend().(closer).CloseIdleConnections()
-				p.stop()
+				p.Close()
 				if got != n {
 					b.Fatalf("%s: got %d instances, want %d", c.name, got, n)
 				}
