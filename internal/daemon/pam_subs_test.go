@@ -5,9 +5,7 @@ package daemon
 import (
 	"context"
 	"net"
-	"os"
 	"os/user"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -25,12 +23,7 @@ func TestPAMSubscriptionsRestored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pamDir := t.TempDir()
-	script := filepath.Join(pamDir, "check")
-	os.WriteFile(script, []byte("#!/bin/sh\npw=$(tr -d '\\000')\n[ \"$pw\" = s3cret ]\n"), 0o755)
-	os.WriteFile(filepath.Join(pamDir, "gowbem-test"), []byte(
-		"auth [success=1 default=ignore] pam_exec.so expose_authtok quiet "+script+"\n"+
-			"auth requisite pam_deny.so\nauth required pam_permit.so\naccount required pam_permit.so\n"), 0o644)
+	pamDir := testPAMStack(t)
 	dir := t.TempDir()
 	startCIMXML := func() (*started, string) {
 		addrs := make(chan net.Addr, 1)

@@ -23,12 +23,7 @@ func TestPAMLogin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pamDir := t.TempDir()
-	script := filepath.Join(pamDir, "check")
-	os.WriteFile(script, []byte("#!/bin/sh\npw=$(tr -d '\\000')\n[ \"$pw\" = s3cret ]\n"), 0o755)
-	os.WriteFile(filepath.Join(pamDir, "gowbem-test"), []byte(
-		"auth [success=1 default=ignore] pam_exec.so expose_authtok quiet "+script+"\n"+
-			"auth requisite pam_deny.so\nauth required pam_permit.so\naccount required pam_permit.so\n"), 0o644)
+	pamDir := testPAMStack(t)
 	dir := t.TempDir()
 	s := start(t, Config{StateDir: dir, HTTPAddr: "127.0.0.1:0", PAMService: "gowbem-test", PAMConfDir: pamDir})
 	defer s.shutdown(t)
@@ -50,4 +45,18 @@ func TestPAMLogin(t *testing.T) {
 	if _, err := connect(t, url, AdminUser, strings.TrimSpace(string(pw)), nil).GetObject(ctx, "__SystemClass", 0); err != nil {
 		t.Errorf("the users file's admin beside PAM: %v", err)
 	}
+}
+
+// testPAMStack writes a PAM configuration directory with the service
+// gowbem-test, whose check accepts the password "s3cret" for any account
+// and whose account management permits all, and returns the directory.
+func testPAMStack(t *testing.T) string {
+	t.Helper()
+	pamDir := t.TempDir()
+	script := filepath.Join(pamDir, "check")
+	os.WriteFile(script, []byte("#!/bin/sh\npw=$(tr -d '\\000')\n[ \"$pw\" = s3cret ]\n"), 0o755)
+	os.WriteFile(filepath.Join(pamDir, "gowbem-test"), []byte(
+		"auth [success=1 default=ignore] pam_exec.so expose_authtok quiet "+script+"\n"+
+			"auth requisite pam_deny.so\nauth required pam_permit.so\naccount required pam_permit.so\n"), 0o644)
+	return pamDir
 }
