@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/internal/cimtest"
 	"github.com/gowbem/gowbem/internal/daemon"
 	wbemapi "github.com/gowbem/gowbem/wbem"
 	_ "github.com/gowbem/gowbem/wsman" // wbem.Connect over WS-Management
@@ -20,7 +21,7 @@ import (
 
 // register substitutes @PROVIDER@ in register.mof with bin and compiles it
 // into the daemon with wbem mofcomp.
-func register(t *testing.T, url, pw, bin string, log *syncBuffer) {
+func register(t *testing.T, url, pw, bin string, log *cimtest.SyncBuffer) {
 	t.Helper()
 	mof, err := os.ReadFile("register.mof")
 	if err != nil {
@@ -66,7 +67,7 @@ func embedded(t *testing.T, ev *cim.Instance, prop string) *cim.Instance {
 // to its events with WBEM_E_PROVIDER_FAILURE naming it.
 func TestEvents(t *testing.T) {
 	bin := buildProvider(t)
-	log := &syncBuffer{}
+	log := &cimtest.SyncBuffer{}
 	url, pw, om := startDaemonOM(t, log)
 	register(t, url, pw, bin, log)
 	ctx := context.Background()

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/gowbem/gowbem/cimom"
+	"github.com/gowbem/gowbem/internal/cimtest"
 	"github.com/gowbem/gowbem/internal/cli"
 	"github.com/gowbem/gowbem/internal/daemon"
 )
@@ -28,23 +29,6 @@ import (
 // provider, start wbemd, substitute @PROVIDER@ in register.mof, wbem mofcomp
 // it into the running daemon, and wbem enum lists the items; SIGKILL of the
 // provider fails only the call in flight, and the next one works.
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // built is the provider executable the tests share, built once.
 var built struct {
@@ -108,14 +92,14 @@ func buildProvider(t *testing.T) string {
 }
 
 // startDaemon runs wbemd in this process on a loopback port.
-func startDaemon(t *testing.T, log *syncBuffer) (url, passwordFile string) {
+func startDaemon(t *testing.T, log *cimtest.SyncBuffer) (url, passwordFile string) {
 	url, passwordFile, _ = startDaemonOM(t, log)
 	return url, passwordFile
 }
 
 // startDaemonOM runs wbemd in this process on a loopback port and returns
 // its object manager too, for in-process calls.
-func startDaemonOM(t *testing.T, log *syncBuffer) (url, passwordFile string, om *cimom.ObjectManager) {
+func startDaemonOM(t *testing.T, log *cimtest.SyncBuffer) (url, passwordFile string, om *cimom.ObjectManager) {
 	t.Helper()
 	state := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -170,7 +154,7 @@ func TestRegisterAndServe(t *testing.T) {
 		t.Skip("out-of-process providers run on Linux")
 	}
 	bin := buildProvider(t)
-	log := &syncBuffer{}
+	log := &cimtest.SyncBuffer{}
 	url, pw := startDaemon(t, log)
 
 	mof, err := os.ReadFile("register.mof")

@@ -14,18 +14,19 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
+	goplugin "github.com/hashicorp/go-plugin"
+
 	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/internal/cimtest"
 	"github.com/gowbem/gowbem/internal/cli"
 	"github.com/gowbem/gowbem/internal/daemon"
 	"github.com/gowbem/gowbem/internal/providerwire"
 	"github.com/gowbem/gowbem/wbem"
 	_ "github.com/gowbem/gowbem/wsman" // wbem.Connect over WS-Management
-	"github.com/hashicorp/go-hclog"
-	goplugin "github.com/hashicorp/go-plugin"
 )
 
 // The test of issue 17's second example: a provider in another language,
@@ -170,25 +171,8 @@ func TestHandshake(t *testing.T) {
 	}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startDaemon runs wbemd in this process on a loopback port.
-func startDaemon(t *testing.T, log *syncBuffer) (url, passwordFile string) {
+func startDaemon(t *testing.T, log *cimtest.SyncBuffer) (url, passwordFile string) {
 	t.Helper()
 	state := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -231,7 +215,7 @@ func wbemCLI(url, pwFile string, args ...string) (code int, stdout, stderr strin
 func TestThroughTheDaemon(t *testing.T) {
 	py := python(t)
 	command := build(t, py)
-	log := &syncBuffer{}
+	log := &cimtest.SyncBuffer{}
 	url, pw := startDaemon(t, log)
 
 	mof, err := os.ReadFile("register.mof")

@@ -3,8 +3,10 @@
 package cimtest
 
 import (
+	"bytes"
 	"maps"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/gowbem/gowbem/cim"
@@ -29,4 +31,25 @@ func Params(t testing.TB, vals map[string]cim.Value) *cim.Instance {
 		inst.SetAt(i, vals[p.Name])
 	}
 	return inst
+}
+
+// SyncBuffer is a bytes.Buffer that a logger's or a child process's
+// goroutines may write while a test reads it.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write appends p.
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns what was written so far.
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,13 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gowbem/gowbem/auth"
 	"github.com/gowbem/gowbem/cimom"
 	"github.com/gowbem/gowbem/cimxml"
+	"github.com/gowbem/gowbem/internal/cimtest"
 	"github.com/gowbem/gowbem/internal/workload"
 	"github.com/gowbem/gowbem/wsman"
 )
@@ -59,7 +58,7 @@ func TestWatchQuery(t *testing.T) {
 // waits for it.
 func watching(t *testing.T, ctx context.Context, om *cimom.ObjectManager, env Env, args ...string) func() (string, string, int) {
 	t.Helper()
-	var out, errb syncBuffer
+	var out, errb cimtest.SyncBuffer
 	env.Stdout, env.Stderr = &out, &errb
 	if env.Local == nil {
 		env.Local = localOM(om)
@@ -82,23 +81,6 @@ func watching(t *testing.T, ctx context.Context, om *cimom.ObjectManager, env En
 			return "", "", 0
 		}
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // Events of every kind in jsonl: a creation, and a modification that says

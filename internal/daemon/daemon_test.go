@@ -17,34 +17,16 @@ import (
 
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/cimom"
+	"github.com/gowbem/gowbem/internal/cimtest"
 	"github.com/gowbem/gowbem/internal/users"
 	"github.com/gowbem/gowbem/internal/workload"
 	"github.com/gowbem/gowbem/wbem"
 )
 
-// syncBuffer is a bytes.Buffer safe for the logger's and the test's
-// goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // started is a daemon run in this process by start.
 type started struct {
 	http, https net.Addr
-	log         *syncBuffer
+	log         *cimtest.SyncBuffer
 	stop        context.CancelFunc
 	done        chan error
 	once        sync.Once
@@ -55,7 +37,7 @@ type started struct {
 func start(t *testing.T, cfg Config) *started {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &started{log: &syncBuffer{}, stop: cancel, done: make(chan error, 1)}
+	s := &started{log: &cimtest.SyncBuffer{}, stop: cancel, done: make(chan error, 1)}
 	cfg.Logger = slog.New(slog.NewTextHandler(s.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ready := make(chan struct{})
 	cfg.Ready = func(h, hs net.Addr) { s.http, s.https = h, hs; close(ready) }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/internal/cimtest"
 	"github.com/gowbem/gowbem/internal/cli"
 	"github.com/gowbem/gowbem/internal/cli/inproc"
 	"github.com/gowbem/gowbem/internal/interop"
@@ -53,7 +54,7 @@ func requireAll() bool { return os.Getenv("GOWBEM_REQUIRE_ALL") == "1" }
 // proc is a wbemd process.
 type proc struct {
 	cmd         *exec.Cmd
-	log         *syncBuffer
+	log         *cimtest.SyncBuffer
 	http, https string // host:port
 	// cimxml and cimxmls are CIM-XML's HTTP and HTTPS addresses.
 	cimxml, cimxmls string
@@ -70,7 +71,7 @@ func startProc(t *testing.T, env []string, protos int, args ...string) *proc {
 	if wbemdBin == "" {
 		t.Fatal(buildErr)
 	}
-	p := &proc{log: &syncBuffer{}, exited: make(chan struct{})}
+	p := &proc{log: &cimtest.SyncBuffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(wbemdBin, args...)
 	p.cmd.Env = append(os.Environ(), env...)
 	stderr, err := p.cmd.StderrPipe()
