@@ -138,6 +138,15 @@ func (t *memTx) ns(name string) (*memNamespace, error) {
 	return n, nil
 }
 
+// writeNS returns the namespace a write goes to: WBEM_E_READ_ONLY in a
+// read-only transaction, WBEM_E_INVALID_NAMESPACE when there is none.
+func (t *memTx) writeNS(ns string) (*memNamespace, error) {
+	if err := t.mustWrite(); err != nil {
+		return nil, err
+	}
+	return t.ns(ns)
+}
+
 func (t *memTx) mustWrite() error {
 	if !t.write {
 		return cim.Errorf(cim.WBEM_E_READ_ONLY, "write in a read-only transaction")
@@ -224,10 +233,7 @@ func (t *memTx) Subclasses(ns, name string) ([]string, error) {
 }
 
 func (t *memTx) PutClass(ns string, c *cim.Class) error {
-	if err := t.mustWrite(); err != nil {
-		return err
-	}
-	n, err := t.ns(ns)
+	n, err := t.writeNS(ns)
 	if err != nil {
 		return err
 	}
@@ -237,10 +243,7 @@ func (t *memTx) PutClass(ns string, c *cim.Class) error {
 }
 
 func (t *memTx) DeleteClass(ns, name string) error {
-	if err := t.mustWrite(); err != nil {
-		return err
-	}
-	n, err := t.ns(ns)
+	n, err := t.writeNS(ns)
 	if err != nil {
 		return err
 	}
@@ -281,10 +284,7 @@ func (t *memTx) PutInstance(ns string, inst *cim.Instance) error {
 
 // PutInstanceKeyed implements KeyedPutter.
 func (t *memTx) PutInstanceKeyed(ns string, inst *cim.Instance, key string) error {
-	if err := t.mustWrite(); err != nil {
-		return err
-	}
-	n, err := t.ns(ns)
+	n, err := t.writeNS(ns)
 	if err != nil {
 		return err
 	}
@@ -313,10 +313,7 @@ func setUndoable[V any](t *memTx, m map[string]V, k string, v V) {
 }
 
 func (t *memTx) DeleteInstance(ns, className, key string) error {
-	if err := t.mustWrite(); err != nil {
-		return err
-	}
-	n, err := t.ns(ns)
+	n, err := t.writeNS(ns)
 	if err != nil {
 		return err
 	}

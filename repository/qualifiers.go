@@ -183,10 +183,7 @@ func (t *memTx) Qualifiers(ns string) ([]*cim.QualifierDecl, error) {
 }
 
 func (t *memTx) PutQualifier(ns string, q *cim.QualifierDecl) error {
-	if err := t.mustWrite(); err != nil {
-		return err
-	}
-	n, err := t.ns(ns)
+	n, err := t.writeNS(ns)
 	if err != nil {
 		return err
 	}
@@ -206,10 +203,7 @@ func (t *memTx) PutQualifier(ns string, q *cim.QualifierDecl) error {
 }
 
 func (t *memTx) DeleteQualifier(ns, name string) error {
-	if err := t.mustWrite(); err != nil {
-		return err
-	}
-	n, err := t.ns(ns)
+	n, err := t.writeNS(ns)
 	if err != nil {
 		return err
 	}
