@@ -55,8 +55,10 @@
 // IndicationOptions.Persist they are kept in the repository (RecordNamespace,
 // which only administrators may enter) and NewServer restores them after a
 // restart, each run as its creator looked up again (Lookup; a PAM
-// account's only as a PAM account, by Caller.Method); without it they
-// live in memory. The classes (IndicationClasses, gowbem's MOF of them) are
+// account's only as a PAM account, by Caller.Method): a creator who is no
+// user any more (identity.ErrNoUser) loses them, while a lookup that fails
+// keeps them stored and inactive, tried again every RestoreRetryInterval;
+// without Persist they live in memory. The classes (IndicationClasses, gowbem's MOF of them) are
 // installed where ClassNamespaces say and where an object is first created,
 // so that GetClass answers; the instances are the server's own, not the
 // repository's: GetInstance, EnumerateInstances(Names), the pull operations

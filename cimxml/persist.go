@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/identity"
@@ -198,23 +200,95 @@ func (s *Server) restore() {
 		}
 	}
 	e.Close()
-	restored := 0
+	if pending := s.restoreRecords(recs, false); pending != nil {
+		s.retry.Add(1)
+		go s.restoreLater(pending)
+	}
+}
+
+// lookupFailed is restoreOne's error when the creator's lookup failed
+// without a verdict on the user: the record is kept for a later try.
+type lookupFailed struct {
+	owner string
+	err   error
+}
+
+func (e *lookupFailed) Error() string {
+	return fmt.Sprintf("its creator %q could not be looked up: %v", e.owner, e.err)
+}
+
+func (e *lookupFailed) Unwrap() error { return e.err }
+
+// restoreRecords activates recs (by kind), deletes the records that no
+// longer hold, and returns those held back (nil: none): the objects of a
+// creator whose lookup failed, and, while a filter or destination is held
+// back, the subscriptions that cannot be restored (they may join it).
+// retrying is set for a later try: an object somebody has made again
+// under the same name since (CIM_ERR_ALREADY_EXISTS) then wrote its own
+// record over the one held, so that record is dropped, not deleted.
+func (s *Server) restoreRecords(recs [4][]*cim.Instance, retrying bool) *[4][]*cim.Instance {
+	log := s.opts.Logger
+	svc := wbem.NewServices(s.backend, RecordNamespace)
+	var held [4][]*cim.Instance
+	restored, nheld := 0, 0
 	for kind := kindFilter; kind <= kindSub; kind++ {
 		for _, r := range recs[kind] {
-			if err := s.restoreOne(kind, r); err != nil {
-				id := r.Value("Id").Str()
-				log.Warn("CIM-XML indication object not restored; its record is deleted", "owner", r.Value("Owner").Str(),
-					"namespace", r.Value("Namespace").Str(), "record", id, "err", err)
-				if _, err := svc.DeleteInstance(ctx, RecordClass+`.Id="`+id+`"`, 0); err != nil && cim.StatusOf(err) != cim.WBEM_E_NOT_FOUND {
-					log.Error("deleting a CIM-XML indication record", "record", id, "err", err)
+			if s.base.Err() != nil {
+				// Closed: the rest stays stored for the next start.
+				return nil
+			}
+			err := s.restoreOne(kind, r)
+			if err == nil {
+				restored++
+				continue
+			}
+			id, owner := r.Value("Id").Str(), r.Value("Owner").Str()
+			var lf *lookupFailed
+			if errors.As(err, &lf) || (kind == kindSub && len(held[kindFilter])+len(held[kindDest]) > 0) {
+				held[kind] = append(held[kind], r)
+				nheld++
+				if !retrying {
+					log.Error("CIM-XML indication object not restored yet; its record is kept and the restore tried again", "owner", owner,
+						"namespace", r.Value("Namespace").Str(), "record", id, "every", s.subs.opts.RestoreRetryInterval, "err", err)
 				}
 				continue
 			}
-			restored++
+			if retrying && cim.StatusOf(err) == cim.WBEM_E_ALREADY_EXISTS {
+				log.Warn("CIM-XML indication object held back was made again meanwhile; the one held is dropped", "owner", owner, "record", id, "err", err)
+				continue
+			}
+			log.Warn("CIM-XML indication object not restored; its record is deleted", "owner", owner,
+				"namespace", r.Value("Namespace").Str(), "record", id, "err", err)
+			if _, err := svc.DeleteInstance(s.base, RecordClass+`.Id="`+id+`"`, 0); err != nil && cim.StatusOf(err) != cim.WBEM_E_NOT_FOUND {
+				log.Error("deleting a CIM-XML indication record", "record", id, "err", err)
+			}
 		}
 	}
+	s.subs.mu.Lock()
+	s.subs.pending = nheld
+	s.subs.mu.Unlock()
 	if restored > 0 {
 		log.Info("CIM-XML indication objects restored", "count", restored)
+	}
+	if nheld == 0 {
+		return nil
+	}
+	return &held
+}
+
+// restoreLater tries the records held back again, every
+// RestoreRetryInterval, until none is left or the server closes.
+func (s *Server) restoreLater(held *[4][]*cim.Instance) {
+	defer s.retry.Done()
+	t := time.NewTicker(s.subs.opts.RestoreRetryInterval)
+	defer t.Stop()
+	for held != nil {
+		select {
+		case <-s.base.Done():
+			return
+		case <-t.C:
+		}
+		held = s.restoreRecords(*held, true)
 	}
 }
 
@@ -246,9 +320,15 @@ func (s *Server) restoreOne(kind subKind, r *cim.Instance) error {
 	if owner != "" {
 		var caller *identity.Caller
 		if l := s.subs.opts.Lookup; l != nil {
-			c, ok := l(owner)
-			if !ok || c == nil {
-				return &cim.Error{Status: cim.WBEM_E_ACCESS_DENIED, Description: fmt.Sprintf("its creator %q is no longer a user", owner)}
+			c, err := l(owner)
+			if err == nil && c == nil {
+				err = identity.ErrNoUser
+			}
+			if errors.Is(err, identity.ErrNoUser) {
+				return &cim.Error{Status: cim.WBEM_E_ACCESS_DENIED, Description: fmt.Sprintf("its creator %q is no longer a user: %v", owner, err)}
+			}
+			if err != nil {
+				return &lookupFailed{owner: owner, err: err}
 			}
 			// A PAM account's name is taken again by a PAM account only:
 			// a users-file user since removed is not the Linux account

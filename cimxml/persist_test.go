@@ -2,9 +2,11 @@ package cimxml_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,8 +21,22 @@ import (
 )
 
 // persistentServer opens the bbolt store at path, the interop classes in
-// it, and a server that keeps its subscriptions there; stop closes both.
+// it, and a server that keeps its subscriptions there, finding their
+// creators again in users; stop closes both.
 func persistentServer(t *testing.T, path string, users map[string]*identity.Caller) (srv *cimxml.Server, om *cimom.ObjectManager, stop func()) {
+	t.Helper()
+	return persistentServerLookup(t, path, func(name string) (*identity.Caller, error) {
+		if c, ok := users[name]; ok {
+			return c, nil
+		}
+		return nil, identity.ErrNoUser
+	})
+}
+
+// persistentServerLookup is persistentServer with the creators' lookup
+// given; the restore of objects whose lookup failed is tried again every
+// 10 ms.
+func persistentServerLookup(t *testing.T, path string, lookup func(string) (*identity.Caller, error)) (srv *cimxml.Server, om *cimom.ObjectManager, stop func()) {
 	t.Helper()
 	store, err := repository.OpenBolt(path, repository.BoltOptions{})
 	if err != nil {
@@ -47,8 +63,7 @@ func persistentServer(t *testing.T, path string, users map[string]*identity.Call
 		return testUsers.CheckPassword(ctx, name, password)
 	})
 	srv = cimxml.NewServer(om, cimxml.Options{Authenticator: auth.NewBasic(pamLike, auth.BasicOptions{}), ServerName: "testhost",
-		Indications: &cimxml.IndicationOptions{Persist: true, RetryInterval: time.Millisecond,
-			Lookup: func(name string) (*identity.Caller, bool) { c, ok := users[name]; return c, ok }}})
+		Indications: &cimxml.IndicationOptions{Persist: true, RetryInterval: time.Millisecond, RestoreRetryInterval: 10 * time.Millisecond, Lookup: lookup}})
 	return srv, om, func() {
 		srv.Close()
 		if err := store.Close(); err != nil {
@@ -151,5 +166,107 @@ func countRecords(t *testing.T, om *cimom.ObjectManager) int {
 			}
 			t.Fatal(err)
 		}
+	}
+}
+
+// A creator's lookup that fails (PAM or the name service down) is no
+// verdict on the user: their stored objects are kept, not active, and
+// restored once the lookup answers; a later verdict that the user is gone
+// deletes them. One made again under the same name meanwhile keeps the
+// new record.
+func TestIndicationRestoreLookupFails(t *testing.T) {
+	rec, url := newListener(t, cimxml.ListenerOptions{AllowAnonymous: true})
+	path := filepath.Join(t.TempDir(), "repo.db")
+	const (
+		down = iota
+		up
+		gone
+	)
+	var state atomic.Int32
+	errDown := errors.New("pam: account management of user: system error")
+	lookup := func(name string) (*identity.Caller, error) {
+		switch state.Load() {
+		case down:
+			return nil, errDown
+		case gone:
+			return nil, identity.ErrNoUser
+		}
+		return &identity.Caller{Name: name, Admin: true}, nil
+	}
+	state.Store(up)
+	srv, _, stop := persistentServerLookup(t, path, lookup)
+	wantOK(t, icall(srv, "CreateInstance", filterInst("f1", creationQuery)))
+	wantOK(t, icall(srv, "CreateInstance", destInst("d1", url)))
+	wantOK(t, icall(srv, "CreateInstance", subInst("f1", "d1")))
+	stop()
+
+	// Down at the start, and at the next: nothing active, nothing lost.
+	state.Store(down)
+	for range 2 {
+		srv, om, stop := persistentServerLookup(t, path, lookup)
+		if st := srv.IndicationStats(); st.Subscriptions != 0 || st.Pending != 3 {
+			t.Fatalf("restored while the lookup fails: %+v", st)
+		}
+		time.Sleep(50 * time.Millisecond) // a few retries, all failing
+		if st := srv.IndicationStats(); st.Subscriptions != 0 || st.Pending != 3 {
+			t.Fatalf("after retries that failed: %+v", st)
+		}
+		if n := countRecords(t, om); n != 3 {
+			t.Fatalf("%d records kept, want 3", n)
+		}
+		stop()
+	}
+
+	// Up again while the server runs: restored, and it delivers.
+	srv, om, stop := persistentServerLookup(t, path, lookup)
+	state.Store(up)
+	waitUntil(t, "restored once the lookup answers", func() bool {
+		st := srv.IndicationStats()
+		return st.Subscriptions == 1 && st.Pending == 0
+	})
+	wantOK(t, icall(srv, "CreateInstance", newFoo("after-lookup")))
+	waitUntil(t, "delivered once restored", func() bool { return rec.count() == 1 })
+	if n := countRecords(t, om); n != 3 {
+		t.Fatalf("%d records, want 3", n)
+	}
+	stop()
+
+	// Held back, the filter is made again under its name (a new query):
+	// the new one stays, with its record; the others are restored.
+	state.Store(down)
+	srv, _, stop = persistentServerLookup(t, path, lookup)
+	const otherQuery = "SELECT * FROM __InstanceDeletionEvent WHERE TargetInstance ISA 'Test_Foo'"
+	wantOK(t, icall(srv, "CreateInstance", filterInst("f1", otherQuery)))
+	state.Store(up)
+	waitUntil(t, "the rest restored", func() bool {
+		st := srv.IndicationStats()
+		return st.Subscriptions == 1 && st.Pending == 0
+	})
+	wantOK(t, icall(srv, "GetInstance", ip("InstanceName", fourKeys("CIM_IndicationFilter", "f1"))), "InstanceDeletionEvent")
+	stop()
+	srv, om, stop = persistentServerLookup(t, path, lookup)
+	wantOK(t, icall(srv, "GetInstance", ip("InstanceName", fourKeys("CIM_IndicationFilter", "f1"))), "InstanceDeletionEvent")
+	if st := srv.IndicationStats(); st.Subscriptions != 1 || st.Pending != 0 {
+		t.Fatalf("after a restart: %+v", st)
+	}
+	if n := countRecords(t, om); n != 3 {
+		t.Fatalf("%d records, want 3", n)
+	}
+	stop()
+
+	// A verdict at last: the user is gone, and so are their objects.
+	state.Store(down)
+	srv, om, stop = persistentServerLookup(t, path, lookup)
+	defer stop()
+	if st := srv.IndicationStats(); st.Pending != 3 {
+		t.Fatalf("held: %+v", st)
+	}
+	state.Store(gone)
+	waitUntil(t, "deleted once the user is gone", func() bool { return srv.IndicationStats().Pending == 0 })
+	if st := srv.IndicationStats(); st.Subscriptions != 0 {
+		t.Fatalf("a gone user's subscription restored: %+v", st)
+	}
+	if n := countRecords(t, om); n != 0 {
+		t.Fatalf("%d records left of a gone user", n)
 	}
 }

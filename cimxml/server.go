@@ -146,7 +146,8 @@ type Server struct {
 	base    context.Context
 	cancel  context.CancelFunc
 	ctxs    *enumctx.Table
-	subs    *subTable // nil without Options.Indications
+	subs    *subTable      // nil without Options.Indications
+	retry   sync.WaitGroup // the restore's retries (restoreLater)
 }
 
 // NewServer returns a server over backend.
@@ -211,6 +212,7 @@ func NewServer(backend wbem.Backend, opts Options) *Server {
 func (s *Server) Close() error {
 	s.ctxs.CloseOwner(s)
 	s.cancel()
+	s.retry.Wait()
 	if s.subs != nil {
 		s.subs.closeAll()
 	}

@@ -46,13 +46,19 @@ type IndicationOptions struct {
 	Persist bool
 	// Lookup finds a restored object's creator by user name (a daemon
 	// gives its users file's, then PAM's accounts): the subscription runs
-	// with the rights the user has now; one Lookup no longer knows loses
-	// its objects, and so does one created by a PAM login (Caller.Method
-	// "pam") that Lookup now finds as a user that is not a PAM account
-	// (Method not "pam"), or the other way round. Without
-	// it a creator is restored as a user of that name with no group and no
-	// administrator's rights.
-	Lookup func(name string) (*identity.Caller, bool)
+	// with the rights the user has now. A creator Lookup answers
+	// identity.ErrNoUser for (errors.Is) loses their objects, and so does
+	// one created by a PAM login (Caller.Method "pam") that Lookup now
+	// finds as a user that is not a PAM account (Method not "pam"), or the
+	// other way round. Any other error says the lookup could not be made
+	// (PAM or the name service failed): the creator's objects are kept,
+	// not active, and tried again every RestoreRetryInterval until Lookup
+	// gives a verdict. Without Lookup a creator is restored as a user of
+	// that name with no group and no administrator's rights.
+	Lookup func(name string) (*identity.Caller, error)
+	// RestoreRetryInterval is the wait between tries to restore objects
+	// whose creator's lookup failed (DefaultRestoreRetryInterval).
+	RestoreRetryInterval time.Duration
 	// ClassNamespaces are the namespaces into which NewServer installs the
 	// subscription classes (IndicationClasses) it finds missing, so that
 	// GetClass answers for them there (a daemon: root\cimv2). The server
@@ -67,6 +73,7 @@ const (
 	DefaultIndicationBacklog      = 1000
 	DefaultRetryAttempts          = 3
 	DefaultRetryInterval          = 20 * time.Second
+	DefaultRestoreRetryInterval   = time.Minute
 	DefaultExportTimeout          = 30 * time.Second
 )
 
@@ -147,6 +154,7 @@ type subTable struct {
 	per  map[string]int        // by owner
 
 	persist bool     // Persist, and the record namespace is ready
+	pending int      // records held back for a later restore (under mu)
 	classes sync.Map // namespaces (lower case) with the subscription classes
 
 	delivered, dropped atomic.Uint64 // of deleted subscriptions
@@ -166,6 +174,9 @@ func newSubTable(o IndicationOptions) *subTable {
 	if o.RetryInterval <= 0 {
 		o.RetryInterval = DefaultRetryInterval
 	}
+	if o.RestoreRetryInterval <= 0 {
+		o.RestoreRetryInterval = DefaultRestoreRetryInterval
+	}
 	if o.Exporter == nil {
 		o.Exporter = &Exporter{HTTPClient: &http.Client{Timeout: DefaultExportTimeout}}
 	}
@@ -180,10 +191,13 @@ func tableKey(kind subKind, owner, ns string, parts ...string) string {
 
 // IndicationStats tells how a server's CIM-XML subscriptions fare: how many
 // there are, and how many indications they have exported and dropped (a
-// full backlog, or a listener that failed every retry).
+// full backlog, or a listener that failed every retry). Pending counts the
+// stored filters, destinations and subscriptions not restored yet because
+// their creator's lookup failed (IndicationOptions.Lookup).
 type IndicationStats struct {
 	Subscriptions      int
 	Delivered, Dropped uint64
+	Pending            int
 }
 
 // IndicationStats returns the counts of the server's subscriptions (zero
@@ -195,7 +209,7 @@ func (s *Server) IndicationStats() IndicationStats {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	st := IndicationStats{Delivered: t.delivered.Load(), Dropped: t.dropped.Load()}
+	st := IndicationStats{Delivered: t.delivered.Load(), Dropped: t.dropped.Load(), Pending: t.pending}
 	for _, o := range t.objs {
 		if o.kind == kindSub {
 			st.Subscriptions++

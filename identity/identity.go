@@ -13,6 +13,7 @@ package identity
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os/user"
 	"slices"
@@ -85,8 +86,15 @@ type Account struct {
 	Home   string
 }
 
+// ErrNoUser says that a name is nobody: no such user or account, or one that
+// may no longer log in. A lookup that fails with another error could not be
+// made (the name service or PAM failed) and says nothing about the user;
+// callers keep what the user owns and try again later.
+var ErrNoUser = errors.New("no such user")
+
 // LookupAccount resolves an operating system account by name (or by
-// "#uid"), with its groups.
+// "#uid"), with its groups. The error is ErrNoUser (errors.Is) when the
+// machine has no such account.
 func LookupAccount(name string) (*Account, error) {
 	var u *user.User
 	var err error
@@ -96,6 +104,11 @@ func LookupAccount(name string) (*Account, error) {
 		u, err = user.Lookup(name)
 	}
 	if err != nil {
+		var unknownName user.UnknownUserError
+		var unknownID user.UnknownUserIdError
+		if errors.As(err, &unknownName) || errors.As(err, &unknownID) {
+			return nil, fmt.Errorf("account %s: %w: %w", name, ErrNoUser, err)
+		}
 		return nil, fmt.Errorf("account %s: %w", name, err)
 	}
 	uid, err1 := strconv.ParseUint(u.Uid, 10, 32)

@@ -2,6 +2,7 @@ package identity_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"slices"
 	"strconv"
@@ -190,8 +191,10 @@ func TestLookupAccount(t *testing.T) {
 	if len(a.GroupNames()) != len(a.Groups) {
 		t.Errorf("GroupNames %v for %v", a.GroupNames(), a.Groups)
 	}
-	if _, err := identity.LookupAccount("no-such-account-gowbem"); err == nil {
-		t.Error("a missing account resolved")
+	for _, name := range []string{"no-such-account-gowbem", "#4000000123"} {
+		if _, err := identity.LookupAccount(name); !errors.Is(err, identity.ErrNoUser) {
+			t.Errorf("LookupAccount(%q): %v, want ErrNoUser", name, err)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package pam
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -11,8 +12,10 @@ import (
 // Options.Caller finds a PAM account again without a password: its
 // account, groups and administrator's rights as a login would have them
 // now, Method "pam"; no account, a "#uid" name or an account of another
-// name is nobody.
+// name is nobody (identity.ErrNoUser); a name service that fails is no
+// verdict on the user (another error).
 func TestOptionsCaller(t *testing.T) {
+	errSLAPD := errors.New("cannot contact the LDAP server")
 	accounts := map[string]*identity.Account{
 		"alice": {Name: "alice", UID: 1000, GID: 0, Groups: []uint32{0}},
 		"bob":   {Name: "bob", UID: 1001, GID: 1001, Groups: []uint32{1001}},
@@ -26,29 +29,33 @@ func TestOptionsCaller(t *testing.T) {
 		if a, ok := accounts[name]; ok {
 			return a, nil
 		}
-		return nil, errors.New("no account " + name)
+		if name == "ldap-down" {
+			return nil, errSLAPD
+		}
+		return nil, fmt.Errorf("account %s: %w", name, identity.ErrNoUser)
 	}}
 	for _, tc := range []struct {
 		name  string
-		ok    bool
+		err   error // nil: found
 		admin bool
 	}{
-		{"alice", true, true}, // in the administrators' group (gid 0)
-		{"bob", true, false},
-		{"root", true, true},
-		{"nobody-here", false, false},
-		{"alias", false, false}, // the account found is another name's
-		{"#0", false, false},    // a uid, not a name
-		{"", false, false},
+		{"alice", nil, true}, // in the administrators' group (gid 0)
+		{"bob", nil, false},
+		{"root", nil, true},
+		{"nobody-here", identity.ErrNoUser, false},
+		{"alias", identity.ErrNoUser, false}, // the account found is another name's
+		{"#0", identity.ErrNoUser, false},    // a uid, not a name
+		{"", identity.ErrNoUser, false},
+		{"ldap-down", errSLAPD, false}, // no verdict: not ErrNoUser
 	} {
-		c, ok := o.Caller(tc.name)
-		if ok != tc.ok {
-			t.Errorf("%q: ok %v, want %v", tc.name, ok, tc.ok)
+		c, err := o.Caller(tc.name)
+		if !errors.Is(err, tc.err) || (tc.err == nil) != (err == nil) || (tc.err == errSLAPD && errors.Is(err, identity.ErrNoUser)) {
+			t.Errorf("%q: error %v, want %v", tc.name, err, tc.err)
 			continue
 		}
-		if !ok {
+		if err != nil {
 			if c != nil {
-				t.Errorf("%q: a caller without ok", tc.name)
+				t.Errorf("%q: a caller with an error", tc.name)
 			}
 			continue
 		}

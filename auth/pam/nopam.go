@@ -22,5 +22,5 @@ func (*Checker) CheckPassword(context.Context, string, string) (*identity.Caller
 	return nil, ErrNotBuilt
 }
 
-// Lookup finds nobody: this build has no PAM.
-func (*Checker) Lookup(string) (*identity.Caller, bool) { return nil, false }
+// Lookup returns ErrNotBuilt: this build has no PAM.
+func (*Checker) Lookup(string) (*identity.Caller, error) { return nil, ErrNotBuilt }

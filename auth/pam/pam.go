@@ -81,11 +81,13 @@ func (c *Checker) CheckPassword(_ context.Context, name, password string) (*iden
 
 // Lookup implements what a daemon needs to act again, without a password,
 // as a user who logged in with PAM before (CIM-XML subscriptions restored
-// at a restart): PAM's account management of service for name (an
-// account since expired or locked is refused), then the identity a login
-// of name has now (Options.Caller). ok is false when PAM refuses the
-// account, fails, or the machine has no such account.
-func (c *Checker) Lookup(name string) (*identity.Caller, bool) {
+// at a restart): PAM's account management of service for name, then the
+// identity a login of name has now (Options.Caller). The error is
+// identity.ErrNoUser (errors.Is) when PAM refuses the account (unknown,
+// expired, locked: the answers CheckPassword takes for a refusal) or the
+// machine has no such account; any other error means PAM or the name
+// service failed, which says nothing about the user.
+func (c *Checker) Lookup(name string) (*identity.Caller, error) {
 	conv := pam.ConversationFunc(func(s pam.Style, msg string) (string, error) {
 		if s == pam.ErrorMsg || s == pam.TextInfo {
 			return "", nil
@@ -100,11 +102,14 @@ func (c *Checker) Lookup(name string) (*identity.Caller, bool) {
 		t, err = pam.Start(c.opts.Service, name, conv)
 	}
 	if err != nil {
-		return nil, false
+		return nil, fmt.Errorf("pam: starting service %s: %w", c.opts.Service, err)
 	}
 	defer t.End()
 	if err := t.AcctMgmt(pam.Silent); err != nil {
-		return nil, false
+		if verdict(err) == auth.ErrBadCredentials {
+			return nil, fmt.Errorf("pam: service %s refuses account %s: %w: %w", c.opts.Service, name, identity.ErrNoUser, err)
+		}
+		return nil, fmt.Errorf("pam: account management of %s: %w", name, err)
 	}
 	return c.opts.Caller(name)
 }

@@ -97,3 +97,45 @@ func TestBasicOverPAM(t *testing.T) {
 		t.Errorf("a guess past FreeFailures 1 and a failure more: %v", err)
 	}
 }
+
+// Lookup, which restores a PAM user's subscriptions at a start, tells
+// PAM's refusal of an account (identity.ErrNoUser: its subscriptions go)
+// from PAM failing (another error: they are kept for a later try).
+func TestLookupPAM(t *testing.T) {
+	me, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := stack(t)
+	for name, account := range map[string]string{
+		"gowbem-deny":   "account required pam_deny.so\n",
+		"gowbem-broken": "account required " + filepath.Join(dir, "pam_gowbem_missing.so") + "\n",
+	} {
+		os.WriteFile(filepath.Join(dir, name), []byte("auth required pam_deny.so\n"+account), 0o644)
+	}
+	lookup := func(service, name string) (*identity.Caller, error) {
+		c, err := pam.New(pam.Options{Service: service, ConfDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Lookup(name)
+	}
+	got, err := lookup("gowbem-test", me.Username)
+	if err != nil || got.Name != me.Username || got.Method != "pam" || got.Account == nil {
+		t.Fatalf("an account PAM accepts: %+v, %v", got, err)
+	}
+	for _, tc := range []struct {
+		what, service, user string
+		refused             bool
+	}{
+		{"no Linux account", "gowbem-test", "gowbem-no-such-user", true},
+		{"PAM's account management refuses", "gowbem-deny", me.Username, true},
+		{"a module that does not load", "gowbem-broken", me.Username, false},
+		{"a missing service", "gowbem-missing", me.Username, false},
+	} {
+		c, err := lookup(tc.service, tc.user)
+		if c != nil || err == nil || errors.Is(err, identity.ErrNoUser) != tc.refused {
+			t.Errorf("%s: %+v, %v (refusal: %v)", tc.what, c, err, tc.refused)
+		}
+	}
+}

@@ -316,11 +316,11 @@ func reloadUsers(ctx context.Context, reload <-chan struct{}, us *users.File, lo
 // lookup finds a user again by name, without a password, the same way
 // (the users file, then PAM's accounts): the CIM-XML subscriptions
 // restored at start run as the user it finds.
-func newAuthenticator(cfg Config, us *users.File) (authn auth.Authenticator, lookup func(string) (*identity.Caller, bool), err error) {
+func newAuthenticator(cfg Config, us *users.File) (authn auth.Authenticator, lookup func(string) (*identity.Caller, error), err error) {
 	opts := cfg.Login
 	opts.Logger = cfg.Logger
 	var checker auth.PasswordChecker = us
-	lookup = us.Lookup
+	lookup = fileThenPAMLookup(us.Lookup, nil)
 	if cfg.PAMService != "" {
 		p, err := pam.New(pam.Options{Service: cfg.PAMService, AdminGroups: cfg.PAMAdminGroups, ConfDir: cfg.PAMConfDir})
 		if err != nil {
@@ -338,11 +338,15 @@ func newAuthenticator(cfg Config, us *users.File) (authn auth.Authenticator, loo
 }
 
 // fileThenPAMLookup finds a user as fileThenPAM logs one in: in the users
-// file, else among PAM's accounts.
-func fileThenPAMLookup(file, pam func(string) (*identity.Caller, bool)) func(string) (*identity.Caller, bool) {
-	return func(name string) (*identity.Caller, bool) {
+// file, else among PAM's accounts (pam nil: nowhere else). A name neither
+// knows is identity.ErrNoUser; PAM's failure is its error.
+func fileThenPAMLookup(file func(string) (*identity.Caller, bool), pam func(string) (*identity.Caller, error)) func(string) (*identity.Caller, error) {
+	return func(name string) (*identity.Caller, error) {
 		if c, ok := file(name); ok {
-			return c, true
+			return c, nil
+		}
+		if pam == nil {
+			return nil, fmt.Errorf("%q is not in the users file: %w", name, identity.ErrNoUser)
 		}
 		return pam(name)
 	}
@@ -379,7 +383,7 @@ type endpoints struct {
 
 // lookup finds a user of the users file again (CIM-XML subscriptions
 // restored at start run as their creators).
-func newEndpoints(cfg Config, om *cimom.ObjectManager, authn auth.Authenticator, lookup func(string) (*identity.Caller, bool)) *endpoints {
+func newEndpoints(cfg Config, om *cimom.ObjectManager, authn auth.Authenticator, lookup func(string) (*identity.Caller, error)) *endpoints {
 	log := cfg.Logger
 	running := newOps(om)
 	running.timeout, running.log = cfg.OperationTimeout, log

@@ -24,7 +24,7 @@ func newEndpoint(backend wbem.Backend, server string, authn auth.Authenticator, 
 // administrator stays on the host their request came from), kept in the
 // repository and restored at start as their creators, whom lookup finds
 // again (the users file, then PAM's accounts with --pam).
-func newCIMXMLEndpoint(backend wbem.Backend, server string, authn auth.Authenticator, enums *enumctx.Table, lookup func(string) (*identity.Caller, bool), cfg Config) *cimxml.Server {
+func newCIMXMLEndpoint(backend wbem.Backend, server string, authn auth.Authenticator, enums *enumctx.Table, lookup func(string) (*identity.Caller, error), cfg Config) *cimxml.Server {
 	cfg.Logger.Debug("CIM-XML endpoint", "path", CIMXMLPath, "server", server)
 	return cimxml.NewServer(backend, cimxml.Options{Authenticator: authn, ServerName: server, Logger: cfg.Logger, Enumerations: enums,
 		ReadTimeout: cfg.ReadTimeout, CallTimeout: cfg.OperationTimeout, Indications: &cimxml.IndicationOptions{Persist: true, Lookup: lookup, ClassNamespaces: []string{cim.DefaultNamespace}}})

@@ -5,7 +5,9 @@ package daemon
 import (
 	"context"
 	"net"
+	"os"
 	"os/user"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +19,9 @@ import (
 // A CIM-XML subscription object made by a PAM login (a Linux account the
 // users file does not hold) outlives a restart: the daemon finds its
 // creator again through PAM's account management and the account, as it
-// logs one in, instead of losing it for want of a users-file entry.
+// logs one in, instead of losing it for want of a users-file entry. A
+// start while PAM fails (a module that does not load) keeps it stored for
+// the next.
 func TestPAMSubscriptionsRestored(t *testing.T) {
 	me, err := user.Current()
 	if err != nil {
@@ -55,6 +59,24 @@ func TestPAMSubscriptionsRestored(t *testing.T) {
 		t.Fatalf("%s's filter: %v", me.Username, err)
 	}
 	s.shutdown(t)
+
+	service := filepath.Join(pamDir, "gowbem-test")
+	stack, err := os.ReadFile(service)
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := strings.Replace(string(stack), "account required pam_permit.so", "account required "+filepath.Join(pamDir, "pam_gowbem_missing.so"), 1)
+	if err := os.WriteFile(service, []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, _ = startCIMXML()
+	s.shutdown(t)
+	if log := s.log.String(); !strings.Contains(log, "not restored yet") || strings.Contains(log, "record is deleted") {
+		t.Fatalf("a start while PAM fails:\n%s", log)
+	}
+	if err := os.WriteFile(service, stack, 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	s, url = startCIMXML()
 	defer s.shutdown(t)
