@@ -23,7 +23,6 @@ handshake.
 """
 
 import os
-import queue
 import re
 import signal
 import sys
@@ -57,6 +56,7 @@ WBEM_E_CALL_CANCELLED = 0x80041032
 CLASS = "Example_Item"
 EVENT_CLASS = "Example_ItemGrown"
 MAX_QUEUED_EVENTS = 4096  # per subscription; past it the newest are dropped
+LOST_EVENTS_CLASS = "__EventQueueOverflowEvent"  # the notice of dropped events
 CREATED = "20261201000000.000000+000"  # CIM's datetime form
 MAX_BATCH = 1000
 
@@ -69,6 +69,52 @@ def error(status, description, parameter=""):
     return pb.Error(status=status, description=description, parameter=parameter)
 
 
+class Subscription:
+    """The events of one subscription waiting to be sent: at most
+    MAX_QUEUED_EVENTS, so that raising an event never blocks. Past that the
+    newest are dropped and counted, and the daemon is told how many after
+    the events queued before them, in the notice docs/providers.md
+    describes: an Instance of class __EventQueueOverflowEvent with
+    NumberOfEvents and Event, the first of them. The subscriber gets it as an
+    __EventQueueOverflowEvent."""
+
+    def __init__(self):
+        self.cond = threading.Condition()
+        self.queue = []
+        self.dropped = 0  # lost since the last notice
+        self.first = None  # the first of them
+        self.total = 0  # lost in all, for the log
+
+    def put(self, event):
+        with self.cond:
+            if len(self.queue) >= MAX_QUEUED_EVENTS:
+                if self.dropped == 0:
+                    self.first = event
+                self.dropped += 1
+                self.total += 1
+                if self.total % 1000 == 1:
+                    log(self.total, "events of", EVENT_CLASS, "lost: the daemon does not take them as fast as they are raised")
+            else:
+                self.queue.append(event)
+            self.cond.notify()
+
+    def take(self, timeout):
+        """What to send next, in order (the queued events, then the notice
+        of those lost after them), waiting at most timeout for something."""
+        with self.cond:
+            if not self.queue and not self.dropped:
+                self.cond.wait(timeout)
+            batch, self.queue = self.queue, []
+            if self.dropped:
+                notice = pb.Instance(class_name=LOST_EVENTS_CLASS, properties=[
+                    pb.PropertyValue(name="NumberOfEvents", value=pb.Value(unsigned=self.dropped))])
+                if self.first is not None:
+                    notice.properties.append(pb.PropertyValue(name="Event", value=pb.Value(object=self.first)))
+                batch.append(notice)
+                self.dropped, self.first = 0, None
+            return batch
+
+
 class Items:
     """The items and their sizes, which Grow changes while the process runs."""
 
@@ -76,7 +122,7 @@ class Items:
         self.lock = threading.Lock()
         self.names = ["apple", "banana", "cherry"]
         self.sizes = [100, 200, 300]
-        self.subscriptions = set()  # a queue of events per subscription
+        self.subscriptions = set()  # of Subscription
 
     def grown(self, i, size):
         """Raises Example_ItemGrown for item i into every subscription."""
@@ -87,11 +133,8 @@ class Items:
         ])
         with self.lock:
             subscriptions = list(self.subscriptions)
-        for q in subscriptions:
-            try:
-                q.put_nowait(event)
-            except queue.Full:
-                log("an event of", EVENT_CLASS, "dropped: the daemon does not take them")
+        for sub in subscriptions:
+            sub.put(event)
 
     def instance(self, i):
         """The wire form of item i: values are typed by the class, so each
@@ -210,20 +253,17 @@ class Provider(provider_pb2_grpc.ProviderServicer):
                 WBEM_E_INVALID_CLASS, "this provider raises only " + EVENT_CLASS, class_name)))
             return
         log("subscription:", request.query)
-        q = queue.Queue(maxsize=MAX_QUEUED_EVENTS)
+        sub = Subscription()
         with self.items.lock:
-            self.items.subscriptions.add(q)
+            self.items.subscriptions.add(sub)
         try:
             yield pb.EventsReply(ready=pb.Ready())
             while context.is_active():
-                try:
-                    event = q.get(timeout=0.2)
-                except queue.Empty:
-                    continue
-                yield pb.EventsReply(event=event)
+                for event in sub.take(timeout=0.2):
+                    yield pb.EventsReply(event=event)
         finally:
             with self.items.lock:
-                self.items.subscriptions.discard(q)
+                self.items.subscriptions.discard(sub)
             log("subscription ended:", request.query)
 
 

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -309,4 +310,130 @@ func TestThroughTheDaemon(t *testing.T) {
 	if !strings.Contains(log.String(), "provider-python: enumerate") {
 		t.Errorf("the provider's standard error is not in the daemon's log:\n%s", log)
 	}
+}
+
+// When the daemon does not take a subscription's events as fast as they are
+// raised, the provider's queue fills up and drops the newest; it then sends,
+// after the events queued before them, the notice docs/providers.md
+// describes (providerwire.LostNotice: how many, and the first of them), so
+// that the subscriber is told. Driven over go-plugin's client, as the daemon
+// does: the test holds the Events stream unread while Grow raises events,
+// until the provider says it lost some, then reads: every event raised is
+// either delivered, in order, or counted in a notice that stands where they
+// were lost, naming the first.
+func TestEventOverflowNotice(t *testing.T) {
+	py := python(t)
+	command := build(t, py)
+	stderr := &cimtest.SyncBuffer{}
+	client := goplugin.NewClient(&goplugin.ClientConfig{
+		HandshakeConfig:  providerwire.Handshake,
+		Plugins:          providerwire.Plugins(nil),
+		Cmd:              exec.Command(command[0], command[1:]...),
+		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
+		StartTimeout:     time.Minute,
+		Logger:           hclog.New(&hclog.LoggerOptions{Output: io.Discard}),
+		Stderr:           stderr,
+	})
+	defer client.Kill()
+	rpc, err := client.Client()
+	if err != nil {
+		t.Fatalf("go-plugin could not start the provider: %v", err)
+	}
+	raw, err := rpc.Dispense(providerwire.PluginName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := raw.(providerwire.ProviderClient)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	call := &providerwire.Call{Namespace: `root\cimv2`, Provider: "ExampleProvider"}
+	stream, err := p.Events(ctx, &providerwire.EventsRequest{Call: call, Class: &providerwire.Class{Name: "Example_ItemGrown"}, Query: "SELECT * FROM Example_ItemGrown"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := stream.Recv(); err != nil || r.GetReady() == nil {
+		t.Fatalf("first reply %v, %v; want Ready", r, err)
+	}
+	// Item 0 grows by 1 each time: the events' NewSize are 101, 102, …
+	grow := &providerwire.ExecMethodRequest{Call: call, Class: &providerwire.Class{Name: "Example_Item"}, Path: "Example_Item.Id=0", Method: "Grow",
+		In: &providerwire.Instance{Properties: []*providerwire.PropertyValue{{Name: "By", Value: &providerwire.Value{Kind: &providerwire.Value_Unsigned{Unsigned: 1}}}}}}
+	raised := 0
+	for extra := -1; extra != 0; {
+		r, err := p.ExecMethod(ctx, grow)
+		if err != nil || r.Error != nil {
+			t.Fatalf("Grow: %v %v", err, r.GetError())
+		}
+		raised++
+		switch {
+		case extra > 0:
+			extra-- // a few more after the first loss, lost too
+		case raised%100 == 0 && strings.Contains(stderr.String(), "lost"):
+			extra = 10
+		case raised > 100_000:
+			t.Fatalf("%d events raised and none lost: the stream is not held up\n%s", raised, stderr)
+		}
+	}
+	// Everything is on its way by now: a reply that does not come within
+	// seconds never will.
+	replies := make(chan *providerwire.EventsReply)
+	go func() {
+		defer close(replies)
+		for {
+			r, err := stream.Recv()
+			if err != nil {
+				return
+			}
+			select {
+			case replies <- r:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	want := uint64(101) // the next NewSize expected
+	notices := 0
+	for want < uint64(101+raised) {
+		var r *providerwire.EventsReply
+		select {
+		case r = <-replies:
+		case <-time.After(10 * time.Second):
+		}
+		if r == nil {
+			err := fmt.Errorf("none came in 10 s, or the stream ended")
+			t.Fatalf("after %d of %d events: %v", want-101, raised, err)
+		}
+		m := r.GetEvent()
+		if m == nil {
+			t.Fatalf("after %d of %d events: %v, want an event", want-101, raised, r)
+		}
+		if n, first, ok := providerwire.ParseLostNotice(m); ok {
+			notices++
+			if n == 0 || first == nil {
+				t.Fatalf("notice of %d lost events, first %v", n, first)
+			}
+			if got := newSize(first); got != want {
+				t.Errorf("the notice's first lost event has NewSize %d, want %d (the one after the last delivered)", got, want)
+			}
+			want += n
+			continue
+		}
+		if got := newSize(m); got != want {
+			t.Fatalf("event NewSize %d, want %d", got, want)
+		}
+		want++
+	}
+	if notices == 0 {
+		t.Errorf("%d events raised, all delivered: none lost?", raised)
+	}
+	t.Logf("%d events raised, %d notices", raised, notices)
+}
+
+// newSize is the NewSize of an Example_ItemGrown on the wire.
+func newSize(m *providerwire.Instance) uint64 {
+	for _, p := range m.Properties {
+		if p.Name == "NewSize" {
+			return p.Value.GetUnsigned()
+		}
+	}
+	return 0
 }

@@ -206,8 +206,7 @@ func BenchmarkFirstObject(b *testing.B) {
 			for range b.N {
 				if mode == "cold" {
 					b.StopTimer()
-					h.StopProvider(`root\cimv2`, "Items", "benchmark")
-					waitStopped(b, h)
+					stopProvider(h, "Items", "benchmark")
 					b.StartTimer()
 				}
 				_, first := drain(b, svc)
@@ -227,15 +226,20 @@ func BenchmarkFirstObject(b *testing.B) {
 	}
 }
 
-// waitStopped waits until the host runs no process.
-func waitStopped(b testing.TB, h *Host) {
-	for {
-		h.mu.Lock()
-		n := len(h.procs)
-		h.mu.Unlock()
-		if n == 0 {
-			return
+// stopProvider stops the processes of provider name in root\cimv2 and
+// waits until they are gone, not just forgotten by the host: a stopped
+// process's exit would compete with the next one's start.
+func stopProvider(h *Host, name, why string) {
+	h.mu.Lock()
+	var old []*proc
+	for _, p := range h.procs {
+		if p.serves(`root\cimv2`, name) {
+			old = append(old, p)
 		}
-		time.Sleep(time.Millisecond)
+	}
+	h.mu.Unlock()
+	h.StopProvider(`root\cimv2`, name, why)
+	for _, p := range old {
+		<-p.dead
 	}
 }

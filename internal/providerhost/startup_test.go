@@ -84,17 +84,8 @@ func BenchmarkColdStart(b *testing.B) {
 	for range b.N {
 		for _, v := range vs {
 			b.StopTimer()
-			v.h.mu.Lock()
-			var old []*proc
-			for _, p := range v.h.procs {
-				old = append(old, p)
-			}
-			v.h.mu.Unlock()
 			stop := time.Now()
-			v.h.StopProvider(`root\cimv2`, "Items", "benchmark")
-			for _, p := range old { // gone, not just forgotten: its exit would compete with the start
-				<-p.dead
-			}
+			stopProvider(v.h, "Items", "benchmark")
 			v.ms["stop"] = append(v.ms["stop"], time.Since(stop))
 			if v.name == "test" {
 				floors["bare"] = append(floors["bare"], run(self(b)...))
@@ -145,16 +136,7 @@ func TestStopWarnsNothing(t *testing.T) {
 	if got, err := collect(t, svc, "SELECT * FROM "+workload.ClassName); err != nil || len(got) != 100 {
 		t.Fatalf("%d instances, %v", len(got), err)
 	}
-	h.mu.Lock()
-	var procs []*proc
-	for _, p := range h.procs {
-		procs = append(procs, p)
-	}
-	h.mu.Unlock()
-	h.StopProvider(`root\cimv2`, "Small", "the test")
-	for _, p := range procs {
-		<-p.dead
-	}
+	stopProvider(h, "Small", "the test")
 	if s := lb.String(); s != "" {
 		t.Errorf("stopping a provider logged:\n%s", s)
 	}
