@@ -119,24 +119,53 @@ func (b *EncodedBatch) Split(n, maxBytes int) *EncodedBatch {
 // the system only to ask for them again.
 var batchBuffers = &bufferPool{}
 
-// bufferPool is a mem.BufferPool of buffers of whatever size batches grew to.
-type bufferPool struct{ pool sync.Pool }
+// Limits of batchBuffers: it keeps at most maxPooledBuffers buffers of
+// at most maxPooledBytes each, and a new buffer starts at
+// firstBufferBytes, about a whole batch of small instances, so that a
+// batch rarely grows by copying.
+const (
+	maxPooledBuffers = 8
+	maxPooledBytes   = 2 * MaxBatchBytes
+	firstBufferBytes = 128 << 10
+)
+
+// bufferPool is a mem.BufferPool of buffers of whatever size batches grew
+// to. It is a free list rather than a sync.Pool, whose buffers every
+// garbage collection drops: a provider process streaming instances
+// collects garbage every few milliseconds.
+type bufferPool struct {
+	mu   sync.Mutex
+	free []*[]byte
+}
 
 // Get implements mem.BufferPool.
 func (p *bufferPool) Get(n int) *[]byte {
-	if b, _ := p.pool.Get().(*[]byte); b != nil && cap(*b) >= n {
-		*b = (*b)[:n]
-		return b
+	p.mu.Lock()
+	for len(p.free) > 0 {
+		b := p.free[len(p.free)-1]
+		p.free[len(p.free)-1] = nil
+		p.free = p.free[:len(p.free)-1]
+		if cap(*b) >= n {
+			p.mu.Unlock()
+			*b = (*b)[:n]
+			return b
+		}
 	}
-	b := make([]byte, n, max(n, 4096))
+	p.mu.Unlock()
+	b := make([]byte, n, max(n, firstBufferBytes))
 	return &b
 }
 
 // Put implements mem.BufferPool.
 func (p *bufferPool) Put(b *[]byte) {
-	if cap(*b) <= 2*MaxBatchBytes {
-		p.pool.Put(b)
+	if cap(*b) > maxPooledBytes {
+		return
 	}
+	p.mu.Lock()
+	if len(p.free) < maxPooledBuffers {
+		p.free = append(p.free, b)
+	}
+	p.mu.Unlock()
 }
 
 // message returns the EnumerateReply's bytes: the tag and length written
@@ -321,6 +350,8 @@ type ReplyDecoder struct {
 	// Err is set when the message or one of its instances was malformed
 	// (a WBEM status): the provider's fault, not the connection's.
 	Err error
+
+	buf []byte // Codec.Unmarshal puts a message's pieces together here
 }
 
 // Decode reads one EnumerateReply message.
@@ -453,6 +484,11 @@ func decodeDirect(b []byte, class *cim.Class) (*cim.Instance, bool) {
 	if d.inst == nil && !d.start(b, name, class) {
 		return nil, false
 	}
+	// Properties left out take their defaults (the instance starts NULL:
+	// those sent by position are set already).
+	for i := k; i < len(d.c.Properties); i++ {
+		d.inst.SetAt(i, d.c.Properties[i].Default)
+	}
 	if named && d.named() != nil {
 		return nil, false
 	}
@@ -465,7 +501,7 @@ func (d *directInstance) start(b, name []byte, class *cim.Class) bool {
 	if class == nil || !utf8.Valid(name) || len(name) > 0 && !cim.EqualFold(string(name), class.Name) {
 		return false
 	}
-	*d = directInstance{b: b, c: class, inst: class.NewInstance()}
+	*d = directInstance{b: b, c: class, inst: class.NewNullInstance()}
 	return true
 }
 
@@ -711,11 +747,23 @@ func (Codec) Marshal(v any) (mem.BufferSlice, error) {
 // with a message in its Err: the provider is at fault, not the stream.
 func (Codec) Unmarshal(data mem.BufferSlice, v any) error {
 	if d, ok := v.(*ReplyDecoder); ok {
-		// A message arrives in pieces (HTTP/2 frames): put together in a
-		// pooled buffer, which Decode copies nothing from but strings.
-		buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
-		d.Decode(buf.ReadOnlyData())
-		buf.Free()
+		// A message arrives in pieces (HTTP/2 frames): put together in the
+		// decoder's own buffer, which Decode copies nothing from but
+		// strings, so the next message reuses it. (gRPC's pool would hand
+		// out a cleared 1 MiB buffer per batch, and lose its buffers at
+		// every collection: a batch's worth of memory cleared, and pages
+		// the runtime returns to the system and faults back in.)
+		if len(data) == 1 {
+			d.Decode(data[0].ReadOnlyData())
+			return nil
+		}
+		n := data.Len()
+		if cap(d.buf) < n {
+			d.buf = make([]byte, n, max(n, 2*cap(d.buf)))
+		}
+		d.buf = d.buf[:n]
+		data.CopyTo(d.buf)
+		d.Decode(d.buf)
 		return nil
 	}
 	return protoCodec.Unmarshal(data, v)

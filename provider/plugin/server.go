@@ -297,6 +297,7 @@ type batcher struct {
 	progress *providerwire.Progress
 	done     bool  // the provider returned
 	err      error // the daemon has gone, or the call was cancelled
+	wakes    int   // times the sender woke up (tests)
 }
 
 func newBatcher(ctx context.Context, credit int) *batcher {
@@ -342,11 +343,17 @@ func (b *batcher) Emit(inst *cim.Instance) error {
 		return err
 	}
 	err := b.pending.Append(inst, b.class)
+	// The sender waits for instances only when none were pending: while
+	// some are, it is sending, or waiting for credit, which this instance
+	// does not bring (waking it per instance cost a futex call each).
+	wake := err == nil && b.pending.Len() == 1 && b.credit > 0
 	b.mu.Unlock()
 	if err != nil {
 		return err
 	}
-	b.cond.Broadcast()
+	if wake {
+		b.cond.Broadcast()
+	}
 	return nil
 }
 
@@ -372,6 +379,7 @@ func (b *batcher) send(stream providerwire.Provider_EnumerateServer) error {
 		b.mu.Lock()
 		for b.err == nil && b.progress == nil && !(b.pending.Len() > 0 && b.credit > 0) && !(b.done && b.pending.Len() == 0) {
 			b.cond.Wait()
+			b.wakes++
 		}
 		if b.err != nil {
 			err := b.err

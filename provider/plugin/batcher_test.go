@@ -1,0 +1,145 @@
+package plugin
+
+import (
+	"context"
+	"io"
+	"testing"
+	"testing/synctest"
+
+	"github.com/gowbem/gowbem/internal/providerwire"
+	"github.com/gowbem/gowbem/internal/workload"
+	"google.golang.org/grpc"
+)
+
+// fakeStream is the provider's side of an Enumerate stream: Recv returns
+// the credit granted on credits, SendMsg records how many instances each
+// batch carried.
+type fakeStream struct {
+	grpc.ServerStream
+	ctx     context.Context
+	credits chan uint32
+	sent    chan int
+}
+
+func (f *fakeStream) Context() context.Context { return f.ctx }
+
+func (f *fakeStream) Recv() (*providerwire.EnumerateRequest, error) {
+	c, ok := <-f.credits
+	if !ok {
+		return nil, io.EOF
+	}
+	return &providerwire.EnumerateRequest{Kind: &providerwire.EnumerateRequest_Credit{Credit: c}}, nil
+}
+
+func (f *fakeStream) Send(m *providerwire.EnumerateReply) error { return f.SendMsg(m) }
+
+func (f *fakeStream) SendMsg(m any) error {
+	if b, ok := m.(*providerwire.EncodedBatch); ok {
+		f.sent <- b.Len()
+	}
+	return nil
+}
+
+// sentNow returns the batch sizes sent so far.
+func (f *fakeStream) sentNow() []int {
+	var got []int
+	for {
+		select {
+		case n := <-f.sent:
+			got = append(got, n)
+		default:
+			return got
+		}
+	}
+}
+
+// TestBatcherCredit: the batcher sends what is pending as soon as it holds
+// credit and never more than the credit; without credit it sends nothing,
+// Emit blocks once a whole batch is pending (bounded memory), and the
+// sender is not woken per instance meanwhile; credit arriving wakes both.
+func TestBatcherCredit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := workload.Class()
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		f := &fakeStream{ctx: ctx, credits: make(chan uint32), sent: make(chan int, 100)}
+		b := newBatcher(ctx, 0)
+		b.setClass(c)
+		go b.readCredit(f, cancel)
+		sendErr := make(chan error, 1)
+		go func() { sendErr <- b.send(f) }()
+
+		for i := range 5 {
+			if err := b.Emit(workload.Build(c, i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		synctest.Wait()
+		if got := f.sentNow(); len(got) != 0 {
+			t.Fatalf("sent %v without credit", got)
+		}
+		f.credits <- 3
+		synctest.Wait()
+		if got := f.sentNow(); len(got) != 1 || got[0] != 3 {
+			t.Fatalf("credit 3 sent %v, want [3]", got)
+		}
+		f.credits <- 10
+		synctest.Wait()
+		if got := f.sentNow(); len(got) != 1 || got[0] != 2 {
+			t.Fatalf("credit 10 sent %v, want the 2 pending", got)
+		}
+		// Credit left (8): an instance leaves at once, alone.
+		if err := b.Emit(workload.Build(c, 5)); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if got := f.sentNow(); len(got) != 1 || got[0] != 1 {
+			t.Fatalf("with credit, one instance sent as %v", got)
+		}
+		f.credits <- 0 // nothing granted: the sender stays asleep
+		b.mu.Lock()
+		b.credit = 0 // spent elsewhere: the next instances wait
+		b.mu.Unlock()
+
+		// Without credit: a whole batch pending, then Emit blocks.
+		b.mu.Lock()
+		wakes := b.wakes
+		b.mu.Unlock()
+		for i := range providerwire.MaxBatch {
+			if err := b.Emit(workload.Build(c, i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		blocked := make(chan error, 1)
+		go func() { blocked <- b.Emit(workload.Build(c, providerwire.MaxBatch)) }()
+		synctest.Wait()
+		select {
+		case err := <-blocked:
+			t.Fatalf("Emit did not block with a whole batch pending and no credit: %v", err)
+		default:
+		}
+		b.mu.Lock()
+		if b.wakes != wakes {
+			t.Errorf("the sender woke %d times while %d instances waited for credit", b.wakes-wakes, providerwire.MaxBatch)
+		}
+		b.mu.Unlock()
+		f.credits <- providerwire.MaxBatch + 1
+		synctest.Wait()
+		if err := <-blocked; err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		total := 0
+		for _, n := range f.sentNow() {
+			total += n
+		}
+		if total != providerwire.MaxBatch+1 {
+			t.Fatalf("sent %d after credit, want %d", total, providerwire.MaxBatch+1)
+		}
+		b.finish()
+		if err := <-sendErr; err != nil {
+			t.Fatal(err)
+		}
+		close(f.credits)
+	})
+}
