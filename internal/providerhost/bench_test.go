@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -72,6 +73,10 @@ func drainClass(b testing.TB, svc *wbem.Services, class string) (int, time.Durat
 func benchProviders(b *testing.B) (map[string]func() provider.InstanceProvider, *Host) {
 	h := newHost(b, Config{})
 	r := reg(b, "Bench", SelfHost)
+	if p := os.Getenv("GOWBEM_BENCH_PROVIDER_CPUPROFILE"); p != "" {
+		// PATH,SECONDS: the provider process profiles its first seconds.
+		r.Command = append(r.Command, "cpuprofile="+p)
+	}
 	return map[string]func() provider.InstanceProvider{
 		"linked-in":      func() provider.InstanceProvider { return &workload.Provider{N: benchN} },
 		"out-of-process": func() provider.InstanceProvider { return h.Proxy(r) },
@@ -87,7 +92,13 @@ func benchEnumerate(b *testing.B, svc *wbem.Services, h *Host) {
 
 func benchEnumerateClass(b *testing.B, svc *wbem.Services, h *Host, class string) {
 	drainClass(b, svc, class) // start the process, warm the class cache
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
 	self0, prov0 := selfCPU(), hostCPU(h)
+	if h != nil {
+		h.batches.Store(0)
+		h.batched.Store(0)
+	}
 	b.ResetTimer()
 	for range b.N {
 		if got, _ := drainClass(b, svc, class); got != benchN {
@@ -96,6 +107,15 @@ func benchEnumerateClass(b *testing.B, svc *wbem.Services, h *Host, class string
 	}
 	n := float64(benchN) * float64(b.N)
 	b.ReportMetric(n/b.Elapsed().Seconds(), "inst/s")
+	// What this process (the daemon's side) allocated and collected: the
+	// load does not change these.
+	runtime.ReadMemStats(&m1)
+	b.ReportMetric(float64(m1.TotalAlloc-m0.TotalAlloc)/n, "B/inst")
+	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/n, "allocs/inst")
+	b.ReportMetric(float64(m1.NumGC-m0.NumGC)/n*1e5, "gc/1e5inst")
+	if h != nil && h.batches.Load() > 0 {
+		b.ReportMetric(float64(h.batched.Load())/float64(h.batches.Load()), "inst/batch")
+	}
 	self, prov := selfCPU()-self0, hostCPU(h)-prov0
 	b.ReportMetric(float64((self+prov).Nanoseconds())/n, "cpu-ns/inst")
 	if h != nil {

@@ -5,6 +5,8 @@ package providerhost
 import (
 	"context"
 	"os"
+	"runtime/pprof"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -23,10 +25,35 @@ const childArg = "gowbem-test-provider"
 
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == childArg {
+		if len(os.Args) > 2 {
+			profileChild(os.Args[2])
+		}
 		plugin.ServeProviders(childProviders())
 		return
 	}
 	os.Exit(m.Run())
+}
+
+// profileChild writes a CPU profile of this provider process's first
+// seconds to the file arg names ("cpuprofile=PATH,SECONDS"; see
+// benchProviders): the daemon kills its providers, so the profile stops
+// by the clock.
+func profileChild(arg string) {
+	spec, ok := strings.CutPrefix(arg, "cpuprofile=")
+	path, secs, _ := strings.Cut(spec, ",")
+	d, err := time.ParseDuration(secs + "s")
+	if !ok || err != nil {
+		return
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return
+	}
+	if pprof.StartCPUProfile(f) != nil {
+		f.Close()
+		return
+	}
+	time.AfterFunc(d, func() { pprof.StopCPUProfile(); f.Close() })
 }
 
 // stats counts what the child's Endless provider did, for Stats to report.

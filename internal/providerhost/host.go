@@ -78,6 +78,10 @@ type Host struct {
 	wg   sync.WaitGroup
 
 	clock func() time.Time // tests; nil: time.Now
+
+	// batches counts the batches enumerations received, batched their
+	// instances: the benchmarks report instances per batch.
+	batches, batched atomic.Int64
 }
 
 // now is the host's clock: it decides whether a call outlived its timeout.

@@ -443,6 +443,8 @@ func (x *Proxy) enumerate(ctx context.Context, class *cim.Class, hint *provider.
 			return x.badInstance(reply.Err)
 		}
 		if reply.Batch {
+			x.h.batches.Add(1)
+			x.h.batched.Add(int64(len(reply.Instances)))
 			for i, inst := range reply.Instances {
 				reply.Instances[i] = nil // the consumer's now
 				if err := out.Emit(inst); err != nil {
