@@ -1,12 +1,15 @@
 package providerwire
 
 import (
+	"bytes"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/internal/workload"
 	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/proto"
 )
 
 // TestBufferPool: a batch buffer given back is handed out again even after
@@ -100,4 +103,45 @@ func TestDecoderOwnBuffer(t *testing.T) {
 		t.Fatalf("%v %v %d", err, d.Err, len(d.Instances))
 	}
 	sameInstance(t, d.Instances[1], workload.Build(c, 6))
+}
+
+// TestInstanceLengths: the encoder writes an instance's length after its
+// values, into room for two bytes: instances whose length takes one byte
+// (< 128) or three (≥ 16 KiB), and those at the edges, come out as
+// protobuf's own encoding of the same message, byte for byte, and read
+// back the same.
+func TestInstanceLengths(t *testing.T) {
+	c, err := cim.Derive(nil, &cim.Class{Name: "T_Text", Properties: []cim.Property{{Name: "S", Type: cim.TypeString}, {Name: "N", Type: cim.TypeUint8}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lengths []int
+	for _, edge := range []int{0, 128, 16384, 2097152} {
+		for l := max(edge-8, 0); l < edge+4; l++ {
+			lengths = append(lengths, l)
+		}
+	}
+	for _, l := range lengths {
+		text := strings.Repeat("x", l)
+		inst := c.NewInstance()
+		inst.Set("S", cim.String(text))
+		inst.Set("N", cim.Uint8(7))
+		var b EncodedBatch
+		if err := b.Append(inst, c); err != nil {
+			t.Fatal(err)
+		}
+		got := marshalBatch(t, &b)
+		want, err := proto.Marshal(&EnumerateReply{Kind: &EnumerateReply_Batch{Batch: &Batch{Instances: []*Instance{{Values: []*Value{
+			{Kind: &Value_Text{Text: text}}, {Kind: &Value_Unsigned{Unsigned: 7}}}}}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("a text of %d: %d bytes, protobuf's %d", l, len(got), len(want))
+		}
+		d := decodeBytes(t, got, c)
+		if d.Err != nil || len(d.Instances) != 1 || d.Instances[0].At(0).Str() != text || d.Instances[0].At(1).Uint() != 7 {
+			t.Fatalf("a text of %d read back wrong: %v", l, d.Err)
+		}
+	}
 }

@@ -200,27 +200,37 @@ func appendInstanceField(b []byte, num protowire.Number, inst *cim.Instance, cla
 	for last >= 0 && inst.At(last).IsNull() && class.Properties[last].Default.IsNull() {
 		last--
 	}
-	size := 0
-	for i := 0; i <= last; i++ {
-		n, ok := valueSize(inst.At(i))
-		if !ok { // an embedded object
-			return appendGeneric(b, num, inst, class.Name)
-		}
-		size += 1 + protowire.SizeVarint(uint64(n)) + n
-	}
+	// One pass: the values go after room for a two-byte length (that of
+	// an instance of 128 bytes to 16 KiB), moved if the length needs more
+	// or less.
+	start := len(b)
 	b = protowire.AppendTag(b, num, protowire.BytesType)
-	b = protowire.AppendVarint(b, uint64(size))
+	at := len(b)
+	b = append(b, 0, 0)
 	for i := 0; i <= last; i++ {
 		v := inst.At(i)
+		n, ok := valueSize(v)
+		if !ok { // an embedded object
+			return appendGeneric(b[:start], num, inst, class.Name)
+		}
 		if !validText(v) {
-			return b, &cim.Error{Status: cim.WBEM_E_PROVIDER_FAILURE, Parameter: c.Properties[i].Name,
+			return b[:start], &cim.Error{Status: cim.WBEM_E_PROVIDER_FAILURE, Parameter: c.Properties[i].Name,
 				Description: fmt.Sprintf("property %s.%s holds a string that is not UTF-8", c.Name, c.Properties[i].Name)}
 		}
-		n, _ := valueSize(v)
 		b = protowire.AppendTag(b, fieldValues, protowire.BytesType)
 		b = protowire.AppendVarint(b, uint64(n))
 		b = appendValue(b, v)
 	}
+	size := len(b) - at - 2
+	switch k := protowire.SizeVarint(uint64(size)); {
+	case k < 2:
+		copy(b[at+k:], b[at+2:])
+		b = b[:len(b)-(2-k)]
+	case k > 2:
+		b = append(b, make([]byte, k-2)...)
+		copy(b[at+k:], b[at+2:len(b)-(k-2)])
+	}
+	protowire.AppendVarint(b[at:at], uint64(size))
 	return b, nil
 }
 
@@ -448,7 +458,13 @@ func decodeDirect(b []byte, class *cim.Class) (*cim.Instance, bool) {
 		if n < 0 {
 			return nil, false
 		}
-		m := protowire.ConsumeFieldValue(num, typ, r[n:])
+		var field []byte
+		var m int
+		if typ == protowire.BytesType {
+			field, m = protowire.ConsumeBytes(r[n:])
+		} else {
+			m = protowire.ConsumeFieldValue(num, typ, r[n:])
+		}
 		if m < 0 {
 			return nil, false
 		}
@@ -458,7 +474,7 @@ func decodeDirect(b []byte, class *cim.Class) (*cim.Instance, bool) {
 				if d.inst != nil {
 					return nil, false // named after its values
 				}
-				name, _ = protowire.ConsumeBytes(r[n:])
+				name = field
 			case fieldClass:
 				return nil, false
 			case fieldProperties:
@@ -470,8 +486,7 @@ func decodeDirect(b []byte, class *cim.Class) (*cim.Instance, bool) {
 				if k >= len(d.c.Properties) {
 					return nil, false
 				}
-				vb, _ := protowire.ConsumeBytes(r[n:])
-				v, err := d.value(vb, d.c.Properties[k].Type)
+				v, err := d.value(field, d.c.Properties[k].Type)
 				if err != nil {
 					return nil, false
 				}
@@ -646,6 +661,23 @@ func (d *directInstance) value(b []byte, t cim.Type) (cim.Value, error) {
 // bytes of a text or an array. A Value the generated code reads otherwise
 // than the last field wins — two kinds, a kind twice — is errGeneric.
 func (d *directInstance) kindOf(b []byte) (kind int, n uint64, text []byte, err error) {
+	// The usual Value, as encoders write it: one field, a one-byte tag.
+	if len(b) >= 2 && b[0] < 0x80 {
+		num, typ := protowire.Number(b[0]>>3), protowire.Type(b[0]&7)
+		switch {
+		case typ == protowire.VarintType && (num == kindBoolean || num == kindSigned || num == kindUnsigned):
+			if v, m := protowire.ConsumeVarint(b[1:]); m > 0 && 1+m == len(b) {
+				if num == kindSigned {
+					v = uint64(protowire.DecodeZigZag(v))
+				}
+				return int(num), v, nil, nil
+			}
+		case typ == protowire.BytesType && num == kindText:
+			if v, m := protowire.ConsumeBytes(b[1:]); m > 0 && 1+m == len(b) && utf8.Valid(v) {
+				return kindText, 0, v, nil
+			}
+		}
+	}
 	for len(b) > 0 {
 		num, typ, l := protowire.ConsumeTag(b)
 		if l < 0 {
