@@ -158,6 +158,11 @@ func (t *turnstile) later(action func()) {
 // negative timeout other than Infinite is WBEM_E_INVALID_PARAMETER. Next
 // reads after the objects of NextAsync calls made before it; the time it
 // waits for them to be delivered counts against its timeout.
+//
+// Like io.Reader's Read, Next uses all of dst: it sets dst to nil before it
+// waits and leaves dst[n:] nil, so the objects of an earlier batch still in
+// the caller's buffer are not kept alive (and marked by the collector) while
+// the next one comes.
 func (e *Enumerator) Next(timeout time.Duration, dst []cim.Object) (int, error) {
 	return e.NextContext(context.Background(), timeout, dst)
 }
@@ -167,6 +172,7 @@ func (e *Enumerator) Next(timeout time.Duration, dst []cim.Object) (int, error) 
 // deadline), which wraps ctx.Err(). The enumeration itself goes on (Close
 // ends it): a server uses this to stop waiting for a client that has gone.
 func (e *Enumerator) NextContext(ctx context.Context, timeout time.Duration, dst []cim.Object) (int, error) {
+	clear(dst)
 	if err := checkTimeout("Next", timeout); err != nil {
 		return 0, err
 	}

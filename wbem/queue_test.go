@@ -1,8 +1,12 @@
 package wbem_test
 
 import (
+	"errors"
+	"io"
+	"runtime"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/internal/workload"
@@ -69,4 +73,112 @@ func TestSetQueueSize(t *testing.T) {
 			t.Fatalf("the bidirectional enumeration's provider emitted %d of 500", got)
 		}
 	})
+}
+
+// Next uses all of dst, as io.Reader does: whatever it returns, dst[n:] is
+// nil afterwards, so an earlier batch left in a reused buffer is not kept.
+func TestNextClearsDst(t *testing.T) {
+	old := workload.Build(workload.Class(), 7)
+	for _, c := range []struct {
+		name    string
+		n       int // the provider's instances
+		timeout time.Duration
+		closed  bool
+		want    int
+		err     error
+	}{
+		{"a full batch", 10, wbem.Infinite, false, 5, nil},
+		{"the end, part of a batch", 2, wbem.Infinite, false, 2, io.EOF},
+		{"the end, nothing", 0, wbem.Infinite, false, 0, io.EOF},
+		{"timed out", 1 << 30, wbem.NoWait, false, -1, nil},
+		{"closed", 10, wbem.Infinite, true, 0, nil},
+		{"bad timeout", 10, -2, false, 0, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := &workload.Provider{N: c.n}
+			if c.want < 0 {
+				p.Gate = make(chan struct{}) // the provider yields nothing
+			}
+			e, err := workload.NewObjectManager(p).Services(workload.Namespace).CreateInstanceEnum(t.Context(), workload.ClassName, semisync)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			if c.closed {
+				e.Close()
+			}
+			dst := make([]cim.Object, 5)
+			for i := range dst {
+				dst[i] = old
+			}
+			n, err := e.Next(c.timeout, dst)
+			switch {
+			case c.want < 0:
+				if n != 0 || !errors.Is(err, wbem.ErrTimedOut) {
+					t.Fatalf("Next = %d, %v; want 0, ErrTimedOut", n, err)
+				}
+			case c.closed || c.timeout == -2:
+				if n != 0 || err == nil {
+					t.Fatalf("Next = %d, %v; want 0 and a failure", n, err)
+				}
+			case n != c.want || err != c.err:
+				t.Fatalf("Next = %d, %v; want %d, %v", n, err, c.want, c.err)
+			}
+			for i, obj := range dst {
+				if i < n && (obj == nil || obj == old) {
+					t.Fatalf("dst[%d] = %v: not one of the batch", i, obj)
+				}
+				if i >= n && obj != nil {
+					t.Fatalf("dst[%d] of %d read = %v, want nil", i, n, obj)
+				}
+			}
+		})
+	}
+}
+
+// While Next waits, the objects of the batch before it that the caller's
+// buffer held can be collected: a consumer reading batch after batch into
+// one buffer keeps only what is queued alive, not a batch more.
+func TestNextDropsEarlierBatch(t *testing.T) {
+	p := &workload.Provider{N: 2, Gate: make(chan struct{}, 1)}
+	e, err := workload.NewObjectManager(p).Services(workload.Namespace).CreateInstanceEnum(t.Context(), workload.ClassName, semisync)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	p.Gate <- struct{}{}
+	buf := make([]cim.Object, 1)
+	if n, err := e.Next(wbem.Infinite, buf); n != 1 || err != nil {
+		t.Fatalf("Next = %d, %v", n, err)
+	}
+	collected := make(chan struct{})
+	runtime.AddCleanup(buf[0].(*cim.Instance), func(ch chan struct{}) { close(ch) }, collected)
+	type result struct {
+		n   int
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		n, err := e.Next(wbem.Infinite, buf) // waits: the gate is shut
+		done <- result{n, err}
+	}()
+	gone := false
+	for range 1000 {
+		runtime.GC()
+		select {
+		case <-collected:
+			gone = true
+		default:
+			runtime.Gosched()
+			continue
+		}
+		break
+	}
+	if !gone {
+		t.Error("the first batch's object was not collected while the next Next waited")
+	}
+	p.Gate <- struct{}{}
+	if r := <-done; r.n != 1 || r.err != nil {
+		t.Fatalf("second Next = %d, %v", r.n, r.err)
+	}
 }
