@@ -621,7 +621,13 @@ func (e *eventEngine) subscribe(ctx context.Context, op *wbem.Op) (*subscription
 				if !d.IsDynamic() {
 					continue
 				}
-				if ip, ok := e.om.provider(d.ProviderName()).(provider.InstanceEventProvider); ok && ip.ProvidesInstanceEvents(d) {
+				// Linked in, or registered in the repository (an
+				// out-of-process provider's registration says which).
+				p, err := e.om.lookup(ctx, op.Namespace, d.ProviderName())
+				if err != nil {
+					return nil, err
+				}
+				if ip, ok := p.(provider.InstanceEventProvider); ok && ip.ProvidesInstanceEvents(d) {
 					sources = append(sources, eventSource{prov: ip, name: d.ProviderName(), class: c, target: d})
 					continue
 				}

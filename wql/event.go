@@ -155,6 +155,11 @@ func walkProps(e Expr, fn func(Prop)) {
 	}
 }
 
+// TargetClass is the class named by "TargetInstance ISA 'X'" in the
+// top-level AND chain of q's WHERE clause, or "": the class whose instances an
+// intrinsic event query watches (EventQuery.TargetClass without a schema).
+func (q *SelectQuery) TargetClass() string { return targetClass(q.Where) }
+
 func targetClass(e Expr) string {
 	switch e := e.(type) {
 	case *Isa:

@@ -75,6 +75,7 @@ func childProviders() map[string]any {
 		"Slow":    &workload.Provider{N: 3, Delay: 20 * time.Millisecond},
 		"Who":     who{},
 		"Events":  newEventer(),
+		"Watcher": newWatcher(),
 	}
 }
 

@@ -36,12 +36,13 @@ func (h *Host) Proxy(reg *Registration) *Proxy {
 func (x *Proxy) Registration() *Registration { return x.reg }
 
 var (
-	_ provider.InstanceProvider    = (*Proxy)(nil)
-	_ provider.QueryProvider       = (*Proxy)(nil)
-	_ provider.InstanceWriter      = (*Proxy)(nil)
-	_ provider.MethodProvider      = (*Proxy)(nil)
-	_ provider.AssociationProvider = (*Proxy)(nil)
-	_ provider.EventProvider       = (*Proxy)(nil)
+	_ provider.InstanceProvider      = (*Proxy)(nil)
+	_ provider.QueryProvider         = (*Proxy)(nil)
+	_ provider.InstanceWriter        = (*Proxy)(nil)
+	_ provider.MethodProvider        = (*Proxy)(nil)
+	_ provider.AssociationProvider   = (*Proxy)(nil)
+	_ provider.EventProvider         = (*Proxy)(nil)
+	_ provider.InstanceEventProvider = (*Proxy)(nil)
 )
 
 // maxCachedClasses bounds a proxy's cache of encoded classes.
@@ -241,16 +242,25 @@ func (x *Proxy) EnumerateInstances(ctx context.Context, class *cim.Class, out pr
 	return x.enumerate(ctx, class, nil, nil, out)
 }
 
+// ProvidesInstanceEvents implements provider.InstanceEventProvider: the
+// registration says so (Registration.InstanceEvents); whether the process
+// does is known once it runs, and a subscription fails if it does not.
+func (x *Proxy) ProvidesInstanceEvents(class *cim.Class) bool {
+	return x.reg.raisesInstanceEvents(class)
+}
+
 // ProvideEvents implements provider.EventProvider: it calls Events on the
 // provider's process, returns once the provider said Ready, and hands the
 // events it sends to sink from a goroutine of its own until ctx ends (the
 // subscription ended: the call is cancelled, which cancels the provider's
 // ctx) or the process fails (the subscription ends with
 // WBEM_E_PROVIDER_FAILURE naming the provider). The process counts as busy
-// while the subscription lasts, so it is not stopped as idle.
+// while the subscription lasts, so it is not stopped as idle. With
+// req.Target, the events are the intrinsic events of its instances, which
+// the process sends as InstanceEvent messages and sink makes the events of.
 func (x *Proxy) ProvideEvents(ctx context.Context, req *provider.EventRequest, sink provider.EventSink) error {
-	if req.Target != nil {
-		return x.reg.errorf(cim.WBEM_E_NOT_SUPPORTED, "provider %q cannot raise the instance events of %s across the process boundary: they are found by polling (WITHIN)", x.reg.Name, req.Target.Name)
+	if req.Target != nil && !x.ProvidesInstanceEvents(req.Target) {
+		return x.reg.errorf(cim.WBEM_E_PROVIDER_NOT_CAPABLE, "provider %q is not registered to raise the instance events of %s (%s.EventQueryList: SELECT * FROM __InstanceOperationEvent WHERE TargetInstance ISA '%s')", x.reg.Name, req.Target.Name, EventRegClass, req.Target.Name)
 	}
 	if !x.reg.Events {
 		return x.notCapable("raise events", EventRegClass)
@@ -263,7 +273,14 @@ func (x *Proxy) ProvideEvents(ctx context.Context, req *provider.EventRequest, s
 		p.leave(true)
 		return x.reg.errorf(cim.WBEM_E_PROVIDER_NOT_CAPABLE, "provider %q is registered to raise events (%s) but its process does not serve them", x.reg.Name, EventRegClass)
 	}
+	if req.Target != nil && !p.capabilities(x.reg.Name).GetInstanceEvents() {
+		p.leave(true)
+		return x.reg.errorf(cim.WBEM_E_PROVIDER_NOT_CAPABLE, "provider %q is registered to raise the instance events of %s but its process does not raise instance events", x.reg.Name, req.Target.Name)
+	}
 	msg := &providerwire.EventsRequest{Call: x.callMsg(ctx), Class: x.class(req.Class), Query: req.Query}
+	if req.Target != nil {
+		msg.Target = x.class(req.Target)
+	}
 	for _, c := range req.Subclasses {
 		msg.Subclasses = append(msg.Subclasses, x.class(c))
 	}
@@ -336,6 +353,17 @@ func (x *Proxy) events(ctx context.Context, p *proc, req *provider.EventRequest,
 			}
 			if err := sink.Indicate(ev); err != nil {
 				p.leave(true) // the subscription has ended
+				return
+			}
+		case *providerwire.EventsReply_InstanceEvent:
+			ended, err := x.instanceEvent(k.InstanceEvent, req, sink)
+			if err != nil {
+				p.leave(false)
+				sink.Fail(err)
+				return
+			}
+			if ended {
+				p.leave(true)
 				return
 			}
 		case *providerwire.EventsReply_Done:

@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/wql"
 )
 
 // The registration classes, WMI's: a __Win32Provider instance names the
@@ -24,6 +26,10 @@ const (
 	maxCommandLineArgs    = 256
 	maxRegistrationString = 1024
 )
+
+// MaxEventQueries bounds the queries of an EventQueryList; a registration
+// with more is refused (WBEM_E_INVALID_PARAMETER).
+const MaxEventQueries = 256
 
 // HostingModel is where a provider runs (__Win32Provider.HostingModel).
 type HostingModel string
@@ -67,6 +73,11 @@ type Registration struct {
 	Delete    bool
 	Methods   bool // __MethodProviderRegistration
 	Events    bool // __EventProviderRegistration
+	// InstanceEvents are the classes whose intrinsic instance events the
+	// provider raises (its EventQueryList's queries of
+	// __InstanceOperationEvent and its subclasses, WHERE TargetInstance ISA
+	// 'Class'): those of their subclasses too. The daemon does not poll them.
+	InstanceEvents []string
 }
 
 // errorf returns a WBEM error naming the provider.
@@ -164,9 +175,58 @@ func ParseRegistration(ns string, prov *cim.Instance, caps []*cim.Instance) (*Re
 			reg.Methods = true
 		case c.Class().IsA(EventRegClass):
 			reg.Events = true
+			if err := reg.eventQueries(c.Value("EventQueryList").Array()); err != nil {
+				return nil, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: EventRegClass + ".EventQueryList", Provider: name,
+					Description: fmt.Sprintf("the registration of provider %q: EventQueryList: %v", name, err), Err: err}
+			}
 		}
 	}
 	return reg, nil
+}
+
+// eventQueries reads an EventQueryList: the queries of intrinsic instance
+// events name the classes the provider raises them for; the others (its
+// extrinsic event classes, which name it themselves) are only checked.
+func (r *Registration) eventQueries(list []cim.Value) error {
+	if len(list) > MaxEventQueries {
+		return fmt.Errorf("%d queries, more than %d", len(list), MaxEventQueries)
+	}
+	for _, v := range list {
+		text := v.Str()
+		q, err := wql.Parse(text)
+		if err != nil {
+			return fmt.Errorf("%q: %w", text, err)
+		}
+		sel, ok := q.(*wql.SelectQuery)
+		if !ok {
+			return fmt.Errorf("%q is not an event query (SELECT * FROM EventClass …)", text)
+		}
+		if !wql.IsIntrinsicEvent(sel.Class) {
+			continue
+		}
+		target := sel.TargetClass()
+		if target == "" {
+			return fmt.Errorf("%q names no class: intrinsic events are registered with WHERE TargetInstance ISA 'Class'", text)
+		}
+		if !slices.ContainsFunc(r.InstanceEvents, func(c string) bool { return cim.EqualFold(c, target) }) {
+			r.InstanceEvents = append(r.InstanceEvents, target)
+		}
+	}
+	return nil
+}
+
+// raisesInstanceEvents reports whether the provider raises the intrinsic
+// events of class's instances.
+func (r *Registration) raisesInstanceEvents(class *cim.Class) bool {
+	if !r.Events {
+		return false
+	}
+	for _, t := range r.InstanceEvents {
+		if class.IsA(t) {
+			return true
+		}
+	}
+	return false
 }
 
 // interval reads a datetime interval property; 0 when NULL.

@@ -151,3 +151,56 @@ func TestRestartPolicy(t *testing.T) {
 		t.Errorf("after a served call: %v %v", w, loop)
 	}
 }
+
+// EventQueryList: an intrinsic query's TargetInstance ISA class is a class
+// whose instance events the provider raises (once, whatever the case, for
+// any of the four classes); extrinsic queries are checked only; a query that
+// does not parse, one that is no SELECT, an intrinsic one without a class,
+// and more than MaxEventQueries are refused, naming the property.
+func TestParseEventQueries(t *testing.T) {
+	prov := regClass(t).NewInstance()
+	prov.Set("Name", cim.String("P"))
+	prov.Set("CommandLine", cim.String("/p"))
+	evReg, err := cim.Derive(nil, &cim.Class{Name: EventRegClass, Properties: []cim.Property{{Name: "EventQueryList", Type: cim.TypeString.ArrayOf()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parse := func(queries ...string) (*Registration, error) {
+		inst := evReg.NewInstance()
+		vs := make([]cim.Value, len(queries))
+		for i, q := range queries {
+			vs[i] = cim.String(q)
+		}
+		inst.Set("EventQueryList", cim.Array(cim.TypeString, vs...))
+		return ParseRegistration("root", prov, []*cim.Instance{inst})
+	}
+	r, err := parse("SELECT * FROM T_Event",
+		"SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA 'T_A'",
+		"select * from __instancedeletionevent where TargetInstance isa 't_a' and TargetInstance.Id = 1",
+		"SELECT * FROM __InstanceOperationEvent WHERE TargetInstance ISA 'T_B'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Events || !slices.Equal(r.InstanceEvents, []string{"T_A", "T_B"}) {
+		t.Errorf("Events %v, InstanceEvents %q; want true, [T_A T_B]", r.Events, r.InstanceEvents)
+	}
+	many := make([]string, MaxEventQueries)
+	for i := range many {
+		many[i] = "SELECT * FROM T_Event"
+	}
+	if _, err := parse(many...); err != nil {
+		t.Errorf("%d queries: %v", MaxEventQueries, err)
+	}
+	for name, queries := range map[string][]string{
+		"unparsable":        {"SELECT FROM"},
+		"not a select":      {"ASSOCIATORS OF {T_A.Id=1}"},
+		"no class":          {"SELECT * FROM __InstanceCreationEvent"},
+		"too many":          append(many, "SELECT * FROM T_Event"),
+		"a class elsewhere": {"SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA 'T_A' OR TargetInstance ISA 'T_B'"},
+	} {
+		_, err := parse(queries...)
+		if cim.StatusOf(err) != cim.WBEM_E_INVALID_PARAMETER || !strings.Contains(cim.AsError(err).Description, "EventQueryList") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

@@ -153,6 +153,58 @@ func (PutMode) EnumDescriptor() ([]byte, []int) {
 	return file_provider_proto_rawDescGZIP(), []int{1}
 }
 
+type InstanceEvent_Kind int32
+
+const (
+	InstanceEvent_KIND_UNSPECIFIED InstanceEvent_Kind = 0 // refused: the subscription fails
+	InstanceEvent_CREATED          InstanceEvent_Kind = 1 // instance is the new instance
+	InstanceEvent_MODIFIED         InstanceEvent_Kind = 2 // instance after the change, previous before it
+	InstanceEvent_DELETED          InstanceEvent_Kind = 3 // instance as it was
+)
+
+// Enum value maps for InstanceEvent_Kind.
+var (
+	InstanceEvent_Kind_name = map[int32]string{
+		0: "KIND_UNSPECIFIED",
+		1: "CREATED",
+		2: "MODIFIED",
+		3: "DELETED",
+	}
+	InstanceEvent_Kind_value = map[string]int32{
+		"KIND_UNSPECIFIED": 0,
+		"CREATED":          1,
+		"MODIFIED":         2,
+		"DELETED":          3,
+	}
+)
+
+func (x InstanceEvent_Kind) Enum() *InstanceEvent_Kind {
+	p := new(InstanceEvent_Kind)
+	*p = x
+	return p
+}
+
+func (x InstanceEvent_Kind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (InstanceEvent_Kind) Descriptor() protoreflect.EnumDescriptor {
+	return file_provider_proto_enumTypes[2].Descriptor()
+}
+
+func (InstanceEvent_Kind) Type() protoreflect.EnumType {
+	return &file_provider_proto_enumTypes[2]
+}
+
+func (x InstanceEvent_Kind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use InstanceEvent_Kind.Descriptor instead.
+func (InstanceEvent_Kind) EnumDescriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{23, 0}
+}
+
 type HelloRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The daemon's protocol version.
@@ -256,16 +308,18 @@ func (x *HelloReply) GetProviders() []*Capabilities {
 // Capabilities says which calls a provider implements. The daemon calls only
 // those that are both registered and implemented.
 type Capabilities struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Instances     bool                   `protobuf:"varint,2,opt,name=instances,proto3" json:"instances,omitempty"`       // EnumerateInstances and GetInstance
-	Query         bool                   `protobuf:"varint,3,opt,name=query,proto3" json:"query,omitempty"`               // takes query hints (Start.hint)
-	Write         bool                   `protobuf:"varint,4,opt,name=write,proto3" json:"write,omitempty"`               // PutInstance and DeleteInstance
-	Methods       bool                   `protobuf:"varint,5,opt,name=methods,proto3" json:"methods,omitempty"`           // ExecMethod
-	Associations  bool                   `protobuf:"varint,6,opt,name=associations,proto3" json:"associations,omitempty"` // References without enumerating all
-	Events        bool                   `protobuf:"varint,7,opt,name=events,proto3" json:"events,omitempty"`             // Events
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Name         string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Instances    bool                   `protobuf:"varint,2,opt,name=instances,proto3" json:"instances,omitempty"`       // EnumerateInstances and GetInstance
+	Query        bool                   `protobuf:"varint,3,opt,name=query,proto3" json:"query,omitempty"`               // takes query hints (Start.hint)
+	Write        bool                   `protobuf:"varint,4,opt,name=write,proto3" json:"write,omitempty"`               // PutInstance and DeleteInstance
+	Methods      bool                   `protobuf:"varint,5,opt,name=methods,proto3" json:"methods,omitempty"`           // ExecMethod
+	Associations bool                   `protobuf:"varint,6,opt,name=associations,proto3" json:"associations,omitempty"` // References without enumerating all
+	Events       bool                   `protobuf:"varint,7,opt,name=events,proto3" json:"events,omitempty"`             // Events
+	// Events with EventsRequest.target: the intrinsic events of its instances.
+	InstanceEvents bool `protobuf:"varint,8,opt,name=instance_events,json=instanceEvents,proto3" json:"instance_events,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Capabilities) Reset() {
@@ -343,6 +397,13 @@ func (x *Capabilities) GetAssociations() bool {
 func (x *Capabilities) GetEvents() bool {
 	if x != nil {
 		return x.Events
+	}
+	return false
+}
+
+func (x *Capabilities) GetInstanceEvents() bool {
+	if x != nil {
+		return x.InstanceEvents
 	}
 	return false
 }
@@ -1529,12 +1590,18 @@ type EventsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Call  *Call                  `protobuf:"bytes,1,opt,name=call,proto3" json:"call,omitempty"`
 	// The event class asked for (a subclass of __ExtrinsicEvent that names the
-	// provider): events must be of it or of one of the subclasses.
+	// provider): events must be of it or of one of the subclasses. With target,
+	// the intrinsic event class subscribed to (__InstanceCreationEvent, or
+	// __InstanceOperationEvent for all three kinds).
 	Class *Class `protobuf:"bytes,2,opt,name=class,proto3" json:"class,omitempty"`
 	// The subclasses of class in the namespace, complete like class.
 	Subclasses []*Class `protobuf:"bytes,3,rep,name=subclasses,proto3" json:"subclasses,omitempty"`
 	// The subscription's WQL text (SELECT * FROM Class WHERE …).
-	Query         string `protobuf:"bytes,4,opt,name=query,proto3" json:"query,omitempty"`
+	Query string `protobuf:"bytes,4,opt,name=query,proto3" json:"query,omitempty"`
+	// Set for intrinsic events: the dynamic class of the provider's whose
+	// instances are watched. The provider answers with InstanceEvent messages
+	// about instances of it (class_name empty) or of a subclass it serves.
+	Target        *Class `protobuf:"bytes,5,opt,name=target,proto3" json:"target,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1597,6 +1664,13 @@ func (x *EventsRequest) GetQuery() string {
 	return ""
 }
 
+func (x *EventsRequest) GetTarget() *Class {
+	if x != nil {
+		return x.Target
+	}
+	return nil
+}
+
 type EventsReply struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Kind:
@@ -1604,6 +1678,7 @@ type EventsReply struct {
 	//	*EventsReply_Ready
 	//	*EventsReply_Event
 	//	*EventsReply_Done
+	//	*EventsReply_InstanceEvent
 	Kind          isEventsReply_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1673,6 +1748,15 @@ func (x *EventsReply) GetDone() *Done {
 	return nil
 }
 
+func (x *EventsReply) GetInstanceEvent() *InstanceEvent {
+	if x != nil {
+		if x, ok := x.Kind.(*EventsReply_InstanceEvent); ok {
+			return x.InstanceEvent
+		}
+	}
+	return nil
+}
+
 type isEventsReply_Kind interface {
 	isEventsReply_Kind()
 }
@@ -1696,11 +1780,84 @@ type EventsReply_Done struct {
 	Done *Done `protobuf:"bytes,3,opt,name=done,proto3,oneof"`
 }
 
+type EventsReply_InstanceEvent struct {
+	// An intrinsic event, when the request has a target.
+	InstanceEvent *InstanceEvent `protobuf:"bytes,4,opt,name=instance_event,json=instanceEvent,proto3,oneof"`
+}
+
 func (*EventsReply_Ready) isEventsReply_Kind() {}
 
 func (*EventsReply_Event) isEventsReply_Kind() {}
 
 func (*EventsReply_Done) isEventsReply_Kind() {}
+
+func (*EventsReply_InstanceEvent) isEventsReply_Kind() {}
+
+// InstanceEvent says an instance of EventsRequest.target (class_name empty)
+// or of one of its subclasses (class_name set; the definition comes from the
+// daemon's repository) was created, modified or deleted. The daemon makes of
+// it the __InstanceCreationEvent, __InstanceModificationEvent or
+// __InstanceDeletionEvent subscribers receive (TargetInstance, and
+// PreviousInstance for a modification).
+type InstanceEvent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Kind          InstanceEvent_Kind     `protobuf:"varint,1,opt,name=kind,proto3,enum=gowbem.provider.v1.InstanceEvent_Kind" json:"kind,omitempty"`
+	Instance      *Instance              `protobuf:"bytes,2,opt,name=instance,proto3" json:"instance,omitempty"`
+	Previous      *Instance              `protobuf:"bytes,3,opt,name=previous,proto3" json:"previous,omitempty"` // MODIFIED only
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InstanceEvent) Reset() {
+	*x = InstanceEvent{}
+	mi := &file_provider_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InstanceEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InstanceEvent) ProtoMessage() {}
+
+func (x *InstanceEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InstanceEvent.ProtoReflect.Descriptor instead.
+func (*InstanceEvent) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *InstanceEvent) GetKind() InstanceEvent_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return InstanceEvent_KIND_UNSPECIFIED
+}
+
+func (x *InstanceEvent) GetInstance() *Instance {
+	if x != nil {
+		return x.Instance
+	}
+	return nil
+}
+
+func (x *InstanceEvent) GetPrevious() *Instance {
+	if x != nil {
+		return x.Previous
+	}
+	return nil
+}
 
 type Ready struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1710,7 +1867,7 @@ type Ready struct {
 
 func (x *Ready) Reset() {
 	*x = Ready{}
-	mi := &file_provider_proto_msgTypes[23]
+	mi := &file_provider_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1722,7 +1879,7 @@ func (x *Ready) String() string {
 func (*Ready) ProtoMessage() {}
 
 func (x *Ready) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[23]
+	mi := &file_provider_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1735,7 +1892,7 @@ func (x *Ready) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ready.ProtoReflect.Descriptor instead.
 func (*Ready) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{23}
+	return file_provider_proto_rawDescGZIP(), []int{24}
 }
 
 // Error is a WBEM status with its description (WMI's __ExtendedStatus).
@@ -1750,7 +1907,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_provider_proto_msgTypes[24]
+	mi := &file_provider_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1762,7 +1919,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[24]
+	mi := &file_provider_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1775,7 +1932,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{24}
+	return file_provider_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Error) GetStatus() uint32 {
@@ -1815,7 +1972,7 @@ type Class struct {
 
 func (x *Class) Reset() {
 	*x = Class{}
-	mi := &file_provider_proto_msgTypes[25]
+	mi := &file_provider_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1827,7 +1984,7 @@ func (x *Class) String() string {
 func (*Class) ProtoMessage() {}
 
 func (x *Class) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[25]
+	mi := &file_provider_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1840,7 +1997,7 @@ func (x *Class) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Class.ProtoReflect.Descriptor instead.
 func (*Class) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{25}
+	return file_provider_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Class) GetName() string {
@@ -1899,7 +2056,7 @@ type Property struct {
 
 func (x *Property) Reset() {
 	*x = Property{}
-	mi := &file_provider_proto_msgTypes[26]
+	mi := &file_provider_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1911,7 +2068,7 @@ func (x *Property) String() string {
 func (*Property) ProtoMessage() {}
 
 func (x *Property) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[26]
+	mi := &file_provider_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1924,7 +2081,7 @@ func (x *Property) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Property.ProtoReflect.Descriptor instead.
 func (*Property) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{26}
+	return file_provider_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Property) GetName() string {
@@ -1982,7 +2139,7 @@ type Method struct {
 
 func (x *Method) Reset() {
 	*x = Method{}
-	mi := &file_provider_proto_msgTypes[27]
+	mi := &file_provider_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1994,7 +2151,7 @@ func (x *Method) String() string {
 func (*Method) ProtoMessage() {}
 
 func (x *Method) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[27]
+	mi := &file_provider_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2007,7 +2164,7 @@ func (x *Method) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Method.ProtoReflect.Descriptor instead.
 func (*Method) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{27}
+	return file_provider_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Method) GetName() string {
@@ -2057,7 +2214,7 @@ type Parameter struct {
 
 func (x *Parameter) Reset() {
 	*x = Parameter{}
-	mi := &file_provider_proto_msgTypes[28]
+	mi := &file_provider_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2069,7 +2226,7 @@ func (x *Parameter) String() string {
 func (*Parameter) ProtoMessage() {}
 
 func (x *Parameter) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[28]
+	mi := &file_provider_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2082,7 +2239,7 @@ func (x *Parameter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Parameter.ProtoReflect.Descriptor instead.
 func (*Parameter) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{28}
+	return file_provider_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Parameter) GetName() string {
@@ -2125,7 +2282,7 @@ type Qualifier struct {
 
 func (x *Qualifier) Reset() {
 	*x = Qualifier{}
-	mi := &file_provider_proto_msgTypes[29]
+	mi := &file_provider_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2137,7 +2294,7 @@ func (x *Qualifier) String() string {
 func (*Qualifier) ProtoMessage() {}
 
 func (x *Qualifier) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[29]
+	mi := &file_provider_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2150,7 +2307,7 @@ func (x *Qualifier) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Qualifier.ProtoReflect.Descriptor instead.
 func (*Qualifier) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{29}
+	return file_provider_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Qualifier) GetName() string {
@@ -2211,7 +2368,7 @@ type Instance struct {
 
 func (x *Instance) Reset() {
 	*x = Instance{}
-	mi := &file_provider_proto_msgTypes[30]
+	mi := &file_provider_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2223,7 +2380,7 @@ func (x *Instance) String() string {
 func (*Instance) ProtoMessage() {}
 
 func (x *Instance) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[30]
+	mi := &file_provider_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2236,7 +2393,7 @@ func (x *Instance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Instance.ProtoReflect.Descriptor instead.
 func (*Instance) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{30}
+	return file_provider_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Instance) GetClassName() string {
@@ -2277,7 +2434,7 @@ type PropertyValue struct {
 
 func (x *PropertyValue) Reset() {
 	*x = PropertyValue{}
-	mi := &file_provider_proto_msgTypes[31]
+	mi := &file_provider_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2289,7 +2446,7 @@ func (x *PropertyValue) String() string {
 func (*PropertyValue) ProtoMessage() {}
 
 func (x *PropertyValue) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[31]
+	mi := &file_provider_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2302,7 +2459,7 @@ func (x *PropertyValue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PropertyValue.ProtoReflect.Descriptor instead.
 func (*PropertyValue) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{31}
+	return file_provider_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *PropertyValue) GetName() string {
@@ -2337,7 +2494,7 @@ type Value struct {
 
 func (x *Value) Reset() {
 	*x = Value{}
-	mi := &file_provider_proto_msgTypes[32]
+	mi := &file_provider_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2349,7 +2506,7 @@ func (x *Value) String() string {
 func (*Value) ProtoMessage() {}
 
 func (x *Value) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[32]
+	mi := &file_provider_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2362,7 +2519,7 @@ func (x *Value) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Value.ProtoReflect.Descriptor instead.
 func (*Value) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{32}
+	return file_provider_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Value) GetKind() isValue_Kind {
@@ -2491,7 +2648,7 @@ type Array struct {
 
 func (x *Array) Reset() {
 	*x = Array{}
-	mi := &file_provider_proto_msgTypes[33]
+	mi := &file_provider_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2503,7 +2660,7 @@ func (x *Array) String() string {
 func (*Array) ProtoMessage() {}
 
 func (x *Array) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[33]
+	mi := &file_provider_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2516,7 +2673,7 @@ func (x *Array) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Array.ProtoReflect.Descriptor instead.
 func (*Array) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{33}
+	return file_provider_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *Array) GetItems() []*Value {
@@ -2536,7 +2693,7 @@ const file_provider_proto_rawDesc = "" +
 	"\n" +
 	"HelloReply\x127\n" +
 	"\bprotocol\x18\x01 \x01(\x0e2\x1b.gowbem.provider.v1.VersionR\bprotocol\x12>\n" +
-	"\tproviders\x18\x02 \x03(\v2 .gowbem.provider.v1.CapabilitiesR\tproviders\"\xc2\x01\n" +
+	"\tproviders\x18\x02 \x03(\v2 .gowbem.provider.v1.CapabilitiesR\tproviders\"\xeb\x01\n" +
 	"\fCapabilities\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n" +
 	"\tinstances\x18\x02 \x01(\bR\tinstances\x12\x14\n" +
@@ -2544,7 +2701,8 @@ const file_provider_proto_rawDesc = "" +
 	"\x05write\x18\x04 \x01(\bR\x05write\x12\x18\n" +
 	"\amethods\x18\x05 \x01(\bR\amethods\x12\"\n" +
 	"\fassociations\x18\x06 \x01(\bR\fassociations\x12\x16\n" +
-	"\x06events\x18\a \x01(\bR\x06events\"t\n" +
+	"\x06events\x18\a \x01(\bR\x06events\x12'\n" +
+	"\x0finstance_events\x18\b \x01(\bR\x0einstanceEvents\"t\n" +
 	"\x04Call\x12\x1a\n" +
 	"\bprovider\x18\x01 \x01(\tR\bprovider\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x122\n" +
@@ -2626,19 +2784,30 @@ const file_provider_proto_rawDesc = "" +
 	"\x06method\x18\x04 \x01(\tR\x06method\x124\n" +
 	"\bin_class\x18\x05 \x01(\v2\x19.gowbem.provider.v1.ClassR\ainClass\x12,\n" +
 	"\x02in\x18\x06 \x01(\v2\x1c.gowbem.provider.v1.InstanceR\x02in\x126\n" +
-	"\tout_class\x18\a \x01(\v2\x19.gowbem.provider.v1.ClassR\boutClass\"\xbf\x01\n" +
+	"\tout_class\x18\a \x01(\v2\x19.gowbem.provider.v1.ClassR\boutClass\"\xf2\x01\n" +
 	"\rEventsRequest\x12,\n" +
 	"\x04call\x18\x01 \x01(\v2\x18.gowbem.provider.v1.CallR\x04call\x12/\n" +
 	"\x05class\x18\x02 \x01(\v2\x19.gowbem.provider.v1.ClassR\x05class\x129\n" +
 	"\n" +
 	"subclasses\x18\x03 \x03(\v2\x19.gowbem.provider.v1.ClassR\n" +
 	"subclasses\x12\x14\n" +
-	"\x05query\x18\x04 \x01(\tR\x05query\"\xae\x01\n" +
+	"\x05query\x18\x04 \x01(\tR\x05query\x121\n" +
+	"\x06target\x18\x05 \x01(\v2\x19.gowbem.provider.v1.ClassR\x06target\"\xfa\x01\n" +
 	"\vEventsReply\x121\n" +
 	"\x05ready\x18\x01 \x01(\v2\x19.gowbem.provider.v1.ReadyH\x00R\x05ready\x124\n" +
 	"\x05event\x18\x02 \x01(\v2\x1c.gowbem.provider.v1.InstanceH\x00R\x05event\x12.\n" +
-	"\x04done\x18\x03 \x01(\v2\x18.gowbem.provider.v1.DoneH\x00R\x04doneB\x06\n" +
-	"\x04kind\"\a\n" +
+	"\x04done\x18\x03 \x01(\v2\x18.gowbem.provider.v1.DoneH\x00R\x04done\x12J\n" +
+	"\x0einstance_event\x18\x04 \x01(\v2!.gowbem.provider.v1.InstanceEventH\x00R\rinstanceEventB\x06\n" +
+	"\x04kind\"\x85\x02\n" +
+	"\rInstanceEvent\x12:\n" +
+	"\x04kind\x18\x01 \x01(\x0e2&.gowbem.provider.v1.InstanceEvent.KindR\x04kind\x128\n" +
+	"\binstance\x18\x02 \x01(\v2\x1c.gowbem.provider.v1.InstanceR\binstance\x128\n" +
+	"\bprevious\x18\x03 \x01(\v2\x1c.gowbem.provider.v1.InstanceR\bprevious\"D\n" +
+	"\x04Kind\x12\x14\n" +
+	"\x10KIND_UNSPECIFIED\x10\x00\x12\v\n" +
+	"\aCREATED\x10\x01\x12\f\n" +
+	"\bMODIFIED\x10\x02\x12\v\n" +
+	"\aDELETED\x10\x03\"\a\n" +
 	"\x05Ready\"_\n" +
 	"\x05Error\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\rR\x06status\x12 \n" +
@@ -2740,121 +2909,128 @@ func file_provider_proto_rawDescGZIP() []byte {
 	return file_provider_proto_rawDescData
 }
 
-var file_provider_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_provider_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_provider_proto_goTypes = []any{
 	(Version)(0),                  // 0: gowbem.provider.v1.Version
 	(PutMode)(0),                  // 1: gowbem.provider.v1.PutMode
-	(*HelloRequest)(nil),          // 2: gowbem.provider.v1.HelloRequest
-	(*HelloReply)(nil),            // 3: gowbem.provider.v1.HelloReply
-	(*Capabilities)(nil),          // 4: gowbem.provider.v1.Capabilities
-	(*Call)(nil),                  // 5: gowbem.provider.v1.Call
-	(*Caller)(nil),                // 6: gowbem.provider.v1.Caller
-	(*EnumerateRequest)(nil),      // 7: gowbem.provider.v1.EnumerateRequest
-	(*Start)(nil),                 // 8: gowbem.provider.v1.Start
-	(*Hint)(nil),                  // 9: gowbem.provider.v1.Hint
-	(*Equality)(nil),              // 10: gowbem.provider.v1.Equality
-	(*References)(nil),            // 11: gowbem.provider.v1.References
-	(*EnumerateReply)(nil),        // 12: gowbem.provider.v1.EnumerateReply
-	(*Batch)(nil),                 // 13: gowbem.provider.v1.Batch
-	(*Progress)(nil),              // 14: gowbem.provider.v1.Progress
-	(*Done)(nil),                  // 15: gowbem.provider.v1.Done
-	(*GetInstanceRequest)(nil),    // 16: gowbem.provider.v1.GetInstanceRequest
-	(*InstanceReply)(nil),         // 17: gowbem.provider.v1.InstanceReply
-	(*PutInstanceRequest)(nil),    // 18: gowbem.provider.v1.PutInstanceRequest
-	(*PutInstanceReply)(nil),      // 19: gowbem.provider.v1.PutInstanceReply
-	(*DeleteInstanceRequest)(nil), // 20: gowbem.provider.v1.DeleteInstanceRequest
-	(*DeleteInstanceReply)(nil),   // 21: gowbem.provider.v1.DeleteInstanceReply
-	(*ExecMethodRequest)(nil),     // 22: gowbem.provider.v1.ExecMethodRequest
-	(*EventsRequest)(nil),         // 23: gowbem.provider.v1.EventsRequest
-	(*EventsReply)(nil),           // 24: gowbem.provider.v1.EventsReply
-	(*Ready)(nil),                 // 25: gowbem.provider.v1.Ready
-	(*Error)(nil),                 // 26: gowbem.provider.v1.Error
-	(*Class)(nil),                 // 27: gowbem.provider.v1.Class
-	(*Property)(nil),              // 28: gowbem.provider.v1.Property
-	(*Method)(nil),                // 29: gowbem.provider.v1.Method
-	(*Parameter)(nil),             // 30: gowbem.provider.v1.Parameter
-	(*Qualifier)(nil),             // 31: gowbem.provider.v1.Qualifier
-	(*Instance)(nil),              // 32: gowbem.provider.v1.Instance
-	(*PropertyValue)(nil),         // 33: gowbem.provider.v1.PropertyValue
-	(*Value)(nil),                 // 34: gowbem.provider.v1.Value
-	(*Array)(nil),                 // 35: gowbem.provider.v1.Array
+	(InstanceEvent_Kind)(0),       // 2: gowbem.provider.v1.InstanceEvent.Kind
+	(*HelloRequest)(nil),          // 3: gowbem.provider.v1.HelloRequest
+	(*HelloReply)(nil),            // 4: gowbem.provider.v1.HelloReply
+	(*Capabilities)(nil),          // 5: gowbem.provider.v1.Capabilities
+	(*Call)(nil),                  // 6: gowbem.provider.v1.Call
+	(*Caller)(nil),                // 7: gowbem.provider.v1.Caller
+	(*EnumerateRequest)(nil),      // 8: gowbem.provider.v1.EnumerateRequest
+	(*Start)(nil),                 // 9: gowbem.provider.v1.Start
+	(*Hint)(nil),                  // 10: gowbem.provider.v1.Hint
+	(*Equality)(nil),              // 11: gowbem.provider.v1.Equality
+	(*References)(nil),            // 12: gowbem.provider.v1.References
+	(*EnumerateReply)(nil),        // 13: gowbem.provider.v1.EnumerateReply
+	(*Batch)(nil),                 // 14: gowbem.provider.v1.Batch
+	(*Progress)(nil),              // 15: gowbem.provider.v1.Progress
+	(*Done)(nil),                  // 16: gowbem.provider.v1.Done
+	(*GetInstanceRequest)(nil),    // 17: gowbem.provider.v1.GetInstanceRequest
+	(*InstanceReply)(nil),         // 18: gowbem.provider.v1.InstanceReply
+	(*PutInstanceRequest)(nil),    // 19: gowbem.provider.v1.PutInstanceRequest
+	(*PutInstanceReply)(nil),      // 20: gowbem.provider.v1.PutInstanceReply
+	(*DeleteInstanceRequest)(nil), // 21: gowbem.provider.v1.DeleteInstanceRequest
+	(*DeleteInstanceReply)(nil),   // 22: gowbem.provider.v1.DeleteInstanceReply
+	(*ExecMethodRequest)(nil),     // 23: gowbem.provider.v1.ExecMethodRequest
+	(*EventsRequest)(nil),         // 24: gowbem.provider.v1.EventsRequest
+	(*EventsReply)(nil),           // 25: gowbem.provider.v1.EventsReply
+	(*InstanceEvent)(nil),         // 26: gowbem.provider.v1.InstanceEvent
+	(*Ready)(nil),                 // 27: gowbem.provider.v1.Ready
+	(*Error)(nil),                 // 28: gowbem.provider.v1.Error
+	(*Class)(nil),                 // 29: gowbem.provider.v1.Class
+	(*Property)(nil),              // 30: gowbem.provider.v1.Property
+	(*Method)(nil),                // 31: gowbem.provider.v1.Method
+	(*Parameter)(nil),             // 32: gowbem.provider.v1.Parameter
+	(*Qualifier)(nil),             // 33: gowbem.provider.v1.Qualifier
+	(*Instance)(nil),              // 34: gowbem.provider.v1.Instance
+	(*PropertyValue)(nil),         // 35: gowbem.provider.v1.PropertyValue
+	(*Value)(nil),                 // 36: gowbem.provider.v1.Value
+	(*Array)(nil),                 // 37: gowbem.provider.v1.Array
 }
 var file_provider_proto_depIdxs = []int32{
 	0,  // 0: gowbem.provider.v1.HelloRequest.protocol:type_name -> gowbem.provider.v1.Version
 	0,  // 1: gowbem.provider.v1.HelloReply.protocol:type_name -> gowbem.provider.v1.Version
-	4,  // 2: gowbem.provider.v1.HelloReply.providers:type_name -> gowbem.provider.v1.Capabilities
-	6,  // 3: gowbem.provider.v1.Call.caller:type_name -> gowbem.provider.v1.Caller
-	8,  // 4: gowbem.provider.v1.EnumerateRequest.start:type_name -> gowbem.provider.v1.Start
-	5,  // 5: gowbem.provider.v1.Start.call:type_name -> gowbem.provider.v1.Call
-	27, // 6: gowbem.provider.v1.Start.class:type_name -> gowbem.provider.v1.Class
-	9,  // 7: gowbem.provider.v1.Start.hint:type_name -> gowbem.provider.v1.Hint
-	11, // 8: gowbem.provider.v1.Start.references:type_name -> gowbem.provider.v1.References
-	10, // 9: gowbem.provider.v1.Hint.equal:type_name -> gowbem.provider.v1.Equality
-	34, // 10: gowbem.provider.v1.Equality.values:type_name -> gowbem.provider.v1.Value
-	13, // 11: gowbem.provider.v1.EnumerateReply.batch:type_name -> gowbem.provider.v1.Batch
-	14, // 12: gowbem.provider.v1.EnumerateReply.progress:type_name -> gowbem.provider.v1.Progress
-	15, // 13: gowbem.provider.v1.EnumerateReply.done:type_name -> gowbem.provider.v1.Done
-	32, // 14: gowbem.provider.v1.Batch.instances:type_name -> gowbem.provider.v1.Instance
-	26, // 15: gowbem.provider.v1.Done.error:type_name -> gowbem.provider.v1.Error
-	5,  // 16: gowbem.provider.v1.GetInstanceRequest.call:type_name -> gowbem.provider.v1.Call
-	27, // 17: gowbem.provider.v1.GetInstanceRequest.class:type_name -> gowbem.provider.v1.Class
-	32, // 18: gowbem.provider.v1.InstanceReply.instance:type_name -> gowbem.provider.v1.Instance
-	26, // 19: gowbem.provider.v1.InstanceReply.error:type_name -> gowbem.provider.v1.Error
-	5,  // 20: gowbem.provider.v1.PutInstanceRequest.call:type_name -> gowbem.provider.v1.Call
-	27, // 21: gowbem.provider.v1.PutInstanceRequest.class:type_name -> gowbem.provider.v1.Class
-	32, // 22: gowbem.provider.v1.PutInstanceRequest.instance:type_name -> gowbem.provider.v1.Instance
+	5,  // 2: gowbem.provider.v1.HelloReply.providers:type_name -> gowbem.provider.v1.Capabilities
+	7,  // 3: gowbem.provider.v1.Call.caller:type_name -> gowbem.provider.v1.Caller
+	9,  // 4: gowbem.provider.v1.EnumerateRequest.start:type_name -> gowbem.provider.v1.Start
+	6,  // 5: gowbem.provider.v1.Start.call:type_name -> gowbem.provider.v1.Call
+	29, // 6: gowbem.provider.v1.Start.class:type_name -> gowbem.provider.v1.Class
+	10, // 7: gowbem.provider.v1.Start.hint:type_name -> gowbem.provider.v1.Hint
+	12, // 8: gowbem.provider.v1.Start.references:type_name -> gowbem.provider.v1.References
+	11, // 9: gowbem.provider.v1.Hint.equal:type_name -> gowbem.provider.v1.Equality
+	36, // 10: gowbem.provider.v1.Equality.values:type_name -> gowbem.provider.v1.Value
+	14, // 11: gowbem.provider.v1.EnumerateReply.batch:type_name -> gowbem.provider.v1.Batch
+	15, // 12: gowbem.provider.v1.EnumerateReply.progress:type_name -> gowbem.provider.v1.Progress
+	16, // 13: gowbem.provider.v1.EnumerateReply.done:type_name -> gowbem.provider.v1.Done
+	34, // 14: gowbem.provider.v1.Batch.instances:type_name -> gowbem.provider.v1.Instance
+	28, // 15: gowbem.provider.v1.Done.error:type_name -> gowbem.provider.v1.Error
+	6,  // 16: gowbem.provider.v1.GetInstanceRequest.call:type_name -> gowbem.provider.v1.Call
+	29, // 17: gowbem.provider.v1.GetInstanceRequest.class:type_name -> gowbem.provider.v1.Class
+	34, // 18: gowbem.provider.v1.InstanceReply.instance:type_name -> gowbem.provider.v1.Instance
+	28, // 19: gowbem.provider.v1.InstanceReply.error:type_name -> gowbem.provider.v1.Error
+	6,  // 20: gowbem.provider.v1.PutInstanceRequest.call:type_name -> gowbem.provider.v1.Call
+	29, // 21: gowbem.provider.v1.PutInstanceRequest.class:type_name -> gowbem.provider.v1.Class
+	34, // 22: gowbem.provider.v1.PutInstanceRequest.instance:type_name -> gowbem.provider.v1.Instance
 	1,  // 23: gowbem.provider.v1.PutInstanceRequest.mode:type_name -> gowbem.provider.v1.PutMode
-	26, // 24: gowbem.provider.v1.PutInstanceReply.error:type_name -> gowbem.provider.v1.Error
-	5,  // 25: gowbem.provider.v1.DeleteInstanceRequest.call:type_name -> gowbem.provider.v1.Call
-	27, // 26: gowbem.provider.v1.DeleteInstanceRequest.class:type_name -> gowbem.provider.v1.Class
-	26, // 27: gowbem.provider.v1.DeleteInstanceReply.error:type_name -> gowbem.provider.v1.Error
-	5,  // 28: gowbem.provider.v1.ExecMethodRequest.call:type_name -> gowbem.provider.v1.Call
-	27, // 29: gowbem.provider.v1.ExecMethodRequest.class:type_name -> gowbem.provider.v1.Class
-	27, // 30: gowbem.provider.v1.ExecMethodRequest.in_class:type_name -> gowbem.provider.v1.Class
-	32, // 31: gowbem.provider.v1.ExecMethodRequest.in:type_name -> gowbem.provider.v1.Instance
-	27, // 32: gowbem.provider.v1.ExecMethodRequest.out_class:type_name -> gowbem.provider.v1.Class
-	5,  // 33: gowbem.provider.v1.EventsRequest.call:type_name -> gowbem.provider.v1.Call
-	27, // 34: gowbem.provider.v1.EventsRequest.class:type_name -> gowbem.provider.v1.Class
-	27, // 35: gowbem.provider.v1.EventsRequest.subclasses:type_name -> gowbem.provider.v1.Class
-	25, // 36: gowbem.provider.v1.EventsReply.ready:type_name -> gowbem.provider.v1.Ready
-	32, // 37: gowbem.provider.v1.EventsReply.event:type_name -> gowbem.provider.v1.Instance
-	15, // 38: gowbem.provider.v1.EventsReply.done:type_name -> gowbem.provider.v1.Done
-	31, // 39: gowbem.provider.v1.Class.qualifiers:type_name -> gowbem.provider.v1.Qualifier
-	28, // 40: gowbem.provider.v1.Class.properties:type_name -> gowbem.provider.v1.Property
-	29, // 41: gowbem.provider.v1.Class.methods:type_name -> gowbem.provider.v1.Method
-	31, // 42: gowbem.provider.v1.Property.qualifiers:type_name -> gowbem.provider.v1.Qualifier
-	34, // 43: gowbem.provider.v1.Property.default:type_name -> gowbem.provider.v1.Value
-	30, // 44: gowbem.provider.v1.Method.params:type_name -> gowbem.provider.v1.Parameter
-	31, // 45: gowbem.provider.v1.Method.qualifiers:type_name -> gowbem.provider.v1.Qualifier
-	31, // 46: gowbem.provider.v1.Parameter.qualifiers:type_name -> gowbem.provider.v1.Qualifier
-	34, // 47: gowbem.provider.v1.Qualifier.value:type_name -> gowbem.provider.v1.Value
-	33, // 48: gowbem.provider.v1.Instance.properties:type_name -> gowbem.provider.v1.PropertyValue
-	27, // 49: gowbem.provider.v1.Instance.class:type_name -> gowbem.provider.v1.Class
-	34, // 50: gowbem.provider.v1.Instance.values:type_name -> gowbem.provider.v1.Value
-	34, // 51: gowbem.provider.v1.PropertyValue.value:type_name -> gowbem.provider.v1.Value
-	32, // 52: gowbem.provider.v1.Value.object:type_name -> gowbem.provider.v1.Instance
-	35, // 53: gowbem.provider.v1.Value.array:type_name -> gowbem.provider.v1.Array
-	34, // 54: gowbem.provider.v1.Array.items:type_name -> gowbem.provider.v1.Value
-	2,  // 55: gowbem.provider.v1.Provider.Hello:input_type -> gowbem.provider.v1.HelloRequest
-	7,  // 56: gowbem.provider.v1.Provider.Enumerate:input_type -> gowbem.provider.v1.EnumerateRequest
-	16, // 57: gowbem.provider.v1.Provider.GetInstance:input_type -> gowbem.provider.v1.GetInstanceRequest
-	18, // 58: gowbem.provider.v1.Provider.PutInstance:input_type -> gowbem.provider.v1.PutInstanceRequest
-	20, // 59: gowbem.provider.v1.Provider.DeleteInstance:input_type -> gowbem.provider.v1.DeleteInstanceRequest
-	22, // 60: gowbem.provider.v1.Provider.ExecMethod:input_type -> gowbem.provider.v1.ExecMethodRequest
-	23, // 61: gowbem.provider.v1.Provider.Events:input_type -> gowbem.provider.v1.EventsRequest
-	3,  // 62: gowbem.provider.v1.Provider.Hello:output_type -> gowbem.provider.v1.HelloReply
-	12, // 63: gowbem.provider.v1.Provider.Enumerate:output_type -> gowbem.provider.v1.EnumerateReply
-	17, // 64: gowbem.provider.v1.Provider.GetInstance:output_type -> gowbem.provider.v1.InstanceReply
-	19, // 65: gowbem.provider.v1.Provider.PutInstance:output_type -> gowbem.provider.v1.PutInstanceReply
-	21, // 66: gowbem.provider.v1.Provider.DeleteInstance:output_type -> gowbem.provider.v1.DeleteInstanceReply
-	17, // 67: gowbem.provider.v1.Provider.ExecMethod:output_type -> gowbem.provider.v1.InstanceReply
-	24, // 68: gowbem.provider.v1.Provider.Events:output_type -> gowbem.provider.v1.EventsReply
-	62, // [62:69] is the sub-list for method output_type
-	55, // [55:62] is the sub-list for method input_type
-	55, // [55:55] is the sub-list for extension type_name
-	55, // [55:55] is the sub-list for extension extendee
-	0,  // [0:55] is the sub-list for field type_name
+	28, // 24: gowbem.provider.v1.PutInstanceReply.error:type_name -> gowbem.provider.v1.Error
+	6,  // 25: gowbem.provider.v1.DeleteInstanceRequest.call:type_name -> gowbem.provider.v1.Call
+	29, // 26: gowbem.provider.v1.DeleteInstanceRequest.class:type_name -> gowbem.provider.v1.Class
+	28, // 27: gowbem.provider.v1.DeleteInstanceReply.error:type_name -> gowbem.provider.v1.Error
+	6,  // 28: gowbem.provider.v1.ExecMethodRequest.call:type_name -> gowbem.provider.v1.Call
+	29, // 29: gowbem.provider.v1.ExecMethodRequest.class:type_name -> gowbem.provider.v1.Class
+	29, // 30: gowbem.provider.v1.ExecMethodRequest.in_class:type_name -> gowbem.provider.v1.Class
+	34, // 31: gowbem.provider.v1.ExecMethodRequest.in:type_name -> gowbem.provider.v1.Instance
+	29, // 32: gowbem.provider.v1.ExecMethodRequest.out_class:type_name -> gowbem.provider.v1.Class
+	6,  // 33: gowbem.provider.v1.EventsRequest.call:type_name -> gowbem.provider.v1.Call
+	29, // 34: gowbem.provider.v1.EventsRequest.class:type_name -> gowbem.provider.v1.Class
+	29, // 35: gowbem.provider.v1.EventsRequest.subclasses:type_name -> gowbem.provider.v1.Class
+	29, // 36: gowbem.provider.v1.EventsRequest.target:type_name -> gowbem.provider.v1.Class
+	27, // 37: gowbem.provider.v1.EventsReply.ready:type_name -> gowbem.provider.v1.Ready
+	34, // 38: gowbem.provider.v1.EventsReply.event:type_name -> gowbem.provider.v1.Instance
+	16, // 39: gowbem.provider.v1.EventsReply.done:type_name -> gowbem.provider.v1.Done
+	26, // 40: gowbem.provider.v1.EventsReply.instance_event:type_name -> gowbem.provider.v1.InstanceEvent
+	2,  // 41: gowbem.provider.v1.InstanceEvent.kind:type_name -> gowbem.provider.v1.InstanceEvent.Kind
+	34, // 42: gowbem.provider.v1.InstanceEvent.instance:type_name -> gowbem.provider.v1.Instance
+	34, // 43: gowbem.provider.v1.InstanceEvent.previous:type_name -> gowbem.provider.v1.Instance
+	33, // 44: gowbem.provider.v1.Class.qualifiers:type_name -> gowbem.provider.v1.Qualifier
+	30, // 45: gowbem.provider.v1.Class.properties:type_name -> gowbem.provider.v1.Property
+	31, // 46: gowbem.provider.v1.Class.methods:type_name -> gowbem.provider.v1.Method
+	33, // 47: gowbem.provider.v1.Property.qualifiers:type_name -> gowbem.provider.v1.Qualifier
+	36, // 48: gowbem.provider.v1.Property.default:type_name -> gowbem.provider.v1.Value
+	32, // 49: gowbem.provider.v1.Method.params:type_name -> gowbem.provider.v1.Parameter
+	33, // 50: gowbem.provider.v1.Method.qualifiers:type_name -> gowbem.provider.v1.Qualifier
+	33, // 51: gowbem.provider.v1.Parameter.qualifiers:type_name -> gowbem.provider.v1.Qualifier
+	36, // 52: gowbem.provider.v1.Qualifier.value:type_name -> gowbem.provider.v1.Value
+	35, // 53: gowbem.provider.v1.Instance.properties:type_name -> gowbem.provider.v1.PropertyValue
+	29, // 54: gowbem.provider.v1.Instance.class:type_name -> gowbem.provider.v1.Class
+	36, // 55: gowbem.provider.v1.Instance.values:type_name -> gowbem.provider.v1.Value
+	36, // 56: gowbem.provider.v1.PropertyValue.value:type_name -> gowbem.provider.v1.Value
+	34, // 57: gowbem.provider.v1.Value.object:type_name -> gowbem.provider.v1.Instance
+	37, // 58: gowbem.provider.v1.Value.array:type_name -> gowbem.provider.v1.Array
+	36, // 59: gowbem.provider.v1.Array.items:type_name -> gowbem.provider.v1.Value
+	3,  // 60: gowbem.provider.v1.Provider.Hello:input_type -> gowbem.provider.v1.HelloRequest
+	8,  // 61: gowbem.provider.v1.Provider.Enumerate:input_type -> gowbem.provider.v1.EnumerateRequest
+	17, // 62: gowbem.provider.v1.Provider.GetInstance:input_type -> gowbem.provider.v1.GetInstanceRequest
+	19, // 63: gowbem.provider.v1.Provider.PutInstance:input_type -> gowbem.provider.v1.PutInstanceRequest
+	21, // 64: gowbem.provider.v1.Provider.DeleteInstance:input_type -> gowbem.provider.v1.DeleteInstanceRequest
+	23, // 65: gowbem.provider.v1.Provider.ExecMethod:input_type -> gowbem.provider.v1.ExecMethodRequest
+	24, // 66: gowbem.provider.v1.Provider.Events:input_type -> gowbem.provider.v1.EventsRequest
+	4,  // 67: gowbem.provider.v1.Provider.Hello:output_type -> gowbem.provider.v1.HelloReply
+	13, // 68: gowbem.provider.v1.Provider.Enumerate:output_type -> gowbem.provider.v1.EnumerateReply
+	18, // 69: gowbem.provider.v1.Provider.GetInstance:output_type -> gowbem.provider.v1.InstanceReply
+	20, // 70: gowbem.provider.v1.Provider.PutInstance:output_type -> gowbem.provider.v1.PutInstanceReply
+	22, // 71: gowbem.provider.v1.Provider.DeleteInstance:output_type -> gowbem.provider.v1.DeleteInstanceReply
+	18, // 72: gowbem.provider.v1.Provider.ExecMethod:output_type -> gowbem.provider.v1.InstanceReply
+	25, // 73: gowbem.provider.v1.Provider.Events:output_type -> gowbem.provider.v1.EventsReply
+	67, // [67:74] is the sub-list for method output_type
+	60, // [60:67] is the sub-list for method input_type
+	60, // [60:60] is the sub-list for extension type_name
+	60, // [60:60] is the sub-list for extension extendee
+	0,  // [0:60] is the sub-list for field type_name
 }
 
 func init() { file_provider_proto_init() }
@@ -2875,8 +3051,9 @@ func file_provider_proto_init() {
 		(*EventsReply_Ready)(nil),
 		(*EventsReply_Event)(nil),
 		(*EventsReply_Done)(nil),
+		(*EventsReply_InstanceEvent)(nil),
 	}
-	file_provider_proto_msgTypes[32].OneofWrappers = []any{
+	file_provider_proto_msgTypes[33].OneofWrappers = []any{
 		(*Value_Boolean)(nil),
 		(*Value_Signed)(nil),
 		(*Value_Unsigned)(nil),
@@ -2890,8 +3067,8 @@ func file_provider_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_provider_proto_rawDesc), len(file_provider_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   34,
+			NumEnums:      3,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

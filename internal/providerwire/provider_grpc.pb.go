@@ -105,9 +105,17 @@ type ProviderClient interface {
 	// Event message per event, until the call is cancelled; Done with an error
 	// after Ready ends the subscription with that status. The daemon checks
 	// every event against the subscription's WHERE clause, so a provider may
-	// send more than the query asks for. Intrinsic events about a provider's
-	// instances do not cross the boundary: the daemon finds them by polling
-	// (WITHIN).
+	// send more than the query asks for.
+	//
+	// The same call raises the intrinsic events of a provider's instances
+	// (__InstanceCreationEvent, __InstanceModificationEvent,
+	// __InstanceDeletionEvent) when the provider's registration says so (an
+	// EventQueryList query of one of them, or of their base
+	// __InstanceOperationEvent, with WHERE TargetInstance ISA 'Class') and its
+	// process does (Capabilities.instance_events): EventsRequest.target is then
+	// the dynamic class watched, and the provider sends InstanceEvent messages
+	// instead of Event; the daemon builds the event instances, so subscribers
+	// need no WITHIN and nothing is polled.
 	Events(ctx context.Context, in *EventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[EventsReply], error)
 }
 
@@ -243,9 +251,17 @@ type ProviderServer interface {
 	// Event message per event, until the call is cancelled; Done with an error
 	// after Ready ends the subscription with that status. The daemon checks
 	// every event against the subscription's WHERE clause, so a provider may
-	// send more than the query asks for. Intrinsic events about a provider's
-	// instances do not cross the boundary: the daemon finds them by polling
-	// (WITHIN).
+	// send more than the query asks for.
+	//
+	// The same call raises the intrinsic events of a provider's instances
+	// (__InstanceCreationEvent, __InstanceModificationEvent,
+	// __InstanceDeletionEvent) when the provider's registration says so (an
+	// EventQueryList query of one of them, or of their base
+	// __InstanceOperationEvent, with WHERE TargetInstance ISA 'Class') and its
+	// process does (Capabilities.instance_events): EventsRequest.target is then
+	// the dynamic class watched, and the provider sends InstanceEvent messages
+	// instead of Event; the daemon builds the event instances, so subscribers
+	// need no WITHIN and nothing is polled.
 	Events(*EventsRequest, grpc.ServerStreamingServer[EventsReply]) error
 	mustEmbedUnimplementedProviderServer()
 }

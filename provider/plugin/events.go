@@ -20,7 +20,11 @@ const MaxQueuedEvents = 4096
 
 // Events implements providerwire.ProviderServer: the provider's
 // ProvideEvents runs with a ctx the daemon cancels when the subscription
-// ends, and what it raises into the sink is sent from this goroutine.
+// ends, and what it raises into the sink is sent from this goroutine. With
+// req.Target, the subscription is to the intrinsic events of the target's
+// instances, which the provider raises with the sink's InstanceCreated,
+// InstanceModified and InstanceDeleted when it implements
+// provider.InstanceEventProvider and says so for the target.
 func (s *server) Events(req *providerwire.EventsRequest, stream providerwire.Provider_EventsServer) error {
 	ctx, cancel := context.WithCancel(providerwire.CallerContext(stream.Context(), req.Call.GetCaller()))
 	defer cancel()
@@ -32,6 +36,17 @@ func (s *server) Events(req *providerwire.EventsRequest, stream providerwire.Pro
 			return notCapable(name, "raise events")
 		}
 		ereq := &provider.EventRequest{Namespace: req.Call.GetNamespace(), Class: c, Query: req.Query}
+		if req.Target != nil {
+			target, err := providerwire.DecodeClass(req.Target)
+			if err != nil {
+				return err
+			}
+			ip, ok := p.(provider.InstanceEventProvider)
+			if !ok || !ip.ProvidesInstanceEvents(target) {
+				return notCapable(name, "raise the instance events of "+target.Name)
+			}
+			ereq.Target = target
+		}
 		for _, m := range req.Subclasses {
 			sub, err := providerwire.DecodeClass(m)
 			if err != nil {
@@ -46,16 +61,24 @@ func (s *server) Events(req *providerwire.EventsRequest, stream providerwire.Pro
 			}
 			ereq.Select, _ = q.(*wql.SelectQuery)
 		}
+		known := append([]*cim.Class{c}, ereq.Subclasses...)
+		if ereq.Target != nil {
+			known = append(known, ereq.Target)
+		}
 		ereq.Lookup = func(name string) (*cim.Class, error) {
-			for _, x := range append([]*cim.Class{c}, ereq.Subclasses...) {
+			for _, x := range known {
 				if cim.EqualFold(x.Name, name) {
 					return x, nil
 				}
 			}
+			what := c.Name + " or one of its subclasses"
+			if ereq.Target != nil {
+				what += ", or " + ereq.Target.Name
+			}
 			return nil, &cim.Error{Status: cim.WBEM_E_INVALID_CLASS, Parameter: name,
-				Description: fmt.Sprintf("class %s is not %s or one of its subclasses", name, c.Name)}
+				Description: fmt.Sprintf("class %s is not %s", name, what)}
 		}
-		sink = newEventSink(ctx, name, c)
+		sink = newEventSink(ctx, name, c, ereq.Target)
 		return ep.ProvideEvents(ctx, ereq, sink)
 	})
 	if err != nil {
@@ -70,21 +93,22 @@ func (s *server) Events(req *providerwire.EventsRequest, stream providerwire.Pro
 // eventSink is a provider's provider.EventSink in a provider process: a
 // bounded queue that the Events call sends from.
 type eventSink struct {
-	ctx   context.Context
-	name  string
-	class *cim.Class
+	ctx    context.Context
+	name   string
+	class  *cim.Class
+	target *cim.Class // intrinsic events: the class watched; else nil
 
 	mu      sync.Mutex
-	queue   []*providerwire.Instance
-	dropped int                    // lost since the last notice
-	first   *providerwire.Instance // the first of them, if known
-	total   int                    // lost in all, for the log
+	queue   []*providerwire.EventsReply // Event and InstanceEvent messages
+	dropped int                         // lost since the last notice
+	first   *providerwire.Instance      // the first of them, if known
+	total   int                         // lost in all, for the log
 	failed  error
 	wake    chan struct{}
 }
 
-func newEventSink(ctx context.Context, name string, class *cim.Class) *eventSink {
-	return &eventSink{ctx: ctx, name: name, class: class, wake: make(chan struct{}, 1)}
+func newEventSink(ctx context.Context, name string, class, target *cim.Class) *eventSink {
+	return &eventSink{ctx: ctx, name: name, class: class, target: target, wake: make(chan struct{}, 1)}
 }
 
 var errSubscriptionEnded = &cim.Error{Status: cim.WBEM_E_CALL_CANCELLED, Description: "the subscription has ended"}
@@ -110,18 +134,24 @@ func (k *eventSink) Indicate(ev *cim.Instance) error {
 	}
 	m := providerwire.EncodeInstance(ev, k.class.Name)
 	m.Class = nil // the daemon has the definition
+	return k.queueReply(&providerwire.EventsReply{Kind: &providerwire.EventsReply_Event{Event: m}}, m)
+}
+
+// queueReply queues a message for the daemon; first is the event to name in
+// the notice if it is lost (nil: none).
+func (k *eventSink) queueReply(r *providerwire.EventsReply, first *providerwire.Instance) error {
 	k.mu.Lock()
 	if k.failed != nil {
 		k.mu.Unlock()
 		return errSubscriptionEnded
 	}
 	if len(k.queue) >= MaxQueuedEvents {
-		k.lostLocked(1, m)
+		k.lostLocked(1, first)
 		k.mu.Unlock()
 		k.signal()
 		return nil
 	}
-	k.queue = append(k.queue, m)
+	k.queue = append(k.queue, r)
 	k.mu.Unlock()
 	k.signal()
 	return nil
@@ -161,19 +191,58 @@ func (k *eventSink) EventsLost(n int, first *cim.Instance) {
 
 var _ provider.EventLossReporter = (*eventSink)(nil)
 
-func (k *eventSink) instanceEvents() error {
-	return &cim.Error{Status: cim.WBEM_E_NOT_SUPPORTED, Provider: k.name,
-		Description: "instance events do not cross the process boundary: the daemon finds the changes of an out-of-process provider's instances by polling (WITHIN)"}
+// instanceEvent queues an intrinsic event about inst (and previous, for a
+// modification). A lost one is counted without naming it: the notice's
+// Event is an event of the subscription's class, which the daemon makes.
+func (k *eventSink) instanceEvent(kind providerwire.InstanceEvent_Kind, previous, inst *cim.Instance) error {
+	if k.ctx.Err() != nil {
+		return errSubscriptionEnded
+	}
+	if k.target == nil {
+		return &cim.Error{Status: cim.WBEM_E_INVALID_OPERATION, Provider: k.name,
+			Description: "provider " + k.name + " raised an instance event on a subscription to the extrinsic events of " + k.class.Name}
+	}
+	m := &providerwire.InstanceEvent{Kind: kind}
+	for _, x := range []struct {
+		inst *cim.Instance
+		to   **providerwire.Instance
+	}{{inst, &m.Instance}, {previous, &m.Previous}} {
+		if x.inst == nil {
+			continue
+		}
+		if !x.inst.Class().IsA(k.target.Name) {
+			return &cim.Error{Status: cim.WBEM_E_INVALID_CLASS, Parameter: x.inst.ClassName(), Provider: k.name,
+				Description: "provider " + k.name + " raised an instance event about an instance of " + x.inst.ClassName() + ", which is not a " + k.target.Name}
+		}
+		*x.to = providerwire.EncodeInstance(x.inst, k.target.Name)
+		(*x.to).Class = nil // the daemon has the definition
+	}
+	return k.queueReply(&providerwire.EventsReply{Kind: &providerwire.EventsReply_InstanceEvent{InstanceEvent: m}}, nil)
 }
 
-// InstanceCreated implements provider.EventSink: not across the boundary.
-func (k *eventSink) InstanceCreated(*cim.Instance) error { return k.instanceEvents() }
+// InstanceCreated implements provider.EventSink.
+func (k *eventSink) InstanceCreated(inst *cim.Instance) error {
+	if inst == nil {
+		return nil
+	}
+	return k.instanceEvent(providerwire.InstanceEvent_CREATED, nil, inst)
+}
 
-// InstanceDeleted implements provider.EventSink: not across the boundary.
-func (k *eventSink) InstanceDeleted(*cim.Instance) error { return k.instanceEvents() }
+// InstanceDeleted implements provider.EventSink.
+func (k *eventSink) InstanceDeleted(inst *cim.Instance) error {
+	if inst == nil {
+		return nil
+	}
+	return k.instanceEvent(providerwire.InstanceEvent_DELETED, nil, inst)
+}
 
-// InstanceModified implements provider.EventSink: not across the boundary.
-func (k *eventSink) InstanceModified(_, _ *cim.Instance) error { return k.instanceEvents() }
+// InstanceModified implements provider.EventSink.
+func (k *eventSink) InstanceModified(previous, inst *cim.Instance) error {
+	if previous == nil || inst == nil {
+		return cim.Errorf(cim.WBEM_E_INVALID_PARAMETER, "InstanceModified needs the previous and the new instance")
+	}
+	return k.instanceEvent(providerwire.InstanceEvent_MODIFIED, previous, inst)
+}
 
 // Fail implements provider.EventSink.
 func (k *eventSink) Fail(err error) {
@@ -196,12 +265,13 @@ func (k *eventSink) send(ctx context.Context, stream providerwire.Provider_Event
 		batch, failed := k.queue, k.failed
 		k.queue = nil
 		if k.dropped > 0 { // lost after what is queued: the notice follows it
-			batch = append(batch, providerwire.LostNotice(uint64(k.dropped), k.first))
+			notice := providerwire.LostNotice(uint64(k.dropped), k.first)
+			batch = append(batch, &providerwire.EventsReply{Kind: &providerwire.EventsReply_Event{Event: notice}})
 			k.dropped, k.first = 0, nil
 		}
 		k.mu.Unlock()
-		for _, m := range batch {
-			if err := stream.Send(&providerwire.EventsReply{Kind: &providerwire.EventsReply_Event{Event: m}}); err != nil {
+		for _, r := range batch {
+			if err := stream.Send(r); err != nil {
 				return err
 			}
 		}

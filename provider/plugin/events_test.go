@@ -13,7 +13,8 @@ import (
 
 // The sink of a provider process never blocks: at MaxQueuedEvents waiting
 // events it drops the newest and counts them; it checks an event's class,
-// refuses instance events (they do not cross), and refuses everything once
+// refuses instance events on a subscription to extrinsic ones, and refuses
+// everything once
 // the subscription has ended.
 func TestEventSinkLimits(t *testing.T) {
 	base, err := cim.Derive(nil, &cim.Class{Name: "T_Event", Properties: []cim.Property{{Name: "N", Type: cim.TypeUint32}}})
@@ -25,7 +26,7 @@ func TestEventSinkLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	k := newEventSink(ctx, "P", base)
+	k := newEventSink(ctx, "P", base, nil)
 	for i := range MaxQueuedEvents + 5 {
 		ev := base.NewInstance()
 		ev.Set("N", cim.Uint32(uint32(i)))
@@ -39,8 +40,8 @@ func TestEventSinkLimits(t *testing.T) {
 	if err := k.Indicate(other.NewInstance()); cim.AsError(err).Status != cim.WBEM_E_INVALID_CLASS {
 		t.Errorf("an event of another class: %v", err)
 	}
-	if err := k.InstanceCreated(base.NewInstance()); cim.AsError(err).Status != cim.WBEM_E_NOT_SUPPORTED {
-		t.Errorf("an instance event: %v", err)
+	if err := k.InstanceCreated(base.NewInstance()); cim.AsError(err).Status != cim.WBEM_E_INVALID_OPERATION {
+		t.Errorf("an instance event on an extrinsic subscription: %v", err)
 	}
 	cancel()
 	if err := k.Indicate(base.NewInstance()); err == nil {
@@ -83,7 +84,7 @@ func TestEventSinkOverflowNotice(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	k := newEventSink(ctx, "P", class)
+	k := newEventSink(ctx, "P", class, nil)
 	for i := range MaxQueuedEvents + 5 { // the stream does not send yet
 		if err := k.Indicate(event(i)); err != nil {
 			t.Fatal(err)
@@ -136,5 +137,98 @@ func TestEventSinkOverflowNotice(t *testing.T) {
 				t.Fatalf("the notice's first event: %v, %v; want N=%d", got, err, MaxQueuedEvents)
 			}
 		}
+	}
+}
+
+// On a subscription to intrinsic events (a target class), the sink sends
+// InstanceCreated, InstanceModified and InstanceDeleted as InstanceEvent
+// messages, in order with the rest, each instance by name in the target's
+// layout (class_name for a subclass); it refuses an instance of another
+// class and a modification without its previous instance, and counts what
+// a full queue loses, without naming an event (the daemon makes them).
+func TestEventSinkInstanceEvents(t *testing.T) {
+	target, err := cim.Derive(nil, &cim.Class{Name: "T_Item", Properties: []cim.Property{{Name: "Id", Type: cim.TypeUint32}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := cim.Derive(target, &cim.Class{Name: "T_SubItem", Superclass: "T_Item", Properties: []cim.Property{{Name: "Extra", Type: cim.TypeString}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := cim.Derive(nil, &cim.Class{Name: "T_Other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evClass, err := cim.Derive(nil, &cim.Class{Name: "__InstanceOperationEvent", Properties: []cim.Property{{Name: "TargetInstance", Type: cim.TypeObject}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	item := func(c *cim.Class, id int) *cim.Instance {
+		inst := c.NewInstance()
+		inst.Set("Id", cim.Uint32(uint32(id)))
+		return inst
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	k := newEventSink(ctx, "P", evClass, target)
+	if err := k.InstanceCreated(item(target, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.InstanceModified(item(target, 1), item(target, 2)); err != nil {
+		t.Fatal(err)
+	}
+	s := item(sub, 3)
+	s.Set("Extra", cim.String("x"))
+	if err := k.InstanceDeleted(s); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.InstanceCreated(item(other, 4)); cim.AsError(err).Status != cim.WBEM_E_INVALID_CLASS {
+		t.Errorf("an instance of another class: %v", err)
+	}
+	if err := k.InstanceModified(nil, item(target, 5)); cim.AsError(err).Status != cim.WBEM_E_INVALID_PARAMETER {
+		t.Errorf("a modification without the previous instance: %v", err)
+	}
+	want := []struct {
+		kind     providerwire.InstanceEvent_Kind
+		class    string
+		id, prev uint64
+	}{
+		{providerwire.InstanceEvent_CREATED, "", 1, 0},
+		{providerwire.InstanceEvent_MODIFIED, "", 2, 1},
+		{providerwire.InstanceEvent_DELETED, "T_SubItem", 3, 0},
+	}
+	if len(k.queue) != len(want) {
+		t.Fatalf("%d queued, want %d", len(k.queue), len(want))
+	}
+	for i, w := range want {
+		m := k.queue[i].GetInstanceEvent()
+		if m == nil || m.Kind != w.kind || m.Instance.GetClassName() != w.class || m.Instance.GetClass() != nil {
+			t.Fatalf("message %d: %v, want %v of class %q without its definition", i, k.queue[i], w.kind, w.class)
+		}
+		c := target
+		if w.class != "" {
+			c = sub
+		}
+		got, err := providerwire.DecodeInstance(m.Instance, c)
+		if err != nil || got.Value("Id").Uint() != w.id {
+			t.Errorf("message %d: %v, %v; want Id %d", i, got, err, w.id)
+		}
+		if w.class != "" && got.Value("Extra").Str() != "x" {
+			t.Errorf("message %d: the subclass's property: %v", i, got.Value("Extra"))
+		}
+		if (m.Previous != nil) != (w.prev != 0) {
+			t.Fatalf("message %d: previous %v", i, m.Previous)
+		}
+		if m.Previous != nil {
+			if p, err := providerwire.DecodeInstance(m.Previous, target); err != nil || p.Value("Id").Uint() != w.prev {
+				t.Errorf("message %d: previous %v, %v; want Id %d", i, p, err, w.prev)
+			}
+		}
+	}
+	for range MaxQueuedEvents {
+		k.InstanceCreated(item(target, 9))
+	}
+	if len(k.queue) != MaxQueuedEvents || k.dropped != len(want) || k.first != nil {
+		t.Errorf("%d queued, %d dropped (first %v); want %d, %d, none named", len(k.queue), k.dropped, k.first, MaxQueuedEvents, len(want))
 	}
 }

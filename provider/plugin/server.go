@@ -54,8 +54,9 @@ func (s *server) Hello(ctx context.Context, req *providerwire.HelloRequest) (*pr
 		_, methods := p.(provider.MethodProvider)
 		_, assoc := p.(provider.AssociationProvider)
 		_, events := p.(provider.EventProvider)
+		_, instEvents := p.(provider.InstanceEventProvider)
 		r.Providers = append(r.Providers, &providerwire.Capabilities{Name: name, Instances: inst, Query: query,
-			Write: write, Methods: methods, Associations: assoc, Events: events})
+			Write: write, Methods: methods, Associations: assoc, Events: events, InstanceEvents: instEvents})
 	}
 	if s.any != nil {
 		add("", s.any)
