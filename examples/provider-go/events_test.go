@@ -62,8 +62,8 @@ func embedded(t *testing.T, ev *cim.Instance, prop string) *cim.Instance {
 }
 
 // The provider's extrinsic event reaches a subscriber in the daemon's
-// process and one over WS-Management; the changes of its instances reach a
-// WITHIN subscriber by polling; killing the provider ends the subscriptions
+// process and one over WS-Management; the changes of its instances, which it
+// raises itself, reach a subscriber without WITHIN (nothing polls); killing the provider ends the subscriptions
 // to its events with WBEM_E_PROVIDER_FAILURE naming it.
 func TestEvents(t *testing.T) {
 	bin := buildProvider(t)
@@ -78,7 +78,7 @@ func TestEvents(t *testing.T) {
 		t.Fatalf("subscribing in process: %v\n%s", err, log)
 	}
 	defer grown.Close()
-	polled, err := local.ExecNotificationQuery(ctx, "WQL", "SELECT * FROM __InstanceModificationEvent WITHIN 1 WHERE TargetInstance ISA 'Example_Item'", semisync)
+	polled, err := local.ExecNotificationQuery(ctx, "WQL", "SELECT * FROM __InstanceModificationEvent WHERE TargetInstance ISA 'Example_Item'", semisync)
 	if err != nil {
 		t.Fatalf("subscribing to modifications: %v\n%s", err, log)
 	}
@@ -126,10 +126,11 @@ func TestEvents(t *testing.T) {
 			t.Errorf("over WS-Management: %s Id=%v NewSize=%v, want Id=%d NewSize=%d", ev.ClassName(), ev.Value("Id"), ev.Value("NewSize"), want.id, want.size)
 		}
 	}
-	// By polling: both items' modifications, with the sizes before and after.
+	// From the provider: both items' modifications, with the sizes before
+	// and after.
 	sizes := map[uint64][2]uint64{}
 	for len(sizes) < 2 {
-		ev, err := nextEvent(t, polled, "polling")
+		ev, err := nextEvent(t, polled, "modifications")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,8 @@
 // Command provider-go is an out-of-process provider of gowbem, in Go: it
 // serves the class Example_Item (three instances, an instance method Grow and
 // a static method Sleep) and raises the extrinsic event Example_ItemGrown
-// whenever Grow changes an item. Build it, register it with register.mof,
+// and the intrinsic __InstanceModificationEvent whenever Grow changes an
+// item. Build it, register it with register.mof,
 // and the daemon starts it on the first query or subscription. See
 // README.md.
 package main
@@ -23,7 +24,8 @@ func main() {
 }
 
 // items keeps the items' sizes, which Grow changes, for as long as the
-// process runs, and the subscriptions to Example_ItemGrown.
+// process runs, and the subscriptions to Example_ItemGrown and to the
+// changes of Example_Item.
 type items struct {
 	mu    sync.Mutex
 	names []string
@@ -32,22 +34,34 @@ type items struct {
 }
 
 // subscription is one subscription to the provider's events: the class to
-// make events of, and where they go.
+// make events of (for the changes of the items: the items' class), and where
+// they go.
 type subscription struct {
-	class *cim.Class
-	sink  provider.EventSink
+	class   *cim.Class
+	changes bool // the intrinsic events of the items, not Example_ItemGrown
+	sink    provider.EventSink
 }
 
 func newItems() *items {
 	return &items{names: []string{"apple", "banana", "cherry"}, sizes: []uint64{100, 200, 300}, subs: map[*subscription]bool{}}
 }
 
+// ProvidesInstanceEvents implements provider.InstanceEventProvider: the
+// provider raises the intrinsic events of Example_Item itself (register.mof
+// registers it for them), so the daemon need not poll it.
+func (p *items) ProvidesInstanceEvents(class *cim.Class) bool {
+	return class.IsA("Example_Item")
+}
+
 // ProvideEvents implements provider.EventProvider: the daemon calls it when
-// someone subscribes to Example_ItemGrown, and cancels ctx when that
-// subscription ends. Events go to every subscription; the daemon filters
-// them by each one's WHERE clause.
+// someone subscribes to Example_ItemGrown or to the changes of Example_Item
+// (req.Target), and cancels ctx when that subscription ends. Events go to
+// every subscription; the daemon filters them by each one's WHERE clause.
 func (p *items) ProvideEvents(ctx context.Context, req *provider.EventRequest, sink provider.EventSink) error {
 	s := &subscription{class: req.Class, sink: sink}
+	if req.Target != nil {
+		s.class, s.changes = req.Target, true
+	}
 	p.mu.Lock()
 	p.subs[s] = true
 	p.mu.Unlock()
@@ -59,9 +73,17 @@ func (p *items) ProvideEvents(ctx context.Context, req *provider.EventRequest, s
 	return nil
 }
 
-// grown raises Example_ItemGrown for item id; p.mu is held.
-func (p *items) grown(id int) {
+// grown raises Example_ItemGrown, and the modification of item id from its
+// size before; p.mu is held.
+func (p *items) grown(id int, before uint64) {
 	for s := range p.subs {
+		if s.changes {
+			now := p.build(s.class, id)
+			prev := p.build(s.class, id)
+			prev.Set("Size", cim.Uint64(before))
+			s.sink.InstanceModified(prev, now)
+			continue
+		}
 		ev := s.class.NewInstance()
 		ev.Set("Id", cim.Uint32(uint32(id)))
 		ev.Set("Name", cim.String(p.names[id]))
@@ -122,9 +144,10 @@ func (p *items) ExecMethod(ctx context.Context, call *provider.MethodCall) (*cim
 		p.mu.Lock()
 		id, err := p.id(call.Path)
 		if err == nil {
+			before := p.sizes[id]
 			p.sizes[id] += call.In.Value("By").Uint()
 			out.Set("NewSize", cim.Uint64(p.sizes[id]))
-			p.grown(id)
+			p.grown(id, before)
 		}
 		p.mu.Unlock()
 		if err != nil {
