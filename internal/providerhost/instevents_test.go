@@ -15,6 +15,7 @@ import (
 	"github.com/gowbem/gowbem/identity"
 	"github.com/gowbem/gowbem/internal/providerwire"
 	"github.com/gowbem/gowbem/provider"
+	"github.com/gowbem/gowbem/provider/plugin"
 	"github.com/gowbem/gowbem/wbem"
 )
 
@@ -38,6 +39,18 @@ func (w *watcher) ProvidesInstanceEvents(class *cim.Class) bool { return class.I
 func (w *watcher) ProvideEvents(ctx context.Context, req *provider.EventRequest, sink provider.EventSink) error {
 	if req.Target == nil {
 		return cim.Errorf(cim.WBEM_E_PROVIDER_NOT_CAPABLE, "the watcher raises instance events only")
+	}
+	if strings.Contains(req.Query, "burst") {
+		// More than the provider process queues before the daemon takes
+		// any (the stream sends once this returns): the newest are lost.
+		for i := range plugin.MaxQueuedEvents + 7 {
+			inst := req.Target.NewInstance()
+			inst.Set("Id", cim.Uint32(uint32(i)))
+			inst.Set("Name", cim.String("burst"))
+			if err := sink.InstanceCreated(inst); err != nil {
+				return err
+			}
+		}
 	}
 	s := &eventSub{req: req, sink: sink}
 	w.mu.Lock()
@@ -462,4 +475,44 @@ func TestInstanceEventMessages(t *testing.T) {
 			wantStatus(t, err, cim.WBEM_E_PROVIDER_FAILURE, tc.want, "Watcher")
 		})
 	}
+}
+
+// Instance events a provider process's full queue loses are reported as
+// its extrinsic events' are: every event is delivered, in order, or counted
+// in an __EventQueueOverflowEvent.
+func TestInstanceEventOverflowInTheProvider(t *testing.T) {
+	svc := watcherOM(t, watcherMOF(t, watchAll)).Services(`root\cimv2`)
+	e, err := subscribe(t, svc, "SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA 'T_Watched' AND TargetInstance.Name = 'burst'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	const raised = plugin.MaxQueuedEvents + 7
+	var delivered, notices int
+	var lost uint64
+	var after uint64 // the Id the next delivered event must reach
+	for delivered+int(lost) < raised {
+		ev, err := next(t, e)
+		if err != nil {
+			t.Fatalf("after %d events and %d lost: %v", delivered, lost, err)
+		}
+		switch ev.ClassName() {
+		case "__EventQueueOverflowEvent":
+			notices++
+			lost += ev.Value("NumberOfEvents").Uint()
+		case "__InstanceCreationEvent":
+			id := embedded(t, ev, "TargetInstance").Value("Id").Uint()
+			if id < after {
+				t.Fatalf("event Id=%d after Id=%d", id, after-1)
+			}
+			after = id + 1
+			delivered++
+		default:
+			t.Fatalf("unexpected event %s", ev.ClassName())
+		}
+	}
+	if delivered+int(lost) != raised || notices == 0 || lost < 7 {
+		t.Fatalf("%d delivered, %d lost in %d notices; want %d in all, at least 7 lost, and a notice", delivered, lost, notices, raised)
+	}
+	t.Logf("%d delivered, %d lost in %d notices", delivered, lost, notices)
 }
