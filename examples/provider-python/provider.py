@@ -2,8 +2,9 @@
 """An out-of-process provider of gowbem, in Python.
 
 It serves the class Example_Item (three items, an instance method Grow and a
-static method Sleep) and raises the extrinsic event Example_ItemGrown when
-Grow changes an item, like examples/provider-go, by implementing the
+static method Sleep) and raises the extrinsic event Example_ItemGrown and the
+item's __InstanceModificationEvent when Grow changes an item, like
+examples/provider-go, by implementing the
 gowbem.provider.v1.Provider gRPC service from its documented definition
 (internal/providerwire/provider.proto, docs/providers.md). build.sh generates
 the modules it imports; register.mof registers it. The daemon (wbemd) starts
@@ -70,7 +71,9 @@ def error(status, description, parameter=""):
 
 
 class Subscription:
-    """The events of one subscription waiting to be sent: at most
+    """The messages of one subscription waiting to be sent (EventsReply: an
+    Event, or for a subscription to the changes of the items an
+    InstanceEvent): at most
     MAX_QUEUED_EVENTS, so that raising an event never blocks. Past that the
     newest are dropped and counted, and the daemon is told how many after
     the events queued before them, in the notice docs/providers.md
@@ -78,14 +81,17 @@ class Subscription:
     NumberOfEvents and Event, the first of them. The subscriber gets it as an
     __EventQueueOverflowEvent."""
 
-    def __init__(self):
+    def __init__(self, changes=False):
+        self.changes = changes  # the intrinsic events of Example_Item
         self.cond = threading.Condition()
         self.queue = []
         self.dropped = 0  # lost since the last notice
         self.first = None  # the first of them
         self.total = 0  # lost in all, for the log
 
-    def put(self, event):
+    def put(self, reply, event=None):
+        """Queues reply; event is the Event to name in the notice if it is
+        lost (None for an InstanceEvent: the daemon makes those events)."""
         with self.cond:
             if len(self.queue) >= MAX_QUEUED_EVENTS:
                 if self.dropped == 0:
@@ -95,7 +101,7 @@ class Subscription:
                 if self.total % 1000 == 1:
                     log(self.total, "events of", EVENT_CLASS, "lost: the daemon does not take them as fast as they are raised")
             else:
-                self.queue.append(event)
+                self.queue.append(reply)
             self.cond.notify()
 
     def take(self, timeout):
@@ -110,7 +116,7 @@ class Subscription:
                     pb.PropertyValue(name="NumberOfEvents", value=pb.Value(unsigned=self.dropped))])
                 if self.first is not None:
                     notice.properties.append(pb.PropertyValue(name="Event", value=pb.Value(object=self.first)))
-                batch.append(notice)
+                batch.append(pb.EventsReply(event=notice))
                 self.dropped, self.first = 0, None
             return batch
 
@@ -124,24 +130,36 @@ class Items:
         self.sizes = [100, 200, 300]
         self.subscriptions = set()  # of Subscription
 
-    def grown(self, i, size):
-        """Raises Example_ItemGrown for item i into every subscription."""
+    def grown(self, i, before, size):
+        """Raises Example_ItemGrown for item i into every subscription to it,
+        and the item's modification (from size before to size) into every
+        subscription to the changes of the items."""
         event = pb.Instance(properties=[
             pb.PropertyValue(name="Id", value=pb.Value(unsigned=i)),
             pb.PropertyValue(name="Name", value=pb.Value(text=self.names[i])),
             pb.PropertyValue(name="NewSize", value=pb.Value(unsigned=size)),
         ])
+        # The daemon makes the __InstanceModificationEvent of this, with the
+        # item as it is (instance) and as it was (previous).
+        change = pb.InstanceEvent(kind=pb.InstanceEvent.MODIFIED,
+                                  instance=self.instance(i, size), previous=self.instance(i, before))
         with self.lock:
             subscriptions = list(self.subscriptions)
         for sub in subscriptions:
-            sub.put(event)
+            if sub.changes:
+                sub.put(pb.EventsReply(instance_event=change))
+            else:
+                sub.put(pb.EventsReply(event=event), event)
 
-    def instance(self, i):
-        """The wire form of item i: values are typed by the class, so each
-        says only its kind (unsigned for uint32 and uint64, text for strings
-        and datetimes). Leaving class_name empty means the class asked for."""
+    def instance(self, i, size=None):
+        """The wire form of item i (with size, if given): values are typed by
+        the class, so each says only its kind (unsigned for uint32 and uint64,
+        text for strings and datetimes). Leaving class_name empty means the
+        class asked for."""
         with self.lock:
-            name, size = self.names[i], self.sizes[i]
+            name = self.names[i]
+            if size is None:
+                size = self.sizes[i]
         return pb.Instance(properties=[
             pb.PropertyValue(name="Id", value=pb.Value(unsigned=i)),
             pb.PropertyValue(name="Name", value=pb.Value(text=name)),
@@ -172,7 +190,7 @@ class Provider(provider_pb2_grpc.ProviderServicer):
     def Hello(self, request, context):
         # One process, any registered name; instances and methods.
         return pb.HelloReply(protocol=APP_PROTOCOL_VERSION, providers=[
-            pb.Capabilities(name="", instances=True, methods=True, events=True)])
+            pb.Capabilities(name="", instances=True, methods=True, events=True, instance_events=True)])
 
     def Enumerate(self, request_iterator, context):
         first = next(request_iterator, None)
@@ -223,9 +241,10 @@ class Provider(provider_pb2_grpc.ProviderServicer):
                 return pb.InstanceReply(error=error(WBEM_E_NOT_FOUND, "no item " + request.path, request.path))
             by = value_of(getattr(request, "in"), "By") or 0
             with self.items.lock:
+                before = self.items.sizes[i]
                 self.items.sizes[i] += by
                 size = self.items.sizes[i]
-            self.items.grown(i, size)
+            self.items.grown(i, before, size)
             return pb.InstanceReply(instance=pb.Instance(properties=[
                 pb.PropertyValue(name="ReturnValue", value=pb.Value(unsigned=0)),
                 pb.PropertyValue(name="NewSize", value=pb.Value(unsigned=size)),
@@ -246,21 +265,32 @@ class Provider(provider_pb2_grpc.ProviderServicer):
         """One call per subscription (WMI's NewQuery): Ready, then an Event
         per event, until the daemon cancels the call when the subscription
         ends (CancelQuery). The daemon filters by the query's WHERE clause,
-        so every event goes to every subscription."""
+        so every event goes to every subscription. With a target (the class
+        whose instances are watched: register.mof registers the provider
+        for the intrinsic events of Example_Item), an InstanceEvent per
+        change of an item instead."""
         class_name = getattr(request, "class").name
-        if class_name.lower() != EVENT_CLASS.lower():
+        if request.HasField("target"):
+            if request.target.name.lower() != CLASS.lower():
+                yield pb.EventsReply(done=pb.Done(error=error(
+                    WBEM_E_PROVIDER_NOT_CAPABLE, "this provider raises the instance events of " + CLASS + " only",
+                    request.target.name)))
+                return
+            sub = Subscription(changes=True)
+        elif class_name.lower() != EVENT_CLASS.lower():
             yield pb.EventsReply(done=pb.Done(error=error(
                 WBEM_E_INVALID_CLASS, "this provider raises only " + EVENT_CLASS, class_name)))
             return
+        else:
+            sub = Subscription()
         log("subscription:", request.query)
-        sub = Subscription()
         with self.items.lock:
             self.items.subscriptions.add(sub)
         try:
             yield pb.EventsReply(ready=pb.Ready())
             while context.is_active():
-                for event in sub.take(timeout=0.2):
-                    yield pb.EventsReply(event=event)
+                for reply in sub.take(timeout=0.2):
+                    yield reply
         finally:
             with self.items.lock:
                 self.items.subscriptions.discard(sub)

@@ -159,7 +159,7 @@ func TestHandshake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if hello.Protocol != providerwire.Version_VERSION_1 || len(hello.Providers) != 1 || !hello.Providers[0].Instances || !hello.Providers[0].Methods || !hello.Providers[0].Events {
+	if hello.Protocol != providerwire.Version_VERSION_1 || len(hello.Providers) != 1 || !hello.Providers[0].Instances || !hello.Providers[0].Methods || !hello.Providers[0].Events || !hello.Providers[0].InstanceEvents {
 		t.Errorf("Hello: %v", hello)
 	}
 	sock := client.ReattachConfig().Addr.String()
@@ -256,6 +256,13 @@ func TestThroughTheDaemon(t *testing.T) {
 		t.Fatalf("subscribing: %v\n%s", err, log)
 	}
 	defer events.Close()
+	// The items' changes, which the provider raises itself (InstanceEvent
+	// messages): no WITHIN, which a polled class would need.
+	changes, err := svc.ExecNotificationQuery(ctx, "WQL", "SELECT * FROM __InstanceModificationEvent WHERE TargetInstance ISA 'Example_Item'", wbem.WBEM_FLAG_RETURN_IMMEDIATELY|wbem.WBEM_FLAG_FORWARD_ONLY)
+	if err != nil {
+		t.Fatalf("subscribing to the changes: %v\n%s", err, log)
+	}
+	defer changes.Close()
 
 	if code, out, errs := wbemCLI(url, pw, "call", "Example_Item.Id=0", "Grow", "By=1"); code != 0 || !strings.Contains(out, "101") {
 		t.Errorf("Grow: exit %d, %q %q", code, out, errs)
@@ -274,6 +281,20 @@ func TestThroughTheDaemon(t *testing.T) {
 	if id, size := grown.Value("Id"), grown.Value("NewSize"); !strings.EqualFold(grown.ClassName(), "Example_ItemGrown") ||
 		id.Uint() != 1 || size.Type() != cim.TypeUint64 || size.Uint() != 205 || grown.Value("Name").Str() != "banana" {
 		t.Errorf("event %s: Id %v, NewSize %v (%v)", grown.ClassName(), id, size, size.Type())
+	}
+	for _, want := range []string{"0 100 101", "1 200 205"} {
+		if n, err := changes.Next(30*time.Second, ev); err != nil || n != 1 {
+			t.Fatalf("no modification: %d, %v\n%s", n, err, log)
+		}
+		m := ev[0].(*cim.Instance)
+		now, _ := m.Value("TargetInstance").Object().(*cim.Instance)
+		before, _ := m.Value("PreviousInstance").Object().(*cim.Instance)
+		if !strings.EqualFold(m.ClassName(), "__InstanceModificationEvent") || now == nil || before == nil {
+			t.Fatalf("event %s: TargetInstance %v, PreviousInstance %v", m.ClassName(), now, before)
+		}
+		if got := fmt.Sprint(now.Value("Id").Uint(), before.Value("Size").Uint(), now.Value("Size").Uint()); got != want {
+			t.Errorf("modification (Id, Size before, after) %s, want %s", got, want)
+		}
 	}
 	e, err := svc.ExecQuery(ctx, "WQL", "SELECT * FROM Example_Item", wbem.WBEM_FLAG_RETURN_IMMEDIATELY|wbem.WBEM_FLAG_FORWARD_ONLY)
 	if err != nil {
