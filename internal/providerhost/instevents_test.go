@@ -147,6 +147,16 @@ func watcherMOF(t testing.TB, queries string) string {
 	if u := testUser(); u != "" {
 		user = `User = "` + u + `";`
 	}
+	return watcherClassesMOF(`instance of __Win32Provider as $W {
+	Name = "Watcher";
+	CommandLine = "`+strings.Join(self(t), " ")+`";
+	OperationTimeoutInterval = "00000000000010.000000:000";
+	`+user+`
+};`, queries)
+}
+
+// watcherClassesMOF is watcherMOF with prov, the __Win32Provider instance $W.
+func watcherClassesMOF(prov, queries string) string {
 	return `
 [Dynamic, Provider("Watcher")] class T_Watched {
 	[Key] uint32 Id;
@@ -154,12 +164,7 @@ func watcherMOF(t testing.TB, queries string) string {
 	[Static, Implemented] uint32 Change([In] string Kind, [In] uint32 Id, [In] string Name, [In] boolean Sub);
 };
 [Dynamic, Provider("Watcher")] class T_WatchedSub : T_Watched { sint64 Extra; };
-instance of __Win32Provider as $W {
-	Name = "Watcher";
-	CommandLine = "` + strings.Join(self(t), " ") + `";
-	OperationTimeoutInterval = "00000000000010.000000:000";
-	` + user + `
-};
+` + prov + `
 instance of __InstanceProviderRegistration { Provider = $W; SupportsGet = true; SupportsEnumeration = true; };
 instance of __MethodProviderRegistration { Provider = $W; };
 instance of __EventProviderRegistration { Provider = $W; EventQueryList = {` + queries + `}; };
@@ -515,4 +520,47 @@ func TestInstanceEventOverflowInTheProvider(t *testing.T) {
 		t.Fatalf("%d delivered, %d lost in %d notices; want %d in all, at least 7 lost, and a notice", delivered, lost, notices, raised)
 	}
 	t.Logf("%d delivered, %d lost in %d notices", delivered, lost, notices)
+}
+
+// A decoupled provider (a running application) raises instance events the
+// same way; when it disconnects, the subscription ends with
+// WBEM_E_PROVIDER_FAILURE naming it.
+func TestDecoupledInstanceEvents(t *testing.T) {
+	e := newDecoupled(t, "", RegistrarConfig{})
+	compile(t, e.om, watcherClassesMOF(`instance of __Win32Provider as $W { Name = "Watcher"; HostingModel = "Decoupled"; };`, watchAll))
+	stop, done := e.serve(`root\cimv2`, "Watcher", newWatcher())
+	stopped := false
+	defer func() {
+		if !stopped {
+			stop()
+		}
+	}()
+	waitServed(t, e.svc, "T_Watched", done)
+	sub, err := subscribe(t, e.svc, "SELECT * FROM __InstanceOperationEvent WHERE TargetInstance ISA 'T_Watched'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	for _, s := range []struct {
+		kind, name string
+	}{{"create", "a"}, {"modify", "b"}, {"delete", ""}} {
+		if _, err := change(t, e.svc, s.kind, 1, s.name, false); err != nil {
+			t.Fatalf("%s: %v", s.kind, err)
+		}
+	}
+	for i, want := range []string{"__InstanceCreationEvent T_Watched 1 a", "__InstanceModificationEvent T_Watched 1 b", "__InstanceDeletionEvent T_Watched 1 b"} {
+		ev, err := next(t, sub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ev.ClassName() + " " + describe(embedded(t, ev, "TargetInstance")); got != want {
+			t.Errorf("event %d: %s, want %s", i, got, want)
+		}
+	}
+	stopped = true
+	if err := stop(); err != nil {
+		t.Fatalf("ServeDecoupled returned %v after its ctx ended", err)
+	}
+	_, err = next(t, sub)
+	wantStatus(t, err, cim.WBEM_E_PROVIDER_FAILURE, `"Watcher"`)
 }
