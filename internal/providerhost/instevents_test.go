@@ -40,9 +40,11 @@ func (w *watcher) ProvideEvents(ctx context.Context, req *provider.EventRequest,
 	if req.Target == nil {
 		return cim.Errorf(cim.WBEM_E_PROVIDER_NOT_CAPABLE, "the watcher raises instance events only")
 	}
-	if strings.Contains(req.Query, "burst") {
+	if strings.Contains(req.Query, "burst") && cim.EqualFold(req.Target.Name, "T_Watched") {
 		// More than the provider process queues before the daemon takes
 		// any (the stream sends once this returns): the newest are lost.
+		// (Only into the call for T_Watched itself: the subscription makes
+		// another for T_WatchedSub.)
 		for i := range plugin.MaxQueuedEvents + 7 {
 			inst := req.Target.NewInstance()
 			inst.Set("Id", cim.Uint32(uint32(i)))
