@@ -66,7 +66,9 @@ type InstanceEventProvider interface {
 	// deletion and modification events for the instances of class (one of
 	// the dynamic classes that name it). When it does not, the object
 	// manager finds those changes by polling the class every WITHIN
-	// interval.
+	// interval. Out of process (package provider/plugin), the provider's
+	// registration must say so too, in its EventQueryList
+	// (docs/providers.md): the daemon decides before it starts the process.
 	ProvidesInstanceEvents(class *cim.Class) bool
 }
 
