@@ -25,7 +25,7 @@ func (s Status) CIMStatus() CIMStatus {
 	if !s.Failed() {
 		return CIM_ERR_SUCCESS
 	}
-	if c, ok := cimStatusOf[s]; ok {
+	if c, ok := cimStatusOf(s); ok {
 		return c
 	}
 	return CIM_ERR_FAILED

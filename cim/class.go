@@ -309,25 +309,20 @@ func (c *Class) Project(names []string, keys bool) *Class {
 	return d
 }
 
-// standardFlavors are the flavors of the standard qualifiers whose default is
-// not DMTF's EnableOverride+ToSubclass.
-var standardFlavors = map[string]Flavor{
-	"abstract":     0, // Restricted
-	"association":  FlavorToSubclass | FlavorNotOverridable,
-	"indication":   FlavorToSubclass | FlavorNotOverridable,
-	"key":          FlavorToSubclass | FlavorNotOverridable,
-	"description":  FlavorToSubclass | FlavorTranslatable,
-	"static":       FlavorToSubclass | FlavorNotOverridable,
-	"singleton":    FlavorToSubclass,
-	"deprecated":   0,
-	"experimental": 0,
-}
-
 // StandardFlavor returns the default flavor of the qualifier called name: its
-// flavor in DMTF's standard declarations, or ToSubclass.
+// flavor in DMTF's standard declarations, or ToSubclass. The standard
+// qualifiers below are those whose default is not DMTF's
+// EnableOverride+ToSubclass.
 func StandardFlavor(name string) Flavor {
-	if f, ok := standardFlavors[strings.ToLower(name)]; ok {
-		return f
+	switch strings.ToLower(name) {
+	case "abstract", "deprecated", "experimental":
+		return 0 // Restricted
+	case "association", "indication", "key", "static":
+		return FlavorToSubclass | FlavorNotOverridable
+	case "description":
+		return FlavorToSubclass | FlavorTranslatable
+	case "singleton":
+		return FlavorToSubclass
 	}
 	return DefaultFlavor
 }

@@ -16,12 +16,15 @@ func (s Status) Failed() bool { return s&0x80000000 != 0 }
 
 // Name returns WMI's name for s, such as "WBEM_E_NOT_FOUND", or "" when s is not a
 // known WBEM code.
-func (s Status) Name() string { return statusInfo[s].name }
+func (s Status) Name() string {
+	name, _, _ := statusInfo(s)
+	return name
+}
 
 // Text returns a short English description of s.
 func (s Status) Text() string {
-	if i, ok := statusInfo[s]; ok {
-		return i.text
+	if _, text, ok := statusInfo(s); ok {
+		return text
 	}
 	return "unknown status"
 }

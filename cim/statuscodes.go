@@ -397,203 +397,402 @@ const (
 	WBEMMOF_E_INVALID_DELETECLASS_SYNTAX Status = 0x80044031
 )
 
-// statusInfo holds the name and the text of each known status.
-var statusInfo = map[Status]struct{ name, text string }{
-	WBEM_S_NO_ERROR:                           {"WBEM_S_NO_ERROR", "success"},
-	WBEM_S_FALSE:                              {"WBEM_S_FALSE", "end of enumeration or fewer objects than requested"},
-	WBEM_S_ALREADY_EXISTS:                     {"WBEM_S_ALREADY_EXISTS", "the object already existed"},
-	WBEM_S_RESET_TO_DEFAULT:                   {"WBEM_S_RESET_TO_DEFAULT", "deleting an override restored the inherited value"},
-	WBEM_S_DIFFERENT:                          {"WBEM_S_DIFFERENT", "the compared objects differ"},
-	WBEM_S_TIMEDOUT:                           {"WBEM_S_TIMEDOUT", "the call timed out; partial results are valid"},
-	WBEM_S_NO_MORE_DATA:                       {"WBEM_S_NO_MORE_DATA", "no more data"},
-	WBEM_S_OPERATION_CANCELLED:                {"WBEM_S_OPERATION_CANCELLED", "the operation was cancelled"},
-	WBEM_S_PENDING:                            {"WBEM_S_PENDING", "the operation is still in progress"},
-	WBEM_S_DUPLICATE_OBJECTS:                  {"WBEM_S_DUPLICATE_OBJECTS", "the result set holds duplicates"},
-	WBEM_S_ACCESS_DENIED:                      {"WBEM_S_ACCESS_DENIED", "some resources were denied"},
-	WBEM_S_PARTIAL_RESULTS:                    {"WBEM_S_PARTIAL_RESULTS", "some resources were unavailable"},
-	WBEM_S_SOURCE_NOT_AVAILABLE:               {"WBEM_S_SOURCE_NOT_AVAILABLE", "the source is not available"},
-	WBEM_S_LIMITED_SERVICE:                    {"WBEM_S_LIMITED_SERVICE", "the provider runs in a limited service"},
-	WBEM_S_INDIRECTLY_UPDATED:                 {"WBEM_S_INDIRECTLY_UPDATED", "reserved"},
-	WBEM_E_FAILED:                             {"WBEM_E_FAILED", "unspecified failure"},
-	WBEM_E_NOT_FOUND:                          {"WBEM_E_NOT_FOUND", "object not found"},
-	WBEM_E_ACCESS_DENIED:                      {"WBEM_E_ACCESS_DENIED", "access denied"},
-	WBEM_E_PROVIDER_FAILURE:                   {"WBEM_E_PROVIDER_FAILURE", "provider failure"},
-	WBEM_E_TYPE_MISMATCH:                      {"WBEM_E_TYPE_MISMATCH", "type mismatch"},
-	WBEM_E_OUT_OF_MEMORY:                      {"WBEM_E_OUT_OF_MEMORY", "out of memory"},
-	WBEM_E_INVALID_CONTEXT:                    {"WBEM_E_INVALID_CONTEXT", "invalid context"},
-	WBEM_E_INVALID_PARAMETER:                  {"WBEM_E_INVALID_PARAMETER", "invalid parameter"},
-	WBEM_E_NOT_AVAILABLE:                      {"WBEM_E_NOT_AVAILABLE", "resource not available"},
-	WBEM_E_CRITICAL_ERROR:                     {"WBEM_E_CRITICAL_ERROR", "critical internal error"},
-	WBEM_E_INVALID_STREAM:                     {"WBEM_E_INVALID_STREAM", "invalid stream"},
-	WBEM_E_NOT_SUPPORTED:                      {"WBEM_E_NOT_SUPPORTED", "not supported"},
-	WBEM_E_INVALID_SUPERCLASS:                 {"WBEM_E_INVALID_SUPERCLASS", "invalid superclass"},
-	WBEM_E_INVALID_NAMESPACE:                  {"WBEM_E_INVALID_NAMESPACE", "invalid namespace"},
-	WBEM_E_INVALID_OBJECT:                     {"WBEM_E_INVALID_OBJECT", "invalid object"},
-	WBEM_E_INVALID_CLASS:                      {"WBEM_E_INVALID_CLASS", "invalid class"},
-	WBEM_E_PROVIDER_NOT_FOUND:                 {"WBEM_E_PROVIDER_NOT_FOUND", "provider not found"},
-	WBEM_E_INVALID_PROVIDER_REGISTRATION:      {"WBEM_E_INVALID_PROVIDER_REGISTRATION", "invalid provider registration"},
-	WBEM_E_PROVIDER_LOAD_FAILURE:              {"WBEM_E_PROVIDER_LOAD_FAILURE", "provider load failure"},
-	WBEM_E_INITIALIZATION_FAILURE:             {"WBEM_E_INITIALIZATION_FAILURE", "initialization failure"},
-	WBEM_E_TRANSPORT_FAILURE:                  {"WBEM_E_TRANSPORT_FAILURE", "transport failure"},
-	WBEM_E_INVALID_OPERATION:                  {"WBEM_E_INVALID_OPERATION", "invalid operation"},
-	WBEM_E_INVALID_QUERY:                      {"WBEM_E_INVALID_QUERY", "invalid query"},
-	WBEM_E_INVALID_QUERY_TYPE:                 {"WBEM_E_INVALID_QUERY_TYPE", "invalid query language"},
-	WBEM_E_ALREADY_EXISTS:                     {"WBEM_E_ALREADY_EXISTS", "already exists"},
-	WBEM_E_OVERRIDE_NOT_ALLOWED:               {"WBEM_E_OVERRIDE_NOT_ALLOWED", "override not allowed"},
-	WBEM_E_PROPAGATED_QUALIFIER:               {"WBEM_E_PROPAGATED_QUALIFIER", "propagated qualifier"},
-	WBEM_E_PROPAGATED_PROPERTY:                {"WBEM_E_PROPAGATED_PROPERTY", "propagated property"},
-	WBEM_E_UNEXPECTED:                         {"WBEM_E_UNEXPECTED", "unexpected call sequence"},
-	WBEM_E_ILLEGAL_OPERATION:                  {"WBEM_E_ILLEGAL_OPERATION", "illegal operation"},
-	WBEM_E_CANNOT_BE_KEY:                      {"WBEM_E_CANNOT_BE_KEY", "property cannot be a key"},
-	WBEM_E_INCOMPLETE_CLASS:                   {"WBEM_E_INCOMPLETE_CLASS", "incomplete class"},
-	WBEM_E_INVALID_SYNTAX:                     {"WBEM_E_INVALID_SYNTAX", "invalid syntax"},
-	WBEM_E_NONDECORATED_OBJECT:                {"WBEM_E_NONDECORATED_OBJECT", "nondecorated object"},
-	WBEM_E_READ_ONLY:                          {"WBEM_E_READ_ONLY", "read-only"},
-	WBEM_E_PROVIDER_NOT_CAPABLE:               {"WBEM_E_PROVIDER_NOT_CAPABLE", "provider not capable"},
-	WBEM_E_CLASS_HAS_CHILDREN:                 {"WBEM_E_CLASS_HAS_CHILDREN", "class has children"},
-	WBEM_E_CLASS_HAS_INSTANCES:                {"WBEM_E_CLASS_HAS_INSTANCES", "class has instances"},
-	WBEM_E_QUERY_NOT_IMPLEMENTED:              {"WBEM_E_QUERY_NOT_IMPLEMENTED", "query not implemented"},
-	WBEM_E_ILLEGAL_NULL:                       {"WBEM_E_ILLEGAL_NULL", "illegal null"},
-	WBEM_E_INVALID_QUALIFIER_TYPE:             {"WBEM_E_INVALID_QUALIFIER_TYPE", "invalid qualifier type"},
-	WBEM_E_INVALID_PROPERTY_TYPE:              {"WBEM_E_INVALID_PROPERTY_TYPE", "invalid property type"},
-	WBEM_E_VALUE_OUT_OF_RANGE:                 {"WBEM_E_VALUE_OUT_OF_RANGE", "value out of range"},
-	WBEM_E_CANNOT_BE_SINGLETON:                {"WBEM_E_CANNOT_BE_SINGLETON", "cannot be singleton"},
-	WBEM_E_INVALID_CIM_TYPE:                   {"WBEM_E_INVALID_CIM_TYPE", "invalid CIM type"},
-	WBEM_E_INVALID_METHOD:                     {"WBEM_E_INVALID_METHOD", "invalid method"},
-	WBEM_E_INVALID_METHOD_PARAMETERS:          {"WBEM_E_INVALID_METHOD_PARAMETERS", "invalid method parameters"},
-	WBEM_E_SYSTEM_PROPERTY:                    {"WBEM_E_SYSTEM_PROPERTY", "system property"},
-	WBEM_E_INVALID_PROPERTY:                   {"WBEM_E_INVALID_PROPERTY", "invalid property"},
-	WBEM_E_CALL_CANCELLED:                     {"WBEM_E_CALL_CANCELLED", "call cancelled"},
-	WBEM_E_SHUTTING_DOWN:                      {"WBEM_E_SHUTTING_DOWN", "shutting down"},
-	WBEM_E_PROPAGATED_METHOD:                  {"WBEM_E_PROPAGATED_METHOD", "propagated method"},
-	WBEM_E_UNSUPPORTED_PARAMETER:              {"WBEM_E_UNSUPPORTED_PARAMETER", "unsupported parameter"},
-	WBEM_E_MISSING_PARAMETER_ID:               {"WBEM_E_MISSING_PARAMETER_ID", "missing parameter ID"},
-	WBEM_E_INVALID_PARAMETER_ID:               {"WBEM_E_INVALID_PARAMETER_ID", "invalid parameter ID"},
-	WBEM_E_NONCONSECUTIVE_PARAMETER_IDS:       {"WBEM_E_NONCONSECUTIVE_PARAMETER_IDS", "nonconsecutive parameter IDs"},
-	WBEM_E_PARAMETER_ID_ON_RETVAL:             {"WBEM_E_PARAMETER_ID_ON_RETVAL", "parameter ID on return value"},
-	WBEM_E_INVALID_OBJECT_PATH:                {"WBEM_E_INVALID_OBJECT_PATH", "invalid object path"},
-	WBEM_E_OUT_OF_DISK_SPACE:                  {"WBEM_E_OUT_OF_DISK_SPACE", "out of disk space"},
-	WBEM_E_BUFFER_TOO_SMALL:                   {"WBEM_E_BUFFER_TOO_SMALL", "buffer too small"},
-	WBEM_E_UNSUPPORTED_PUT_EXTENSION:          {"WBEM_E_UNSUPPORTED_PUT_EXTENSION", "unsupported put extension"},
-	WBEM_E_UNKNOWN_OBJECT_TYPE:                {"WBEM_E_UNKNOWN_OBJECT_TYPE", "unknown object type"},
-	WBEM_E_UNKNOWN_PACKET_TYPE:                {"WBEM_E_UNKNOWN_PACKET_TYPE", "unknown packet type"},
-	WBEM_E_MARSHAL_VERSION_MISMATCH:           {"WBEM_E_MARSHAL_VERSION_MISMATCH", "marshal version mismatch"},
-	WBEM_E_MARSHAL_INVALID_SIGNATURE:          {"WBEM_E_MARSHAL_INVALID_SIGNATURE", "marshal invalid signature"},
-	WBEM_E_INVALID_QUALIFIER:                  {"WBEM_E_INVALID_QUALIFIER", "invalid qualifier"},
-	WBEM_E_INVALID_DUPLICATE_PARAMETER:        {"WBEM_E_INVALID_DUPLICATE_PARAMETER", "duplicate parameter"},
-	WBEM_E_TOO_MUCH_DATA:                      {"WBEM_E_TOO_MUCH_DATA", "too much data"},
-	WBEM_E_SERVER_TOO_BUSY:                    {"WBEM_E_SERVER_TOO_BUSY", "server too busy"},
-	WBEM_E_INVALID_FLAVOR:                     {"WBEM_E_INVALID_FLAVOR", "invalid flavor"},
-	WBEM_E_CIRCULAR_REFERENCE:                 {"WBEM_E_CIRCULAR_REFERENCE", "circular reference"},
-	WBEM_E_UNSUPPORTED_CLASS_UPDATE:           {"WBEM_E_UNSUPPORTED_CLASS_UPDATE", "unsupported class update"},
-	WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE:      {"WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE", "cannot change key inheritance"},
-	WBEM_E_CANNOT_CHANGE_INDEX_INHERITANCE:    {"WBEM_E_CANNOT_CHANGE_INDEX_INHERITANCE", "cannot change index inheritance"},
-	WBEM_E_TOO_MANY_PROPERTIES:                {"WBEM_E_TOO_MANY_PROPERTIES", "too many properties"},
-	WBEM_E_UPDATE_TYPE_MISMATCH:               {"WBEM_E_UPDATE_TYPE_MISMATCH", "update type mismatch"},
-	WBEM_E_UPDATE_OVERRIDE_NOT_ALLOWED:        {"WBEM_E_UPDATE_OVERRIDE_NOT_ALLOWED", "update override not allowed"},
-	WBEM_E_UPDATE_PROPAGATED_METHOD:           {"WBEM_E_UPDATE_PROPAGATED_METHOD", "update propagated method"},
-	WBEM_E_METHOD_NOT_IMPLEMENTED:             {"WBEM_E_METHOD_NOT_IMPLEMENTED", "method not implemented"},
-	WBEM_E_METHOD_DISABLED:                    {"WBEM_E_METHOD_DISABLED", "method disabled"},
-	WBEM_E_REFRESHER_BUSY:                     {"WBEM_E_REFRESHER_BUSY", "refresher busy"},
-	WBEM_E_UNPARSABLE_QUERY:                   {"WBEM_E_UNPARSABLE_QUERY", "unparsable query"},
-	WBEM_E_NOT_EVENT_CLASS:                    {"WBEM_E_NOT_EVENT_CLASS", "not an event class"},
-	WBEM_E_MISSING_GROUP_WITHIN:               {"WBEM_E_MISSING_GROUP_WITHIN", "missing GROUP WITHIN"},
-	WBEM_E_MISSING_AGGREGATION_LIST:           {"WBEM_E_MISSING_AGGREGATION_LIST", "missing aggregation list"},
-	WBEM_E_PROPERTY_NOT_AN_OBJECT:             {"WBEM_E_PROPERTY_NOT_AN_OBJECT", "property not an object"},
-	WBEM_E_AGGREGATING_BY_OBJECT:              {"WBEM_E_AGGREGATING_BY_OBJECT", "aggregating by object"},
-	WBEM_E_UNINTERPRETABLE_PROVIDER_QUERY:     {"WBEM_E_UNINTERPRETABLE_PROVIDER_QUERY", "uninterpretable provider query"},
-	WBEM_E_BACKUP_RESTORE_WINMGMT_RUNNING:     {"WBEM_E_BACKUP_RESTORE_WINMGMT_RUNNING", "backup or restore running"},
-	WBEM_E_QUEUE_OVERFLOW:                     {"WBEM_E_QUEUE_OVERFLOW", "queue overflow"},
-	WBEM_E_PRIVILEGE_NOT_HELD:                 {"WBEM_E_PRIVILEGE_NOT_HELD", "privilege not held"},
-	WBEM_E_INVALID_OPERATOR:                   {"WBEM_E_INVALID_OPERATOR", "invalid operator"},
-	WBEM_E_LOCAL_CREDENTIALS:                  {"WBEM_E_LOCAL_CREDENTIALS", "credentials on a local connection"},
-	WBEM_E_CANNOT_BE_ABSTRACT:                 {"WBEM_E_CANNOT_BE_ABSTRACT", "cannot be abstract"},
-	WBEM_E_AMENDED_OBJECT:                     {"WBEM_E_AMENDED_OBJECT", "amended object"},
-	WBEM_E_CLIENT_TOO_SLOW:                    {"WBEM_E_CLIENT_TOO_SLOW", "client too slow"},
-	WBEM_E_NULL_SECURITY_DESCRIPTOR:           {"WBEM_E_NULL_SECURITY_DESCRIPTOR", "null security descriptor"},
-	WBEM_E_TIMED_OUT:                          {"WBEM_E_TIMED_OUT", "timed out"},
-	WBEM_E_INVALID_ASSOCIATION:                {"WBEM_E_INVALID_ASSOCIATION", "invalid association"},
-	WBEM_E_AMBIGUOUS_OPERATION:                {"WBEM_E_AMBIGUOUS_OPERATION", "ambiguous operation"},
-	WBEM_E_QUOTA_VIOLATION:                    {"WBEM_E_QUOTA_VIOLATION", "quota violation"},
-	WBEM_E_RESERVED_001:                       {"WBEM_E_RESERVED_001", "transaction conflict"},
-	WBEM_E_RESERVED_002:                       {"WBEM_E_RESERVED_002", "forced rollback"},
-	WBEM_E_UNSUPPORTED_LOCALE:                 {"WBEM_E_UNSUPPORTED_LOCALE", "unsupported locale"},
-	WBEM_E_HANDLE_OUT_OF_DATE:                 {"WBEM_E_HANDLE_OUT_OF_DATE", "handle out of date"},
-	WBEM_E_CONNECTION_FAILED:                  {"WBEM_E_CONNECTION_FAILED", "connection failed"},
-	WBEM_E_INVALID_HANDLE_REQUEST:             {"WBEM_E_INVALID_HANDLE_REQUEST", "invalid handle request"},
-	WBEM_E_PROPERTY_NAME_TOO_WIDE:             {"WBEM_E_PROPERTY_NAME_TOO_WIDE", "property name too wide"},
-	WBEM_E_CLASS_NAME_TOO_WIDE:                {"WBEM_E_CLASS_NAME_TOO_WIDE", "class name too wide"},
-	WBEM_E_METHOD_NAME_TOO_WIDE:               {"WBEM_E_METHOD_NAME_TOO_WIDE", "method name too wide"},
-	WBEM_E_QUALIFIER_NAME_TOO_WIDE:            {"WBEM_E_QUALIFIER_NAME_TOO_WIDE", "qualifier name too wide"},
-	WBEM_E_RERUN_COMMAND:                      {"WBEM_E_RERUN_COMMAND", "rerun command"},
-	WBEM_E_DATABASE_VER_MISMATCH:              {"WBEM_E_DATABASE_VER_MISMATCH", "repository version mismatch"},
-	WBEM_E_VETO_DELETE:                        {"WBEM_E_VETO_DELETE", "delete vetoed"},
-	WBEM_E_VETO_PUT:                           {"WBEM_E_VETO_PUT", "put vetoed"},
-	WBEM_E_INVALID_LOCALE:                     {"WBEM_E_INVALID_LOCALE", "invalid locale"},
-	WBEM_E_PROVIDER_SUSPENDED:                 {"WBEM_E_PROVIDER_SUSPENDED", "provider suspended"},
-	WBEM_E_SYNCHRONIZATION_REQUIRED:           {"WBEM_E_SYNCHRONIZATION_REQUIRED", "synchronization required"},
-	WBEM_E_NO_SCHEMA:                          {"WBEM_E_NO_SCHEMA", "no schema"},
-	WBEM_E_PROVIDER_ALREADY_REGISTERED:        {"WBEM_E_PROVIDER_ALREADY_REGISTERED", "provider already registered"},
-	WBEM_E_PROVIDER_NOT_REGISTERED:            {"WBEM_E_PROVIDER_NOT_REGISTERED", "provider not registered"},
-	WBEM_E_FATAL_TRANSPORT_ERROR:              {"WBEM_E_FATAL_TRANSPORT_ERROR", "fatal transport error"},
-	WBEM_E_ENCRYPTED_CONNECTION_REQUIRED:      {"WBEM_E_ENCRYPTED_CONNECTION_REQUIRED", "encrypted connection required"},
-	WBEM_E_PROVIDER_TIMED_OUT:                 {"WBEM_E_PROVIDER_TIMED_OUT", "provider timed out"},
-	WBEM_E_NO_KEY:                             {"WBEM_E_NO_KEY", "no key"},
-	WBEM_E_PROVIDER_DISABLED:                  {"WBEM_E_PROVIDER_DISABLED", "provider disabled"},
-	WBEMESS_E_REGISTRATION_TOO_BROAD:          {"WBEMESS_E_REGISTRATION_TOO_BROAD", "event registration too broad"},
-	WBEMESS_E_REGISTRATION_TOO_PRECISE:        {"WBEMESS_E_REGISTRATION_TOO_PRECISE", "event registration too precise"},
-	WBEMESS_E_AUTHZ_NOT_PRIVILEGED:            {"WBEMESS_E_AUTHZ_NOT_PRIVILEGED", "event registration not privileged"},
-	WBEM_E_RETRY_LATER:                        {"WBEM_E_RETRY_LATER", "retry later"},
-	WBEM_E_RESOURCE_CONTENTION:                {"WBEM_E_RESOURCE_CONTENTION", "resource contention"},
-	WBEMMOF_E_EXPECTED_QUALIFIER_NAME:         {"WBEMMOF_E_EXPECTED_QUALIFIER_NAME", "MOF compiler error"},
-	WBEMMOF_E_EXPECTED_SEMI:                   {"WBEMMOF_E_EXPECTED_SEMI", "MOF compiler error"},
-	WBEMMOF_E_EXPECTED_OPEN_BRACE:             {"WBEMMOF_E_EXPECTED_OPEN_BRACE", "MOF compiler error"},
-	WBEMMOF_E_EXPECTED_CLOSE_BRACE:            {"WBEMMOF_E_EXPECTED_CLOSE_BRACE", "MOF compiler error"},
-	WBEMMOF_E_EXPECTED_CLOSE_BRACKET:          {"WBEMMOF_E_EXPECTED_CLOSE_BRACKET", "MOF compiler error"},
-	WBEMMOF_E_EXPECTED_CLOSE_PAREN:            {"WBEMMOF_E_EXPECTED_CLOSE_PAREN", "MOF compiler error"},
-	WBEMMOF_E_ILLEGAL_CONSTANT_VALUE:          {"WBEMMOF_E_ILLEGAL_CONSTANT_VALUE", "MOF compiler error"},
-	WBEMMOF_E_EXPECTED_TYPE_IDENTIFIER:        {"WBEMMOF_E_EXPECTED_TYPE_IDENTIFIER", "MOF compiler error"},
-	WBEMMOF_E_EXPECTED_OPEN_PAREN:             {"WBEMMOF_E_EXPECTED_OPEN_PAREN", "MOF compiler error"},
-	WBEMMOF_E_UNRECOGNIZED_TOKEN:              {"WBEMMOF_E_UNRECOGNIZED_TOKEN", "MOF compiler error"},
-	WBEMMOF_E_UNRECOGNIZED_TYPE:               {"WBEMMOF_E_UNRECOGNIZED_TYPE", "MOF compiler error"},
-	WBEMMOF_E_EXPECTED_PROPERTY_NAME:          {"WBEMMOF_E_EXPECTED_PROPERTY_NAME", "MOF compiler error"},
-	WBEMMOF_E_TYPEDEF_NOT_SUPPORTED:           {"WBEMMOF_E_TYPEDEF_NOT_SUPPORTED", "MOF compiler error"},
-	WBEMMOF_E_UNEXPECTED_ALIAS:                {"WBEMMOF_E_UNEXPECTED_ALIAS", "MOF compiler error"},
-	WBEMMOF_E_UNEXPECTED_ARRAY_INIT:           {"WBEMMOF_E_UNEXPECTED_ARRAY_INIT", "MOF compiler error"},
-	WBEMMOF_E_INVALID_AMENDMENT_SYNTAX:        {"WBEMMOF_E_INVALID_AMENDMENT_SYNTAX", "MOF compiler error"},
-	WBEMMOF_E_INVALID_DUPLICATE_AMENDMENT:     {"WBEMMOF_E_INVALID_DUPLICATE_AMENDMENT", "MOF compiler error"},
-	WBEMMOF_E_INVALID_PRAGMA:                  {"WBEMMOF_E_INVALID_PRAGMA", "MOF compiler error"},
-	WBEMMOF_E_INVALID_NAMESPACE_SYNTAX:        {"WBEMMOF_E_INVALID_NAMESPACE_SYNTAX", "MOF compiler error"},
-	WBEMMOF_E_EXPECTED_CLASS_NAME:             {"WBEMMOF_E_EXPECTED_CLASS_NAME", "MOF compiler error"},
-	WBEMMOF_E_TYPE_MISMATCH:                   {"WBEMMOF_E_TYPE_MISMATCH", "MOF compiler error"},
-	WBEMMOF_E_EXPECTED_ALIAS_NAME:             {"WBEMMOF_E_EXPECTED_ALIAS_NAME", "MOF compiler error"},
-	WBEMMOF_E_INVALID_CLASS_DECLARATION:       {"WBEMMOF_E_INVALID_CLASS_DECLARATION", "MOF compiler error"},
-	WBEMMOF_E_INVALID_INSTANCE_DECLARATION:    {"WBEMMOF_E_INVALID_INSTANCE_DECLARATION", "MOF compiler error"},
-	WBEMMOF_E_EXPECTED_DOLLAR:                 {"WBEMMOF_E_EXPECTED_DOLLAR", "MOF compiler error"},
-	WBEMMOF_E_CIMTYPE_QUALIFIER:               {"WBEMMOF_E_CIMTYPE_QUALIFIER", "MOF compiler error"},
-	WBEMMOF_E_DUPLICATE_PROPERTY:              {"WBEMMOF_E_DUPLICATE_PROPERTY", "MOF compiler error"},
-	WBEMMOF_E_INVALID_NAMESPACE_SPECIFICATION: {"WBEMMOF_E_INVALID_NAMESPACE_SPECIFICATION", "MOF compiler error"},
-	WBEMMOF_E_OUT_OF_RANGE:                    {"WBEMMOF_E_OUT_OF_RANGE", "MOF compiler error"},
-	WBEMMOF_E_INVALID_FILE:                    {"WBEMMOF_E_INVALID_FILE", "MOF compiler error"},
-	WBEMMOF_E_ALIASES_IN_EMBEDDED:             {"WBEMMOF_E_ALIASES_IN_EMBEDDED", "MOF compiler error"},
-	WBEMMOF_E_NULL_ARRAY_ELEM:                 {"WBEMMOF_E_NULL_ARRAY_ELEM", "MOF compiler error"},
-	WBEMMOF_E_DUPLICATE_QUALIFIER:             {"WBEMMOF_E_DUPLICATE_QUALIFIER", "MOF compiler error"},
-	WBEMMOF_E_EXPECTED_FLAVOR_TYPE:            {"WBEMMOF_E_EXPECTED_FLAVOR_TYPE", "MOF compiler error"},
-	WBEMMOF_E_INCOMPATIBLE_FLAVOR_TYPES:       {"WBEMMOF_E_INCOMPATIBLE_FLAVOR_TYPES", "MOF compiler error"},
-	WBEMMOF_E_MULTIPLE_ALIASES:                {"WBEMMOF_E_MULTIPLE_ALIASES", "MOF compiler error"},
-	WBEMMOF_E_INCOMPATIBLE_FLAVOR_TYPES2:      {"WBEMMOF_E_INCOMPATIBLE_FLAVOR_TYPES2", "MOF compiler error"},
-	WBEMMOF_E_NO_ARRAYS_RETURNED:              {"WBEMMOF_E_NO_ARRAYS_RETURNED", "MOF compiler error"},
-	WBEMMOF_E_MUST_BE_IN_OR_OUT:               {"WBEMMOF_E_MUST_BE_IN_OR_OUT", "MOF compiler error"},
-	WBEMMOF_E_INVALID_FLAGS_SYNTAX:            {"WBEMMOF_E_INVALID_FLAGS_SYNTAX", "MOF compiler error"},
-	WBEMMOF_E_EXPECTED_BRACE_OR_BAD_TYPE:      {"WBEMMOF_E_EXPECTED_BRACE_OR_BAD_TYPE", "MOF compiler error"},
-	WBEMMOF_E_UNSUPPORTED_CIMV22_QUAL_VALUE:   {"WBEMMOF_E_UNSUPPORTED_CIMV22_QUAL_VALUE", "MOF compiler error"},
-	WBEMMOF_E_UNSUPPORTED_CIMV22_DATA_TYPE:    {"WBEMMOF_E_UNSUPPORTED_CIMV22_DATA_TYPE", "MOF compiler error"},
-	WBEMMOF_E_INVALID_DELETEINSTANCE_SYNTAX:   {"WBEMMOF_E_INVALID_DELETEINSTANCE_SYNTAX", "MOF compiler error"},
-	WBEMMOF_E_INVALID_QUALIFIER_SYNTAX:        {"WBEMMOF_E_INVALID_QUALIFIER_SYNTAX", "MOF compiler error"},
-	WBEMMOF_E_QUALIFIER_USED_OUTSIDE_SCOPE:    {"WBEMMOF_E_QUALIFIER_USED_OUTSIDE_SCOPE", "MOF compiler error"},
-	WBEMMOF_E_ERROR_CREATING_TEMP_FILE:        {"WBEMMOF_E_ERROR_CREATING_TEMP_FILE", "MOF compiler error"},
-	WBEMMOF_E_ERROR_INVALID_INCLUDE_FILE:      {"WBEMMOF_E_ERROR_INVALID_INCLUDE_FILE", "MOF compiler error"},
-	WBEMMOF_E_INVALID_DELETECLASS_SYNTAX:      {"WBEMMOF_E_INVALID_DELETECLASS_SYNTAX", "MOF compiler error"},
+// statusInfo returns the name and the text of a known status; ok is false
+// for any other.
+func statusInfo(s Status) (name, text string, ok bool) {
+	switch s {
+	case WBEM_S_NO_ERROR:
+		return "WBEM_S_NO_ERROR", "success", true
+	case WBEM_S_FALSE:
+		return "WBEM_S_FALSE", "end of enumeration or fewer objects than requested", true
+	case WBEM_S_ALREADY_EXISTS:
+		return "WBEM_S_ALREADY_EXISTS", "the object already existed", true
+	case WBEM_S_RESET_TO_DEFAULT:
+		return "WBEM_S_RESET_TO_DEFAULT", "deleting an override restored the inherited value", true
+	case WBEM_S_DIFFERENT:
+		return "WBEM_S_DIFFERENT", "the compared objects differ", true
+	case WBEM_S_TIMEDOUT:
+		return "WBEM_S_TIMEDOUT", "the call timed out; partial results are valid", true
+	case WBEM_S_NO_MORE_DATA:
+		return "WBEM_S_NO_MORE_DATA", "no more data", true
+	case WBEM_S_OPERATION_CANCELLED:
+		return "WBEM_S_OPERATION_CANCELLED", "the operation was cancelled", true
+	case WBEM_S_PENDING:
+		return "WBEM_S_PENDING", "the operation is still in progress", true
+	case WBEM_S_DUPLICATE_OBJECTS:
+		return "WBEM_S_DUPLICATE_OBJECTS", "the result set holds duplicates", true
+	case WBEM_S_ACCESS_DENIED:
+		return "WBEM_S_ACCESS_DENIED", "some resources were denied", true
+	case WBEM_S_PARTIAL_RESULTS:
+		return "WBEM_S_PARTIAL_RESULTS", "some resources were unavailable", true
+	case WBEM_S_SOURCE_NOT_AVAILABLE:
+		return "WBEM_S_SOURCE_NOT_AVAILABLE", "the source is not available", true
+	case WBEM_S_LIMITED_SERVICE:
+		return "WBEM_S_LIMITED_SERVICE", "the provider runs in a limited service", true
+	case WBEM_S_INDIRECTLY_UPDATED:
+		return "WBEM_S_INDIRECTLY_UPDATED", "reserved", true
+	case WBEM_E_FAILED:
+		return "WBEM_E_FAILED", "unspecified failure", true
+	case WBEM_E_NOT_FOUND:
+		return "WBEM_E_NOT_FOUND", "object not found", true
+	case WBEM_E_ACCESS_DENIED:
+		return "WBEM_E_ACCESS_DENIED", "access denied", true
+	case WBEM_E_PROVIDER_FAILURE:
+		return "WBEM_E_PROVIDER_FAILURE", "provider failure", true
+	case WBEM_E_TYPE_MISMATCH:
+		return "WBEM_E_TYPE_MISMATCH", "type mismatch", true
+	case WBEM_E_OUT_OF_MEMORY:
+		return "WBEM_E_OUT_OF_MEMORY", "out of memory", true
+	case WBEM_E_INVALID_CONTEXT:
+		return "WBEM_E_INVALID_CONTEXT", "invalid context", true
+	case WBEM_E_INVALID_PARAMETER:
+		return "WBEM_E_INVALID_PARAMETER", "invalid parameter", true
+	case WBEM_E_NOT_AVAILABLE:
+		return "WBEM_E_NOT_AVAILABLE", "resource not available", true
+	case WBEM_E_CRITICAL_ERROR:
+		return "WBEM_E_CRITICAL_ERROR", "critical internal error", true
+	case WBEM_E_INVALID_STREAM:
+		return "WBEM_E_INVALID_STREAM", "invalid stream", true
+	case WBEM_E_NOT_SUPPORTED:
+		return "WBEM_E_NOT_SUPPORTED", "not supported", true
+	case WBEM_E_INVALID_SUPERCLASS:
+		return "WBEM_E_INVALID_SUPERCLASS", "invalid superclass", true
+	case WBEM_E_INVALID_NAMESPACE:
+		return "WBEM_E_INVALID_NAMESPACE", "invalid namespace", true
+	case WBEM_E_INVALID_OBJECT:
+		return "WBEM_E_INVALID_OBJECT", "invalid object", true
+	case WBEM_E_INVALID_CLASS:
+		return "WBEM_E_INVALID_CLASS", "invalid class", true
+	case WBEM_E_PROVIDER_NOT_FOUND:
+		return "WBEM_E_PROVIDER_NOT_FOUND", "provider not found", true
+	case WBEM_E_INVALID_PROVIDER_REGISTRATION:
+		return "WBEM_E_INVALID_PROVIDER_REGISTRATION", "invalid provider registration", true
+	case WBEM_E_PROVIDER_LOAD_FAILURE:
+		return "WBEM_E_PROVIDER_LOAD_FAILURE", "provider load failure", true
+	case WBEM_E_INITIALIZATION_FAILURE:
+		return "WBEM_E_INITIALIZATION_FAILURE", "initialization failure", true
+	case WBEM_E_TRANSPORT_FAILURE:
+		return "WBEM_E_TRANSPORT_FAILURE", "transport failure", true
+	case WBEM_E_INVALID_OPERATION:
+		return "WBEM_E_INVALID_OPERATION", "invalid operation", true
+	case WBEM_E_INVALID_QUERY:
+		return "WBEM_E_INVALID_QUERY", "invalid query", true
+	case WBEM_E_INVALID_QUERY_TYPE:
+		return "WBEM_E_INVALID_QUERY_TYPE", "invalid query language", true
+	case WBEM_E_ALREADY_EXISTS:
+		return "WBEM_E_ALREADY_EXISTS", "already exists", true
+	case WBEM_E_OVERRIDE_NOT_ALLOWED:
+		return "WBEM_E_OVERRIDE_NOT_ALLOWED", "override not allowed", true
+	case WBEM_E_PROPAGATED_QUALIFIER:
+		return "WBEM_E_PROPAGATED_QUALIFIER", "propagated qualifier", true
+	case WBEM_E_PROPAGATED_PROPERTY:
+		return "WBEM_E_PROPAGATED_PROPERTY", "propagated property", true
+	case WBEM_E_UNEXPECTED:
+		return "WBEM_E_UNEXPECTED", "unexpected call sequence", true
+	case WBEM_E_ILLEGAL_OPERATION:
+		return "WBEM_E_ILLEGAL_OPERATION", "illegal operation", true
+	case WBEM_E_CANNOT_BE_KEY:
+		return "WBEM_E_CANNOT_BE_KEY", "property cannot be a key", true
+	case WBEM_E_INCOMPLETE_CLASS:
+		return "WBEM_E_INCOMPLETE_CLASS", "incomplete class", true
+	case WBEM_E_INVALID_SYNTAX:
+		return "WBEM_E_INVALID_SYNTAX", "invalid syntax", true
+	case WBEM_E_NONDECORATED_OBJECT:
+		return "WBEM_E_NONDECORATED_OBJECT", "nondecorated object", true
+	case WBEM_E_READ_ONLY:
+		return "WBEM_E_READ_ONLY", "read-only", true
+	case WBEM_E_PROVIDER_NOT_CAPABLE:
+		return "WBEM_E_PROVIDER_NOT_CAPABLE", "provider not capable", true
+	case WBEM_E_CLASS_HAS_CHILDREN:
+		return "WBEM_E_CLASS_HAS_CHILDREN", "class has children", true
+	case WBEM_E_CLASS_HAS_INSTANCES:
+		return "WBEM_E_CLASS_HAS_INSTANCES", "class has instances", true
+	case WBEM_E_QUERY_NOT_IMPLEMENTED:
+		return "WBEM_E_QUERY_NOT_IMPLEMENTED", "query not implemented", true
+	case WBEM_E_ILLEGAL_NULL:
+		return "WBEM_E_ILLEGAL_NULL", "illegal null", true
+	case WBEM_E_INVALID_QUALIFIER_TYPE:
+		return "WBEM_E_INVALID_QUALIFIER_TYPE", "invalid qualifier type", true
+	case WBEM_E_INVALID_PROPERTY_TYPE:
+		return "WBEM_E_INVALID_PROPERTY_TYPE", "invalid property type", true
+	case WBEM_E_VALUE_OUT_OF_RANGE:
+		return "WBEM_E_VALUE_OUT_OF_RANGE", "value out of range", true
+	case WBEM_E_CANNOT_BE_SINGLETON:
+		return "WBEM_E_CANNOT_BE_SINGLETON", "cannot be singleton", true
+	case WBEM_E_INVALID_CIM_TYPE:
+		return "WBEM_E_INVALID_CIM_TYPE", "invalid CIM type", true
+	case WBEM_E_INVALID_METHOD:
+		return "WBEM_E_INVALID_METHOD", "invalid method", true
+	case WBEM_E_INVALID_METHOD_PARAMETERS:
+		return "WBEM_E_INVALID_METHOD_PARAMETERS", "invalid method parameters", true
+	case WBEM_E_SYSTEM_PROPERTY:
+		return "WBEM_E_SYSTEM_PROPERTY", "system property", true
+	case WBEM_E_INVALID_PROPERTY:
+		return "WBEM_E_INVALID_PROPERTY", "invalid property", true
+	case WBEM_E_CALL_CANCELLED:
+		return "WBEM_E_CALL_CANCELLED", "call cancelled", true
+	case WBEM_E_SHUTTING_DOWN:
+		return "WBEM_E_SHUTTING_DOWN", "shutting down", true
+	case WBEM_E_PROPAGATED_METHOD:
+		return "WBEM_E_PROPAGATED_METHOD", "propagated method", true
+	case WBEM_E_UNSUPPORTED_PARAMETER:
+		return "WBEM_E_UNSUPPORTED_PARAMETER", "unsupported parameter", true
+	case WBEM_E_MISSING_PARAMETER_ID:
+		return "WBEM_E_MISSING_PARAMETER_ID", "missing parameter ID", true
+	case WBEM_E_INVALID_PARAMETER_ID:
+		return "WBEM_E_INVALID_PARAMETER_ID", "invalid parameter ID", true
+	case WBEM_E_NONCONSECUTIVE_PARAMETER_IDS:
+		return "WBEM_E_NONCONSECUTIVE_PARAMETER_IDS", "nonconsecutive parameter IDs", true
+	case WBEM_E_PARAMETER_ID_ON_RETVAL:
+		return "WBEM_E_PARAMETER_ID_ON_RETVAL", "parameter ID on return value", true
+	case WBEM_E_INVALID_OBJECT_PATH:
+		return "WBEM_E_INVALID_OBJECT_PATH", "invalid object path", true
+	case WBEM_E_OUT_OF_DISK_SPACE:
+		return "WBEM_E_OUT_OF_DISK_SPACE", "out of disk space", true
+	case WBEM_E_BUFFER_TOO_SMALL:
+		return "WBEM_E_BUFFER_TOO_SMALL", "buffer too small", true
+	case WBEM_E_UNSUPPORTED_PUT_EXTENSION:
+		return "WBEM_E_UNSUPPORTED_PUT_EXTENSION", "unsupported put extension", true
+	case WBEM_E_UNKNOWN_OBJECT_TYPE:
+		return "WBEM_E_UNKNOWN_OBJECT_TYPE", "unknown object type", true
+	case WBEM_E_UNKNOWN_PACKET_TYPE:
+		return "WBEM_E_UNKNOWN_PACKET_TYPE", "unknown packet type", true
+	case WBEM_E_MARSHAL_VERSION_MISMATCH:
+		return "WBEM_E_MARSHAL_VERSION_MISMATCH", "marshal version mismatch", true
+	case WBEM_E_MARSHAL_INVALID_SIGNATURE:
+		return "WBEM_E_MARSHAL_INVALID_SIGNATURE", "marshal invalid signature", true
+	case WBEM_E_INVALID_QUALIFIER:
+		return "WBEM_E_INVALID_QUALIFIER", "invalid qualifier", true
+	case WBEM_E_INVALID_DUPLICATE_PARAMETER:
+		return "WBEM_E_INVALID_DUPLICATE_PARAMETER", "duplicate parameter", true
+	case WBEM_E_TOO_MUCH_DATA:
+		return "WBEM_E_TOO_MUCH_DATA", "too much data", true
+	case WBEM_E_SERVER_TOO_BUSY:
+		return "WBEM_E_SERVER_TOO_BUSY", "server too busy", true
+	case WBEM_E_INVALID_FLAVOR:
+		return "WBEM_E_INVALID_FLAVOR", "invalid flavor", true
+	case WBEM_E_CIRCULAR_REFERENCE:
+		return "WBEM_E_CIRCULAR_REFERENCE", "circular reference", true
+	case WBEM_E_UNSUPPORTED_CLASS_UPDATE:
+		return "WBEM_E_UNSUPPORTED_CLASS_UPDATE", "unsupported class update", true
+	case WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE:
+		return "WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE", "cannot change key inheritance", true
+	case WBEM_E_CANNOT_CHANGE_INDEX_INHERITANCE:
+		return "WBEM_E_CANNOT_CHANGE_INDEX_INHERITANCE", "cannot change index inheritance", true
+	case WBEM_E_TOO_MANY_PROPERTIES:
+		return "WBEM_E_TOO_MANY_PROPERTIES", "too many properties", true
+	case WBEM_E_UPDATE_TYPE_MISMATCH:
+		return "WBEM_E_UPDATE_TYPE_MISMATCH", "update type mismatch", true
+	case WBEM_E_UPDATE_OVERRIDE_NOT_ALLOWED:
+		return "WBEM_E_UPDATE_OVERRIDE_NOT_ALLOWED", "update override not allowed", true
+	case WBEM_E_UPDATE_PROPAGATED_METHOD:
+		return "WBEM_E_UPDATE_PROPAGATED_METHOD", "update propagated method", true
+	case WBEM_E_METHOD_NOT_IMPLEMENTED:
+		return "WBEM_E_METHOD_NOT_IMPLEMENTED", "method not implemented", true
+	case WBEM_E_METHOD_DISABLED:
+		return "WBEM_E_METHOD_DISABLED", "method disabled", true
+	case WBEM_E_REFRESHER_BUSY:
+		return "WBEM_E_REFRESHER_BUSY", "refresher busy", true
+	case WBEM_E_UNPARSABLE_QUERY:
+		return "WBEM_E_UNPARSABLE_QUERY", "unparsable query", true
+	case WBEM_E_NOT_EVENT_CLASS:
+		return "WBEM_E_NOT_EVENT_CLASS", "not an event class", true
+	case WBEM_E_MISSING_GROUP_WITHIN:
+		return "WBEM_E_MISSING_GROUP_WITHIN", "missing GROUP WITHIN", true
+	case WBEM_E_MISSING_AGGREGATION_LIST:
+		return "WBEM_E_MISSING_AGGREGATION_LIST", "missing aggregation list", true
+	case WBEM_E_PROPERTY_NOT_AN_OBJECT:
+		return "WBEM_E_PROPERTY_NOT_AN_OBJECT", "property not an object", true
+	case WBEM_E_AGGREGATING_BY_OBJECT:
+		return "WBEM_E_AGGREGATING_BY_OBJECT", "aggregating by object", true
+	case WBEM_E_UNINTERPRETABLE_PROVIDER_QUERY:
+		return "WBEM_E_UNINTERPRETABLE_PROVIDER_QUERY", "uninterpretable provider query", true
+	case WBEM_E_BACKUP_RESTORE_WINMGMT_RUNNING:
+		return "WBEM_E_BACKUP_RESTORE_WINMGMT_RUNNING", "backup or restore running", true
+	case WBEM_E_QUEUE_OVERFLOW:
+		return "WBEM_E_QUEUE_OVERFLOW", "queue overflow", true
+	case WBEM_E_PRIVILEGE_NOT_HELD:
+		return "WBEM_E_PRIVILEGE_NOT_HELD", "privilege not held", true
+	case WBEM_E_INVALID_OPERATOR:
+		return "WBEM_E_INVALID_OPERATOR", "invalid operator", true
+	case WBEM_E_LOCAL_CREDENTIALS:
+		return "WBEM_E_LOCAL_CREDENTIALS", "credentials on a local connection", true
+	case WBEM_E_CANNOT_BE_ABSTRACT:
+		return "WBEM_E_CANNOT_BE_ABSTRACT", "cannot be abstract", true
+	case WBEM_E_AMENDED_OBJECT:
+		return "WBEM_E_AMENDED_OBJECT", "amended object", true
+	case WBEM_E_CLIENT_TOO_SLOW:
+		return "WBEM_E_CLIENT_TOO_SLOW", "client too slow", true
+	case WBEM_E_NULL_SECURITY_DESCRIPTOR:
+		return "WBEM_E_NULL_SECURITY_DESCRIPTOR", "null security descriptor", true
+	case WBEM_E_TIMED_OUT:
+		return "WBEM_E_TIMED_OUT", "timed out", true
+	case WBEM_E_INVALID_ASSOCIATION:
+		return "WBEM_E_INVALID_ASSOCIATION", "invalid association", true
+	case WBEM_E_AMBIGUOUS_OPERATION:
+		return "WBEM_E_AMBIGUOUS_OPERATION", "ambiguous operation", true
+	case WBEM_E_QUOTA_VIOLATION:
+		return "WBEM_E_QUOTA_VIOLATION", "quota violation", true
+	case WBEM_E_RESERVED_001:
+		return "WBEM_E_RESERVED_001", "transaction conflict", true
+	case WBEM_E_RESERVED_002:
+		return "WBEM_E_RESERVED_002", "forced rollback", true
+	case WBEM_E_UNSUPPORTED_LOCALE:
+		return "WBEM_E_UNSUPPORTED_LOCALE", "unsupported locale", true
+	case WBEM_E_HANDLE_OUT_OF_DATE:
+		return "WBEM_E_HANDLE_OUT_OF_DATE", "handle out of date", true
+	case WBEM_E_CONNECTION_FAILED:
+		return "WBEM_E_CONNECTION_FAILED", "connection failed", true
+	case WBEM_E_INVALID_HANDLE_REQUEST:
+		return "WBEM_E_INVALID_HANDLE_REQUEST", "invalid handle request", true
+	case WBEM_E_PROPERTY_NAME_TOO_WIDE:
+		return "WBEM_E_PROPERTY_NAME_TOO_WIDE", "property name too wide", true
+	case WBEM_E_CLASS_NAME_TOO_WIDE:
+		return "WBEM_E_CLASS_NAME_TOO_WIDE", "class name too wide", true
+	case WBEM_E_METHOD_NAME_TOO_WIDE:
+		return "WBEM_E_METHOD_NAME_TOO_WIDE", "method name too wide", true
+	case WBEM_E_QUALIFIER_NAME_TOO_WIDE:
+		return "WBEM_E_QUALIFIER_NAME_TOO_WIDE", "qualifier name too wide", true
+	case WBEM_E_RERUN_COMMAND:
+		return "WBEM_E_RERUN_COMMAND", "rerun command", true
+	case WBEM_E_DATABASE_VER_MISMATCH:
+		return "WBEM_E_DATABASE_VER_MISMATCH", "repository version mismatch", true
+	case WBEM_E_VETO_DELETE:
+		return "WBEM_E_VETO_DELETE", "delete vetoed", true
+	case WBEM_E_VETO_PUT:
+		return "WBEM_E_VETO_PUT", "put vetoed", true
+	case WBEM_E_INVALID_LOCALE:
+		return "WBEM_E_INVALID_LOCALE", "invalid locale", true
+	case WBEM_E_PROVIDER_SUSPENDED:
+		return "WBEM_E_PROVIDER_SUSPENDED", "provider suspended", true
+	case WBEM_E_SYNCHRONIZATION_REQUIRED:
+		return "WBEM_E_SYNCHRONIZATION_REQUIRED", "synchronization required", true
+	case WBEM_E_NO_SCHEMA:
+		return "WBEM_E_NO_SCHEMA", "no schema", true
+	case WBEM_E_PROVIDER_ALREADY_REGISTERED:
+		return "WBEM_E_PROVIDER_ALREADY_REGISTERED", "provider already registered", true
+	case WBEM_E_PROVIDER_NOT_REGISTERED:
+		return "WBEM_E_PROVIDER_NOT_REGISTERED", "provider not registered", true
+	case WBEM_E_FATAL_TRANSPORT_ERROR:
+		return "WBEM_E_FATAL_TRANSPORT_ERROR", "fatal transport error", true
+	case WBEM_E_ENCRYPTED_CONNECTION_REQUIRED:
+		return "WBEM_E_ENCRYPTED_CONNECTION_REQUIRED", "encrypted connection required", true
+	case WBEM_E_PROVIDER_TIMED_OUT:
+		return "WBEM_E_PROVIDER_TIMED_OUT", "provider timed out", true
+	case WBEM_E_NO_KEY:
+		return "WBEM_E_NO_KEY", "no key", true
+	case WBEM_E_PROVIDER_DISABLED:
+		return "WBEM_E_PROVIDER_DISABLED", "provider disabled", true
+	case WBEMESS_E_REGISTRATION_TOO_BROAD:
+		return "WBEMESS_E_REGISTRATION_TOO_BROAD", "event registration too broad", true
+	case WBEMESS_E_REGISTRATION_TOO_PRECISE:
+		return "WBEMESS_E_REGISTRATION_TOO_PRECISE", "event registration too precise", true
+	case WBEMESS_E_AUTHZ_NOT_PRIVILEGED:
+		return "WBEMESS_E_AUTHZ_NOT_PRIVILEGED", "event registration not privileged", true
+	case WBEM_E_RETRY_LATER:
+		return "WBEM_E_RETRY_LATER", "retry later", true
+	case WBEM_E_RESOURCE_CONTENTION:
+		return "WBEM_E_RESOURCE_CONTENTION", "resource contention", true
+	case WBEMMOF_E_EXPECTED_QUALIFIER_NAME:
+		return "WBEMMOF_E_EXPECTED_QUALIFIER_NAME", "MOF compiler error", true
+	case WBEMMOF_E_EXPECTED_SEMI:
+		return "WBEMMOF_E_EXPECTED_SEMI", "MOF compiler error", true
+	case WBEMMOF_E_EXPECTED_OPEN_BRACE:
+		return "WBEMMOF_E_EXPECTED_OPEN_BRACE", "MOF compiler error", true
+	case WBEMMOF_E_EXPECTED_CLOSE_BRACE:
+		return "WBEMMOF_E_EXPECTED_CLOSE_BRACE", "MOF compiler error", true
+	case WBEMMOF_E_EXPECTED_CLOSE_BRACKET:
+		return "WBEMMOF_E_EXPECTED_CLOSE_BRACKET", "MOF compiler error", true
+	case WBEMMOF_E_EXPECTED_CLOSE_PAREN:
+		return "WBEMMOF_E_EXPECTED_CLOSE_PAREN", "MOF compiler error", true
+	case WBEMMOF_E_ILLEGAL_CONSTANT_VALUE:
+		return "WBEMMOF_E_ILLEGAL_CONSTANT_VALUE", "MOF compiler error", true
+	case WBEMMOF_E_EXPECTED_TYPE_IDENTIFIER:
+		return "WBEMMOF_E_EXPECTED_TYPE_IDENTIFIER", "MOF compiler error", true
+	case WBEMMOF_E_EXPECTED_OPEN_PAREN:
+		return "WBEMMOF_E_EXPECTED_OPEN_PAREN", "MOF compiler error", true
+	case WBEMMOF_E_UNRECOGNIZED_TOKEN:
+		return "WBEMMOF_E_UNRECOGNIZED_TOKEN", "MOF compiler error", true
+	case WBEMMOF_E_UNRECOGNIZED_TYPE:
+		return "WBEMMOF_E_UNRECOGNIZED_TYPE", "MOF compiler error", true
+	case WBEMMOF_E_EXPECTED_PROPERTY_NAME:
+		return "WBEMMOF_E_EXPECTED_PROPERTY_NAME", "MOF compiler error", true
+	case WBEMMOF_E_TYPEDEF_NOT_SUPPORTED:
+		return "WBEMMOF_E_TYPEDEF_NOT_SUPPORTED", "MOF compiler error", true
+	case WBEMMOF_E_UNEXPECTED_ALIAS:
+		return "WBEMMOF_E_UNEXPECTED_ALIAS", "MOF compiler error", true
+	case WBEMMOF_E_UNEXPECTED_ARRAY_INIT:
+		return "WBEMMOF_E_UNEXPECTED_ARRAY_INIT", "MOF compiler error", true
+	case WBEMMOF_E_INVALID_AMENDMENT_SYNTAX:
+		return "WBEMMOF_E_INVALID_AMENDMENT_SYNTAX", "MOF compiler error", true
+	case WBEMMOF_E_INVALID_DUPLICATE_AMENDMENT:
+		return "WBEMMOF_E_INVALID_DUPLICATE_AMENDMENT", "MOF compiler error", true
+	case WBEMMOF_E_INVALID_PRAGMA:
+		return "WBEMMOF_E_INVALID_PRAGMA", "MOF compiler error", true
+	case WBEMMOF_E_INVALID_NAMESPACE_SYNTAX:
+		return "WBEMMOF_E_INVALID_NAMESPACE_SYNTAX", "MOF compiler error", true
+	case WBEMMOF_E_EXPECTED_CLASS_NAME:
+		return "WBEMMOF_E_EXPECTED_CLASS_NAME", "MOF compiler error", true
+	case WBEMMOF_E_TYPE_MISMATCH:
+		return "WBEMMOF_E_TYPE_MISMATCH", "MOF compiler error", true
+	case WBEMMOF_E_EXPECTED_ALIAS_NAME:
+		return "WBEMMOF_E_EXPECTED_ALIAS_NAME", "MOF compiler error", true
+	case WBEMMOF_E_INVALID_CLASS_DECLARATION:
+		return "WBEMMOF_E_INVALID_CLASS_DECLARATION", "MOF compiler error", true
+	case WBEMMOF_E_INVALID_INSTANCE_DECLARATION:
+		return "WBEMMOF_E_INVALID_INSTANCE_DECLARATION", "MOF compiler error", true
+	case WBEMMOF_E_EXPECTED_DOLLAR:
+		return "WBEMMOF_E_EXPECTED_DOLLAR", "MOF compiler error", true
+	case WBEMMOF_E_CIMTYPE_QUALIFIER:
+		return "WBEMMOF_E_CIMTYPE_QUALIFIER", "MOF compiler error", true
+	case WBEMMOF_E_DUPLICATE_PROPERTY:
+		return "WBEMMOF_E_DUPLICATE_PROPERTY", "MOF compiler error", true
+	case WBEMMOF_E_INVALID_NAMESPACE_SPECIFICATION:
+		return "WBEMMOF_E_INVALID_NAMESPACE_SPECIFICATION", "MOF compiler error", true
+	case WBEMMOF_E_OUT_OF_RANGE:
+		return "WBEMMOF_E_OUT_OF_RANGE", "MOF compiler error", true
+	case WBEMMOF_E_INVALID_FILE:
+		return "WBEMMOF_E_INVALID_FILE", "MOF compiler error", true
+	case WBEMMOF_E_ALIASES_IN_EMBEDDED:
+		return "WBEMMOF_E_ALIASES_IN_EMBEDDED", "MOF compiler error", true
+	case WBEMMOF_E_NULL_ARRAY_ELEM:
+		return "WBEMMOF_E_NULL_ARRAY_ELEM", "MOF compiler error", true
+	case WBEMMOF_E_DUPLICATE_QUALIFIER:
+		return "WBEMMOF_E_DUPLICATE_QUALIFIER", "MOF compiler error", true
+	case WBEMMOF_E_EXPECTED_FLAVOR_TYPE:
+		return "WBEMMOF_E_EXPECTED_FLAVOR_TYPE", "MOF compiler error", true
+	case WBEMMOF_E_INCOMPATIBLE_FLAVOR_TYPES:
+		return "WBEMMOF_E_INCOMPATIBLE_FLAVOR_TYPES", "MOF compiler error", true
+	case WBEMMOF_E_MULTIPLE_ALIASES:
+		return "WBEMMOF_E_MULTIPLE_ALIASES", "MOF compiler error", true
+	case WBEMMOF_E_INCOMPATIBLE_FLAVOR_TYPES2:
+		return "WBEMMOF_E_INCOMPATIBLE_FLAVOR_TYPES2", "MOF compiler error", true
+	case WBEMMOF_E_NO_ARRAYS_RETURNED:
+		return "WBEMMOF_E_NO_ARRAYS_RETURNED", "MOF compiler error", true
+	case WBEMMOF_E_MUST_BE_IN_OR_OUT:
+		return "WBEMMOF_E_MUST_BE_IN_OR_OUT", "MOF compiler error", true
+	case WBEMMOF_E_INVALID_FLAGS_SYNTAX:
+		return "WBEMMOF_E_INVALID_FLAGS_SYNTAX", "MOF compiler error", true
+	case WBEMMOF_E_EXPECTED_BRACE_OR_BAD_TYPE:
+		return "WBEMMOF_E_EXPECTED_BRACE_OR_BAD_TYPE", "MOF compiler error", true
+	case WBEMMOF_E_UNSUPPORTED_CIMV22_QUAL_VALUE:
+		return "WBEMMOF_E_UNSUPPORTED_CIMV22_QUAL_VALUE", "MOF compiler error", true
+	case WBEMMOF_E_UNSUPPORTED_CIMV22_DATA_TYPE:
+		return "WBEMMOF_E_UNSUPPORTED_CIMV22_DATA_TYPE", "MOF compiler error", true
+	case WBEMMOF_E_INVALID_DELETEINSTANCE_SYNTAX:
+		return "WBEMMOF_E_INVALID_DELETEINSTANCE_SYNTAX", "MOF compiler error", true
+	case WBEMMOF_E_INVALID_QUALIFIER_SYNTAX:
+		return "WBEMMOF_E_INVALID_QUALIFIER_SYNTAX", "MOF compiler error", true
+	case WBEMMOF_E_QUALIFIER_USED_OUTSIDE_SCOPE:
+		return "WBEMMOF_E_QUALIFIER_USED_OUTSIDE_SCOPE", "MOF compiler error", true
+	case WBEMMOF_E_ERROR_CREATING_TEMP_FILE:
+		return "WBEMMOF_E_ERROR_CREATING_TEMP_FILE", "MOF compiler error", true
+	case WBEMMOF_E_ERROR_INVALID_INCLUDE_FILE:
+		return "WBEMMOF_E_ERROR_INVALID_INCLUDE_FILE", "MOF compiler error", true
+	case WBEMMOF_E_INVALID_DELETECLASS_SYNTAX:
+		return "WBEMMOF_E_INVALID_DELETECLASS_SYNTAX", "MOF compiler error", true
+	}
+	return "", "", false
 }
 
 // The CIM status codes of DSP0200 (the ValueMap of CIM_Error.CIMStatusCode).
@@ -666,34 +865,46 @@ var cimStatusInfo = [...]struct {
 	CIM_ERR_SERVER_IS_SHUTTING_DOWN:             {"CIM_ERR_SERVER_IS_SHUTTING_DOWN", WBEM_E_SHUTTING_DOWN},
 }
 
-// cimStatusOf maps the WBEM failures DSP0200 has a code for to it.
-var cimStatusOf = map[Status]CIMStatus{
-	WBEM_E_ACCESS_DENIED:             CIM_ERR_ACCESS_DENIED,
-	WBEM_E_INVALID_NAMESPACE:         CIM_ERR_INVALID_NAMESPACE,
-	WBEM_E_INVALID_PARAMETER:         CIM_ERR_INVALID_PARAMETER,
-	WBEM_E_INVALID_OBJECT_PATH:       CIM_ERR_INVALID_PARAMETER,
-	WBEM_E_INVALID_METHOD_PARAMETERS: CIM_ERR_INVALID_PARAMETER,
-	WBEM_E_ILLEGAL_NULL:              CIM_ERR_INVALID_PARAMETER,
-	WBEM_E_NO_KEY:                    CIM_ERR_INVALID_PARAMETER,
-	WBEM_E_INVALID_OBJECT:            CIM_ERR_INVALID_PARAMETER,
-	WBEM_E_INVALID_CLASS:             CIM_ERR_INVALID_CLASS,
-	WBEM_E_NOT_FOUND:                 CIM_ERR_NOT_FOUND,
-	WBEM_E_NOT_SUPPORTED:             CIM_ERR_NOT_SUPPORTED,
-	WBEM_E_PROVIDER_NOT_CAPABLE:      CIM_ERR_NOT_SUPPORTED,
-	WBEM_E_CLASS_HAS_CHILDREN:        CIM_ERR_CLASS_HAS_CHILDREN,
-	WBEM_E_CLASS_HAS_INSTANCES:       CIM_ERR_CLASS_HAS_INSTANCES,
-	WBEM_E_INVALID_SUPERCLASS:        CIM_ERR_INVALID_SUPERCLASS,
-	WBEM_E_ALREADY_EXISTS:            CIM_ERR_ALREADY_EXISTS,
-	WBEM_E_INVALID_PROPERTY:          CIM_ERR_NO_SUCH_PROPERTY,
-	WBEM_E_TYPE_MISMATCH:             CIM_ERR_TYPE_MISMATCH,
-	WBEM_E_INVALID_QUERY_TYPE:        CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED,
-	WBEM_E_INVALID_QUERY:             CIM_ERR_INVALID_QUERY,
-	WBEM_E_INVALID_SYNTAX:            CIM_ERR_INVALID_QUERY,
-	WBEM_E_UNPARSABLE_QUERY:          CIM_ERR_INVALID_QUERY,
-	WBEM_E_METHOD_NOT_IMPLEMENTED:    CIM_ERR_METHOD_NOT_AVAILABLE,
-	WBEM_E_METHOD_DISABLED:           CIM_ERR_METHOD_NOT_AVAILABLE,
-	WBEM_E_INVALID_METHOD:            CIM_ERR_METHOD_NOT_FOUND,
-	WBEM_E_QUOTA_VIOLATION:           CIM_ERR_SERVER_LIMITS_EXCEEDED,
-	WBEM_E_SERVER_TOO_BUSY:           CIM_ERR_SERVER_LIMITS_EXCEEDED,
-	WBEM_E_SHUTTING_DOWN:             CIM_ERR_SERVER_IS_SHUTTING_DOWN,
+// cimStatusOf maps the WBEM failures DSP0200 has a code for to it; ok is
+// false for the others.
+func cimStatusOf(s Status) (c CIMStatus, ok bool) {
+	switch s {
+	case WBEM_E_ACCESS_DENIED:
+		return CIM_ERR_ACCESS_DENIED, true
+	case WBEM_E_INVALID_NAMESPACE:
+		return CIM_ERR_INVALID_NAMESPACE, true
+	case WBEM_E_INVALID_PARAMETER, WBEM_E_INVALID_OBJECT_PATH, WBEM_E_INVALID_METHOD_PARAMETERS, WBEM_E_ILLEGAL_NULL, WBEM_E_NO_KEY, WBEM_E_INVALID_OBJECT:
+		return CIM_ERR_INVALID_PARAMETER, true
+	case WBEM_E_INVALID_CLASS:
+		return CIM_ERR_INVALID_CLASS, true
+	case WBEM_E_NOT_FOUND:
+		return CIM_ERR_NOT_FOUND, true
+	case WBEM_E_NOT_SUPPORTED, WBEM_E_PROVIDER_NOT_CAPABLE:
+		return CIM_ERR_NOT_SUPPORTED, true
+	case WBEM_E_CLASS_HAS_CHILDREN:
+		return CIM_ERR_CLASS_HAS_CHILDREN, true
+	case WBEM_E_CLASS_HAS_INSTANCES:
+		return CIM_ERR_CLASS_HAS_INSTANCES, true
+	case WBEM_E_INVALID_SUPERCLASS:
+		return CIM_ERR_INVALID_SUPERCLASS, true
+	case WBEM_E_ALREADY_EXISTS:
+		return CIM_ERR_ALREADY_EXISTS, true
+	case WBEM_E_INVALID_PROPERTY:
+		return CIM_ERR_NO_SUCH_PROPERTY, true
+	case WBEM_E_TYPE_MISMATCH:
+		return CIM_ERR_TYPE_MISMATCH, true
+	case WBEM_E_INVALID_QUERY_TYPE:
+		return CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED, true
+	case WBEM_E_INVALID_QUERY, WBEM_E_INVALID_SYNTAX, WBEM_E_UNPARSABLE_QUERY:
+		return CIM_ERR_INVALID_QUERY, true
+	case WBEM_E_METHOD_NOT_IMPLEMENTED, WBEM_E_METHOD_DISABLED:
+		return CIM_ERR_METHOD_NOT_AVAILABLE, true
+	case WBEM_E_INVALID_METHOD:
+		return CIM_ERR_METHOD_NOT_FOUND, true
+	case WBEM_E_QUOTA_VIOLATION, WBEM_E_SERVER_TOO_BUSY:
+		return CIM_ERR_SERVER_LIMITS_EXCEEDED, true
+	case WBEM_E_SHUTTING_DOWN:
+		return CIM_ERR_SERVER_IS_SHUTTING_DOWN, true
+	}
+	return 0, false
 }

@@ -37,11 +37,23 @@ const (
 	FlagArray Type = 0x2000
 )
 
-var typeNames = map[Type]string{
+// typeNames holds the MOF name of each type at its number ("" for the
+// numbers that are none). An array, not a map: its contents are in the
+// executable, where a map would be built at every program's start.
+var typeNames = [...]string{
 	TypeSint8: "sint8", TypeUint8: "uint8", TypeSint16: "sint16", TypeUint16: "uint16",
 	TypeSint32: "sint32", TypeUint32: "uint32", TypeSint64: "sint64", TypeUint64: "uint64",
 	TypeReal32: "real32", TypeReal64: "real64", TypeBoolean: "boolean", TypeString: "string",
 	TypeDatetime: "datetime", TypeReference: "ref", TypeChar16: "char16", TypeObject: "object",
+}
+
+// typeName returns the MOF name of t, which is no array; ok is false when t
+// is no CIM type.
+func typeName(t Type) (name string, ok bool) {
+	if int(t) >= len(typeNames) || typeNames[t] == "" {
+		return "", false
+	}
+	return typeNames[t], true
 }
 
 // IsArray reports whether t is an array type.
@@ -79,7 +91,7 @@ func (t Type) IsReal() bool { return t == TypeReal32 || t == TypeReal64 }
 
 // Valid reports whether t is a known CIM type or an array of one.
 func (t Type) Valid() bool {
-	_, ok := typeNames[t.Elem()]
+	_, ok := typeName(t.Elem())
 	return ok
 }
 
@@ -89,7 +101,7 @@ func (t Type) String() string {
 	if t == TypeEmpty {
 		return "empty"
 	}
-	n, ok := typeNames[t.Elem()]
+	n, ok := typeName(t.Elem())
 	if !ok {
 		return fmt.Sprintf("cimtype(%d)", uint16(t))
 	}
@@ -107,11 +119,11 @@ func ParseType(s string) (Type, error) {
 		base = "ref"
 	}
 	for t, n := range typeNames {
-		if n == base {
+		if n != "" && n == base {
 			if arr {
-				return t.ArrayOf(), nil
+				return Type(t).ArrayOf(), nil
 			}
-			return t, nil
+			return Type(t), nil
 		}
 	}
 	return TypeIllegal, Errorf(WBEM_E_INVALID_CIM_TYPE, "unknown CIM type %q", s)

@@ -2,6 +2,7 @@ package wql
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -291,14 +292,6 @@ func queryErr(st cim.Status, p Prop, format string, args ...any) *cim.Error {
 	return e
 }
 
-var knownSystem = map[string]bool{}
-
-func init() {
-	for _, n := range cim.SystemProperties {
-		knownSystem[n] = true
-	}
-}
-
 // resolve finds a property reference in class.
 func resolve(class *cim.Class, p Prop, lenient bool) (resolved, error) {
 	first := p.Path[0]
@@ -308,7 +301,7 @@ func resolve(class *cim.Class, p Prop, lenient bool) (resolved, error) {
 		switch {
 		case up == "__THIS":
 			r.this = true
-		case knownSystem[up]:
+		case slices.Contains(cim.SystemProperties, up):
 			r.system = up
 		default:
 			return r, queryErr(cim.WBEM_E_INVALID_QUERY, p, "%s is not a system property", first)

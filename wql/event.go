@@ -2,6 +2,7 @@ package wql
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/gowbem/gowbem/cim"
 )
@@ -24,17 +25,28 @@ type EventQuery struct {
 	having *Filter // HAVING over an __AggregateEvent
 }
 
-var (
-	eventBase     = mustDerive(nil, &cim.Class{Name: "__Event", Properties: []cim.Property{{Name: "TIME_CREATED", Type: cim.TypeUint64}, {Name: "SECURITY_DESCRIPTOR", Type: cim.TypeUint8.ArrayOf()}}})
-	instanceOpEvt = mustDerive(eventBase, &cim.Class{Name: "__InstanceOperationEvent", Properties: []cim.Property{{Name: "TargetInstance", Type: cim.TypeObject}}})
-	builtinEvents = map[string]*cim.Class{
-		"__instanceoperationevent":    instanceOpEvt,
-		"__instancecreationevent":     mustDerive(instanceOpEvt, &cim.Class{Name: "__InstanceCreationEvent"}),
-		"__instancedeletionevent":     mustDerive(instanceOpEvt, &cim.Class{Name: "__InstanceDeletionEvent"}),
-		"__instancemodificationevent": mustDerive(instanceOpEvt, &cim.Class{Name: "__InstanceModificationEvent", Properties: []cim.Property{{Name: "PreviousInstance", Type: cim.TypeObject}}}),
+// builtinClasses are the event classes wql knows without a schema.
+type builtinClasses struct {
+	intrinsic map[string]*cim.Class // the __Instance…Event classes, by lower-case name
+	aggregate *cim.Class            // __AggregateEvent
+}
+
+// builtins makes the built-in event classes on first use: a program that
+// links wql but runs no event query (the wbem command) does not pay for
+// them at its start.
+var builtins = sync.OnceValue(func() builtinClasses {
+	eventBase := mustDerive(nil, &cim.Class{Name: "__Event", Properties: []cim.Property{{Name: "TIME_CREATED", Type: cim.TypeUint64}, {Name: "SECURITY_DESCRIPTOR", Type: cim.TypeUint8.ArrayOf()}}})
+	instanceOpEvt := mustDerive(eventBase, &cim.Class{Name: "__InstanceOperationEvent", Properties: []cim.Property{{Name: "TargetInstance", Type: cim.TypeObject}}})
+	return builtinClasses{
+		intrinsic: map[string]*cim.Class{
+			"__instanceoperationevent":    instanceOpEvt,
+			"__instancecreationevent":     mustDerive(instanceOpEvt, &cim.Class{Name: "__InstanceCreationEvent"}),
+			"__instancedeletionevent":     mustDerive(instanceOpEvt, &cim.Class{Name: "__InstanceDeletionEvent"}),
+			"__instancemodificationevent": mustDerive(instanceOpEvt, &cim.Class{Name: "__InstanceModificationEvent", Properties: []cim.Property{{Name: "PreviousInstance", Type: cim.TypeObject}}}),
+		},
+		aggregate: mustDerive(eventBase, &cim.Class{Name: "__AggregateEvent", Properties: []cim.Property{{Name: "NumberOfEvents", Type: cim.TypeUint32}, {Name: "Representative", Type: cim.TypeObject}}}),
 	}
-	aggregateEvent = mustDerive(eventBase, &cim.Class{Name: "__AggregateEvent", Properties: []cim.Property{{Name: "NumberOfEvents", Type: cim.TypeUint32}, {Name: "Representative", Type: cim.TypeObject}}})
-)
+})
 
 func mustDerive(parent, decl *cim.Class) *cim.Class {
 	c, err := cim.Derive(parent, decl)
@@ -90,7 +102,7 @@ func CompileEvent(q *SelectQuery, schema Schema) (*EventQuery, error) {
 		c, _ = schema.Class(q.Class)
 	}
 	if c == nil {
-		c = builtinEvents[strings.ToLower(q.Class)]
+		c = builtins().intrinsic[strings.ToLower(q.Class)]
 	}
 	if c == nil {
 		return nil, &cim.Error{Status: cim.WBEM_E_INVALID_CLASS, Description: "event class " + q.Class + " does not exist", Parameter: q.Class}
@@ -117,8 +129,9 @@ func CompileEvent(q *SelectQuery, schema Schema) (*EventQuery, error) {
 		if err := checkHaving(q.Having); err != nil {
 			return nil, err
 		}
-		hq := &SelectQuery{All: true, Class: aggregateEvent.Name, Where: q.Having}
-		if ev.having, err = compile(hq, aggregateEvent, nil, nil); err != nil {
+		agg := builtins().aggregate
+		hq := &SelectQuery{All: true, Class: agg.Name, Where: q.Having}
+		if ev.having, err = compile(hq, agg, nil, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -184,7 +197,7 @@ func (ev *EventQuery) Having(numberOfEvents uint32) bool {
 	if ev.having == nil {
 		return true
 	}
-	inst := aggregateEvent.NewInstance()
+	inst := builtins().aggregate.NewInstance()
 	if err := inst.Set("NumberOfEvents", cim.Uint32(numberOfEvents)); err != nil {
 		return false
 	}

@@ -25,12 +25,8 @@ const (
 	MaxInterval = 4294967.295
 )
 
-// reserved words cannot name classes or properties.
-var reserved = map[string]bool{
-	"SELECT": true, "FROM": true, "WHERE": true, "AND": true, "OR": true, "NOT": true,
-	"LIKE": true, "ISA": true, "IS": true, "NULL": true, "TRUE": true, "FALSE": true,
-}
-
+// isReserved reports whether word (in any case) is a reserved word, which
+// cannot name a class or a property.
 func isReserved(word string) bool {
 	if len(word) > 6 {
 		return false
@@ -43,7 +39,11 @@ func isReserved(word string) bool {
 		}
 		b[i] = c
 	}
-	return reserved[string(b[:len(word)])]
+	switch string(b[:len(word)]) {
+	case "SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "LIKE", "ISA", "IS", "NULL", "TRUE", "FALSE":
+		return true
+	}
+	return false
 }
 
 // CheckLanguage checks the query-language argument of ExecQuery and
@@ -561,22 +561,34 @@ func (p *parser) predicate() Expr {
 	return nil
 }
 
-// assocKeywords lists the WHERE keywords of ASSOCIATORS OF and whether each
-// takes a value.
-var assocKeywords = map[string]bool{
-	"ASSOCCLASS": true, "RESULTCLASS": true, "RESULTROLE": true, "ROLE": true,
-	"REQUIREDQUALIFIER": true, "REQUIREDASSOCQUALIFIER": true,
-	"CLASSDEFSONLY": false, "KEYSONLY": false, "SCHEMAONLY": false,
+// assocKeyword reports whether kw (upper case) is a WHERE keyword of
+// ASSOCIATORS OF, and whether it takes a value. (Switches, not maps: no
+// work at the start of every program that links wql.)
+func assocKeyword(kw string) (valued, ok bool) {
+	switch kw {
+	case "ASSOCCLASS", "RESULTCLASS", "RESULTROLE", "ROLE", "REQUIREDQUALIFIER", "REQUIREDASSOCQUALIFIER":
+		return true, true
+	case "CLASSDEFSONLY", "KEYSONLY", "SCHEMAONLY":
+		return false, true
+	}
+	return false, false
 }
 
-var refsKeywords = map[string]bool{
-	"RESULTCLASS": true, "ROLE": true, "REQUIREDQUALIFIER": true,
-	"CLASSDEFSONLY": false, "KEYSONLY": false, "SCHEMAONLY": false,
+// refsKeyword is assocKeyword for REFERENCES OF.
+func refsKeyword(kw string) (valued, ok bool) {
+	switch kw {
+	case "RESULTCLASS", "ROLE", "REQUIREDQUALIFIER":
+		return true, true
+	case "CLASSDEFSONLY", "KEYSONLY", "SCHEMAONLY":
+		return false, true
+	}
+	return false, false
 }
 
 // assocWhere parses "OF {path} [WHERE kw…]" and returns the path and the
-// keywords (upper case) with their values.
-func (p *parser) assocWhere(stmt string, allowed map[string]bool) (string, map[string]string) {
+// keywords (upper case) with their values; allowed says which keywords the
+// statement has and whether each takes a value.
+func (p *parser) assocWhere(stmt string, allowed func(kw string) (valued, ok bool)) (string, map[string]string) {
 	p.advance() // ASSOCIATORS / REFERENCES
 	p.expectWord("OF")
 	if p.tok.kind != tLBrace {
@@ -605,7 +617,7 @@ func (p *parser) assocWhere(stmt string, allowed map[string]bool) (string, map[s
 			p.fail("expected a %s OF keyword, found %s", stmt, p.describe())
 		}
 		kw := strings.ToUpper(p.tok.text)
-		valued, ok := allowed[kw]
+		valued, ok := allowed(kw)
 		if !ok {
 			if kw == "AND" || kw == "OR" || kw == "NOT" {
 				p.fail("%s is not allowed in %s OF: separate keywords with spaces", kw, stmt)
@@ -649,7 +661,7 @@ func (p *parser) assocWhere(stmt string, allowed map[string]bool) (string, map[s
 }
 
 func (p *parser) parseAssociators() Query {
-	path, kw := p.assocWhere("ASSOCIATORS", assocKeywords)
+	path, kw := p.assocWhere("ASSOCIATORS", assocKeyword)
 	q := &AssociatorsQuery{Path: path, AssocClass: kw["ASSOCCLASS"], ResultClass: kw["RESULTCLASS"],
 		ResultRole: kw["RESULTROLE"], Role: kw["ROLE"], RequiredQualifier: kw["REQUIREDQUALIFIER"],
 		RequiredAssocQualifier: kw["REQUIREDASSOCQUALIFIER"]}
@@ -660,7 +672,7 @@ func (p *parser) parseAssociators() Query {
 }
 
 func (p *parser) parseReferences() Query {
-	path, kw := p.assocWhere("REFERENCES", refsKeywords)
+	path, kw := p.assocWhere("REFERENCES", refsKeyword)
 	q := &ReferencesQuery{Path: path, ResultClass: kw["RESULTCLASS"], Role: kw["ROLE"],
 		RequiredQualifier: kw["REQUIREDQUALIFIER"]}
 	_, q.ClassDefsOnly = kw["CLASSDEFSONLY"]

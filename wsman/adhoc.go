@@ -31,24 +31,42 @@ import (
 // A program that needs exact types needs a server that serves class
 // definitions (URIClassDefinitionDSP0201).
 
-// xsiTypes maps the local part of an xsi:type to a CIM type.
-var xsiTypes = map[string]cim.Type{
-	"cimBoolean": cim.TypeBoolean, "boolean": cim.TypeBoolean,
-	"cimByte": cim.TypeSint8, "byte": cim.TypeSint8,
-	"cimUnsignedByte": cim.TypeUint8, "unsignedByte": cim.TypeUint8,
-	"cimShort": cim.TypeSint16, "short": cim.TypeSint16,
-	"cimUnsignedShort": cim.TypeUint16, "unsignedShort": cim.TypeUint16,
-	"cimInt": cim.TypeSint32, "int": cim.TypeSint32,
-	"cimUnsignedInt": cim.TypeUint32, "unsignedInt": cim.TypeUint32,
-	"cimLong": cim.TypeSint64, "long": cim.TypeSint64, "integer": cim.TypeSint64,
-	"cimUnsignedLong": cim.TypeUint64, "unsignedLong": cim.TypeUint64,
-	"cimFloat": cim.TypeReal32, "float": cim.TypeReal32,
-	"cimDouble": cim.TypeReal64, "double": cim.TypeReal64, "decimal": cim.TypeReal64,
-	"cimChar16": cim.TypeChar16,
-	"cimString": cim.TypeString, "string": cim.TypeString,
-	"cimDateTime": cim.TypeDatetime, "dateTime": cim.TypeDatetime, "duration": cim.TypeDatetime,
-	"date": cim.TypeDatetime, "time": cim.TypeDatetime,
-	"cimReference": cim.TypeReference, "EndpointReferenceType": cim.TypeReference,
+// xsiTypeOf maps the local part of an xsi:type to a CIM type (a switch,
+// not a map: nothing to build when a program starts).
+func xsiTypeOf(local string) (cim.Type, bool) {
+	switch local {
+	case "cimBoolean", "boolean":
+		return cim.TypeBoolean, true
+	case "cimByte", "byte":
+		return cim.TypeSint8, true
+	case "cimUnsignedByte", "unsignedByte":
+		return cim.TypeUint8, true
+	case "cimShort", "short":
+		return cim.TypeSint16, true
+	case "cimUnsignedShort", "unsignedShort":
+		return cim.TypeUint16, true
+	case "cimInt", "int":
+		return cim.TypeSint32, true
+	case "cimUnsignedInt", "unsignedInt":
+		return cim.TypeUint32, true
+	case "cimLong", "long", "integer":
+		return cim.TypeSint64, true
+	case "cimUnsignedLong", "unsignedLong":
+		return cim.TypeUint64, true
+	case "cimFloat", "float":
+		return cim.TypeReal32, true
+	case "cimDouble", "double", "decimal":
+		return cim.TypeReal64, true
+	case "cimChar16":
+		return cim.TypeChar16, true
+	case "cimString", "string":
+		return cim.TypeString, true
+	case "cimDateTime", "dateTime", "duration", "date", "time":
+		return cim.TypeDatetime, true
+	case "cimReference", "EndpointReferenceType":
+		return cim.TypeReference, true
+	}
+	return 0, false
 }
 
 // xsiType returns the CIM type an element's xsi:type names.
@@ -66,8 +84,7 @@ func xsiType(k *node) (cim.Type, bool) {
 	if !found {
 		local = strings.TrimSpace(v)
 	}
-	t, ok := xsiTypes[local]
-	return t, ok
+	return xsiTypeOf(local)
 }
 
 // textType guesses a scalar's type from its text (see above).

@@ -258,7 +258,7 @@ func errorFromFault(body *node) *cim.Error {
 		if n, err := strconv.ParseUint(c, 10, 32); err == nil {
 			if cim.Status(n).Name() != "" {
 				st = cim.Status(n)
-			} else if s, ok := winrmStatus[uint32(n)]; ok {
+			} else if s, ok := winrmStatus(uint32(n)); ok {
 				st = s
 			}
 		}
@@ -334,46 +334,90 @@ const (
 	errWSManResourceNotFound  = 2150858752 // 0x80338000: the URI is good, no instance has those selectors
 )
 
-var winrmCodes = map[string]uint32{
-	"s:VersionMismatch":                             2150858765, // ERROR_WSMAN_SOAP_VERSION_MISMATCH
-	"wsa:InvalidMessageInformationHeader":           2150858767,
-	"s:MustUnderstand":                              2150858768,
-	"wsa:MessageInformationHeaderRequired":          2150858769,
-	"wsa:DestinationUnreachable":                    2150858770,
-	"wsa:DestinationUnreachable InvalidResourceURI": 2150858811, // ERROR_WSMAN_INVALID_RESOURCE_URI
-	"wsa:ActionNotSupported":                        2150858771,
-	"wsa:EndpointUnavailable":                       2150858772,
-	"wxf:InvalidRepresentation":                     2150858773,
-	"wsen:InvalidExpirationTime":                    2150858774,
-	"wsman:UnsupportedFeature ExpirationTime":       2150858775,
-	"wsen:FilteringNotSupported":                    2150858776,
-	"wsen:FilterDialectRequestedUnavailable":        2150858777,
-	"wsen:CannotProcessFilter":                      2150858778,
-	"wsen:InvalidEnumerationContext":                2150858779,
-	"wsen:TimedOut":                                 2150858780,
-	"wsen:UnableToRenew":                            2150858781,
-	"wsen:UnsupportedExpirationType":                2150859036, // ERROR_WSMAN_ENUMERATE_UNSUPPORTED_EXPIRATION_TYPE
-	"wsman:TimedOut":                                errWSManOperationTimedOut,
-	"wsman:Concurrency":                             2150858802,
-	"wsman:AlreadyExists":                           2150858803,
-	"wsman:EncodingLimit":                           2150858805,
-	"wsman:EncodingLimit MaxEnvelopeSize":           2150858824, // ERROR_WSMAN_MAX_ENVELOPE_SIZE_EXCEEDED
-	"wsman:EncodingLimit MinimumEnvelopeLimit":      2150858878, // ERROR_WSMAN_MIN_ENVELOPE_SIZE
-	"wsman:EncodingLimit ServiceEnvelopeLimit":      2150858825, // ERROR_WSMAN_SERVER_ENVELOPE_LIMIT
-	"wsman:AccessDenied":                            errWSManAccessDenied,
-	"wsman:InvalidOptions":                          2150858809,
-	"wsman:InvalidParameter":                        2150858810,
-	"wsman:InvalidSelectors":                        2150858813,
-	"wsman:InvalidSelectors InsufficientSelectors":  2150858842,
-	"wsman:InvalidSelectors UnexpectedSelectors":    2150858843,
-	"wsman:InvalidSelectors TypeMismatch":           2150858844,
-	"wsman:InvalidSelectors InvalidValue":           2150858845,
-	"wsman:InvalidSelectors DuplicateSelectors":     2150858847,
-	"wsman:QuotaLimit":                              2150858815,
-	"wsman:SchemaValidationError":                   2150858817,
-	"wsman:UnsupportedFeature":                      2150858818,
-	"wsman:UnsupportedFeature FilteringRequired":    2150858831,
-	"wsmb:PolymorphismModeNotSupported":             2150859063,
+// winrmCode returns WinRM's fault number for a fault's subcode, or its
+// subcode and detail ("wsa:DestinationUnreachable InvalidResourceURI").
+func winrmCode(key string) (uint32, bool) {
+	switch key {
+	case "s:VersionMismatch": // ERROR_WSMAN_SOAP_VERSION_MISMATCH
+		return 2150858765, true
+	case "wsa:InvalidMessageInformationHeader":
+		return 2150858767, true
+	case "s:MustUnderstand":
+		return 2150858768, true
+	case "wsa:MessageInformationHeaderRequired":
+		return 2150858769, true
+	case "wsa:DestinationUnreachable":
+		return 2150858770, true
+	case "wsa:DestinationUnreachable InvalidResourceURI": // ERROR_WSMAN_INVALID_RESOURCE_URI
+		return 2150858811, true
+	case "wsa:ActionNotSupported":
+		return 2150858771, true
+	case "wsa:EndpointUnavailable":
+		return 2150858772, true
+	case "wxf:InvalidRepresentation":
+		return 2150858773, true
+	case "wsen:InvalidExpirationTime":
+		return 2150858774, true
+	case "wsman:UnsupportedFeature ExpirationTime":
+		return 2150858775, true
+	case "wsen:FilteringNotSupported":
+		return 2150858776, true
+	case "wsen:FilterDialectRequestedUnavailable":
+		return 2150858777, true
+	case "wsen:CannotProcessFilter":
+		return 2150858778, true
+	case "wsen:InvalidEnumerationContext":
+		return 2150858779, true
+	case "wsen:TimedOut":
+		return 2150858780, true
+	case "wsen:UnableToRenew":
+		return 2150858781, true
+	case "wsen:UnsupportedExpirationType": // ERROR_WSMAN_ENUMERATE_UNSUPPORTED_EXPIRATION_TYPE
+		return 2150859036, true
+	case "wsman:TimedOut":
+		return errWSManOperationTimedOut, true
+	case "wsman:Concurrency":
+		return 2150858802, true
+	case "wsman:AlreadyExists":
+		return 2150858803, true
+	case "wsman:EncodingLimit":
+		return 2150858805, true
+	case "wsman:EncodingLimit MaxEnvelopeSize": // ERROR_WSMAN_MAX_ENVELOPE_SIZE_EXCEEDED
+		return 2150858824, true
+	case "wsman:EncodingLimit MinimumEnvelopeLimit": // ERROR_WSMAN_MIN_ENVELOPE_SIZE
+		return 2150858878, true
+	case "wsman:EncodingLimit ServiceEnvelopeLimit": // ERROR_WSMAN_SERVER_ENVELOPE_LIMIT
+		return 2150858825, true
+	case "wsman:AccessDenied":
+		return errWSManAccessDenied, true
+	case "wsman:InvalidOptions":
+		return 2150858809, true
+	case "wsman:InvalidParameter":
+		return 2150858810, true
+	case "wsman:InvalidSelectors":
+		return 2150858813, true
+	case "wsman:InvalidSelectors InsufficientSelectors":
+		return 2150858842, true
+	case "wsman:InvalidSelectors UnexpectedSelectors":
+		return 2150858843, true
+	case "wsman:InvalidSelectors TypeMismatch":
+		return 2150858844, true
+	case "wsman:InvalidSelectors InvalidValue":
+		return 2150858845, true
+	case "wsman:InvalidSelectors DuplicateSelectors":
+		return 2150858847, true
+	case "wsman:QuotaLimit":
+		return 2150858815, true
+	case "wsman:SchemaValidationError":
+		return 2150858817, true
+	case "wsman:UnsupportedFeature":
+		return 2150858818, true
+	case "wsman:UnsupportedFeature FilteringRequired":
+		return 2150858831, true
+	case "wsmb:PolymorphismModeNotSupported":
+		return 2150859063, true
+	}
+	return 0, false
 }
 
 // wsmanFaultCode is the Code of a fault's WSManFault: WinRM's number for
@@ -384,15 +428,15 @@ func (f *fault) wsmanFaultCode() uint32 {
 		return f.winrmCode
 	}
 	if f.detail != "" {
-		if c, ok := winrmCodes[f.subcode+" "+f.detail]; ok {
+		if c, ok := winrmCode(f.subcode + " " + f.detail); ok {
 			return c
 		}
 	}
-	if c, ok := winrmCodes[f.subcode]; ok {
+	if c, ok := winrmCode(f.subcode); ok {
 		return c
 	}
 	if f.subcode == "" {
-		if c, ok := winrmCodes[f.code]; ok {
+		if c, ok := winrmCode(f.code); ok {
 			return c
 		}
 	}
@@ -401,29 +445,34 @@ func (f *fault) wsmanFaultCode() uint32 {
 
 // winrmStatus maps WinRM's fault numbers back to the WBEM status that best
 // says the same, for a client of a server that tells no WBEM status.
-var winrmStatus = map[uint32]cim.Status{
-	errWSManOperationTimedOut: cim.WBEM_E_TIMED_OUT,
-	2150858780:                cim.WBEM_E_TIMED_OUT,
-	errWSManAccessDenied:      cim.WBEM_E_ACCESS_DENIED,
-	2150858770:                cim.WBEM_E_NOT_FOUND,
-	2150858811:                cim.WBEM_E_INVALID_CLASS,
-	errWSManResourceNotFound:  cim.WBEM_E_NOT_FOUND,
-	2150858772:                cim.WBEM_E_SERVER_TOO_BUSY,
-	2150858809:                cim.WBEM_E_INVALID_PARAMETER,
-	2150858771:                cim.WBEM_E_NOT_SUPPORTED,
-	2150858803:                cim.WBEM_E_ALREADY_EXISTS,
-	2150858813:                cim.WBEM_E_INVALID_OBJECT_PATH,
-	2150858842:                cim.WBEM_E_INVALID_OBJECT_PATH,
-	2150858843:                cim.WBEM_E_INVALID_OBJECT_PATH,
-	2150858845:                cim.WBEM_E_INVALID_OBJECT_PATH,
-	2150858847:                cim.WBEM_E_INVALID_OBJECT_PATH,
-	2150858778:                cim.WBEM_E_INVALID_QUERY,
-	2150858777:                cim.WBEM_E_INVALID_QUERY_TYPE,
-	2150858815:                cim.WBEM_E_QUOTA_VIOLATION,
-	2150858805:                cim.WBEM_E_BUFFER_TOO_SMALL,
-	2150858824:                cim.WBEM_E_BUFFER_TOO_SMALL,
-	2150858818:                cim.WBEM_E_NOT_SUPPORTED,
-	2150858810:                cim.WBEM_E_INVALID_PARAMETER,
-	2150858773:                cim.WBEM_E_INVALID_PARAMETER,
-	2150858779:                cim.WBEM_E_INVALID_PARAMETER,
+func winrmStatus(n uint32) (cim.Status, bool) {
+	switch n {
+	case errWSManOperationTimedOut, 2150858780:
+		return cim.WBEM_E_TIMED_OUT, true
+	case errWSManAccessDenied:
+		return cim.WBEM_E_ACCESS_DENIED, true
+	case 2150858770, errWSManResourceNotFound:
+		return cim.WBEM_E_NOT_FOUND, true
+	case 2150858811:
+		return cim.WBEM_E_INVALID_CLASS, true
+	case 2150858772:
+		return cim.WBEM_E_SERVER_TOO_BUSY, true
+	case 2150858809, 2150858810, 2150858773, 2150858779:
+		return cim.WBEM_E_INVALID_PARAMETER, true
+	case 2150858771, 2150858818:
+		return cim.WBEM_E_NOT_SUPPORTED, true
+	case 2150858803:
+		return cim.WBEM_E_ALREADY_EXISTS, true
+	case 2150858813, 2150858842, 2150858843, 2150858845, 2150858847:
+		return cim.WBEM_E_INVALID_OBJECT_PATH, true
+	case 2150858778:
+		return cim.WBEM_E_INVALID_QUERY, true
+	case 2150858777:
+		return cim.WBEM_E_INVALID_QUERY_TYPE, true
+	case 2150858815:
+		return cim.WBEM_E_QUOTA_VIOLATION, true
+	case 2150858805, 2150858824:
+		return cim.WBEM_E_BUFFER_TOO_SMALL, true
+	}
+	return 0, false
 }

@@ -155,12 +155,15 @@ func generate(file string, table []byte) ([]byte, error) {
 		fmt.Fprintf(&b, "\t// %s: %s.\n\t%s Status = 0x%X\n", c.name, c.text, c.name, c.number)
 	}
 	b.WriteString(")\n\n")
-	b.WriteString("// statusInfo holds the name and the text of each known status.\n")
-	b.WriteString("var statusInfo = map[Status]struct{ name, text string }{\n")
+	// Switches rather than maps: a map literal is built at every start of
+	// every program that links package cim, a switch costs nothing until
+	// it runs (the wbem command's start-up, issue 20).
+	b.WriteString("// statusInfo returns the name and the text of a known status; ok is false\n// for any other.\n")
+	b.WriteString("func statusInfo(s Status) (name, text string, ok bool) {\n\tswitch s {\n")
 	for _, c := range codes {
-		fmt.Fprintf(&b, "\t%s: {%q, %q},\n", c.name, c.name, c.text)
+		fmt.Fprintf(&b, "\tcase %s:\n\t\treturn %q, %q, true\n", c.name, c.name, c.text)
 	}
-	b.WriteString("}\n")
+	b.WriteString("\t}\n\treturn \"\", \"\", false\n}\n")
 	if len(cims) == 0 {
 		return format.Source(b.Bytes())
 	}
@@ -176,13 +179,13 @@ func generate(file string, table []byte) ([]byte, error) {
 		fmt.Fprintf(&b, "\t%s: {%q, %s},\n", c.name, c.name, c.status)
 	}
 	b.WriteString("}\n\n")
-	b.WriteString("// cimStatusOf maps the WBEM failures DSP0200 has a code for to it.\n")
-	b.WriteString("var cimStatusOf = map[Status]CIMStatus{\n")
+	b.WriteString("// cimStatusOf maps the WBEM failures DSP0200 has a code for to it; ok is\n// false for the others.\n")
+	b.WriteString("func cimStatusOf(s Status) (c CIMStatus, ok bool) {\n\tswitch s {\n")
 	for _, c := range cims {
-		for _, w := range c.from {
-			fmt.Fprintf(&b, "\t%s: %s,\n", w, c.name)
+		if len(c.from) > 0 {
+			fmt.Fprintf(&b, "\tcase %s:\n\t\treturn %s, true\n", strings.Join(c.from, ", "), c.name)
 		}
 	}
-	b.WriteString("}\n")
+	b.WriteString("\t}\n\treturn 0, false\n}\n")
 	return format.Source(b.Bytes())
 }
