@@ -105,7 +105,7 @@ type command struct {
 	min, max int    // positional argument count; max < 0: any
 	format   string // default output format
 	flags    func(fs *flag.FlagSet, f *cmdFlags)
-	run      func(r *runner, ctx context.Context, args []string) error
+	run      func(r *runner, ctx context.Context, args []string) error // nil for completion (see commands)
 	// read: the command only reads (in-process, the repository is opened
 	// read-only and must exist).
 	read bool
@@ -142,83 +142,83 @@ In a shell, quote the whole path: wbem get 'Win32_Service.Name="sshd"'.
 The json and jsonl outputs carry each instance's __PATH, ready for get, call
 and delete.`
 
-var commands []*command
-
-func init() {
-	commands = []*command{
-		{name: "query", args: "WQL", help: "run a WQL query", min: 1, max: 1, format: FormatTable, run: (*runner).query, read: true,
-			long: "WQL: SELECT props|* FROM Class [WHERE expr], ASSOCIATORS OF {PATH}, REFERENCES OF {PATH},\n" +
-				"SELECT * FROM meta_class. System properties (__PATH, __CLASS, …) print when selected."},
-		{name: "enum", args: "CLASS", help: "list the instances of a class and its subclasses", min: 1, max: 1, format: FormatTable,
-			long: "-p a,b prints only those properties and -w EXPR keeps the instances a WQL WHERE\n" +
-				"expression selects (as Get-CimInstance -Property and -Filter): the enumeration\n" +
-				"becomes SELECT a, b FROM CLASS WHERE EXPR.",
-			flags: func(fs *flag.FlagSet, f *cmdFlags) {
-				fs.BoolVar(&f.shallow, "shallow", false, "leave out the instances of subclasses")
-				fs.StringVar(&f.props, "property", "", "only these `properties` (comma-separated)")
-				fs.StringVar(&f.props, "p", "", "short for --property")
-				fs.StringVar(&f.where, "where", "", "only the instances that the WQL `expression` selects")
-				fs.StringVar(&f.where, "w", "", "short for --where")
-			}, run: (*runner).enum, read: true},
-		{name: "get", args: "PATH", help: "print one instance (a class prints as MOF)", min: 1, max: 1, format: FormatList, run: (*runner).get, read: true,
-			long: pathHelp},
-		{name: "call", args: "PATH METHOD [Name=Value…]", help: "call a method; prints its out-parameters, ReturnValue included", min: 2, max: -1, format: FormatList, run: (*runner).call,
-			long: "The exit code is 1 when ReturnValue is not 0; stderr then says what the value means\n" +
-				"(the method's ValueMap and Values qualifiers).\n" + pathHelp},
-		{name: "classes", args: "[CLASS]", help: "list every class, or the subclasses of CLASS", min: 0, max: 1, format: FormatTable,
-			flags: func(fs *flag.FlagSet, f *cmdFlags) {
-				fs.BoolVar(&f.shallow, "shallow", false, "only the top-level classes, or the direct subclasses of CLASS")
-			}, run: (*runner).classes, read: true},
-		{name: "class", args: "CLASS", help: "print a class (MOF; -o json, or a row per property)", min: 1, max: 1, format: FormatMOF, run: (*runner).class, read: true},
-		{name: "put", args: "CLASS Name=Value…", help: "create or update an instance; prints its path (MOF instances: mofcomp)", min: 1, max: -1,
-			long: "Without a flag the instance is created, or replaced whole (properties not named\n" +
-				"become NULL or their default). --update changes only the named properties of the\n" +
-				"instance the keys name. Values: numbers, true/false, datetimes and references as\n" +
-				"text, arrays as a,b,c or {a,b,c}; an empty value is NULL for any type but string.",
-			flags: func(fs *flag.FlagSet, f *cmdFlags) {
-				fs.BoolVar(&f.create, "create", false, "fail if the instance exists")
-				fs.BoolVar(&f.update, "update", false, "change only the named properties of an existing instance")
-			}, run: (*runner).put},
-		{name: "delete", args: "PATH", help: "delete an instance (a class with --class)", min: 1, max: 1, long: pathHelp,
-			flags: func(fs *flag.FlagSet, f *cmdFlags) {
-				fs.BoolVar(&f.class, "class", false, "PATH is a class: delete it with its subclasses and instances")
-			}, run: (*runner).delete},
-		{name: "watch", args: "QUERY | --created… CLASS", help: "print events as they come (an event query, or --created/--deleted/--modified CLASS)", min: 1, max: 1, format: FormatTable,
-			flags: func(fs *flag.FlagSet, f *cmdFlags) {
-				fs.BoolVar(&f.created, "created", false, "watch the instances of CLASS being created")
-				fs.BoolVar(&f.deleted, "deleted", false, "watch the instances of CLASS being deleted")
-				fs.BoolVar(&f.modified, "modified", false, "watch the instances of CLASS being modified (shows what changed)")
-				fs.DurationVar(&f.within, "within", 0, "poll a provider's CLASS this often (default: 1s when it must be polled)")
-				fs.StringVar(&f.where, "where", "", "only the instances for which this WQL condition holds (on CLASS's properties)")
-				fs.IntVar(&f.count, "count", 0, "stop after this many events")
-				fs.DurationVar(&f.timeout, "timeout", 0, "stop after this long")
-			}, run: (*runner).watch},
-		{name: "mofcomp", args: "FILE…", help: "compile MOF files into the repository (-n: the default namespace)", min: 1, max: -1,
-			long: "Namespaces a #pragma namespace names are created. In-process a file is applied in\n" +
-				"one transaction; remotely item by item, and a failure or an interruption says how\n" +
-				"many items were applied. The update modes are WMI mofcomp's switches; a\n" +
-				"#pragma classflags or instanceflags in the file takes precedence.",
-			flags: func(fs *flag.FlagSet, f *cmdFlags) {
-				fs.BoolVar(&f.check, "check", false, "only check the files against the classes there; change nothing")
-				fs.BoolVar(&f.classCreateOnly, "class:createonly", false, "fail for a class that exists")
-				fs.BoolVar(&f.classUpdateOnly, "class:updateonly", false, "fail for a class that does not exist")
-				fs.BoolVar(&f.classSafeUpdate, "class:safeupdate", false, "update classes with subclasses or instances when no data is lost")
-				fs.BoolVar(&f.classForceUpdate, "class:forceupdate", false, "update classes with subclasses or instances, whatever conflicts")
-				fs.BoolVar(&f.instCreateOnly, "instance:createonly", false, "fail for an instance that exists")
-				fs.BoolVar(&f.instUpdateOnly, "instance:updateonly", false, "fail for an instance that does not exist")
-			}, run: (*runner).mofcomp},
-		securityCommand(),
-		{name: "namespaces", args: "[NS] | create NS | delete NS", help: "list the namespaces under NS (default root), create or delete one", min: 0, max: 2, format: FormatTable,
-			long: "A namespace is an instance of __NAMESPACE in its parent: create makes the missing\n" +
-				"parents too; delete removes the namespace with everything in it.",
-			flags: func(fs *flag.FlagSet, f *cmdFlags) {
-				fs.BoolVar(&f.shallow, "shallow", false, "only the namespaces directly under NS")
-			}, run: (*runner).namespaces},
-		{name: "completion", args: "bash|zsh|fish", help: "print a shell completion script", min: 1, max: 1, run: (*runner).completion,
-			long: "bash: source <(wbem completion bash)\n" +
-				"zsh:  wbem completion zsh > \"${fpath[1]}/_wbem\"\n" +
-				"fish: wbem completion fish > ~/.config/fish/completions/wbem.fish"},
-	}
+// commands are wbem's commands, in the order help lists them. A table the
+// compiler lays out in the executable (no init function builds it at every
+// start): so completion, which reads it, is called by Run by name rather
+// than through its run field.
+var commands = []*command{
+	{name: "query", args: "WQL", help: "run a WQL query", min: 1, max: 1, format: FormatTable, run: (*runner).query, read: true,
+		long: "WQL: SELECT props|* FROM Class [WHERE expr], ASSOCIATORS OF {PATH}, REFERENCES OF {PATH},\n" +
+			"SELECT * FROM meta_class. System properties (__PATH, __CLASS, …) print when selected."},
+	{name: "enum", args: "CLASS", help: "list the instances of a class and its subclasses", min: 1, max: 1, format: FormatTable,
+		long: "-p a,b prints only those properties and -w EXPR keeps the instances a WQL WHERE\n" +
+			"expression selects (as Get-CimInstance -Property and -Filter): the enumeration\n" +
+			"becomes SELECT a, b FROM CLASS WHERE EXPR.",
+		flags: func(fs *flag.FlagSet, f *cmdFlags) {
+			fs.BoolVar(&f.shallow, "shallow", false, "leave out the instances of subclasses")
+			fs.StringVar(&f.props, "property", "", "only these `properties` (comma-separated)")
+			fs.StringVar(&f.props, "p", "", "short for --property")
+			fs.StringVar(&f.where, "where", "", "only the instances that the WQL `expression` selects")
+			fs.StringVar(&f.where, "w", "", "short for --where")
+		}, run: (*runner).enum, read: true},
+	{name: "get", args: "PATH", help: "print one instance (a class prints as MOF)", min: 1, max: 1, format: FormatList, run: (*runner).get, read: true,
+		long: pathHelp},
+	{name: "call", args: "PATH METHOD [Name=Value…]", help: "call a method; prints its out-parameters, ReturnValue included", min: 2, max: -1, format: FormatList, run: (*runner).call,
+		long: "The exit code is 1 when ReturnValue is not 0; stderr then says what the value means\n" +
+			"(the method's ValueMap and Values qualifiers).\n" + pathHelp},
+	{name: "classes", args: "[CLASS]", help: "list every class, or the subclasses of CLASS", min: 0, max: 1, format: FormatTable,
+		flags: func(fs *flag.FlagSet, f *cmdFlags) {
+			fs.BoolVar(&f.shallow, "shallow", false, "only the top-level classes, or the direct subclasses of CLASS")
+		}, run: (*runner).classes, read: true},
+	{name: "class", args: "CLASS", help: "print a class (MOF; -o json, or a row per property)", min: 1, max: 1, format: FormatMOF, run: (*runner).class, read: true},
+	{name: "put", args: "CLASS Name=Value…", help: "create or update an instance; prints its path (MOF instances: mofcomp)", min: 1, max: -1,
+		long: "Without a flag the instance is created, or replaced whole (properties not named\n" +
+			"become NULL or their default). --update changes only the named properties of the\n" +
+			"instance the keys name. Values: numbers, true/false, datetimes and references as\n" +
+			"text, arrays as a,b,c or {a,b,c}; an empty value is NULL for any type but string.",
+		flags: func(fs *flag.FlagSet, f *cmdFlags) {
+			fs.BoolVar(&f.create, "create", false, "fail if the instance exists")
+			fs.BoolVar(&f.update, "update", false, "change only the named properties of an existing instance")
+		}, run: (*runner).put},
+	{name: "delete", args: "PATH", help: "delete an instance (a class with --class)", min: 1, max: 1, long: pathHelp,
+		flags: func(fs *flag.FlagSet, f *cmdFlags) {
+			fs.BoolVar(&f.class, "class", false, "PATH is a class: delete it with its subclasses and instances")
+		}, run: (*runner).delete},
+	{name: "watch", args: "QUERY | --created… CLASS", help: "print events as they come (an event query, or --created/--deleted/--modified CLASS)", min: 1, max: 1, format: FormatTable,
+		flags: func(fs *flag.FlagSet, f *cmdFlags) {
+			fs.BoolVar(&f.created, "created", false, "watch the instances of CLASS being created")
+			fs.BoolVar(&f.deleted, "deleted", false, "watch the instances of CLASS being deleted")
+			fs.BoolVar(&f.modified, "modified", false, "watch the instances of CLASS being modified (shows what changed)")
+			fs.DurationVar(&f.within, "within", 0, "poll a provider's CLASS this often (default: 1s when it must be polled)")
+			fs.StringVar(&f.where, "where", "", "only the instances for which this WQL condition holds (on CLASS's properties)")
+			fs.IntVar(&f.count, "count", 0, "stop after this many events")
+			fs.DurationVar(&f.timeout, "timeout", 0, "stop after this long")
+		}, run: (*runner).watch},
+	{name: "mofcomp", args: "FILE…", help: "compile MOF files into the repository (-n: the default namespace)", min: 1, max: -1,
+		long: "Namespaces a #pragma namespace names are created. In-process a file is applied in\n" +
+			"one transaction; remotely item by item, and a failure or an interruption says how\n" +
+			"many items were applied. The update modes are WMI mofcomp's switches; a\n" +
+			"#pragma classflags or instanceflags in the file takes precedence.",
+		flags: func(fs *flag.FlagSet, f *cmdFlags) {
+			fs.BoolVar(&f.check, "check", false, "only check the files against the classes there; change nothing")
+			fs.BoolVar(&f.classCreateOnly, "class:createonly", false, "fail for a class that exists")
+			fs.BoolVar(&f.classUpdateOnly, "class:updateonly", false, "fail for a class that does not exist")
+			fs.BoolVar(&f.classSafeUpdate, "class:safeupdate", false, "update classes with subclasses or instances when no data is lost")
+			fs.BoolVar(&f.classForceUpdate, "class:forceupdate", false, "update classes with subclasses or instances, whatever conflicts")
+			fs.BoolVar(&f.instCreateOnly, "instance:createonly", false, "fail for an instance that exists")
+			fs.BoolVar(&f.instUpdateOnly, "instance:updateonly", false, "fail for an instance that does not exist")
+		}, run: (*runner).mofcomp},
+	securityCommand(),
+	{name: "namespaces", args: "[NS] | create NS | delete NS", help: "list the namespaces under NS (default root), create or delete one", min: 0, max: 2, format: FormatTable,
+		long: "A namespace is an instance of __NAMESPACE in its parent: create makes the missing\n" +
+			"parents too; delete removes the namespace with everything in it.",
+		flags: func(fs *flag.FlagSet, f *cmdFlags) {
+			fs.BoolVar(&f.shallow, "shallow", false, "only the namespaces directly under NS")
+		}, run: (*runner).namespaces},
+	{name: "completion", args: "bash|zsh|fish", help: "print a shell completion script", min: 1, max: 1,
+		long: "bash: source <(wbem completion bash)\n" +
+			"zsh:  wbem completion zsh > \"${fpath[1]}/_wbem\"\n" +
+			"fish: wbem completion fish > ~/.config/fish/completions/wbem.fish"},
 }
 
 func findCommand(name string) *command {
@@ -326,7 +326,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 	}
 	r := &runner{env: env, opts: o, flags: f, read: cmd.read || cmd.name == "mofcomp" && f.check, explicitOutput: explicit}
 	if cmd.name == "completion" {
-		return fail(env, cmd.run(r, ctx, pos))
+		return fail(env, r.completion(ctx, pos))
 	}
 	if o.host == "" && env.Local == nil {
 		return fail(env, noLocal())
