@@ -1,29 +1,69 @@
 package main
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 )
 
-// The built program: in-process over a state directory (mofcomp creates
-// the repository, enum reads it), and remote-only commands without one.
-func TestProgram(t *testing.T) {
+var (
+	buildDir  string
+	buildOnce sync.Once
+	built     string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// program builds wbem once for the package's tests and returns its path;
+// it skips the test in -short mode or without the go command.
+func program(t *testing.T) string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds wbem")
 	}
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("the go command is not on PATH")
 	}
-	wbem := filepath.Join(t.TempDir(), "wbem")
-	if runtime.GOOS == "windows" {
-		wbem += ".exe"
+	buildOnce.Do(func() {
+		if buildDir, buildErr = os.MkdirTemp("", "wbem-test-"); buildErr != nil {
+			return
+		}
+		built = filepath.Join(buildDir, "wbem")
+		if runtime.GOOS == "windows" {
+			built += ".exe"
+		}
+		if b, err := exec.Command("go", "build", "-o", built, ".").CombinedOutput(); err != nil {
+			buildErr = &buildError{err: err, out: b}
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
 	}
-	if b, err := exec.Command("go", "build", "-o", wbem, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
-	}
+	return built
+}
+
+type buildError struct {
+	err error
+	out []byte
+}
+
+func (e *buildError) Error() string { return "go build: " + e.err.Error() + "\n" + string(e.out) }
+
+// The built program: in-process over a state directory (mofcomp creates
+// the repository, enum reads it), and remote-only commands without one.
+func TestProgram(t *testing.T) {
+	wbem := program(t)
 	state := filepath.Join(t.TempDir(), "state")
 	mof := filepath.Join("..", "..", "internal", "cli", "testdata", "base.mof")
 	for _, tc := range []struct {

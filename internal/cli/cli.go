@@ -333,6 +333,9 @@ func Run(ctx context.Context, args []string, env Env) int {
 	}
 	conn, err := r.connect(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return interrupted(env)
+		}
 		return fail(env, err)
 	}
 	r.conn = conn
@@ -344,10 +347,15 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err = cerr
 	}
 	if err != nil && ctx.Err() != nil {
-		fmt.Fprintln(env.Stderr, "wbem: interrupted")
-		return ExitInterrupted
+		return interrupted(env)
 	}
 	return fail(env, err)
+}
+
+// interrupted reports a command that SIGINT or SIGTERM (ctx) stopped.
+func interrupted(env Env) int {
+	fmt.Fprintln(env.Stderr, "wbem: interrupted")
+	return ExitInterrupted
 }
 
 // noLocal is the failure of a command that needs the in-process object

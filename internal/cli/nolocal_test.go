@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -51,5 +52,21 @@ func TestNoLocal(t *testing.T) {
 				t.Errorf("needed no object manager, said %q", errb.String())
 			}
 		})
+	}
+}
+
+// A command interrupted while its object manager is still opening (the
+// store's open sees ctx cancelled) says it was interrupted and exits 130,
+// not "context canceled" with the exit code of an unreachable store.
+func TestInterruptedWhileOpening(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	local := func(ctx context.Context, dir string, readOnly bool) (ObjectManager, io.Closer, error) {
+		cancel() // the signal arrives while the store opens
+		return nil, nil, ctx.Err()
+	}
+	var stderr bytes.Buffer
+	code := Run(ctx, []string{"--state-dir", "/s", "enum", "X"}, Env{Stdout: io.Discard, Stderr: &stderr, Local: local})
+	if code != ExitInterrupted || strings.TrimSpace(stderr.String()) != "wbem: interrupted" {
+		t.Fatalf("exit %d, stderr %q; want %d and wbem: interrupted", code, stderr.String(), ExitInterrupted)
 	}
 }
