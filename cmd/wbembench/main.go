@@ -152,15 +152,15 @@ func runStartup(runs int) error {
 	load, _ := os.ReadFile("/proc/loadavg")
 	fmt.Printf("machine: %s/%s, %d CPUs, %s; load average %s\n\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), strings.Join(strings.Fields(string(load))[:3], " "))
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
-	fmt.Println("| program (" + strconv.Itoa(r.Runs) + " rounds, interleaved) | size | wall min | wall median | CPU min | CPU median | ÷ hello: wall min, CPU min | − hello: wall min, CPU min | − hello, median of rounds: wall, CPU |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|")
-	fmt.Printf("| hello world | | %s | %s | %s | %s | | | |\n", ms(r.Hello.WallMin), ms(r.Hello.WallMedian), ms(r.Hello.CPUMin), ms(r.Hello.CPUMedian))
+	fmt.Println("| program (" + strconv.Itoa(r.Runs) + " rounds, interleaved) | size | wall min | wall median | CPU min | CPU median | page faults min, median | ÷ hello: wall min, CPU min | − hello: wall min, CPU min | − hello, median of rounds: wall, CPU, faults |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Printf("| hello world | | %s | %s | %s | %s | %d, %d | | | |\n", ms(r.Hello.WallMin), ms(r.Hello.WallMedian), ms(r.Hello.CPUMin), ms(r.Hello.CPUMedian), r.Hello.FaultsMin, r.Hello.FaultsMedian)
 	for _, c := range r.CLI {
 		t := c.Times
-		fmt.Printf("| %s | %.1f MB | %s | %s | %s | %s | %.2f, %.2f | %s, %s | %s, %s |\n", c.Build.Name, float64(c.Size)/1e6,
-			ms(t.WallMin), ms(t.WallMedian), ms(t.CPUMin), ms(t.CPUMedian),
+		fmt.Printf("| %s | %.1f MB | %s | %s | %s | %s | %d, %d | %.2f, %.2f | %s, %s | %s, %s, %+d |\n", c.Build.Name, float64(c.Size)/1e6,
+			ms(t.WallMin), ms(t.WallMedian), ms(t.CPUMin), ms(t.CPUMedian), t.FaultsMin, t.FaultsMedian,
 			r.Ratio(c, func(t bench.Times) time.Duration { return t.WallMin }), r.Ratio(c, func(t bench.Times) time.Duration { return t.CPUMin }),
-			ms(t.WallMin-r.Hello.WallMin), ms(t.CPUMin-r.Hello.CPUMin), ms(c.Diff.WallMedian), ms(c.Diff.CPUMedian))
+			ms(t.WallMin-r.Hello.WallMin), ms(t.CPUMin-r.Hello.CPUMin), ms(c.Diff.WallMedian), ms(c.Diff.CPUMedian), c.Diff.FaultsMedian)
 	}
 	fmt.Println("\ngoal: wbem − hello ≤ 10 ms")
 	return nil
