@@ -43,7 +43,35 @@ func Serve(p any) { ServeProviders(map[string]any{"": p}) }
 // model SharedHost), by the names they are registered with; the name ""
 // serves every other name.
 func ServeProviders(providers map[string]any) {
+	reserveHeap(os.Getenv, addressSpaceLimited)
 	goplugin.Serve(serveConfig(providers))
+}
+
+// HeapReserve is how many bytes Serve and ServeProviders set aside as a
+// part of the heap the garbage collector counts but never has to scan, so
+// that it collects when the heap has grown by about as much again rather
+// than every 4 MiB (Go's least heap goal). A provider streams instances
+// it does not keep: with the least goal its process collected every few
+// milliseconds, which cost it half of its CPU (docs/benchmarks.md, "Out-of-
+// process providers"). The reserve is address space the runtime maps and
+// need not touch; what it costs is garbage: the heap of a provider holding
+// little grows to about twice HeapReserve before a collection. Set it
+// before Serve (0: none). It is not made when GOGC or GOMEMLIMIT is set in
+// the process's environment (the daemon sets neither), when the process's
+// address space is limited (a registration's MemoryLimit), nor by
+// ServeDecoupled, whose process is an application with its own needs.
+var HeapReserve = 16 << 20
+
+// reserved holds the reserve for as long as the process runs.
+var reserved []byte
+
+// reserveHeap makes the reserve, once, unless the environment tunes the
+// collector itself or the address space is limited.
+func reserveHeap(getenv func(string) string, limited func() bool) {
+	if reserved != nil || HeapReserve <= 0 || getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" || limited() {
+		return
+	}
+	reserved = make([]byte, HeapReserve)
 }
 
 func serveConfig(providers map[string]any) *goplugin.ServeConfig {

@@ -1,0 +1,52 @@
+package plugin
+
+import (
+	"runtime"
+	"runtime/metrics"
+	"testing"
+)
+
+// heapGoal is the collector's current heap goal.
+func heapGoal() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/goal:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// TestReserveHeap: no reserve when the environment sets GOGC or
+// GOMEMLIMIT or the address space is limited; otherwise one, made once, after which the collector's goal is
+// above HeapReserve (it was the few MiB this test holds).
+func TestReserveHeap(t *testing.T) {
+	if reserved != nil {
+		t.Fatal("a reserve before any Serve")
+	}
+	unlimited := func() bool { return false }
+	for _, env := range []map[string]string{{"GOGC": "100"}, {"GOMEMLIMIT": "1GiB"}} {
+		reserveHeap(func(k string) string { return env[k] }, unlimited)
+		if reserved != nil {
+			t.Fatalf("a reserve with %v", env)
+		}
+	}
+	reserveHeap(func(string) string { return "" }, func() bool { return true })
+	if reserved != nil {
+		t.Fatal("a reserve in a limited address space")
+	}
+	runtime.GC()
+	before := heapGoal()
+	if before >= uint64(HeapReserve) {
+		t.Skipf("the heap goal is already %d", before)
+	}
+	reserveHeap(func(string) string { return "" }, unlimited)
+	if len(reserved) != HeapReserve {
+		t.Fatalf("a reserve of %d bytes, want %d", len(reserved), HeapReserve)
+	}
+	first := &reserved[0]
+	reserveHeap(func(string) string { return "" }, unlimited)
+	if &reserved[0] != first {
+		t.Fatal("a second reserve")
+	}
+	runtime.GC()
+	if goal := heapGoal(); goal < uint64(HeapReserve) {
+		t.Fatalf("heap goal %d after the reserve (%d before), want ≥ %d", goal, before, HeapReserve)
+	}
+}
