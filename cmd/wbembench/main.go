@@ -105,6 +105,8 @@ func run(n int, big, ratioOnly bool, rounds int) error {
 		ms := func(d time.Duration) string { return d.Round(time.Millisecond).String() }
 		fmt.Printf("| stream / bare loop, %s, %d interleaved runs: processor time (medians %s / %s) | %.2f | ≥ 0.8 |\n", gmp, rounds, ms(r.StreamCPU), ms(r.BaseCPU), r.CPURatio)
 		fmt.Printf("| … wall-clock time (medians %s / %s) | %.2f | |\n", ms(r.StreamWall), ms(r.BaseWall), r.WallRatio)
+		fmt.Printf("| … collector cycles per run, stream / bare loop; heap allocations per instance | %.1f / %.1f; %.2f / %.2f | |\n", r.StreamGCs, r.BaseGCs, r.StreamAllocs, r.BaseAllocs)
+		fmt.Printf("| … processor time against a loop that also holds a batch of 1000, as the stream's consumer does (not the goal's baseline) | %.2f | |\n", r.BatchCPURatio)
 	}
 	if ratioOnly {
 		load, _ := os.ReadFile("/proc/loadavg")

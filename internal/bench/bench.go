@@ -6,6 +6,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"runtime"
 	"runtime/metrics"
@@ -36,11 +37,35 @@ func Baseline(n int) time.Duration {
 	return d
 }
 
+// BatchLoop builds n workload instances into a buffer of batch, as a
+// consumer reading Next(Infinite, batch) into one buffer holds them: the
+// bare loop plus the batch the stream's consumer keeps live. It is not the
+// goal's baseline (Baseline is); it tells what holding a batch costs.
+func BatchLoop(n, batch int) time.Duration {
+	c := workload.Class()
+	buf := make([]cim.Object, batch)
+	start := time.Now()
+	for i := range n {
+		k := i % batch
+		if k == 0 {
+			clear(buf)
+		}
+		buf[k] = workload.Build(c, i)
+	}
+	d := time.Since(start)
+	Sink.Store(buf[0].(*cim.Instance))
+	return d
+}
+
 // Enumerate runs SELECT * over a provider of n instances with flags, reading
 // batches of batch with Next(Infinite), and returns the time from the call to
 // the end and the time from the call's return to the first object.
 func Enumerate(n, batch int, flags wbem.Flag) (total, first time.Duration, err error) {
-	svc := workload.NewObjectManager(&workload.Provider{N: n}).Services(workload.Namespace)
+	return enumerate(workload.NewObjectManager(&workload.Provider{N: n}).Services(workload.Namespace), n, batch, flags)
+}
+
+// enumerate is Enumerate on svc, whose workload provider yields n instances.
+func enumerate(svc *wbem.Services, n, batch int, flags wbem.Flag) (total, first time.Duration, err error) {
 	buf := make([]cim.Object, batch)
 	start := time.Now()
 	e, err := svc.ExecQuery(context.Background(), "WQL", "SELECT * FROM "+workload.ClassName, flags)
@@ -60,6 +85,9 @@ func Enumerate(n, batch int, flags wbem.Flag) (total, first time.Duration, err e
 			total = time.Since(start)
 			if err == io.EOF {
 				err = nil
+				if got != n {
+					err = fmt.Errorf("the enumeration gave %d instances, want %d", got, n)
+				}
 			}
 			return total, first, err
 		}
@@ -158,39 +186,71 @@ func CloseLatency(rounds int) (p50, p99 time.Duration) {
 }
 
 // StreamResult is what StreamVsBaseline measured: the medians of the
-// processor time and of the wall-clock time of each, and the medians of
-// the ratios baseline/stream of the interleaved pairs.
+// processor time and of the wall-clock time of each, the medians of the
+// ratios baseline/stream of the interleaved pairs, and, per run, the
+// collector's cycles and the heap allocations per instance of each.
 type StreamResult struct {
 	BaseCPU, StreamCPU, BaseWall, StreamWall time.Duration
 	CPURatio, WallRatio                      float64
+	BaseGCs, StreamGCs                       float64 // collector cycles per run (mean)
+	BaseAllocs, StreamAllocs                 float64 // heap allocations per instance (mean)
+	// BatchCPURatio is the median ratio BatchLoop(n, 1000)/stream of
+	// processor time, run in the same rounds: the stream against a loop
+	// that also holds a batch of 1000 as the stream's consumer does.
+	BatchCPURatio float64
 }
 
 // StreamVsBaseline runs Baseline(n) and a forward-only semisynchronous
-// Enumerate(n, 1000) alternately, rounds times each, with GOMAXPROCS set to
-// procs (0: as it is), and measures each run's processor time (the
-// process's, all threads) and wall-clock time. On a loaded machine the
-// processor time is the meaningful one: the wall-clock time of the stream,
-// whose producer and consumer run on two threads, and of the loop, on one,
-// depend on what else runs; with procs 1 both run on one thread.
+// enumeration of n instances read with Next(Infinite, 1000) alternately,
+// rounds times each, with GOMAXPROCS set to procs (0: as it is), and
+// measures each run's processor time (the process's, all threads) and
+// wall-clock time. On a loaded machine the processor time is the
+// meaningful one: the wall-clock time of the stream, whose producer and
+// consumer run on two threads, and of the loop, on one, depend on what else
+// runs; with procs 1 both run on one thread. Each round also runs
+// BatchLoop(n, 1000) after the stream, for BatchCPURatio. The object manager the
+// enumerations run on is built once, before the rounds, as the loop's
+// class is: each run pays for its own query, provider call and stream.
 func StreamVsBaseline(n, rounds, procs int) (StreamResult, error) {
 	var r StreamResult
 	if procs > 0 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 	}
-	var bc, sc, bw, sw []time.Duration
-	var cr, wr []float64
+	p := &workload.Provider{N: n / 10}
+	svc := workload.NewObjectManager(p).Services(workload.Namespace)
+	const flags = wbem.WBEM_FLAG_RETURN_IMMEDIATELY | wbem.WBEM_FLAG_FORWARD_ONLY
 	Baseline(n / 10) // warm up
+	if _, _, err := enumerate(svc, n/10, 1000, flags); err != nil {
+		return r, err
+	}
+	p.N = n
+	var bc, sc, bw, sw []time.Duration
+	var cr, wr, kr []float64
+	var m0, m1 runtime.MemStats
 	for range rounds {
 		runtime.GC()
+		runtime.ReadMemStats(&m0)
 		c0, w0 := CPUTime(), time.Now()
 		Baseline(n)
 		c1, w1 := CPUTime(), time.Now()
+		runtime.ReadMemStats(&m1)
+		r.BaseGCs += float64(m1.NumGC - m0.NumGC)
+		r.BaseAllocs += float64(m1.Mallocs - m0.Mallocs)
 		runtime.GC()
+		runtime.ReadMemStats(&m0)
 		c2, w2 := CPUTime(), time.Now()
-		if _, _, err := Enumerate(n, 1000, wbem.WBEM_FLAG_RETURN_IMMEDIATELY|wbem.WBEM_FLAG_FORWARD_ONLY); err != nil {
+		if _, _, err := enumerate(svc, n, 1000, flags); err != nil {
 			return r, err
 		}
 		c3, w3 := CPUTime(), time.Now()
+		runtime.ReadMemStats(&m1)
+		r.StreamGCs += float64(m1.NumGC - m0.NumGC)
+		r.StreamAllocs += float64(m1.Mallocs - m0.Mallocs)
+		runtime.GC()
+		c4 := CPUTime()
+		BatchLoop(n, 1000)
+		c5 := CPUTime()
+		kr = append(kr, float64(c5-c4)/float64(c3-c2))
 		bc, sc = append(bc, c1-c0), append(sc, c3-c2)
 		bw, sw = append(bw, w1.Sub(w0)), append(sw, w3.Sub(w2))
 		cr = append(cr, float64(c1-c0)/float64(c3-c2))
@@ -199,6 +259,8 @@ func StreamVsBaseline(n, rounds, procs int) (StreamResult, error) {
 	med := func(d []time.Duration) time.Duration { slices.Sort(d); return d[len(d)/2] }
 	medf := func(f []float64) float64 { slices.Sort(f); return f[len(f)/2] }
 	r.BaseCPU, r.StreamCPU, r.BaseWall, r.StreamWall = med(bc), med(sc), med(bw), med(sw)
-	r.CPURatio, r.WallRatio = medf(cr), medf(wr)
+	r.CPURatio, r.WallRatio, r.BatchCPURatio = medf(cr), medf(wr), medf(kr)
+	r.BaseGCs, r.StreamGCs = r.BaseGCs/float64(rounds), r.StreamGCs/float64(rounds)
+	r.BaseAllocs, r.StreamAllocs = r.BaseAllocs/float64(rounds*n), r.StreamAllocs/float64(rounds*n)
 	return r, nil
 }
