@@ -164,6 +164,11 @@ func runStartup(runs int) error {
 			r.Ratio(c, func(t bench.Times) time.Duration { return t.WallMin }), r.Ratio(c, func(t bench.Times) time.Duration { return t.CPUMin }),
 			ms(t.WallMin-r.Hello.WallMin), ms(t.CPUMin-r.Hello.CPUMin), ms(c.Diff.WallMedian), ms(c.Diff.CPUMedian), c.Diff.FaultsMedian)
 	}
+	fmt.Println("\n| program | start → first request (wall min, median) | − hello's whole run (wall min) |")
+	fmt.Println("|---|---|---|")
+	for _, c := range r.CLI {
+		fmt.Printf("| %s | %s, %s | %s |\n", c.Build.Name, ms(c.ToRequestMin), ms(c.ToRequestMedian), ms(c.ToRequestMin-r.Hello.WallMin))
+	}
 	fmt.Println("\ngoal: wbem − hello ≤ 10 ms")
 	return nil
 }

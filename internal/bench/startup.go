@@ -56,6 +56,10 @@ type CLITimes struct {
 	Diff Times
 	// Size is the executable's size in bytes.
 	Size int64
+	// ToRequest is the wall-clock time from the CLI's start to its first
+	// connection (a listener accepts it), minimum and median: the CLI's
+	// own cost before it sends a request, without its failure's handling.
+	ToRequestMin, ToRequestMedian time.Duration
 }
 
 // StartupResult is what Startup measured.
@@ -84,7 +88,9 @@ func (r StartupResult) Ratio(c CLITimes, pick func(Times) time.Duration) float64
 // where nothing listens: it parses its flags, builds its client and sends
 // its first request, which the kernel refuses at once; what it costs
 // beyond the hello-world program is its own start-up (loading, package
-// initialisation, the work before the request).
+// initialisation, the work before the request). Each round also runs each
+// build against a listener, timing its start to its first connection
+// (CLITimes.ToRequestMin/Median).
 func Startup(cliPkg string, runs int, builds ...Build) (StartupResult, error) {
 	if len(builds) == 0 {
 		builds = DefaultBuilds
@@ -132,6 +138,51 @@ func Startup(cliPkg string, runs int, builds ...Build) (StartupResult, error) {
 		return r, err
 	}
 	cliArgs := []string{"--host", fmt.Sprintf("http://127.0.0.1:%d/wsman", port), "get", "X"}
+	// A listener that notes when each connection arrives and closes it.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return r, err
+	}
+	defer l.Close()
+	accepted := make(chan time.Time, 16)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			select {
+			case accepted <- time.Now():
+			default:
+			}
+			c.Close()
+		}
+	}()
+	listenArgs := []string{"--host", "http://" + l.Addr().String() + "/wsman", "get", "X"}
+	toRequest := func(exe string) (time.Duration, error) {
+		for len(accepted) > 0 {
+			<-accepted
+		}
+		cmd := exec.Command(exe, listenArgs...)
+		start := time.Now()
+		if err := cmd.Start(); err != nil {
+			return 0, err
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }() // it fails: the connection closes unanswered
+		select {
+		case t := <-accepted:
+			<-exited
+			return t.Sub(start), nil
+		case err := <-exited:
+			select {
+			case t := <-accepted: // both were ready
+				return t.Sub(start), nil
+			default:
+				return 0, fmt.Errorf("%s ended without a request: %v", exe, err)
+			}
+		}
+	}
 	run := func(exe string, isCLI bool, args ...string) (wall, cpu time.Duration, faults int64, err error) {
 		cmd := exec.Command(exe, args...)
 		var stderr bytes.Buffer
@@ -157,6 +208,7 @@ func Startup(cliPkg string, runs int, builds ...Build) (StartupResult, error) {
 	cw, cc := make([][]time.Duration, len(builds)), make([][]time.Duration, len(builds))
 	dw, dc := make([][]time.Duration, len(builds)), make([][]time.Duration, len(builds))
 	cf, df := make([][]int64, len(builds)), make([][]int64, len(builds))
+	tr := make([][]time.Duration, len(builds))
 	for range runs {
 		w, c, f, err := run(hello, false)
 		if err != nil {
@@ -170,11 +222,18 @@ func Startup(cliPkg string, runs int, builds ...Build) (StartupResult, error) {
 			}
 			cw[i], cc[i], cf[i] = append(cw[i], w2), append(cc[i], c2), append(cf[i], f2)
 			dw[i], dc[i], df[i] = append(dw[i], w2-w), append(dc[i], c2-c), append(df[i], f2-f)
+			d, err := toRequest(exe)
+			if err != nil {
+				return r, err
+			}
+			tr[i] = append(tr[i], d)
 		}
 	}
 	r.Hello = times(hw, hc, hf)
 	for i := range builds {
 		r.CLI[i].Times, r.CLI[i].Diff = times(cw[i], cc[i], cf[i]), times(dw[i], dc[i], df[i])
+		slices.Sort(tr[i])
+		r.CLI[i].ToRequestMin, r.CLI[i].ToRequestMedian = tr[i][0], tr[i][len(tr[i])/2]
 	}
 	return r, nil
 }
