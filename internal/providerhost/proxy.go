@@ -408,9 +408,14 @@ func (x *Proxy) ExecQuery(ctx context.Context, class *cim.Class, hint *provider.
 	return x.enumerate(ctx, class, hint, nil, out)
 }
 
-// References implements provider.AssociationProvider: providers that do not
-// find references themselves enumerate, and the object manager filters.
+// References implements provider.AssociationProvider: providers registered
+// for references queries (Registration.Associations) whose process finds
+// references itself get the query; the others enumerate, and the object
+// manager filters.
 func (x *Proxy) References(ctx context.Context, assocClass *cim.Class, target cim.ObjectPath, role string, out provider.Emitter) error {
+	if !x.reg.Associations {
+		return x.enumerate(ctx, assocClass, nil, nil, out)
+	}
 	return x.enumerate(ctx, assocClass, nil, &providerwire.References{Target: target.RelPath(), Role: role}, out)
 }
 

@@ -69,6 +69,11 @@ type Registration struct {
 
 	Instances bool // __InstanceProviderRegistration
 	Query     bool // its QuerySupportLevels are not empty: hints are pushed down
+	// Associations: its QuerySupportLevels include WMI's "WQL:References"
+	// or "WQL:Associators": the provider answers references queries itself
+	// (provider.AssociationProvider); otherwise the object manager
+	// enumerates its association classes and filters.
+	Associations bool
 	Put       bool
 	Delete    bool
 	Methods   bool // __MethodProviderRegistration
@@ -170,7 +175,13 @@ func ParseRegistration(ns string, prov *cim.Instance, caps []*cim.Instance) (*Re
 			reg.Instances = true
 			reg.Put = c.Value("SupportsPut").Bool()
 			reg.Delete = c.Value("SupportsDelete").Bool()
-			reg.Query = len(c.Value("QuerySupportLevels").Array()) > 0
+			levels := c.Value("QuerySupportLevels").Array()
+			reg.Query = len(levels) > 0
+			for _, l := range levels {
+				if cim.EqualFold(l.Str(), "WQL:References") || cim.EqualFold(l.Str(), "WQL:Associators") {
+					reg.Associations = true
+				}
+			}
 		case c.Class().IsA(MethodRegClass):
 			reg.Methods = true
 		case c.Class().IsA(EventRegClass):
