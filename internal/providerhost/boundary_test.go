@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -180,8 +181,8 @@ func (w watch) ExecMethod(ctx context.Context, call *provider.MethodCall) (*cim.
 	return nil, w.cancelled(ctx)
 }
 
-// watchStats reports Watch's counters: Count started, Size cancelled, Id
-// emitted (its path's key is ignored).
+// watchStats reports Watch's counters: Count started, Size cancelled, Name
+// emitted.
 type watchStats struct{}
 
 func (watchStats) EnumerateInstances(ctx context.Context, class *cim.Class, out provider.Emitter) error {
@@ -192,7 +193,7 @@ func (watchStats) GetInstance(ctx context.Context, class *cim.Class, path cim.Ob
 	inst := workload.Build(class, 0)
 	inst.Set("Count", cim.Sint64(watchStarted.Load()))
 	inst.Set("Size", cim.Uint64(uint64(watchCancelled.Load())))
-	inst.Set("Id", cim.Uint32(uint32(watchEmitted.Load())))
+	inst.Set("Name", cim.String(strconv.FormatInt(watchEmitted.Load(), 10)))
 	return inst, nil
 }
 
