@@ -57,7 +57,9 @@ func init() {
 }
 
 // wrongHello answers Hello with version 2 of the service.
-type wrongHello struct{ providerwire.UnimplementedProviderServer }
+type wrongHello struct {
+	providerwire.UnimplementedProviderServer
+}
 
 func (wrongHello) Hello(context.Context, *providerwire.HelloRequest) (*providerwire.HelloReply, error) {
 	return &providerwire.HelloReply{Protocol: providerwire.Version(2), Providers: []*providerwire.Capabilities{{Instances: true}}}, nil

@@ -74,10 +74,10 @@ type Registration struct {
 	// (provider.AssociationProvider); otherwise the object manager
 	// enumerates its association classes and filters.
 	Associations bool
-	Put       bool
-	Delete    bool
-	Methods   bool // __MethodProviderRegistration
-	Events    bool // __EventProviderRegistration
+	Put          bool
+	Delete       bool
+	Methods      bool // __MethodProviderRegistration
+	Events       bool // __EventProviderRegistration
 	// InstanceEvents are the classes whose intrinsic instance events the
 	// provider raises (its EventQueryList's queries of
 	// __InstanceOperationEvent and its subclasses, WHERE TargetInstance ISA
