@@ -544,11 +544,14 @@ func (p *proc) watch() {
 	} else {
 		p.deadErr = fmt.Errorf("its process (pid %d) was stopped: %s", p.run.pid, why)
 	}
-	close(p.dead)
-	p.client.Kill() // reaps go-plugin's side
+	// The crash is recorded before the calls in flight learn of the death
+	// (they wait on dead): a call that follows theirs then waits for the
+	// backoff.
 	if why == "" || strings.HasPrefix(why, "timed out") {
 		p.h.crashed(p)
 	}
+	close(p.dead)
+	p.client.Kill() // reaps go-plugin's side
 }
 
 func exitText(err error) string {

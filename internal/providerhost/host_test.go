@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -419,49 +418,6 @@ func TestResourceLimits(t *testing.T) {
 func stats16(t testing.TB, svc *wbem.Services) (int64, int64, uint16) {
 	e, s, p := stats(t, svc)
 	return e, s, uint16(p)
-}
-
-func TestConcurrentClientsWhileOneHangsAndOneCrashes(t *testing.T) {
-	h := newHost(t, Config{Policy: Policy{FirstBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond, MaxCrashes: 1000, CrashWindow: time.Minute}})
-	hung := reg(t, "Hang", SelfHost)
-	hung.Timeout = 500 * time.Millisecond
-	hangSvc := omWith(h.Proxy(hung)).Services(workload.Namespace)
-	crashSvc := omWith(h.Proxy(reg(t, "Crash", SelfHost))).Services(workload.Namespace)
-	goodSvc := omWith(h.Proxy(reg(t, "Small", SelfHost))).Services(workload.Namespace)
-
-	const clients, iterations = 64, 3
-	var wg sync.WaitGroup
-	errs := make(chan error, clients*10)
-	for i := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range iterations {
-				switch i % 8 {
-				case 0: // the hanging provider
-					_, err := get(hangSvc, `GW_Item.Id=1`)
-					if !errors.Is(err, &cim.Error{Status: cim.WBEM_E_PROVIDER_TIMED_OUT}) && !errors.Is(err, &cim.Error{Status: cim.WBEM_E_PROVIDER_FAILURE}) {
-						errs <- fmt.Errorf("hanging provider: %v", err)
-					}
-				case 1: // the crashing provider
-					_, err := get(crashSvc, `GW_Item.Id=1`)
-					if !errors.Is(err, &cim.Error{Status: cim.WBEM_E_PROVIDER_FAILURE}) && !errors.Is(err, &cim.Error{Status: cim.WBEM_E_PROVIDER_LOAD_FAILURE}) {
-						errs <- fmt.Errorf("crashing provider: %v", err)
-					}
-				default: // a sound one, on the same host
-					got, err := collect(t, goodSvc, "SELECT * FROM GW_Item")
-					if err != nil || len(got) != 100 {
-						errs <- fmt.Errorf("sound provider: %d instances, %v", len(got), err)
-					}
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
 }
 
 func TestCallerCrossesTheBoundary(t *testing.T) {
