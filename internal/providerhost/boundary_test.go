@@ -362,9 +362,9 @@ instance of __InstanceProviderRegistration {
 `
 }
 
-// describe lists what a query returned: an item's Id, or a link's ends and
+// describeAssoc lists what a query returned: an item's Id, or a link's ends and
 // how it was found.
-func describe(insts []*cim.Instance) string {
+func describeAssoc(insts []*cim.Instance) string {
 	var out []string
 	for _, inst := range insts {
 		switch {
@@ -412,7 +412,7 @@ func TestAssociationsAcrossTheBoundary(t *testing.T) {
 					continue
 				}
 				want := strings.ReplaceAll(q.want, " V", " "+tc.via)
-				if d := describe(got); d != want {
+				if d := describeAssoc(got); d != want {
 					t.Errorf("%s = %q, want %q", q.query, d, want)
 				}
 				if strings.Contains(q.query, "KeysOnly") {
