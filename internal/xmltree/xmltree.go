@@ -264,12 +264,9 @@ func (p *Parser[T, A]) Misc(prolog bool) error {
 				return err
 			}
 		case prolog && p.c.Doctype && strings.HasPrefix(rest, "<!DOCTYPE"):
-			end := strings.IndexByte(rest, '>')
-			if end < 0 {
-				return p.Errorf(p.Pos, "unterminated document type declaration")
-			}
-			if strings.IndexByte(rest[:end], '[') >= 0 {
-				return p.Errorf(p.Pos, "a document type declaration with an internal subset is not accepted")
+			end, err := p.doctypeEnd(rest)
+			if err != nil {
+				return err
 			}
 			p.Pos += end + 1
 		case prolog && !p.c.Doctype && strings.HasPrefix(rest, "<!"):
@@ -278,6 +275,33 @@ func (p *Parser[T, A]) Misc(prolog bool) error {
 			return nil
 		}
 	}
+}
+
+// doctypeEnd returns the index in rest (which begins "<!DOCTYPE") of the
+// '>' that ends the declaration: the first one outside a quoted string, as
+// XML reads it (a quote opens a string wherever it stands). An internal
+// subset ('[') and markup inside the declaration ('<': nested
+// declarations, comments) are refused: CIM-XML's DOCTYPE names its DTD
+// only.
+func (p *Parser[T, A]) doctypeEnd(rest string) (int, error) {
+	var quote byte
+	for i := len("<!DOCTYPE"); i < len(rest); i++ {
+		switch c := rest[i]; {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '>':
+			return i, nil
+		case c == '[':
+			return 0, p.Errorf(p.Pos, "a document type declaration with an internal subset is not accepted")
+		case c == '<':
+			return 0, p.Errorf(p.Pos+i, "markup inside a document type declaration is not accepted")
+		}
+	}
+	return 0, p.Errorf(p.Pos, "unterminated document type declaration")
 }
 
 func (p *Parser[T, A]) comment() error {

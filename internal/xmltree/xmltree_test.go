@@ -155,6 +155,7 @@ var seeds = []string{
 	`<A xmlns:s=""><wsa:To s:0=""></wsa:To></A>`,
 	`<s:A xmlns:s="u" s:b="1" c:="2" :d="3"/>`,
 	`<a><b></a>`, `<!DOCTYPE a><a/>`, `<a>&bogus;</a>`, "<a>\x01</a>", `<a/><b/>`,
+	`<!DOCTYPE0"><CIM></CIM>`, `<!DOCTYPE CIM SYSTEM "a>[<b" 'c"'><CIM/>`,
 }
 
 func TestParseMatchesEncodingXML(t *testing.T) {
@@ -232,6 +233,13 @@ func TestRefuses(t *testing.T) {
 		{"<a>\uFFFE</a>", plain, "U+FFFE is not allowed"},
 		{"<a>\xff</a>", plain, "invalid UTF-8"},
 		{"<!DOCTYPE a [<!ENTITY x \"y\">]><a>&x;</a>", plain, "internal subset"},
+		// A quote opens a string wherever it stands, and a '>' inside one
+		// does not end the declaration (encoding/xml's reading; the fuzzer
+		// found the first one).
+		{`<!DOCTYPE0"><CIM></CIM>`, plain, "unterminated document type declaration"},
+		{`<!DOCTYPE CIM SYSTEM 'a><CIM/>`, plain, "unterminated document type declaration"},
+		{"<!DOCTYPE x <!-- ><CIM></CIM>", plain, "markup inside a document type declaration"},
+		{"<!DOCTYPE x <y> <CIM></CIM>", plain, "markup inside a document type declaration"},
 		{"<!DOCTYPE a><a/>", ns, "DOCTYPE"},
 		{"<a><!DOCTYPE a></a>", plain, "not accepted inside elements"},
 		{`<?xml version="1.0" encoding="latin1"?><a/>`, plain, `encoding "latin1"`},
