@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"io"
+	"slices"
 	"testing"
 	"testing/synctest"
 
@@ -141,5 +142,61 @@ func TestBatcherCredit(t *testing.T) {
 			t.Fatal(err)
 		}
 		close(f.credits)
+	})
+}
+
+// TestBatcherFirstBatchSmall: an enumeration's first batch holds at most
+// firstBatch instances however many are pending, and each batch after at
+// most twice the one before, up to MaxBatch — the first object reaches the
+// caller without waiting for a whole batch to be decoded.
+func TestBatcherFirstBatchSmall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := workload.Class()
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		f := &fakeStream{ctx: ctx, credits: make(chan uint32), sent: make(chan int, 100)}
+		b := newBatcher(ctx, 0)
+		b.setClass(c)
+		go b.readCredit(f, cancel)
+		sendErr := make(chan error, 1)
+		go func() { sendErr <- b.send(f) }()
+		const n = 3000
+		emitted := make(chan error, 1)
+		go func() {
+			for i := range n {
+				if err := b.Emit(workload.Build(c, i)); err != nil {
+					emitted <- err
+					return
+				}
+			}
+			b.finish()
+			emitted <- nil
+		}()
+		synctest.Wait() // a whole batch pending, no credit yet
+		f.credits <- n
+		if err := <-emitted; err != nil {
+			t.Fatal(err)
+		}
+		if err := <-sendErr; err != nil {
+			t.Fatal(err)
+		}
+		close(f.credits)
+		got := f.sentNow()
+		total, limit := 0, firstBatch
+		for i, k := range got {
+			if k > limit {
+				t.Fatalf("batch %d holds %d instances, more than %d (batches %v)", i, k, limit, got)
+			}
+			total += k
+			limit = min(2*limit, providerwire.MaxBatch)
+		}
+		if total != n || len(got) == 0 || got[0] != firstBatch {
+			t.Fatalf("batches %v: %d instances, want %d starting with %d", got, total, n, firstBatch)
+		}
+		// A whole batch was pending when the credit came: the first
+		// batches take 16, 32, 64, 128, 256 of it, growing.
+		if want := []int{16, 32, 64, 128, 256}; len(got) < len(want) || !slices.Equal(got[:len(want)], want) {
+			t.Errorf("batches %v, want them to begin %v", got, want)
+		}
 	})
 }

@@ -299,10 +299,22 @@ type batcher struct {
 	done     bool  // the provider returned
 	err      error // the daemon has gone, or the call was cancelled
 	wakes    int   // times the sender woke up (tests)
+	limit    int   // the most instances the next batch may hold
 }
 
+// firstBatch is the most instances the first batch of an enumeration
+// holds; each batch after may hold twice the one before, up to
+// providerwire.MaxBatch. By the time the sender runs, a fast provider has
+// encoded hundreds of instances, and the daemon decodes a batch whole
+// before the caller sees its first object: a small first batch brings the
+// first object sooner (BenchmarkFirstObject/warm, a 1000-instance
+// provider, quiet machine: medians 1.33–1.50 ms rather than 1.74–2.40 ms),
+// and the doubling keeps large enumerations at full batches after a
+// handful of messages.
+const firstBatch = 16
+
 func newBatcher(ctx context.Context, credit int) *batcher {
-	b := &batcher{ctx: ctx, credit: credit}
+	b := &batcher{ctx: ctx, credit: credit, limit: firstBatch}
 	b.cond = sync.NewCond(&b.mu)
 	context.AfterFunc(ctx, func() { b.fail(ctx.Err()) })
 	return b
@@ -393,8 +405,9 @@ func (b *batcher) send(stream providerwire.Provider_EnumerateServer) error {
 			msg = &providerwire.EnumerateReply{Kind: &providerwire.EnumerateReply_Progress{Progress: b.progress}}
 			b.progress = nil
 		case b.pending.Len() > 0 && b.credit > 0:
-			batch := b.pending.Split(min(b.credit, providerwire.MaxBatch), providerwire.MaxBatchBytes)
+			batch := b.pending.Split(min(b.credit, b.limit), providerwire.MaxBatchBytes)
 			b.credit -= batch.Len()
+			b.limit = min(2*b.limit, providerwire.MaxBatch)
 			msg = batch
 		default: // done and drained
 			b.mu.Unlock()
