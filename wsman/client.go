@@ -63,8 +63,9 @@ type Client struct {
 	hc       *http.Client
 	opts     ClientOptions
 
-	identOnce sync.Once
-	ident     serverInfo
+	identMu sync.Mutex
+	ident   serverInfo
+	known   bool // ident holds the server's answer (identify)
 
 	classes *classcache.Cache // see classcache for when an entry is trusted
 	mu      sync.Mutex
@@ -430,27 +431,52 @@ func (c *Client) forgetClasses() {
 	c.mu.Unlock()
 }
 
-// info asks the server, once, who it is (Identify): the name it gives
-// objects' paths, and whether it is gowbem.
-func (c *Client) info(ctx context.Context) *serverInfo {
-	c.identOnce.Do(func() {
-		if u, err := url.Parse(c.endpoint); err == nil {
-			c.ident.name = u.Hostname()
+// identifyTimeout bounds the Identify that info sends.
+const identifyTimeout = 10 * time.Second
+
+// info asks the server who it is (Identify): the name it gives objects'
+// paths, and whether it is gowbem. The answer is remembered; a failure
+// that says nothing of the server (the caller's ctx ended, the connection
+// failed, the server was busy or refused the credentials) is not, so the
+// next call asks again — until then the server is taken for a standard
+// one named as in the endpoint. The Identify runs under the caller's ctx
+// (an interrupted command does not wait for it), at most identifyTimeout.
+func (c *Client) info(ctx context.Context) serverInfo {
+	c.identMu.Lock()
+	if c.known {
+		defer c.identMu.Unlock()
+		return c.ident
+	}
+	c.identMu.Unlock()
+	var si serverInfo
+	if u, err := url.Parse(c.endpoint); err == nil {
+		si.name = u.Hostname()
+	}
+	ictx, cancel := context.WithTimeout(ctx, identifyTimeout)
+	defer cancel()
+	n, err := c.roundTrip(ictx, &msg{body: func(w *bytes.Buffer) {
+		w.WriteString(`<wsmid:Identify xmlns:wsmid="` + nsWSMID + `"/>`)
+	}})
+	if err == nil {
+		resp := first(n)
+		si.vendor = resp.child(nsWSMID, "ProductVendor").text()
+		if s := resp.child(NamespaceGowbem, "ServerName").text(); s != "" {
+			si.name, si.gowbem = s, true
 		}
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		n, err := c.roundTrip(ctx, &msg{body: func(w *bytes.Buffer) {
-			w.WriteString(`<wsmid:Identify xmlns:wsmid="` + nsWSMID + `"/>`)
-		}})
-		if err == nil {
-			resp := first(n)
-			c.ident.vendor = resp.child(nsWSMID, "ProductVendor").text()
-			if s := resp.child(NamespaceGowbem, "ServerName").text(); s != "" {
-				c.ident.name, c.ident.gowbem = s, true
-			}
-		}
-	})
-	return &c.ident
+	}
+	switch cim.StatusOf(err) {
+	case cim.WBEM_E_TRANSPORT_FAILURE, cim.WBEM_E_SERVER_TOO_BUSY, cim.WBEM_E_ACCESS_DENIED, cim.WBEM_E_TIMED_OUT:
+		return si
+	}
+	if err != nil && ictx.Err() != nil {
+		return si
+	}
+	c.identMu.Lock()
+	defer c.identMu.Unlock()
+	if !c.known {
+		c.ident, c.known = si, true
+	}
+	return c.ident
 }
 
 // serverName is the name the server gives objects' paths.

@@ -2,6 +2,7 @@ package wsman
 
 import (
 	"bytes"
+	"context"
 
 	"github.com/gowbem/gowbem/cim"
 )
@@ -51,4 +52,11 @@ func EscapeForTest(s string, attr bool) string {
 	var b bytes.Buffer
 	escape(&b, s, attr)
 	return b.String()
+}
+
+// InfoForTest returns what the client knows of its server after asking
+// (Identify): the name it gives paths, and whether it is gowbem.
+func (c *Client) InfoForTest(ctx context.Context) (name string, gowbem bool) {
+	si := c.info(ctx)
+	return si.name, si.gowbem
 }
