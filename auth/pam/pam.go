@@ -106,7 +106,7 @@ func (c *Checker) Lookup(name string) (*identity.Caller, error) {
 	}
 	defer t.End()
 	if err := t.AcctMgmt(pam.Silent); err != nil {
-		if verdict(err) == auth.ErrBadCredentials {
+		if errors.Is(verdict(err), auth.ErrBadCredentials) {
 			return nil, fmt.Errorf("pam: service %s refuses account %s: %w: %w", c.opts.Service, name, identity.ErrNoUser, err)
 		}
 		return nil, fmt.Errorf("pam: account management of %s: %w", name, err)

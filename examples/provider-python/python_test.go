@@ -135,14 +135,7 @@ func TestHandshake(t *testing.T) {
 	}
 
 	// go-plugin's own client, as the daemon uses it.
-	client := goplugin.NewClient(&goplugin.ClientConfig{
-		HandshakeConfig:  providerwire.Handshake,
-		Plugins:          providerwire.Plugins(nil),
-		Cmd:              exec.Command(command[0], command[1:]...),
-		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
-		StartTimeout:     time.Minute,
-		Logger:           hclog.New(&hclog.LoggerOptions{Output: io.Discard}),
-	})
+	client := pluginClient(command, nil)
 	defer client.Kill()
 	rpc, err := client.Client()
 	if err != nil {
@@ -346,15 +339,7 @@ func TestEventOverflowNotice(t *testing.T) {
 	py := python(t)
 	command := build(t, py)
 	stderr := &cimtest.SyncBuffer{}
-	client := goplugin.NewClient(&goplugin.ClientConfig{
-		HandshakeConfig:  providerwire.Handshake,
-		Plugins:          providerwire.Plugins(nil),
-		Cmd:              exec.Command(command[0], command[1:]...),
-		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
-		StartTimeout:     time.Minute,
-		Logger:           hclog.New(&hclog.LoggerOptions{Output: io.Discard}),
-		Stderr:           stderr,
-	})
+	client := pluginClient(command, stderr)
 	defer client.Kill()
 	rpc, err := client.Client()
 	if err != nil {
@@ -457,4 +442,19 @@ func newSize(m *providerwire.Instance) uint64 {
 		}
 	}
 	return 0
+}
+
+// pluginClient is go-plugin's client of the provider command, configured
+// as the daemon configures it; the provider's standard error goes to
+// stderr (nil: go-plugin's default).
+func pluginClient(command []string, stderr io.Writer) *goplugin.Client {
+	return goplugin.NewClient(&goplugin.ClientConfig{
+		HandshakeConfig:  providerwire.Handshake,
+		Plugins:          providerwire.Plugins(nil),
+		Cmd:              exec.Command(command[0], command[1:]...),
+		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
+		StartTimeout:     time.Minute,
+		Logger:           hclog.New(&hclog.LoggerOptions{Output: io.Discard}),
+		Stderr:           stderr,
+	})
 }

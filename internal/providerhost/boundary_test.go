@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/gowbem/gowbem/cim"
-	"github.com/gowbem/gowbem/cimom"
 	"github.com/gowbem/gowbem/internal/providerwire"
 	"github.com/gowbem/gowbem/internal/workload"
 	"github.com/gowbem/gowbem/provider"
@@ -390,11 +389,7 @@ func TestAssociationsAcrossTheBoundary(t *testing.T) {
 		{`{"WQL:UnarySelect"}`, "enumerate"},
 	} {
 		t.Run(tc.levels, func(t *testing.T) {
-			h := newHost(t, Config{})
-			reg := NewRegistry(h)
-			t.Cleanup(reg.Close)
-			om := cimom.NewMemory(cimom.WithProviderResolver(reg), cimom.WithSystemClasses(RegistrationClasses()...))
-			reg.Attach(om)
+			om := registryOM(t)
 			svc := om.Services(`root\cimv2`)
 			compile(t, om, linkMOF(t, tc.levels))
 			for _, q := range []struct{ query, want string }{

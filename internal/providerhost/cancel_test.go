@@ -7,7 +7,6 @@ import (
 	"errors"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/internal/providerwire"
@@ -58,18 +57,7 @@ func TestCloseReachesTheProviderWithinOneBatch(t *testing.T) {
 	if _, err := e.Next(wbem.Infinite, buf); err != nil {
 		t.Fatal(err)
 	}
-	var before int64
-	waitFor(t, "the provider to block", func() bool {
-		_, _, n := watched(t, svc)
-		steady := n == before && n > 0
-		before = n
-		if steady {
-			time.Sleep(50 * time.Millisecond) // still steady a while later?
-			_, _, n2 := watched(t, svc)
-			return n2 == n
-		}
-		return false
-	})
+	before := waitSteady(t, "the provider to block", func() int64 { _, _, n := watched(t, svc); return n })
 	_, cancelled, _ := watched(t, svc)
 	e.Close()
 	waitFor(t, "the provider's ctx to end", func() bool {

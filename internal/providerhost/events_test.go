@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/gowbem/gowbem/cim"
-	"github.com/gowbem/gowbem/cimom"
 	"github.com/gowbem/gowbem/provider"
 	"github.com/gowbem/gowbem/provider/plugin"
 	"github.com/gowbem/gowbem/wbem"
@@ -158,13 +157,7 @@ instance of __MethodProviderRegistration { Provider = $P; };
 }
 
 func eventsOM(t testing.TB, mof string) *wbem.Services {
-	h := newHost(t, Config{})
-	reg := NewRegistry(h)
-	t.Cleanup(reg.Close)
-	om := cimom.NewMemory(cimom.WithProviderResolver(reg), cimom.WithSystemClasses(RegistrationClasses()...))
-	reg.Attach(om)
-	compile(t, om, mof)
-	return om.Services(`root\cimv2`)
+	return watcherOM(t, mof).Services(`root\cimv2`)
 }
 
 func subscribe(t testing.TB, svc *wbem.Services, query string) (*wbem.Enumerator, error) {

@@ -256,6 +256,24 @@ func sharedPair(t testing.TB, h *Host, opts ...wbem.Option) *wbem.Services {
 
 // waitFor polls cond until it holds (an event in another process), failing
 // after a generous bound.
+// waitSteady waits until count, once above 0, stays the same over two
+// reads and 50 ms after (a provider blocked in Emit), and returns it.
+func waitSteady(t testing.TB, what string, count func() int64) int64 {
+	t.Helper()
+	var last int64
+	waitFor(t, what, func() bool {
+		n := count()
+		steady := n == last && n > 0
+		last = n
+		if steady {
+			time.Sleep(50 * time.Millisecond) // still steady a while later?
+			return count() == n
+		}
+		return false
+	})
+	return last
+}
+
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
@@ -283,18 +301,7 @@ func TestBackpressureAndCancellation(t *testing.T) {
 	// credit's batches, the one it is filling, the one the proxy is emitting
 	// and the consumer's queue; then it blocks in Emit.
 	bound := int64(credit + 2*1000 + queue + 10)
-	var last int64
-	waitFor(t, "the provider to block", func() bool {
-		n, _, _ := stats(t, svc)
-		steady := n == last && n > 0
-		last = n
-		if steady {
-			time.Sleep(50 * time.Millisecond) // still steady a while later?
-			n2, _, _ := stats(t, svc)
-			return n2 == n
-		}
-		return false
-	})
+	last := waitSteady(t, "the provider to block", func() int64 { n, _, _ := stats(t, svc); return n })
 	if last > bound {
 		t.Errorf("the provider emitted %d instances ahead of a consumer that took 10; want at most %d", last, bound)
 	}

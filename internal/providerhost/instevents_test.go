@@ -175,12 +175,9 @@ instance of __EventProviderRegistration { Provider = $W; EventQueryList = {` + q
 
 const watchAll = `"SELECT * FROM __InstanceOperationEvent WHERE TargetInstance ISA 'T_Watched'"`
 
+// watcherOM is registryOM with mof compiled into it.
 func watcherOM(t testing.TB, mof string) *cimom.ObjectManager {
-	h := newHost(t, Config{})
-	reg := NewRegistry(h)
-	t.Cleanup(reg.Close)
-	om := cimom.NewMemory(cimom.WithProviderResolver(reg), cimom.WithSystemClasses(RegistrationClasses()...))
-	reg.Attach(om)
+	om := registryOM(t)
 	compile(t, om, mof)
 	return om
 }

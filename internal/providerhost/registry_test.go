@@ -66,6 +66,17 @@ func compile(t testing.TB, om *cimom.ObjectManager, mof string) {
 	}
 }
 
+// registryOM returns an object manager in memory whose providers are the
+// ones registered in it, served by a Host that the test closes.
+func registryOM(t testing.TB) *cimom.ObjectManager {
+	t.Helper()
+	reg := NewRegistry(newHost(t, Config{}))
+	t.Cleanup(reg.Close)
+	om := cimom.NewMemory(cimom.WithProviderResolver(reg), cimom.WithSystemClasses(RegistrationClasses()...))
+	reg.Attach(om)
+	return om
+}
+
 func TestRegistrationInTheRepository(t *testing.T) {
 	h := newHost(t, Config{})
 	reg := NewRegistry(h)
@@ -128,11 +139,7 @@ func TestRegistrationInTheRepository(t *testing.T) {
 }
 
 func TestBadRegistrations(t *testing.T) {
-	h := newHost(t, Config{})
-	reg := NewRegistry(h)
-	t.Cleanup(reg.Close)
-	om := cimom.NewMemory(cimom.WithProviderResolver(reg), cimom.WithSystemClasses(RegistrationClasses()...))
-	reg.Attach(om)
+	om := registryOM(t)
 	svc := om.Services(`root\cimv2`)
 	compile(t, om, `
 [Dynamic, Provider("Rel")] class T_Rel { [Key] uint32 Id; };
@@ -154,11 +161,7 @@ instance of __InstanceProviderRegistration { Provider = $M; };
 // The registration classes are in namespaces made after the daemon
 // started too: a provider registers there like anywhere else.
 func TestRegistrationInANewNamespace(t *testing.T) {
-	h := newHost(t, Config{})
-	reg := NewRegistry(h)
-	t.Cleanup(reg.Close)
-	om := cimom.NewMemory(cimom.WithProviderResolver(reg), cimom.WithSystemClasses(RegistrationClasses()...))
-	reg.Attach(om)
+	om := registryOM(t)
 	compile(t, om, `#pragma namespace("\\\\.\\root")
 instance of __NAMESPACE { Name = "app"; };`)
 	compile(t, om, `#pragma namespace("\\\\.\\root\\app")`+"\n"+registrationMOF(t, ""))

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"testing/synctest"
 
+	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/internal/providerwire"
 	"github.com/gowbem/gowbem/internal/workload"
 	"google.golang.org/grpc"
@@ -54,6 +55,20 @@ func (f *fakeStream) sentNow() []int {
 	}
 }
 
+// startBatcher returns a batcher of class c without credit, reading credit
+// from and sending to f; sendErr gets what its sender returns.
+func startBatcher(t *testing.T, c *cim.Class) (b *batcher, f *fakeStream, sendErr chan error) {
+	ctx, cancel := context.WithCancel(t.Context())
+	t.Cleanup(cancel)
+	f = &fakeStream{ctx: ctx, credits: make(chan uint32), sent: make(chan int, 100)}
+	b = newBatcher(ctx, 0)
+	b.setClass(c)
+	go b.readCredit(f, cancel)
+	sendErr = make(chan error, 1)
+	go func() { sendErr <- b.send(f) }()
+	return b, f, sendErr
+}
+
 // TestBatcherCredit: the batcher sends what is pending as soon as it holds
 // credit and never more than the credit; without credit it sends nothing,
 // Emit blocks once a whole batch is pending (bounded memory), and the
@@ -61,14 +76,7 @@ func (f *fakeStream) sentNow() []int {
 func TestBatcherCredit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := workload.Class()
-		ctx, cancel := context.WithCancel(t.Context())
-		defer cancel()
-		f := &fakeStream{ctx: ctx, credits: make(chan uint32), sent: make(chan int, 100)}
-		b := newBatcher(ctx, 0)
-		b.setClass(c)
-		go b.readCredit(f, cancel)
-		sendErr := make(chan error, 1)
-		go func() { sendErr <- b.send(f) }()
+		b, f, sendErr := startBatcher(t, c)
 
 		for i := range 5 {
 			if err := b.Emit(workload.Build(c, i)); err != nil {
@@ -152,14 +160,7 @@ func TestBatcherCredit(t *testing.T) {
 func TestBatcherFirstBatchSmall(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := workload.Class()
-		ctx, cancel := context.WithCancel(t.Context())
-		defer cancel()
-		f := &fakeStream{ctx: ctx, credits: make(chan uint32), sent: make(chan int, 100)}
-		b := newBatcher(ctx, 0)
-		b.setClass(c)
-		go b.readCredit(f, cancel)
-		sendErr := make(chan error, 1)
-		go func() { sendErr <- b.send(f) }()
+		b, f, sendErr := startBatcher(t, c)
 		const n = 3000
 		emitted := make(chan error, 1)
 		go func() {
