@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -245,6 +246,10 @@ func (c *Client) roundTrip(ctx context.Context, m *msg) (*node, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "dial" {
+			return nil, &cim.Error{Status: cim.WBEM_E_TRANSPORT_FAILURE, Description: "cannot connect to the WS-Management server " + c.endpoint + ": " + op.Error(), Err: err}
+		}
 		return nil, &cim.Error{Status: cim.WBEM_E_TRANSPORT_FAILURE, Description: "WS-Management request to " + c.endpoint + " failed: " + err.Error(), Err: err}
 	}
 	defer resp.Body.Close()
@@ -343,9 +348,11 @@ func (c *Client) classAt(ctx context.Context, ns, name string, fresh bool, depth
 			return nil, err
 		}
 	}
-	info := c.info(ctx)
+	info, err := c.info(ctx)
+	if err != nil {
+		return nil, err // not a fact about the class: not cached
+	}
 	var cl *cim.Class
-	var err error
 	if info.gowbem {
 		cl, err = c.gowbemClass(ctx, ns, name)
 	} else {
@@ -441,11 +448,13 @@ const identifyTimeout = 10 * time.Second
 // next call asks again — until then the server is taken for a standard
 // one named as in the endpoint. The Identify runs under the caller's ctx
 // (an interrupted command does not wait for it), at most identifyTimeout.
-func (c *Client) info(ctx context.Context) serverInfo {
+// A connection that could not be made (refused, no such host) is the
+// error: the caller's operation fails with it rather than dialing again.
+func (c *Client) info(ctx context.Context) (serverInfo, error) {
 	c.identMu.Lock()
 	if c.known {
 		defer c.identMu.Unlock()
-		return c.ident
+		return c.ident, nil
 	}
 	c.identMu.Unlock()
 	var si serverInfo
@@ -464,23 +473,38 @@ func (c *Client) info(ctx context.Context) serverInfo {
 			si.name, si.gowbem = s, true
 		}
 	}
+	if notConnected(err) {
+		return si, err
+	}
 	switch cim.StatusOf(err) {
 	case cim.WBEM_E_TRANSPORT_FAILURE, cim.WBEM_E_SERVER_TOO_BUSY, cim.WBEM_E_ACCESS_DENIED, cim.WBEM_E_TIMED_OUT:
-		return si
+		return si, nil
 	}
 	if err != nil && ictx.Err() != nil {
-		return si
+		return si, nil
 	}
 	c.identMu.Lock()
 	defer c.identMu.Unlock()
 	if !c.known {
 		c.ident, c.known = si, true
 	}
-	return c.ident
+	return c.ident, nil
 }
 
-// serverName is the name the server gives objects' paths.
-func (c *Client) serverName(ctx context.Context) string { return c.info(ctx).name }
+// notConnected reports whether err is a connection that could not be made
+// (the dial failed: refused, unreachable, no such host): nothing reached
+// the server.
+func notConnected(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// serverName is the name the server gives objects' paths (the endpoint's
+// host when the server does not say).
+func (c *Client) serverName(ctx context.Context) string {
+	si, _ := c.info(ctx)
+	return si.name
+}
 
 // decoder reads objects of one namespace, fetching class definitions as
 // needed.
@@ -569,7 +593,7 @@ func (o *objReader) read(n *node) (cim.Object, error) {
 		}
 		o.last = cl
 		inst, err = rd.readInstance(n, cl)
-		if errors.Is(err, cim.ErrInvalidProperty) && !c.info(ctx).gowbem {
+		if si, _ := c.info(ctx); errors.Is(err, cim.ErrInvalidProperty) && !si.gowbem {
 			// The server's definition does not match its instances.
 			return o.readAdhoc(n)
 		}
@@ -627,16 +651,19 @@ func (o *objReader) readAdhoc(n *node) (cim.Object, error) {
 // queryURI is the resource a query is sent to: the all-classes URI of the
 // namespace to gowbem (and WinRM), which takes any query; the resource of
 // the query's FROM class to other servers, as OMI wants it.
-func (c *Client) queryURI(ctx context.Context, ns string, op *wbem.Op) string {
-	if op.Kind != wbem.OpExecQuery || op.Language != "WQL" || c.info(ctx).gowbem {
-		return resourceURI(ns, "*")
+func (c *Client) queryURI(ctx context.Context, ns string, op *wbem.Op) (string, error) {
+	if op.Kind != wbem.OpExecQuery || op.Language != "WQL" {
+		return resourceURI(ns, "*"), nil
+	}
+	if si, err := c.info(ctx); err != nil || si.gowbem {
+		return resourceURI(ns, "*"), err
 	}
 	if q, err := wql.Parse(op.Query); err == nil {
 		if sq, ok := q.(*wql.SelectQuery); ok && sq.Class != "" {
-			return resourceURI(ns, sq.Class)
+			return resourceURI(ns, sq.Class), nil
 		}
 	}
-	return resourceURI(ns, "*")
+	return resourceURI(ns, "*"), nil
 }
 
 // target parses an operation's path, checks its namespace and names every
@@ -749,7 +776,11 @@ func (c *Client) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error
 			escapeText(w, op.Query)
 			w.WriteString("</wsman:Filter>")
 		}
-		return c.enumerate(ctx, w, ns, &msg{uri: c.queryURI(ctx, ns, op), nsSel: ns, system: selectedSystem(op)}, filter)
+		uri, err := c.queryURI(ctx, ns, op)
+		if err != nil {
+			return err
+		}
+		return c.enumerate(ctx, w, ns, &msg{uri: uri, nsSel: ns, system: selectedSystem(op)}, filter)
 	case wbem.OpExecMethod:
 		return c.execMethod(ctx, op, ns, w)
 	}

@@ -57,6 +57,6 @@ func EscapeForTest(s string, attr bool) string {
 // InfoForTest returns what the client knows of its server after asking
 // (Identify): the name it gives paths, and whether it is gowbem.
 func (c *Client) InfoForTest(ctx context.Context) (name string, gowbem bool) {
-	si := c.info(ctx)
+	si, _ := c.info(ctx)
 	return si.name, si.gowbem
 }
