@@ -9,6 +9,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/cimom"
@@ -481,11 +482,104 @@ func TestInstanceEventMessages(t *testing.T) {
 	}
 }
 
+// The first intrinsic event a provider process lost (in its notice) is made
+// as the object manager makes those it delivers: the repository's event
+// class and the instances' classes, TargetInstance, PreviousInstance for a
+// modification, TIME_CREATED the provider's (now when it sent none). One
+// that is not an event of the subscription about its target is left out
+// (the count stands).
+func TestLostInstanceEvents(t *testing.T) {
+	target, _ := cim.Derive(nil, &cim.Class{Name: "T_Watched", Properties: []cim.Property{{Name: "Id", Type: cim.TypeUint32}, {Name: "Name", Type: cim.TypeString}}})
+	sub, _ := cim.Derive(target, &cim.Class{Name: "T_WatchedSub", Superclass: "T_Watched"})
+	other, _ := cim.Derive(nil, &cim.Class{Name: "T_Other", Properties: []cim.Property{{Name: "Id", Type: cim.TypeUint32}}})
+	op, _ := cim.Derive(nil, &cim.Class{Name: "__InstanceOperationEvent", Properties: []cim.Property{
+		{Name: "TIME_CREATED", Type: cim.TypeUint64}, {Name: "TargetInstance", Type: cim.TypeObject}}})
+	created, _ := cim.Derive(op, &cim.Class{Name: "__InstanceCreationEvent", Superclass: "__InstanceOperationEvent"})
+	deleted, _ := cim.Derive(op, &cim.Class{Name: "__InstanceDeletionEvent", Superclass: "__InstanceOperationEvent"})
+	modified, _ := cim.Derive(op, &cim.Class{Name: "__InstanceModificationEvent", Superclass: "__InstanceOperationEvent", Properties: []cim.Property{
+		{Name: "PreviousInstance", Type: cim.TypeObject}}})
+	classes := map[string]*cim.Class{}
+	for _, c := range []*cim.Class{target, sub, other, op, created, deleted, modified} {
+		classes[strings.ToLower(c.Name)] = c
+	}
+	lookup := func(name string) (*cim.Class, error) {
+		if c := classes[strings.ToLower(name)]; c != nil {
+			return c, nil
+		}
+		return nil, cim.Errorf(cim.WBEM_E_INVALID_CLASS, "no %s", name)
+	}
+	x := newHost(t, Config{}).Proxy(&Registration{Name: "Watcher", Events: true})
+	inst := func(class string, id uint64, name string) *providerwire.Instance {
+		return &providerwire.Instance{ClassName: class, Properties: []*providerwire.PropertyValue{
+			{Name: "Id", Value: &providerwire.Value{Kind: &providerwire.Value_Unsigned{Unsigned: id}}},
+			{Name: "Name", Value: &providerwire.Value{Kind: &providerwire.Value_Text{Text: name}}}}}
+	}
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	lost := func(kind providerwire.InstanceEvent_Kind, i, prev *providerwire.Instance) *providerwire.Instance {
+		return providerwire.LostInstanceEvent(&providerwire.InstanceEvent{Kind: kind, Instance: i, Previous: prev}, at)
+	}
+	noTime := lost(providerwire.InstanceEvent_CREATED, inst("", 1, "a"), nil)
+	noTime.Properties = noTime.Properties[1:]
+	for _, tc := range []struct {
+		name       string
+		subscribed *cim.Class
+		m          *providerwire.Instance
+		want       string // class, target, previous; "" for left out
+	}{
+		{"created", op, lost(providerwire.InstanceEvent_CREATED, inst("", 1, "a"), nil), "__InstanceCreationEvent T_Watched 1 a"},
+		{"modified, a subclass", op, lost(providerwire.InstanceEvent_MODIFIED, inst("T_WatchedSub", 2, "b"), inst("T_WatchedSub", 2, "a")), "__InstanceModificationEvent T_WatchedSub 2 b T_WatchedSub 2 a"},
+		{"deleted", deleted, lost(providerwire.InstanceEvent_DELETED, inst("", 3, "c"), nil), "__InstanceDeletionEvent T_Watched 3 c"},
+		{"no TIME_CREATED", created, noTime, "__InstanceCreationEvent T_Watched 1 a"},
+		{"not the class subscribed to", created, lost(providerwire.InstanceEvent_DELETED, inst("", 3, "c"), nil), ""},
+		{"a modification without its previous", op, lost(providerwire.InstanceEvent_MODIFIED, inst("", 2, "b"), nil), ""},
+		{"without its instance", op, lost(providerwire.InstanceEvent_CREATED, nil, nil), ""},
+		{"another class", op, lost(providerwire.InstanceEvent_CREATED, inst("T_Other", 1, ""), nil), ""},
+		{"a bad value", op, lost(providerwire.InstanceEvent_CREATED, &providerwire.Instance{Properties: []*providerwire.PropertyValue{
+			{Name: "Id", Value: &providerwire.Value{Kind: &providerwire.Value_Text{Text: "x"}}}}}, nil), ""},
+		{"an extrinsic event", op, inst("T_Watched", 1, "a"), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sink := &lossSink{}
+			before := providerwire.FileTime(time.Now())
+			x.lost(sink, &provider.EventRequest{Class: tc.subscribed, Target: target, Lookup: lookup}, 5, tc.m)
+			if sink.n != 5 {
+				t.Fatalf("%d lost reported, want 5", sink.n)
+			}
+			got := ""
+			if ev := sink.first; ev != nil {
+				got = ev.ClassName() + " " + describe(embedded(t, ev, "TargetInstance"))
+				if prev, _ := ev.Value("PreviousInstance").Object().(*cim.Instance); prev != nil {
+					got += " " + describe(prev)
+				}
+				when := ev.Value("TIME_CREATED").Uint()
+				if tc.m == noTime && (when < before || when > providerwire.FileTime(time.Now())) || tc.m != noTime && when != providerwire.FileTime(at) {
+					t.Errorf("TIME_CREATED %d, want the provider's %d (now when it sent none)", when, providerwire.FileTime(at))
+				}
+			}
+			if got != tc.want {
+				t.Errorf("first lost event %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// lossSink records what a provider reported lost.
+type lossSink struct {
+	recordSink
+	n     int
+	first *cim.Instance
+}
+
+func (s *lossSink) EventsLost(n int, first *cim.Instance) { s.n, s.first = s.n+n, first }
+
 // Instance events a provider process's full queue loses are reported as
 // its extrinsic events' are: every event is delivered, in order, or counted
-// in an __EventQueueOverflowEvent.
+// in an __EventQueueOverflowEvent, whose Event is the first one lost, the
+// __InstanceCreationEvent the subscriber would have got (as the object
+// manager's own queue names the first event it loses).
 func TestInstanceEventOverflowInTheProvider(t *testing.T) {
 	svc := watcherOM(t, watcherMOF(t, watchAll)).Services(`root\cimv2`)
+	start := providerwire.FileTime(time.Now())
 	e, err := subscribe(t, svc, "SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA 'T_Watched' AND TargetInstance.Name = 'burst'")
 	if err != nil {
 		t.Fatal(err)
@@ -495,6 +589,7 @@ func TestInstanceEventOverflowInTheProvider(t *testing.T) {
 	var delivered, notices int
 	var lost uint64
 	var after uint64 // the Id the next delivered event must reach
+	var first *cim.Instance
 	for delivered+int(lost) < raised {
 		ev, err := next(t, e)
 		if err != nil {
@@ -504,6 +599,11 @@ func TestInstanceEventOverflowInTheProvider(t *testing.T) {
 		case "__EventQueueOverflowEvent":
 			notices++
 			lost += ev.Value("NumberOfEvents").Uint()
+			if first == nil {
+				if first, _ = ev.Value("Event").Object().(*cim.Instance); first == nil {
+					t.Fatalf("the notice of %d lost events names no first event: %v", ev.Value("NumberOfEvents").Uint(), ev)
+				}
+			}
 		case "__InstanceCreationEvent":
 			id := embedded(t, ev, "TargetInstance").Value("Id").Uint()
 			if id < after {
@@ -519,6 +619,17 @@ func TestInstanceEventOverflowInTheProvider(t *testing.T) {
 		t.Fatalf("%d delivered, %d lost in %d notices; want %d in all, at least 7 lost, and a notice", delivered, lost, notices, raised)
 	}
 	t.Logf("%d delivered, %d lost in %d notices", delivered, lost, notices)
+	target := embedded(t, first, "TargetInstance")
+	if first.ClassName() != "__InstanceCreationEvent" || target.ClassName() != "T_Watched" || target.Value("Name").Str() != "burst" {
+		t.Fatalf("the first lost event is %s about %v, want an __InstanceCreationEvent about a T_Watched named burst", first.ClassName(), target)
+	}
+	if tc := first.Value("TIME_CREATED").Uint(); tc < start || tc > providerwire.FileTime(time.Now()) {
+		t.Errorf("the first lost event's TIME_CREATED %d is not between the subscribe call (%d) and now", tc, start)
+	}
+	if lost == 7 && target.Value("Id").Uint() != plugin.MaxQueuedEvents {
+		// Only the provider lost events: its first is the one past its queue.
+		t.Errorf("the first lost event is about Id=%d, want Id=%d", target.Value("Id").Uint(), plugin.MaxQueuedEvents)
+	}
 }
 
 // A decoupled provider (a running application) raises instance events the

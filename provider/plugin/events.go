@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/internal/providerwire"
@@ -134,18 +135,29 @@ func (k *eventSink) Indicate(ev *cim.Instance) error {
 	}
 	m := providerwire.EncodeInstance(ev, k.class.Name)
 	m.Class = nil // the daemon has the definition
-	return k.queueReply(&providerwire.EventsReply{Kind: &providerwire.EventsReply_Event{Event: m}}, m)
+	return k.queueReply(&providerwire.EventsReply{Kind: &providerwire.EventsReply_Event{Event: m}})
 }
 
-// queueReply queues a message for the daemon; first is the event to name in
-// the notice if it is lost (nil: none).
-func (k *eventSink) queueReply(r *providerwire.EventsReply, first *providerwire.Instance) error {
+// queueReply queues a message for the daemon. If the queue is full it is
+// lost and counted; the first lost is named in the notice: the event, or
+// for an instance event the intrinsic event the daemon would have made of
+// it (providerwire.LostInstanceEvent), raised now.
+func (k *eventSink) queueReply(r *providerwire.EventsReply) error {
 	k.mu.Lock()
 	if k.failed != nil {
 		k.mu.Unlock()
 		return errSubscriptionEnded
 	}
 	if len(k.queue) >= MaxQueuedEvents {
+		var first *providerwire.Instance
+		if k.dropped == 0 {
+			switch m := r.Kind.(type) {
+			case *providerwire.EventsReply_Event:
+				first = m.Event
+			case *providerwire.EventsReply_InstanceEvent:
+				first = providerwire.LostInstanceEvent(m.InstanceEvent, time.Now())
+			}
+		}
 		k.lostLocked(1, first)
 		k.mu.Unlock()
 		k.signal()
@@ -192,8 +204,8 @@ func (k *eventSink) EventsLost(n int, first *cim.Instance) {
 var _ provider.EventLossReporter = (*eventSink)(nil)
 
 // instanceEvent queues an intrinsic event about inst (and previous, for a
-// modification). A lost one is counted without naming it: the notice's
-// Event is an event of the subscription's class, which the daemon makes.
+// modification). The first lost one is named in the notice as the
+// intrinsic event the daemon would have made of it.
 func (k *eventSink) instanceEvent(kind providerwire.InstanceEvent_Kind, previous, inst *cim.Instance) error {
 	if k.ctx.Err() != nil {
 		return errSubscriptionEnded
@@ -217,7 +229,7 @@ func (k *eventSink) instanceEvent(kind providerwire.InstanceEvent_Kind, previous
 		*x.to = providerwire.EncodeInstance(x.inst, k.target.Name)
 		(*x.to).Class = nil // the daemon has the definition
 	}
-	return k.queueReply(&providerwire.EventsReply{Kind: &providerwire.EventsReply_InstanceEvent{InstanceEvent: m}}, nil)
+	return k.queueReply(&providerwire.EventsReply{Kind: &providerwire.EventsReply_InstanceEvent{InstanceEvent: m}})
 }
 
 // InstanceCreated implements provider.EventSink.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/internal/providerwire"
@@ -145,7 +146,9 @@ func TestEventSinkOverflowNotice(t *testing.T) {
 // messages, in order with the rest, each instance by name in the target's
 // layout (class_name for a subclass); it refuses an instance of another
 // class and a modification without its previous instance, and counts what
-// a full queue loses, without naming an event (the daemon makes them).
+// a full queue loses, naming the first as the intrinsic event it would have
+// been (__InstanceModificationEvent with TargetInstance, PreviousInstance
+// and the TIME_CREATED of its raising).
 func TestEventSinkInstanceEvents(t *testing.T) {
 	target, err := cim.Derive(nil, &cim.Class{Name: "T_Item", Properties: []cim.Property{{Name: "Id", Type: cim.TypeUint32}}})
 	if err != nil {
@@ -225,10 +228,32 @@ func TestEventSinkInstanceEvents(t *testing.T) {
 			}
 		}
 	}
-	for range MaxQueuedEvents {
+	for range MaxQueuedEvents - len(want) {
 		k.InstanceCreated(item(target, 9))
 	}
-	if len(k.queue) != MaxQueuedEvents || k.dropped != len(want) || k.first != nil {
-		t.Errorf("%d queued, %d dropped (first %v); want %d, %d, none named", len(k.queue), k.dropped, k.first, MaxQueuedEvents, len(want))
+	before := time.Now()
+	k.InstanceModified(item(target, 7), item(sub, 8)) // lost, the first
+	after := time.Now()
+	k.InstanceCreated(item(target, 10)) // lost
+	if len(k.queue) != MaxQueuedEvents || k.dropped != 2 {
+		t.Fatalf("%d queued, %d dropped; want %d, 2", len(k.queue), k.dropped, MaxQueuedEvents)
+	}
+	// The notice names the first lost as the intrinsic event the daemon
+	// would have made of it.
+	if k.first.GetClassName() != "__InstanceModificationEvent" {
+		t.Fatalf("the first lost event: %v, want an __InstanceModificationEvent", k.first)
+	}
+	m, created, ok := providerwire.ParseLostInstanceEvent(k.first)
+	if !ok || m.Kind != providerwire.InstanceEvent_MODIFIED || m.Instance.GetClassName() != "T_SubItem" || m.Previous == nil {
+		t.Fatalf("the first lost event: %v", k.first)
+	}
+	if created < providerwire.FileTime(before) || created > providerwire.FileTime(after) {
+		t.Errorf("its TIME_CREATED %d is not when it was raised (%d–%d)", created, providerwire.FileTime(before), providerwire.FileTime(after))
+	}
+	if got, err := providerwire.DecodeInstance(m.Instance, sub); err != nil || got.Value("Id").Uint() != 8 {
+		t.Errorf("its TargetInstance: %v, %v; want Id 8", got, err)
+	}
+	if got, err := providerwire.DecodeInstance(m.Previous, target); err != nil || got.Value("Id").Uint() != 7 {
+		t.Errorf("its PreviousInstance: %v, %v; want Id 7", got, err)
 	}
 }
