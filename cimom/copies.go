@@ -31,3 +31,20 @@ func (w classCopies) Write(obj cim.Object) error {
 	}
 	return w.ResultWriter.Write(obj)
 }
+
+// WriteBatch implements wbem.BatchWriter: a batch without classes goes to
+// the caller in one hand-over when w can take batches; one with classes
+// goes object by object, each class copied.
+func (w classCopies) WriteBatch(objs []cim.Object) error {
+	for _, obj := range objs {
+		if _, ok := obj.(*cim.Class); ok {
+			for _, obj := range objs {
+				if err := w.Write(obj); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	return wbem.WriteAll(w.ResultWriter, objs)
+}

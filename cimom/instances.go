@@ -236,8 +236,9 @@ type emitter struct {
 	server string
 	ns     string
 	filter func(*cim.Instance) (*cim.Instance, bool)
-	err    error // set once a write failed: the provider must stop
-	cause  error // what the write returned
+	err    error        // set once a write failed: the provider must stop
+	cause  error        // what the write returned
+	batch  []cim.Object // EmitBatch's scratch, empty between calls
 }
 
 func (e *emitter) Emit(inst *cim.Instance) error {
@@ -256,6 +257,39 @@ func (e *emitter) Emit(inst *cim.Instance) error {
 		inst = out
 	}
 	if err := e.w.Write(inst); err != nil {
+		e.cause = err
+		e.err = fmt.Errorf("%w: %w", errConsumerGone, err)
+		return e.err
+	}
+	return nil
+}
+
+// EmitBatch implements provider.BatchEmitter: each instance is placed and
+// filtered as Emit does, and what passes goes to the consumer in one
+// wbem.WriteAll (one queue hand-over when w is a wbem.BatchWriter).
+func (e *emitter) EmitBatch(insts []*cim.Instance) error {
+	if e.err != nil {
+		return e.err
+	}
+	buf := e.batch[:0]
+	for _, inst := range insts {
+		if inst == nil {
+			continue
+		}
+		inst.SetLocation(e.server, e.ns)
+		if e.filter != nil {
+			out, ok := e.filter(inst)
+			if !ok {
+				continue
+			}
+			inst = out
+		}
+		buf = append(buf, inst)
+	}
+	err := wbem.WriteAll(e.w, buf)
+	clear(buf) // the consumer's, now: the scratch does not keep them live
+	e.batch = buf[:0]
+	if err != nil {
 		e.cause = err
 		e.err = fmt.Errorf("%w: %w", errConsumerGone, err)
 		return e.err

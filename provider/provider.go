@@ -55,6 +55,39 @@ type Emitter interface {
 	Emit(inst *cim.Instance) error
 }
 
+// BatchEmitter is implemented by the Emitter the object manager hands to
+// providers. A provider that has several instances at hand (it builds them
+// in batches, or reads them a page at a time) hands them over with one
+// EmitBatch, and the object manager pays its consumer's queue (a lock and a
+// wake-up) once per batch instead of once per instance. Instances handed
+// over in a batch reach the consumer only when EmitBatch is called: a
+// provider that is slow between instances should emit each as it comes.
+// Use it by type assertion, or through EmitAll.
+type BatchEmitter interface {
+	Emitter
+	// EmitBatch hands over insts in order, as Emit would one by one (nil
+	// entries are skipped). It blocks while the consumer is behind, possibly
+	// after handing over part of the batch, and returns an error once the
+	// consumer has gone; the provider then stops and returns that error.
+	// The provider must not modify the instances afterwards; it may reuse
+	// the slice once EmitBatch returns.
+	EmitBatch(insts []*cim.Instance) error
+}
+
+// EmitAll hands insts to out: in one EmitBatch when out is a BatchEmitter,
+// otherwise with one Emit each, stopping at the first error.
+func EmitAll(out Emitter, insts []*cim.Instance) error {
+	if be, ok := out.(BatchEmitter); ok {
+		return be.EmitBatch(insts)
+	}
+	for _, inst := range insts {
+		if err := out.Emit(inst); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Progresser is implemented by the Emitter the object manager hands to
 // providers: a provider may report how far it has come, which reaches async
 // callers that asked for WBEM_FLAG_SEND_STATUS. Use it by type assertion.

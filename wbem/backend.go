@@ -34,6 +34,35 @@ type ResultWriter interface {
 	Progress(done, total int)
 }
 
+// BatchWriter is implemented by the ResultWriter Services gives a backend.
+// WriteBatch delivers objs in order, as Write would one by one, but takes
+// the consumer's queue and wakes its reader once per batch rather than once
+// per object: a producer that has several objects at hand (a provider that
+// builds them in batches, a store read page by page) pays the hand-over
+// once. It blocks while the queue is full, after queueing what fits (the
+// queue's bound holds: a batch longer than the room left goes in part by
+// part as the consumer reads), and returns an error once the consumer has
+// gone. It keeps the objects, not the slice: the caller may reuse objs once
+// WriteBatch returns. Use it by type assertion, or through WriteAll.
+type BatchWriter interface {
+	ResultWriter
+	WriteBatch(objs []cim.Object) error
+}
+
+// WriteAll writes objs to w: in one WriteBatch when w is a BatchWriter,
+// otherwise with one Write each, stopping at the first error.
+func WriteAll(w ResultWriter, objs []cim.Object) error {
+	if bw, ok := w.(BatchWriter); ok {
+		return bw.WriteBatch(objs)
+	}
+	for _, obj := range objs {
+		if err := w.Write(obj); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Subscriber is implemented by the ResultWriter a backend gets for
 // ExecNotificationQuery. The backend calls Subscribed once the subscription
 // is in place — every event that happens from then on will be written — and

@@ -160,19 +160,80 @@ func (s *stream) Write(obj cim.Object) error {
 	return nil
 }
 
+// WriteBatch implements BatchWriter: one lock and at most one wake-up of
+// the readers for as much of objs as the queue has room for.
+func (s *stream) WriteBatch(objs []cim.Object) error {
+	if len(objs) == 0 {
+		s.mu.Lock()
+		gone := s.gone
+		s.mu.Unlock()
+		if gone {
+			return errConsumerGone
+		}
+		return nil
+	}
+	if s.subscribed != nil {
+		s.Subscribed()
+	}
+	s.mu.Lock()
+	for {
+		for s.fullLocked() && !s.gone {
+			s.wakeLocked()
+			s.writeWaiting = true
+			s.mu.Unlock()
+			select {
+			case <-s.writeWake:
+			case <-s.ctx.Done():
+				return errConsumerGone
+			}
+			s.mu.Lock()
+		}
+		if s.gone {
+			s.mu.Unlock()
+			return errConsumerGone
+		}
+		k := len(objs)
+		if s.limit > 0 {
+			k = min(k, s.limit-(len(s.items)-s.head))
+		}
+		s.appendBatchLocked(objs[:k])
+		objs = objs[k:]
+		if len(objs) == 0 {
+			s.mu.Unlock()
+			return nil
+		}
+	}
+}
+
 // appendLocked queues obj and wakes the readers it completes.
 func (s *stream) appendLocked(obj cim.Object) {
 	if len(s.items) == cap(s.items) && s.head > 0 {
-		// Reuse the delivered front of the array instead of growing it.
-		n := copy(s.items, s.items[s.head:])
-		clear(s.items[n:])
-		s.items = s.items[:n]
-		s.head = 0
+		s.compactLocked()
 	}
 	s.items = append(s.items, obj)
 	if s.nwait > 0 && s.base+len(s.items)-s.head >= s.need {
 		s.wakeLocked()
 	}
+}
+
+// appendBatchLocked queues objs and wakes the readers they complete.
+func (s *stream) appendBatchLocked(objs []cim.Object) {
+	if len(s.items)+len(objs) > cap(s.items) && s.head > 0 {
+		s.compactLocked()
+	}
+	s.items = append(s.items, objs...)
+	if s.nwait > 0 && s.base+len(s.items)-s.head >= s.need {
+		s.wakeLocked()
+	}
+}
+
+// compactLocked moves the pending objects to the front of the array, to
+// reuse its delivered front instead of growing it.
+func (s *stream) compactLocked() {
+	n := copy(s.items, s.items[s.head:])
+	clear(s.items[n:])
+	s.items = s.items[:n]
+	s.head = 0
 }
 
 // fullLocked reports whether a Write would wait.

@@ -198,7 +198,25 @@ type StreamResult struct {
 	// processor time, run in the same rounds: the stream against a loop
 	// that also holds a batch of 1000 as the stream's consumer does.
 	BatchCPURatio float64
+	// Batched is the same stream with a provider that hands its instances
+	// over ProviderBatch at a time (provider.BatchEmitter), run in the
+	// same rounds; its ratios are to the same rounds' bare loop.
+	Batched StreamRun
 }
+
+// StreamRun is what StreamVsBaseline measured of one kind of stream: the
+// medians of its processor and wall-clock time and of the ratios
+// baseline/stream of the rounds, its collector cycles per run and heap
+// allocations per instance (means).
+type StreamRun struct {
+	CPU, Wall           time.Duration
+	CPURatio, WallRatio float64
+	GCs, Allocs         float64
+}
+
+// ProviderBatch is how many instances the batching provider of
+// StreamVsBaseline hands over at a time.
+const ProviderBatch = 64
 
 // StreamVsBaseline runs Baseline(n) and a forward-only semisynchronous
 // enumeration of n instances read with Next(Infinite, 1000) alternately,
@@ -208,7 +226,9 @@ type StreamResult struct {
 // meaningful one: the wall-clock time of the stream, whose producer and
 // consumer run on two threads, and of the loop, on one, depend on what else
 // runs; with procs 1 both run on one thread. Each round also runs
-// BatchLoop(n, 1000) after the stream, for BatchCPURatio. The object manager the
+// BatchLoop(n, 1000) after the stream, for BatchCPURatio, and the stream
+// again with a provider that emits ProviderBatch instances at a time, for
+// Batched. The object manager the
 // enumerations run on is built once, before the rounds, as the loop's
 // class is: each run pays for its own query, provider call and stream.
 func StreamVsBaseline(n, rounds, procs int) (StreamResult, error) {
@@ -224,8 +244,8 @@ func StreamVsBaseline(n, rounds, procs int) (StreamResult, error) {
 		return r, err
 	}
 	p.N = n
-	var bc, sc, bw, sw []time.Duration
-	var cr, wr, kr []float64
+	var bc, sc, bw, sw, tc, tw []time.Duration
+	var cr, wr, kr, tcr, twr []float64
 	var m0, m1 runtime.MemStats
 	for range rounds {
 		runtime.GC()
@@ -251,6 +271,22 @@ func StreamVsBaseline(n, rounds, procs int) (StreamResult, error) {
 		BatchLoop(n, 1000)
 		c5 := CPUTime()
 		kr = append(kr, float64(c5-c4)/float64(c3-c2))
+		p.Batch = ProviderBatch
+		runtime.GC()
+		runtime.ReadMemStats(&m0)
+		c6, w6 := CPUTime(), time.Now()
+		_, _, err := enumerate(svc, n, 1000, flags)
+		c7, w7 := CPUTime(), time.Now()
+		runtime.ReadMemStats(&m1)
+		p.Batch = 0
+		if err != nil {
+			return r, err
+		}
+		r.Batched.GCs += float64(m1.NumGC - m0.NumGC)
+		r.Batched.Allocs += float64(m1.Mallocs - m0.Mallocs)
+		tc, tw = append(tc, c7-c6), append(tw, w7.Sub(w6))
+		tcr = append(tcr, float64(c1-c0)/float64(c7-c6))
+		twr = append(twr, float64(w1.Sub(w0))/float64(w7.Sub(w6)))
 		bc, sc = append(bc, c1-c0), append(sc, c3-c2)
 		bw, sw = append(bw, w1.Sub(w0)), append(sw, w3.Sub(w2))
 		cr = append(cr, float64(c1-c0)/float64(c3-c2))
@@ -262,5 +298,7 @@ func StreamVsBaseline(n, rounds, procs int) (StreamResult, error) {
 	r.CPURatio, r.WallRatio, r.BatchCPURatio = medf(cr), medf(wr), medf(kr)
 	r.BaseGCs, r.StreamGCs = r.BaseGCs/float64(rounds), r.StreamGCs/float64(rounds)
 	r.BaseAllocs, r.StreamAllocs = r.BaseAllocs/float64(rounds*n), r.StreamAllocs/float64(rounds*n)
+	r.Batched.CPU, r.Batched.Wall, r.Batched.CPURatio, r.Batched.WallRatio = med(tc), med(tw), medf(tcr), medf(twr)
+	r.Batched.GCs, r.Batched.Allocs = r.Batched.GCs/float64(rounds), r.Batched.Allocs/float64(rounds*n)
 	return r, nil
 }

@@ -16,7 +16,10 @@ func TestStreamAddsNoAllocations(t *testing.T) {
 	if r.BaseAllocs < 1 || r.StreamAllocs-r.BaseAllocs > 0.05 {
 		t.Errorf("heap allocations per instance: stream %.3f, bare loop %.3f; want the stream within 0.05 of the loop", r.StreamAllocs, r.BaseAllocs)
 	}
-	if r.BaseGCs < 0 || r.StreamCPU <= 0 || r.BaseCPU <= 0 || r.CPURatio <= 0 || r.BatchCPURatio <= 0 {
+	if r.Batched.Allocs-r.BaseAllocs > 0.05 {
+		t.Errorf("heap allocations per instance: stream fed in batches of %d %.3f, bare loop %.3f; want the stream within 0.05 of the loop", ProviderBatch, r.Batched.Allocs, r.BaseAllocs)
+	}
+	if r.BaseGCs < 0 || r.StreamCPU <= 0 || r.BaseCPU <= 0 || r.CPURatio <= 0 || r.BatchCPURatio <= 0 || r.Batched.CPU <= 0 || r.Batched.CPURatio <= 0 {
 		t.Errorf("StreamVsBaseline gave %+v: a measure is missing", r)
 	}
 }

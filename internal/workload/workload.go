@@ -87,6 +87,11 @@ func Build(c *cim.Class, i int) *cim.Instance {
 type Provider struct {
 	N     int           // how many instances to yield
 	Delay time.Duration // pause before each instance (a slow provider)
+	// Batch, when above 1, makes the provider hand its instances over
+	// Batch at a time (provider.EmitAll's way) when its emitter is a
+	// provider.BatchEmitter; Emitted then counts each batch once it is
+	// handed over.
+	Batch int
 	// Fail makes the enumeration fail with this error after FailAfter instances.
 	Fail      error
 	FailAfter int
@@ -157,11 +162,36 @@ func (p *Provider) EnumerateInstances(ctx context.Context, class *cim.Class, out
 			p.Done <- err
 		}
 	}()
+	pr, _ := out.(provider.Progresser)
+	// With Batch, the instances go out Batch at a time when the emitter
+	// takes batches: chunk holds those built and not yet handed over.
+	var chunk []*cim.Instance
+	be, _ := out.(provider.BatchEmitter)
+	if p.Batch > 1 && be != nil {
+		chunk = make([]*cim.Instance, 0, p.Batch)
+	}
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		err := be.EmitBatch(chunk)
+		if err == nil {
+			p.Emitted.Add(int64(len(chunk)))
+		}
+		clear(chunk)
+		chunk = chunk[:0]
+		return err
+	}
 	for i := range p.N {
 		if p.Panic && i == p.FailAfter {
+			flush()
 			panic("workload provider told to panic")
 		}
 		if p.Fail != nil && i == p.FailAfter {
+			if err := flush(); err != nil {
+				p.Stopped.Add(1)
+				return err
+			}
 			return p.Fail
 		}
 		if err := p.pass(ctx); err != nil {
@@ -181,12 +211,26 @@ func (p *Provider) EnumerateInstances(ctx context.Context, class *cim.Class, out
 			p.Stopped.Add(1)
 			return ctx.Err()
 		}
-		if err := out.Emit(Build(class, i)); err != nil {
-			p.Stopped.Add(1)
-			return err
+		if chunk != nil {
+			chunk = append(chunk, Build(class, i))
+			if len(chunk) == cap(chunk) || i == p.N-1 {
+				if err := flush(); err != nil {
+					p.Stopped.Add(1)
+					return err
+				}
+			}
+		} else {
+			if err := out.Emit(Build(class, i)); err != nil {
+				p.Stopped.Add(1)
+				return err
+			}
+			p.Emitted.Add(1)
 		}
-		p.Emitted.Add(1)
-		if pr, ok := out.(provider.Progresser); ok && p.ProgressEvery > 0 && (i+1)%p.ProgressEvery == 0 {
+		if pr != nil && p.ProgressEvery > 0 && (i+1)%p.ProgressEvery == 0 {
+			if err := flush(); err != nil {
+				p.Stopped.Add(1)
+				return err
+			}
 			pr.Progress(i+1, p.N)
 		}
 	}
