@@ -174,6 +174,64 @@ func BenchmarkEnumerate(b *testing.B) {
 	}
 }
 
+// BenchmarkEnumerateRounds: the comparison of BenchmarkEnumerate made in
+// interleaved rounds — each round enumerates benchN instances linked in
+// and out of process, in turns first — and reported as medians (and the
+// least and the greatest ratio), since one run of either is noisy on a
+// shared machine: -benchtime 9x makes 9 rounds. CPU per instance (both
+// processes) is summed over the rounds.
+func BenchmarkEnumerateRounds(b *testing.B) {
+	ps, h := benchProviders(b)
+	li := omWith(ps["linked-in"]()).Services(workload.Namespace)
+	oop := omWith(ps["out-of-process"]()).Services(workload.Namespace)
+	drain(b, li)
+	drain(b, oop)
+	var rates [2][]float64 // instances/s: linked-in, out of process
+	var cpu [2]time.Duration
+	var prov time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		for j := range 2 {
+			k := (i + j) % 2 // who goes first alternates
+			svc := map[bool]*wbem.Services{true: li, false: oop}[k == 0]
+			self0, prov0 := selfCPU(), hostCPU(h)
+			start := time.Now()
+			if got, _ := drain(b, svc); got != benchN {
+				b.Fatalf("got %d instances, want %d", got, benchN)
+			}
+			rates[k] = append(rates[k], benchN/time.Since(start).Seconds())
+			p := hostCPU(h) - prov0
+			cpu[k] += selfCPU() - self0 + p
+			if k == 1 {
+				prov += p
+			}
+		}
+	}
+	b.StopTimer()
+	ratios := make([]float64, b.N)
+	for i := range ratios {
+		ratios[i] = rates[1][i] / rates[0][i]
+	}
+	median := func(x []float64) float64 {
+		x = slices.Clone(x)
+		slices.Sort(x)
+		if len(x)%2 == 1 {
+			return x[len(x)/2]
+		}
+		return (x[len(x)/2-1] + x[len(x)/2]) / 2
+	}
+	n := float64(benchN) * float64(b.N)
+	b.ReportMetric(median(rates[0]), "linked-inst/s")
+	b.ReportMetric(median(rates[1]), "oop-inst/s")
+	b.ReportMetric(median(ratios), "ratio-median")
+	b.ReportMetric(slices.Min(ratios), "ratio-min")
+	b.ReportMetric(slices.Max(ratios), "ratio-max")
+	b.ReportMetric(float64(cpu[0].Nanoseconds())/n, "linked-cpu-ns/inst")
+	b.ReportMetric(float64(cpu[1].Nanoseconds())/n, "oop-cpu-ns/inst")
+	b.ReportMetric(float64(prov.Nanoseconds())/n, "provider-cpu-ns/inst")
+	b.ReportMetric(0, "ns/op")
+}
+
 // BenchmarkEnumerateDecoupled: instances/s through the in-process API from
 // a decoupled provider, another process (the test binary) connected to the
 // registrar's socket: gRPC over yamux instead of go-plugin's socket.
