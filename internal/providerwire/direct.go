@@ -3,6 +3,7 @@ package providerwire
 import (
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -209,6 +210,10 @@ func appendInstanceField(b []byte, num protowire.Number, inst *cim.Instance, cla
 	b = append(b, 0, 0)
 	for i := 0; i <= last; i++ {
 		v := inst.At(i)
+		if nb, ok := appendSmallValue(b, v); ok {
+			b = nb
+			continue
+		}
 		n, ok := valueSize(v)
 		if !ok { // an embedded object
 			return appendGeneric(b[:start], num, inst, class.Name)
@@ -232,6 +237,53 @@ func appendInstanceField(b []byte, num protowire.Number, inst *cim.Instance, cla
 	}
 	protowire.AppendVarint(b[at:at], uint64(size))
 	return b, nil
+}
+
+// Tags of one byte the encoder writes.
+const (
+	tagValues   = byte(fieldValues<<3 | protowire.BytesType)
+	tagBoolean  = byte(kindBoolean<<3 | protowire.VarintType)
+	tagSigned   = byte(kindSigned<<3 | protowire.VarintType)
+	tagUnsigned = byte(kindUnsigned<<3 | protowire.VarintType)
+	tagReal     = byte(kindReal<<3 | protowire.Fixed64Type)
+	tagText     = byte(kindText<<3 | protowire.BytesType)
+)
+
+// appendSmallValue appends v as an Instance.values field when v is a
+// scalar whose Value message is shorter than 128 bytes (its length one
+// byte), as appendValue would write it, in one step: what most values
+// are. False, and b as it was, for any other value.
+func appendSmallValue(b []byte, v cim.Value) ([]byte, bool) {
+	t := v.Type()
+	switch {
+	case v.IsNull():
+		return append(b, tagValues, 0), true
+	case t == cim.TypeString || t == cim.TypeDatetime || t == cim.TypeReference:
+		s := v.Str()
+		if len(s) > 125 || !utf8.ValidString(s) {
+			return b, false
+		}
+		return append(append(b, tagValues, byte(2+len(s)), tagText, byte(len(s))), s...), true
+	case t == cim.TypeBoolean:
+		return append(b, tagValues, 2, tagBoolean, byte(protowire.EncodeBool(v.Bool()))), true
+	case t.IsArray():
+		return b, false
+	case t.IsSigned():
+		return appendSmallVarint(b, tagSigned, protowire.EncodeZigZag(v.Int())), true
+	case t.IsUnsigned() || t == cim.TypeChar16:
+		return appendSmallVarint(b, tagUnsigned, v.Uint()), true
+	case t.IsReal():
+		return protowire.AppendFixed64(append(b, tagValues, 9, tagReal), math.Float64bits(v.Float())), true
+	}
+	return b, false
+}
+
+// appendSmallVarint appends a Value field of one varint field, tag.
+func appendSmallVarint(b []byte, tag byte, x uint64) []byte {
+	if x < 0x80 {
+		return append(b, tagValues, 2, tag, byte(x))
+	}
+	return protowire.AppendVarint(append(b, tagValues, byte(1+protowire.SizeVarint(x)), tag), x)
 }
 
 // appendGeneric appends inst as field num by way of the generated code.
@@ -361,7 +413,23 @@ type ReplyDecoder struct {
 	// (a WBEM status): the provider's fault, not the connection's.
 	Err error
 
-	buf []byte // Codec.Unmarshal puts a message's pieces together here
+	buf     []byte      // Codec.Unmarshal puts a message's pieces together here
+	texts   []textEntry // per property of textsOf: the last text read by position
+	textsOf *cim.Class
+}
+
+// textEntry is the last text an enumeration's instances sent by position
+// for one property, and the value it became. The next instance that sends
+// the same text gets the same value: its string is shared (strings do not
+// change) and a datetime is not parsed again. Instances often repeat a
+// text (a status, an owner, a host name, a time), and each new one would
+// cost the daemon an allocation and a check. What an instance keeps alive
+// through a shared string is the texts of the instance that first sent it
+// (only texts, not the whole message), so a kept instance holds at most one
+// other instance's texts per property.
+type textEntry struct {
+	text string
+	v    cim.Value
 }
 
 // Decode reads one EnumerateReply message.
@@ -417,7 +485,13 @@ func (d *ReplyDecoder) batch(b []byte) error {
 			return wireErrorf("%v", protowire.ParseError(m))
 		}
 		b = b[n+m:]
-		inst, err := DecodeInstanceBytes(ib, d.Class)
+		if d.textsOf != d.Class {
+			d.texts, d.textsOf = nil, d.Class
+			if d.Class != nil {
+				d.texts = make([]textEntry, len(d.Class.Properties))
+			}
+		}
+		inst, err := decodeInstanceBytes(ib, d.Class, d.texts)
 		if err != nil {
 			return err
 		}
@@ -433,7 +507,14 @@ var errGeneric = fmt.Errorf("not read directly")
 // describe, as proto.Unmarshal and DecodeInstance would, with one allocation
 // for all its strings.
 func DecodeInstanceBytes(b []byte, class *cim.Class) (*cim.Instance, error) {
-	if inst, ok := decodeDirect(b, class); ok {
+	return decodeInstanceBytes(b, class, nil)
+}
+
+// decodeInstanceBytes is DecodeInstanceBytes reusing the values of texts
+// (one entry per property of class) for the texts it sent before; nil
+// reuses nothing.
+func decodeInstanceBytes(b []byte, class *cim.Class, texts []textEntry) (*cim.Instance, error) {
+	if inst, ok := decodeDirect(b, class, texts); ok {
 		return inst, nil
 	}
 	// Something the direct reading leaves to the generated code, or an
@@ -448,11 +529,16 @@ func DecodeInstanceBytes(b []byte, class *cim.Class) (*cim.Instance, error) {
 // decodeDirect reads an instance in one pass when its class name, if any,
 // comes before its values (as every encoder writes it); false for anything
 // else and for every error.
-func decodeDirect(b []byte, class *cim.Class) (*cim.Instance, bool) {
+func decodeDirect(b []byte, class *cim.Class, texts []textEntry) (*cim.Instance, bool) {
 	var name []byte
 	var d directInstance // d.inst is nil until the first value
 	named := false
 	k := 0
+	// The texts sent by position that are not those of texts: read after
+	// the loop into one string holding them all.
+	var pending [16]pendingText
+	newTexts := pending[:0]
+	size := 0
 	for r := b; len(r) > 0; {
 		num, typ, n := protowire.ConsumeTag(r)
 		if n < 0 {
@@ -486,7 +572,20 @@ func decodeDirect(b []byte, class *cim.Class) (*cim.Instance, bool) {
 				if k >= len(d.c.Properties) {
 					return nil, false
 				}
-				v, err := d.value(field, d.c.Properties[k].Type)
+				t := d.c.Properties[k].Type
+				if text, ok := plainText(field); ok && !t.IsArray() {
+					if k < len(texts) && texts[k].v.Type() != cim.TypeEmpty && string(text) == texts[k].text {
+						d.inst.SetAt(k, texts[k].v)
+					} else if utf8.Valid(text) {
+						newTexts = append(newTexts, pendingText{k: k, text: text})
+						size += len(text)
+					} else {
+						return nil, false
+					}
+					k++
+					break
+				}
+				v, err := d.value(field, t)
 				if err != nil {
 					return nil, false
 				}
@@ -499,6 +598,26 @@ func decodeDirect(b []byte, class *cim.Class) (*cim.Instance, bool) {
 	if d.inst == nil && !d.start(b, name, class) {
 		return nil, false
 	}
+	if len(newTexts) > 0 {
+		var all strings.Builder
+		all.Grow(size)
+		for _, p := range newTexts {
+			all.Write(p.text)
+		}
+		arena := all.String()
+		for _, p := range newTexts {
+			s := arena[:len(p.text)]
+			arena = arena[len(p.text):]
+			v, err := scalarOf(kindText, 0, s, d.c.Properties[p.k].Type)
+			if err != nil {
+				return nil, false
+			}
+			d.inst.SetAt(p.k, v)
+			if p.k < len(texts) && v.Type() != cim.TypeEmpty {
+				texts[p.k] = textEntry{text: s, v: v}
+			}
+		}
+	}
 	// Properties left out take their defaults (the instance starts NULL:
 	// those sent by position are set already).
 	for i := k; i < len(d.c.Properties); i++ {
@@ -508,6 +627,26 @@ func decodeDirect(b []byte, class *cim.Class) (*cim.Instance, bool) {
 		return nil, false
 	}
 	return d.inst, true
+}
+
+// pendingText is a text sent by position for property k, read once the
+// instance's other values are.
+type pendingText struct {
+	k    int
+	text []byte
+}
+
+// plainText returns the text of a Value message of one field, a text, as
+// encoders write it; false for any other Value.
+func plainText(b []byte) ([]byte, bool) {
+	if len(b) < 2 || b[0] != byte(kindText<<3|protowire.BytesType) {
+		return nil, false
+	}
+	v, m := protowire.ConsumeBytes(b[1:])
+	if m < 0 || 1+m != len(b) {
+		return nil, false
+	}
+	return v, true
 }
 
 // start starts reading the instance b of class, named name; false when

@@ -1,0 +1,128 @@
+package providerwire
+
+import (
+	"testing"
+	"unsafe"
+
+	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/internal/workload"
+)
+
+// batchOf encodes insts as one EnumerateReply of class c.
+func batchOf(t testing.TB, c *cim.Class, insts ...*cim.Instance) []byte {
+	var b EncodedBatch
+	for _, inst := range insts {
+		if err := b.Append(inst, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return marshalBatch(t, &b)
+}
+
+// prop returns inst's property name.
+func prop(inst *cim.Instance, name string) cim.Value {
+	v, _ := inst.Get(name)
+	return v
+}
+
+// TestDecoderSharesRepeatedTexts: a text an instance sends by position that
+// the one before sent for the same property becomes the same value — the
+// string shared, a datetime not parsed again —, across messages too, and
+// only for the class it was read for; the instances read are those sent.
+func TestDecoderSharesRepeatedTexts(t *testing.T) {
+	c := workload.Class()
+	d := &ReplyDecoder{Class: c}
+	want := []*cim.Instance{workload.Build(c, 0), workload.Build(c, 1), workload.Build(c, 2)}
+	if err := (Codec{}).Unmarshal(pieces(batchOf(t, c, want[:2]...), 40), d); err != nil || d.Err != nil || len(d.Instances) != 2 {
+		t.Fatalf("%v %v %d", err, d.Err, len(d.Instances))
+	}
+	first := append([]*cim.Instance(nil), d.Instances...)
+	// The next message in the same (reused) buffer.
+	if err := (Codec{}).Unmarshal(pieces(batchOf(t, c, want[2]), 40), d); err != nil || d.Err != nil || len(d.Instances) != 1 {
+		t.Fatalf("%v %v %d", err, d.Err, len(d.Instances))
+	}
+	got := append(first, d.Instances...)
+	data := func(inst *cim.Instance, name string) *byte { return unsafe.StringData(prop(inst, name).Str()) }
+	for i, inst := range got {
+		sameInstance(t, inst, want[i])
+		if i == 0 {
+			continue
+		}
+		for _, name := range []string{"Description", "Owner", "Status", "Created"} {
+			if data(inst, name) != data(got[0], name) {
+				t.Errorf("instance %d: %s %q not shared with the first instance's", i, name, prop(inst, name).Str())
+			}
+		}
+		if data(inst, "Name") == data(got[i-1], "Name") {
+			t.Errorf("instance %d: Name %q shares the storage of %q", i, prop(inst, "Name").Str(), prop(got[i-1], "Name").Str())
+		}
+	}
+	if prop(got[0], "Created").Type() != cim.TypeDatetime || prop(got[2], "Created").Type() != cim.TypeDatetime {
+		t.Errorf("Created: %s, %s", prop(got[0], "Created").Type(), prop(got[2], "Created").Type())
+	}
+
+	// Another class of the same layout but for a type: its texts are read
+	// for it, not taken from the class before.
+	text, err := cim.Derive(nil, &cim.Class{Name: "T_When", Properties: []cim.Property{{Name: "W", Type: cim.TypeString}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	when, err := cim.Derive(nil, &cim.Class{Name: "T_When", Properties: []cim.Property{{Name: "W", Type: cim.TypeDatetime}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := text.NewInstance()
+	s.Set("W", cim.String("20261126120000.000000+000"))
+	d = &ReplyDecoder{Class: text}
+	if d.Decode(batchOf(t, text, s)); d.Err != nil || prop(d.Instances[0], "W").Type() != cim.TypeString {
+		t.Fatalf("%v %v", d.Err, d.Instances)
+	}
+	d.Class = when
+	if d.Decode(batchOf(t, text, s)); d.Err != nil || prop(d.Instances[0], "W").Type() != cim.TypeDatetime {
+		t.Fatalf("read for %s after %s: %v %v", when.Properties[0].Type, text.Properties[0].Type, d.Err, prop(d.Instances[0], "W").Type())
+	}
+	// A text that is not a datetime fails each time it comes.
+	bad := text.NewInstance()
+	bad.Set("W", cim.String("yesterday"))
+	for range 2 {
+		if d.Decode(batchOf(t, text, bad)); d.Err == nil {
+			t.Fatal("a datetime property holding \"yesterday\" was read")
+		}
+	}
+}
+
+// TestDecoderRepeatedTextsAllocs: an instance whose texts all repeat the
+// one before costs one allocation (itself), one that sends a new text two
+// (itself and one string for all its new texts).
+func TestDecoderRepeatedTextsAllocs(t *testing.T) {
+	c := workload.Class()
+	const n = 200
+	same := make([]*cim.Instance, n)
+	differ := make([]*cim.Instance, n)
+	for i := range n {
+		same[i] = workload.Build(c, 7)
+		differ[i] = workload.Build(c, i)
+		differ[i].Set("Owner", cim.String("owner-"+prop(differ[i], "Name").Str()))
+	}
+	for _, tc := range []struct {
+		name  string
+		insts []*cim.Instance
+		want  float64
+	}{{"same texts", same, 1}, {"two new texts", differ, 2}} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := batchOf(t, c, tc.insts...)
+			d := &ReplyDecoder{Class: c}
+			allocs := testing.AllocsPerRun(20, func() {
+				if d.Decode(b); d.Err != nil || len(d.Instances) != n {
+					t.Fatalf("%v %d", d.Err, len(d.Instances))
+				}
+			})
+			if per := allocs / n; per > tc.want+0.05 {
+				t.Errorf("%.2f allocations per instance, want %v", per, tc.want)
+			}
+			for i, inst := range d.Instances {
+				sameInstance(t, inst, tc.insts[i])
+			}
+		})
+	}
+}
