@@ -257,7 +257,10 @@
 // The client works against servers it did not write (Microsoft's OMI is
 // tested through its recorded answers): every request names the namespace
 // in the __cimnamespace selector as well as in the WMI resource URI; Identify
-// tells whether the server is gowbem, and with another server the client
+// tells whether the server is gowbem (asked before the first operation that
+// needs to know, until the server answers; a connection that cannot be made
+// fails that operation with WBEM_E_TRANSPORT_FAILURE, without dialing
+// again), and with another server the client
 // gets class definitions the standard way (with IncludeQualifiers, and the
 // superclasses' for the derivation) and sends a WQL query to its FROM
 // class's resource rather than to the all-classes URI. When a server gives
