@@ -66,6 +66,27 @@ def log(*args):
     print("provider-python:", *args, file=sys.stderr, flush=True)
 
 
+def filetime(t):
+    """A time as WMI's TIME_CREATED holds it: 100-nanosecond intervals since
+    1601-01-01 UTC."""
+    return int(t * 10_000_000) + 116444736000000000
+
+
+def lost_change(change):
+    """The intrinsic event the daemon would have made of an InstanceEvent,
+    for the Event of a notice of lost events (docs/providers.md): its class
+    by the kind, TargetInstance, PreviousInstance and TIME_CREATED (now)."""
+    cls = {pb.InstanceEvent.CREATED: "__InstanceCreationEvent",
+           pb.InstanceEvent.MODIFIED: "__InstanceModificationEvent",
+           pb.InstanceEvent.DELETED: "__InstanceDeletionEvent"}[change.kind]
+    event = pb.Instance(class_name=cls, properties=[
+        pb.PropertyValue(name="TIME_CREATED", value=pb.Value(unsigned=filetime(time.time())))])
+    event.properties.append(pb.PropertyValue(name="TargetInstance", value=pb.Value(object=change.instance)))
+    if change.HasField("previous"):
+        event.properties.append(pb.PropertyValue(name="PreviousInstance", value=pb.Value(object=change.previous)))
+    return event
+
+
 def error(status, description, parameter=""):
     return pb.Error(status=status, description=description, parameter=parameter)
 
@@ -78,8 +99,9 @@ class Subscription:
     newest are dropped and counted, and the daemon is told how many after
     the events queued before them, in the notice docs/providers.md
     describes: an Instance of class __EventQueueOverflowEvent with
-    NumberOfEvents and Event, the first of them. The subscriber gets it as an
-    __EventQueueOverflowEvent."""
+    NumberOfEvents and Event, the first of them (for an InstanceEvent, the
+    intrinsic event the daemon would have made of it: lost_change). The
+    subscriber gets it as an __EventQueueOverflowEvent."""
 
     def __init__(self, changes=False):
         self.changes = changes  # the intrinsic events of Example_Item
@@ -91,11 +113,11 @@ class Subscription:
 
     def put(self, reply, event=None):
         """Queues reply; event is the Event to name in the notice if it is
-        lost (None for an InstanceEvent: the daemon makes those events)."""
+        lost (or a function that makes it, called only then)."""
         with self.cond:
             if len(self.queue) >= MAX_QUEUED_EVENTS:
                 if self.dropped == 0:
-                    self.first = event
+                    self.first = event() if callable(event) else event
                 self.dropped += 1
                 self.total += 1
                 if self.total % 1000 == 1:
@@ -147,7 +169,7 @@ class Items:
             subscriptions = list(self.subscriptions)
         for sub in subscriptions:
             if sub.changes:
-                sub.put(pb.EventsReply(instance_event=change))
+                sub.put(pb.EventsReply(instance_event=change), lambda: lost_change(change))
             else:
                 sub.put(pb.EventsReply(event=event), event)
 

@@ -334,8 +334,15 @@ func TestThroughTheDaemon(t *testing.T) {
 // does: the test holds the Events stream unread while Grow raises events,
 // until the provider says it lost some, then reads: every event raised is
 // either delivered, in order, or counted in a notice that stands where they
-// were lost, naming the first.
+// were lost, naming the first. The same for a subscription to the item's
+// changes (InstanceEvent messages), whose notice names the first lost as
+// the __InstanceModificationEvent the daemon would have made of it.
 func TestEventOverflowNotice(t *testing.T) {
+	t.Run("extrinsic", func(t *testing.T) { overflowNotice(t, false) })
+	t.Run("intrinsic", func(t *testing.T) { overflowNotice(t, true) })
+}
+
+func overflowNotice(t *testing.T, intrinsic bool) {
 	py := python(t)
 	command := build(t, py)
 	stderr := &cimtest.SyncBuffer{}
@@ -353,14 +360,21 @@ func TestEventOverflowNotice(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	call := &providerwire.Call{Namespace: `root\cimv2`, Provider: "ExampleProvider"}
-	stream, err := p.Events(ctx, &providerwire.EventsRequest{Call: call, Class: &providerwire.Class{Name: "Example_ItemGrown"}, Query: "SELECT * FROM Example_ItemGrown"})
+	req := &providerwire.EventsRequest{Call: call, Class: &providerwire.Class{Name: "Example_ItemGrown"}, Query: "SELECT * FROM Example_ItemGrown"}
+	if intrinsic {
+		req = &providerwire.EventsRequest{Call: call, Class: &providerwire.Class{Name: "__InstanceModificationEvent"}, Target: &providerwire.Class{Name: "Example_Item"},
+			Query: "SELECT * FROM __InstanceModificationEvent WHERE TargetInstance ISA 'Example_Item'"}
+	}
+	start := providerwire.FileTime(time.Now())
+	stream, err := p.Events(ctx, req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r, err := stream.Recv(); err != nil || r.GetReady() == nil {
 		t.Fatalf("first reply %v, %v; want Ready", r, err)
 	}
-	// Item 0 grows by 1 each time: the events' NewSize are 101, 102, …
+	// Item 0 grows by 1 each time: the events' NewSize (the changes' Size)
+	// are 101, 102, …
 	grow := &providerwire.ExecMethodRequest{Call: call, Class: &providerwire.Class{Name: "Example_Item"}, Path: "Example_Item.Id=0", Method: "Grow",
 		In: &providerwire.Instance{Properties: []*providerwire.PropertyValue{{Name: "By", Value: &providerwire.Value{Kind: &providerwire.Value_Unsigned{Unsigned: 1}}}}}}
 	raised := 0
@@ -408,22 +422,36 @@ func TestEventOverflowNotice(t *testing.T) {
 			err := fmt.Errorf("none came in 10 s, or the stream ended")
 			t.Fatalf("after %d of %d events: %v", want-101, raised, err)
 		}
-		m := r.GetEvent()
-		if m == nil {
-			t.Fatalf("after %d of %d events: %v, want an event", want-101, raised, r)
-		}
-		if n, first, ok := providerwire.ParseLostNotice(m); ok {
+		if n, first, ok := providerwire.ParseLostNotice(r.GetEvent()); ok {
 			notices++
 			if n == 0 || first == nil {
 				t.Fatalf("notice of %d lost events, first %v", n, first)
 			}
-			if got := newSize(first); got != want {
+			got := newSize(first)
+			if intrinsic {
+				ev, created, ok := providerwire.ParseLostInstanceEvent(first)
+				if !ok || ev.Kind != providerwire.InstanceEvent_MODIFIED || sizeOf(ev.Previous) != want-1 ||
+					created < start || created > providerwire.FileTime(time.Now()) {
+					t.Errorf("the notice's first lost event %v, want the __InstanceModificationEvent of Size %d to %d, made since the subscription", first, want-1, want)
+				}
+				got = sizeOf(ev.GetInstance())
+			}
+			if got != want {
 				t.Errorf("the notice's first lost event has NewSize %d, want %d (the one after the last delivered)", got, want)
 			}
 			want += n
 			continue
 		}
-		if got := newSize(m); got != want {
+		var got uint64
+		switch {
+		case !intrinsic && r.GetEvent() != nil:
+			got = newSize(r.GetEvent())
+		case intrinsic && r.GetInstanceEvent() != nil:
+			got = sizeOf(r.GetInstanceEvent().GetInstance())
+		default:
+			t.Fatalf("after %d of %d events: %v, want an event", want-101, raised, r)
+		}
+		if got != want {
 			t.Fatalf("event NewSize %d, want %d", got, want)
 		}
 		want++
@@ -435,9 +463,14 @@ func TestEventOverflowNotice(t *testing.T) {
 }
 
 // newSize is the NewSize of an Example_ItemGrown on the wire.
-func newSize(m *providerwire.Instance) uint64 {
-	for _, p := range m.Properties {
-		if p.Name == "NewSize" {
+func newSize(m *providerwire.Instance) uint64 { return unsigned(m, "NewSize") }
+
+// sizeOf is the Size of an Example_Item on the wire.
+func sizeOf(m *providerwire.Instance) uint64 { return unsigned(m, "Size") }
+
+func unsigned(m *providerwire.Instance, name string) uint64 {
+	for _, p := range m.GetProperties() {
+		if p.Name == name {
 			return p.Value.GetUnsigned()
 		}
 	}
