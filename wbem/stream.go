@@ -39,8 +39,9 @@ type stream struct {
 	changed           chan struct{} // closed and replaced to wake readers
 	nwait             int           // readers waiting on changed
 	need              int           // least absolute position a waiting reader needs
-	writeWake         chan struct{} // wakes a writer blocked on a full queue
+	writeWake         chan struct{} // wakes a writer blocked on a full queue or in a hand-off
 	writeWaiting      bool
+	reads             int           // reads that took objects or gave up waiting (ends a hand-off)
 	finished          chan struct{} // closed once the backend returned
 	subscribed        chan struct{} // event queries: closed once the subscription is in place
 	subscribeOnce     sync.Once
@@ -155,7 +156,10 @@ func (s *stream) Write(obj cim.Object) error {
 		s.mu.Unlock()
 		return errConsumerGone
 	}
-	s.appendLocked(obj)
+	if s.appendLocked(obj) {
+		s.handOffLocked()
+		return nil
+	}
 	s.mu.Unlock()
 	return nil
 }
@@ -196,35 +200,72 @@ func (s *stream) WriteBatch(objs []cim.Object) error {
 		if s.limit > 0 {
 			k = min(k, s.limit-(len(s.items)-s.head))
 		}
-		s.appendBatchLocked(objs[:k])
+		woke := s.appendBatchLocked(objs[:k])
 		objs = objs[k:]
 		if len(objs) == 0 {
+			if woke {
+				s.handOffLocked()
+				return nil
+			}
 			s.mu.Unlock()
 			return nil
 		}
 	}
 }
 
-// appendLocked queues obj and wakes the readers it completes.
-func (s *stream) appendLocked(obj cim.Object) {
+// handOffLocked is what a writer does after its write completed what a
+// waiting reader asked for: it waits (mu held on entry, released on
+// return) until a reader took objects or stopped waiting, instead of
+// running on to fill the queue. The reader then runs at once, on the
+// writer's processor, and takes just what it asked for: the objects that
+// are queued and not yet read stay fewer (less for the collector to keep
+// alive), and producer and consumer do not bounce between processors. The
+// queue's bound is unchanged; only a waiting reader makes the writer wait.
+func (s *stream) handOffLocked() {
+	if s.limit <= 0 || s.keep {
+		s.mu.Unlock()
+		return
+	}
+	seq := s.reads
+	for s.reads == seq && !s.gone {
+		s.writeWaiting = true
+		s.mu.Unlock()
+		select {
+		case <-s.writeWake:
+		case <-s.ctx.Done():
+			return
+		}
+		s.mu.Lock()
+	}
+	s.mu.Unlock()
+}
+
+// appendLocked queues obj and wakes the readers it completes; it reports
+// whether it woke any.
+func (s *stream) appendLocked(obj cim.Object) bool {
 	if len(s.items) == cap(s.items) && s.head > 0 {
 		s.compactLocked()
 	}
 	s.items = append(s.items, obj)
 	if s.nwait > 0 && s.base+len(s.items)-s.head >= s.need {
 		s.wakeLocked()
+		return true
 	}
+	return false
 }
 
-// appendBatchLocked queues objs and wakes the readers they complete.
-func (s *stream) appendBatchLocked(objs []cim.Object) {
+// appendBatchLocked queues objs and wakes the readers they complete; it
+// reports whether it woke any.
+func (s *stream) appendBatchLocked(objs []cim.Object) bool {
 	if len(s.items)+len(objs) > cap(s.items) && s.head > 0 {
 		s.compactLocked()
 	}
 	s.items = append(s.items, objs...)
 	if s.nwait > 0 && s.base+len(s.items)-s.head >= s.need {
 		s.wakeLocked()
+		return true
 	}
+	return false
 }
 
 // compactLocked moves the pending objects to the front of the array, to
@@ -465,13 +506,7 @@ func (s *stream) read(pos *int, dst []cim.Object, o readOpts) (int, error) {
 				if s.head == len(s.items) {
 					s.items, s.head = s.items[:0], 0
 				}
-				if s.writeWaiting {
-					s.writeWaiting = false
-					select {
-					case s.writeWake <- struct{}{}:
-					default:
-					}
-				}
+				s.readDoneLocked()
 			}
 		}
 		if n >= want && n > 0 || n == len(dst) {
@@ -508,16 +543,43 @@ func (s *stream) read(pos *int, dst []cim.Object, o readOpts) (int, error) {
 		s.nwait++
 		ch := s.changed
 		s.mu.Unlock()
+		var err error
 		select {
 		case <-ch:
 		case <-o.wait.done():
 			o.wait.expired = true
 		case <-o.stop:
-			return n, errClosed
+			err = errClosed
 		case <-ctxDone(o.ctx):
-			return n, ctxError(o.ctx, "")
+			err = ctxError(o.ctx, "")
 		}
 		s.mu.Lock()
+		switch {
+		case s.changed == ch:
+			// Not woken: this reader no longer waits. No writer is to
+			// wake it for what it needed, nor to wait for it.
+			s.nwait--
+			s.readDoneLocked()
+		case err != nil:
+			s.readDoneLocked() // woken, but leaves without reading
+		}
+		if err != nil {
+			s.mu.Unlock()
+			return n, err
+		}
+	}
+}
+
+// readDoneLocked records that a reader took objects or stopped waiting,
+// and wakes a writer waiting for that (on a full queue or in a hand-off).
+func (s *stream) readDoneLocked() {
+	s.reads++
+	if s.writeWaiting {
+		s.writeWaiting = false
+		select {
+		case s.writeWake <- struct{}{}:
+		default:
+		}
 	}
 }
 
