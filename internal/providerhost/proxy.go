@@ -478,12 +478,14 @@ func (x *Proxy) enumerate(ctx context.Context, class *cim.Class, hint *provider.
 		if reply.Batch {
 			x.h.batches.Add(1)
 			x.h.batched.Add(int64(len(reply.Instances)))
-			for i, inst := range reply.Instances {
-				reply.Instances[i] = nil // the consumer's now
-				if err := out.Emit(inst); err != nil {
-					p.leave(true) // the consumer left; the provider is fine
-					return err
-				}
+			// The batch goes to the consumer in one hand-over when the
+			// object manager's emitter takes batches (one lock and one
+			// wake-up of its queue per batch, not per instance).
+			err := provider.EmitAll(out, reply.Instances)
+			clear(reply.Instances) // the consumer's now
+			if err != nil {
+				p.leave(true) // the consumer left; the provider is fine
+				return err
 			}
 			// A provider that has finished may have closed the stream:
 			// what it sent before, Done included, is still to be read.
