@@ -12,18 +12,28 @@ import (
 )
 
 // A write that completes what a waiting reader asked for returns only once
-// the reader took it: the producer hands over instead of running on to
-// fill the queue, so the reader runs at once (on the producer's processor)
-// and fewer objects stay queued. Run on one processor, where a producer
-// that does not hand over keeps running after it woke the reader.
+// the reader took it, when the reader asked for half the queue's bound or
+// more: the producer hands over instead of running on to fill the queue,
+// so the reader runs at once (on the producer's processor) and fewer
+// objects stay queued. A reader of smaller batches gets no hand-off: the
+// producer runs ahead, and its next requests find their objects queued.
+// Run on one processor, where a producer that does not hand over keeps
+// running after it woke the reader.
 func TestWriteHandsOffToWaitingReader(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	for _, batch := range []bool{false, true} {
-		name := "Write"
-		if batch {
-			name = "WriteBatch"
-		}
-		t.Run(name, func(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		batch bool
+		queue int
+		room  int // after the write that completed the reader's 10
+	}{
+		{"Write", false, 20, 20},
+		{"WriteBatch", true, 20, 20},
+		{"Write, a request under half the bound", false, 21, 11},
+		{"WriteBatch, a request under half the bound", true, 21, 11},
+	} {
+		batch := tc.batch
+		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				start := make(chan struct{})
 				room := make(chan int, 1)
@@ -44,7 +54,7 @@ func TestWriteHandsOffToWaitingReader(t *testing.T) {
 					room <- w.(wbem.RoomWriter).Room()
 					return wbem.WriteAll(w, objs[10:])
 				})
-				e, err := wbem.NewServices(b, "root/cimv2", wbem.WithQueueSize(100)).CreateInstanceEnum(t.Context(), "GW_N", semisync)
+				e, err := wbem.NewServices(b, "root/cimv2", wbem.WithQueueSize(tc.queue)).CreateInstanceEnum(t.Context(), "GW_N", semisync)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -56,8 +66,8 @@ func TestWriteHandsOffToWaitingReader(t *testing.T) {
 				}()
 				synctest.Wait() // the reader waits for 10
 				close(start)
-				if r := <-room; r != 100 {
-					t.Errorf("after the write that completed the waiting reader's 10, the queue has room for %d of 100: the reader had not taken them", r)
+				if r := <-room; r != tc.room {
+					t.Errorf("after the write that completed the waiting reader's 10, the queue has room for %d of %d, want %d", r, tc.queue, tc.room)
 				}
 				if n := <-got; n != 10 {
 					t.Fatalf("Next = %d, want 10", n)

@@ -13,8 +13,9 @@ import (
 // DefaultQueueSize is how many objects a forward-only semisynchronous
 // enumeration or an asynchronous call queues ahead of its consumer before the
 // producer waits. The producer also waits, with room left, after a write
-// that completed what a waiting reader (Next) asked for, until the reader
-// took it: the consumer runs at once instead of the producer running on.
+// that completed what a waiting reader (Next) asked for, when it asked for
+// half the queue or more, until the reader took it: the consumer runs at
+// once instead of the producer running on.
 const DefaultQueueSize = 1024
 
 // Services is WMI's IWbemServices: the operations on one namespace of an

@@ -39,6 +39,7 @@ type stream struct {
 	changed           chan struct{} // closed and replaced to wake readers
 	nwait             int           // readers waiting on changed
 	need              int           // least absolute position a waiting reader needs
+	handOff           bool          // a waiting reader asked for half the bound or more: hand over to it
 	writeWake         chan struct{} // wakes a writer blocked on a full queue or in a hand-off
 	writeWaiting      bool
 	reads             int           // reads that took objects or gave up waiting (ends a hand-off)
@@ -214,12 +215,15 @@ func (s *stream) WriteBatch(objs []cim.Object) error {
 }
 
 // handOffLocked is what a writer does after its write completed what a
-// waiting reader asked for: it waits (mu held on entry, released on
-// return) until a reader took objects or stopped waiting, instead of
-// running on to fill the queue. The reader then runs at once, on the
-// writer's processor, and takes just what it asked for: the objects that
-// are queued and not yet read stay fewer (less for the collector to keep
-// alive), and producer and consumer do not bounce between processors. The
+// waiting reader asked for, when that reader asked for half the queue's
+// bound or more: it waits (mu held on entry, released on return) until a
+// reader took objects or stopped waiting, instead of running on to fill
+// the queue. The reader then runs at once, on the writer's processor, and
+// takes just what it asked for: the objects that are queued and not yet
+// read stay fewer (less for the collector to keep alive), and producer and
+// consumer do not bounce between processors. A reader of smaller batches
+// is better served by a producer that runs ahead (its next requests find
+// their objects queued, without a wait each), so it gets no hand-off. The
 // queue's bound is unchanged; only a waiting reader makes the writer wait.
 func (s *stream) handOffLocked() {
 	if s.limit <= 0 || s.keep {
@@ -241,29 +245,31 @@ func (s *stream) handOffLocked() {
 }
 
 // appendLocked queues obj and wakes the readers it completes; it reports
-// whether it woke any.
+// whether the writer is to hand over to them (handOffLocked).
 func (s *stream) appendLocked(obj cim.Object) bool {
 	if len(s.items) == cap(s.items) && s.head > 0 {
 		s.compactLocked()
 	}
 	s.items = append(s.items, obj)
 	if s.nwait > 0 && s.base+len(s.items)-s.head >= s.need {
+		h := s.handOff
 		s.wakeLocked()
-		return true
+		return h
 	}
 	return false
 }
 
 // appendBatchLocked queues objs and wakes the readers they complete; it
-// reports whether it woke any.
+// reports whether the writer is to hand over to them.
 func (s *stream) appendBatchLocked(objs []cim.Object) bool {
 	if len(s.items)+len(objs) > cap(s.items) && s.head > 0 {
 		s.compactLocked()
 	}
 	s.items = append(s.items, objs...)
 	if s.nwait > 0 && s.base+len(s.items)-s.head >= s.need {
+		h := s.handOff
 		s.wakeLocked()
-		return true
+		return h
 	}
 	return false
 }
@@ -378,6 +384,7 @@ func (s *stream) wakeLocked() {
 		close(s.changed)
 		s.changed = make(chan struct{})
 		s.nwait = 0
+		s.handOff = false
 	}
 }
 
@@ -540,6 +547,9 @@ func (s *stream) read(pos *int, dst []cim.Object, o readOpts) (int, error) {
 		if s.nwait == 0 || need < s.need {
 			s.need = need
 		}
+		if s.limit > 0 && !s.keep && 2*want >= s.limit {
+			s.handOff = true
+		}
 		s.nwait++
 		ch := s.changed
 		s.mu.Unlock()
@@ -558,7 +568,9 @@ func (s *stream) read(pos *int, dst []cim.Object, o readOpts) (int, error) {
 		case s.changed == ch:
 			// Not woken: this reader no longer waits. No writer is to
 			// wake it for what it needed, nor to wait for it.
-			s.nwait--
+			if s.nwait--; s.nwait == 0 {
+				s.handOff = false
+			}
 			s.readDoneLocked()
 		case err != nil:
 			s.readDoneLocked() // woken, but leaves without reading
