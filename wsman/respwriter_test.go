@@ -121,6 +121,12 @@ func TestResponsesInChunks(t *testing.T) {
 					if responses > n {
 						t.Fatal("the enumeration does not end")
 					}
+					// Let the provider run until it blocks on the full
+					// queue or has ended: whether a response tells the end
+					// with its last items depends on whether the provider
+					// has returned by then, which without this wait is a
+					// race the scheduler decides (one Pull more, now and then).
+					synctest.Wait()
 					w = callWrites(srv, pull(itemURI, ctxRE.FindStringSubmatch(string(body))[1], "<wsen:MaxElements>"+bs+"</wsen:MaxElements>", ""))
 				}
 				if len(got) != n {
