@@ -169,10 +169,17 @@ func (k *eventSink) InstanceModified(prev, inst *cim.Instance) error {
 }
 
 // EventsLost implements provider.EventLossReporter: the provider's losses
-// join the subscription's own, in its next __EventQueueOverflowEvent.
+// join the subscription's own, in its next __EventQueueOverflowEvent. The
+// first lost event is named there only when the subscription would have
+// delivered it (of its class, and its WHERE clause holds): a subscriber is
+// never shown an event its query left out. The count stands either way —
+// the provider counted what it lost before any filter.
 func (k *eventSink) EventsLost(n int, first *cim.Instance) {
 	if n <= 0 || k.check() != nil {
 		return
+	}
+	if first != nil && (!first.Class().IsA(k.s.class.Name) || !k.s.ev.Filter.Match(first)) {
+		first = nil
 	}
 	if first != nil {
 		first.SetLocation(k.e.om.server, k.s.ns)

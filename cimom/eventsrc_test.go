@@ -675,3 +675,42 @@ func TestProviderReportsLostEvents(t *testing.T) {
 		r.EventsLost(3, nil) // ended: ignored, no panic
 	})
 }
+
+// The first lost event a provider reports is named in the notice only when
+// the subscription's query would have delivered it: a subscriber does not
+// see, through a loss notice, an event its WHERE clause leaves out. The
+// count is the provider's either way.
+func TestProviderLostEventOutsideTheQuery(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := &alarms{}
+		_, svc := eventOM(t, a.procs(), a)
+		e := subscribe(t, svc, "SELECT * FROM GW_Alarm WHERE Text <> 'hidden'")
+		synctest.Wait()
+		alarm := a.calls[0].Class
+		raise := func(text string) *cim.Instance {
+			ev := alarm.NewInstance()
+			ev.Set("Text", cim.String(text))
+			return ev
+		}
+		r := a.sink(0).(provider.EventLossReporter)
+		r.EventsLost(4, raise("hidden"))
+		r.EventsLost(1, raise("shown"))
+		for _, want := range []struct {
+			n     uint64
+			first string
+		}{{4, ""}, {1, "shown"}} {
+			ev := nextEvent(t, e)
+			if ev.ClassName() != "__EventQueueOverflowEvent" || ev.Value("NumberOfEvents").Uint() != want.n {
+				t.Fatalf("the notice: %s NumberOfEvents=%v, want %d", ev.ClassName(), ev.Value("NumberOfEvents"), want.n)
+			}
+			got := ""
+			if first, _ := ev.Value("Event").Object().(*cim.Instance); first != nil {
+				got = first.Value("Text").Str()
+			}
+			if got != want.first {
+				t.Fatalf("the notice's first event: %q, want %q", got, want.first)
+			}
+		}
+		noEvent(t, e)
+	})
+}
