@@ -142,6 +142,49 @@ func (s *stream) Write(obj cim.Object) error {
 		s.Subscribed()
 	}
 	s.mu.Lock()
+	if err := s.roomLocked(); err != nil {
+		return err
+	}
+	s.doneLocked(s.appendLocked(obj))
+	return nil
+}
+
+// WriteBatch implements BatchWriter: one lock and at most one wake-up of
+// the readers for as much of objs as the queue has room for.
+func (s *stream) WriteBatch(objs []cim.Object) error {
+	if len(objs) > 0 && s.subscribed != nil {
+		s.Subscribed()
+	}
+	s.mu.Lock()
+	if len(objs) == 0 {
+		gone := s.gone
+		s.mu.Unlock()
+		if gone {
+			return errConsumerGone
+		}
+		return nil
+	}
+	for {
+		if err := s.roomLocked(); err != nil {
+			return err
+		}
+		k := len(objs)
+		if s.limit > 0 {
+			k = min(k, s.limit-(len(s.items)-s.head))
+		}
+		woke := s.appendBatchLocked(objs[:k])
+		objs = objs[k:]
+		if len(objs) == 0 {
+			s.doneLocked(woke)
+			return nil
+		}
+	}
+}
+
+// roomLocked waits (mu held) until the queue has room for a write. It
+// returns errConsumerGone, with mu released, once the consumer has gone;
+// nil, with mu held, when there is room.
+func (s *stream) roomLocked() error {
 	for s.fullLocked() && !s.gone {
 		s.wakeLocked()
 		s.writeWaiting = true
@@ -157,61 +200,17 @@ func (s *stream) Write(obj cim.Object) error {
 		s.mu.Unlock()
 		return errConsumerGone
 	}
-	if s.appendLocked(obj) {
-		s.handOffLocked()
-		return nil
-	}
-	s.mu.Unlock()
 	return nil
 }
 
-// WriteBatch implements BatchWriter: one lock and at most one wake-up of
-// the readers for as much of objs as the queue has room for.
-func (s *stream) WriteBatch(objs []cim.Object) error {
-	if len(objs) == 0 {
-		s.mu.Lock()
-		gone := s.gone
-		s.mu.Unlock()
-		if gone {
-			return errConsumerGone
-		}
-		return nil
+// doneLocked ends a write (mu held on entry, released on return): with a
+// hand-off to the readers it woke when handOff (handOffLocked).
+func (s *stream) doneLocked(handOff bool) {
+	if handOff {
+		s.handOffLocked()
+		return
 	}
-	if s.subscribed != nil {
-		s.Subscribed()
-	}
-	s.mu.Lock()
-	for {
-		for s.fullLocked() && !s.gone {
-			s.wakeLocked()
-			s.writeWaiting = true
-			s.mu.Unlock()
-			select {
-			case <-s.writeWake:
-			case <-s.ctx.Done():
-				return errConsumerGone
-			}
-			s.mu.Lock()
-		}
-		if s.gone {
-			s.mu.Unlock()
-			return errConsumerGone
-		}
-		k := len(objs)
-		if s.limit > 0 {
-			k = min(k, s.limit-(len(s.items)-s.head))
-		}
-		woke := s.appendBatchLocked(objs[:k])
-		objs = objs[k:]
-		if len(objs) == 0 {
-			if woke {
-				s.handOffLocked()
-				return nil
-			}
-			s.mu.Unlock()
-			return nil
-		}
-	}
+	s.mu.Unlock()
 }
 
 // handOffLocked is what a writer does after its write completed what a
