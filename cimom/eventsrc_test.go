@@ -650,22 +650,8 @@ func TestProviderReportsLostEvents(t *testing.T) {
 			t.Fatalf("first %v", ev)
 		}
 		// The consumer has room: each report is a notice of its own.
-		for _, want := range []struct {
-			n     uint64
-			first string
-		}{{5, "first lost"}, {2, ""}} {
-			ev := nextEvent(t, e)
-			if ev.ClassName() != "__EventQueueOverflowEvent" || ev.Value("NumberOfEvents").Uint() != want.n {
-				t.Fatalf("the notice: %s NumberOfEvents=%v, want %d", ev.ClassName(), ev.Value("NumberOfEvents"), want.n)
-			}
-			got := ""
-			if first, _ := ev.Value("Event").Object().(*cim.Instance); first != nil {
-				got = first.Value("Text").Str()
-			}
-			if got != want.first {
-				t.Fatalf("the notice's first event: %q, want %q", got, want.first)
-			}
-		}
+		wantLossNotice(t, e, 5, "first lost")
+		wantLossNotice(t, e, 2, "")
 		if ev := nextEvent(t, e); ev.Value("Text").Str() != "after" {
 			t.Fatalf("last %v", ev)
 		}
@@ -695,22 +681,25 @@ func TestProviderLostEventOutsideTheQuery(t *testing.T) {
 		r := a.sink(0).(provider.EventLossReporter)
 		r.EventsLost(4, raise("hidden"))
 		r.EventsLost(1, raise("shown"))
-		for _, want := range []struct {
-			n     uint64
-			first string
-		}{{4, ""}, {1, "shown"}} {
-			ev := nextEvent(t, e)
-			if ev.ClassName() != "__EventQueueOverflowEvent" || ev.Value("NumberOfEvents").Uint() != want.n {
-				t.Fatalf("the notice: %s NumberOfEvents=%v, want %d", ev.ClassName(), ev.Value("NumberOfEvents"), want.n)
-			}
-			got := ""
-			if first, _ := ev.Value("Event").Object().(*cim.Instance); first != nil {
-				got = first.Value("Text").Str()
-			}
-			if got != want.first {
-				t.Fatalf("the notice's first event: %q, want %q", got, want.first)
-			}
-		}
+		wantLossNotice(t, e, 4, "")
+		wantLossNotice(t, e, 1, "shown")
 		noEvent(t, e)
 	})
+}
+
+// wantLossNotice reads e's next event: an __EventQueueOverflowEvent of n
+// lost events whose first, named in Event, has Text first ("": none named).
+func wantLossNotice(t *testing.T, e *wbem.Enumerator, n uint64, first string) {
+	t.Helper()
+	ev := nextEvent(t, e)
+	if ev.ClassName() != "__EventQueueOverflowEvent" || ev.Value("NumberOfEvents").Uint() != n {
+		t.Fatalf("the notice: %s NumberOfEvents=%v, want %d", ev.ClassName(), ev.Value("NumberOfEvents"), n)
+	}
+	got := ""
+	if ev, _ := ev.Value("Event").Object().(*cim.Instance); ev != nil {
+		got = ev.Value("Text").Str()
+	}
+	if got != first {
+		t.Fatalf("the notice's first event: %q, want %q", got, first)
+	}
 }

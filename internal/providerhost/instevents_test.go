@@ -425,22 +425,10 @@ var errSinkEnded = cim.Errorf(cim.WBEM_E_CALL_CANCELLED, "ended")
 // the provider, and one the sink refuses (the subscription ended) ends the
 // stream.
 func TestInstanceEventMessages(t *testing.T) {
-	target, _ := cim.Derive(nil, &cim.Class{Name: "T_Watched", Properties: []cim.Property{{Name: "Id", Type: cim.TypeUint32}, {Name: "Name", Type: cim.TypeString}}})
-	sub, _ := cim.Derive(target, &cim.Class{Name: "T_WatchedSub", Superclass: "T_Watched"})
-	other, _ := cim.Derive(nil, &cim.Class{Name: "T_Other", Properties: []cim.Property{{Name: "Id", Type: cim.TypeUint32}}})
-	classes := map[string]*cim.Class{"t_watchedsub": sub, "t_other": other}
-	req := &provider.EventRequest{Class: target, Target: target, Lookup: func(name string) (*cim.Class, error) {
-		if c := classes[strings.ToLower(name)]; c != nil {
-			return c, nil
-		}
-		return nil, cim.Errorf(cim.WBEM_E_INVALID_CLASS, "no %s", name)
-	}}
+	target, sub, other := watchedClasses()
+	req := &provider.EventRequest{Class: target, Target: target, Lookup: lookupIn(sub, other)}
 	x := newHost(t, Config{}).Proxy(&Registration{Name: "Watcher", Events: true})
-	inst := func(class string, id uint64, name string) *providerwire.Instance {
-		return &providerwire.Instance{ClassName: class, Properties: []*providerwire.PropertyValue{
-			{Name: "Id", Value: &providerwire.Value{Kind: &providerwire.Value_Unsigned{Unsigned: id}}},
-			{Name: "Name", Value: &providerwire.Value{Kind: &providerwire.Value_Text{Text: name}}}}}
-	}
+	inst := watchedInstance
 	lying := inst("", 1, "a")
 	lying.Class = &providerwire.Class{Name: "T_Watched", Properties: []*providerwire.Property{{Name: "Id", Type: uint32(cim.TypeString)}}}
 	for _, tc := range []struct {
@@ -489,31 +477,16 @@ func TestInstanceEventMessages(t *testing.T) {
 // that is not an event of the subscription about its target is left out
 // (the count stands).
 func TestLostInstanceEvents(t *testing.T) {
-	target, _ := cim.Derive(nil, &cim.Class{Name: "T_Watched", Properties: []cim.Property{{Name: "Id", Type: cim.TypeUint32}, {Name: "Name", Type: cim.TypeString}}})
-	sub, _ := cim.Derive(target, &cim.Class{Name: "T_WatchedSub", Superclass: "T_Watched"})
-	other, _ := cim.Derive(nil, &cim.Class{Name: "T_Other", Properties: []cim.Property{{Name: "Id", Type: cim.TypeUint32}}})
+	target, sub, other := watchedClasses()
 	op, _ := cim.Derive(nil, &cim.Class{Name: "__InstanceOperationEvent", Properties: []cim.Property{
 		{Name: "TIME_CREATED", Type: cim.TypeUint64}, {Name: "TargetInstance", Type: cim.TypeObject}}})
 	created, _ := cim.Derive(op, &cim.Class{Name: "__InstanceCreationEvent", Superclass: "__InstanceOperationEvent"})
 	deleted, _ := cim.Derive(op, &cim.Class{Name: "__InstanceDeletionEvent", Superclass: "__InstanceOperationEvent"})
 	modified, _ := cim.Derive(op, &cim.Class{Name: "__InstanceModificationEvent", Superclass: "__InstanceOperationEvent", Properties: []cim.Property{
 		{Name: "PreviousInstance", Type: cim.TypeObject}}})
-	classes := map[string]*cim.Class{}
-	for _, c := range []*cim.Class{target, sub, other, op, created, deleted, modified} {
-		classes[strings.ToLower(c.Name)] = c
-	}
-	lookup := func(name string) (*cim.Class, error) {
-		if c := classes[strings.ToLower(name)]; c != nil {
-			return c, nil
-		}
-		return nil, cim.Errorf(cim.WBEM_E_INVALID_CLASS, "no %s", name)
-	}
+	lookup := lookupIn(target, sub, other, op, created, deleted, modified)
 	x := newHost(t, Config{}).Proxy(&Registration{Name: "Watcher", Events: true})
-	inst := func(class string, id uint64, name string) *providerwire.Instance {
-		return &providerwire.Instance{ClassName: class, Properties: []*providerwire.PropertyValue{
-			{Name: "Id", Value: &providerwire.Value{Kind: &providerwire.Value_Unsigned{Unsigned: id}}},
-			{Name: "Name", Value: &providerwire.Value{Kind: &providerwire.Value_Text{Text: name}}}}}
-	}
+	inst := watchedInstance
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	lost := func(kind providerwire.InstanceEvent_Kind, i, prev *providerwire.Instance) *providerwire.Instance {
 		return providerwire.LostInstanceEvent(&providerwire.InstanceEvent{Kind: kind, Instance: i, Previous: prev}, at)
@@ -673,4 +646,34 @@ func TestDecoupledInstanceEvents(t *testing.T) {
 	}
 	_, err = next(t, sub)
 	wantStatus(t, err, cim.WBEM_E_PROVIDER_FAILURE, `"Watcher"`)
+}
+
+// watchedClasses are the classes of the intrinsic-event tests: the target
+// T_Watched (Id, Name), its subclass and an unrelated class.
+func watchedClasses() (target, sub, other *cim.Class) {
+	target, _ = cim.Derive(nil, &cim.Class{Name: "T_Watched", Properties: []cim.Property{{Name: "Id", Type: cim.TypeUint32}, {Name: "Name", Type: cim.TypeString}}})
+	sub, _ = cim.Derive(target, &cim.Class{Name: "T_WatchedSub", Superclass: "T_Watched"})
+	other, _ = cim.Derive(nil, &cim.Class{Name: "T_Other", Properties: []cim.Property{{Name: "Id", Type: cim.TypeUint32}}})
+	return target, sub, other
+}
+
+// lookupIn is an EventRequest.Lookup that knows classes (by name, any case).
+func lookupIn(classes ...*cim.Class) func(string) (*cim.Class, error) {
+	byName := map[string]*cim.Class{}
+	for _, c := range classes {
+		byName[strings.ToLower(c.Name)] = c
+	}
+	return func(name string) (*cim.Class, error) {
+		if c := byName[strings.ToLower(name)]; c != nil {
+			return c, nil
+		}
+		return nil, cim.Errorf(cim.WBEM_E_INVALID_CLASS, "no %s", name)
+	}
+}
+
+// watchedInstance is an instance of class on the wire with Id and Name.
+func watchedInstance(class string, id uint64, name string) *providerwire.Instance {
+	return &providerwire.Instance{ClassName: class, Properties: []*providerwire.PropertyValue{
+		{Name: "Id", Value: &providerwire.Value{Kind: &providerwire.Value_Unsigned{Unsigned: id}}},
+		{Name: "Name", Value: &providerwire.Value{Kind: &providerwire.Value_Text{Text: name}}}}}
 }
