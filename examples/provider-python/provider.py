@@ -1,10 +1,13 @@
 #!/usr/bin/python3
 """An out-of-process provider of gowbem, in Python.
 
-It serves the class Example_Item (three items, an instance method Grow and a
-static method Sleep) and raises the extrinsic event Example_ItemGrown and the
-item's __InstanceModificationEvent when Grow changes an item, like
-examples/provider-go, by implementing the
+It serves the class Example_Item (three items to begin with, an instance
+method Grow and a static method Sleep, created, modified and deleted with
+PutInstance and DeleteInstance), the association Example_NextItem (each
+item and the next by Id) and Example_Number (a million numbers, to show
+flow control, progress and cancellation), and raises the extrinsic event
+Example_ItemGrown when Grow changes an item and the intrinsic events of the
+items, like examples/provider-go, by implementing the whole
 gowbem.provider.v1.Provider gRPC service from its documented definition
 (internal/providerwire/provider.proto, docs/providers.md). build.sh generates
 the modules it imports; register.mof registers it. The daemon (wbemd) starts
@@ -23,6 +26,7 @@ makes it exit). It logs to standard error: standard output belongs to the
 handshake.
 """
 
+import itertools
 import os
 import re
 import signal
@@ -49,17 +53,23 @@ APP_PROTOCOL_VERSION = pb.VERSION_1  # gowbem.provider.v1's
 
 # WBEM statuses, as in-band errors carry them.
 WBEM_E_NOT_FOUND = 0x80041002
+WBEM_E_INVALID_PARAMETER = 0x80041008
 WBEM_E_INVALID_CLASS = 0x80041010
-WBEM_E_INVALID_METHOD = 0x8004102E
+WBEM_E_ALREADY_EXISTS = 0x80041019
 WBEM_E_PROVIDER_NOT_CAPABLE = 0x80041024
+WBEM_E_INVALID_METHOD = 0x8004102E
 WBEM_E_CALL_CANCELLED = 0x80041032
 
 CLASS = "Example_Item"
+LINK_CLASS = "Example_NextItem"  # the association: each item and the next by Id
+NUMBER_CLASS = "Example_Number"  # the numbers 0 … NUMBERS-1: a large class
+NUMBERS = 1_000_000
 EVENT_CLASS = "Example_ItemGrown"
 MAX_QUEUED_EVENTS = 4096  # per subscription; past it the newest are dropped
 LOST_EVENTS_CLASS = "__EventQueueOverflowEvent"  # the notice of dropped events
 CREATED = "20261201000000.000000+000"  # CIM's datetime form
-MAX_BATCH = 1000
+MAX_BATCH = 1000  # instances in a Batch (and at most 1 MiB: ours are small)
+STALL = 1.0  # seconds without credit after which an enumeration says it waits
 
 
 def log(*args):
@@ -70,6 +80,11 @@ def filetime(t):
     """A time as WMI's TIME_CREATED holds it: 100-nanosecond intervals since
     1601-01-01 UTC."""
     return int(t * 10_000_000) + 116444736000000000
+
+
+def cim_now():
+    """Now as a CIM datetime (yyyymmddHHMMSS.mmmmmm+000, UTC)."""
+    return time.strftime("%Y%m%d%H%M%S.000000+000", time.gmtime())
 
 
 def lost_change(change):
@@ -89,6 +104,52 @@ def lost_change(change):
 
 def error(status, description, parameter=""):
     return pb.Error(status=status, description=description, parameter=parameter)
+
+
+def scalar(value):
+    """The Python value of a wire Value (None for NULL)."""
+    kind = value.WhichOneof("kind")
+    return getattr(value, kind) if kind else None
+
+
+def named(props):
+    """The named form of an instance (properties: a PropertyValue each) of
+    a dict of property names and Values."""
+    return pb.Instance(properties=[pb.PropertyValue(name=k, value=v) for k, v in props.items()])
+
+
+class Layout:
+    """The positional form of the instances of one class, as the request's
+    Class message lists its properties (inherited first): values[i] is the
+    i-th property's, an empty Value is NULL, and the trailing NULLs are left
+    out. Nothing of the order is assumed: it is the daemon's message that
+    says it."""
+
+    def __init__(self, cls):
+        self.index = {p.name.lower(): i for i, p in enumerate(cls.properties)}
+        self.size = len(cls.properties)
+
+    def instance(self, props):
+        values = [None] * self.size
+        for name, value in props.items():
+            i = self.index.get(name.lower())
+            if i is not None:  # a property the class does not have is left out
+                values[i] = value
+        while values and values[-1] is None:
+            values.pop()
+        return pb.Instance(values=[v if v is not None else pb.Value() for v in values])
+
+    def fields(self, instance):
+        """The values of a wire instance by lower-case name, whichever form
+        it came in (the daemon sends by name; values are read first)."""
+        out = {}
+        names = sorted(self.index, key=self.index.get)
+        for i, v in enumerate(instance.values):
+            if i < len(names):
+                out[names[i]] = v
+        for pv in instance.properties:
+            out[pv.name.lower()] = pv.value
+        return out
 
 
 class Subscription:
@@ -144,65 +205,128 @@ class Subscription:
 
 
 class Items:
-    """The items and their sizes, which Grow changes while the process runs."""
+    """The items by Id (name, size, created), which Grow, PutInstance and
+    DeleteInstance change while the process runs."""
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.names = ["apple", "banana", "cherry"]
-        self.sizes = [100, 200, 300]
+        self.items = {0: ["apple", 100, CREATED], 1: ["banana", 200, CREATED], 2: ["cherry", 300, CREATED]}
         self.subscriptions = set()  # of Subscription
 
-    def grown(self, i, before, size):
-        """Raises Example_ItemGrown for item i into every subscription to it,
-        and the item's modification (from size before to size) into every
-        subscription to the changes of the items."""
-        event = pb.Instance(properties=[
-            pb.PropertyValue(name="Id", value=pb.Value(unsigned=i)),
-            pb.PropertyValue(name="Name", value=pb.Value(text=self.names[i])),
-            pb.PropertyValue(name="NewSize", value=pb.Value(unsigned=size)),
-        ])
-        # The daemon makes the __InstanceModificationEvent of this, with the
-        # item as it is (instance) and as it was (previous).
-        change = pb.InstanceEvent(kind=pb.InstanceEvent.MODIFIED,
-                                  instance=self.instance(i, size), previous=self.instance(i, before))
-        with self.lock:
-            subscriptions = list(self.subscriptions)
-        for sub in subscriptions:
-            if sub.changes:
-                sub.put(pb.EventsReply(instance_event=change), lambda: lost_change(change))
-            else:
-                sub.put(pb.EventsReply(event=event), event)
+    def props(self, i, item=None):
+        """Item i's properties (as item says, if given), by name: values are
+        typed by the class, so each says only its kind (unsigned for uint32
+        and uint64, text for strings and datetimes)."""
+        if item is None:
+            with self.lock:
+                item = self.items.get(i)
+            if item is None:
+                return None
+        name, size, created = item
+        return {"Id": pb.Value(unsigned=i), "Name": pb.Value(text=name),
+                "Size": pb.Value(unsigned=size), "Created": pb.Value(text=created)}
 
-    def instance(self, i, size=None):
-        """The wire form of item i (with size, if given): values are typed by
-        the class, so each says only its kind (unsigned for uint32 and uint64,
-        text for strings and datetimes). Leaving class_name empty means the
-        class asked for."""
+    def instance(self, i, item=None):
+        """The named form of item i, for events (leaving class_name empty
+        means the class asked for)."""
+        return named(self.props(i, item))
+
+    def ids(self):
         with self.lock:
-            name = self.names[i]
-            if size is None:
-                size = self.sizes[i]
-        return pb.Instance(properties=[
-            pb.PropertyValue(name="Id", value=pb.Value(unsigned=i)),
-            pb.PropertyValue(name="Name", value=pb.Value(text=name)),
-            pb.PropertyValue(name="Size", value=pb.Value(unsigned=size)),
-            pb.PropertyValue(name="Created", value=pb.Value(text=CREATED)),
-        ])
+            return sorted(self.items)
+
+    def changed(self, kind, i, now, before=None):
+        """Raises the change of item i (CREATED, MODIFIED or DELETED; now and
+        before are its [name, size, created]) into every subscription to the
+        changes of the items; the daemon makes the intrinsic event of it."""
+        change = pb.InstanceEvent(kind=kind, instance=self.instance(i, now))
+        if before is not None:
+            change.previous.CopyFrom(self.instance(i, before))
+        with self.lock:
+            subscriptions = [s for s in self.subscriptions if s.changes]
+        for sub in subscriptions:
+            sub.put(pb.EventsReply(instance_event=change), lambda: lost_change(change))
+
+    def grown(self, i, before, now):
+        """Raises Example_ItemGrown for item i into every subscription to it,
+        and the item's modification."""
+        event = named({"Id": pb.Value(unsigned=i), "Name": pb.Value(text=now[0]), "NewSize": pb.Value(unsigned=now[1])})
+        with self.lock:
+            subscriptions = [s for s in self.subscriptions if not s.changes]
+        for sub in subscriptions:
+            sub.put(pb.EventsReply(event=event), event)
+        self.changed(pb.InstanceEvent.MODIFIED, i, now, before)
 
     def find(self, path):
-        """The item a path (Example_Item.Id=1) names, or None."""
-        m = re.search(r"(?i)[.,]Id=(\d+)(,|$)", path)
-        if m is None or int(m.group(1)) >= len(self.names):
+        """The Id of the item a path (Example_Item.Id=1) names, or None."""
+        m = re.fullmatch(r'(?i)\s*(?:[^:.]*:)?' + CLASS + r'\s*\.\s*Id\s*=\s*"?(\d+)"?\s*', path)
+        if m is None:
             return None
-        return int(m.group(1))
+        i = int(m.group(1))
+        with self.lock:
+            return i if i in self.items else None
 
 
-def value_of(instance, name):
-    """The value of property name of a wire instance, or None (NULL)."""
-    for pv in instance.properties:
-        if pv.name.lower() == name.lower() and pv.value.WhichOneof("kind"):
-            return getattr(pv.value, pv.value.WhichOneof("kind"))
+def item_path(i):
+    return "%s.Id=%d" % (CLASS, i)
+
+
+def link_props(i, j):
+    """The association of item i and the next one, j."""
+    return {"Item": pb.Value(text=item_path(i)), "Next": pb.Value(text=item_path(j))}
+
+
+def number_props(n):
+    return {"N": pb.Value(unsigned=n), "Square": pb.Value(unsigned=n * n)}
+
+
+def wanted(hint, name):
+    """The values a query hint says property name must take, as Python
+    values (an empty set: none can match), or None when it does not say."""
+    for eq in hint.equal:
+        if eq.property.lower() == name.lower():
+            return {scalar(v) for v in eq.values}
     return None
+
+
+class Credit:
+    """The credit of one enumeration: the daemon grants it in Start.credit and
+    then in credit messages, which a thread of its own reads, so that the
+    sender can wait with a timeout and notices a cancelled call at once."""
+
+    def __init__(self, requests, initial, context):
+        self.cond = threading.Condition()
+        self.granted = initial
+        self.closed = False  # no more credit will come
+        context.add_callback(self.close)  # the call ended: finished or cancelled
+        threading.Thread(target=self.read, args=(requests,), daemon=True).start()
+
+    def read(self, requests):
+        try:
+            for m in requests:
+                if m.WhichOneof("kind") == "credit":
+                    with self.cond:
+                        self.granted += m.credit
+                        self.cond.notify_all()
+        except grpc.RpcError:
+            pass  # cancelled
+        self.close()
+
+    def close(self):
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+
+    def wait(self, sent, timeout):
+        """How many more instances may be sent after sent: waits at most
+        timeout for credit; 0 when there is none yet, None when none will
+        come."""
+        with self.cond:
+            if self.granted <= sent and not self.closed:
+                self.cond.wait(timeout)
+            if self.granted > sent:
+                return self.granted - sent
+            return None if self.closed else 0
 
 
 class Provider(provider_pb2_grpc.ProviderServicer):
@@ -210,77 +334,187 @@ class Provider(provider_pb2_grpc.ProviderServicer):
         self.items = items
 
     def Hello(self, request, context):
-        # One process, any registered name; instances and methods.
+        # One process, any registered name; everything the service has.
         return pb.HelloReply(protocol=APP_PROTOCOL_VERSION, providers=[
-            pb.Capabilities(name="", instances=True, methods=True, events=True, instance_events=True)])
+            pb.Capabilities(name="", instances=True, query=True, write=True, methods=True,
+                            associations=True, events=True, instance_events=True)])
+
+    def source(self, start):
+        """What an enumeration sends, as property dicts, and how many (None:
+        not known), or an Error: the class asked for, narrowed by the query
+        hint where it pins the key (the daemon applies the whole WHERE clause
+        to what comes back), or the associations that refer to an object."""
+        class_name = getattr(start, "class").name.lower()  # "class" is a keyword in Python
+        hint = start.hint if start.HasField("hint") else None
+        if class_name == CLASS.lower():
+            ids = self.items.ids()
+            if hint is not None and (want := wanted(hint, "Id")) is not None:
+                ids = [i for i in ids if i in want]
+            return (p for p in map(self.items.props, ids) if p is not None), len(ids)
+        if class_name == NUMBER_CLASS.lower():
+            numbers = range(NUMBERS)
+            if hint is not None and (want := wanted(hint, "N")) is not None:
+                numbers = sorted(n for n in want if isinstance(n, int) and 0 <= n < NUMBERS)
+            return map(number_props, numbers), len(numbers)
+        if class_name == LINK_CLASS.lower():
+            ids = self.items.ids()
+            pairs = list(zip(ids, ids[1:]))
+            if start.HasField("references"):
+                # References: only the associations that refer to the target,
+                # in the role asked for ("" either).
+                target, role = self.items.find(start.references.target), start.references.role.lower()
+                pairs = [(i, j) for i, j in pairs if target is not None and
+                         (role in ("", "item") and i == target or role in ("", "next") and j == target)]
+            return (link_props(i, j) for i, j in pairs), len(pairs)
+        return error(WBEM_E_INVALID_CLASS, "this provider serves %s, %s and %s" % (CLASS, LINK_CLASS, NUMBER_CLASS),
+                     getattr(start, "class").name), None
 
     def Enumerate(self, request_iterator, context):
-        first = next(request_iterator, None)
+        try:
+            first = next(request_iterator, None)
+        except grpc.RpcError:
+            return  # cancelled before it began
         if first is None or first.WhichOneof("kind") != "start":
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the first message of Enumerate must be Start")
         start = first.start
-        class_name = getattr(start, "class").name  # "class" is a keyword in Python
-        log("enumerate", start.call.namespace, class_name, "for", start.call.caller.user or "(unknown)")
-        if class_name.lower() != CLASS.lower():
-            yield pb.EnumerateReply(done=pb.Done(error=error(
-                WBEM_E_INVALID_CLASS, "this provider serves only " + CLASS, class_name)))
+        cls = getattr(start, "class")
+        what = cls.name
+        if start.HasField("hint"):
+            what += " (hint: %s)" % start.hint.query
+        if start.HasField("references"):
+            what += " (references of %s, role %s)" % (start.references.target, start.references.role or "any")
+        log("enumerate", start.call.namespace, what, "for", start.call.caller.user or "(unknown)")
+        source, total = self.source(start)
+        if isinstance(source, pb.Error):
+            yield pb.EnumerateReply(done=pb.Done(error=source))
             return
-        # Credit counts instances: send at most as many as the daemon
+        layout = Layout(cls)  # instances go by position, in the order of cls
+        # Credit counts instances: send at most as many as the daemon has
         # granted, and wait for more when it is spent.
-        credit = max(start.credit, 1)
-        pending = [self.items.instance(i) for i in range(len(self.items.names))]
-        while pending:
-            if not context.is_active():
-                return  # cancelled: the client went away
-            if credit == 0:
-                more = next(request_iterator, None)
-                if more is None:
-                    return  # the daemon closed its side: it has gone
-                credit += more.credit
-                continue
-            n = min(credit, len(pending), MAX_BATCH)
-            yield pb.EnumerateReply(batch=pb.Batch(instances=pending[:n]))
-            pending, credit = pending[n:], credit - n
+        credit = Credit(request_iterator, max(start.credit, 1), context)
+        sent, stalled = 0, False
+        source = iter(source)
+        try:
+            while True:
+                room = credit.wait(sent, STALL)
+                if room == 0:
+                    if not stalled:  # once per stall: the daemon's consumer is behind
+                        log("enumeration of", cls.name, "waits for credit:", sent, "sent,", credit.granted, "granted")
+                        stalled = True
+                    continue
+                stalled = False
+                if room is None or not context.is_active():
+                    log("enumeration of", cls.name, "cancelled:", sent, "sent,", credit.granted, "granted")
+                    return
+                batch = [layout.instance(p) for p in itertools.islice(source, min(room, MAX_BATCH))]
+                if batch:
+                    yield pb.EnumerateReply(batch=pb.Batch(instances=batch))
+                    sent += len(batch)
+                    if total:
+                        yield pb.EnumerateReply(progress=pb.Progress(done=sent, total=total))
+                if len(batch) < min(room, MAX_BATCH):
+                    break
+        except GeneratorExit:
+            # Cancelled while a message was on its way: gRPC stops taking
+            # them and closes the generator where it waits (in a yield).
+            log("enumeration of", cls.name, "cancelled:", sent, "sent,", credit.granted, "granted")
+            raise
+        log("enumeration of", cls.name, "done:", sent, "sent")
         yield pb.EnumerateReply(done=pb.Done())
 
     def GetInstance(self, request, context):
-        i = self.items.find(request.path)
-        if i is None:
-            return pb.InstanceReply(error=error(WBEM_E_NOT_FOUND, "no item " + request.path, request.path))
-        return pb.InstanceReply(instance=self.items.instance(i))
+        cls = getattr(request, "class")
+        name = cls.name.lower()
+        props = None
+        if name == CLASS.lower():
+            i = self.items.find(request.path)
+            props = self.items.props(i) if i is not None else None
+        elif name == NUMBER_CLASS.lower():
+            m = re.search(r"(?i)\.N=(\d+)$", request.path)
+            if m and int(m.group(1)) < NUMBERS:
+                props = number_props(int(m.group(1)))
+        elif name == LINK_CLASS.lower():
+            m = re.fullmatch(r'(?i)[^.]*\.(Item|Next)="([^"]*)",(Item|Next)="([^"]*)"', request.path)
+            if m and m.group(1).lower() != m.group(3).lower():
+                ends = {m.group(1).lower(): self.items.find(m.group(2)), m.group(3).lower(): self.items.find(m.group(4))}
+                ids = self.items.ids()
+                if ends["item"] is not None and (ends["item"], ends["next"]) in zip(ids, ids[1:]):
+                    props = link_props(ends["item"], ends["next"])
+        else:
+            return pb.InstanceReply(error=error(WBEM_E_INVALID_CLASS, "this provider does not serve " + cls.name, cls.name))
+        if props is None:
+            return pb.InstanceReply(error=error(WBEM_E_NOT_FOUND, "no instance " + request.path, request.path))
+        return pb.InstanceReply(instance=Layout(cls).instance(props))
 
     def PutInstance(self, request, context):
-        return pb.PutInstanceReply(error=error(WBEM_E_PROVIDER_NOT_CAPABLE, "the items cannot be changed but by Grow"))
+        """Creates or replaces an item (the daemon sends it by name). A NULL
+        Id makes a new item with the next free Id; Name must not be empty;
+        a NULL Created is now (or, for a replaced item, what it was)."""
+        cls = getattr(request, "class")
+        if cls.name.lower() != CLASS.lower():
+            return pb.PutInstanceReply(error=error(WBEM_E_PROVIDER_NOT_CAPABLE, "only the instances of %s can be changed" % CLASS, cls.name))
+        f = Layout(cls).fields(request.instance)
+        i, name = scalar(f.get("id", pb.Value())), scalar(f.get("name", pb.Value()))
+        size, created = scalar(f.get("size", pb.Value())), scalar(f.get("created", pb.Value()))
+        if not name or not name.strip():
+            return pb.PutInstanceReply(error=error(WBEM_E_INVALID_PARAMETER, "an item needs a Name", "Name"))
+        with self.items.lock:
+            if i is None and request.mode == pb.PUT_MODE_UPDATE_ONLY:
+                return pb.PutInstanceReply(error=error(WBEM_E_INVALID_PARAMETER, "an update names its item by Id", "Id"))
+            if i is None:
+                i = max(self.items.items, default=-1) + 1
+            before = self.items.items.get(i)
+            if before is not None and request.mode == pb.PUT_MODE_CREATE_ONLY:
+                return pb.PutInstanceReply(error=error(WBEM_E_ALREADY_EXISTS, "item %d exists" % i, item_path(i)))
+            if before is None and request.mode == pb.PUT_MODE_UPDATE_ONLY:
+                return pb.PutInstanceReply(error=error(WBEM_E_NOT_FOUND, "no item %d" % i, item_path(i)))
+            now = [name, size or 0, created or (before[2] if before else cim_now())]
+            self.items.items[i] = now
+        log("put", item_path(i), "(created)" if before is None else "(modified)")
+        if before is None:
+            self.items.changed(pb.InstanceEvent.CREATED, i, now)
+        else:
+            self.items.changed(pb.InstanceEvent.MODIFIED, i, now, before)
+        return pb.PutInstanceReply(path=item_path(i))
 
     def DeleteInstance(self, request, context):
-        return pb.DeleteInstanceReply(error=error(WBEM_E_PROVIDER_NOT_CAPABLE, "the items cannot be deleted"))
+        cls = getattr(request, "class")
+        if cls.name.lower() != CLASS.lower():
+            return pb.DeleteInstanceReply(error=error(WBEM_E_PROVIDER_NOT_CAPABLE, "only the instances of %s can be deleted" % CLASS, cls.name))
+        i = self.items.find(request.path)
+        with self.items.lock:
+            before = self.items.items.pop(i, None) if i is not None else None
+        if before is None:
+            return pb.DeleteInstanceReply(error=error(WBEM_E_NOT_FOUND, "no item " + request.path, request.path))
+        log("deleted", item_path(i))
+        self.items.changed(pb.InstanceEvent.DELETED, i, before)
+        return pb.DeleteInstanceReply()
 
     def ExecMethod(self, request, context):
         method = request.method.lower()
+        inputs = Layout(getattr(request, "in_class")).fields(getattr(request, "in"))
         if method == "grow":
             i = self.items.find(request.path)
-            if i is None:
-                return pb.InstanceReply(error=error(WBEM_E_NOT_FOUND, "no item " + request.path, request.path))
-            by = value_of(getattr(request, "in"), "By") or 0
+            by = scalar(inputs.get("by", pb.Value())) or 0
             with self.items.lock:
-                before = self.items.sizes[i]
-                self.items.sizes[i] += by
-                size = self.items.sizes[i]
-            self.items.grown(i, before, size)
-            return pb.InstanceReply(instance=pb.Instance(properties=[
-                pb.PropertyValue(name="ReturnValue", value=pb.Value(unsigned=0)),
-                pb.PropertyValue(name="NewSize", value=pb.Value(unsigned=size)),
-            ]))
+                before = self.items.items.get(i) if i is not None else None
+                if before is not None:
+                    now = [before[0], before[1] + by, before[2]]
+                    self.items.items[i] = now
+            if before is None:
+                return pb.InstanceReply(error=error(WBEM_E_NOT_FOUND, "no item " + request.path, request.path))
+            self.items.grown(i, before, now)
+            return pb.InstanceReply(instance=named({"ReturnValue": pb.Value(unsigned=0), "NewSize": pb.Value(unsigned=now[1])}))
         if method == "sleep":
-            ms = value_of(getattr(request, "in"), "Milliseconds") or 0
+            ms = scalar(inputs.get("milliseconds", pb.Value())) or 0
             log("sleeping", ms, "ms")
             deadline = time.monotonic() + ms / 1000
             while time.monotonic() < deadline:
                 if not context.is_active():
+                    log("Sleep cancelled")
                     return pb.InstanceReply(error=error(WBEM_E_CALL_CANCELLED, "Sleep was cancelled"))
                 time.sleep(min(0.05, max(deadline - time.monotonic(), 0)))
-            return pb.InstanceReply(instance=pb.Instance(properties=[
-                pb.PropertyValue(name="ReturnValue", value=pb.Value(unsigned=0))]))
+            return pb.InstanceReply(instance=named({"ReturnValue": pb.Value(unsigned=0)}))
         return pb.InstanceReply(error=error(WBEM_E_INVALID_METHOD, "no method " + request.method, request.method))
 
     def Events(self, request, context):

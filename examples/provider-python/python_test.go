@@ -22,6 +22,7 @@ import (
 	goplugin "github.com/hashicorp/go-plugin"
 
 	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/cimom"
 	"github.com/gowbem/gowbem/internal/cimtest"
 	"github.com/gowbem/gowbem/internal/cli"
 	"github.com/gowbem/gowbem/internal/daemon"
@@ -167,6 +168,14 @@ func TestHandshake(t *testing.T) {
 
 // startDaemon runs wbemd in this process on a loopback port.
 func startDaemon(t *testing.T, log *cimtest.SyncBuffer) (url, passwordFile string) {
+	url, passwordFile, _ = startDaemonOM(t, log)
+	return url, passwordFile
+}
+
+// startDaemonOM runs wbemd in this process on a loopback port and returns
+// its object manager too, for in-process calls (progress and
+// CancelAsyncCall reach only in-process callers).
+func startDaemonOM(t *testing.T, log *cimtest.SyncBuffer) (url, passwordFile string, om *cimom.ObjectManager) {
 	t.Helper()
 	state := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -174,8 +183,9 @@ func startDaemon(t *testing.T, log *cimtest.SyncBuffer) (url, passwordFile strin
 	done := make(chan error, 1)
 	go func() {
 		done <- daemon.Run(ctx, daemon.Config{StateDir: state, HTTPAddr: "127.0.0.1:0",
-			Logger: slog.New(slog.NewTextHandler(log, nil)),
-			Ready:  func(http, _ net.Addr) { ready <- http }})
+			Logger:  slog.New(slog.NewTextHandler(log, nil)),
+			Install: func(_ context.Context, m *cimom.ObjectManager) error { om = m; return nil },
+			Ready:   func(http, _ net.Addr) { ready <- http }})
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -185,11 +195,11 @@ func startDaemon(t *testing.T, log *cimtest.SyncBuffer) (url, passwordFile strin
 	})
 	select {
 	case addr := <-ready:
-		return "http://" + addr.String() + "/wsman", filepath.Join(state, daemon.AdminPasswordFile)
+		return "http://" + addr.String() + "/wsman", filepath.Join(state, daemon.AdminPasswordFile), om
 	case err := <-done:
 		t.Fatalf("wbemd: %v\n%s", err, log)
 	}
-	return "", ""
+	return "", "", nil
 }
 
 // wbemCLI runs the wbem command against the daemon.
