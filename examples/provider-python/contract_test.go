@@ -79,7 +79,7 @@ func (s *served) mark() int { return len(s.log.String()) }
 func (s *served) waitLog(t *testing.T, mark int, re string) []string {
 	t.Helper()
 	rx := regexp.MustCompile(`provider-python: ` + re)
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if m := rx.FindStringSubmatch(s.log.String()[mark:]); m != nil {
 			return m
@@ -193,6 +193,10 @@ func TestPutAndDelete(t *testing.T) {
 	if err != nil || path != "Example_Item.Id=3" {
 		t.Fatalf("creating an item: %q, %v\n%s", path, err, s.log)
 	}
+	// With the wbem command, as the README does it: the new path printed.
+	if code, out, errs := wbemCLI(s.url, s.pw, "put", "Example_Item", "Name=fig", "Size=5"); code != 0 || strings.TrimSpace(out) != "Example_Item.Id=4" {
+		t.Errorf("wbem put Example_Item Name=fig Size=5: exit %d, %q %q", code, out, errs)
+	}
 	got, err := get("Example_Item.Id=3")
 	if err != nil || got.Value("Name").Str() != "date" || got.Value("Size").Uint() != 400 || got.Value("Created").Type() != cim.TypeDatetime || got.Value("Created").IsNull() {
 		t.Errorf("the created item: %v, %v", got, err)
@@ -227,6 +231,8 @@ func TestPutAndDelete(t *testing.T) {
 	wantStatus(t, "updating item 7, which does not exist", err, cim.WBEM_E_NOT_FOUND, "Example_Item.Id=7")
 	_, err = put(item(5, "", 1), 0)
 	wantStatus(t, "an item without a Name", err, cim.WBEM_E_INVALID_PARAMETER, "Name")
+	_, err = put(item(-1, "nameless", 1), wbem.WBEM_FLAG_UPDATE_ONLY)
+	wantStatus(t, "an update without an Id", err, cim.WBEM_E_INVALID_PARAMETER, "Id")
 	_, err = s.svc.DeleteInstance(ctx, "Example_Item.Id=0", 0)
 	wantStatus(t, "deleting item 0 again", err, cim.WBEM_E_NOT_FOUND, "Example_Item.Id=0")
 	_, err = s.svc.DeleteInstance(ctx, "Example_Number.N=1", 0)
@@ -237,8 +243,8 @@ func TestPutAndDelete(t *testing.T) {
 		ids = append(ids, inst.Value("Id").Uint())
 	}
 	slices.Sort(ids)
-	if fmt.Sprint(ids) != "[1 2 3]" {
-		t.Errorf("the items after the changes: %v, want [1 2 3]", ids)
+	if fmt.Sprint(ids) != "[1 2 3 4]" {
+		t.Errorf("the items after the changes: %v, want [1 2 3 4]", ids)
 	}
 
 	// Each change, as the provider raised it: created, modified (before
@@ -246,6 +252,7 @@ func TestPutAndDelete(t *testing.T) {
 	ev := make([]cim.Object, 1)
 	for _, want := range []string{
 		"__InstanceCreationEvent 3 date <nil>",
+		"__InstanceCreationEvent 4 fig <nil>",
 		"__InstanceModificationEvent 1 blueberry banana",
 		"__InstanceModificationEvent 2 cherry cherry",
 		"__InstanceDeletionEvent 0 apple <nil>",
@@ -303,6 +310,12 @@ func TestQueryHints(t *testing.T) {
 			t.Errorf("%s: %v, want %v", c.query, got, c.want)
 		}
 		s.waitLog(t, mark, `enumerate \S+ `+regexp.QuoteMeta(c.class+" (hint: "))
+		if c.class == "Example_Number" && len(c.want) == 1 {
+			// The README's wbem query.
+			if code, out, errs := wbemCLI(s.url, s.pw, "-o", "csv", "query", c.query); code != 0 || !strings.Contains(out, fmt.Sprint(c.want[0]*c.want[0])) {
+				t.Errorf("wbem query %q: exit %d, %q %q", c.query, code, out, errs)
+			}
+		}
 		m := s.waitLog(t, mark, "enumeration of "+c.class+` done: (\d+) sent`)
 		if n := atoi(t, m[1]); n != c.sent {
 			t.Errorf("%s: the provider sent %d instances, want %d", c.query, n, c.sent)
@@ -351,6 +364,10 @@ func TestAssociations(t *testing.T) {
 		if c.refs != "" {
 			s.waitLog(t, mark, `enumerate \S+ `+regexp.QuoteMeta("Example_NextItem (references of "+c.refs+","))
 		}
+	}
+	// The README's wbem query.
+	if code, out, errs := wbemCLI(s.url, s.pw, "-o", "csv", "query", "ASSOCIATORS OF {Example_Item.Id=1}"); code != 0 || !strings.Contains(out, "apple") || !strings.Contains(out, "cherry") || strings.Contains(out, "banana") {
+		t.Errorf("wbem query 'ASSOCIATORS OF {Example_Item.Id=1}': exit %d, %q %q", code, out, errs)
 	}
 	r, err := s.svc.GetObject(t.Context(), `Example_NextItem.Item="Example_Item.Id=1",Next="Example_Item.Id=2"`, 0)
 	if err != nil {
