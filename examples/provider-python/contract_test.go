@@ -386,7 +386,7 @@ func TestAssociations(t *testing.T) {
 // Flow control through the daemon: a WS-Management client reads a few of
 // Example_Number's million instances and stops reading; the provider sends
 // no more than the daemon grants (it then says it waits for credit, having
-// sent exactly what was granted, a few thousand at most), and when the
+// sent no more than was granted, a few thousand at most), and when the
 // client releases the enumeration the provider's call is cancelled: it
 // says so, having sent far fewer than the million.
 func TestFlowControlAndRelease(t *testing.T) {
@@ -407,8 +407,8 @@ func TestFlowControlAndRelease(t *testing.T) {
 	// credit (4 batches) and what its queues hold; far from the million a
 	// provider that did not wait would send.
 	const ahead = 50_000
-	if sent != granted || sent > ahead {
-		t.Errorf("the provider waits having sent %d instances, %d granted: want all it was granted, and at most %d", sent, granted, ahead)
+	if sent > granted || sent > ahead {
+		t.Errorf("the provider waits having sent %d instances, %d granted: want no more than it was granted, and at most %d", sent, granted, ahead)
 	}
 	t.Logf("a client that read 10 instances: the provider sent %d and waits", sent)
 	e.Close() // WS-Management's Release

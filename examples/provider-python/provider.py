@@ -399,7 +399,9 @@ class Provider(provider_pb2_grpc.ProviderServicer):
                 room = credit.wait(sent, STALL)
                 if room == 0:
                     if not stalled:  # once per stall: the daemon's consumer is behind
-                        log("enumeration of", cls.name, "waits for credit:", sent, "sent,", credit.granted, "granted")
+                        with credit.cond:
+                            granted = credit.granted
+                        log("enumeration of", cls.name, "waits for credit:", sent, "sent,", granted, "granted")
                         stalled = True
                     continue
                 stalled = False
