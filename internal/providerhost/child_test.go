@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -38,22 +39,31 @@ func TestMain(m *testing.M) {
 // seconds to the file arg names ("cpuprofile=PATH,SECONDS"; see
 // benchProviders): the daemon kills its providers, so the profile stops
 // by the clock.
+// "trace=PATH,SECONDS" writes an execution trace instead.
 func profileChild(arg string) {
-	spec, ok := strings.CutPrefix(arg, "cpuprofile=")
+	kind, spec, _ := strings.Cut(arg, "=")
 	path, secs, _ := strings.Cut(spec, ",")
 	d, err := time.ParseDuration(secs + "s")
-	if !ok || err != nil {
+	if err != nil {
+		return
+	}
+	start, stop := pprof.StartCPUProfile, pprof.StopCPUProfile
+	switch kind {
+	case "cpuprofile":
+	case "trace":
+		start, stop = trace.Start, trace.Stop
+	default:
 		return
 	}
 	f, err := os.Create(path)
 	if err != nil {
 		return
 	}
-	if pprof.StartCPUProfile(f) != nil {
+	if start(f) != nil {
 		f.Close()
 		return
 	}
-	time.AfterFunc(d, func() { pprof.StopCPUProfile(); f.Close() })
+	time.AfterFunc(d, func() { stop(); f.Close() })
 }
 
 // stats counts what the child's Endless provider did, for Stats to report.

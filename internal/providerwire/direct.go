@@ -1,6 +1,7 @@
 package providerwire
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"strings"
@@ -540,19 +541,27 @@ func decodeDirect(b []byte, class *cim.Class, texts []textEntry) (*cim.Instance,
 	newTexts := pending[:0]
 	size := 0
 	for r := b; len(r) > 0; {
-		num, typ, n := protowire.ConsumeTag(r)
-		if n < 0 {
-			return nil, false
-		}
+		var num protowire.Number
+		var typ protowire.Type
 		var field []byte
-		var m int
-		if typ == protowire.BytesType {
-			field, m = protowire.ConsumeBytes(r[n:])
+		var n, m int
+		if len(r) >= 2 && r[0] == tagValues && r[1] < 0x80 && 2+int(r[1]) <= len(r) {
+			// The usual field, as encoders write it: a value by position,
+			// its tag and length one byte each.
+			num, typ, field, n, m = fieldValues, protowire.BytesType, r[2:2+int(r[1])], 1, 1+int(r[1])
 		} else {
-			m = protowire.ConsumeFieldValue(num, typ, r[n:])
-		}
-		if m < 0 {
-			return nil, false
+			num, typ, n = protowire.ConsumeTag(r)
+			if n < 0 {
+				return nil, false
+			}
+			if typ == protowire.BytesType {
+				field, m = protowire.ConsumeBytes(r[n:])
+			} else {
+				m = protowire.ConsumeFieldValue(num, typ, r[n:])
+			}
+			if m < 0 {
+				return nil, false
+			}
 		}
 		if typ == protowire.BytesType {
 			switch num {
@@ -585,9 +594,12 @@ func decodeDirect(b []byte, class *cim.Class, texts []textEntry) (*cim.Instance,
 					k++
 					break
 				}
-				v, err := d.value(field, t)
-				if err != nil {
-					return nil, false
+				v, ok := smallScalar(field, t)
+				if !ok {
+					var err error
+					if v, err = d.value(field, t); err != nil {
+						return nil, false
+					}
 				}
 				d.inst.SetAt(k, v)
 				k++
@@ -639,14 +651,55 @@ type pendingText struct {
 // plainText returns the text of a Value message of one field, a text, as
 // encoders write it; false for any other Value.
 func plainText(b []byte) ([]byte, bool) {
-	if len(b) < 2 || b[0] != byte(kindText<<3|protowire.BytesType) {
+	if len(b) < 2 || b[0] != tagText {
 		return nil, false
+	}
+	if b[1] < 0x80 { // a text shorter than 128 bytes: its length is one byte
+		return b[2:], int(b[1]) == len(b)-2
 	}
 	v, m := protowire.ConsumeBytes(b[1:])
 	if m < 0 || 1+m != len(b) {
 		return nil, false
 	}
 	return v, true
+}
+
+// smallScalar reads a Value message that is one field, a boolean, an
+// integer or a real, as encoders write it, into a value of type t of the
+// same kind (a boolean, an integer of t's sign, a real64); false for
+// anything else, which d.value reads. What it returns is what d.value
+// would.
+func smallScalar(b []byte, t cim.Type) (cim.Value, bool) {
+	if len(b) < 2 {
+		return cim.Null, false
+	}
+	switch b[0] {
+	case tagBoolean:
+		if len(b) == 2 && b[1] < 0x80 && t == cim.TypeBoolean {
+			return cim.Bool(b[1] != 0), true
+		}
+	case tagUnsigned:
+		if !t.IsUnsigned() {
+			return cim.Null, false
+		}
+		if x, m := protowire.ConsumeVarint(b[1:]); m == len(b)-1 {
+			v, err := uintOf(t, x)
+			return v, err == nil
+		}
+	case tagSigned:
+		if !t.IsSigned() {
+			return cim.Null, false
+		}
+		if x, m := protowire.ConsumeVarint(b[1:]); m == len(b)-1 {
+			v, err := intOf(t, protowire.DecodeZigZag(x))
+			return v, err == nil
+		}
+	case tagReal:
+		if len(b) == 9 && t == cim.TypeReal64 {
+			return cim.Real64(math.Float64frombits(binary.LittleEndian.Uint64(b[1:]))), true
+		}
+	}
+	return cim.Null, false
 }
 
 // start starts reading the instance b of class, named name; false when

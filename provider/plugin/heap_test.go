@@ -50,3 +50,29 @@ func TestReserveHeap(t *testing.T) {
 		t.Fatalf("heap goal %d after the reserve (%d before), want ≥ %d", goal, before, HeapReserve)
 	}
 }
+
+// TestLimitProcs: Serve's setting of GOMAXPROCS is MaxProcs, except when
+// the environment sets GOMAXPROCS or MaxProcs is 0.
+func TestLimitProcs(t *testing.T) {
+	before := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(before) })
+	const other = 3
+	for _, tc := range []struct {
+		env      map[string]string
+		maxProcs int
+		want     int
+	}{
+		{nil, 1, 1},
+		{nil, 2, 2},
+		{map[string]string{"GOMAXPROCS": "4"}, 1, other}, // the environment's, which the runtime has applied
+		{nil, 0, other},
+	} {
+		runtime.GOMAXPROCS(other)
+		MaxProcs = tc.maxProcs
+		limitProcs(func(k string) string { return tc.env[k] })
+		if got := runtime.GOMAXPROCS(0); got != tc.want {
+			t.Errorf("env %v, MaxProcs %d: GOMAXPROCS %d, want %d", tc.env, tc.maxProcs, got, tc.want)
+		}
+	}
+	MaxProcs = 1
+}
