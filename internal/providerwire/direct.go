@@ -62,8 +62,31 @@ const binary32 = 5
 // EncodedBatch is an EnumerateReply holding a Batch, built in its wire form
 // by AppendInstance: what a provider process sends through Codec.
 type EncodedBatch struct {
-	buf  []byte // headroom, then the Batch's instances field by field
-	ends []int  // where each instance's field ends in buf
+	buf     []byte        // headroom, then the Batch's instances field by field
+	ends    []int         // where each instance's field ends in buf
+	written chan struct{} // closed when gRPC hands buf back (Written)
+}
+
+// Written returns a channel closed once the transport has done with b's
+// bytes — gRPC hands a message's buffer back when its writer has put the
+// last of it on the connection — for a sender to wait for before it lets
+// more be emitted. Call it before b is sent.
+func (b *EncodedBatch) Written() <-chan struct{} {
+	if b.written == nil {
+		b.written = make(chan struct{})
+	}
+	return b.written
+}
+
+// notifyPool is batchBuffers for one batch's buffer, closing written when
+// the buffer comes back.
+type notifyPool struct{ written chan struct{} }
+
+func (p notifyPool) Get(n int) *[]byte { return batchBuffers.Get(n) }
+
+func (p notifyPool) Put(b *[]byte) {
+	close(p.written)
+	batchBuffers.Put(b)
 }
 
 // Len returns how many instances b holds.
@@ -181,7 +204,14 @@ func (b *EncodedBatch) message() mem.Buffer {
 	start := headroom - 1 - protowire.SizeVarint(uint64(body))
 	h := protowire.AppendTag(b.buf[start:start], fieldReplyBatch, protowire.BytesType)
 	protowire.AppendVarint(h, uint64(body))
-	whole := mem.NewBuffer(&b.buf, batchBuffers)
+	var pool mem.BufferPool = batchBuffers
+	if b.written != nil {
+		pool = notifyPool{b.written}
+		if mem.IsBelowBufferPoolingThreshold(cap(b.buf)) {
+			close(b.written) // gRPC will not hand back so small a buffer
+		}
+	}
+	whole := mem.NewBuffer(&b.buf, pool)
 	head, msg := mem.SplitUnsafe(whole, start)
 	head.Free()
 	return msg

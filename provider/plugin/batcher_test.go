@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"io"
+	"runtime"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -11,6 +12,7 @@ import (
 	"github.com/gowbem/gowbem/internal/providerwire"
 	"github.com/gowbem/gowbem/internal/workload"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/mem"
 )
 
 // fakeStream is the provider's side of an Enumerate stream: Recv returns
@@ -21,6 +23,10 @@ type fakeStream struct {
 	ctx     context.Context
 	credits chan uint32
 	sent    chan int
+	// held, when not nil, gets each batch's marshalled bytes, which stay
+	// unwritten until the test frees them; otherwise they are freed (as
+	// gRPC does once it has written them) at once.
+	held chan mem.BufferSlice
 }
 
 func (f *fakeStream) Context() context.Context { return f.ctx }
@@ -38,6 +44,17 @@ func (f *fakeStream) Send(m *providerwire.EnumerateReply) error { return f.SendM
 func (f *fakeStream) SendMsg(m any) error {
 	if b, ok := m.(*providerwire.EncodedBatch); ok {
 		f.sent <- b.Len()
+		// What gRPC does with a batch: marshal it and, once written, hand
+		// its buffer back.
+		data, err := providerwire.Codec{}.Marshal(b)
+		if err != nil {
+			return err
+		}
+		if f.held != nil {
+			f.held <- data
+			return nil
+		}
+		data.Free()
 	}
 	return nil
 }
@@ -199,5 +216,92 @@ func TestBatcherFirstBatchSmall(t *testing.T) {
 		if want := []int{16, 32, 64, 128, 256}; len(got) < len(want) || !slices.Equal(got[:len(want)], want) {
 			t.Errorf("batches %v, want them to begin %v", got, want)
 		}
+	})
+}
+
+// TestBatcherWaitsForWritten: once a batch is handed to gRPC, the sender
+// sends no other and lets Emit fill no more than one whole batch until
+// gRPC has written it (handed its buffer back); then the next leaves. A
+// provider emitting fast on one thread would otherwise make the next batch
+// before gRPC's writer ran, and the daemon would get each batch late.
+// Cancelling the call ends the wait.
+func TestBatcherWaitsForWritten(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := workload.Class()
+		b, f, sendErr := startBatcher(t, c)
+		f.held = make(chan mem.BufferSlice, 100)
+		f.credits <- 100 * providerwire.MaxBatch
+		if err := b.Emit(workload.Build(c, 0)); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if got := f.sentNow(); !slices.Equal(got, []int{1}) {
+			t.Fatalf("first batch %v, want [1]", got)
+		}
+		first := <-f.held
+		// Not written yet: a whole batch may pend, nothing else leaves,
+		// and the next Emit blocks.
+		for i := range providerwire.MaxBatch {
+			if err := b.Emit(workload.Build(c, 1+i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		blocked := make(chan error, 1)
+		go func() { blocked <- b.Emit(workload.Build(c, 1+providerwire.MaxBatch)) }()
+		synctest.Wait()
+		if got := f.sentNow(); len(got) != 0 {
+			t.Fatalf("sent %v while the first batch was not written", got)
+		}
+		select {
+		case err := <-blocked:
+			t.Fatalf("Emit did not block with a whole batch pending behind an unwritten one: %v", err)
+		default:
+		}
+		// Written: the next batch leaves (at most twice the first
+		// batch's limit) and Emit goes on.
+		first.Free()
+		synctest.Wait()
+		if got := f.sentNow(); len(got) != 1 || got[0] != 2*firstBatch {
+			t.Fatalf("after the first was written, sent %v, want [%d]", got, 2*firstBatch)
+		}
+		if err := <-blocked; err != nil {
+			t.Fatal(err)
+		}
+		// The second is not written either: the daemon going (its side of
+		// the stream closed, which cancels the call) ends the sender's
+		// wait and fails the next Emit.
+		<-f.held
+		close(f.credits)
+		if err := <-sendErr; err == nil {
+			t.Fatal("the sender returned no error after the cancellation")
+		}
+		if err := b.Emit(workload.Build(c, 0)); err == nil {
+			t.Fatal("Emit succeeded after the cancellation")
+		}
+	})
+}
+
+// TestBatcherFirstInstanceOneThread: on one thread (MaxProcs), the first
+// instance of an enumeration has left when its Emit returns — Emit lets
+// the sender run rather than keep the thread until it blocks, which a
+// fast provider does only once a whole batch is pending.
+func TestBatcherFirstInstanceOneThread(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	synctest.Test(t, func(t *testing.T) {
+		c := workload.Class()
+		b, f, sendErr := startBatcher(t, c)
+		f.credits <- providerwire.MaxBatch
+		synctest.Wait()
+		if err := b.Emit(workload.Build(c, 0)); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(f.sent); n != 1 {
+			t.Fatalf("%d batches sent when the first Emit returned, want 1", n)
+		}
+		b.finish()
+		if err := <-sendErr; err != nil {
+			t.Fatal(err)
+		}
+		close(f.credits)
 	})
 }

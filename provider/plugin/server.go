@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -291,7 +292,9 @@ type batcher struct {
 	ctx context.Context
 
 	mu       sync.Mutex
-	cond     *sync.Cond
+	cond     *sync.Cond                // the sender waits on it
+	room     *sync.Cond                // Emit waits on it while a whole batch is pending
+	sent     bool                      // a batch has left
 	class    *cim.Class                // the request's: values go in its order
 	pending  providerwire.EncodedBatch // emitted, not yet sent
 	credit   int
@@ -316,6 +319,7 @@ const firstBatch = 16
 func newBatcher(ctx context.Context, credit int) *batcher {
 	b := &batcher{ctx: ctx, credit: credit, limit: firstBatch}
 	b.cond = sync.NewCond(&b.mu)
+	b.room = sync.NewCond(&b.mu)
 	context.AfterFunc(ctx, func() { b.fail(ctx.Err()) })
 	return b
 }
@@ -333,6 +337,7 @@ func (b *batcher) fail(err error) {
 	}
 	b.mu.Unlock()
 	b.cond.Broadcast()
+	b.room.Broadcast()
 }
 
 // full says whether the pending instances make a whole batch.
@@ -348,7 +353,7 @@ func (b *batcher) Emit(inst *cim.Instance) error {
 	}
 	b.mu.Lock()
 	for b.err == nil && b.full() {
-		b.cond.Wait()
+		b.room.Wait()
 	}
 	if b.err != nil {
 		err := b.err
@@ -360,12 +365,19 @@ func (b *batcher) Emit(inst *cim.Instance) error {
 	// some are, it is sending, or waiting for credit, which this instance
 	// does not bring (waking it per instance cost a futex call each).
 	wake := err == nil && b.pending.Len() == 1 && b.credit > 0
+	first := wake && !b.sent
 	b.mu.Unlock()
 	if err != nil {
 		return err
 	}
 	if wake {
 		b.cond.Broadcast()
+	}
+	if first {
+		// The first instance leaves at once even when the process runs
+		// Go code on one thread (MaxProcs): let the sender run now rather
+		// than when this goroutine next blocks.
+		runtime.Gosched()
 	}
 	return nil
 }
@@ -408,17 +420,36 @@ func (b *batcher) send(stream providerwire.Provider_EnumerateServer) error {
 			batch := b.pending.Split(min(b.credit, b.limit), providerwire.MaxBatchBytes)
 			b.credit -= batch.Len()
 			b.limit = min(2*b.limit, providerwire.MaxBatch)
+			b.sent = true
 			msg = batch
 		default: // done and drained
 			b.mu.Unlock()
 			return nil
 		}
 		b.mu.Unlock()
-		b.cond.Broadcast()
+		batch, _ := msg.(*providerwire.EncodedBatch)
+		var written <-chan struct{}
+		if batch != nil {
+			written = batch.Written()
+		}
 		if err := stream.SendMsg(msg); err != nil {
 			b.fail(err)
 			return err
 		}
+		if batch != nil {
+			// Emit may go on once gRPC's writer has put the batch on the
+			// connection: a provider emitting fast would otherwise have
+			// the next batch made before the writer gets the processor
+			// (one thread, or two shared with the daemon), and the daemon
+			// would wait for every batch a batch's time late. Waiting
+			// here also bounds what the provider holds: one batch being
+			// written, one pending.
+			select {
+			case <-written:
+			case <-b.ctx.Done():
+			}
+		}
+		b.room.Broadcast()
 	}
 }
 
