@@ -77,7 +77,7 @@ func (f *fakeStream) sentNow() []int {
 func startBatcher(t *testing.T, c *cim.Class) (b *batcher, f *fakeStream, sendErr chan error) {
 	ctx, cancel := context.WithCancel(t.Context())
 	t.Cleanup(cancel)
-	f = &fakeStream{ctx: ctx, credits: make(chan uint32), sent: make(chan int, 100)}
+	f = &fakeStream{ctx: ctx, credits: make(chan uint32), sent: make(chan int, 10000)}
 	b = newBatcher(ctx, 0)
 	b.setClass(c)
 	go b.readCredit(f, cancel)
