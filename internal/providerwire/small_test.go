@@ -51,7 +51,7 @@ func TestDirectSmallValues(t *testing.T) {
 		"text too short":  {tagText, 1, 'h', 'i'},
 		"text not UTF-8":  {tagText, 2, 0xff, 0xfe},
 		"two fields":      append(varint(tagUnsigned, 1), varint(tagUnsigned, 2)...),
-		"unknown field":   {15<<3 | 0, 1},
+		"unknown field":   {15 << 3, 1},
 		"truncated":       {tagUnsigned},
 		"varint overflow": {tagUnsigned, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
 	}
