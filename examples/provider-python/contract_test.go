@@ -554,18 +554,7 @@ func TestProgressAndCancelAsyncCall(t *testing.T) {
 func TestCreditAndPositionalForm(t *testing.T) {
 	py := python(t)
 	command := build(t, py)
-	stderr := &cimtest.SyncBuffer{}
-	client := pluginClient(command, stderr)
-	defer client.Kill()
-	rpc, err := client.Client()
-	if err != nil {
-		t.Fatalf("go-plugin could not start the provider: %v", err)
-	}
-	raw, err := rpc.Dispense(providerwire.PluginName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := raw.(providerwire.ProviderClient)
+	p, stderr := dispense(t, command)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	call := &providerwire.Call{Namespace: `root\cimv2`, Provider: "ExamplePythonProvider"}

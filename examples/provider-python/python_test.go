@@ -355,18 +355,7 @@ func TestEventOverflowNotice(t *testing.T) {
 func overflowNotice(t *testing.T, intrinsic bool) {
 	py := python(t)
 	command := build(t, py)
-	stderr := &cimtest.SyncBuffer{}
-	client := pluginClient(command, stderr)
-	defer client.Kill()
-	rpc, err := client.Client()
-	if err != nil {
-		t.Fatalf("go-plugin could not start the provider: %v", err)
-	}
-	raw, err := rpc.Dispense(providerwire.PluginName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := raw.(providerwire.ProviderClient)
+	p, stderr := dispense(t, command)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	call := &providerwire.Call{Namespace: `root\cimv2`, Provider: "ExampleProvider"}
@@ -490,6 +479,25 @@ func unsigned(m *providerwire.Instance, name string) uint64 {
 // pluginClient is go-plugin's client of the provider command, configured
 // as the daemon configures it; the provider's standard error goes to
 // stderr (nil: go-plugin's default).
+// dispense starts the provider command with go-plugin's client, as the
+// daemon does, and returns its provider service and what it writes to
+// standard error; the process is killed when the test ends.
+func dispense(t *testing.T, command []string) (providerwire.ProviderClient, *cimtest.SyncBuffer) {
+	t.Helper()
+	stderr := &cimtest.SyncBuffer{}
+	client := pluginClient(command, stderr)
+	t.Cleanup(client.Kill)
+	rpc, err := client.Client()
+	if err != nil {
+		t.Fatalf("go-plugin could not start the provider: %v", err)
+	}
+	raw, err := rpc.Dispense(providerwire.PluginName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw.(providerwire.ProviderClient), stderr
+}
+
 func pluginClient(command []string, stderr io.Writer) *goplugin.Client {
 	return goplugin.NewClient(&goplugin.ClientConfig{
 		HandshakeConfig:  providerwire.Handshake,
