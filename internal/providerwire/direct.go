@@ -4,9 +4,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"strings"
 	"sync"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/gowbem/gowbem/cim"
 	"google.golang.org/grpc/encoding"
@@ -447,6 +447,7 @@ type ReplyDecoder struct {
 	buf     []byte      // Codec.Unmarshal puts a message's pieces together here
 	texts   []textEntry // per property of textsOf: the last text read by position
 	textsOf *cim.Class
+	arena   textArena // where new texts are copied
 }
 
 // textEntry is the last text an enumeration's instances sent by position
@@ -454,13 +455,75 @@ type ReplyDecoder struct {
 // the same text gets the same value: its string is shared (strings do not
 // change) and a datetime is not parsed again. Instances often repeat a
 // text (a status, an owner, a host name, a time), and each new one would
-// cost the daemon an allocation and a check. What an instance keeps alive
-// through a shared string is the texts of the instance that first sent it
-// (only texts, not the whole message), so a kept instance holds at most one
-// other instance's texts per property.
+// cost the daemon a copy and a check. What an instance keeps alive through
+// its strings is only texts, never the message: the chunk of the decoder's
+// textArena its own new texts went to (at most arenaChunk bytes of texts
+// of instances read about when it was), and per shared text that of the
+// instance that first sent it.
 type textEntry struct {
 	text string
 	v    cim.Value
+	op   uint8 // how the property's value is read (usualOp), set once per class
+}
+
+// What decodeDirect's first loop expects of a property's value, by the
+// property's type: the form encoders write for that type (a one-byte tag
+// and length, a Value of one field of the type's kind), read in a tight
+// loop; anything else (another kind, an array, a longer form…) ends the
+// loop and the general one reads it.
+const (
+	opOther = iota // the general loop reads it: arrays, real32, char16, objects…
+	opText         // string, datetime, reference: a text
+	opBool
+	opU8
+	opU16
+	opU32
+	opU64
+	opS8
+	opS16
+	opS32
+	opS64
+	opReal64
+)
+
+// usualOp returns what decodeDirect's first loop expects of a value of
+// type t.
+func usualOp(t cim.Type) uint8 {
+	switch t {
+	case cim.TypeString, cim.TypeDatetime, cim.TypeReference:
+		return opText
+	case cim.TypeBoolean:
+		return opBool
+	case cim.TypeUint8:
+		return opU8
+	case cim.TypeUint16:
+		return opU16
+	case cim.TypeUint32:
+		return opU32
+	case cim.TypeUint64:
+		return opU64
+	case cim.TypeSint8:
+		return opS8
+	case cim.TypeSint16:
+		return opS16
+	case cim.TypeSint32:
+		return opS32
+	case cim.TypeSint64:
+		return opS64
+	case cim.TypeReal64:
+		return opReal64
+	}
+	return opOther
+}
+
+// textsFor returns the per-property state of an enumeration of class:
+// no text read yet, and the op of each property.
+func textsFor(class *cim.Class) []textEntry {
+	texts := make([]textEntry, len(class.Properties))
+	for i := range texts {
+		texts[i].op = usualOp(class.Properties[i].Type)
+	}
+	return texts
 }
 
 // Decode reads one EnumerateReply message.
@@ -519,10 +582,10 @@ func (d *ReplyDecoder) batch(b []byte) error {
 		if d.textsOf != d.Class {
 			d.texts, d.textsOf = nil, d.Class
 			if d.Class != nil {
-				d.texts = make([]textEntry, len(d.Class.Properties))
+				d.texts = textsFor(d.Class)
 			}
 		}
-		inst, err := decodeInstanceBytes(ib, d.Class, d.texts)
+		inst, err := decodeInstanceBytes(ib, d.Class, d.texts, &d.arena)
 		if err != nil {
 			return err
 		}
@@ -535,17 +598,18 @@ func (d *ReplyDecoder) batch(b []byte) error {
 var errGeneric = fmt.Errorf("not read directly")
 
 // DecodeInstanceBytes returns the instance an Instance message's bytes
-// describe, as proto.Unmarshal and DecodeInstance would, with one allocation
-// for all its strings.
+// describe, as proto.Unmarshal and DecodeInstance would, its texts copied
+// into one allocation of the message's size (a long text into one of its
+// own).
 func DecodeInstanceBytes(b []byte, class *cim.Class) (*cim.Instance, error) {
-	return decodeInstanceBytes(b, class, nil)
+	return decodeInstanceBytes(b, class, nil, &textArena{chunk: len(b)})
 }
 
 // decodeInstanceBytes is DecodeInstanceBytes reusing the values of texts
-// (one entry per property of class) for the texts it sent before; nil
-// reuses nothing.
-func decodeInstanceBytes(b []byte, class *cim.Class, texts []textEntry) (*cim.Instance, error) {
-	if inst, ok := decodeDirect(b, class, texts); ok {
+// (one entry per property of class) for the texts it sent before (nil
+// reuses nothing), and copying new texts into arena.
+func decodeInstanceBytes(b []byte, class *cim.Class, texts []textEntry, arena *textArena) (*cim.Instance, error) {
+	if inst, ok := decodeDirect(b, class, texts, arena); ok {
 		return inst, nil
 	}
 	// Something the direct reading leaves to the generated code, or an
@@ -557,20 +621,59 @@ func decodeInstanceBytes(b []byte, class *cim.Class, texts []textEntry) (*cim.In
 	return DecodeInstance(&m, class)
 }
 
+// textArena is where a decoder copies the new texts it reads: chunks of
+// memory the strings it returns are parts of, each written once, never
+// again (a chunk is left to the collector once full). One allocation serves
+// many instances' texts instead of one each; what a kept instance holds
+// through them is at most one chunk of other instances' texts.
+type textArena struct {
+	free  []byte // the current chunk: its bytes up to len are strings' already
+	chunk int    // the size of a chunk; 0 is arenaChunk
+}
+
+// arenaChunk is the size of a ReplyDecoder's text chunks: about a hundred
+// instances' new texts, and little for a kept instance to hold.
+const arenaChunk = 1 << 10
+
+// copy returns text as a string of the arena's memory; a text longer than
+// a quarter of a chunk gets an allocation of its own.
+func (a *textArena) copy(text []byte) string {
+	if len(text) == 0 {
+		return ""
+	}
+	if len(text) > cap(a.free)-len(a.free) {
+		size := a.chunk
+		if size == 0 {
+			size = arenaChunk
+		}
+		if len(text) > size/4 {
+			return string(text)
+		}
+		a.free = make([]byte, 0, size)
+	}
+	n := len(a.free)
+	a.free = append(a.free, text...)
+	return unsafe.String(&a.free[n], len(text))
+}
+
 // decodeDirect reads an instance in one pass when its class name, if any,
 // comes before its values (as every encoder writes it); false for anything
 // else and for every error.
-func decodeDirect(b []byte, class *cim.Class, texts []textEntry) (*cim.Instance, bool) {
+func decodeDirect(b []byte, class *cim.Class, texts []textEntry, arena *textArena) (*cim.Instance, bool) {
 	var name []byte
 	var d directInstance // d.inst is nil until the first value
 	named := false
 	k := 0
-	// The texts sent by position that are not those of texts: read after
-	// the loop into one string holding them all.
-	var pending [16]pendingText
-	newTexts := pending[:0]
-	size := 0
-	for r := b; len(r) > 0; {
+	r := b
+	if len(texts) > 0 && class != nil && len(texts) == len(class.Properties) && len(r) >= 2 && r[0] == tagValues {
+		// The usual instance: values by position from the first field.
+		d.start(b, nil, class)
+		var ok bool
+		if k, r, ok = d.usual(r, texts, arena); !ok {
+			return nil, false
+		}
+	}
+	for len(r) > 0 {
 		var num protowire.Number
 		var typ protowire.Type
 		var field []byte
@@ -615,10 +718,7 @@ func decodeDirect(b []byte, class *cim.Class, texts []textEntry) (*cim.Instance,
 				if text, ok := plainText(field); ok && !t.IsArray() {
 					if k < len(texts) && texts[k].v.Type() != cim.TypeEmpty && string(text) == texts[k].text {
 						d.inst.SetAt(k, texts[k].v)
-					} else if utf8.Valid(text) {
-						newTexts = append(newTexts, pendingText{k: k, text: text})
-						size += len(text)
-					} else {
+					} else if !d.newText(k, text, texts, arena) {
 						return nil, false
 					}
 					k++
@@ -640,26 +740,6 @@ func decodeDirect(b []byte, class *cim.Class, texts []textEntry) (*cim.Instance,
 	if d.inst == nil && !d.start(b, name, class) {
 		return nil, false
 	}
-	if len(newTexts) > 0 {
-		var all strings.Builder
-		all.Grow(size)
-		for _, p := range newTexts {
-			all.Write(p.text)
-		}
-		arena := all.String()
-		for _, p := range newTexts {
-			s := arena[:len(p.text)]
-			arena = arena[len(p.text):]
-			v, err := scalarOf(kindText, 0, s, d.c.Properties[p.k].Type)
-			if err != nil {
-				return nil, false
-			}
-			d.inst.SetAt(p.k, v)
-			if p.k < len(texts) && v.Type() != cim.TypeEmpty {
-				texts[p.k] = textEntry{text: s, v: v}
-			}
-		}
-	}
 	// Properties left out take their defaults (the instance starts NULL:
 	// those sent by position are set already).
 	for i := k; i < len(d.c.Properties); i++ {
@@ -671,11 +751,126 @@ func decodeDirect(b []byte, class *cim.Class, texts []textEntry) (*cim.Instance,
 	return d.inst, true
 }
 
-// pendingText is a text sent by position for property k, read once the
-// instance's other values are.
-type pendingText struct {
-	k    int
-	text []byte
+// newText sets property k to text, a text sent by position that is not
+// the one texts has for k: copied into arena, made a value of k's type, and
+// remembered in texts. False when text is not UTF-8 or not a value of that
+// type.
+func (d *directInstance) newText(k int, text []byte, texts []textEntry, arena *textArena) bool {
+	if !utf8.Valid(text) {
+		return false
+	}
+	s := arena.copy(text)
+	v, err := scalarOf(kindText, 0, s, d.c.Properties[k].Type)
+	if err != nil {
+		return false
+	}
+	d.inst.SetAt(k, v)
+	if k < len(texts) && v.Type() != cim.TypeEmpty {
+		texts[k].text, texts[k].v = s, v
+	}
+	return true
+}
+
+// usual reads the values of the usual instance, by position from its first
+// field, each in the form encoders write for its property's type (a
+// one-byte tag and length, a Value of one field of the type's kind:
+// texts[k].op), in a tight loop, until something else comes: it returns
+// how many properties it read and the rest of the message, which
+// decodeDirect's general loop reads. False for an error.
+func (d *directInstance) usual(r []byte, texts []textEntry, arena *textArena) (int, []byte, bool) {
+	inst := d.inst
+	k := 0
+	for k < len(texts) && len(r) >= 2 && r[0] == tagValues {
+		l := int(r[1])
+		if l >= 0x80 || 2+l > len(r) {
+			break
+		}
+		f := r[2 : 2+l]
+		var v cim.Value
+		switch op := texts[k].op; {
+		case l == 0: // NULL, as the instance starts
+			r = r[2:]
+			k++
+			continue
+		case op == opText:
+			if l < 2 || f[0] != tagText || int(f[1]) != l-2 {
+				return k, r, true
+			}
+			text := f[2:]
+			if texts[k].v.Type() == cim.TypeEmpty || string(text) != texts[k].text {
+				if !d.newText(k, text, texts, arena) {
+					return k, r, false
+				}
+				r = r[2+l:]
+				k++
+				continue
+			}
+			v = texts[k].v
+		case op == opBool:
+			if l != 2 || f[0] != tagBoolean || f[1] >= 0x80 {
+				return k, r, true
+			}
+			v = cim.Bool(f[1] != 0)
+		case op >= opU8 && op <= opU64:
+			x, ok := usualVarint(f, tagUnsigned)
+			if !ok {
+				return k, r, true
+			}
+			switch {
+			case op == opU64:
+				v = cim.Uint64(x)
+			case op == opU32 && x <= math.MaxUint32:
+				v = cim.Uint32(uint32(x))
+			case op == opU16 && x <= math.MaxUint16:
+				v = cim.Uint16(uint16(x))
+			case op == opU8 && x <= math.MaxUint8:
+				v = cim.Uint8(uint8(x))
+			default:
+				return k, r, true // out of range: the general loop says so
+			}
+		case op >= opS8 && op <= opS64:
+			x, ok := usualVarint(f, tagSigned)
+			if !ok {
+				return k, r, true
+			}
+			switch n := protowire.DecodeZigZag(x); {
+			case op == opS64:
+				v = cim.Sint64(n)
+			case op == opS32 && n == int64(int32(n)):
+				v = cim.Sint32(int32(n))
+			case op == opS16 && n == int64(int16(n)):
+				v = cim.Sint16(int16(n))
+			case op == opS8 && n == int64(int8(n)):
+				v = cim.Sint8(int8(n))
+			default:
+				return k, r, true
+			}
+		case op == opReal64:
+			if l != 9 || f[0] != tagReal {
+				return k, r, true
+			}
+			v = cim.Real64(math.Float64frombits(binary.LittleEndian.Uint64(f[1:])))
+		default:
+			return k, r, true
+		}
+		inst.SetAt(k, v)
+		r = r[2+l:]
+		k++
+	}
+	return k, r, true
+}
+
+// usualVarint reads a Value of one varint field, tag; false for anything
+// else.
+func usualVarint(f []byte, tag byte) (uint64, bool) {
+	if len(f) == 2 && f[0] == tag && f[1] < 0x80 {
+		return uint64(f[1]), true
+	}
+	if len(f) < 2 || f[0] != tag {
+		return 0, false
+	}
+	x, m := protowire.ConsumeVarint(f[1:])
+	return x, m == len(f)-1
 }
 
 // plainText returns the text of a Value message of one field, a text, as

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/internal/workload"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
@@ -30,6 +31,9 @@ func TestDirectSmallValues(t *testing.T) {
 		"true":            {tagBoolean, 1},
 		"bool 2":          {tagBoolean, 2},
 		"bool long":       {tagBoolean, 0x81, 0},
+		"bool truncated":  {tagBoolean, 0x80},
+		"uint truncated":  {tagUnsigned, 0x80},
+		"sint truncated":  {tagSigned, 0xff},
 		"uint 7":          varint(tagUnsigned, 7),
 		"uint 300":        varint(tagUnsigned, 300),
 		"uint 70000":      varint(tagUnsigned, 70000),
@@ -83,5 +87,49 @@ func TestDirectSmallValues(t *testing.T) {
 				t.Errorf("%s: direct %v, generated %v", what, d.Instances, gen)
 			}
 		}
+	}
+}
+
+// TestDirectUsualLoop: decodeDirect's first loop (usual) reads every value
+// an encoder writes for the types it knows, instance after instance — the
+// state it keeps per property (the op, the last text) stays right after
+// the first instance — and stops, for the general loop, at the first
+// value it does not read, leaving the rest to it.
+func TestDirectUsualLoop(t *testing.T) {
+	c := workload.Class()
+	texts := textsFor(c)
+	var arena textArena
+	for i := range 3 {
+		b := batchOf(t, c, workload.Build(c, i*1000))
+		// The instance's bytes: the batch's one instance field.
+		_, _, n := protowire.ConsumeTag(b)
+		body, _ := protowire.ConsumeBytes(b[n:])
+		_, _, n = protowire.ConsumeTag(body)
+		ib, _ := protowire.ConsumeBytes(body[n:])
+		var d directInstance
+		d.start(ib, nil, c)
+		k, rest, ok := d.usual(ib, texts, &arena)
+		if !ok || k != len(c.Properties) || len(rest) != 0 {
+			t.Fatalf("instance %d: usual read %d of %d properties (ok %v), %d bytes left", i, k, len(c.Properties), ok, len(rest))
+		}
+		sameInstance(t, d.inst, workload.Build(c, i*1000))
+	}
+
+	// The class of every type (no embedded object, which goes by name):
+	// the loop reads up to the first property it leaves to the general
+	// loop (R32, a real32).
+	e := every(t)
+	plain := everyInstance(t, e)
+	plain.Set("Obj", cim.Null)
+	b := batchOf(t, e, plain)
+	_, _, n := protowire.ConsumeTag(b)
+	body, _ := protowire.ConsumeBytes(b[n:])
+	_, _, n = protowire.ConsumeTag(body)
+	ib, _ := protowire.ConsumeBytes(body[n:])
+	var d directInstance
+	d.start(ib, nil, e)
+	k, _, ok := d.usual(ib, textsFor(e), &arena)
+	if want := e.PropertyIndex("R32"); !ok || k != want {
+		t.Errorf("every type: usual read %d properties (ok %v), want %d", k, ok, want)
 	}
 }

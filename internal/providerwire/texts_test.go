@@ -1,6 +1,7 @@
 package providerwire
 
 import (
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -91,9 +92,10 @@ func TestDecoderSharesRepeatedTexts(t *testing.T) {
 	}
 }
 
-// TestDecoderRepeatedTextsAllocs: an instance whose texts all repeat the
-// one before costs one allocation (itself), one that sends a new text two
-// (itself and one string for all its new texts).
+// TestDecoderRepeatedTextsAllocs: an instance costs the decoder one
+// allocation (itself) whether its texts repeat the one before or not: new
+// texts go into the decoder's text chunks, one allocation for many
+// instances' texts.
 func TestDecoderRepeatedTextsAllocs(t *testing.T) {
 	c := workload.Class()
 	const n = 200
@@ -108,7 +110,7 @@ func TestDecoderRepeatedTextsAllocs(t *testing.T) {
 		name  string
 		insts []*cim.Instance
 		want  float64
-	}{{"same texts", same, 1}, {"two new texts", differ, 2}} {
+	}{{"same texts", same, 1}, {"two new texts", differ, 1}} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := batchOf(t, c, tc.insts...)
 			d := &ReplyDecoder{Class: c}
@@ -124,5 +126,50 @@ func TestDecoderRepeatedTextsAllocs(t *testing.T) {
 				sameInstance(t, inst, tc.insts[i])
 			}
 		})
+	}
+}
+
+// TestDecoderTextArena: the texts of instances read before keep their
+// contents while the decoder reads more (a chunk's bytes are written once),
+// across chunks and messages; a text too long for a chunk gets memory of
+// its own, and the texts of one chunk are not those of the next.
+func TestDecoderTextArena(t *testing.T) {
+	c := workload.Class()
+	d := &ReplyDecoder{Class: c}
+	var kept []*cim.Instance
+	var want []*cim.Instance
+	for round := range 4 {
+		var insts []*cim.Instance
+		for i := range 300 {
+			inst := workload.Build(c, round*1000+i)
+			if i%50 == 7 { // now and then a text longer than a quarter chunk
+				inst.Set("Owner", cim.String(strings.Repeat(string(rune('a'+round)), arenaChunk/4+i)))
+			}
+			insts = append(insts, inst)
+		}
+		if err := (Codec{}).Unmarshal(pieces(batchOf(t, c, insts...), 4000), d); err != nil || d.Err != nil || len(d.Instances) != len(insts) {
+			t.Fatalf("round %d: %v %v %d", round, err, d.Err, len(d.Instances))
+		}
+		kept = append(kept, d.Instances...)
+		want = append(want, insts...)
+	}
+	for i := range kept {
+		sameInstance(t, kept[i], want[i])
+	}
+	// Whatever the arena hands out is a part of a chunk or a string of its
+	// own, never a part of the message.
+	var a textArena
+	msg := []byte("abcdefgh" + strings.Repeat("x", arenaChunk))
+	s1, s2 := a.copy(msg[:3]), a.copy(msg[3:8])
+	if s1 != "abc" || s2 != "defgh" || unsafe.StringData(s2) != (*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(s1)), 3)) {
+		t.Errorf("two short texts: %q %q not one after the other in a chunk", s1, s2)
+	}
+	long := a.copy(msg[8:])
+	msg[0], msg[8] = 'z', 'z'
+	if s1 != "abc" || long != strings.Repeat("x", arenaChunk) {
+		t.Errorf("texts changed with the message: %q, long %q…", s1, long[:8])
+	}
+	if a.copy(nil) != "" {
+		t.Error("an empty text is not empty")
 	}
 }
