@@ -765,6 +765,13 @@ func (c *Client) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error
 	case wbem.OpExecNotificationQuery:
 		return c.subscribe(ctx, w, ns, op)
 	case wbem.OpExecQuery:
+		af, err := c.associationFilter(ctx, op)
+		if err != nil {
+			return err
+		}
+		if af != nil {
+			return c.enumerate(ctx, w, ns, &msg{uri: URIAllClasses, nsSel: ns}, func(b *bytes.Buffer) { af.write(b, ns) })
+		}
 		dialect := DialectWQL
 		if op.Language != "WQL" {
 			dialect = DialectLanguagePrefix + url.PathEscape(op.Language)

@@ -245,14 +245,31 @@
 //
 // Importing this package registers the protocol "wsman" with wbem.Connect.
 // The client implements every operation of wbem.Backend: instances through
-// Get, Put, Delete, Enumerate and Invoke; queries through the WQL filter;
-// classes through the extensions above; ExecNotificationQuery through a
+// Get, Put, Delete, Enumerate and Invoke; queries through the WQL filter,
+// except ASSOCIATORS OF and REFERENCES OF (below); classes through the
+// extensions above; ExecNotificationQuery through a
 // WS-Eventing Subscribe with pull delivery, renewed at half its expiry while
 // it lasts and ended with Unsubscribe when the enumerator is closed. An
 // enumeration is an optimized Enumerate followed by Pulls, one at a time,
 // each writing its objects to the consumer's bounded queue (which bounds how
 // far the client reads ahead); cancelling the operation sends Release.
 // Faults come back as the *cim.Error the server reported.
+//
+// ASSOCIATORS OF and REFERENCES OF go, to every server, as DSP0227's
+// association filter (DialectAssociation) on the all-classes URI
+// URIAllClasses, with the __cimnamespace selector: WinRM and OMI do not
+// take them as WQL. The source instance is wsmb:Object, an endpoint
+// reference built from the query's path as for Get (WMI's resource URI of
+// its class, its keys and __cimnamespace as selectors; a bare key is named
+// with the class's definition); ASSOCIATORS OF becomes
+// wsmb:AssociatedInstances with AssocClass, Role, ResultClass and
+// ResultRole as AssociationClassName, Role, ResultClassName and
+// ResultRole, REFERENCES OF wsmb:AssociationInstances with ResultClassName
+// and Role. What the filter cannot carry — a class as the source, or one
+// in another namespace, ClassDefsOnly, SchemaOnly, KeysOnly, RequiredQualifier,
+// RequiredAssocQualifier — is never dropped: a gowbem server gets the
+// query as WQL text, which it takes whole; any other server gets nothing,
+// and the caller WBEM_E_NOT_SUPPORTED naming the clause (clientassoc.go).
 //
 // The client works against servers it did not write (Microsoft's OMI is
 // tested through its recorded answers): every request names the namespace
