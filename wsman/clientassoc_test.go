@@ -384,3 +384,28 @@ func TestClientAssociationFilterCannot(t *testing.T) {
 		}
 	}
 }
+
+// The server takes an association filter's names without surrounding
+// spaces, and faults on one that is not a name rather than leaving it out
+// (which would widen the results).
+func TestServerAssociationFilterNames(t *testing.T) {
+	e := newEnv(t, nil, wsman.Options{})
+	setupAssociations(t, e.om.Services(workload.Namespace)) // without AssocClass: b and x
+	filter := func(assocClass string) string {
+		return enumerate(wsman.URIAllClasses, `<wsman:OptimizeEnumeration/><wsman:MaxElements>10</wsman:MaxElements>`+
+			`<wsman:Filter Dialect="`+wsman.DialectAssociation+`"><wsmb:AssociatedInstances xmlns:wsmb="`+nsWSMBTest+`"><wsmb:Object>`+
+			`<wsa:Address>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</wsa:Address><wsa:ReferenceParameters>`+
+			`<wsman:ResourceURI>`+wsman.URIPrefixWMI+`root/cimv2/Test_Foo</wsman:ResourceURI><wsman:SelectorSet><wsman:Selector Name="Id">a</wsman:Selector>`+
+			`<wsman:Selector Name="__cimnamespace">root/cimv2</wsman:Selector></wsman:SelectorSet></wsa:ReferenceParameters></wsmb:Object>`+
+			`<wsmb:AssociationClassName>`+assocClass+`</wsmb:AssociationClassName></wsmb:AssociatedInstances></wsman:Filter>`)
+	}
+	ns := `<wsman:SelectorSet><wsman:Selector Name="__cimnamespace">root/cimv2</wsman:Selector></wsman:SelectorSet>`
+	withNS := func(s string) string { return strings.Replace(s, "</s:Header>", ns+"</s:Header>", 1) }
+	w := call(e.srv, testUser, testPass, withNS(filter(" Test_Dep\n")))
+	if w.Code != 200 || !strings.Contains(w.Body.String(), ":Id>b</") || strings.Contains(w.Body.String(), ":Id>a</") || strings.Contains(w.Body.String(), ":Id>x</") {
+		t.Fatalf("AssociationClassName with spaces: HTTP %d\n%s", w.Code, w.Body.String())
+	}
+	for _, bad := range []string{"Test_Dep OR 1=1", "1Test", "Test-Dep"} {
+		wantFaultSaying(t, call(e.srv, testUser, testPass, withNS(filter(bad))), 400, "wsen:CannotProcessFilter", "AssociationClassName", bad)
+	}
+}

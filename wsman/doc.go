@@ -25,7 +25,8 @@
 // Enumerate filters: WQL (passed to the object manager's ExecQuery as it
 // is), SelectorFilter (key equality), and the association filter on the
 // all-classes URI (AssociatedInstances becomes ASSOCIATORS OF,
-// AssociationInstances REFERENCES OF). CQL (DSP0202, wsl's default) is
+// AssociationInstances REFERENCES OF; a class or role element that is not
+// a name, spaces around it aside, is wsen:CannotProcessFilter). CQL (DSP0202, wsl's default) is
 // taken where it is WQL's SELECT … FROM … WHERE; the rest of CQL gets
 // wsen:CannotProcessFilter, other dialects
 // wsen:FilterDialectRequestedUnavailable. Enumerate checks its class and a

@@ -817,9 +817,17 @@ func associationQuery(ctx context.Context, filter *node, t *target) (string, err
 	q.WriteString(p.String())
 	q.WriteString("}")
 	var where []string
+	var bad *fault
 	add := func(key, elem string) {
-		if v := kind.child(nsWSMB, elem).text(); v != "" && validClassName(v) {
+		v := strings.TrimSpace(kind.child(nsWSMB, elem).text())
+		switch {
+		case v == "":
+		case validClassName(v):
 			where = append(where, key+" = "+v)
+		case bad == nil:
+			// Not dropped: that would widen the results.
+			bad = &fault{code: "s:Sender", subcode: "wsen:CannotProcessFilter", action: actFaultEnum,
+				reason: fmt.Sprintf("the association filter's wsmb:%s %q is not a class or property name", elem, v), status: cim.WBEM_E_INVALID_QUERY}
 		}
 	}
 	if refs {
@@ -830,6 +838,9 @@ func associationQuery(ctx context.Context, filter *node, t *target) (string, err
 		add("ResultClass", "ResultClassName")
 		add("Role", "Role")
 		add("ResultRole", "ResultRole")
+	}
+	if bad != nil {
+		return "", bad
 	}
 	if len(where) > 0 {
 		q.WriteString(" WHERE " + strings.Join(where, " "))
