@@ -3,13 +3,11 @@
 package providerpython
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -47,17 +45,7 @@ func serve(t *testing.T) *served {
 	command := build(t, py)
 	s := &served{log: &cimtest.SyncBuffer{}}
 	s.url, s.pw, s.om = startDaemonOM(t, s.log)
-	mof, err := os.ReadFile("register.mof")
-	if err != nil {
-		t.Fatal(err)
-	}
-	regFile := filepath.Join(t.TempDir(), "register.mof")
-	if err := os.WriteFile(regFile, bytes.ReplaceAll(mof, []byte("@PROVIDER@"), []byte(strings.Join(command, " "))), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if code, _, errs := wbemCLI(s.url, s.pw, "mofcomp", regFile); code != 0 {
-		t.Fatalf("mofcomp: exit %d: %s\n%s", code, errs, s.log)
-	}
+	register(t, s.url, s.pw, command, s.log)
 	password, err := os.ReadFile(s.pw)
 	if err != nil {
 		t.Fatal(err)

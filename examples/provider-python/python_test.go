@@ -203,6 +203,24 @@ func startDaemonOM(t *testing.T, log *cimtest.SyncBuffer) (url, passwordFile str
 }
 
 // wbemCLI runs the wbem command against the daemon.
+// register does the README's registration: register.mof with the provider's
+// command line for @PROVIDER@, compiled into the daemon at url by wbem
+// mofcomp.
+func register(t *testing.T, url, pwFile string, command []string, log *cimtest.SyncBuffer) {
+	t.Helper()
+	mof, err := os.ReadFile("register.mof")
+	if err != nil {
+		t.Fatal(err)
+	}
+	regFile := filepath.Join(t.TempDir(), "register.mof")
+	if err := os.WriteFile(regFile, bytes.ReplaceAll(mof, []byte("@PROVIDER@"), []byte(strings.Join(command, " "))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := wbemCLI(url, pwFile, "mofcomp", regFile); code != 0 {
+		t.Fatalf("mofcomp: exit %d: %s\n%s", code, errs, log)
+	}
+}
+
 func wbemCLI(url, pwFile string, args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
 	args = append([]string{"--host", url, "--password-file", pwFile}, args...)
@@ -222,17 +240,7 @@ func TestThroughTheDaemon(t *testing.T) {
 	log := &cimtest.SyncBuffer{}
 	url, pw := startDaemon(t, log)
 
-	mof, err := os.ReadFile("register.mof")
-	if err != nil {
-		t.Fatal(err)
-	}
-	regFile := filepath.Join(t.TempDir(), "register.mof")
-	if err := os.WriteFile(regFile, bytes.ReplaceAll(mof, []byte("@PROVIDER@"), []byte(strings.Join(command, " "))), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if code, _, errs := wbemCLI(url, pw, "mofcomp", regFile); code != 0 {
-		t.Fatalf("mofcomp: exit %d: %s\n%s", code, errs, log)
-	}
+	register(t, url, pw, command, log)
 
 	code, out, errs := wbemCLI(url, pw, "-o", "csv", "enum", "Example_Item")
 	if code != 0 {
