@@ -74,5 +74,5 @@ func TestLimitProcs(t *testing.T) {
 			t.Errorf("env %v, MaxProcs %d: GOMAXPROCS %d, want %d", tc.env, tc.maxProcs, got, tc.want)
 		}
 	}
-	MaxProcs = 1
+	MaxProcs = 0 // the default
 }
