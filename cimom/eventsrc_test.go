@@ -623,20 +623,7 @@ func TestEventsConcurrent(t *testing.T) {
 // events raised around them; a report after the end is ignored.
 func TestProviderReportsLostEvents(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		a := &alarms{}
-		_, svc := eventOM(t, a.procs(), a)
-		e := subscribe(t, svc, "SELECT * FROM GW_Alarm")
-		synctest.Wait()
-		alarm := a.calls[0].Class
-		raise := func(text string) *cim.Instance {
-			ev := alarm.NewInstance()
-			ev.Set("Text", cim.String(text))
-			return ev
-		}
-		r, ok := a.sink(0).(provider.EventLossReporter)
-		if !ok {
-			t.Fatal("the object manager's sink does not take reports of lost events")
-		}
+		a, e, r, raise := lossReporter(t, "SELECT * FROM GW_Alarm")
 		if err := a.sink(0).Indicate(raise("before")); err != nil {
 			t.Fatal(err)
 		}
@@ -668,23 +655,36 @@ func TestProviderReportsLostEvents(t *testing.T) {
 // count is the provider's either way.
 func TestProviderLostEventOutsideTheQuery(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		a := &alarms{}
-		_, svc := eventOM(t, a.procs(), a)
-		e := subscribe(t, svc, "SELECT * FROM GW_Alarm WHERE Text <> 'hidden'")
-		synctest.Wait()
-		alarm := a.calls[0].Class
-		raise := func(text string) *cim.Instance {
-			ev := alarm.NewInstance()
-			ev.Set("Text", cim.String(text))
-			return ev
-		}
-		r := a.sink(0).(provider.EventLossReporter)
+		_, e, r, raise := lossReporter(t, "SELECT * FROM GW_Alarm WHERE Text <> 'hidden'")
 		r.EventsLost(4, raise("hidden"))
 		r.EventsLost(1, raise("shown"))
 		wantLossNotice(t, e, 4, "")
 		wantLossNotice(t, e, 1, "shown")
 		noEvent(t, e)
 	})
+}
+
+// lossReporter subscribes to query over the alarms provider (inside a
+// synctest bubble) and returns the provider, the subscriber's enumerator,
+// the provider's sink as a reporter of lost events, and a maker of
+// GW_Alarm events with a Text.
+func lossReporter(t *testing.T, query string) (*alarms, *wbem.Enumerator, provider.EventLossReporter, func(text string) *cim.Instance) {
+	t.Helper()
+	a := &alarms{}
+	_, svc := eventOM(t, a.procs(), a)
+	e := subscribe(t, svc, query)
+	synctest.Wait()
+	alarm := a.calls[0].Class
+	raise := func(text string) *cim.Instance {
+		ev := alarm.NewInstance()
+		ev.Set("Text", cim.String(text))
+		return ev
+	}
+	r, ok := a.sink(0).(provider.EventLossReporter)
+	if !ok {
+		t.Fatal("the object manager's sink does not take reports of lost events")
+	}
+	return a, e, r, raise
 }
 
 // wantLossNotice reads e's next event: an __EventQueueOverflowEvent of n

@@ -142,7 +142,7 @@ func (s *stream) Write(obj cim.Object) error {
 		s.Subscribed()
 	}
 	s.mu.Lock()
-	if err := s.roomLocked(); err != nil {
+	if err := s.roomLocked(context.Background()); err != nil {
 		return err
 	}
 	s.doneLocked(s.appendLocked(obj))
@@ -165,7 +165,7 @@ func (s *stream) WriteBatch(objs []cim.Object) error {
 		return nil
 	}
 	for {
-		if err := s.roomLocked(); err != nil {
+		if err := s.roomLocked(context.Background()); err != nil {
 			return err
 		}
 		k := len(objs)
@@ -181,10 +181,11 @@ func (s *stream) WriteBatch(objs []cim.Object) error {
 	}
 }
 
-// roomLocked waits (mu held) until the queue has room for a write. It
-// returns errConsumerGone, with mu released, once the consumer has gone;
-// nil, with mu held, when there is room.
-func (s *stream) roomLocked() error {
+// roomLocked waits (mu held) until the queue has room for a write, or
+// until ctx is done. It returns errConsumerGone once the consumer has
+// gone, or ctx's error, with mu released; nil, with mu held, when there is
+// room. Writes pass context.Background(), which is never done.
+func (s *stream) roomLocked(ctx context.Context) error {
 	for s.fullLocked() && !s.gone {
 		s.wakeLocked()
 		s.writeWaiting = true
@@ -193,6 +194,8 @@ func (s *stream) roomLocked() error {
 		case <-s.writeWake:
 		case <-s.ctx.Done():
 			return errConsumerGone
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 		s.mu.Lock()
 	}
@@ -318,24 +321,10 @@ func (s *stream) Room() int {
 // WaitRoom implements RoomWriter.
 func (s *stream) WaitRoom(ctx context.Context) error {
 	s.mu.Lock()
-	for s.fullLocked() && !s.gone {
-		s.wakeLocked()
-		s.writeWaiting = true
-		s.mu.Unlock()
-		select {
-		case <-s.writeWake:
-		case <-s.ctx.Done():
-			return errConsumerGone
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		s.mu.Lock()
+	if err := s.roomLocked(ctx); err != nil {
+		return err
 	}
-	gone := s.gone
 	s.mu.Unlock()
-	if gone {
-		return errConsumerGone
-	}
 	return nil
 }
 

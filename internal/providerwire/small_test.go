@@ -100,12 +100,7 @@ func TestDirectUsualLoop(t *testing.T) {
 	texts := textsFor(c)
 	var arena textArena
 	for i := range 3 {
-		b := batchOf(t, c, workload.Build(c, i*1000))
-		// The instance's bytes: the batch's one instance field.
-		_, _, n := protowire.ConsumeTag(b)
-		body, _ := protowire.ConsumeBytes(b[n:])
-		_, _, n = protowire.ConsumeTag(body)
-		ib, _ := protowire.ConsumeBytes(body[n:])
+		ib := onlyInstance(batchOf(t, c, workload.Build(c, i*1000)))
 		var d directInstance
 		d.start(ib, nil, c)
 		k, rest, ok := d.usual(ib, texts, &arena)
@@ -121,15 +116,21 @@ func TestDirectUsualLoop(t *testing.T) {
 	e := every(t)
 	plain := everyInstance(t, e)
 	plain.Set("Obj", cim.Null)
-	b := batchOf(t, e, plain)
-	_, _, n := protowire.ConsumeTag(b)
-	body, _ := protowire.ConsumeBytes(b[n:])
-	_, _, n = protowire.ConsumeTag(body)
-	ib, _ := protowire.ConsumeBytes(body[n:])
+	ib := onlyInstance(batchOf(t, e, plain))
 	var d directInstance
 	d.start(ib, nil, e)
 	k, _, ok := d.usual(ib, textsFor(e), &arena)
 	if want := e.PropertyIndex("R32"); !ok || k != want {
 		t.Errorf("every type: usual read %d properties (ok %v), want %d", k, ok, want)
 	}
+}
+
+// onlyInstance returns the bytes of the one instance field of an encoded
+// batch of one instance.
+func onlyInstance(b []byte) []byte {
+	_, _, n := protowire.ConsumeTag(b)
+	body, _ := protowire.ConsumeBytes(b[n:])
+	_, _, n = protowire.ConsumeTag(body)
+	ib, _ := protowire.ConsumeBytes(body[n:])
+	return ib
 }

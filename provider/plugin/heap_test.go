@@ -74,5 +74,23 @@ func TestLimitProcs(t *testing.T) {
 			t.Errorf("env %v, MaxProcs %d: GOMAXPROCS %d, want %d", tc.env, tc.maxProcs, got, tc.want)
 		}
 	}
-	MaxProcs = 0 // the default
+	MaxProcs = defaultMaxProcs
+}
+
+// defaultMaxProcs is MaxProcs as the package sets it, before any test.
+var defaultMaxProcs = MaxProcs
+
+// TestLimitProcsDefault: by default Serve leaves GOMAXPROCS as the runtime
+// set it; one thread is an opt-in, because it delays a warm enumeration's
+// first object (docs/benchmarks.md).
+func TestLimitProcsDefault(t *testing.T) {
+	before, saved := runtime.GOMAXPROCS(0), MaxProcs
+	t.Cleanup(func() { runtime.GOMAXPROCS(before); MaxProcs = saved })
+	const other = 3
+	runtime.GOMAXPROCS(other)
+	MaxProcs = defaultMaxProcs
+	limitProcs(func(string) string { return "" })
+	if got := runtime.GOMAXPROCS(0); got != other {
+		t.Errorf("default MaxProcs %d: GOMAXPROCS %d, want the runtime's %d", defaultMaxProcs, got, other)
+	}
 }
