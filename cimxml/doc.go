@@ -37,7 +37,8 @@
 // CIM_ERR_ACCESS_DENIED naming the destination, logged; the Exporter
 // follows no redirect) and CIM_IndicationSubscription (Filter
 // and Handler references to the caller's own filter and destination; a
-// SubscriptionState other than Enabled, an OnFatalErrorPolicy other than
+// SubscriptionState other than Enabled (2) or Disabled (4), an
+// OnFatalErrorPolicy other than
 // Ignore, a RepeatNotificationPolicy other than None or a
 // SubscriptionDuration is CIM_ERR_NOT_SUPPORTED naming the property and
 // its value). A subscription is ExecNotificationQuery run as its creator under the
@@ -64,12 +65,28 @@
 // repository's: GetInstance, EnumerateInstances(Names), the pull operations
 // (OpenEnumerateInstances(Paths), with or without a filter, and
 // OpenQueryInstances and ExecQuery of a WQL query on one of the three
-// classes), GetProperty and DeleteInstance reach the caller's own. An
-// object is fixed once made (its query, destination and state are what the
-// running subscription honours): ModifyInstance, SetProperty or an update
-// through CreateInstance with the "flags" extension that would change a
-// property gets CIM_ERR_NOT_SUPPORTED naming it, one that changes nothing
-// succeeds. Enumerations of their superclasses (CIM_ManagedElement,
+// classes), GetProperty and DeleteInstance reach the caller's own.
+// A subscription's owner disables and enables it (DSP1054's
+// SubscriptionState, Disabled 4 and Enabled 2) with ModifyInstance,
+// SetProperty, or an update through CreateInstance with the "flags"
+// extension; another user's request, an administrator's too, finds no such
+// object (CIM_ERR_NOT_FOUND). A disable ends the subscription's event
+// queries: the indications still waiting in its backlog and the one whose
+// export is under way (abandoned: the listener may have got it) are
+// dropped and counted in IndicationStats.Dropped, and
+// the events that happen while it is disabled are never seen, so never
+// delivered, not even after an enable. An enable runs the queries again as
+// the owner is now (a query refused now fails the enable, which leaves the
+// subscription disabled) and delivers the events that follow it. A
+// subscription may be created Disabled (its query is tried, then nothing
+// runs until it is enabled); the instance always carries its
+// SubscriptionState, and TimeOfLastStateChange once it changed (a value the
+// client sends for it is ignored: the server keeps it); with Persist the
+// state is stored and restored. Every other property of an object is fixed
+// once made (its query and destination are what the running subscription
+// honours): a modification that would change one gets CIM_ERR_NOT_SUPPORTED
+// naming it, and nothing of that modification is applied; one that changes
+// nothing succeeds. Enumerations of their superclasses (CIM_ManagedElement,
 // CIM_ListenerDestination) and the association operations do not include
 // them. Without Options.Indications — and always for the other
 // DSP1054 classes (CIM_ListenerDestinationWSManagement, filter collections,

@@ -3,6 +3,7 @@ package cimxml
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/gowbem/gowbem/cim"
@@ -15,10 +16,12 @@ import (
 // CIM_IndicationSubscription), which live in the server's table, not in the
 // repository: the Open operations and ExecQuery enumerate the caller's own,
 // as EnumerateInstances does; ModifyInstance, GetProperty and SetProperty
-// find them as GetInstance does. A subscription object is fixed once made
-// (its query, destination and state are what the running subscription
-// honours), so a modification that changes a property is
-// CIM_ERR_NOT_SUPPORTED naming it, never a write to the repository.
+// find them as GetInstance does. A subscription's SubscriptionState may
+// change between Enabled (2) and Disabled (4) (setState); the rest of a
+// subscription object is fixed once made (its query and destination are
+// what the running subscription honours), so a modification that changes
+// another property is CIM_ERR_NOT_SUPPORTED naming it, never a write to
+// the repository.
 
 // namedInstance is a subscription object on its way through an
 // enumeration: its instance as created (of a class made of its own
@@ -202,7 +205,7 @@ func (c *call) subscriptionWrite(method string, ps *params) (handled bool, err e
 				return true, err
 			}
 		}
-		return true, unchanged(o, prop, cur, v)
+		return true, c.modifyBy(o, map[string]modValue{prop: {cur, v}})
 	}
 }
 
@@ -213,8 +216,8 @@ func (c *call) subscriptionProperty(o *subObject, prop string) (cim.Value, error
 	if prop == "" {
 		return cim.Null, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: "PropertyName", Description: "a PropertyName is needed"}
 	}
-	if i := o.inst.Class().PropertyIndex(prop); i >= 0 {
-		return o.inst.At(i), nil
+	if inst := c.s.subs.current(o); inst.Class().PropertyIndex(prop) >= 0 {
+		return inst.Value(prop), nil
 	}
 	for _, k := range o.path.Keys {
 		if strings.EqualFold(k.Name, prop) {
@@ -312,28 +315,73 @@ func (c *call) modifySubscriptionObject(ps *params, o *subObject) error {
 	return c.unchangedBy(o, mod, props)
 }
 
-// unchangedBy checks a modification of a subscription object: the
+// unchangedBy serves a modification of a subscription object: the
 // properties it sets (those mod holds, or those of props when it is not
-// nil) must keep their values.
+// nil) must keep their values, but for a subscription's SubscriptionState.
 func (c *call) unchangedBy(o *subObject, mod *cim.Instance, props map[string]bool) error {
 	cl := mod.Class()
+	made := c.s.subs.current(o).Class()
+	vals := map[string]modValue{}
 	for i := range cl.Properties {
 		name := cl.Properties[i].Name
 		if props != nil && !props[strings.ToLower(name)] {
 			continue
 		}
-		if mod.At(i).IsNull() && (isKey(o.path, name) || o.inst.Class().PropertyIndex(name) < 0) {
+		if mod.At(i).IsNull() && (isKey(o.path, name) || made.PropertyIndex(name) < 0) {
 			continue // a key, or a property the object was made without, left out
 		}
 		cur, err := c.subscriptionProperty(o, name)
 		if err != nil {
 			return err
 		}
-		if err := unchanged(o, name, cur, mod.At(i)); err != nil {
+		vals[name] = modValue{cur, mod.At(i)}
+	}
+	return c.modifyBy(o, vals)
+}
+
+// modValue is a property's value now and the one a modification gives it.
+type modValue struct{ cur, v cim.Value }
+
+// modifyBy applies a modification of subscription object o, by property
+// name: every property but a subscription's SubscriptionState keeps its
+// value (else CIM_ERR_NOT_SUPPORTED naming the first that would change);
+// a SubscriptionState of Enabled or Disabled enables or disables it (NULL:
+// as it is). Nothing changes unless all of it is allowed.
+func (c *call) modifyBy(o *subObject, vals map[string]modValue) error {
+	names := make([]string, 0, len(vals))
+	for name := range vals {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	state := -1
+	for _, name := range names {
+		m := vals[name]
+		if o.kind == kindSub && strings.EqualFold(name, "TimeOfLastStateChange") {
+			continue // the server's: a client sends back what it read, or nothing
+		}
+		if o.kind == kindSub && strings.EqualFold(name, "SubscriptionState") {
+			if m.v.IsNull() {
+				continue
+			}
+			v, err := m.v.Convert(cim.TypeUint16)
+			if err != nil {
+				return &cim.Error{Status: cim.WBEM_E_TYPE_MISMATCH, Parameter: name, Description: fmt.Sprintf("SubscriptionState %s is not a uint16", m.v)}
+			}
+			if n := v.Uint(); !stateSupported(n) {
+				return &cim.Error{Status: cim.WBEM_E_NOT_SUPPORTED, Parameter: name,
+					Description: fmt.Sprintf("SubscriptionState %d is not supported: %s", n, stateSupport)}
+			}
+			state = int(v.Uint())
+			continue
+		}
+		if err := unchanged(o, name, m.cur, m.v); err != nil {
 			return err
 		}
 	}
-	return nil
+	if state < 0 {
+		return nil
+	}
+	return c.s.subs.setState(c, o, state == stateEnabled)
 }
 
 // unchanged refuses a new value of a subscription object's property.
@@ -342,8 +390,12 @@ func unchanged(o *subObject, prop string, cur, v cim.Value) error {
 		return nil
 	}
 	what := map[subKind]string{kindFilter: "filter", kindDest: "listener destination", kindSub: "subscription"}[o.kind]
+	but := ""
+	if o.kind == kindSub {
+		but = " but for its SubscriptionState"
+	}
 	return &cim.Error{Status: cim.WBEM_E_NOT_SUPPORTED, Parameter: prop, Description: fmt.Sprintf(
-		"%s.%s cannot be modified: an indication %s is fixed once created (delete it and create it again)", o.path.Class, prop, what)}
+		"%s.%s cannot be modified: an indication %s is fixed once created%s (delete it and create it again)", o.path.Class, prop, what, but)}
 }
 
 // isKey reports whether name is a key of p.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -104,15 +105,23 @@ type subObject struct {
 	kind  subKind
 	owner string
 	path  cim.ObjectPath
-	inst  *cim.Instance // as created
+	inst  *cim.Instance // as created, then as modified (under the table's mu)
 
 	query, lang     string   // filter
 	sources         []string // filter: SourceNamespaces, backslashed
 	dest            string   // destination's URL
 	filter, handler string   // subscription's keys in the table
 
+	// A subscription's run: its event queries and goroutines, while it is
+	// enabled. The fields are set and cleared under the table's mu; run
+	// orders the starts and stops of one subscription (an enable, a
+	// disable, a delete).
+	run       sync.Mutex
+	ready     bool               // created (a subscription: started or probed)
+	disabled  bool               // SubscriptionState Disabled (4): no run
 	cancel    context.CancelFunc // subscription
 	e         []*wbem.Enumerator // one per source namespace
+	q         *backlogQueue
 	done      chan struct{}
 	delivered atomic.Uint64
 	dropped   atomic.Uint64
@@ -193,11 +202,15 @@ func tableKey(kind subKind, owner, ns string, parts ...string) string {
 // there are, and how many indications they have exported and dropped (a
 // full backlog, or a listener that failed every retry). Pending counts the
 // stored filters, destinations and subscriptions not restored yet because
-// their creator's lookup failed (IndicationOptions.Lookup).
+// their creator's lookup failed (IndicationOptions.Lookup). Disabled
+// counts the subscriptions that are disabled (SubscriptionState 4), and
+// Backlog the indications waiting in the subscriptions' backlogs now.
 type IndicationStats struct {
 	Subscriptions      int
 	Delivered, Dropped uint64
 	Pending            int
+	Disabled           int
+	Backlog            int
 }
 
 // IndicationStats returns the counts of the server's subscriptions (zero
@@ -215,6 +228,14 @@ func (s *Server) IndicationStats() IndicationStats {
 			st.Subscriptions++
 			st.Delivered += o.delivered.Load()
 			st.Dropped += o.dropped.Load()
+			if o.disabled {
+				st.Disabled++
+			}
+			if o.q != nil {
+				o.q.mu.Lock()
+				st.Backlog += len(o.q.items)
+				o.q.mu.Unlock()
+			}
 		}
 	}
 	return st
@@ -225,7 +246,7 @@ func (t *subTable) closeAll() {
 	t.mu.Lock()
 	var subs []*subObject
 	for k, o := range t.objs {
-		if o.kind == kindSub && o.cancel != nil {
+		if o.kind == kindSub {
 			subs = append(subs, o)
 		}
 		delete(t.objs, k)
@@ -233,21 +254,44 @@ func (t *subTable) closeAll() {
 	t.per = map[string]int{}
 	t.mu.Unlock()
 	for _, o := range subs {
-		o.stop()
+		o.run.Lock()
+		t.stop(o)
+		o.run.Unlock()
 	}
 }
 
-// stop ends a subscription taken out of the table; one still starting
-// (closeAll) ends by the server's context.
-func (o *subObject) stop() {
-	if o.cancel == nil {
-		return
+// current returns o's instance as it is now.
+func (t *subTable) current(o *subObject) *cim.Instance {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return o.inst
+}
+
+// stop ends o's run, if it has one, and waits for its goroutines; what
+// its backlog still held is dropped and counted. One still starting
+// (closeAll) ends by the server's context. The caller holds o.run, or o
+// is nobody else's yet.
+func (t *subTable) stop(o *subObject) (lost uint64) {
+	t.mu.Lock()
+	cancel, es, q, done := o.cancel, o.e, o.q, o.done
+	o.cancel, o.e, o.q, o.done = nil, nil, nil, nil
+	t.mu.Unlock()
+	if cancel == nil {
+		return 0
 	}
-	o.cancel()
-	for _, e := range o.e {
+	cancel()
+	for _, e := range es {
 		e.Close()
 	}
-	<-o.done
+	<-done
+	q.mu.Lock()
+	for _, it := range q.items {
+		lost += it.lost + lostIn(it.ind)
+	}
+	q.items = nil
+	q.mu.Unlock()
+	o.dropped.Add(lost)
+	return lost
 }
 
 // keyString reads a string key of a path.
@@ -324,7 +368,7 @@ func (c *call) subscriptionCall(method string, ps *params) (handled bool, err er
 			return true, err
 		}
 		c.returnValue()
-		c.enc.instance(c.resp.buf, o.inst, instOpts{})
+		c.enc.instance(c.resp.buf, t.current(o), instOpts{})
 		c.endReturnValue()
 		return true, nil
 	case "EnumerateInstances", "EnumerateInstanceNames":
@@ -336,11 +380,11 @@ func (c *call) subscriptionCall(method string, ps *params) (handled bool, err er
 		if kind == 0 {
 			return false, nil
 		}
-		var list []*subObject
+		var list []namedInstance
 		t.mu.Lock()
 		for _, o := range t.objs {
 			if o.kind == kind && o.owner == c.user && strings.EqualFold(o.path.Namespace, c.req.ns) {
-				list = append(list, o)
+				list = append(list, namedInstance{Instance: o.inst, path: o.path})
 			}
 		}
 		t.mu.Unlock()
@@ -352,7 +396,7 @@ func (c *call) subscriptionCall(method string, ps *params) (handled bool, err er
 			}
 			c.resp.buf.WriteString("<VALUE.NAMEDINSTANCE>")
 			c.enc.instanceName(c.resp.buf, o.path)
-			c.enc.instance(c.resp.buf, o.inst, instOpts{})
+			c.enc.instance(c.resp.buf, o.Instance, instOpts{})
 			c.resp.buf.WriteString("</VALUE.NAMEDINSTANCE>")
 		}
 		c.endReturnValue()
@@ -461,6 +505,18 @@ func (t *subTable) create(c *call, kind subKind, inst *cim.Instance) (cim.Object
 		if err := subscriptionPolicies(inst); err != nil {
 			return cim.ObjectPath{}, err
 		}
+		o.disabled = disabledState(inst.Value("SubscriptionState"))
+		// The instance tells the state the subscription is in, asked for
+		// or not (a client such as wbemcli modifies only the properties
+		// the instance has).
+		state := uint16(stateEnabled)
+		if o.disabled {
+			state = stateDisabled
+		}
+		var err error
+		if o.inst, err = withValues(inst, map[string]cim.Value{"SubscriptionState": cim.Uint16(state)}, map[string]cim.Type{"SubscriptionState": cim.TypeUint16}); err != nil {
+			return cim.ObjectPath{}, err
+		}
 		o.filter = tableKey(kindFilter, c.user, c.req.ns, keyString(refs[0], "Name"))
 		o.handler = tableKey(kindDest, c.user, c.req.ns, keyString(refs[1], "Name"))
 		t.mu.Lock()
@@ -497,7 +553,13 @@ func (t *subTable) create(c *call, kind subKind, inst *cim.Instance) (cim.Object
 		t.mu.Unlock()
 	}
 	if kind == kindSub {
-		if err := t.start(c, o); err != nil {
+		// A subscription created Disabled runs nothing yet, but its query
+		// is tried as an enabled one's would be.
+		start := t.start
+		if o.disabled {
+			start = t.probe
+		}
+		if err := start(c, o); err != nil {
 			undo()
 			return cim.ObjectPath{}, err
 		}
@@ -515,18 +577,23 @@ func (t *subTable) create(c *call, kind subKind, inst *cim.Instance) (cim.Object
 			c.s.opts.Logger.Error("CIM-XML indication object not stored", "path", o.path.String(), "err", err)
 			undo()
 			if kind == kindSub {
-				o.stop()
+				t.stop(o)
 			}
 			return cim.ObjectPath{}, &cim.Error{Status: cim.WBEM_E_FAILED, Description: "the " + class + " could not be stored: " + cim.AsError(err).Description}
 		}
 	}
-	c.s.opts.Logger.Info("CIM-XML indication object created", "user", c.user, "path", o.path.String(), "destination", o.dest)
+	disabled := o.disabled // nobody else's until ready
+	t.mu.Lock()
+	o.ready = true
+	t.mu.Unlock()
+	c.s.opts.Logger.Info("CIM-XML indication object created", "user", c.user, "path", o.path.String(), "destination", o.dest, "disabled", disabled)
 	return o.path, nil
 }
 
 // subscriptionPolicies refuses, as CIM_ERR_NOT_SUPPORTED naming the
 // property and its value, what a subscription asks for that this server
-// does not do: a state other than Enabled, a fatal-error policy other than
+// does not do: a state other than Enabled or Disabled (stateSupported), a
+// fatal-error policy other than
 // Ignore (an indication that fails every retry is dropped and the
 // subscription goes on), a duration (a subscription lasts until deleted),
 // a repeat policy other than None. NULL asks for nothing.
@@ -536,7 +603,7 @@ func subscriptionPolicies(inst *cim.Instance) error {
 		ok   func(uint64) bool
 		does string
 	}{
-		{"SubscriptionState", func(v uint64) bool { return v == 2 }, "a subscription here is Enabled (2) while it exists"},
+		{"SubscriptionState", stateSupported, stateSupport},
 		{"OnFatalErrorPolicy", func(v uint64) bool { return v == 2 }, "an indication that fails every retry is dropped and the subscription goes on: Ignore (2)"},
 		{"SubscriptionDuration", func(v uint64) bool { return false }, "a subscription here lasts until it is deleted (NULL)"},
 		{"RepeatNotificationPolicy", func(v uint64) bool { return v == 2 }, "every indication is delivered: None (2)"},
@@ -551,6 +618,26 @@ func subscriptionPolicies(inst *cim.Instance) error {
 		}
 	}
 	return nil
+}
+
+// The subscription states a subscription takes (DSP1054's
+// SubscriptionState): Enabled delivers, Disabled does not.
+const (
+	stateEnabled  = 2
+	stateDisabled = 4
+)
+
+// stateSupported reports whether a subscription takes SubscriptionState v.
+func stateSupported(v uint64) bool { return v == stateEnabled || v == stateDisabled }
+
+// stateSupport says what states a subscription takes, for a refusal.
+const stateSupport = "a subscription here is Enabled (2) or Disabled (4)"
+
+// disabledState reports whether a SubscriptionState value asks for a
+// disabled subscription (NULL: enabled).
+func disabledState(v cim.Value) bool {
+	n, err := v.Convert(cim.TypeUint16)
+	return err == nil && !n.IsNull() && n.Uint() == stateDisabled
 }
 
 // backlogQueue is a subscription's backlog: at most max indications, the
@@ -678,11 +765,10 @@ func sourceNamespaces(inst *cim.Instance, ns string) ([]string, error) {
 	return out, nil
 }
 
-// start subscribes: the event query runs under the server's context as the
-// caller, once in each source namespace (a query any of them refuses fails
-// the whole); their events merge into one bounded backlog, which one
-// goroutine fills and another exports.
-func (t *subTable) start(c *call, o *subObject) error {
+// open runs o's event query under the server's context as the caller,
+// once in each source namespace (a query any of them refuses fails the
+// whole).
+func (t *subTable) open(c *call, o *subObject) (context.Context, context.CancelFunc, []*wbem.Enumerator, error) {
 	ctx, cancel := context.WithCancel(c.s.base)
 	if caller, ok := identity.FromContext(c.ctx); ok {
 		ctx = identity.NewContext(ctx, caller)
@@ -698,20 +784,46 @@ func (t *subTable) start(c *call, o *subObject) error {
 			if len(o.sources) > 1 {
 				e := *cim.AsError(err)
 				e.Description = "in source namespace " + ns + ": " + e.Description
-				return &e
+				return nil, nil, nil, &e
 			}
-			return err
+			return nil, nil, nil, err
 		}
 		es = append(es, e)
+	}
+	return ctx, cancel, es, nil
+}
+
+// probe tries o's event query, as start would run it, and ends it at
+// once: a subscription created Disabled is refused what an enabled one
+// would be.
+func (t *subTable) probe(c *call, o *subObject) error {
+	_, cancel, es, err := t.open(c, o)
+	if err != nil {
+		return err
+	}
+	for _, e := range es {
+		e.Close()
+	}
+	cancel()
+	return nil
+}
+
+// start subscribes: the event queries run (open), and their events merge
+// into one bounded backlog, which one goroutine fills and another exports.
+func (t *subTable) start(c *call, o *subObject) error {
+	ctx, cancel, es, err := t.open(c, o)
+	if err != nil {
+		return err
 	}
 	// The notice of lost indications: __EventQueueOverflowEvent, as the
 	// object manager tells what its own queue lost.
 	overflow, _ := getClass(ctx, wbem.NewServices(c.s.backend, o.sources[0]), "__EventQueueOverflowEvent")
+	q := &backlogQueue{max: t.opts.Backlog, wake: make(chan struct{}, 1)}
+	done := make(chan struct{})
 	t.mu.Lock()
-	o.cancel, o.e, o.done = cancel, es, make(chan struct{})
+	o.cancel, o.e, o.q, o.done = cancel, es, q, done
 	t.mu.Unlock()
 	log := c.s.opts.Logger.With("subscription", o.path.String(), "destination", o.dest)
-	q := &backlogQueue{max: t.opts.Backlog, wake: make(chan struct{}, 1)}
 	var readers sync.WaitGroup
 	for _, e := range es {
 		readers.Add(1)
@@ -741,12 +853,15 @@ func (t *subTable) start(c *call, o *subObject) error {
 		q.close()
 	}()
 	go func() { // sender
-		defer close(o.done)
+		defer close(done)
 		// The retries are WS-Eventing push's (internal/push), but an
 		// indication that fails them all is dropped and the subscription
 		// goes on, as DSP1054's DeliveryRetryAttempts says.
+		sent := false // the last Send's message reached the listener
 		export := push.SenderFunc(func(ctx context.Context, m push.Message) error {
-			return t.opts.Exporter.ExportIndication(ctx, o.dest, m.Events[0].(*cim.Instance))
+			err := t.opts.Exporter.ExportIndication(ctx, o.dest, m.Events[0].(*cim.Instance))
+			sent = err == nil
+			return err
 		})
 		retries := t.opts.RetryAttempts
 		if retries == 0 {
@@ -765,9 +880,14 @@ func (t *subTable) start(c *call, o *subObject) error {
 					log.Warn("the notice of lost indications was not delivered", "lost", lost, "err", err)
 				}
 			}
+			sent = false
 			err := push.Send(ctx, export, push.Message{Events: []cim.Object{ind}}, push.Options{Retries: retries, RetryInterval: t.opts.RetryInterval})
 			switch {
-			case ctx.Err() != nil:
+			case ctx.Err() != nil && sent:
+				o.delivered.Add(1)
+				return
+			case ctx.Err() != nil: // abandoned: disabled, deleted, closed
+				o.dropped.Add(1)
 				return
 			case err != nil:
 				o.dropped.Add(1)
@@ -801,7 +921,7 @@ func (t *subTable) find(c *call, kind subKind, p cim.ObjectPath) (*subObject, er
 	}
 	t.mu.Lock()
 	o := t.objs[key]
-	starting := o != nil && o.kind == kindSub && o.done == nil
+	starting := o != nil && !o.ready
 	t.mu.Unlock()
 	if o == nil || o.owner != c.user || starting {
 		return nil, &cim.Error{Status: cim.WBEM_E_NOT_FOUND, Description: "no " + p.Class + " " + p.String()}
@@ -844,10 +964,124 @@ func (t *subTable) delete(c *call, kind subKind, p cim.ObjectPath) error {
 	t.per[o.owner]--
 	t.mu.Unlock()
 	if o.kind == kindSub {
-		o.stop()
+		o.run.Lock() // an enable under way has started, and stops
+		t.stop(o)
+		o.run.Unlock()
 		t.delivered.Add(o.delivered.Load())
 		t.dropped.Add(o.dropped.Load())
 	}
 	c.s.opts.Logger.Info("CIM-XML indication object deleted", "user", c.user, "path", o.path.String())
 	return nil
+}
+
+// setState enables or disables the caller's subscription o
+// (SubscriptionState 2 or 4), as its owner asked with ModifyInstance,
+// SetProperty or an update: a disable ends the event queries, and what
+// the backlog still held is dropped (counted); events while disabled are
+// not seen at all; an enable runs the queries again as the caller, as a
+// creation does (a query refused now leaves the subscription disabled).
+// The instance shows the new state and TimeOfLastStateChange, and its
+// record is stored again.
+func (t *subTable) setState(c *call, o *subObject, enable bool) error {
+	o.run.Lock()
+	defer o.run.Unlock()
+	t.mu.Lock()
+	live := false
+	for _, v := range t.objs {
+		live = live || v == o
+	}
+	was, old := !o.disabled, o.inst
+	t.mu.Unlock()
+	if !live {
+		return &cim.Error{Status: cim.WBEM_E_NOT_FOUND, Description: "no " + o.path.Class + " " + o.path.String()}
+	}
+	if was == enable {
+		return nil
+	}
+	state := uint16(stateDisabled)
+	if enable {
+		state = stateEnabled
+	}
+	inst, err := withValues(old, map[string]cim.Value{
+		"SubscriptionState":     cim.Uint16(state),
+		"TimeOfLastStateChange": cim.DatetimeValue(cim.DatetimeFromTime(time.Now())),
+	}, map[string]cim.Type{"SubscriptionState": cim.TypeUint16, "TimeOfLastStateChange": cim.TypeDatetime})
+	if err != nil {
+		return err
+	}
+	key := t.keyOf(o)
+	caller, _ := identity.FromContext(c.ctx)
+	if t.persist {
+		if err := t.saveRecord(c.s, &subObject{kind: o.kind, owner: o.owner, inst: inst}, key, o.path.Namespace, caller); err != nil {
+			c.s.opts.Logger.Error("CIM-XML indication subscription state not stored", "path", o.path.String(), "err", err)
+			return &cim.Error{Status: cim.WBEM_E_FAILED, Description: "the state of " + o.path.String() + " could not be stored: " + cim.AsError(err).Description}
+		}
+	}
+	var lost uint64
+	if enable {
+		if err := t.start(c, o); err != nil {
+			if t.persist {
+				if err := t.saveRecord(c.s, &subObject{kind: o.kind, owner: o.owner, inst: old}, key, o.path.Namespace, caller); err != nil {
+					c.s.opts.Logger.Error("CIM-XML indication subscription state not stored back", "path", o.path.String(), "err", err)
+				}
+			}
+			return err
+		}
+	} else {
+		lost = t.stop(o)
+	}
+	t.mu.Lock()
+	o.inst, o.disabled = inst, !enable
+	t.mu.Unlock()
+	c.s.opts.Logger.Info("CIM-XML indication subscription "+map[bool]string{true: "enabled", false: "disabled"}[enable],
+		"user", c.user, "path", o.path.String(), "undelivered_dropped", lost)
+	return nil
+}
+
+// keyOf returns o's key in the table ("" when it is not there).
+func (t *subTable) keyOf(o *subObject) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for k, v := range t.objs {
+		if v == o {
+			return k
+		}
+	}
+	return ""
+}
+
+// withValues returns a copy of inst with the properties of vals set,
+// those it lacks added (of types[name]): an instance as created holds the
+// properties its creator sent only.
+func withValues(inst *cim.Instance, vals map[string]cim.Value, types map[string]cim.Type) (*cim.Instance, error) {
+	cl := inst.Class()
+	decl := &cim.Class{Name: cl.Name}
+	for _, p := range cl.Properties {
+		p.Origin = ""
+		decl.Properties = append(decl.Properties, p)
+	}
+	names := make([]string, 0, len(vals))
+	for name := range vals {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if cl.PropertyIndex(name) < 0 {
+			decl.Properties = append(decl.Properties, cim.Property{Name: name, Type: types[name]})
+		}
+	}
+	nc, err := cim.Derive(nil, decl)
+	if err != nil {
+		return nil, err
+	}
+	out := nc.NewInstance()
+	for i := range cl.Properties {
+		out.SetAt(i, inst.At(i))
+	}
+	for _, name := range names {
+		if err := out.Set(name, vals[name]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
