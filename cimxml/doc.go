@@ -82,11 +82,16 @@
 // runs until it is enabled); the instance always carries its
 // SubscriptionState, and TimeOfLastStateChange once it changed (a value the
 // client sends for it is ignored: the server keeps it); with Persist the
-// state is stored and restored. Every other property of an object is fixed
-// once made (its query and destination are what the running subscription
-// honours): a modification that would change one gets CIM_ERR_NOT_SUPPORTED
-// naming it, and nothing of that modification is applied; one that changes
-// nothing succeeds. Enumerations of their superclasses (CIM_ManagedElement,
+// state is stored and restored. The owner of a listener destination gives
+// it a new Destination the same ways, checked as at its creation (an http
+// or https URL; for a user who is no administrator, a listener on the host
+// their request comes from): the subscriptions using it send their next
+// indication there (an export under way finishes where it was going, the
+// backlog stays), and with Persist the new one is stored. Every other
+// property of an object is fixed once made (a filter's query is what the
+// running subscriptions honour): a modification that would change one gets
+// CIM_ERR_NOT_SUPPORTED naming it, and nothing of that modification is
+// applied; one that changes nothing succeeds. Enumerations of their superclasses (CIM_ManagedElement,
 // CIM_ListenerDestination) and the association operations do not include
 // them. Without Options.Indications — and always for the other
 // DSP1054 classes (CIM_ListenerDestinationWSManagement, filter collections,

@@ -17,11 +17,11 @@ import (
 // repository: the Open operations and ExecQuery enumerate the caller's own,
 // as EnumerateInstances does; ModifyInstance, GetProperty and SetProperty
 // find them as GetInstance does. A subscription's SubscriptionState may
-// change between Enabled (2) and Disabled (4) (setState); the rest of a
-// subscription object is fixed once made (its query and destination are
-// what the running subscription honours), so a modification that changes
-// another property is CIM_ERR_NOT_SUPPORTED naming it, never a write to
-// the repository.
+// change between Enabled (2) and Disabled (4) (setState), and a listener
+// destination's Destination (setDestination); the rest of a subscription
+// object is fixed once made (a filter's query is what the running
+// subscriptions honour), so a modification that changes another property
+// is CIM_ERR_NOT_SUPPORTED naming it, never a write to the repository.
 
 // namedInstance is a subscription object on its way through an
 // enumeration: its instance as created (of a class made of its own
@@ -343,19 +343,31 @@ func (c *call) unchangedBy(o *subObject, mod *cim.Instance, props map[string]boo
 type modValue struct{ cur, v cim.Value }
 
 // modifyBy applies a modification of subscription object o, by property
-// name: every property but a subscription's SubscriptionState keeps its
-// value (else CIM_ERR_NOT_SUPPORTED naming the first that would change);
-// a SubscriptionState of Enabled or Disabled enables or disables it (NULL:
-// as it is). Nothing changes unless all of it is allowed.
+// name: every property but a subscription's SubscriptionState and a
+// listener destination's Destination keeps its value (else
+// CIM_ERR_NOT_SUPPORTED naming the first that would change); a
+// SubscriptionState of Enabled or Disabled enables or disables it (NULL:
+// as it is); a new Destination is checked as a creation's and used from
+// the next export on. Nothing changes unless all of it is allowed.
 func (c *call) modifyBy(o *subObject, vals map[string]modValue) error {
 	names := make([]string, 0, len(vals))
 	for name := range vals {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	state := -1
+	state, dest := -1, ""
 	for _, name := range names {
 		m := vals[name]
+		if o.kind == kindDest && strings.EqualFold(name, "Destination") {
+			if cim.Equal(m.cur, m.v) {
+				continue
+			}
+			if m.v.IsNull() || m.v.Type() != cim.TypeString {
+				return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: name, Description: o.path.Class + " needs a Destination, an http or https URL"}
+			}
+			dest = m.v.Str()
+			continue
+		}
 		if o.kind == kindSub && strings.EqualFold(name, "TimeOfLastStateChange") {
 			continue // the server's: a client sends back what it read, or nothing
 		}
@@ -378,6 +390,9 @@ func (c *call) modifyBy(o *subObject, vals map[string]modValue) error {
 			return err
 		}
 	}
+	if dest != "" {
+		return c.s.subs.setDestination(c, o, dest)
+	}
 	if state < 0 {
 		return nil
 	}
@@ -391,8 +406,11 @@ func unchanged(o *subObject, prop string, cur, v cim.Value) error {
 	}
 	what := map[subKind]string{kindFilter: "filter", kindDest: "listener destination", kindSub: "subscription"}[o.kind]
 	but := ""
-	if o.kind == kindSub {
+	switch o.kind {
+	case kindSub:
 		but = " but for its SubscriptionState"
+	case kindDest:
+		but = " but for its Destination"
 	}
 	return &cim.Error{Status: cim.WBEM_E_NOT_SUPPORTED, Parameter: prop, Description: fmt.Sprintf(
 		"%s.%s cannot be modified: an indication %s is fixed once created%s (delete it and create it again)", o.path.Class, prop, what, but)}

@@ -130,7 +130,7 @@ func TestSubscriptionObjectsModify(t *testing.T) {
 		{"GetProperty of a key", "GetProperty", []string{f1, ip("PropertyName", val("SystemName"))}, 0, "<VALUE>testhost</VALUE>"},
 		{"GetProperty of the destination", "GetProperty", []string{d1, ip("PropertyName", val("Destination"))}, 0, url},
 		{"GetProperty of no property", "GetProperty", []string{f1, ip("PropertyName", val("Nope"))}, 12, "no property Nope"},
-		{"SetProperty", "SetProperty", []string{d1, ip("PropertyName", val("Destination")), ip("NewValue", val("http://127.0.0.1:1/x"))}, 7, "CIM_ListenerDestinationCIMXML.Destination cannot be modified"},
+		{"SetProperty", "SetProperty", []string{d1, ip("PropertyName", val("PersistenceType")), ip("NewValue", val("3"))}, 7, "CIM_ListenerDestinationCIMXML.PersistenceType cannot be modified"},
 		{"SetProperty to NULL", "SetProperty", []string{f1, ip("PropertyName", val("Query"))}, 7, "Query"},
 		{"SetProperty, same value", "SetProperty", []string{d1, ip("PropertyName", val("Destination")), ip("NewValue", val(url))}, 0, ""},
 		{"GetProperty of another's", "GetProperty", []string{ip("InstanceName", fourKeys("CIM_IndicationFilter", "f9")), ip("PropertyName", val("Query"))}, 6, ""},

@@ -469,21 +469,8 @@ func (t *subTable) create(c *call, kind subKind, inst *cim.Instance) (cim.Object
 			return cim.ObjectPath{}, missing(class, "Name")
 		}
 		o.dest = strProp(inst, "Destination")
-		u, err := url.Parse(o.dest)
-		if o.dest == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return cim.ObjectPath{}, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: "Destination",
-				Description: fmt.Sprintf("Destination %q is not an http or https URL of a listener", o.dest)}
-		}
-		if _, err := listenerPin(u); err != nil {
-			return cim.ObjectPath{}, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: "Destination",
-				Description: fmt.Sprintf("Destination %q: %v", o.dest, err)}
-		}
-		if caller, ok := identity.FromContext(c.ctx); ok && caller != nil && !caller.Admin {
-			if why := notOwnListener(caller, u); why != "" {
-				c.s.opts.Logger.Info("CIM-XML listener destination refused", "user", c.user, "from", caller.Address, "destination", o.dest, "why", why)
-				return cim.ObjectPath{}, &cim.Error{Status: cim.WBEM_E_ACCESS_DENIED, Parameter: "Destination",
-					Description: fmt.Sprintf("user %q may not name the listener %q: %s", c.user, o.dest, why)}
-			}
+		if err := c.checkDestination(o.dest); err != nil {
+			return cim.ObjectPath{}, err
 		}
 		o.path = c.pathOf(class, name)
 		key = tableKey(kind, c.user, c.req.ns, name)
@@ -586,8 +573,30 @@ func (t *subTable) create(c *call, kind subKind, inst *cim.Instance) (cim.Object
 	t.mu.Lock()
 	o.ready = true
 	t.mu.Unlock()
-	c.s.opts.Logger.Info("CIM-XML indication object created", "user", c.user, "path", o.path.String(), "destination", o.dest, "disabled", disabled)
+	c.s.opts.Logger.Info("CIM-XML indication object created", "user", c.user, "path", o.path.String(), "destination", t.destination(o), "disabled", disabled)
 	return o.path, nil
+}
+
+// checkDestination refuses a listener destination's URL that is no http
+// or https URL of a listener, or one the caller may not name.
+func (c *call) checkDestination(dest string) error {
+	u, err := url.Parse(dest)
+	if dest == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: "Destination",
+			Description: fmt.Sprintf("Destination %q is not an http or https URL of a listener", dest)}
+	}
+	if _, err := listenerPin(u); err != nil {
+		return &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: "Destination",
+			Description: fmt.Sprintf("Destination %q: %v", dest, err)}
+	}
+	if caller, ok := identity.FromContext(c.ctx); ok && caller != nil && !caller.Admin {
+		if why := notOwnListener(caller, u); why != "" {
+			c.s.opts.Logger.Info("CIM-XML listener destination refused", "user", c.user, "from", caller.Address, "destination", dest, "why", why)
+			return &cim.Error{Status: cim.WBEM_E_ACCESS_DENIED, Parameter: "Destination",
+				Description: fmt.Sprintf("user %q may not name the listener %q: %s", c.user, dest, why)}
+		}
+	}
+	return nil
 }
 
 // subscriptionPolicies refuses, as CIM_ERR_NOT_SUPPORTED naming the
@@ -823,7 +832,7 @@ func (t *subTable) start(c *call, o *subObject) error {
 	t.mu.Lock()
 	o.cancel, o.e, o.q, o.done = cancel, es, q, done
 	t.mu.Unlock()
-	log := c.s.opts.Logger.With("subscription", o.path.String(), "destination", o.dest)
+	log := c.s.opts.Logger.With("subscription", o.path.String())
 	var readers sync.WaitGroup
 	for _, e := range es {
 		readers.Add(1)
@@ -859,7 +868,11 @@ func (t *subTable) start(c *call, o *subObject) error {
 		// goes on, as DSP1054's DeliveryRetryAttempts says.
 		sent := false // the last Send's message reached the listener
 		export := push.SenderFunc(func(ctx context.Context, m push.Message) error {
-			err := t.opts.Exporter.ExportIndication(ctx, o.dest, m.Events[0].(*cim.Instance))
+			dest := t.destination(o)
+			err := t.opts.Exporter.ExportIndication(ctx, dest, m.Events[0].(*cim.Instance))
+			if err != nil {
+				err = fmt.Errorf("to %s: %w", dest, err)
+			}
 			sent = err == nil
 			return err
 		})
@@ -1035,6 +1048,57 @@ func (t *subTable) setState(c *call, o *subObject, enable bool) error {
 	t.mu.Unlock()
 	c.s.opts.Logger.Info("CIM-XML indication subscription "+map[bool]string{true: "enabled", false: "disabled"}[enable],
 		"user", c.user, "path", o.path.String(), "undelivered_dropped", lost)
+	return nil
+}
+
+// destination returns where o (a destination or subscription) sends now.
+func (t *subTable) destination(o *subObject) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return o.dest
+}
+
+// setDestination gives the caller's listener destination o a new
+// Destination (checked as a creation's), for it and the subscriptions
+// that use it: their next export goes there (one under way finishes
+// where it was going; the backlog stays). Its record is stored again.
+func (t *subTable) setDestination(c *call, o *subObject, dest string) error {
+	if err := c.checkDestination(dest); err != nil {
+		return err
+	}
+	old := t.current(o)
+	inst, err := withValues(old, map[string]cim.Value{"Destination": cim.String(dest)}, map[string]cim.Type{"Destination": cim.TypeString})
+	if err != nil {
+		return err
+	}
+	// The table's lock orders this with deletes and creates (and another
+	// change of o), as delete's record goes under it.
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	key := ""
+	for k, v := range t.objs {
+		if v == o {
+			key = k
+		}
+	}
+	if key == "" || o.inst != old {
+		return &cim.Error{Status: cim.WBEM_E_FAILED, Description: o.path.String() + " was changed or deleted meanwhile; read it again"}
+	}
+	if t.persist {
+		caller, _ := identity.FromContext(c.ctx)
+		if err := t.saveRecord(c.s, &subObject{kind: o.kind, owner: o.owner, inst: inst}, key, o.path.Namespace, caller); err != nil {
+			c.s.opts.Logger.Error("CIM-XML listener destination not stored", "path", o.path.String(), "err", err)
+			return &cim.Error{Status: cim.WBEM_E_FAILED, Description: "the new Destination of " + o.path.String() + " could not be stored: " + cim.AsError(err).Description}
+		}
+	}
+	was := o.dest
+	o.inst, o.dest = inst, dest
+	for _, v := range t.objs {
+		if v.kind == kindSub && v.handler == key {
+			v.dest = dest
+		}
+	}
+	c.s.opts.Logger.Info("CIM-XML listener destination changed", "user", c.user, "path", o.path.String(), "from", was, "to", dest)
 	return nil
 }
 

@@ -133,16 +133,19 @@ func TestSubscriptionStateDisable(t *testing.T) {
 }
 
 // A disabled subscription stays disabled across a restart: restored
-// without its event query running, it delivers once enabled again.
+// without its event query running, it delivers once enabled again, to
+// the Destination its listener destination was given before the restart.
 func TestSubscriptionStatePersists(t *testing.T) {
+	rec0, url0 := newListener(t, cimxml.ListenerOptions{AllowAnonymous: true})
 	rec, url := newListener(t, cimxml.ListenerOptions{AllowAnonymous: true})
 	path := filepath.Join(t.TempDir(), "repo.db")
 	users := map[string]*identity.Caller{testUser: {Name: testUser, Admin: true}}
 	srv, _, stop := persistentServer(t, path, users)
 	wantOK(t, icall(srv, "CreateInstance", filterInst("f1", creationQuery)))
-	wantOK(t, icall(srv, "CreateInstance", destInst("d1", url)))
+	wantOK(t, icall(srv, "CreateInstance", destInst("d1", url0)))
 	wantOK(t, icall(srv, "CreateInstance", subInst("f1", "d1")))
 	wantOK(t, icall(srv, "ModifyInstance", modifiedSub(stateProp("4"))))
+	wantOK(t, icall(srv, "ModifyInstance", modifiedDest(url, "")))
 	stop()
 
 	srv, _, stop = persistentServer(t, path, users)
@@ -153,8 +156,8 @@ func TestSubscriptionStatePersists(t *testing.T) {
 	wantOK(t, icall(srv, "SetProperty", sub, ip("PropertyName", val("SubscriptionState")), ip("NewValue", val("2"))))
 	wantOK(t, icall(srv, "CreateInstance", newFoo("enabled")))
 	waitUntil(t, "delivered once enabled", func() bool { return rec.count() == 1 })
-	if got := deliveredIDs(rec); got != "enabled" {
-		t.Fatalf("delivered %q", got)
+	if got := deliveredIDs(rec); got != "enabled" || rec0.count() != 0 {
+		t.Fatalf("delivered %q, and %d to the first listener", got, rec0.count())
 	}
 }
 
@@ -204,7 +207,7 @@ func TestSubscriptionStateClient(t *testing.T) {
 }
 
 // The real wbemcli disables a subscription with mi and enables it with
-// sp, and reads the state with gp.
+// sp, reads the state with gp, and moves a listener destination with mi.
 func TestSubscriptionStateWBEMCLI(t *testing.T) {
 	interop.NeedTool(t, "wbemcli")
 	e := newEnv(t, nil, &cimxml.Options{Indications: &cimxml.IndicationOptions{ClassNamespaces: []string{"root/cimv2"}}})
@@ -238,6 +241,14 @@ func TestSubscriptionStateWBEMCLI(t *testing.T) {
 	wantOK(t, icall(e.srv, "CreateInstance", newFoo("on")))
 	waitUntil(t, "delivered", func() bool { return rec.count() == 1 })
 	if got := deliveredIDs(rec); got != "on" {
+		t.Fatalf("delivered %q", got)
+	}
+	// mi moves the listener destination; the subscription follows.
+	rec2, url2 := newListener(t, cimxml.ListenerOptions{AllowAnonymous: true})
+	run("mi", base+strings.TrimPrefix(keys("CIM_ListenerDestinationCIMXML", "d1"), "root/cimv2:"), "Destination="+url2)
+	wantOK(t, icall(e.srv, "CreateInstance", newFoo("moved")))
+	waitUntil(t, "delivered to the new listener", func() bool { return rec2.count() == 1 })
+	if got := deliveredIDs(rec2); got != "moved" {
 		t.Fatalf("delivered %q", got)
 	}
 }
@@ -284,5 +295,91 @@ func TestSubscriptionStateDropsBacklog(t *testing.T) {
 	waitUntil(t, "k4 counted", func() bool { return srv.IndicationStats().Delivered == 1 })
 	if st := srv.IndicationStats(); st.Disabled != 0 || st.Dropped != 3 {
 		t.Fatalf("after the enable: %+v", st)
+	}
+}
+
+// modifiedDest is ModifyInstance's parameter: destination d1 with
+// Destination url and the extra PROPERTY elements props.
+func modifiedDest(url, props string) string {
+	return ip("ModifiedInstance", `<VALUE.NAMEDINSTANCE>`+fourKeys("CIM_ListenerDestinationCIMXML", "d1")+
+		`<INSTANCE CLASSNAME="CIM_ListenerDestinationCIMXML"><PROPERTY NAME="Name" TYPE="string"><VALUE>d1</VALUE></PROPERTY><PROPERTY NAME="Destination" TYPE="string"><VALUE>`+url+
+		`</VALUE></PROPERTY>`+props+`</INSTANCE></VALUE.NAMEDINSTANCE>`)
+}
+
+// The owner of a listener destination gives it a new Destination: the
+// subscriptions that use it deliver there from then on. The new URL is
+// checked as a creation's (a user who is no administrator names only a
+// listener on their own host); another user finds no such destination; a
+// change of another property beside it is refused naming that property,
+// and nothing of it is applied.
+func TestListenerDestinationModify(t *testing.T) {
+	rec1, url1 := newListener(t, cimxml.ListenerOptions{AllowAnonymous: true})
+	rec2, url2 := newListener(t, cimxml.ListenerOptions{AllowAnonymous: true})
+	srv := newServer(t, nil, cimxml.Options{Indications: &cimxml.IndicationOptions{RetryInterval: time.Millisecond}})
+	wantOK(t, icall(srv, "CreateInstance", filterInst("f1", creationQuery)))
+	wantOK(t, icall(srv, "CreateInstance", destInst("d1", url1)))
+	wantOK(t, icall(srv, "CreateInstance", subInst("f1", "d1")))
+	d1 := ip("InstanceName", fourKeys("CIM_ListenerDestinationCIMXML", "d1"))
+	wantOK(t, icall(srv, "CreateInstance", newFoo("to1")))
+	waitUntil(t, "to1 delivered", func() bool { return rec1.count() == 1 })
+
+	for _, tc := range []struct {
+		name, user, method string
+		params             []string
+		code               int
+		says               string
+	}{
+		{"another user's", "other", "ModifyInstance", []string{modifiedDest(url2, "")}, 6, ""},
+		{"another user's SetProperty", "other", "SetProperty", []string{d1, ip("PropertyName", val("Destination")), ip("NewValue", val(url2))}, 6, ""},
+		{"not a URL", testUser, "SetProperty", []string{d1, ip("PropertyName", val("Destination")), ip("NewValue", val("ftp://127.0.0.1/"))}, 4, "ftp://"},
+		{"NULL", testUser, "SetProperty", []string{d1, ip("PropertyName", val("Destination"))}, 4, "needs a Destination"},
+		{"and a new protocol", testUser, "ModifyInstance", []string{modifiedDest(url2, `<PROPERTY NAME="Protocol" TYPE="uint16"><VALUE>4</VALUE></PROPERTY>`)}, 7, "CIM_ListenerDestinationCIMXML.Protocol cannot be modified"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pass := testPass
+			if tc.user == "other" {
+				pass = "secret"
+			}
+			w := post(srv, tc.user, pass, tc.method, "root%2Fcimv2", imethod(tc.method, tc.params...))
+			if d := wantError(t, w, tc.code); !strings.Contains(d, tc.says) {
+				t.Fatalf("description %q lacks %q", d, tc.says)
+			}
+		})
+	}
+	wantOK(t, icall(srv, "GetInstance", d1), url1)
+
+	wantOK(t, icall(srv, "ModifyInstance", modifiedDest(url2, "")))
+	wantOK(t, icall(srv, "GetInstance", d1), url2)
+	wantOK(t, icall(srv, "CreateInstance", newFoo("to2")))
+	waitUntil(t, "to2 delivered", func() bool { return rec2.count() == 1 })
+	wantOK(t, icall(srv, "SetProperty", d1, ip("PropertyName", val("Destination")), ip("NewValue", val(url1))))
+	wantOK(t, icall(srv, "CreateInstance", newFoo("to1 again")))
+	waitUntil(t, "delivered to the first again", func() bool { return rec1.count() == 2 })
+	if a, b := deliveredIDs(rec1), deliveredIDs(rec2); a != "to1 to1 again" || b != "to2" {
+		t.Fatalf("first listener got %q, second %q", a, b)
+	}
+}
+
+// A user who is no administrator moves their destination only to a
+// listener on the host their request comes from, as at its creation.
+func TestListenerDestinationModifyNonAdmin(t *testing.T) {
+	_, url := newListener(t, cimxml.ListenerOptions{AllowAnonymous: true})
+	srv := newServer(t, nil, cimxml.Options{Indications: &cimxml.IndicationOptions{}})
+	guest := func(method string, params ...string) string {
+		return postFrom(srv, "127.0.0.1:5000", "guest", "guest", method, strings.Join(params, "")).Body.String()
+	}
+	if body := guest("CreateInstance", destInst("d1", url)); strings.Contains(body, "<ERROR") {
+		t.Fatal(body)
+	}
+	d1 := ip("InstanceName", fourKeys("CIM_ListenerDestinationCIMXML", "d1"))
+	if body := guest("SetProperty", d1, ip("PropertyName", val("Destination")), ip("NewValue", val("http://192.0.2.7:8080/"))); !strings.Contains(body, `<ERROR CODE="2"`) || !strings.Contains(body, "192.0.2.7") {
+		t.Fatalf("a guest's destination moved elsewhere:\n%s", body)
+	}
+	moved := strings.Replace(url, "127.0.0.1", "127.0.0.2", 1)
+	if body := guest("SetProperty", d1, ip("PropertyName", val("Destination")), ip("NewValue", val(moved))); strings.Contains(body, "<ERROR") {
+		t.Fatalf("a guest's destination moved on their host:\n%s", body)
+	}
+	if body := guest("GetInstance", d1); !strings.Contains(body, moved) {
+		t.Fatalf("after the move:\n%s", body)
 	}
 }
