@@ -91,9 +91,16 @@
 // property of an object is fixed once made (a filter's query is what the
 // running subscriptions honour): a modification that would change one gets
 // CIM_ERR_NOT_SUPPORTED naming it, and nothing of that modification is
-// applied; one that changes nothing succeeds. Enumerations of their superclasses (CIM_ManagedElement,
-// CIM_ListenerDestination) and the association operations do not include
-// them. Without Options.Indications — and always for the other
+// applied; one that changes nothing succeeds. The association operations
+// (References, Associators, their Names and Open forms) reach them too: a
+// CIM_IndicationSubscription joins its filter (role Filter) and its
+// destination (role Handler), so a filter's references are the caller's
+// subscriptions to it and its associators their destinations (a
+// destination's, the other way round; a subscription has none), narrowed
+// by AssocClass, ResultClass (a class or an ancestor of it), Role and
+// ResultRole; another user's object is not found. Enumerations of their
+// superclasses (CIM_ManagedElement, CIM_ListenerDestination) do not
+// include them. Without Options.Indications — and always for the other
 // DSP1054 classes (CIM_ListenerDestinationWSManagement, filter collections,
 // the abstract CIM_ListenerDestination, a subclass the backend knows) —
 // CreateInstance of them is CIM_ERR_NOT_SUPPORTED with a description rather

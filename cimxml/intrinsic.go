@@ -747,7 +747,16 @@ func (c *call) associations(ps *params, method string) error {
 			return err
 		}
 	}
-	e, err := c.raw.ExecQuery(c.ctx, "WQL", q, semisync)
+	objs, sub, err := c.subscriptionAssociations(ps, obj, refs)
+	if err != nil {
+		return err
+	}
+	var e *wbem.Enumerator
+	if sub {
+		e, err = listStart("", objs)(c.ctx, c.svc)
+	} else {
+		e, err = c.raw.ExecQuery(c.ctx, "WQL", q, semisync)
+	}
 	if err != nil {
 		return err
 	}

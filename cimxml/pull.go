@@ -378,6 +378,12 @@ func (c *call) open(ps *params, method string) error {
 		start = func(ctx context.Context, svc *wbem.Services) (*wbem.Enumerator, error) {
 			return svc.ExecQuery(ctx, "WQL", q, semisync)
 		}
+		if objs, sub, err := c.subscriptionAssociations(ps, obj, strings.HasPrefix(method, "OpenReference")); sub {
+			if err != nil {
+				return err
+			}
+			start = listStart("", objs)
+		}
 	case "OpenQueryInstances":
 		kind = itemInstance
 		lang, ok, err := ps.str("FilterQueryLanguage")

@@ -425,3 +425,106 @@ func isKey(p cim.ObjectPath, name string) bool {
 	}
 	return false
 }
+
+// subClassIsA reports whether class is ancestor or derives from it among
+// the subscription classes' declarations (IndicationClasses).
+func subClassIsA(class, ancestor string) bool {
+	cs, err := indicationClasses()
+	if err != nil {
+		return false
+	}
+	for n := 0; class != "" && n <= len(cs); n++ {
+		if strings.EqualFold(class, ancestor) {
+			return true
+		}
+		next := ""
+		for _, c := range cs {
+			if strings.EqualFold(c.Name, class) {
+				next = c.Superclass
+			}
+		}
+		class = next
+	}
+	return false
+}
+
+// subscriptionAssociations serves the association operations (References
+// and Associators, their Names and Open forms) on the caller's filter,
+// listener destination or subscription at obj, and reports whether obj
+// is one (other objects, and class-level requests, are the object
+// manager's). A CIM_IndicationSubscription refers to its filter by its
+// Filter role and to its destination by Handler: the references of a
+// filter are the subscriptions to it, its associators the destinations
+// those subscriptions deliver to, and the other way round for a
+// destination; nothing refers to a subscription. AssocClass, ResultClass,
+// Role and ResultRole narrow them as DSP0200 says (a class matches itself
+// and its subclasses). The objects are the caller's own, as
+// EnumerateInstances lists them; another user's filter is not found.
+func (c *call) subscriptionAssociations(ps *params, obj cim.ObjectPath, refs bool) ([]cim.Object, bool, error) {
+	kind := c.subscriptionKind(obj.Class)
+	if kind == 0 || obj.IsClass() {
+		return nil, false, nil
+	}
+	var p [4]string // AssocClass, ResultClass, Role, ResultRole
+	for i, name := range []string{"AssocClass", "ResultClass", "Role", "ResultRole"} {
+		if refs && (i == 0 || i == 3) {
+			continue
+		}
+		v, err := ps.name(name)
+		if err != nil {
+			return nil, true, err
+		}
+		p[i] = v
+	}
+	assocClass, resultClass, role, resultRole := p[0], p[1], p[2], p[3]
+	t := c.s.subs
+	o, err := t.find(c, kind, obj)
+	if err != nil {
+		return nil, true, err
+	}
+	if kind == kindSub {
+		return nil, true, nil
+	}
+	myRole, otherRole := "Filter", "Handler"
+	if kind == kindDest {
+		myRole, otherRole = otherRole, myRole
+	}
+	if role != "" && !strings.EqualFold(role, myRole) {
+		return nil, true, nil
+	}
+	if refs {
+		if resultClass != "" && !subClassIsA("CIM_IndicationSubscription", resultClass) {
+			return nil, true, nil
+		}
+	} else if (assocClass != "" && !subClassIsA("CIM_IndicationSubscription", assocClass)) ||
+		(resultRole != "" && !strings.EqualFold(resultRole, otherRole)) {
+		return nil, true, nil
+	}
+	var out []cim.Object
+	seen := map[*subObject]bool{}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, s := range t.objs {
+		if s.kind != kindSub || s.owner != c.user || !s.ready {
+			continue
+		}
+		mine, other := s.filter, s.handler
+		if kind == kindDest {
+			mine, other = other, mine
+		}
+		if t.objs[mine] != o {
+			continue
+		}
+		if refs {
+			out = append(out, &namedInstance{Instance: s.inst, path: s.path})
+			continue
+		}
+		end := t.objs[other]
+		if end == nil || seen[end] || (resultClass != "" && !subClassIsA(end.path.Class, resultClass)) {
+			continue
+		}
+		seen[end] = true
+		out = append(out, &namedInstance{Instance: end.inst, path: end.path})
+	}
+	return out, true, nil
+}
