@@ -98,9 +98,12 @@
 // subscriptions to it and its associators their destinations (a
 // destination's, the other way round; a subscription has none), narrowed
 // by AssocClass, ResultClass (a class or an ancestor of it), Role and
-// ResultRole; another user's object is not found. Enumerations of their
-// superclasses (CIM_ManagedElement, CIM_ListenerDestination) do not
-// include them. Without Options.Indications — and always for the other
+// ResultRole; another user's object is not found. An enumeration of a
+// superclass of theirs (CIM_ManagedElement, CIM_ListenerDestination:
+// EnumerateInstances(Names), OpenEnumerateInstances(Paths), a FilterQuery
+// applied) gives the caller's filters and destinations of a class derived
+// from it after the object manager's instances; a query on a superclass
+// (ExecQuery, OpenQueryInstances) does not include them. Without Options.Indications — and always for the other
 // DSP1054 classes (CIM_ListenerDestinationWSManagement, filter collections,
 // the abstract CIM_ListenerDestination, a subclass the backend knows) —
 // CreateInstance of them is CIM_ERR_NOT_SUPPORTED with a description rather

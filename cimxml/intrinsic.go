@@ -465,22 +465,26 @@ func (c *call) enumerateInstances(ps *params, names bool) error {
 			return err
 		}
 	}
-	e, err := c.raw.CreateInstanceEnum(c.ctx, name, semisync)
+	svc := c.raw
+	if extra := c.inheritedObjects(name, nil); len(extra) > 0 {
+		svc = wbem.NewServices(appendBackend{c.s.backend, extra}, c.req.ns)
+	}
+	e, err := svc.CreateInstanceEnum(c.ctx, name, semisync)
 	if err != nil {
 		return err
 	}
 	w := c.resp.buf
 	return c.stream(e, func(obj cim.Object) error {
-		inst, ok := obj.(*cim.Instance)
+		inst, ok := instanceOf(obj)
 		if !ok {
 			return nil
 		}
 		if names {
-			c.enc.instanceName(w, inst.ObjectPath())
+			c.enc.instanceName(w, obj.ObjectPath())
 			return nil
 		}
 		w.WriteString("<VALUE.NAMEDINSTANCE>")
-		c.enc.instanceName(w, inst.ObjectPath())
+		c.enc.instanceName(w, obj.ObjectPath())
 		c.enc.instance(w, inst, opts)
 		w.WriteString("</VALUE.NAMEDINSTANCE>")
 		return nil

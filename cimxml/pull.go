@@ -360,6 +360,24 @@ func (c *call) open(ps *params, method string) error {
 				}
 			}
 			start = listStart(name, objs)
+		} else if c.s.subs != nil {
+			// A superclass's: the caller's objects after the object
+			// manager's instances.
+			var f *wql.Filter
+			if query != "" {
+				if f, err = c.compileQuery(query); err != nil {
+					return err
+				}
+			}
+			if extra := c.inheritedObjects(name, f); len(extra) > 0 {
+				start = func(ctx context.Context, svc *wbem.Services) (*wbem.Enumerator, error) {
+					svc = wbem.NewServices(appendBackend{c.s.backend, extra}, svc.Namespace())
+					if query != "" {
+						return svc.ExecQuery(ctx, "WQL", query, semisync)
+					}
+					return svc.CreateInstanceEnum(ctx, name, semisync)
+				}
+			}
 		}
 	case "OpenReferenceInstances", "OpenReferenceInstancePaths", "OpenAssociatorInstances", "OpenAssociatorInstancePaths":
 		obj, err := ps.instanceName(c.dec, "InstanceName")

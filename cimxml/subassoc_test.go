@@ -86,7 +86,8 @@ func TestSubscriptionObjectsAssociations(t *testing.T) {
 	wantError(t, w, 6)
 }
 
-// The real wbemcli's ai, ain, ri and rin of a filter.
+// The real wbemcli's ai, ain, ri and rin of a filter, and its ein of the
+// destinations' superclass.
 func TestSubscriptionObjectsAssociationsWBEMCLI(t *testing.T) {
 	interop.NeedTool(t, "wbemcli")
 	e := newEnv(t, nil, &cimxml.Options{Indications: &cimxml.IndicationOptions{ClassNamespaces: []string{"root/cimv2"}}})
@@ -94,8 +95,8 @@ func TestSubscriptionObjectsAssociationsWBEMCLI(t *testing.T) {
 	for _, body := range []string{filterInst("f1", creationQuery), destInst("d1", url), subInst("f1", "d1")} {
 		wantOK(t, icall(e.srv, "CreateInstance", body))
 	}
-	f := strings.Replace(e.hs.URL, "http://", "http://"+testUser+":"+testPass+"@", 1) +
-		`/root/cimv2:CIM_IndicationFilter.CreationClassName="CIM_IndicationFilter",Name="f1",SystemCreationClassName="CIM_ComputerSystem",SystemName="testhost"`
+	base := strings.Replace(e.hs.URL, "http://", "http://"+testUser+":"+testPass+"@", 1) + "/root/cimv2:"
+	f := base + `CIM_IndicationFilter.CreationClassName="CIM_IndicationFilter",Name="f1",SystemCreationClassName="CIM_ComputerSystem",SystemName="testhost"`
 	for _, tc := range []struct {
 		args []string
 		want []string
@@ -104,6 +105,7 @@ func TestSubscriptionObjectsAssociationsWBEMCLI(t *testing.T) {
 		{[]string{"ain", "-ac", "CIM_IndicationSubscription", "-arc", "CIM_ListenerDestination", f}, []string{`CIM_ListenerDestinationCIMXML.CreationClassName="CIM_ListenerDestinationCIMXML",Name="d1"`}},
 		{[]string{"ri", f}, []string{"CIM_IndicationSubscription", "SubscriptionState=2"}},
 		{[]string{"rin", "-arc", "CIM_IndicationSubscription", "-ar", "Filter", f}, []string{"CIM_IndicationSubscription.Filter=", "Handler="}},
+		{[]string{"ein", base + "CIM_ListenerDestination"}, []string{`CIM_ListenerDestinationCIMXML.CreationClassName="CIM_ListenerDestinationCIMXML",Name="d1"`}},
 	} {
 		out, errs, code := interop.WBEMCLI(t, tc.args...)
 		if code != 0 {
@@ -113,6 +115,73 @@ func TestSubscriptionObjectsAssociationsWBEMCLI(t *testing.T) {
 			if !strings.Contains(out, w) {
 				t.Fatalf("wbemcli %v: %q not in\n%s", tc.args, w, out)
 			}
+		}
+	}
+}
+
+// Enumerations of the subscription classes' superclasses
+// (CIM_ManagedElement, CIM_ListenerDestination) include the caller's
+// filters and destinations after the object manager's instances, in the
+// plain and the pull forms, a FilterQuery applied; another user's are not
+// there.
+func TestSubscriptionObjectsInSuperclasses(t *testing.T) {
+	srv, url := subscribed(t) // f1, f2, d1, f1→d1
+	const (
+		sub  = `<INSTANCE CLASSNAME="CIM_IndicationSubscription">`
+		dest = `<INSTANCE CLASSNAME="CIM_ListenerDestinationCIMXML">`
+		filt = `<INSTANCE CLASSNAME="CIM_IndicationFilter">`
+	)
+	count := func(body string) [3]int {
+		return [3]int{strings.Count(body, filt), strings.Count(body, dest), strings.Count(body, sub)}
+	}
+	name := func(v string) string { return ip("ClassName", className(v)) }
+	for _, tc := range []struct {
+		name, method string
+		params       []string
+		want         [3]int // filters, destinations, subscriptions
+		has          string
+	}{
+		{"managed elements", "EnumerateInstances", []string{name("CIM_ManagedElement")}, [3]int{2, 1, 0}, url},
+		{"listener destinations", "EnumerateInstances", []string{name("CIM_ListenerDestination")}, [3]int{0, 1, 0}, `<VALUE.NAMEDINSTANCE><INSTANCENAME CLASSNAME="CIM_ListenerDestinationCIMXML">`},
+		{"old name of destinations", "EnumerateInstances", []string{name("CIM_IndicationHandler")}, [3]int{0, 0, 0}, ""},
+		{"Open of managed elements", "OpenEnumerateInstances", []string{name("CIM_ManagedElement"), ip("MaxObjectCount", val("10"))}, [3]int{2, 1, 0}, "<VALUE>TRUE</VALUE>"},
+		{"filtered Open", "OpenEnumerateInstances", []string{name("CIM_ListenerDestination"), ip("FilterQueryLanguage", val("WQL")), ip("FilterQuery", val("Name = 'd1'")), ip("MaxObjectCount", val("10"))}, [3]int{0, 1, 0}, url},
+		{"filtered Open, none", "OpenEnumerateInstances", []string{name("CIM_ListenerDestination"), ip("FilterQueryLanguage", val("WQL")), ip("FilterQuery", val("Name = 'd2'")), ip("MaxObjectCount", val("10"))}, [3]int{0, 0, 0}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := wantOK(t, icall(srv, tc.method, tc.params...), tc.has)
+			if got := count(body); got != tc.want {
+				t.Fatalf("filters, destinations, subscriptions: %v, want %v\n%s", got, tc.want, body)
+			}
+		})
+	}
+	body := wantOK(t, icall(srv, "EnumerateInstanceNames", name("CIM_ManagedElement")))
+	if n := strings.Count(body, `<INSTANCENAME CLASSNAME="CIM_IndicationFilter">`); n != 2 || !strings.Contains(body, `<INSTANCENAME CLASSNAME="CIM_ListenerDestinationCIMXML">`) {
+		t.Fatalf("names of managed elements:\n%s", body)
+	}
+	// One at a time through a pull.
+	body = wantOK(t, icall(srv, "OpenEnumerateInstancePaths", name("CIM_ManagedElement"), ip("MaxObjectCount", val("1"))))
+	ctx := ctxRE.FindStringSubmatch(body)
+	if ctx == nil {
+		t.Fatalf("Open of 1:\n%s", body)
+	}
+	// (the repository's CIM_ComputerSystem instances come too)
+	ours := func(body string) int {
+		return strings.Count(body, `<INSTANCENAME CLASSNAME="CIM_IndicationFilter">`) + strings.Count(body, `<INSTANCENAME CLASSNAME="CIM_ListenerDestinationCIMXML">`)
+	}
+	n := ours(body)
+	body = wantOK(t, pullN(srv, "PullInstancePaths", ctx[1], 10), `<VALUE>TRUE</VALUE>`)
+	if n += ours(body); n != 3 {
+		t.Fatalf("%d of the subscription objects' paths in all, want 3:\n%s", n, body)
+	}
+	for _, params := range [][]string{{name("CIM_ManagedElement")}, {name("CIM_ManagedElement"), ip("MaxObjectCount", val("10"))}} {
+		method := "EnumerateInstances"
+		if len(params) > 1 {
+			method = "OpenEnumerateInstances"
+		}
+		body := post(srv, "other", "secret", method, "root%2Fcimv2", imethod(method, params...)).Body.String()
+		if count(body) != [3]int{} || !strings.Contains(body, `<INSTANCE CLASSNAME="CIM_ComputerSystem">`) || strings.Contains(body, "<ERROR") {
+			t.Fatalf("another user's %s:\n%s", method, body)
 		}
 	}
 }

@@ -109,6 +109,23 @@ func (c *call) subscriptionQuery(lang, text string) ([]cim.Object, bool, error) 
 	return c.ownObjects(kind, f), true, nil
 }
 
+// compileQuery compiles a WQL data query against the request's classes.
+func (c *call) compileQuery(text string) (*wql.Filter, error) {
+	q, err := wql.Parse(text)
+	if err != nil {
+		return nil, err
+	}
+	sq, ok := q.(*wql.SelectQuery)
+	if !ok || sq.IsEvent() {
+		return nil, &cim.Error{Status: cim.WBEM_E_INVALID_QUERY, Description: "not a data query: " + text}
+	}
+	class, err := c.lookupClass(sq.Class)
+	if err != nil {
+		return nil, err
+	}
+	return wql.Compile(sq, class, wql.SchemaFunc(c.lookupClass))
+}
+
 // listBackend is a wbem.Backend that writes a fixed list of objects: the
 // subscription objects an Open enumerates, so that their pulls go as any
 // other enumeration's (MaxObjectCount, contexts, expiry).
@@ -527,4 +544,50 @@ func (c *call) subscriptionAssociations(ps *params, obj cim.ObjectPath, refs boo
 		out = append(out, &namedInstance{Instance: end.inst, path: end.path})
 	}
 	return out, true, nil
+}
+
+// inheritedObjects returns the caller's subscription objects in the
+// request's namespace whose class derives from class (an ancestor such
+// as CIM_ManagedElement or CIM_ListenerDestination; the subscription
+// classes themselves are served apart), matched by f when it is set: what
+// an enumeration of class adds to the object manager's instances.
+func (c *call) inheritedObjects(class string, f *wql.Filter) []cim.Object {
+	t := c.s.subs
+	if t == nil || subKindOf(class) != 0 {
+		return nil
+	}
+	var out []cim.Object
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, o := range t.objs {
+		if o.owner != c.user || !o.ready || !strings.EqualFold(o.path.Namespace, c.req.ns) || !subClassIsA(o.path.Class, class) {
+			continue
+		}
+		if f != nil && !f.Match(o.inst) {
+			continue
+		}
+		out = append(out, &namedInstance{Instance: o.inst, path: o.path})
+	}
+	return out
+}
+
+// appendBackend is a wbem.Backend that answers as its Backend does, then
+// writes extra: an enumeration of a superclass of the subscription
+// classes, with the caller's subscription objects after the object
+// manager's instances.
+type appendBackend struct {
+	wbem.Backend
+	extra []cim.Object
+}
+
+func (b appendBackend) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error {
+	if err := b.Backend.Do(ctx, op, w); err != nil {
+		return err
+	}
+	for _, o := range b.extra {
+		if err := w.Write(o); err != nil {
+			return err
+		}
+	}
+	return nil
 }
