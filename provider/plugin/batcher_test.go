@@ -5,6 +5,7 @@ import (
 	"io"
 	"runtime"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 
@@ -231,12 +232,18 @@ func TestBatcherWaitsForWritten(t *testing.T) {
 		b, f, sendErr := startBatcher(t, c)
 		f.held = make(chan mem.BufferSlice, 100)
 		f.credits <- 100 * providerwire.MaxBatch
-		if err := b.Emit(workload.Build(c, 0)); err != nil {
-			t.Fatal(err)
-		}
+		// The first instance's Emit returns only once its batch is
+		// written (TestBatcherFirstInstanceOnConnection).
+		emitFirst := make(chan error, 1)
+		go func() { emitFirst <- b.Emit(workload.Build(c, 0)) }()
 		synctest.Wait()
 		if got := f.sentNow(); !slices.Equal(got, []int{1}) {
 			t.Fatalf("first batch %v, want [1]", got)
+		}
+		select {
+		case err := <-emitFirst:
+			t.Fatalf("the first instance's Emit returned before its batch was written: %v", err)
+		default:
 		}
 		first := <-f.held
 		// Not written yet: a whole batch may pend, nothing else leaves,
@@ -267,6 +274,9 @@ func TestBatcherWaitsForWritten(t *testing.T) {
 		if err := <-blocked; err != nil {
 			t.Fatal(err)
 		}
+		if err := <-emitFirst; err != nil {
+			t.Fatal(err)
+		}
 		// The second is not written either: the daemon going (its side of
 		// the stream closed, which cancels the call) ends the sender's
 		// wait and fails the next Emit.
@@ -281,27 +291,113 @@ func TestBatcherWaitsForWritten(t *testing.T) {
 	})
 }
 
-// TestBatcherFirstInstanceOneThread: on one thread (MaxProcs), the first
-// instance of an enumeration has left when its Emit returns — Emit lets
-// the sender run rather than keep the thread until it blocks, which a
-// fast provider does only once a whole batch is pending.
-func TestBatcherFirstInstanceOneThread(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	synctest.Test(t, func(t *testing.T) {
-		c := workload.Class()
-		b, f, sendErr := startBatcher(t, c)
-		f.credits <- providerwire.MaxBatch
-		synctest.Wait()
-		if err := b.Emit(workload.Build(c, 0)); err != nil {
-			t.Fatal(err)
+// oneThread runs Go code on one thread until t ends.
+func oneThread(t *testing.T) {
+	procs := runtime.GOMAXPROCS(1)
+	t.Cleanup(func() { runtime.GOMAXPROCS(procs) })
+}
+
+// loopyWriter takes f's batches as gRPC's writer does (loopyWriter.run):
+// it copies a batch and hands its buffer back, then, holding less than
+// minBatch bytes, yields once before it writes them to the connection —
+// counted in the result — and waits for the next. Close f.held to stop it.
+func loopyWriter(f *fakeStream, minBatch int) *atomic.Int32 {
+	var onConn atomic.Int32
+	go func() {
+		for data := range f.held {
+			n := data.Len()
+			data.Free()
+			if n < minBatch {
+				runtime.Gosched()
+			}
+			onConn.Add(1)
 		}
-		if n := len(f.sent); n != 1 {
-			t.Fatalf("%d batches sent when the first Emit returned, want 1", n)
-		}
-		b.finish()
-		if err := <-sendErr; err != nil {
-			t.Fatal(err)
-		}
-		close(f.credits)
-	})
+	}()
+	return &onConn
+}
+
+// orderRounds is how many times the tests of the goroutines' order on one
+// thread play their scene, and orderAtLeast how many must come out right:
+// the runtime may preempt a goroutine anywhere (a time slice over, a
+// collection), which puts it at the back of the run queue, so the order
+// is the usual one, not a certain one.
+const orderRounds, orderAtLeast = 10, 8
+
+// TestBatcherFirstInstanceOnConnection: on one thread (MaxProcs), the
+// first instance of an enumeration is on the connection when its Emit
+// returns, though gRPC's writer yields once before it writes a batch of
+// under 1000 bytes: a fast provider going on at once would keep the thread
+// until it blocks, a whole batch later, and the writer with it (the warm
+// first object took 4 ms rather than 1).
+func TestBatcherFirstInstanceOnConnection(t *testing.T) {
+	oneThread(t)
+	right := 0
+	for range orderRounds {
+		synctest.Test(t, func(t *testing.T) {
+			c := workload.Class()
+			b, f, sendErr := startBatcher(t, c)
+			f.held = make(chan mem.BufferSlice)
+			onConn := loopyWriter(f, 1000)
+			f.credits <- providerwire.MaxBatch
+			synctest.Wait()
+			if err := b.Emit(workload.Build(c, 0)); err != nil {
+				t.Fatal(err)
+			}
+			if onConn.Load() == 1 {
+				right++
+			}
+			b.finish()
+			if err := <-sendErr; err != nil {
+				t.Fatal(err)
+			}
+			close(f.credits)
+			close(f.held)
+		})
+	}
+	if right < orderAtLeast {
+		t.Fatalf("the first batch was on the connection when the first Emit returned in %d of %d enumerations, want %d", right, orderRounds, orderAtLeast)
+	}
+}
+
+// TestBatcherBatchOnConnection: on one thread, a batch that gRPC's writer
+// puts off (it yields once holding under 1000 bytes, as with the tail of a
+// batch) is on the connection before Emit, blocked on a whole pending
+// batch, goes on to make the next: otherwise the provider would keep the
+// thread for a whole batch and the daemon would wait for the tail.
+func TestBatcherBatchOnConnection(t *testing.T) {
+	oneThread(t)
+	right := 0
+	for range orderRounds {
+		synctest.Test(t, func(t *testing.T) {
+			c := workload.Class()
+			b, f, sendErr := startBatcher(t, c)
+			f.held = make(chan mem.BufferSlice)
+			onConn := loopyWriter(f, 1<<30) // every batch's tail is small
+			// A whole batch pending, no credit: the next Emit blocks.
+			for i := range providerwire.MaxBatch {
+				if err := b.Emit(workload.Build(c, i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			blocked := make(chan error, 1)
+			go func() { blocked <- b.Emit(workload.Build(c, providerwire.MaxBatch)) }()
+			synctest.Wait()
+			f.credits <- 2 * providerwire.MaxBatch
+			if err := <-blocked; err != nil {
+				t.Fatal(err)
+			}
+			if onConn.Load() >= 1 {
+				right++
+			}
+			b.finish()
+			if err := <-sendErr; err != nil {
+				t.Fatal(err)
+			}
+			close(f.credits)
+			close(f.held)
+		})
+	}
+	if right < orderAtLeast {
+		t.Fatalf("Emit went on with the batch before it on the connection in %d of %d enumerations, want %d", right, orderRounds, orderAtLeast)
+	}
 }

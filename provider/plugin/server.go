@@ -295,6 +295,7 @@ type batcher struct {
 	cond     *sync.Cond                // the sender waits on it
 	room     *sync.Cond                // Emit waits on it while a whole batch is pending
 	sent     bool                      // a batch has left
+	out      int                       // batches the connection has taken (written, and the writer given its turn)
 	class    *cim.Class                // the request's: values go in its order
 	pending  providerwire.EncodedBatch // emitted, not yet sent
 	credit   int
@@ -365,19 +366,25 @@ func (b *batcher) Emit(inst *cim.Instance) error {
 	// some are, it is sending, or waiting for credit, which this instance
 	// does not bring (waking it per instance cost a futex call each).
 	wake := err == nil && b.pending.Len() == 1 && b.credit > 0
-	first := wake && !b.sent
+	if wake && !b.sent {
+		// The enumeration's first instance leaves at once, even when the
+		// process runs Go code on one thread (MaxProcs): Emit waits until
+		// the connection has taken it. Going on at once, a fast provider
+		// would keep the thread until it blocks, once a whole batch is
+		// pending (a thousand instances, milliseconds), and only then
+		// would the sender, or gRPC's writer, run.
+		b.cond.Broadcast()
+		for b.err == nil && b.out == 0 {
+			b.room.Wait()
+		}
+		wake, err = false, b.err
+	}
 	b.mu.Unlock()
 	if err != nil {
 		return err
 	}
 	if wake {
 		b.cond.Broadcast()
-	}
-	if first {
-		// The first instance leaves at once even when the process runs
-		// Go code on one thread (MaxProcs): let the sender run now rather
-		// than when this goroutine next blocks.
-		runtime.Gosched()
 	}
 	return nil
 }
@@ -448,6 +455,22 @@ func (b *batcher) send(stream providerwire.Provider_EnumerateServer) error {
 			case <-written:
 			case <-b.ctx.Done():
 			}
+			// gRPC's writer hands the buffer back when it has copied the
+			// batch into its own, and, holding less than 1000 bytes
+			// (the tail of a batch, or a small first batch), yields once
+			// before it writes that to the connection (loopyWriter's
+			// minBatchSize): let it run before Emit goes on. On one
+			// thread Emit would otherwise keep it waiting until the
+			// provider blocks, a whole batch later (the warm first
+			// object took 4 ms instead of 1–2, docs/benchmarks.md).
+			// Twice: the writer may have been put behind this goroutine
+			// before its own yield (preempted; the race detector's
+			// scheduler shuffles).
+			runtime.Gosched()
+			runtime.Gosched()
+			b.mu.Lock()
+			b.out++
+			b.mu.Unlock()
 		}
 		b.room.Broadcast()
 	}
