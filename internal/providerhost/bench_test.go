@@ -76,8 +76,6 @@ func benchProviders(b *testing.B) (map[string]func() provider.InstanceProvider, 
 	if p := os.Getenv("GOWBEM_BENCH_PROVIDER_CPUPROFILE"); p != "" {
 		// PATH,SECONDS: the provider process profiles its first seconds.
 		r.Command = append(r.Command, "cpuprofile="+p)
-	} else if p := os.Getenv("GOWBEM_BENCH_PROVIDER_TRACE"); p != "" {
-		r.Command = append(r.Command, "trace="+p) // PATH,SECONDS: an execution trace
 	}
 	return map[string]func() provider.InstanceProvider{
 		"linked-in":      func() provider.InstanceProvider { return &workload.Provider{N: benchN} },

@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"runtime/trace"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -26,8 +27,8 @@ const childArg = "gowbem-test-provider"
 
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == childArg {
-		if len(os.Args) > 2 {
-			profileChild(os.Args[2])
+		for _, arg := range os.Args[2:] {
+			profileChild(arg)
 		}
 		plugin.ServeProviders(childProviders())
 		return
@@ -42,6 +43,12 @@ func TestMain(m *testing.M) {
 // "trace=PATH,SECONDS" writes an execution trace instead.
 func profileChild(arg string) {
 	kind, spec, _ := strings.Cut(arg, "=")
+	if kind == "maxprocs" {
+		if n, err := strconv.Atoi(spec); err == nil {
+			plugin.MaxProcs = n
+		}
+		return
+	}
 	path, secs, _ := strings.Cut(spec, ",")
 	d, err := time.ParseDuration(secs + "s")
 	if err != nil {

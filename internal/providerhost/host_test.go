@@ -27,7 +27,14 @@ func self(t testing.TB) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return []string{exe, childArg}
+	args := []string{exe, childArg}
+	if n := os.Getenv("GOWBEM_BENCH_PROVIDER_MAXPROCS"); n != "" {
+		args = append(args, "maxprocs="+n) // plugin.MaxProcs of the provider processes
+	}
+	if p := os.Getenv("GOWBEM_BENCH_PROVIDER_TRACE"); p != "" {
+		args = append(args, "trace="+p)
+	}
+	return args
 }
 
 // testUser is the account test providers run as: the daemon's own, even as
