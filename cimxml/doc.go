@@ -102,8 +102,9 @@
 // superclass of theirs (CIM_ManagedElement, CIM_ListenerDestination:
 // EnumerateInstances(Names), OpenEnumerateInstances(Paths), a FilterQuery
 // applied) gives the caller's filters and destinations of a class derived
-// from it after the object manager's instances; a query on a superclass
-// (ExecQuery, OpenQueryInstances) does not include them. Without Options.Indications — and always for the other
+// from it after the object manager's instances, and so does a WQL query on
+// it (ExecQuery, OpenQueryInstances: its WHERE clause applied, its SELECT
+// list projecting). Without Options.Indications — and always for the other
 // DSP1054 classes (CIM_ListenerDestinationWSManagement, filter collections,
 // the abstract CIM_ListenerDestination, a subclass the backend knows) —
 // CreateInstance of them is CIM_ERR_NOT_SUPPORTED with a description rather

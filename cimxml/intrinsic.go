@@ -820,7 +820,15 @@ func (c *call) execQuery(ps *params) error {
 	if sub {
 		e, err = listStart("", objs)(c.ctx, c.svc)
 	} else {
-		e, err = c.raw.ExecQuery(c.ctx, strings.TrimSpace(lang), q, semisync)
+		svc := c.raw
+		extra, qerr := c.inheritedQuery(lang, q)
+		if qerr != nil {
+			return qerr
+		}
+		if len(extra) > 0 {
+			svc = wbem.NewServices(appendBackend{c.s.backend, extra}, c.req.ns)
+		}
+		e, err = svc.ExecQuery(c.ctx, strings.TrimSpace(lang), q, semisync)
 	}
 	if err != nil {
 		return err

@@ -430,6 +430,13 @@ func (c *call) open(ps *params, method string) error {
 				return err
 			}
 			start = listStart("", objs)
+		} else if extra, err := c.inheritedQuery(lang, q); err != nil {
+			return err
+		} else if len(extra) > 0 {
+			start = func(ctx context.Context, svc *wbem.Services) (*wbem.Enumerator, error) {
+				svc = wbem.NewServices(appendBackend{c.s.backend, extra}, svc.Namespace())
+				return svc.ExecQuery(ctx, strings.TrimSpace(lang), q, semisync)
+			}
 		}
 	}
 

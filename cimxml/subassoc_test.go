@@ -119,11 +119,11 @@ func TestSubscriptionObjectsAssociationsWBEMCLI(t *testing.T) {
 	}
 }
 
-// Enumerations of the subscription classes' superclasses
+// Enumerations and queries of the subscription classes' superclasses
 // (CIM_ManagedElement, CIM_ListenerDestination) include the caller's
 // filters and destinations after the object manager's instances, in the
-// plain and the pull forms, a FilterQuery applied; another user's are not
-// there.
+// plain and the pull forms, a FilterQuery or WHERE clause applied and a
+// SELECT list projecting; another user's are not there.
 func TestSubscriptionObjectsInSuperclasses(t *testing.T) {
 	srv, url := subscribed(t) // f1, f2, d1, f1→d1
 	const (
@@ -146,6 +146,11 @@ func TestSubscriptionObjectsInSuperclasses(t *testing.T) {
 		{"old name of destinations", "EnumerateInstances", []string{name("CIM_IndicationHandler")}, [3]int{0, 0, 0}, ""},
 		{"Open of managed elements", "OpenEnumerateInstances", []string{name("CIM_ManagedElement"), ip("MaxObjectCount", val("10"))}, [3]int{2, 1, 0}, "<VALUE>TRUE</VALUE>"},
 		{"filtered Open", "OpenEnumerateInstances", []string{name("CIM_ListenerDestination"), ip("FilterQueryLanguage", val("WQL")), ip("FilterQuery", val("Name = 'd1'")), ip("MaxObjectCount", val("10"))}, [3]int{0, 1, 0}, url},
+		{"query", "ExecQuery", []string{ip("QueryLanguage", val("WQL")), ip("Query", val("SELECT * FROM CIM_ManagedElement"))}, [3]int{2, 1, 0}, url},
+		{"query projecting", "ExecQuery", []string{ip("QueryLanguage", val("WQL")), ip("Query", val("SELECT Name FROM CIM_ListenerDestination WHERE Name = 'd1'"))}, [3]int{0, 1, 0},
+			`<INSTANCE CLASSNAME="CIM_ListenerDestinationCIMXML"><PROPERTY NAME="Name" TYPE="string"><VALUE>d1</VALUE></PROPERTY></INSTANCE>`},
+		{"OpenQueryInstances", "OpenQueryInstances", []string{ip("FilterQueryLanguage", val("WQL")), ip("FilterQuery", val("SELECT * FROM CIM_ListenerDestination WHERE Name &lt;&gt; 'd1'")), ip("MaxObjectCount", val("10"))}, [3]int{0, 0, 0}, "<VALUE>TRUE</VALUE>"},
+		{"OpenQueryInstances of managed elements", "OpenQueryInstances", []string{ip("FilterQueryLanguage", val("WQL")), ip("FilterQuery", val("SELECT * FROM CIM_ManagedElement")), ip("MaxObjectCount", val("10"))}, [3]int{2, 1, 0}, "<VALUE>TRUE</VALUE>"},
 		{"filtered Open, none", "OpenEnumerateInstances", []string{name("CIM_ListenerDestination"), ip("FilterQueryLanguage", val("WQL")), ip("FilterQuery", val("Name = 'd2'")), ip("MaxObjectCount", val("10"))}, [3]int{0, 0, 0}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

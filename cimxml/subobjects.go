@@ -571,6 +571,39 @@ func (c *call) inheritedObjects(class string, f *wql.Filter) []cim.Object {
 	return out
 }
 
+// inheritedQuery returns what a WQL data query on an ancestor of the
+// subscription classes (CIM_ManagedElement, CIM_ListenerDestination) adds
+// to the object manager's answer: the caller's filters and destinations
+// of a class derived from it that its WHERE clause selects, shaped by its
+// SELECT list. Other queries add nothing (nil).
+func (c *call) inheritedQuery(lang, text string) ([]cim.Object, error) {
+	if c.s.subs == nil || !strings.EqualFold(strings.TrimSpace(lang), "WQL") {
+		return nil, nil
+	}
+	q, err := wql.Parse(text)
+	if err != nil {
+		return nil, nil // the object manager tells what is wrong
+	}
+	sq, ok := q.(*wql.SelectQuery)
+	if !ok || sq.IsEvent() || subKindOf(sq.Class) != 0 || len(c.inheritedObjects(sq.Class, nil)) == 0 {
+		return nil, nil
+	}
+	class, err := c.lookupClass(sq.Class)
+	if err != nil {
+		return nil, err
+	}
+	f, err := wql.Compile(sq, class, wql.SchemaFunc(c.lookupClass))
+	if err != nil {
+		return nil, err
+	}
+	objs := c.inheritedObjects(sq.Class, f)
+	for i, o := range objs {
+		n := o.(*namedInstance)
+		objs[i] = &namedInstance{Instance: f.Project(n.Instance), path: n.path}
+	}
+	return objs, nil
+}
+
 // appendBackend is a wbem.Backend that answers as its Backend does, then
 // writes extra: an enumeration of a superclass of the subscription
 // classes, with the caller's subscription objects after the object
