@@ -52,23 +52,24 @@ func ServeProviders(providers map[string]any) {
 // MaxProcs is how many threads Serve and ServeProviders let run the
 // provider process's Go code at once (runtime.GOMAXPROCS), unless
 // GOMAXPROCS is set in the process's environment (the daemon sets none);
-// 0, the default, leaves the runtime's default, one per processor. Set it
-// before Serve.
+// 0 leaves the runtime's default, one per processor. Set it before Serve.
 //
-// One thread (MaxProcs = 1) suits a provider that streams large
-// enumerations on a machine the daemon keeps busy: its enumeration is a
-// pipeline of goroutines (the provider emitting, the sender, gRPC's writer)
-// and on one thread each hand-over is a switch between goroutines rather
-// than a wake-up of another thread; the provider process then used 15–30 %
-// less processor time per instance. It is not the default because it
-// delays the first object: a warm enumeration's first instance took
-// 4.1–4.6 ms to reach the caller instead of 1.0–3.3 ms, over the 2 ms the
-// issue aims at (docs/benchmarks.md, "Out-of-process
-// providers"). Goroutines still run concurrently on one thread, so several
-// calls are still served at once and blocking calls (files, sockets) do not
-// hold it; what it limits is computation in parallel. ServeDecoupled does
-// not change it (its process is an application with its own needs).
-var MaxProcs = 0
+// One by default: a provider's enumeration is a pipeline of goroutines —
+// the provider emitting, the sender, gRPC's writer — that hand batches to
+// each other, and on one thread each hand-over is a switch between
+// goroutines, where on several it wakes another thread (a futex call, and
+// on a loaded machine a wait for a processor the daemon is using). With one
+// thread the provider process used a quarter less processor time per
+// instance and the daemon enumerated it about 10 % faster, and a warm
+// enumeration's first object reached the caller as soon as with the
+// runtime's threads (under 2 ms; docs/benchmarks.md, "Out-of-process
+// providers"). Goroutines still run concurrently, so a provider serving
+// several calls still serves them all, and blocking calls (files, sockets,
+// system calls) do not hold the thread; what one thread limits is
+// computation in parallel: a provider that computes its instances on
+// several processors at once sets MaxProcs = 0. ServeDecoupled does not
+// change it (its process is an application with its own needs).
+var MaxProcs = 1
 
 // limitProcs sets GOMAXPROCS to MaxProcs unless the environment sets it.
 func limitProcs(getenv func(string) string) {
