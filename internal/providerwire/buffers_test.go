@@ -145,3 +145,52 @@ func TestInstanceLengths(t *testing.T) {
 		}
 	}
 }
+
+// TestInstanceLengthsMixed: a batch guesses each instance's length takes
+// as many bytes as the one before did; instances whose lengths take one,
+// two and three bytes, in every order, still come out as protobuf's own
+// encoding of the batch, byte for byte, and read back the same.
+func TestInstanceLengthsMixed(t *testing.T) {
+	c, err := cim.Derive(nil, &cim.Class{Name: "T_Text", Properties: []cim.Property{{Name: "S", Type: cim.TypeString}, {Name: "N", Type: cim.TypeUint8}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Lengths of the text: instances of 1, 2 and 3 length bytes, at and
+	// around the edges, each after each.
+	sizes := []int{0, 120, 121, 122, 200, 16375, 16376, 16377, 20000}
+	var seq []int
+	for _, a := range sizes {
+		for _, b := range sizes {
+			seq = append(seq, a, b)
+		}
+	}
+	var b EncodedBatch
+	want := &Batch{}
+	for _, l := range seq {
+		text := strings.Repeat("y", l)
+		inst := c.NewInstance()
+		inst.Set("S", cim.String(text))
+		inst.Set("N", cim.Uint8(uint8(l)))
+		if err := b.Append(inst, c); err != nil {
+			t.Fatal(err)
+		}
+		want.Instances = append(want.Instances, &Instance{Values: []*Value{{Kind: &Value_Text{Text: text}}, {Kind: &Value_Unsigned{Unsigned: uint64(uint8(l))}}}})
+	}
+	got := marshalBatch(t, &b)
+	wb, err := proto.Marshal(&EnumerateReply{Kind: &EnumerateReply_Batch{Batch: want}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, wb) {
+		t.Fatalf("a batch of %d mixed instances: %d bytes, protobuf's %d", len(seq), len(got), len(wb))
+	}
+	d := decodeBytes(t, got, c)
+	if d.Err != nil || len(d.Instances) != len(seq) {
+		t.Fatalf("read back %d instances of %d: %v", len(d.Instances), len(seq), d.Err)
+	}
+	for i, l := range seq {
+		if inst := d.Instances[i]; len(inst.At(0).Str()) != l || inst.At(1).Uint() != uint64(uint8(l)) {
+			t.Fatalf("instance %d (a text of %d) read back wrong", i, l)
+		}
+	}
+}

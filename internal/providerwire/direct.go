@@ -65,6 +65,7 @@ type EncodedBatch struct {
 	buf     []byte        // headroom, then the Batch's instances field by field
 	ends    []int         // where each instance's field ends in buf
 	written chan struct{} // closed when gRPC hands buf back (Written)
+	room    int           // bytes the last instance's length took: the guess for the next (0: none yet)
 }
 
 // Written returns a channel closed once the transport has done with b's
@@ -105,7 +106,7 @@ func (b *EncodedBatch) Append(inst *cim.Instance, class *cim.Class) error {
 	}
 	n := len(b.buf)
 	var err error
-	b.buf, err = appendInstanceField(b.buf, fieldBatchInstance, inst, class)
+	b.buf, b.room, err = appendInstanceField(b.buf, fieldBatchInstance, inst, class, b.room)
 	if err != nil {
 		b.buf = b.buf[:n]
 		return err
@@ -217,14 +218,24 @@ func (b *EncodedBatch) message() mem.Buffer {
 	return msg
 }
 
-// appendInstanceField appends inst as field num (an Instance message).
-func appendInstanceField(b []byte, num protowire.Number, inst *cim.Instance, class *cim.Class) ([]byte, error) {
+// appendInstanceField appends inst as field num (an Instance message). Its
+// values go after room bytes left for their length (0 is 2: an instance of
+// 128 bytes to 16 KiB), and are moved when the length takes more or fewer:
+// a batch passes what the instance before took, since a provider's
+// instances are mostly of a size, so that they are seldom moved. It returns
+// how many bytes the length took (0 when the generated code wrote inst).
+func appendInstanceField(b []byte, num protowire.Number, inst *cim.Instance, class *cim.Class, room int) ([]byte, int, error) {
 	c := inst.Class()
 	if class == nil {
-		return appendGeneric(b, num, inst, "")
+		b, err := appendGeneric(b, num, inst, "")
+		return b, 0, err
 	}
 	if !sameLayout(c, class) {
-		return appendGeneric(b, num, inst, class.Name) // another class: by name, as before
+		b, err := appendGeneric(b, num, inst, class.Name) // another class: by name, as before
+		return b, 0, err
+	}
+	if room < 1 || room > binary32 {
+		room = 2
 	}
 	// Trailing NULLs are left out where the class's default is NULL too
 	// (a property left out takes the default).
@@ -232,13 +243,11 @@ func appendInstanceField(b []byte, num protowire.Number, inst *cim.Instance, cla
 	for last >= 0 && inst.At(last).IsNull() && class.Properties[last].Default.IsNull() {
 		last--
 	}
-	// One pass: the values go after room for a two-byte length (that of
-	// an instance of 128 bytes to 16 KiB), moved if the length needs more
-	// or less.
+	// One pass: the values go after room for the length.
 	start := len(b)
 	b = protowire.AppendTag(b, num, protowire.BytesType)
 	at := len(b)
-	b = append(b, 0, 0)
+	b = append(b, zeros[:room]...)
 	for i := 0; i <= last; i++ {
 		v := inst.At(i)
 		if nb, ok := appendSmallValue(b, v); ok {
@@ -247,28 +256,33 @@ func appendInstanceField(b []byte, num protowire.Number, inst *cim.Instance, cla
 		}
 		n, ok := valueSize(v)
 		if !ok { // an embedded object
-			return appendGeneric(b[:start], num, inst, class.Name)
+			b, err := appendGeneric(b[:start], num, inst, class.Name)
+			return b, 0, err
 		}
 		if !validText(v) {
-			return b[:start], &cim.Error{Status: cim.WBEM_E_PROVIDER_FAILURE, Parameter: c.Properties[i].Name,
+			return b[:start], 0, &cim.Error{Status: cim.WBEM_E_PROVIDER_FAILURE, Parameter: c.Properties[i].Name,
 				Description: fmt.Sprintf("property %s.%s holds a string that is not UTF-8", c.Name, c.Properties[i].Name)}
 		}
 		b = protowire.AppendTag(b, fieldValues, protowire.BytesType)
 		b = protowire.AppendVarint(b, uint64(n))
 		b = appendValue(b, v)
 	}
-	size := len(b) - at - 2
-	switch k := protowire.SizeVarint(uint64(size)); {
-	case k < 2:
-		copy(b[at+k:], b[at+2:])
-		b = b[:len(b)-(2-k)]
-	case k > 2:
-		b = append(b, make([]byte, k-2)...)
-		copy(b[at+k:], b[at+2:len(b)-(k-2)])
+	size := len(b) - at - room
+	k := protowire.SizeVarint(uint64(size))
+	switch {
+	case k < room:
+		copy(b[at+k:], b[at+room:])
+		b = b[:len(b)-(room-k)]
+	case k > room:
+		b = append(b, zeros[:k-room]...)
+		copy(b[at+k:], b[at+room:len(b)-(k-room)])
 	}
 	protowire.AppendVarint(b[at:at], uint64(size))
-	return b, nil
+	return b, k, nil
 }
+
+// zeros is room for a length, appended before it is known.
+var zeros [binary32]byte
 
 // Tags of one byte the encoder writes.
 const (
