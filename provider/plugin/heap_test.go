@@ -17,6 +17,7 @@ func heapGoal() uint64 {
 // GOMEMLIMIT or the address space is limited; otherwise one, made once, after which the collector's goal is
 // above HeapReserve (it was the few MiB this test holds).
 func TestReserveHeap(t *testing.T) {
+	t.Cleanup(func() { reserved = nil }) // so that -count=2 runs it again from the start
 	if reserved != nil {
 		t.Fatal("a reserve before any Serve")
 	}
