@@ -2,6 +2,7 @@ package cimxml
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -866,14 +867,12 @@ func (t *subTable) start(c *call, o *subObject) error {
 		// The retries are WS-Eventing push's (internal/push), but an
 		// indication that fails them all is dropped and the subscription
 		// goes on, as DSP1054's DeliveryRetryAttempts says.
-		sent := false // the last Send's message reached the listener
 		export := push.SenderFunc(func(ctx context.Context, m push.Message) error {
 			dest := t.destination(o)
 			err := t.opts.Exporter.ExportIndication(ctx, dest, m.Events[0].(*cim.Instance))
 			if err != nil {
 				err = fmt.Errorf("to %s: %w", dest, err)
 			}
-			sent = err == nil
 			return err
 		})
 		retries := t.opts.RetryAttempts
@@ -889,17 +888,16 @@ func (t *subTable) start(c *call, o *subObject) error {
 				// What the backlog lost just before ind is told first.
 				ev := overflow.NewInstance()
 				ev.Set("NumberOfEvents", cim.Uint32(uint32(min(lost, 1<<32-1))))
-				if err := push.Send(ctx, export, push.Message{Events: []cim.Object{ev}}, push.Options{Retries: retries, RetryInterval: t.opts.RetryInterval}); err != nil && ctx.Err() == nil {
+				if err := push.Send(ctx, export, push.Message{Events: []cim.Object{ev}}, push.Options{Retries: retries, RetryInterval: t.opts.RetryInterval}); err != nil && !errors.Is(err, push.ErrAbandoned) {
 					log.Warn("the notice of lost indications was not delivered", "lost", lost, "err", err)
 				}
 			}
-			sent = false
+			// Send says which: the listener took it (nil, also when ctx
+			// ended just after), or it was abandoned as ctx ended
+			// (disabled, deleted, closed), or every try failed.
 			err := push.Send(ctx, export, push.Message{Events: []cim.Object{ind}}, push.Options{Retries: retries, RetryInterval: t.opts.RetryInterval})
 			switch {
-			case ctx.Err() != nil && sent:
-				o.delivered.Add(1)
-				return
-			case ctx.Err() != nil: // abandoned: disabled, deleted, closed
+			case errors.Is(err, push.ErrAbandoned):
 				o.dropped.Add(1)
 				return
 			case err != nil:
@@ -907,6 +905,9 @@ func (t *subTable) start(c *call, o *subObject) error {
 				log.Warn("indication dropped: the listener failed every try", "tries", t.opts.RetryAttempts+1, "err", err)
 			default:
 				o.delivered.Add(1)
+				if ctx.Err() != nil {
+					return // disabled, deleted, closed: the backlog is not sent
+				}
 			}
 		}
 	}()

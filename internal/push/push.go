@@ -15,11 +15,19 @@
 // (__EventQueueOverflowEvent), never does memory grow. Every event carries a
 // sequence number, counted from 1 in the order of delivery, which protocols
 // use as bookmarks.
+//
+// A message is delivered (Send returns nil, Options.Delivered is called)
+// only when the listener took it. When ctx ends first the message is
+// abandoned: Send's and Run's error wraps ErrAbandoned and ctx's cause, and
+// Run hands the events it had read and not delivered to
+// Options.Undelivered, so that a protocol keeping the subscription can
+// deliver them later instead of losing them without a word.
 package push
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -62,6 +70,12 @@ type Options struct {
 	// Delivered is called after each message the listener took, e.g. to
 	// remember events for a bookmark's replay.
 	Delivered func(m Message)
+	// Undelivered is called by Run, before it returns, with the events it
+	// read from the enumerator that the listener did not take: the
+	// message abandoned when ctx ended (also a batch still being
+	// gathered), or the one that failed every retry. A protocol that keeps
+	// the subscription keeps these for its next delivery.
+	Undelivered func(m Message)
 }
 
 // Defaults of Options.
@@ -77,11 +91,21 @@ const (
 // a message after every retry.
 var ErrUndeliverable = errors.New("push: the listener did not take the events")
 
-// Run delivers the events of e through s until ctx is done (it returns nil
-// then), the listener failed every retry (ErrUndeliverable, wrapping the
-// last send's error) or the subscription ended with a failure (that
-// failure). next is the sequence number of the first event (1 for a new
-// subscription). Run does not close e.
+// ErrAbandoned is wrapped, with ctx's cause, by Send's and Run's error when
+// ctx ended before the listener took the message: it was not delivered.
+var ErrAbandoned = errors.New("push: abandoned before the listener took the events")
+
+// abandoned is the error of a send or Run whose ctx ended.
+func abandoned(ctx context.Context) error {
+	return fmt.Errorf("%w: %w", ErrAbandoned, context.Cause(ctx))
+}
+
+// Run delivers the events of e through s until ctx is done (ErrAbandoned,
+// wrapping ctx's cause), the listener failed every retry (ErrUndeliverable,
+// wrapping the last send's error) or the subscription ended (nil, or its
+// failure). In the first two cases the events Run had read and the listener
+// did not take go to o.Undelivered. next is the sequence number of the
+// first event (1 for a new subscription). Run does not close e.
 func Run(ctx context.Context, e *wbem.Enumerator, s Sender, next uint64, o Options) error {
 	o = o.withDefaults()
 	if next == 0 {
@@ -96,7 +120,7 @@ func Run(ctx context.Context, e *wbem.Enumerator, s Sender, next uint64, o Optio
 		}
 		n, err := e.NextContext(ctx, wait, buf[:1])
 		if ctx.Err() != nil {
-			return nil
+			return undelivered(ctx, buf[:n], next, o)
 		}
 		if n == 0 {
 			if err == wbem.ErrTimedOut {
@@ -124,12 +148,15 @@ func Run(ctx context.Context, e *wbem.Enumerator, s Sender, next uint64, o Optio
 				}
 			}
 			if ctx.Err() != nil {
-				return nil
+				return undelivered(ctx, buf[:n], next, o)
 			}
 		}
 		m := Message{Events: append([]cim.Object(nil), buf[:n]...), First: next}
 		clear(buf[:n])
 		if serr := send(ctx, s, m, o); serr != nil {
+			if o.Undelivered != nil {
+				o.Undelivered(m)
+			}
 			return serr
 		}
 		next += uint64(n)
@@ -137,6 +164,14 @@ func Run(ctx context.Context, e *wbem.Enumerator, s Sender, next uint64, o Optio
 			return ended(err)
 		}
 	}
+}
+
+// undelivered ends a Run whose ctx ended with events read and not sent.
+func undelivered(ctx context.Context, events []cim.Object, next uint64, o Options) error {
+	if len(events) > 0 && o.Undelivered != nil {
+		o.Undelivered(Message{Events: append([]cim.Object(nil), events...), First: next})
+	}
+	return abandoned(ctx)
 }
 
 func (o Options) withDefaults() Options {
@@ -167,9 +202,11 @@ func ended(err error) error {
 }
 
 // Send sends one message as Run does, retrying as o says: nil once the
-// listener took it or ctx is done, ErrUndeliverable after the last retry.
-// Protocols use it for messages of their own (events delivered again to a
-// subscriber that resumed).
+// listener took it (o.Delivered is called), ErrUndeliverable after the last
+// retry, ErrAbandoned (wrapping ctx's cause) when ctx ended before the
+// listener took it. Protocols use it for messages of their own (events
+// delivered again to a subscriber that resumed); o.Undelivered is Run's
+// only.
 func Send(ctx context.Context, s Sender, m Message, o Options) error {
 	return send(ctx, s, m, o.withDefaults())
 }
@@ -182,7 +219,7 @@ func send(ctx context.Context, s Sender, m Message, o Options) error {
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				return nil
+				return abandoned(ctx)
 			case <-t.C:
 			}
 		}
@@ -193,7 +230,7 @@ func send(ctx context.Context, s Sender, m Message, o Options) error {
 			return nil
 		}
 		if ctx.Err() != nil {
-			return nil
+			return abandoned(ctx)
 		}
 	}
 	return errors.Join(ErrUndeliverable, err)

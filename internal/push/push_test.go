@@ -101,8 +101,8 @@ func TestRunBatchesAndHeartbeats(t *testing.T) {
 			t.Fatalf("after 10 quiet seconds: %+v", msgs[2:])
 		}
 		cancel()
-		if err := <-done; err != nil {
-			t.Fatalf("Run after cancel = %v", err)
+		if err := <-done; !errors.Is(err, push.ErrAbandoned) || !errors.Is(err, context.Canceled) {
+			t.Fatalf("Run after cancel = %v, want ErrAbandoned and context.Canceled", err)
 		}
 		if len(delivered) != 3 {
 			t.Fatalf("Delivered told of %d messages, want 3", len(delivered))
@@ -124,7 +124,11 @@ func TestRunRetries(t *testing.T) {
 		}}
 		done := make(chan error)
 		start := time.Now()
-		go func() { done <- push.Run(t.Context(), e, r, 1, push.Options{Retries: 2, RetryInterval: time.Second}) }()
+		var undelivered []push.Message
+		go func() {
+			done <- push.Run(t.Context(), e, r, 1, push.Options{Retries: 2, RetryInterval: time.Second,
+				Undelivered: func(m push.Message) { undelivered = append(undelivered, m) }})
+		}()
 		put(t, om, 1, "x")
 		synctest.Wait()
 		time.Sleep(3 * time.Second)
@@ -143,6 +147,79 @@ func TestRunRetries(t *testing.T) {
 		}
 		if d := time.Since(start); d != 5*time.Second {
 			t.Fatalf("gave up after %v", d)
+		}
+		if len(undelivered) != 1 || len(undelivered[0].Events) != 1 || name(undelivered[0].Events[0]) != "y0" || undelivered[0].First != 2 {
+			t.Fatalf("Undelivered told of %+v, want y0 numbered 2", undelivered)
+		}
+	})
+}
+
+// blocker is a listener that never answers: its sends end with their ctx.
+type blocker struct{ tries chan struct{} }
+
+func (b blocker) Send(ctx context.Context, m push.Message) error {
+	b.tries <- struct{}{}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// When ctx ends before the listener took a message, Send and Run say it was
+// abandoned (not nil, as if delivered), and Run hands the events it had read
+// to Undelivered rather than losing them; Delivered is not called.
+func TestAbandoned(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// In a send.
+		b := blocker{tries: make(chan struct{}, 16)}
+		ctx, cancel := context.WithCancel(t.Context())
+		delivered := 0
+		opts := push.Options{RetryInterval: time.Second, Delivered: func(push.Message) { delivered++ }}
+		done := make(chan error)
+		go func() { done <- push.Send(ctx, b, push.Message{First: 1}, opts) }()
+		<-b.tries
+		cancel()
+		if err := <-done; !errors.Is(err, push.ErrAbandoned) || !errors.Is(err, context.Canceled) {
+			t.Fatalf("Send cancelled in a send = %v", err)
+		}
+		// Between retries.
+		r := &recorder{fail: func(int) error { return errors.New("down") }}
+		ctx, cancel = context.WithCancel(t.Context())
+		go func() { done <- push.Send(ctx, r, push.Message{First: 1}, opts) }()
+		synctest.Wait()
+		cancel()
+		if err := <-done; !errors.Is(err, push.ErrAbandoned) || errors.Is(err, push.ErrUndeliverable) {
+			t.Fatalf("Send cancelled between retries = %v", err)
+		}
+		// Run: the message in flight goes to Undelivered.
+		om, e := setup(t)
+		var undelivered []push.Message
+		opts.Undelivered = func(m push.Message) { undelivered = append(undelivered, m) }
+		ctx, cancel = context.WithCancel(t.Context())
+		go func() { done <- push.Run(ctx, e, b, 7, opts) }()
+		put(t, om, 1, "x")
+		<-b.tries
+		cancel()
+		if err := <-done; !errors.Is(err, push.ErrAbandoned) {
+			t.Fatalf("Run cancelled in a send = %v", err)
+		}
+		if len(undelivered) != 1 || len(undelivered[0].Events) != 1 || name(undelivered[0].Events[0]) != "x0" || undelivered[0].First != 7 {
+			t.Fatalf("Undelivered told of %+v, want x0 numbered 7", undelivered)
+		}
+		// Run: a batch still being gathered goes there too.
+		undelivered = nil
+		opts.MaxEvents, opts.MaxWait = 4, time.Minute
+		ctx, cancel = context.WithCancel(t.Context())
+		go func() { done <- push.Run(ctx, e, b, 8, opts) }()
+		put(t, om, 2, "y")
+		synctest.Wait()
+		cancel()
+		if err := <-done; !errors.Is(err, push.ErrAbandoned) {
+			t.Fatalf("Run cancelled gathering = %v", err)
+		}
+		if len(undelivered) != 1 || len(undelivered[0].Events) != 2 || name(undelivered[0].Events[1]) != "y1" || undelivered[0].First != 8 {
+			t.Fatalf("Undelivered told of %+v, want y0, y1 numbered from 8", undelivered)
+		}
+		if delivered != 0 {
+			t.Fatalf("Delivered called %d times for abandoned messages", delivered)
 		}
 	})
 }
