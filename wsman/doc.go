@@ -165,7 +165,9 @@
 //     is kept for Options.BookmarkRetention, its events queuing (bounded);
 //     a Subscribe by the same user with wsman:Bookmark takes it over and
 //     gets the events after the bookmark first — those delivered but
-//     possibly lost among the last ReplayWindow, then those that queued.
+//     possibly lost among the last ReplayWindow, then those that queued
+//     (also a pushed message the listener had not taken when the push
+//     failed or was taken over: it is not counted delivered).
 //     An unknown bookmark gets wsman:InvalidBookmark; BookmarkEarliest
 //     starts a new subscription.
 //   - Server.Close ends every subscription.

@@ -3,6 +3,7 @@ package wsman
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,7 +19,10 @@ import (
 // its NotifyTo address: events delivered again after a resume first, then
 // new ones as they come (internal/push does the batching, heartbeats and
 // retries). When the listener fails every retry, the subscription is
-// suspended (bookmarks) or ends.
+// suspended (bookmarks) or ends. Events the listener did not take — the
+// push stopped (a takeover, Unsubscribe, expiry, the server closing) or
+// failed — go back to sub.pending, ahead of any there, for whoever resumes
+// the subscription; an ended subscription drops them with everything else.
 func (sub *eventSub) startPush() {
 	ctx, cancel := context.WithCancel(sub.s.base)
 	done := make(chan struct{})
@@ -34,6 +38,8 @@ func (sub *eventSub) startPush() {
 	}
 	opts := sub.pushOpts
 	opts.Delivered = func(m push.Message) { sub.delivered(m.Events) }
+	var kept []cim.Object // read from the enumerator, not delivered
+	opts.Undelivered = func(m push.Message) { kept = m.Events }
 	go func() {
 		defer close(done)
 		var err error
@@ -47,7 +53,12 @@ func (sub *eventSub) startPush() {
 		if err == nil {
 			err = push.Run(ctx, sub.e, p, next, opts)
 		}
-		if ctx.Err() != nil {
+		if len(again)+len(kept) > 0 {
+			sub.mu.Lock()
+			sub.pending = append(append(append([]cim.Object(nil), again...), kept...), sub.pending...)
+			sub.mu.Unlock()
+		}
+		if errors.Is(err, push.ErrAbandoned) || ctx.Err() != nil {
 			return // Unsubscribe, expiry, a takeover or the server closing
 		}
 		if err == nil {

@@ -60,3 +60,18 @@ func (c *Client) InfoForTest(ctx context.Context) (name string, gowbem bool) {
 	si, _ := c.info(ctx)
 	return si.name, si.gowbem
 }
+
+// SubscriptionSuspendedForTest tells whether the subscription id waits,
+// suspended, for a subscriber to resume it.
+func (s *Server) SubscriptionSuspendedForTest(id string) bool {
+	tab := s.eventSubs()
+	tab.mu.Lock()
+	sub := tab.byID[id]
+	tab.mu.Unlock()
+	if sub == nil {
+		return false
+	}
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	return sub.state == subSuspended
+}
