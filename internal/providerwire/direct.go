@@ -69,9 +69,10 @@ type EncodedBatch struct {
 }
 
 // Written returns a channel closed once the transport has done with b's
-// bytes — gRPC hands a message's buffer back when its writer has put the
-// last of it on the connection — for a sender to wait for before it lets
-// more be emitted. Call it before b is sent.
+// bytes — gRPC hands a message's buffer back when its writer has copied the
+// last of it into its own buffer, which it may flush to the connection only
+// after yielding once (it does so holding under 1000 bytes) — for a sender
+// to wait for before it lets more be emitted. Call it before b is sent.
 func (b *EncodedBatch) Written() <-chan struct{} {
 	if b.written == nil {
 		b.written = make(chan struct{})
