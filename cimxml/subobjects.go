@@ -83,30 +83,33 @@ func (c *call) ownObjects(kind subKind, f *wql.Filter) []cim.Object {
 // query selects, and whether the query is one on a subscription class at
 // all (other queries go to the object manager).
 func (c *call) subscriptionQuery(lang, text string) ([]cim.Object, bool, error) {
-	if c.s.subs == nil || !strings.EqualFold(strings.TrimSpace(lang), "WQL") {
+	sq := c.subscriptionDataQuery(lang, text)
+	if sq == nil || subKindOf(sq.Class) == 0 {
 		return nil, false, nil
+	}
+	f, err := c.compileSelect(sq)
+	if err != nil {
+		return nil, true, err
+	}
+	return c.ownObjects(subKindOf(sq.Class), f), true, nil
+}
+
+// subscriptionDataQuery returns text parsed when the server keeps
+// subscription objects and text is a WQL data query (a SELECT, not of
+// events); else nil, and the object manager answers the query alone (and
+// tells what is wrong with it).
+func (c *call) subscriptionDataQuery(lang, text string) *wql.SelectQuery {
+	if c.s.subs == nil || !strings.EqualFold(strings.TrimSpace(lang), "WQL") {
+		return nil
 	}
 	q, err := wql.Parse(text)
 	if err != nil {
-		return nil, false, nil // the object manager tells what is wrong
+		return nil
 	}
-	sq, ok := q.(*wql.SelectQuery)
-	if !ok || sq.IsEvent() {
-		return nil, false, nil
+	if sq, ok := q.(*wql.SelectQuery); ok && !sq.IsEvent() {
+		return sq
 	}
-	kind := subKindOf(sq.Class)
-	if kind == 0 {
-		return nil, false, nil
-	}
-	class, err := c.lookupClass(sq.Class)
-	if err != nil {
-		return nil, true, err
-	}
-	f, err := wql.Compile(sq, class, wql.SchemaFunc(c.lookupClass))
-	if err != nil {
-		return nil, true, err
-	}
-	return c.ownObjects(kind, f), true, nil
+	return nil
 }
 
 // compileQuery compiles a WQL data query against the request's classes.
@@ -119,6 +122,11 @@ func (c *call) compileQuery(text string) (*wql.Filter, error) {
 	if !ok || sq.IsEvent() {
 		return nil, &cim.Error{Status: cim.WBEM_E_INVALID_QUERY, Description: "not a data query: " + text}
 	}
+	return c.compileSelect(sq)
+}
+
+// compileSelect compiles a parsed data query against the request's classes.
+func (c *call) compileSelect(sq *wql.SelectQuery) (*wql.Filter, error) {
 	class, err := c.lookupClass(sq.Class)
 	if err != nil {
 		return nil, err
@@ -577,22 +585,11 @@ func (c *call) inheritedObjects(class string, f *wql.Filter) []cim.Object {
 // of a class derived from it that its WHERE clause selects, shaped by its
 // SELECT list. Other queries add nothing (nil).
 func (c *call) inheritedQuery(lang, text string) ([]cim.Object, error) {
-	if c.s.subs == nil || !strings.EqualFold(strings.TrimSpace(lang), "WQL") {
+	sq := c.subscriptionDataQuery(lang, text)
+	if sq == nil || subKindOf(sq.Class) != 0 || len(c.inheritedObjects(sq.Class, nil)) == 0 {
 		return nil, nil
 	}
-	q, err := wql.Parse(text)
-	if err != nil {
-		return nil, nil // the object manager tells what is wrong
-	}
-	sq, ok := q.(*wql.SelectQuery)
-	if !ok || sq.IsEvent() || subKindOf(sq.Class) != 0 || len(c.inheritedObjects(sq.Class, nil)) == 0 {
-		return nil, nil
-	}
-	class, err := c.lookupClass(sq.Class)
-	if err != nil {
-		return nil, err
-	}
-	f, err := wql.Compile(sq, class, wql.SchemaFunc(c.lookupClass))
+	f, err := c.compileSelect(sq)
 	if err != nil {
 		return nil, err
 	}

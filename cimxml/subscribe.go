@@ -502,7 +502,7 @@ func (t *subTable) create(c *call, kind subKind, inst *cim.Instance) (cim.Object
 			state = stateDisabled
 		}
 		var err error
-		if o.inst, err = withValues(inst, map[string]cim.Value{"SubscriptionState": cim.Uint16(state)}, map[string]cim.Type{"SubscriptionState": cim.TypeUint16}); err != nil {
+		if o.inst, err = withValues(inst, map[string]cim.Value{"SubscriptionState": cim.Uint16(state)}); err != nil {
 			return cim.ObjectPath{}, err
 		}
 		o.filter = tableKey(kindFilter, c.user, c.req.ns, keyString(refs[0], "Name"))
@@ -1000,13 +1000,10 @@ func (t *subTable) setState(c *call, o *subObject, enable bool) error {
 	o.run.Lock()
 	defer o.run.Unlock()
 	t.mu.Lock()
-	live := false
-	for _, v := range t.objs {
-		live = live || v == o
-	}
+	key := t.keyLocked(o)
 	was, old := !o.disabled, o.inst
 	t.mu.Unlock()
-	if !live {
+	if key == "" {
 		return &cim.Error{Status: cim.WBEM_E_NOT_FOUND, Description: "no " + o.path.Class + " " + o.path.String()}
 	}
 	if was == enable {
@@ -1019,11 +1016,10 @@ func (t *subTable) setState(c *call, o *subObject, enable bool) error {
 	inst, err := withValues(old, map[string]cim.Value{
 		"SubscriptionState":     cim.Uint16(state),
 		"TimeOfLastStateChange": cim.DatetimeValue(cim.DatetimeFromTime(time.Now())),
-	}, map[string]cim.Type{"SubscriptionState": cim.TypeUint16, "TimeOfLastStateChange": cim.TypeDatetime})
+	})
 	if err != nil {
 		return err
 	}
-	key := t.keyOf(o)
 	caller, _ := identity.FromContext(c.ctx)
 	if t.persist {
 		if err := t.saveRecord(c.s, &subObject{kind: o.kind, owner: o.owner, inst: inst}, key, o.path.Namespace, caller); err != nil {
@@ -1068,7 +1064,7 @@ func (t *subTable) setDestination(c *call, o *subObject, dest string) error {
 		return err
 	}
 	old := t.current(o)
-	inst, err := withValues(old, map[string]cim.Value{"Destination": cim.String(dest)}, map[string]cim.Type{"Destination": cim.TypeString})
+	inst, err := withValues(old, map[string]cim.Value{"Destination": cim.String(dest)})
 	if err != nil {
 		return err
 	}
@@ -1076,12 +1072,7 @@ func (t *subTable) setDestination(c *call, o *subObject, dest string) error {
 	// change of o), as delete's record goes under it.
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	key := ""
-	for k, v := range t.objs {
-		if v == o {
-			key = k
-		}
-	}
+	key := t.keyLocked(o)
 	if key == "" || o.inst != old {
 		return &cim.Error{Status: cim.WBEM_E_FAILED, Description: o.path.String() + " was changed or deleted meanwhile; read it again"}
 	}
@@ -1103,10 +1094,9 @@ func (t *subTable) setDestination(c *call, o *subObject, dest string) error {
 	return nil
 }
 
-// keyOf returns o's key in the table ("" when it is not there).
-func (t *subTable) keyOf(o *subObject) string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+// keyLocked returns o's key in the table ("" when it is not there). The
+// caller holds t.mu.
+func (t *subTable) keyLocked(o *subObject) string {
 	for k, v := range t.objs {
 		if v == o {
 			return k
@@ -1116,9 +1106,9 @@ func (t *subTable) keyOf(o *subObject) string {
 }
 
 // withValues returns a copy of inst with the properties of vals set,
-// those it lacks added (of types[name]): an instance as created holds the
-// properties its creator sent only.
-func withValues(inst *cim.Instance, vals map[string]cim.Value, types map[string]cim.Type) (*cim.Instance, error) {
+// those it lacks added (of their value's type): an instance as created
+// holds the properties its creator sent only.
+func withValues(inst *cim.Instance, vals map[string]cim.Value) (*cim.Instance, error) {
 	cl := inst.Class()
 	decl := &cim.Class{Name: cl.Name}
 	for _, p := range cl.Properties {
@@ -1132,7 +1122,7 @@ func withValues(inst *cim.Instance, vals map[string]cim.Value, types map[string]
 	sort.Strings(names)
 	for _, name := range names {
 		if cl.PropertyIndex(name) < 0 {
-			decl.Properties = append(decl.Properties, cim.Property{Name: name, Type: types[name]})
+			decl.Properties = append(decl.Properties, cim.Property{Name: name, Type: vals[name].Type()})
 		}
 	}
 	nc, err := cim.Derive(nil, decl)
