@@ -3,6 +3,7 @@ package cimxml_test
 import (
 	"context"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/gowbem/gowbem/auth"
@@ -27,6 +28,12 @@ type testEnv struct {
 	srv *cimxml.Server
 	hs  *httptest.Server
 	url string // …/cimom
+}
+
+// userURL is the server's URL with the test user's name and password in
+// it, as wbemcli takes them.
+func (e *testEnv) userURL() string {
+	return strings.Replace(e.hs.URL, "http://", "http://"+testUser+":"+testPass+"@", 1)
 }
 
 func newEnv(t testing.TB, p *workload.Provider, opts *cimxml.Options) *testEnv {

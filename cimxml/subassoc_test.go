@@ -92,10 +92,8 @@ func TestSubscriptionObjectsAssociationsWBEMCLI(t *testing.T) {
 	interop.NeedTool(t, "wbemcli")
 	e := newEnv(t, nil, &cimxml.Options{Indications: &cimxml.IndicationOptions{ClassNamespaces: []string{"root/cimv2"}}})
 	_, url := newListener(t, cimxml.ListenerOptions{AllowAnonymous: true})
-	for _, body := range []string{filterInst("f1", creationQuery), destInst("d1", url), subInst("f1", "d1")} {
-		wantOK(t, icall(e.srv, "CreateInstance", body))
-	}
-	base := strings.Replace(e.hs.URL, "http://", "http://"+testUser+":"+testPass+"@", 1) + "/root/cimv2:"
+	subscribeF1(t, e.srv, url)
+	base := e.userURL() + "/root/cimv2:"
 	f := base + `CIM_IndicationFilter.CreationClassName="CIM_IndicationFilter",Name="f1",SystemCreationClassName="CIM_ComputerSystem",SystemName="testhost"`
 	for _, tc := range []struct {
 		args []string

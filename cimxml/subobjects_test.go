@@ -218,7 +218,7 @@ const semisyncFlags = wbem.WBEM_FLAG_RETURN_IMMEDIATELY | wbem.WBEM_FLAG_FORWARD
 func TestSubscriptionObjectsWBEMCLI(t *testing.T) {
 	interop.NeedTool(t, "wbemcli")
 	e := newEnv(t, nil, &cimxml.Options{Indications: &cimxml.IndicationOptions{ClassNamespaces: []string{"root/cimv2"}}})
-	base := strings.Replace(e.hs.URL, "http://", "http://"+testUser+":"+testPass+"@", 1) + "/root/cimv2:"
+	base := e.userURL() + "/root/cimv2:"
 	f := base + `CIM_IndicationFilter.CreationClassName="CIM_IndicationFilter",Name="wf1",SystemCreationClassName="CIM_ComputerSystem",SystemName="testhost"`
 	run := func(wantCode int, args ...string) (string, string) {
 		t.Helper()

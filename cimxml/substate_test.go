@@ -2,6 +2,7 @@ package cimxml_test
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -41,6 +42,15 @@ func deliveredIDs(rec *recorder) string {
 	return strings.Join(ids, " ")
 }
 
+// subscribeF1 creates the caller's filter f1 (creationQuery), the listener
+// destination d1 at url, and the subscription of f1 to d1.
+func subscribeF1(t *testing.T, srv http.Handler, url string) {
+	t.Helper()
+	for _, body := range []string{filterInst("f1", creationQuery), destInst("d1", url), subInst("f1", "d1")} {
+		wantOK(t, icall(srv, "CreateInstance", body))
+	}
+}
+
 // DSP1054's SubscriptionState: the subscription's owner disables it
 // (ModifyInstance) and enables it again (SetProperty); nothing happening
 // while it is disabled is delivered, ever, and what follows the enable
@@ -51,9 +61,7 @@ func deliveredIDs(rec *recorder) string {
 func TestSubscriptionStateDisable(t *testing.T) {
 	rec, url := newListener(t, cimxml.ListenerOptions{AllowAnonymous: true})
 	srv := newServer(t, nil, cimxml.Options{Indications: &cimxml.IndicationOptions{RetryInterval: time.Millisecond}})
-	wantOK(t, icall(srv, "CreateInstance", filterInst("f1", creationQuery)))
-	wantOK(t, icall(srv, "CreateInstance", destInst("d1", url)))
-	wantOK(t, icall(srv, "CreateInstance", subInst("f1", "d1")))
+	subscribeF1(t, srv, url)
 	sub := ip("InstanceName", subName("f1", "d1"))
 	wantOK(t, icall(srv, "CreateInstance", newFoo("ev1")))
 	waitUntil(t, "ev1 delivered", func() bool { return rec.count() == 1 })
@@ -141,9 +149,7 @@ func TestSubscriptionStatePersists(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "repo.db")
 	users := map[string]*identity.Caller{testUser: {Name: testUser, Admin: true}}
 	srv, _, stop := persistentServer(t, path, users)
-	wantOK(t, icall(srv, "CreateInstance", filterInst("f1", creationQuery)))
-	wantOK(t, icall(srv, "CreateInstance", destInst("d1", url0)))
-	wantOK(t, icall(srv, "CreateInstance", subInst("f1", "d1")))
+	subscribeF1(t, srv, url0)
 	wantOK(t, icall(srv, "ModifyInstance", modifiedSub(stateProp("4"))))
 	wantOK(t, icall(srv, "ModifyInstance", modifiedDest(url, "")))
 	stop()
@@ -166,9 +172,7 @@ func TestSubscriptionStatePersists(t *testing.T) {
 func TestSubscriptionStateClient(t *testing.T) {
 	e := newEnv(t, nil, &cimxml.Options{Indications: &cimxml.IndicationOptions{}})
 	rec, url := newListener(t, cimxml.ListenerOptions{AllowAnonymous: true})
-	for _, body := range []string{filterInst("f1", creationQuery), destInst("d1", url), subInst("f1", "d1")} {
-		wantOK(t, icall(e.srv, "CreateInstance", body))
-	}
+	subscribeF1(t, e.srv, url)
 	ctx := context.Background()
 	svc := e.connect(t, "")
 	en, err := svc.CreateInstanceEnum(ctx, "CIM_IndicationSubscription", semisyncFlags)
@@ -212,10 +216,8 @@ func TestSubscriptionStateWBEMCLI(t *testing.T) {
 	interop.NeedTool(t, "wbemcli")
 	e := newEnv(t, nil, &cimxml.Options{Indications: &cimxml.IndicationOptions{ClassNamespaces: []string{"root/cimv2"}}})
 	rec, url := newListener(t, cimxml.ListenerOptions{AllowAnonymous: true})
-	for _, body := range []string{filterInst("f1", creationQuery), destInst("d1", url), subInst("f1", "d1")} {
-		wantOK(t, icall(e.srv, "CreateInstance", body))
-	}
-	base := strings.Replace(e.hs.URL, "http://", "http://"+testUser+":"+testPass+"@", 1) + "/root/cimv2:"
+	subscribeF1(t, e.srv, url)
+	base := e.userURL() + "/root/cimv2:"
 	// wbemcli's reference key: the path unquoted, as its ein prints it.
 	keys := func(class, name string) string {
 		return `root/cimv2:` + class + `.CreationClassName="` + class + `",Name="` + name + `",SystemCreationClassName="CIM_ComputerSystem",SystemName="testhost"`
@@ -272,9 +274,7 @@ func TestSubscriptionStateDropsBacklog(t *testing.T) {
 	hs := httptest.NewServer(l)
 	defer hs.Close()
 	srv := newServer(t, nil, cimxml.Options{Indications: &cimxml.IndicationOptions{RetryAttempts: -1, Backlog: 10}})
-	wantOK(t, icall(srv, "CreateInstance", filterInst("f1", creationQuery)))
-	wantOK(t, icall(srv, "CreateInstance", destInst("d1", hs.URL)))
-	wantOK(t, icall(srv, "CreateInstance", subInst("f1", "d1")))
+	subscribeF1(t, srv, hs.URL)
 	wantOK(t, icall(srv, "CreateInstance", newFoo("k1")))
 	waitUntil(t, "k1 in the listener", func() bool { return held.Load() == 1 })
 	wantOK(t, icall(srv, "CreateInstance", newFoo("k2")))
@@ -316,9 +316,7 @@ func TestListenerDestinationModify(t *testing.T) {
 	rec1, url1 := newListener(t, cimxml.ListenerOptions{AllowAnonymous: true})
 	rec2, url2 := newListener(t, cimxml.ListenerOptions{AllowAnonymous: true})
 	srv := newServer(t, nil, cimxml.Options{Indications: &cimxml.IndicationOptions{RetryInterval: time.Millisecond}})
-	wantOK(t, icall(srv, "CreateInstance", filterInst("f1", creationQuery)))
-	wantOK(t, icall(srv, "CreateInstance", destInst("d1", url1)))
-	wantOK(t, icall(srv, "CreateInstance", subInst("f1", "d1")))
+	subscribeF1(t, srv, url1)
 	d1 := ip("InstanceName", fourKeys("CIM_ListenerDestinationCIMXML", "d1"))
 	wantOK(t, icall(srv, "CreateInstance", newFoo("to1")))
 	waitUntil(t, "to1 delivered", func() bool { return rec1.count() == 1 })

@@ -17,7 +17,7 @@ func TestWBEMCLIMatrix(t *testing.T) {
 	tls := httptest.NewTLSServer(e.srv)
 	defer tls.Close()
 	interop.RunWBEMCLIMatrix(t, interop.Matrix{
-		Base:      strings.Replace(e.hs.URL, "http://", "http://"+testUser+":"+testPass+"@", 1),
+		Base:      e.userURL(),
 		TLSBase:   strings.Replace(tls.URL, "https://", "https://"+testUser+":"+testPass+"@", 1),
 		Namespace: "root/cimv2",
 		Big:       workload.ClassName, BigCount: 3000,
