@@ -67,6 +67,28 @@ func put(t *testing.T, om *cimom.ObjectManager, n int, prefix string) {
 	}
 }
 
+// names returns the names of the events in msgs, in order.
+func names(msgs []push.Message) []string {
+	var s []string
+	for _, m := range msgs {
+		for _, ev := range m.Events {
+			s = append(s, name(ev))
+		}
+	}
+	return s
+}
+
+// drain returns the names of the events e holds now.
+func drain(t *testing.T, e *wbem.Enumerator) []string {
+	t.Helper()
+	buf := make([]cim.Object, 8)
+	n, err := e.Next(wbem.NoWait, buf)
+	if err != nil && err != wbem.ErrTimedOut {
+		t.Fatal(err)
+	}
+	return names([]push.Message{{Events: buf[:n]}})
+}
+
 func name(obj cim.Object) string {
 	return obj.(*cim.Instance).Value("TargetInstance").Instance().Value("Name").Str()
 }
@@ -204,19 +226,44 @@ func TestAbandoned(t *testing.T) {
 		if len(undelivered) != 1 || len(undelivered[0].Events) != 1 || name(undelivered[0].Events[0]) != "x0" || undelivered[0].First != 7 {
 			t.Fatalf("Undelivered told of %+v, want x0 numbered 7", undelivered)
 		}
-		// Run: a batch still being gathered goes there too.
+		// Run: a batch still being gathered goes there too. Both events are
+		// in the enumerator before Run starts, so it has read both when it
+		// waits for the batch to fill.
 		undelivered = nil
 		opts.MaxEvents, opts.MaxWait = 4, time.Minute
+		put(t, om, 2, "y")
+		synctest.Wait()
 		ctx, cancel = context.WithCancel(t.Context())
 		go func() { done <- push.Run(ctx, e, b, 8, opts) }()
-		put(t, om, 2, "y")
 		synctest.Wait()
 		cancel()
 		if err := <-done; !errors.Is(err, push.ErrAbandoned) {
 			t.Fatalf("Run cancelled gathering = %v", err)
 		}
-		if len(undelivered) != 1 || len(undelivered[0].Events) != 2 || name(undelivered[0].Events[1]) != "y1" || undelivered[0].First != 8 {
-			t.Fatalf("Undelivered told of %+v, want y0, y1 numbered from 8", undelivered)
+		if got := names(undelivered); len(undelivered) != 1 || fmt.Sprint(got) != "[y0 y1]" || undelivered[0].First != 8 {
+			t.Fatalf("Undelivered told of %v in %d messages (first numbered %d), want y0, y1 numbered from 8", got, len(undelivered), undelivered[0].First)
+		}
+		if rest := drain(t, e); len(rest) != 0 {
+			t.Fatalf("the enumerator still holds %v after Run read it", rest)
+		}
+		// Run: events that come while it gathers are either read (then
+		// Undelivered has them) or still in the enumerator, in order; a
+		// Next that waits for more does not take what came in the wait.
+		undelivered = nil
+		ctx, cancel = context.WithCancel(t.Context())
+		go func() { done <- push.Run(ctx, e, b, 10, opts) }()
+		synctest.Wait()
+		put(t, om, 2, "z")
+		synctest.Wait()
+		cancel()
+		if err := <-done; !errors.Is(err, push.ErrAbandoned) {
+			t.Fatalf("Run cancelled gathering = %v", err)
+		}
+		if len(undelivered) != 1 || undelivered[0].First != 10 {
+			t.Fatalf("Undelivered told of %d messages (%v), want one numbered from 10", len(undelivered), names(undelivered))
+		}
+		if got := append(names(undelivered), drain(t, e)...); fmt.Sprint(got) != "[z0 z1]" {
+			t.Fatalf("Undelivered and the enumerator hold %v, want z0 z1", got)
 		}
 		if delivered != 0 {
 			t.Fatalf("Delivered called %d times for abandoned messages", delivered)
