@@ -64,3 +64,26 @@ func packed[A any](all func(*A) []Value) *Instance {
 	p.inst.values = v[:len(v):len(v)]
 	return &p.inst
 }
+
+// NewNullInstances returns n instances of c with every property NULL, as
+// NewNullInstance makes them, in two allocations for all n (their structs,
+// and their values one after the other; one without properties): for a
+// decoder that reads many instances at a time and would otherwise allocate
+// each on its own. The memory is the caller's to bound: as long as any one
+// of the instances is reachable, all n are kept. The instances share no
+// values: each has its own part of the array, with no room to grow into
+// the next one's.
+func (c *Class) NewNullInstances(n int) []Instance {
+	p := len(c.Properties)
+	insts := make([]Instance, n)
+	values := make([]Value, n*p)
+	for i := range insts {
+		// Field by field: a struct assigned whole is copied with a bulk
+		// write barrier while the collector marks.
+		inst := &insts[i]
+		inst.class = c
+		inst.values = values[i*p : (i+1)*p : (i+1)*p]
+		inst.server, inst.namespace = c.Server, c.Namespace
+	}
+	return insts
+}

@@ -462,7 +462,7 @@ type ReplyDecoder struct {
 	buf     []byte      // Codec.Unmarshal puts a message's pieces together here
 	texts   []textEntry // per property of textsOf: the last text read by position
 	textsOf *cim.Class
-	arena   textArena // where new texts are copied
+	arena   textArena // where new texts are copied and new instances made
 }
 
 // textEntry is the last text an enumeration's instances sent by position
@@ -599,6 +599,7 @@ func (d *ReplyDecoder) batch(b []byte) error {
 			if d.Class != nil {
 				d.texts = textsFor(d.Class)
 			}
+			d.arena.slabs = true
 		}
 		inst, err := decodeInstanceBytes(ib, d.Class, d.texts, &d.arena)
 		if err != nil {
@@ -641,9 +642,47 @@ func decodeInstanceBytes(b []byte, class *cim.Class, texts []textEntry, arena *t
 // again (a chunk is left to the collector once full). One allocation serves
 // many instances' texts instead of one each; what a kept instance holds
 // through them is at most one chunk of other instances' texts.
+//
+// A ReplyDecoder's arena also makes the instances it reads, in slabs
+// (cim.Class.NewNullInstances), each handed out once: two allocations for
+// a slab's instances instead of one each. What a kept instance holds
+// through its slab is the slab's other instances, at most about slabBytes
+// of values (and the texts they hold).
 type textArena struct {
 	free  []byte // the current chunk: its bytes up to len are strings' already
 	chunk int    // the size of a chunk; 0 is arenaChunk
+
+	insts []cim.Instance // the current slab's instances not yet handed out
+	slabs bool           // make instances in slabs (else one by one)
+}
+
+// slabBytes bounds the values of the instances a decoder makes together:
+// a slab of the workload's 10-property instances holds 68 of them (16 KiB
+// of values, 4 KiB of instances).
+const slabBytes = 16 << 10
+
+// slabLen returns how many instances of class a slab holds.
+func slabLen(class *cim.Class) int {
+	return slabBytes / (int(unsafe.Sizeof(cim.Value{})) * max(1, len(class.Properties)))
+}
+
+// instance returns a new instance of class, every property NULL: the next
+// of the slab when the arena makes slabs.
+func (a *textArena) instance(class *cim.Class) *cim.Instance {
+	if !a.slabs {
+		return class.NewNullInstance()
+	}
+	if len(a.insts) == 0 || a.insts[0].Class() != class {
+		n := slabLen(class)
+		if n < 2 {
+			a.insts = nil
+			return class.NewNullInstance()
+		}
+		a.insts = class.NewNullInstances(n)
+	}
+	inst := &a.insts[0]
+	a.insts = a.insts[1:]
+	return inst
 }
 
 // arenaChunk is the size of a ReplyDecoder's text chunks: about a hundred
@@ -682,7 +721,7 @@ func decodeDirect(b []byte, class *cim.Class, texts []textEntry, arena *textAren
 	r := b
 	if len(texts) > 0 && class != nil && len(texts) == len(class.Properties) && len(r) >= 2 && r[0] == tagValues {
 		// The usual instance: values by position from the first field.
-		d.start(b, nil, class)
+		d.start(b, nil, class, arena)
 		var ok bool
 		if k, r, ok = d.usual(r, texts, arena); !ok {
 			return nil, false
@@ -723,7 +762,7 @@ func decodeDirect(b []byte, class *cim.Class, texts []textEntry, arena *textAren
 			case fieldProperties:
 				named = true
 			case fieldValues:
-				if d.inst == nil && !d.start(b, name, class) {
+				if d.inst == nil && !d.start(b, name, class, arena) {
 					return nil, false
 				}
 				if k >= len(d.c.Properties) {
@@ -752,7 +791,7 @@ func decodeDirect(b []byte, class *cim.Class, texts []textEntry, arena *textAren
 		}
 		r = r[n+m:]
 	}
-	if d.inst == nil && !d.start(b, name, class) {
+	if d.inst == nil && !d.start(b, name, class, arena) {
 		return nil, false
 	}
 	// Properties left out take their defaults (the instance starts NULL:
@@ -944,11 +983,11 @@ func smallScalar(b []byte, t cim.Type) (cim.Value, bool) {
 
 // start starts reading the instance b of class, named name; false when
 // the name is not UTF-8 or not class's.
-func (d *directInstance) start(b, name []byte, class *cim.Class) bool {
+func (d *directInstance) start(b, name []byte, class *cim.Class, arena *textArena) bool {
 	if class == nil || !utf8.Valid(name) || len(name) > 0 && !cim.EqualFold(string(name), class.Name) {
 		return false
 	}
-	*d = directInstance{b: b, c: class, inst: class.NewNullInstance()}
+	*d = directInstance{b: b, c: class, inst: arena.instance(class)}
 	return true
 }
 

@@ -102,7 +102,7 @@ func TestDirectUsualLoop(t *testing.T) {
 	for i := range 3 {
 		ib := onlyInstance(batchOf(t, c, workload.Build(c, i*1000)))
 		var d directInstance
-		d.start(ib, nil, c)
+		d.start(ib, nil, c, &arena)
 		k, rest, ok := d.usual(ib, texts, &arena)
 		if !ok || k != len(c.Properties) || len(rest) != 0 {
 			t.Fatalf("instance %d: usual read %d of %d properties (ok %v), %d bytes left", i, k, len(c.Properties), ok, len(rest))
@@ -118,7 +118,7 @@ func TestDirectUsualLoop(t *testing.T) {
 	plain.Set("Obj", cim.Null)
 	ib := onlyInstance(batchOf(t, e, plain))
 	var d directInstance
-	d.start(ib, nil, e)
+	d.start(ib, nil, e, &arena)
 	k, _, ok := d.usual(ib, textsFor(e), &arena)
 	if want := e.PropertyIndex("R32"); !ok || k != want {
 		t.Errorf("every type: usual read %d properties (ok %v), want %d", k, ok, want)

@@ -92,10 +92,10 @@ func TestDecoderSharesRepeatedTexts(t *testing.T) {
 	}
 }
 
-// TestDecoderRepeatedTextsAllocs: an instance costs the decoder one
-// allocation (itself) whether its texts repeat the one before or not: new
-// texts go into the decoder's text chunks, one allocation for many
-// instances' texts.
+// TestDecoderRepeatedTextsAllocs: an instance costs the decoder a small
+// part of an allocation whether its texts repeat the one before or not:
+// instances are made in slabs, new texts go into the decoder's text
+// chunks, each one allocation for many instances.
 func TestDecoderRepeatedTextsAllocs(t *testing.T) {
 	c := workload.Class()
 	const n = 200
@@ -110,7 +110,7 @@ func TestDecoderRepeatedTextsAllocs(t *testing.T) {
 		name  string
 		insts []*cim.Instance
 		want  float64
-	}{{"same texts", same, 1}, {"two new texts", differ, 1}} {
+	}{{"same texts", same, 0.1}, {"two new texts", differ, 0.1}} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := batchOf(t, c, tc.insts...)
 			d := &ReplyDecoder{Class: c}
@@ -119,8 +119,8 @@ func TestDecoderRepeatedTextsAllocs(t *testing.T) {
 					t.Fatalf("%v %d", d.Err, len(d.Instances))
 				}
 			})
-			if per := allocs / n; per > tc.want+0.05 {
-				t.Errorf("%.2f allocations per instance, want %v", per, tc.want)
+			if per := allocs / n; per > tc.want {
+				t.Errorf("%.2f allocations per instance, want at most %v", per, tc.want)
 			}
 			for i, inst := range d.Instances {
 				sameInstance(t, inst, tc.insts[i])
