@@ -259,6 +259,16 @@ func (ec *enumCtx) fill(ctx context.Context, w *respWriter, max int, wait time.D
 		buf := (*scratch)[:need]
 		k, err := ec.e.NextContext(ctx, timeout, buf)
 		if ctx.Err() != nil {
+			if ec.sub != nil {
+				// A subscription's events outlive its subscriber's
+				// connection: they wait, after those written (which
+				// pullEvents puts back), for whoever resumes it.
+				for _, obj := range buf[:k] {
+					if ec.take(obj) {
+						ec.pending = append(ec.pending, obj)
+					}
+				}
+			}
 			clear(buf[:k])
 			return 0, true, faultDropped()
 		}

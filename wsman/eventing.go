@@ -3,6 +3,7 @@ package wsman
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -755,6 +756,20 @@ func (s *Server) closeSubscriptions() {
 // enumeration's, with the bookmark of the last event in the header when
 // asked for, and a heartbeat (an empty PullResponse with wsman:Heartbeat)
 // instead of a timeout when the subscriber asked for heartbeats.
+//
+// The events count as delivered (numbered, remembered for replay) only once
+// the response was written: handed to the connection, while the request
+// was live. A Pull whose client went away first — during the wait, or
+// before or while the response was written — delivered nothing: its events
+// go back to the context, ahead of the rest and in order, and the context
+// ends as the client has gone (contextEnded: they go on to the
+// subscription's pending events, for whoever resumes it, and get the same
+// sequence numbers then). The context is held until then, so that no other
+// Pull or resume takes events or numbers meanwhile — but not until the
+// client can have the whole response: it may send its next Pull as soon
+// as it has, on another connection, and that Pull must find the context
+// free. So the response is written but for its last byte, the events are
+// delivered and the context released, and then the last byte goes.
 func (s *Server) pullEvents(ctx context.Context, w http.ResponseWriter, req *request, ec *enumCtx, maxEl int, wait time.Duration, limit int) *fault {
 	sub := ec.sub
 	heartbeat := false
@@ -769,14 +784,17 @@ func (s *Server) pullEvents(ctx context.Context, w http.ResponseWriter, req *req
 	// Never in chunks: the bookmark, in the header, comes from the items.
 	n, eos, f := ec.fill(ctx, &respWriter{buf: items}, maxEl, wait, limit)
 	ec.onItem = nil
-	last := sub.delivered(sent)
-	if f != nil {
-		s.done(ec, eos)
-		if !heartbeat || f.subcode != "wsman:TimedOut" {
-			return f
+	notSent := func() {
+		ec.pending = append(sent, ec.pending...)
+		s.done(ec, true)
+	}
+	if f != nil && (!heartbeat || f.subcode != "wsman:TimedOut") {
+		if ctx.Err() != nil {
+			notSent() // the client went away during the wait
+		} else {
+			s.done(ec, eos)
 		}
-	} else {
-		s.done(ec, eos)
+		return f
 	}
 	buf := getBuf()
 	defer putBuf(buf)
@@ -784,6 +802,9 @@ func (s *Server) pullEvents(ctx context.Context, w http.ResponseWriter, req *req
 	if f != nil {
 		headers = "<wsman:Heartbeat/>"
 	} else if sub.bookmarks && n > 0 {
+		sub.mu.Lock()
+		last := sub.next + uint64(len(sent)) - 1 // delivered below, once written
+		sub.mu.Unlock()
 		headers = "<wsman:Bookmark>" + sub.bookmark(last) + "</wsman:Bookmark>"
 	}
 	startEnvelopeHeaders(buf, req, actPull+"Response", "", headers)
@@ -800,8 +821,41 @@ func (s *Server) pullEvents(ctx context.Context, w http.ResponseWriter, req *req
 		buf.WriteString("<wsen:EndOfSequence/>")
 	}
 	buf.WriteString("</wsen:PullResponse>" + envelopeEnd)
-	send(w, http.StatusOK, buf.Bytes())
+	finish, err := sendHeld(ctx, w, buf.Bytes())
+	if err != nil {
+		s.opts.Logger.Debug("a PullResponse of events was not written: they wait for the subscriber to resume", "user", sub.user, "events", len(sent), "err", err)
+		notSent()
+		return nil
+	}
+	sub.delivered(sent)
+	s.done(ec, eos)
+	finish()
 	return nil
+}
+
+// sendHeld is send for a response that must be known written, but for its
+// last byte, which finish writes: until then the client cannot have the
+// response (its Content-Length says one byte more). It is not written when
+// ctx (the request's) has ended, and the error of its write or of flushing
+// it to the connection is returned. Written means handed to the connection
+// (the operating system's buffer): the client may still not get it if the
+// connection breaks later.
+func sendHeld(ctx context.Context, w http.ResponseWriter, body []byte) (finish func(), err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/soap+xml;charset=UTF-8")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	n := len(body) - 1
+	if _, err := w.Write(body[:n]); err != nil {
+		return nil, err
+	}
+	if err := http.NewResponseController(w).Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return nil, err
+	}
+	return func() { w.Write(body[n:]) }, nil
 }
 
 // startEnvelopeHeaders is startEnvelope with extra header elements.

@@ -5,6 +5,7 @@ import (
 	"context"
 
 	"github.com/gowbem/gowbem/cim"
+	"github.com/gowbem/gowbem/internal/enumctx"
 )
 
 // InstanceWriterForTest exposes the instance writer to benchmarks.
@@ -74,4 +75,14 @@ func (s *Server) SubscriptionSuspendedForTest(id string) bool {
 	sub.mu.Lock()
 	defer sub.mu.Unlock()
 	return sub.state == subSuspended
+}
+
+// EnumerationBusyForTest tells whether a request holds user's enumeration
+// context id.
+func (s *Server) EnumerationBusyForTest(user, id string) bool {
+	e, err := s.ctxs.Acquire(s, id, user)
+	if err == nil {
+		s.ctxs.Release(e, false)
+	}
+	return err == enumctx.ErrBusy
 }
