@@ -137,7 +137,8 @@
 //     it (MaxTime, MaxElements and the envelope limit as for enumerations;
 //     a Pull that finds nothing in MaxTime gets wsman:TimedOut and the
 //     subscription goes on). A context left idle for Options.IdleTimeout,
-//     or whose client went away during a Pull, ends the subscription.
+//     or whose client went away during a Pull (also while its response
+//     was written), ends the subscription (suspends it, with bookmarks).
 //   - Push delivery (DeliveryPush, DeliveryPushWithAck, DeliveryEvents):
 //     events go to wse:NotifyTo by HTTP POST, its reference parameters
 //     copied into each message's header — one event per wsman/Event
@@ -159,7 +160,8 @@
 //     gets a wsman/Heartbeat message, and a Pull returns an empty
 //     PullResponse with a wsman:Heartbeat header instead of waiting on.
 //   - wsman:SendBookmarks: each PullResponse or pushed message with events
-//     carries wsman:Bookmark, the subscription's identifier and the
+//     (or with a DroppedEvents notice, which has a sequence number of its
+//     own) carries wsman:Bookmark, the subscription's identifier and the
 //     sequence number of its last event. A subscription with bookmarks
 //     whose subscriber has gone (an idle context, a listener that failed)
 //     is kept for Options.BookmarkRetention, its events queuing (bounded);
@@ -170,6 +172,27 @@
 //     failed or was taken over: it is not counted delivered).
 //     An unknown bookmark gets wsman:InvalidBookmark; BookmarkEarliest
 //     starts a new subscription.
+//   - What counts as delivered. An event is numbered and remembered for
+//     replay when it was delivered, and only then; until then it waits in
+//     the subscription, ahead of later events, for the next delivery. By
+//     pull it is delivered once its PullResponse was written whole to the
+//     connection (written and flushed without error, the request still
+//     live); a Pull whose client went away first, or whose response could
+//     not be written, delivered nothing. By push it is delivered once the
+//     listener answered its message (2xx; wsman:Ack in PushWithAck and
+//     Events mode); a message that goes out as several requests (an Events
+//     batch with a DroppedEvents notice inside) is retried from the first
+//     request the listener did not take. So nothing the listener answered
+//     is sent again while the subscription goes on. Delivery is at least
+//     once, not exactly once, where the server cannot know: a PullResponse
+//     written may be lost with the connection after it, and a message the
+//     listener took whose answer did not come back (a broken connection,
+//     a timeout) is sent again with the same bookmark. A subscriber with
+//     bookmarks that resumes from the last bookmark it got misses nothing
+//     (of the last ReplayWindow events) and can drop a repeat by its
+//     bookmark; without bookmarks a PullResponse lost after it was written
+//     is lost. In Push mode a 2xx says only that the HTTP request was
+//     taken.
 //   - Server.Close ends every subscription.
 //
 // # Faults

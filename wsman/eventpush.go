@@ -40,15 +40,20 @@ func (sub *eventSub) startPush() {
 	opts.Delivered = func(m push.Message) { sub.delivered(m.Events) }
 	var kept []cim.Object // read from the enumerator, not delivered
 	opts.Undelivered = func(m push.Message) { kept = m.Events }
+	// The events delivered again go first, in messages of their own; what
+	// the listener took of them (all of a message, or its first part) is
+	// no longer to send.
+	againOpts := opts
+	againOpts.Delivered = func(m push.Message) {
+		sub.delivered(m.Events)
+		again, next = again[len(m.Events):], m.First+uint64(len(m.Events))
+	}
 	go func() {
 		defer close(done)
 		var err error
 		for len(again) > 0 && err == nil {
 			n := min(len(again), max(opts.MaxEvents, 1))
-			m := push.Message{Events: again[:n], First: next}
-			if err = push.Send(ctx, p, m, opts); err == nil {
-				again, next = again[n:], next+uint64(n)
-			}
+			err = push.Send(ctx, p, push.Message{Events: again[:n], First: next}, againOpts)
 		}
 		if err == nil {
 			err = push.Run(ctx, sub.e, p, next, opts)
@@ -78,7 +83,10 @@ type pusher struct {
 
 // Send implements push.Sender: a notice of lost events becomes a
 // DroppedEvents message, the others go one per message (Push,
-// PushWithAck) or in one wsman:Events batch.
+// PushWithAck) or in one wsman:Events batch. A message may so go out as
+// several requests: when one fails after others were taken, Send says how
+// many events the listener took (*push.PartialError), so that a retry
+// sends only the rest.
 func (p *pusher) Send(ctx context.Context, m push.Message) error {
 	sub := p.sub
 	if m.Heartbeat {
@@ -88,16 +96,23 @@ func (p *pusher) Send(ctx context.Context, m push.Message) error {
 		}
 		return p.post(ctx, actHeartbeat, "", body)
 	}
+	taken := 0 // events of m the listener took; batch follows them
 	var batch []cim.Object
-	seq := m.First
+	bookmark := func(n int) string { // after the next n events
+		if !sub.bookmarks {
+			return ""
+		}
+		return "<wsman:Bookmark>" + sub.bookmark(m.First+uint64(taken+n)-1) + "</wsman:Bookmark>"
+	}
+	failed := func(err error) error {
+		if taken > 0 {
+			return &push.PartialError{Taken: taken, Err: err}
+		}
+		return err
+	}
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
-		}
-		last := seq - 1
-		bm := ""
-		if sub.bookmarks {
-			bm = "<wsman:Bookmark>" + sub.bookmark(last) + "</wsman:Bookmark>"
 		}
 		var body bytes.Buffer
 		action := actEvent
@@ -113,22 +128,25 @@ func (p *pusher) Send(ctx context.Context, m push.Message) error {
 		} else {
 			p.writeObject(&body, batch[0])
 		}
+		if err := p.post(ctx, action, bookmark(len(batch)), body.String()); err != nil {
+			return failed(err)
+		}
+		taken += len(batch)
 		batch = batch[:0]
-		return p.post(ctx, action, bm, body.String())
+		return nil
 	}
 	for _, obj := range m.Events {
 		if lost, ok := droppedCount(obj); ok {
 			if err := flush(); err != nil {
 				return err
 			}
-			if err := p.post(ctx, actDroppedEvents, "", `<wsman:DroppedEvents Action="`+actEvent+`">`+strconv.FormatUint(lost, 10)+"</wsman:DroppedEvents>"); err != nil {
-				return err
+			if err := p.post(ctx, actDroppedEvents, bookmark(1), `<wsman:DroppedEvents Action="`+actEvent+`">`+strconv.FormatUint(lost, 10)+"</wsman:DroppedEvents>"); err != nil {
+				return failed(err)
 			}
-			seq++
+			taken++
 			continue
 		}
 		batch = append(batch, obj)
-		seq++
 		if sub.mode != DeliveryEvents {
 			if err := flush(); err != nil {
 				return err

@@ -22,6 +22,15 @@
 // Run hands the events it had read and not delivered to
 // Options.Undelivered, so that a protocol keeping the subscription can
 // deliver them later instead of losing them without a word.
+//
+// A protocol that sends a message in parts (WS-Eventing's Events mode sends
+// a notice of lost events as a request of its own) says how far the
+// listener got with a *PartialError: the events before are delivered, and a
+// retry, or Undelivered, has only the rest. Nothing is then sent twice while
+// the listener answers. What the listener took without its answer reaching
+// the sender (a connection broken after the request went, a timeout) is
+// sent again: delivery is at least once, and the sequence numbers, the same
+// in every try, let a listener see the repeat.
 package push
 
 import (
@@ -48,7 +57,8 @@ type Message struct {
 
 // Sender sends messages to one listener. Send returns nil once the listener
 // took the message (acknowledged it, where the protocol has
-// acknowledgements), and an error otherwise; it must give up when ctx is
+// acknowledgements), and an error otherwise — a *PartialError when the
+// listener took the message's first events; it must give up when ctx is
 // done.
 type Sender interface {
 	Send(ctx context.Context, m Message) error
@@ -68,15 +78,33 @@ type Options struct {
 	Retries       int           // sends again after a failure (DefaultRetries; < 0: none)
 	RetryInterval time.Duration // between those (DefaultRetryInterval)
 	// Delivered is called after each message the listener took, e.g. to
-	// remember events for a bookmark's replay.
+	// remember events for a bookmark's replay — after each part of it,
+	// when the Sender said it took a part (*PartialError).
 	Delivered func(m Message)
 	// Undelivered is called by Run, before it returns, with the events it
 	// read from the enumerator that the listener did not take: the
 	// message abandoned when ctx ended (also a batch still being
-	// gathered), or the one that failed every retry. A protocol that keeps
-	// the subscription keeps these for its next delivery.
+	// gathered), or the one that failed every retry — without the part
+	// the listener took. A protocol that keeps the subscription keeps
+	// these for its next delivery.
 	Undelivered func(m Message)
 }
+
+// PartialError is the error of a Sender whose listener took the first Taken
+// events of a message (0 < Taken < len(Events)) before the send failed with
+// Err. Those count as delivered (Options.Delivered is called with them);
+// a retry sends the rest, numbered as before.
+type PartialError struct {
+	Taken int
+	Err   error
+}
+
+func (e *PartialError) Error() string {
+	return fmt.Sprintf("the listener took the first %d events, then: %v", e.Taken, e.Err)
+}
+
+// Unwrap returns Err.
+func (e *PartialError) Unwrap() error { return e.Err }
 
 // Defaults of Options.
 const (
@@ -124,7 +152,7 @@ func Run(ctx context.Context, e *wbem.Enumerator, s Sender, next uint64, o Optio
 		}
 		if n == 0 {
 			if err == wbem.ErrTimedOut {
-				if serr := send(ctx, s, Message{First: next, Heartbeat: true}, o); serr != nil {
+				if _, serr := send(ctx, s, Message{First: next, Heartbeat: true}, o); serr != nil {
 					return serr
 				}
 				continue
@@ -153,9 +181,9 @@ func Run(ctx context.Context, e *wbem.Enumerator, s Sender, next uint64, o Optio
 		}
 		m := Message{Events: append([]cim.Object(nil), buf[:n]...), First: next}
 		clear(buf[:n])
-		if serr := send(ctx, s, m, o); serr != nil {
-			if o.Undelivered != nil {
-				o.Undelivered(m)
+		if rest, serr := send(ctx, s, m, o); serr != nil {
+			if o.Undelivered != nil && len(rest.Events) > 0 {
+				o.Undelivered(rest)
 			}
 			return serr
 		}
@@ -206,12 +234,17 @@ func ended(err error) error {
 // retry, ErrAbandoned (wrapping ctx's cause) when ctx ended before the
 // listener took it. Protocols use it for messages of their own (events
 // delivered again to a subscriber that resumed); o.Undelivered is Run's
-// only.
+// only. When the listener took the message in parts (*PartialError),
+// o.Delivered is called with each part as it was taken: what it was not
+// called with is what was not delivered.
 func Send(ctx context.Context, s Sender, m Message, o Options) error {
-	return send(ctx, s, m, o.withDefaults())
+	_, err := send(ctx, s, m, o.withDefaults())
+	return err
 }
 
-func send(ctx context.Context, s Sender, m Message, o Options) error {
+// send is Send, which also returns what was not delivered when it fails:
+// m without the parts the listener took.
+func send(ctx context.Context, s Sender, m Message, o Options) (Message, error) {
 	var err error
 	for try := 0; try <= o.Retries; try++ {
 		if try > 0 {
@@ -219,7 +252,7 @@ func send(ctx context.Context, s Sender, m Message, o Options) error {
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				return abandoned(ctx)
+				return m, abandoned(ctx)
 			case <-t.C:
 			}
 		}
@@ -227,11 +260,18 @@ func send(ctx context.Context, s Sender, m Message, o Options) error {
 			if o.Delivered != nil {
 				o.Delivered(m)
 			}
-			return nil
+			return Message{}, nil
+		}
+		var part *PartialError
+		if errors.As(err, &part) && part.Taken > 0 && part.Taken < len(m.Events) {
+			if o.Delivered != nil {
+				o.Delivered(Message{Events: m.Events[:part.Taken:part.Taken], First: m.First})
+			}
+			m = Message{Events: m.Events[part.Taken:], First: m.First + uint64(part.Taken)}
 		}
 		if ctx.Err() != nil {
-			return abandoned(ctx)
+			return m, abandoned(ctx)
 		}
 	}
-	return errors.Join(ErrUndeliverable, err)
+	return m, errors.Join(ErrUndeliverable, err)
 }

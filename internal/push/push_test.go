@@ -295,3 +295,81 @@ func TestSend(t *testing.T) {
 		}
 	})
 }
+
+// A Sender whose listener took the first part of a message says so
+// (*PartialError): that part is delivered, and only the rest is sent again,
+// numbered as before, or handed to Undelivered.
+func TestPartial(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, err := cim.Derive(nil, &cim.Class{Name: "GW_Ev"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b, d := c.NewInstance(), c.NewInstance(), c.NewInstance()
+		var delivered []push.Message
+		opts := push.Options{RetryInterval: time.Second, Delivered: func(m push.Message) { delivered = append(delivered, m) }}
+		var sent []push.Message
+		s := push.SenderFunc(func(ctx context.Context, m push.Message) error {
+			sent = append(sent, m)
+			if len(sent) == 1 {
+				return &push.PartialError{Taken: 1, Err: errors.New("the second request failed")}
+			}
+			return nil
+		})
+		if err := push.Send(t.Context(), s, push.Message{Events: []cim.Object{a, b, d}, First: 5}, opts); err != nil {
+			t.Fatal(err)
+		}
+		same := func(m push.Message, first uint64, events ...cim.Object) bool {
+			if m.First != first || len(m.Events) != len(events) {
+				return false
+			}
+			for i := range events {
+				if m.Events[i] != events[i] {
+					return false
+				}
+			}
+			return true
+		}
+		if len(sent) != 2 || !same(sent[1], 6, b, d) {
+			t.Fatalf("sent %+v; want the retry to hold the last two events, numbered from 6", sent)
+		}
+		if len(delivered) != 2 || !same(delivered[0], 5, a) || !same(delivered[1], 6, b, d) {
+			t.Fatalf("Delivered told of %+v", delivered)
+		}
+
+		// Run: the part taken is delivered, the rest undelivered, when the
+		// listener keeps failing or when ctx ends in the send.
+		for _, abandon := range []bool{false, true} {
+			om, e := setup(t)
+			put(t, om, 2, "x")
+			synctest.Wait() // both in the enumerator before Run starts: one batch
+			ctx, cancel := context.WithCancel(t.Context())
+			delivered = nil
+			var undelivered []push.Message
+			o := push.Options{MaxEvents: 2, Retries: -1, Delivered: opts.Delivered,
+				Undelivered: func(m push.Message) { undelivered = append(undelivered, m) }}
+			s := push.SenderFunc(func(ctx context.Context, m push.Message) error {
+				if abandon {
+					cancel()
+					return &push.PartialError{Taken: 1, Err: ctx.Err()}
+				}
+				return &push.PartialError{Taken: 1, Err: errors.New("down")}
+			})
+			err := push.Run(ctx, e, s, 3, o)
+			cancel()
+			want := push.ErrUndeliverable
+			if abandon {
+				want = push.ErrAbandoned
+			}
+			if !errors.Is(err, want) {
+				t.Fatalf("abandon %v: Run = %v, want %v", abandon, err, want)
+			}
+			if len(delivered) != 1 || delivered[0].First != 3 || fmt.Sprint(names(delivered)) != "[x0]" {
+				t.Fatalf("abandon %v: Delivered told of %+v, want x0 numbered 3", abandon, delivered)
+			}
+			if len(undelivered) != 1 || undelivered[0].First != 4 || fmt.Sprint(names(undelivered)) != "[x1]" {
+				t.Fatalf("abandon %v: Undelivered told of %+v, want x1 numbered 4", abandon, undelivered)
+			}
+		}
+	})
+}
