@@ -147,6 +147,15 @@ func TestPullEventsResponseNotWritten(t *testing.T) {
 		wantFault(t, call(srv, testUser, testPass, pull(allURI, enum, "<wsen:MaxTime>PT0.1S</wsen:MaxTime>", "")), 500, "wsen:InvalidEnumerationContext")
 		waitFor(t, func() bool { return srv.Subscriptions() == 0 && om.Subscriptions() == 0 }, "the subscription did not end")
 	})
+	// A heartbeat that could not be written tells of a client gone too.
+	t.Run("heartbeat", func(t *testing.T) {
+		srv, om := eventServer(t, wsman.Options{})
+		hs, answering, served := cutServer(t, srv)
+		enum := enumCtxOf(t, call(srv, testUser, testPass, subscribeBody(wsman.DeliveryPull, "<wsman:Heartbeats>PT0.1S</wsman:Heartbeats>", "", baseFilter)))
+		cutPull(t, hs, answering, served, "reset", pull(allURI, enum, "<wsen:MaxTime>PT10S</wsen:MaxTime>", ""))
+		wantFault(t, call(srv, testUser, testPass, pull(allURI, enum, "<wsen:MaxTime>PT0.1S</wsen:MaxTime>", "")), 500, "wsen:InvalidEnumerationContext")
+		waitFor(t, func() bool { return srv.Subscriptions() == 0 && om.Subscriptions() == 0 }, "the subscription did not end")
+	})
 }
 
 // A Pull whose client went away as the server read events for it (the
