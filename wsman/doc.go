@@ -163,13 +163,14 @@
 //     (or with a DroppedEvents notice, which has a sequence number of its
 //     own) carries wsman:Bookmark, the subscription's identifier and the
 //     sequence number of its last event. A subscription with bookmarks
-//     whose subscriber has gone (an idle context, a listener that failed)
-//     is kept for Options.BookmarkRetention, its events queuing (bounded);
-//     a Subscribe by the same user with wsman:Bookmark takes it over and
-//     gets the events after the bookmark first — those delivered but
-//     possibly lost among the last ReplayWindow, then those that queued
-//     (also a pushed message the listener had not taken when the push
-//     failed or was taken over: it is not counted delivered).
+//     whose subscriber has gone (an idle context, a Pull's client gone, a
+//     listener that failed) is kept for Options.BookmarkRetention, its
+//     events queuing (bounded); a Subscribe by the same user with
+//     wsman:Bookmark takes it over and gets the events after the bookmark
+//     first — those delivered but possibly lost among the last
+//     ReplayWindow, then those that queued (also a PullResponse that could
+//     not be written, or a pushed message the listener had not taken when
+//     the push failed or was taken over: they are not counted delivered).
 //     An unknown bookmark gets wsman:InvalidBookmark; BookmarkEarliest
 //     starts a new subscription.
 //   - What counts as delivered. An event is numbered and remembered for

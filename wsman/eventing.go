@@ -117,7 +117,7 @@ type eventSub struct {
 	stopPush context.CancelFunc   // push: ends the delivery goroutine
 	next     uint64               // the sequence number of the next event
 	replay   []replayed           // the last delivered events, with bookmarks
-	pending  []cim.Object         // events to deliver again before new ones (a resume)
+	pending  []cim.Object         // events to deliver before new ones: a resume's, or ones not delivered
 	pushDone chan struct{}        // closed when the delivery goroutine ended
 }
 
