@@ -27,7 +27,10 @@ import (
 //     anything else — and an array whose elements disagree — is a string;
 //   - xsi:nil="true" is NULL, of its xsi:type or of type string.
 //
-// Such a class has no qualifiers, so no keys: its instances have no __PATH.
+// Such a class has no qualifiers, so no keys: its instances have no
+// __PATH — unless the server sent each with its endpoint reference
+// (EnumerateObjectAndEPR, which the client asks for when it has no
+// definition of the class it enumerates): its selectors are the keys.
 // A program that needs exact types needs a server that serves class
 // definitions (URIClassDefinitionDSP0201).
 
@@ -141,8 +144,11 @@ func elemType(k *node) cim.Type {
 	return textType(k.Text)
 }
 
-// adhocClass makes up the class of an instance element (see above).
-func adhocClass(n *node) (*cim.Class, error) {
+// adhocClass makes up the class of an instance element (see above). keys,
+// from the instance's endpoint reference when the server sent one, are
+// its key properties (one the element leaves out is added, of the key's
+// type).
+func adhocClass(n *node, keys []cim.KeyBinding) (*cim.Class, error) {
 	decl := &cim.Class{Name: n.Local}
 	index := map[string]int{}
 	count := map[string]int{}
@@ -173,6 +179,14 @@ func adhocClass(n *node) (*cim.Class, error) {
 		if count[strings.ToLower(p.Name)] > 1 {
 			p.Type = p.Type.ArrayOf()
 		}
+	}
+	for _, k := range keys {
+		i, ok := index[strings.ToLower(k.Name)]
+		if !ok {
+			i = len(decl.Properties)
+			decl.Properties = append(decl.Properties, cim.Property{Name: k.Name, Type: k.Value.Type()})
+		}
+		decl.Properties[i].Qualifiers = cim.Qualifiers{{Name: "Key", Value: cim.Bool(true)}}
 	}
 	c, err := cim.Derive(nil, decl)
 	if err != nil {

@@ -143,6 +143,9 @@ type msg struct {
 	// the projections of its results return (the wire carries only
 	// properties).
 	system []string
+	// mode is an Enumerate's wsman:EnumerationMode (modeNameEPR,
+	// modeNameObjectAndEPR); "" asks for the objects alone.
+	mode string
 	// items is how many items the request asks for (Enumerate's and
 	// Pull's MaxElements): the response may hold that many more elements
 	// (responseElements).
@@ -523,6 +526,10 @@ type objReader struct {
 	last     *cim.Class
 	lastName string
 
+	// ref is the endpoint reference beside the object being read
+	// (EnumerateObjectAndEPR), nil without one.
+	ref *node
+
 	// The projection of the last class: a query's rows share one class.
 	proj, projOf *cim.Class
 	projKey      string
@@ -635,7 +642,14 @@ func (o *objReader) read(n *node) (cim.Object, error) {
 // readAdhoc reads an instance whose class definition the server does not
 // give, with a class made up from the element (adhocClass).
 func (o *objReader) readAdhoc(n *node) (cim.Object, error) {
-	cl, err := adhocClass(n)
+	if o.ref != nil {
+		p, err := parseEPRPath(o.ref, o.ns, nil)
+		if err != nil {
+			return nil, err
+		}
+		return o.withEPRKeys(n, p)
+	}
+	cl, err := adhocClass(n, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -761,7 +775,13 @@ func (c *Client) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error
 		return err
 	case wbem.OpCreateInstanceEnum:
 		flags := op.Flags & (wbem.WBEM_FLAG_SHALLOW | wbem.WBEM_FLAG_DIRECT_READ)
-		return c.enumerate(ctx, w, ns, &msg{uri: resourceURI(ns, op.Path), nsSel: ns, flags: &flags}, nil)
+		m := &msg{uri: resourceURI(ns, op.Path), nsSel: ns, flags: &flags}
+		if without, err := c.withoutDefinition(ctx, ns, op.Path); err != nil {
+			return err
+		} else if without {
+			m.mode = modeNameObjectAndEPR // the paths come from the references
+		}
+		return c.enumerate(ctx, w, ns, m, nil)
 	case wbem.OpExecNotificationQuery:
 		return c.subscribe(ctx, w, ns, op)
 	case wbem.OpExecQuery:
@@ -770,24 +790,36 @@ func (c *Client) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error
 			return err
 		}
 		if af != nil {
-			return c.enumerate(ctx, w, ns, &msg{uri: URIAllClasses, nsSel: ns}, func(b *bytes.Buffer) { af.write(b, ns) })
+			m := &msg{uri: URIAllClasses, nsSel: ns}
+			if af.keysOnly {
+				m.mode = modeNameEPR
+			}
+			return c.enumerate(ctx, w, ns, m, func(b *bytes.Buffer) { af.write(b, ns) })
 		}
 		dialect := DialectWQL
 		if op.Language != "WQL" {
 			dialect = DialectLanguagePrefix + url.PathEscape(op.Language)
 		}
-		filter := func(w *bytes.Buffer) {
-			w.WriteString(`<wsman:Filter Dialect="`)
-			escapeAttr(w, dialect)
-			w.WriteString(`">`)
-			escapeText(w, op.Query)
-			w.WriteString("</wsman:Filter>")
-		}
 		uri, err := c.queryURI(ctx, ns, op)
 		if err != nil {
 			return err
 		}
-		return c.enumerate(ctx, w, ns, &msg{uri: uri, nsSel: ns, system: selectedSystem(op)}, filter)
+		m := &msg{uri: uri, nsSel: ns, system: selectedSystem(op)}
+		query := op.Query
+		if pq, ok := c.pathQuery(ctx, op); ok {
+			m.mode, query = modeNameEPR, pq
+		}
+		var filter func(w *bytes.Buffer)
+		if query != "" {
+			filter = func(w *bytes.Buffer) {
+				w.WriteString(`<wsman:Filter Dialect="`)
+				escapeAttr(w, dialect)
+				w.WriteString(`">`)
+				escapeText(w, query)
+				w.WriteString("</wsman:Filter>")
+			}
+		}
+		return c.enumerate(ctx, w, ns, m, filter)
 	case wbem.OpExecMethod:
 		return c.execMethod(ctx, op, ns, w)
 	}

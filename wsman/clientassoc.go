@@ -19,16 +19,20 @@ type assocFilter struct {
 	path cim.ObjectPath
 	// The filter's elements; "" leaves one out.
 	assocClass, role, resultClass, resultRole string
+	// keysOnly: WHERE KeysOnly, asked as the results' references
+	// (EnumerateEPR), each made the instance of its keys.
+	keysOnly bool
 }
 
 // associationFilter returns the association filter an ExecQuery's WQL
 // ASSOCIATORS OF or REFERENCES OF query becomes, or nil for any other
 // query (sent as WQL text). The filter carries the source instance (an EPR
-// built as for Get), AssocClass, ResultClass, Role and ResultRole; what it
+// built as for Get), AssocClass, ResultClass, Role and ResultRole, and
+// KeysOnly becomes EnumerationMode EnumerateEPR; what it
 // cannot carry (a class as the source, or one in another namespace,
-// ClassDefsOnly, SchemaOnly, KeysOnly, RequiredQualifier,
+// ClassDefsOnly, SchemaOnly, RequiredQualifier,
 // RequiredAssocQualifier) goes to a gowbem
-// server as the WQL text, which its server takes whole,
+// server as the WQL text, which its server takes whole (KeysOnly too),
 // and to any other server is WBEM_E_NOT_SUPPORTED naming the clause: it is
 // never dropped. A nil filter without an error: send the query as WQL.
 func (c *Client) associationFilter(ctx context.Context, op *wbem.Op) (f *assocFilter, err error) {
@@ -43,9 +47,9 @@ func (c *Client) associationFilter(ctx context.Context, op *wbem.Op) (f *assocFi
 	var cannot []string
 	switch q := q.(type) {
 	case *wql.AssociatorsQuery:
-		f = &assocFilter{assocClass: q.AssocClass, role: q.Role, resultClass: q.ResultClass, resultRole: q.ResultRole}
+		f = &assocFilter{assocClass: q.AssocClass, role: q.Role, resultClass: q.ResultClass, resultRole: q.ResultRole, keysOnly: q.KeysOnly}
 		path, what = q.Path, "ASSOCIATORS OF"
-		cannot = flagClauses(q.ClassDefsOnly, q.SchemaOnly, q.KeysOnly)
+		cannot = flagClauses(q.ClassDefsOnly, q.SchemaOnly)
 		if q.RequiredQualifier != "" {
 			cannot = append(cannot, "RequiredQualifier")
 		}
@@ -53,9 +57,9 @@ func (c *Client) associationFilter(ctx context.Context, op *wbem.Op) (f *assocFi
 			cannot = append(cannot, "RequiredAssocQualifier")
 		}
 	case *wql.ReferencesQuery:
-		f = &assocFilter{refs: true, role: q.Role, resultClass: q.ResultClass}
+		f = &assocFilter{refs: true, role: q.Role, resultClass: q.ResultClass, keysOnly: q.KeysOnly}
 		path, what = q.Path, "REFERENCES OF"
-		cannot = flagClauses(q.ClassDefsOnly, q.SchemaOnly, q.KeysOnly)
+		cannot = flagClauses(q.ClassDefsOnly, q.SchemaOnly)
 		if q.RequiredQualifier != "" {
 			cannot = append(cannot, "RequiredQualifier")
 		}
@@ -76,6 +80,9 @@ func (c *Client) associationFilter(ctx context.Context, op *wbem.Op) (f *assocFi
 	if len(cannot) > 0 {
 		return refuse("the WHERE clause " + strings.Join(cannot, ", "))
 	}
+	if f.keysOnly && si.gowbem {
+		return nil, nil
+	}
 	if pp, err := cim.ParsePath(path); err == nil && pp.Namespace != "" && !strings.EqualFold(cim.NormalNamespace(pp.Namespace), cim.NormalNamespace(op.Namespace)) {
 		return refuse("a source object in another namespace (" + path + "); the filter's object is in the operation's namespace")
 	}
@@ -92,16 +99,13 @@ func (c *Client) associationFilter(ctx context.Context, op *wbem.Op) (f *assocFi
 	return f, nil
 }
 
-func flagClauses(classDefsOnly, schemaOnly, keysOnly bool) []string {
+func flagClauses(classDefsOnly, schemaOnly bool) []string {
 	var out []string
 	if classDefsOnly {
 		out = append(out, "ClassDefsOnly")
 	}
 	if schemaOnly {
 		out = append(out, "SchemaOnly")
-	}
-	if keysOnly {
-		out = append(out, "KeysOnly")
 	}
 	return out
 }

@@ -336,10 +336,10 @@ func TestClientAssociationFilterCannot(t *testing.T) {
 	cases := []struct{ q, clause string }{
 		{`ASSOCIATORS OF {Test_Foo.Id="a"} WHERE ClassDefsOnly`, "ClassDefsOnly"},
 		{`ASSOCIATORS OF {Test_Foo.Id="a"} WHERE SchemaOnly`, "SchemaOnly"},
-		{`ASSOCIATORS OF {Test_Foo.Id="a"} WHERE KeysOnly`, "KeysOnly"},
 		{`ASSOCIATORS OF {Test_Foo.Id="a"} WHERE RequiredQualifier = Key`, "RequiredQualifier"},
 		{`ASSOCIATORS OF {Test_Foo.Id="a"} WHERE RequiredAssocQualifier = Association`, "RequiredAssocQualifier"},
 		{`ASSOCIATORS OF {Test_Foo.Id="a"} WHERE AssocClass = Test_Dep ClassDefsOnly`, "ClassDefsOnly"},
+		{`REFERENCES OF {Test_Foo} WHERE KeysOnly`, "class"},
 		{`REFERENCES OF {Test_Foo.Id="a"} WHERE ClassDefsOnly`, "ClassDefsOnly"},
 		{`REFERENCES OF {Test_Foo.Id="a"} WHERE RequiredQualifier = Key`, "RequiredQualifier"},
 		{`ASSOCIATORS OF {Test_Foo}`, "class"},

@@ -18,7 +18,11 @@ func (c *Client) enumerate(ctx context.Context, w wbem.ResultWriter, ns string, 
 	maxEl := strconv.Itoa(c.opts.MaxElements)
 	m.action = actEnumerate
 	m.body = func(b *bytes.Buffer) {
-		b.WriteString("<wsen:Enumerate><wsman:OptimizeEnumeration/><wsman:MaxElements>" + maxEl + "</wsman:MaxElements>")
+		b.WriteString("<wsen:Enumerate>")
+		if m.mode != "" {
+			b.WriteString("<wsman:EnumerationMode>" + m.mode + "</wsman:EnumerationMode>")
+		}
+		b.WriteString("<wsman:OptimizeEnumeration/><wsman:MaxElements>" + maxEl + "</wsman:MaxElements>")
 		if filter != nil {
 			filter(b)
 		}
@@ -37,7 +41,7 @@ func (c *Client) enumerate(ctx context.Context, w wbem.ResultWriter, ns string, 
 	if items == nil {
 		items = resp.child(nsWSEN, "Items")
 	}
-	if err := c.deliver(ctx, ns, m.system, items, w); err != nil {
+	if err := c.deliver(ctx, ns, m, items, w); err != nil {
 		c.release(ctx, m, id, eos)
 		return err
 	}
@@ -122,7 +126,7 @@ func (c *Client) pulls(ctx context.Context, w wbem.ResultWriter, ns string, m *m
 			}
 			start(id)
 		}
-		if err := c.deliver(ctx, ns, m.system, resp.child(nsWSEN, "Items"), w); err != nil {
+		if err := c.deliver(ctx, ns, m, resp.child(nsWSEN, "Items"), w); err != nil {
 			abandon()
 			return err
 		}
@@ -139,18 +143,17 @@ func endOfSequence(resp *node) bool {
 	return resp.child(nsWSMAN, "EndOfSequence") != nil || resp.child(nsWSEN, "EndOfSequence") != nil
 }
 
-// deliver writes the objects of an Items element.
-func (c *Client) deliver(ctx context.Context, ns string, system []string, items *node, w wbem.ResultWriter) error {
+// deliver writes the objects of an Items element of the enumeration m
+// started: objects, references (an instance of its keys each, see
+// pathInstance) or both.
+func (c *Client) deliver(ctx context.Context, ns string, m *msg, items *node, w wbem.ResultWriter) error {
 	if items == nil {
 		return nil
 	}
 	or := c.objReader(ctx, ns)
-	or.system = system
+	or.system = m.system
 	for i, k := range items.Kids {
-		if k.Space == nsWSMAN && k.Local == "Item" && len(k.Kids) > 0 {
-			k = k.Kids[0]
-		}
-		obj, err := or.read(k)
+		obj, err := or.item(k, m.mode == modeNameEPR)
 		if err != nil {
 			return err
 		}

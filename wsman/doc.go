@@ -292,11 +292,34 @@
 // wsmb:AssociatedInstances with AssocClass, Role, ResultClass and
 // ResultRole as AssociationClassName, Role, ResultClassName and
 // ResultRole, REFERENCES OF wsmb:AssociationInstances with ResultClassName
-// and Role. What the filter cannot carry — a class as the source, or one
-// in another namespace, ClassDefsOnly, SchemaOnly, KeysOnly, RequiredQualifier,
+// and Role, and KeysOnly asks for the results' references (below). What
+// the filter cannot carry — a class as the source, or one in another
+// namespace, ClassDefsOnly, SchemaOnly, RequiredQualifier,
 // RequiredAssocQualifier — is never dropped: a gowbem server gets the
 // query as WQL text, which it takes whole; any other server gets nothing,
 // and the caller WBEM_E_NOT_SUPPORTED naming the clause (clientassoc.go).
+//
+// Where the client needs objects' paths and not the objects, it asks any
+// server but gowbem for references (wsman:EnumerationMode EnumerateEPR):
+// for KeysOnly, and for a WQL query that selects only what a path says
+// (__PATH, __RELPATH, __CLASS, __NAMESPACE, __SERVER, __GENUS), which goes
+// to the FROM class's resource with the WHERE clause, if any, in a
+// SELECT * filter. Each reference becomes what the object manager gives
+// for those queries: an instance of its class projected to its keys (and
+// the system properties selected), the keys typed by the class's
+// definition — or, without one, by the selectors (strings, references).
+// Where it needs the objects and their paths — enumerating a class the
+// server gives no definition of, whose instances would otherwise have no
+// keys — it asks for EnumerateObjectAndEPR, and the reference's selectors
+// are the keys. A reference is read as OMI and WinRM send them
+// (clientepr.go): the class from wsman:ResourceURI (WMI's form with the
+// namespace, DMTF's or a vendor's), the keys from the selectors (a
+// reference key from a nested reference), the namespace from
+// __cimnamespace, else from the URI, else the request's; one that names
+// no object path is WBEM_E_INVALID_OBJECT_PATH saying why. A gowbem
+// server gets those queries as WQL text and the objects with their
+// classes. WMI's API has no enumeration of paths nor a count of instances
+// of its own, so the client needs neither.
 //
 // The client works against servers it did not write (Microsoft's OMI is
 // tested through its recorded answers): every request names the namespace
@@ -309,8 +332,8 @@
 // superclasses' for the derivation) and sends a WQL query to its FROM
 // class's resource rather than to the all-classes URI. When a server gives
 // no class definition, instances are read without one (see adhocClass in
-// adhoc.go: types from xsi:type, the element's shape and its text; no keys,
-// so no __PATH). A fault's WBEM status comes from gowbem's gw:WBEMStatus,
+// adhoc.go: types from xsi:type, the element's shape and its text; keys
+// only from the references of an enumeration, above). A fault's WBEM status comes from gowbem's gw:WBEMStatus,
 // else from a CIM_Error's CIMStatusCode in the detail (OMI_Error,
 // MSFT_WmiError), else from WSManFault's Code or the subcode. What OMI does
 // differently is taken in stride: EndOfSequence beside a repeated

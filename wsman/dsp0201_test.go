@@ -207,7 +207,7 @@ func TestAdhocClass(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := adhocClass(n)
+	c, err := adhocClass(n, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +251,7 @@ func FuzzAdhocClass(f *testing.F) {
 		if err != nil {
 			return
 		}
-		c, err := adhocClass(n)
+		c, err := adhocClass(n, nil)
 		if err != nil {
 			return
 		}

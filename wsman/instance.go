@@ -669,7 +669,7 @@ func (r *reader) readEmbedded(k *node, bad func(string) error) (cim.Value, error
 		ec, err = r.lookup(e.Local)
 	}
 	if err != nil && r.adhoc && canDoWithout(err) {
-		ec, err = adhocClass(e)
+		ec, err = adhocClass(e, nil)
 	}
 	if err != nil {
 		return cim.Null, err
