@@ -808,6 +808,12 @@ func (c *Client) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error
 		query := op.Query
 		if pq, ok := c.pathQuery(ctx, op); ok {
 			m.mode, query = modeNameEPR, pq
+		} else if class := selectAllClass(op); class != "" {
+			if without, err := c.withoutDefinition(ctx, ns, class); err != nil {
+				return err
+			} else if without {
+				m.mode = modeNameObjectAndEPR // the paths come from the references
+			}
 		}
 		var filter func(w *bytes.Buffer)
 		if query != "" {

@@ -257,6 +257,20 @@ func (c *Client) withoutDefinition(ctx context.Context, ns, class string) (bool,
 	return err != nil && canDoWithout(err), nil
 }
 
+// selectAllClass returns the FROM class of a WQL data query that selects
+// whole objects (SELECT * FROM Class [WHERE …]), "" for any other.
+func selectAllClass(op *wbem.Op) string {
+	if op.Kind != wbem.OpExecQuery || op.Language != "WQL" {
+		return ""
+	}
+	q, err := wql.Parse(op.Query)
+	sq, ok := q.(*wql.SelectQuery)
+	if err != nil || !ok || !sq.All || sq.Within > 0 || sq.GroupWithin > 0 {
+		return ""
+	}
+	return sq.Class
+}
+
 // pathSystem reports whether a system property comes from an object's
 // path alone.
 func pathSystem(name string) bool {

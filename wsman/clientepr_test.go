@@ -262,8 +262,9 @@ func TestClientPathQuery(t *testing.T) {
 }
 
 // The instances of a server that serves no class definitions come with
-// their paths: the client asks for EnumerateObjectAndEPR, and the
-// references' selectors are the keys of the classes it makes up.
+// their paths: the client asks for EnumerateObjectAndEPR (enumerating a
+// class, or querying SELECT * of one), and the references' selectors are
+// the keys of the classes it makes up.
 func TestClientObjectAndEPRWithoutDefinitions(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, nil, wsman.Options{})
@@ -305,6 +306,20 @@ func TestClientObjectAndEPRWithoutDefinitions(t *testing.T) {
 		if mode, _, _ := enumerateParts(t, sent[0]); mode != "EnumerateObjectAndEPR" {
 			t.Errorf("%s: mode %q, want EnumerateObjectAndEPR", class, mode)
 		}
+	}
+	// A query of whole objects likewise.
+	q := `SELECT * FROM Test_Foo WHERE Count > 11`
+	objs, err := runQuery(ctx, svc, q)
+	if err != nil || len(objs) != 1 {
+		t.Fatalf("%s: %d objects, %v", q, len(objs), err)
+	}
+	if p := objs[0].(*cim.Instance).ObjectPath().RelPath(); p != `Test_Foo.Id="b"` {
+		t.Errorf("%s: path %s", q, p)
+	}
+	if sent := rec.take(); len(sent) != 1 {
+		t.Fatalf("%s: %d Enumerate requests", q, len(sent))
+	} else if mode, _, filter := enumerateParts(t, sent[0]); mode != "EnumerateObjectAndEPR" || filter != q {
+		t.Errorf("%s: sent mode %q with %q", q, mode, filter)
 	}
 	// With class definitions, the objects alone.
 	frec := newEPRRecorder(t, e, false)

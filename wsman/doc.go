@@ -309,9 +309,9 @@
 // the system properties selected), the keys typed by the class's
 // definition — or, without one, by the selectors (strings, references).
 // Where it needs the objects and their paths — enumerating a class the
-// server gives no definition of, whose instances would otherwise have no
-// keys — it asks for EnumerateObjectAndEPR, and the reference's selectors
-// are the keys. A reference is read as OMI and WinRM send them
+// server gives no definition of, or a WQL SELECT * of one, whose instances
+// would otherwise have no keys — it asks for EnumerateObjectAndEPR, and
+// the reference's selectors are the keys. A reference is read as OMI and WinRM send them
 // (clientepr.go): the class from wsman:ResourceURI (WMI's form with the
 // namespace, DMTF's or a vendor's), the keys from the selectors (a
 // reference key from a nested reference), the namespace from
