@@ -454,13 +454,20 @@ const identifyTimeout = 10 * time.Second
 // A connection that could not be made (refused, no such host) is the
 // error: the caller's operation fails with it rather than dialing again.
 func (c *Client) info(ctx context.Context) (serverInfo, error) {
+	si, _, err := c.identify(ctx)
+	return si, err
+}
+
+// identify is info that also returns, as failed, the failure that kept
+// the client from learning who the server is (it refused the
+// credentials, was busy, timed out): nil once the server has answered.
+func (c *Client) identify(ctx context.Context) (si serverInfo, failed, err error) {
 	c.identMu.Lock()
 	if c.known {
 		defer c.identMu.Unlock()
-		return c.ident, nil
+		return c.ident, nil, nil
 	}
 	c.identMu.Unlock()
-	var si serverInfo
 	if u, err := url.Parse(c.endpoint); err == nil {
 		si.name = u.Hostname()
 	}
@@ -477,21 +484,21 @@ func (c *Client) info(ctx context.Context) (serverInfo, error) {
 		}
 	}
 	if notConnected(err) {
-		return si, err
+		return si, err, err
 	}
 	switch cim.StatusOf(err) {
 	case cim.WBEM_E_TRANSPORT_FAILURE, cim.WBEM_E_SERVER_TOO_BUSY, cim.WBEM_E_ACCESS_DENIED, cim.WBEM_E_TIMED_OUT:
-		return si, nil
+		return si, err, nil
 	}
 	if err != nil && ictx.Err() != nil {
-		return si, nil
+		return si, err, nil
 	}
 	c.identMu.Lock()
 	defer c.identMu.Unlock()
 	if !c.known {
 		c.ident, c.known = si, true
 	}
-	return c.ident, nil
+	return c.ident, nil, nil
 }
 
 // notConnected reports whether err is a connection that could not be made
@@ -776,6 +783,9 @@ func (c *Client) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error
 	case wbem.OpCreateInstanceEnum:
 		flags := op.Flags & (wbem.WBEM_FLAG_SHALLOW | wbem.WBEM_FLAG_DIRECT_READ)
 		m := &msg{uri: resourceURI(ns, op.Path), nsSel: ns, flags: &flags}
+		if err := c.refused(ctx); err != nil {
+			return err
+		}
 		if without, err := c.withoutDefinition(ctx, ns, op.Path); err != nil {
 			return err
 		} else if without {
@@ -785,6 +795,9 @@ func (c *Client) Do(ctx context.Context, op *wbem.Op, w wbem.ResultWriter) error
 	case wbem.OpExecNotificationQuery:
 		return c.subscribe(ctx, w, ns, op)
 	case wbem.OpExecQuery:
+		if err := c.refused(ctx); err != nil {
+			return err
+		}
 		af, err := c.associationFilter(ctx, op)
 		if err != nil {
 			return err

@@ -245,16 +245,36 @@ func (o *objReader) lookupIn(ns, name string) (*cim.Class, error) {
 }
 
 // withoutDefinition reports whether the client reads the instances of
-// class with no definition of it: a server other than gowbem that gives
-// none (the failure is remembered: asking costs one request per class).
-// The error is that of a server that could not be reached.
+// class with no definition of it: a server other than gowbem, that has
+// answered Identify, gives none (the failure is remembered: asking costs
+// one request per class). The error is that of a server that could not
+// be reached or refused the credentials (see refused), or of ctx.
 func (c *Client) withoutDefinition(ctx context.Context, ns, class string) (bool, error) {
-	si, err := c.info(ctx)
-	if err != nil || si.gowbem || class == "" {
+	si, failed, err := c.identify(ctx)
+	if err == nil && cim.StatusOf(failed) == cim.WBEM_E_ACCESS_DENIED {
+		err = failed
+	}
+	if err != nil || failed != nil || si.gowbem || class == "" {
 		return false, err
 	}
 	_, err = c.class(ctx, ns, class, false)
-	return err != nil && canDoWithout(err), nil
+	if err != nil && !canDoWithout(err) {
+		return false, ctx.Err() // the enumeration says what is wrong, if it still is
+	}
+	return err != nil, nil
+}
+
+// refused returns the failure of a server that refused the client's
+// credentials when asked who it is (Identify), or could not be reached:
+// an enumeration that would ask it first (pathQuery, withoutDefinition,
+// queryURI) fails with it at once, after one failed login rather than
+// one more for each question.
+func (c *Client) refused(ctx context.Context) error {
+	_, failed, err := c.identify(ctx)
+	if err == nil && cim.StatusOf(failed) == cim.WBEM_E_ACCESS_DENIED {
+		err = failed
+	}
+	return err
 }
 
 // selectAllClass returns the FROM class of a WQL data query that selects
