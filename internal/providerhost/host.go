@@ -48,8 +48,15 @@ const (
 	// DefaultStartTimeout bounds a provider process's start and handshake.
 	DefaultStartTimeout = 20 * time.Second
 	// credit is how many instances a provider may send ahead of the
-	// consumer.
-	credit = 4 * providerwire.MaxBatch
+	// consumer: eight batches, which the daemon holds (read, not yet
+	// decoded) while its consumer is behind — 0.9 MB of the benchmark's
+	// 10-property instances, at most the stream's window for any. With
+	// the provider's larger socket buffer (provider/plugin's sendBuffer)
+	// the provider goes on making batches while the daemon is busy, and
+	// the daemon reads several at a time: measured (docs/benchmarks.md,
+	// "Session 9 (h43)"), four batches left the provider waiting for
+	// credit, eight took a further fifth off the context switches.
+	credit = 8 * providerwire.MaxBatch
 	// readBuffer is the most the daemon reads from a provider's connection
 	// at once: a whole batch of the largest size (gRPC's default, 32 KiB,
 	// is a few hundred small instances). The buffer comes from gRPC's pool

@@ -110,11 +110,20 @@ func serveConfig(providers map[string]any) *goplugin.ServeConfig {
 	return &goplugin.ServeConfig{
 		HandshakeConfig: providerwire.Handshake,
 		Plugins:         providerwire.Plugins(newServer(providers)),
-		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
-			return grpc.NewServer(append(opts, serverOptions()...)...)
-		},
-		Logger: hclog.New(&hclog.LoggerOptions{Name: "provider", Output: os.Stderr, Level: hclog.Warn}),
+		GRPCServer:      grpcServer,
+		Logger:          hclog.New(&hclog.LoggerOptions{Name: "provider", Output: os.Stderr, Level: hclog.Warn}),
 	}
+}
+
+// grpcServer makes the gRPC server of a provider process; opts are
+// go-plugin's, which it passes only to secure the connection with TLS. A
+// plaintext connection (a local socket, as the daemon starts providers)
+// gets a larger send buffer (sendBufferCreds).
+func grpcServer(opts []grpc.ServerOption) *grpc.Server {
+	if len(opts) == 0 {
+		opts = append(opts, grpc.Creds(newSendBufferCreds()))
+	}
+	return grpc.NewServer(append(opts, serverOptions()...)...)
 }
 
 // serverOptions are those of every gRPC server serving providers: the
