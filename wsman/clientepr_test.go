@@ -3,6 +3,7 @@ package wsman_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"slices"
@@ -474,5 +475,64 @@ func TestOMIObjectAndEPR(t *testing.T) {
 	}
 	if releases != 1 {
 		t.Errorf("%d Releases", releases)
+	}
+}
+
+// A wrong password costs one failed login per enumeration: the Identify
+// the client asks first is refused, and the call fails with that rather
+// than asking for class definitions and enumerating too, each one more
+// failed login towards the server's throttle.
+func TestWrongPasswordOneLogin(t *testing.T) {
+	e := newEnv(t, nil, wsman.Options{})
+	var mu sync.Mutex
+	requests := 0
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests++
+		mu.Unlock()
+		e.srv.ServeHTTP(w, r)
+	})
+	hs := wsmantest.NewServer(h, nil)
+	defer hs.Close()
+	ctx := context.Background()
+	calls := map[string]func(svc *wbem.Services) error{
+		"CreateInstanceEnum": func(svc *wbem.Services) error {
+			en, err := svc.CreateInstanceEnum(ctx, "Test_Foo", wbem.WBEM_FLAG_RETURN_IMMEDIATELY|wbem.WBEM_FLAG_FORWARD_ONLY)
+			if err != nil {
+				return err
+			}
+			defer en.Close()
+			_, err = en.Collect(ctx) // the call's end: its requests are all made
+			return err
+		},
+		"SELECT *": func(svc *wbem.Services) error { _, err := runQuery(ctx, svc, `SELECT * FROM Test_Foo`); return err },
+		"SELECT __PATH": func(svc *wbem.Services) error {
+			_, err := runQuery(ctx, svc, `SELECT __PATH FROM Test_Foo`)
+			return err
+		},
+		"KeysOnly": func(svc *wbem.Services) error {
+			_, err := runQuery(ctx, svc, `REFERENCES OF {Test_Foo.Id="a"} WHERE KeysOnly`)
+			return err
+		},
+	}
+	for name, call := range calls {
+		svc, err := wbem.Connect(ctx, hs.URL+"/wsman", workload.Namespace, wbem.Credentials{User: testUser, Password: "wrong"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		requests = 0
+		mu.Unlock()
+		err = call(svc)
+		svc.Close()
+		mu.Lock()
+		n := requests
+		mu.Unlock()
+		if cim.StatusOf(err) != cim.WBEM_E_ACCESS_DENIED || !errors.Is(err, wbem.ErrAuthentication) {
+			t.Errorf("%s: %v, want WBEM_E_ACCESS_DENIED", name, err)
+		}
+		if n != 1 {
+			t.Errorf("%s: %d requests with the wrong password, want 1", name, n)
+		}
 	}
 }
