@@ -79,19 +79,33 @@
 // the owner is now (a query refused now fails the enable, which leaves the
 // subscription disabled) and delivers the events that follow it. A
 // subscription may be created Disabled (its query is tried, then nothing
-// runs until it is enabled); the instance always carries its
-// SubscriptionState, and TimeOfLastStateChange once it changed (a value the
-// client sends for it is ignored: the server keeps it); with Persist the
-// state is stored and restored. The owner of a listener destination gives
+// runs until it is enabled). An object reads back as it is now: what its
+// creator gave, and what the server holds for it that the creator left out
+// — a filter's and a destination's four keys (those of its path), a
+// filter's QueryLanguage and the SourceNamespaces it watches, a
+// destination's Protocol (2, CIM-XML), a subscription's
+// OnFatalErrorPolicy (2, Ignore) and RepeatNotificationPolicy (2, None),
+// the only ones it takes; a subscription always carries its
+// SubscriptionState, SubscriptionStartTime and TimeOfLastStateChange (set
+// at its creation, the latter again at each change; a value the client
+// sends for them is ignored: the server keeps them). GetProperty, the
+// enumerations and the queries (their WHERE too) see the same, and a
+// client that sends back what it read changes nothing. With Persist the
+// state and the times are stored and restored. The owner of a listener destination gives
 // it a new Destination the same ways, checked as at its creation (an http
 // or https URL; for a user who is no administrator, a listener on the host
 // their request comes from): the subscriptions using it send their next
 // indication there (an export under way finishes where it was going, the
 // backlog stays), and with Persist the new one is stored. Every other
-// property of an object is fixed once made (a filter's query is what the
-// running subscriptions honour): a modification that would change one gets
-// CIM_ERR_NOT_SUPPORTED naming it, and nothing of that modification is
-// applied; one that changes nothing succeeds. The association operations
+// property of an object is fixed once made — a filter's Query,
+// QueryLanguage, SourceNamespaces and SourceNamespace too, as SFCB and
+// OpenPegasus refuse a ModifyInstance of a filter: to watch other events,
+// create another filter and subscription, then delete the old ones. A
+// modification that would change one gets CIM_ERR_NOT_SUPPORTED naming it,
+// and nothing of that modification is applied (the running subscriptions
+// go on with the query they have); one that changes nothing succeeds (the
+// same namespaces spelt otherwise, root/cimv2 for root\cimv2, are no
+// change). The association operations
 // (References, Associators, their Names and Open forms) reach them too: a
 // CIM_IndicationSubscription joins its filter (role Filter) and its
 // destination (role Handler), so a filter's references are the caller's

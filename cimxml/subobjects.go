@@ -16,12 +16,16 @@ import (
 // CIM_IndicationSubscription), which live in the server's table, not in the
 // repository: the Open operations and ExecQuery enumerate the caller's own,
 // as EnumerateInstances does; ModifyInstance, GetProperty and SetProperty
-// find them as GetInstance does. A subscription's SubscriptionState may
+// find them as GetInstance does. All of them show an object as
+// subTable.viewLocked makes it. A subscription's SubscriptionState may
 // change between Enabled (2) and Disabled (4) (setState), and a listener
 // destination's Destination (setDestination); the rest of a subscription
-// object is fixed once made (a filter's query is what the running
-// subscriptions honour), so a modification that changes another property
-// is CIM_ERR_NOT_SUPPORTED naming it, never a write to the repository.
+// object is fixed once made — a filter's query, language and source
+// namespaces too, as SFCB and OpenPegasus refuse to modify a filter (its
+// running subscriptions would otherwise have to switch queries without
+// losing or doubling an event) — so a modification that changes another
+// property is CIM_ERR_NOT_SUPPORTED naming it, never a write to the
+// repository.
 
 // namedInstance is a subscription object on its way through an
 // enumeration: its instance as created (of a class made of its own
@@ -67,7 +71,7 @@ func (c *call) ownObjects(kind subKind, f *wql.Filter) []cim.Object {
 		if o.kind != kind || o.owner != c.user || !strings.EqualFold(o.path.Namespace, c.req.ns) {
 			continue
 		}
-		inst := o.inst
+		inst := t.viewLocked(o)
 		if f != nil {
 			if !f.Match(inst) {
 				continue
@@ -241,7 +245,7 @@ func (c *call) subscriptionProperty(o *subObject, prop string) (cim.Value, error
 	if prop == "" {
 		return cim.Null, &cim.Error{Status: cim.WBEM_E_INVALID_PARAMETER, Parameter: "PropertyName", Description: "a PropertyName is needed"}
 	}
-	if inst := c.s.subs.current(o); inst.Class().PropertyIndex(prop) >= 0 {
+	if inst := c.s.subs.shown(o); inst.Class().PropertyIndex(prop) >= 0 {
 		return inst.Value(prop), nil
 	}
 	for _, k := range o.path.Keys {
@@ -411,6 +415,9 @@ func (c *call) modifyBy(o *subObject, vals map[string]modValue) error {
 			state = int(v.Uint())
 			continue
 		}
+		if o.kind == kindFilter && (strings.EqualFold(name, "SourceNamespaces") || strings.EqualFold(name, "SourceNamespace")) && sameNamespaces(m.cur, m.v) {
+			continue // the same namespaces, spelt otherwise (root/cimv2, root\cimv2)
+		}
 		if err := unchanged(o, name, m.cur, m.v); err != nil {
 			return err
 		}
@@ -422,6 +429,39 @@ func (c *call) modifyBy(o *subObject, vals map[string]modValue) error {
 		return nil
 	}
 	return c.s.subs.setState(c, o, state == stateEnabled)
+}
+
+// sameNamespaces reports whether two values of SourceNamespaces (or
+// SourceNamespace) name the same namespaces, whatever their separators,
+// case and order.
+func sameNamespaces(a, b cim.Value) bool {
+	set := func(v cim.Value) map[string]bool {
+		if v.IsNull() {
+			return nil
+		}
+		vals := []cim.Value{v}
+		if v.Type().IsArray() {
+			vals = v.Array()
+		}
+		out := map[string]bool{}
+		for _, e := range vals {
+			if e.IsNull() || e.Type() != cim.TypeString {
+				return nil
+			}
+			out[strings.ToLower(strings.Trim(strings.ReplaceAll(strings.TrimSpace(e.Str()), "/", `\`), `\`))] = true
+		}
+		return out
+	}
+	x, y := set(a), set(b)
+	if x == nil || y == nil || len(x) != len(y) {
+		return false
+	}
+	for k := range x {
+		if !y[k] {
+			return false
+		}
+	}
+	return true
 }
 
 // unchanged refuses a new value of a subscription object's property.
@@ -541,7 +581,7 @@ func (c *call) subscriptionAssociations(ps *params, obj cim.ObjectPath, refs boo
 			continue
 		}
 		if refs {
-			out = append(out, &namedInstance{Instance: s.inst, path: s.path})
+			out = append(out, &namedInstance{Instance: t.viewLocked(s), path: s.path})
 			continue
 		}
 		end := t.objs[other]
@@ -549,7 +589,7 @@ func (c *call) subscriptionAssociations(ps *params, obj cim.ObjectPath, refs boo
 			continue
 		}
 		seen[end] = true
-		out = append(out, &namedInstance{Instance: end.inst, path: end.path})
+		out = append(out, &namedInstance{Instance: t.viewLocked(end), path: end.path})
 	}
 	return out, true, nil
 }
@@ -571,10 +611,11 @@ func (c *call) inheritedObjects(class string, f *wql.Filter) []cim.Object {
 		if o.owner != c.user || !o.ready || !strings.EqualFold(o.path.Namespace, c.req.ns) || !subClassIsA(o.path.Class, class) {
 			continue
 		}
-		if f != nil && !f.Match(o.inst) {
+		inst := t.viewLocked(o)
+		if f != nil && !f.Match(inst) {
 			continue
 		}
-		out = append(out, &namedInstance{Instance: o.inst, path: o.path})
+		out = append(out, &namedInstance{Instance: inst, path: o.path})
 	}
 	return out
 }

@@ -244,8 +244,17 @@ func TestSubscriptionObjectsWBEMCLI(t *testing.T) {
 	if _, errs := run(16, "sp", f, `Query="SELECT * FROM __InstanceDeletionEvent"`); !strings.Contains(errs, "Cim: (7)") || !strings.Contains(errs, "Query cannot be modified") {
 		t.Fatalf("sp:\n%s", errs)
 	}
-	if out, _ := run(0, "gi", f); !strings.Contains(out, "__InstanceCreationEvent") {
-		t.Fatalf("gi after the refused changes:\n%s", out)
+	if _, errs := run(16, "mi", f, `QueryLanguage="DMTF:CQL"`); !strings.Contains(errs, "Cim: (7)") || !strings.Contains(errs, "QueryLanguage cannot be modified") {
+		t.Fatalf("mi of QueryLanguage:\n%s", errs)
+	}
+	// gi shows what the server holds beside what ci gave: the keys, the
+	// source namespaces.
+	out, _ := run(0, "gi", f)
+	_, props, _ := strings.Cut(out, " ") // the path, then the properties
+	for _, want := range []string{"__InstanceCreationEvent", `,SystemName="testhost"`, `,CreationClassName="CIM_IndicationFilter"`, `,SourceNamespaces="root\\cimv2"`} {
+		if !strings.Contains(props, want) {
+			t.Fatalf("gi after the refused changes lacks %s:\n%s", want, out)
+		}
 	}
 	run(0, "di", f)
 	if out, _ := run(0, "ein", base+"CIM_IndicationFilter"); strings.Contains(out, "wf1") {

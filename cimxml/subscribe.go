@@ -107,6 +107,8 @@ type subObject struct {
 	owner string
 	path  cim.ObjectPath
 	inst  *cim.Instance // as created, then as modified (under the table's mu)
+	// view is inst as the server shows it (viewLocked), made from viewOf.
+	view, viewOf *cim.Instance
 
 	query, lang     string   // filter
 	sources         []string // filter: SourceNamespaces, backslashed
@@ -261,11 +263,76 @@ func (t *subTable) closeAll() {
 	}
 }
 
-// current returns o's instance as it is now.
+// current returns o's instance as it is now: as created and modified.
 func (t *subTable) current(o *subObject) *cim.Instance {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return o.inst
+}
+
+// shown returns o's instance as the server shows it (viewLocked).
+func (t *subTable) shown(o *subObject) *cim.Instance {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.viewLocked(o)
+}
+
+// viewLocked returns o's instance as GetInstance, the enumerations and
+// GetProperty show it: as created and modified, with what the server holds
+// for it that its creator left out (NULL or absent) — a filter's or
+// destination's four keys (its path's), a filter's QueryLanguage and the
+// SourceNamespaces it watches, a destination's Protocol (CIM-XML), a
+// subscription's OnFatalErrorPolicy (Ignore) and RepeatNotificationPolicy
+// (None), the only ones it takes. What the creator gave is shown as given,
+// so that a client sending back what it read changes nothing. The caller
+// holds t.mu.
+func (t *subTable) viewLocked(o *subObject) *cim.Instance {
+	if o.view != nil && o.viewOf == o.inst {
+		return o.view
+	}
+	cl := o.inst.Class()
+	vals := map[string]cim.Value{}
+	fill := func(name string, v cim.Value) {
+		if i := cl.PropertyIndex(name); i >= 0 {
+			if !o.inst.At(i).IsNull() {
+				return
+			}
+			var err error
+			if v, err = v.Convert(cl.Properties[i].Type); err != nil {
+				return // declared by its creator as of another type: left NULL
+			}
+		}
+		vals[name] = v
+	}
+	switch o.kind {
+	case kindFilter:
+		for _, k := range o.path.Keys {
+			fill(k.Name, k.Value)
+		}
+		fill("QueryLanguage", cim.String(o.lang))
+		ns := make([]cim.Value, len(o.sources))
+		for i, n := range o.sources {
+			ns[i] = cim.String(n)
+		}
+		fill("SourceNamespaces", cim.Array(cim.TypeString, ns...))
+	case kindDest:
+		for _, k := range o.path.Keys {
+			fill(k.Name, k.Value)
+		}
+		fill("Protocol", cim.Uint16(protocolCIMXML))
+	case kindSub:
+		fill("OnFatalErrorPolicy", cim.Uint16(fatalIgnore))
+		fill("RepeatNotificationPolicy", cim.Uint16(repeatNone))
+	}
+	view := o.inst
+	if len(vals) > 0 {
+		v, err := withValues(o.inst, vals)
+		if err == nil {
+			view = v
+		}
+	}
+	o.view, o.viewOf = view, o.inst
+	return view
 }
 
 // stop ends o's run, if it has one, and waits for its goroutines; what
@@ -369,7 +436,7 @@ func (c *call) subscriptionCall(method string, ps *params) (handled bool, err er
 			return true, err
 		}
 		c.returnValue()
-		c.enc.instance(c.resp.buf, t.current(o), instOpts{})
+		c.enc.instance(c.resp.buf, t.shown(o), instOpts{})
 		c.endReturnValue()
 		return true, nil
 	case "EnumerateInstances", "EnumerateInstanceNames":
@@ -385,7 +452,7 @@ func (c *call) subscriptionCall(method string, ps *params) (handled bool, err er
 		t.mu.Lock()
 		for _, o := range t.objs {
 			if o.kind == kind && o.owner == c.user && strings.EqualFold(o.path.Namespace, c.req.ns) {
-				list = append(list, namedInstance{Instance: o.inst, path: o.path})
+				list = append(list, namedInstance{Instance: t.viewLocked(o), path: o.path})
 			}
 		}
 		t.mu.Unlock()
@@ -501,8 +568,17 @@ func (t *subTable) create(c *call, kind subKind, inst *cim.Instance) (cim.Object
 		if o.disabled {
 			state = stateDisabled
 		}
+		vals := map[string]cim.Value{"SubscriptionState": cim.Uint16(state)}
+		// It began now, in that state: the server's, kept in its record
+		// (a restored one keeps its own).
+		now := cim.TimeValue(time.Now())
+		for _, name := range []string{"SubscriptionStartTime", "TimeOfLastStateChange"} {
+			if v, err := inst.Get(name); err != nil || v.IsNull() {
+				vals[name] = now
+			}
+		}
 		var err error
-		if o.inst, err = withValues(inst, map[string]cim.Value{"SubscriptionState": cim.Uint16(state)}); err != nil {
+		if o.inst, err = withValues(inst, vals); err != nil {
 			return cim.ObjectPath{}, err
 		}
 		o.filter = tableKey(kindFilter, c.user, c.req.ns, keyString(refs[0], "Name"))
@@ -614,9 +690,9 @@ func subscriptionPolicies(inst *cim.Instance) error {
 		does string
 	}{
 		{"SubscriptionState", stateSupported, stateSupport},
-		{"OnFatalErrorPolicy", func(v uint64) bool { return v == 2 }, "an indication that fails every retry is dropped and the subscription goes on: Ignore (2)"},
+		{"OnFatalErrorPolicy", func(v uint64) bool { return v == fatalIgnore }, "an indication that fails every retry is dropped and the subscription goes on: Ignore (2)"},
 		{"SubscriptionDuration", func(v uint64) bool { return false }, "a subscription here lasts until it is deleted (NULL)"},
-		{"RepeatNotificationPolicy", func(v uint64) bool { return v == 2 }, "every indication is delivered: None (2)"},
+		{"RepeatNotificationPolicy", func(v uint64) bool { return v == repeatNone }, "every indication is delivered: None (2)"},
 	} {
 		v, err := inst.Get(p.name)
 		if err != nil || v.IsNull() || v.Type().IsArray() {
@@ -635,6 +711,15 @@ func subscriptionPolicies(inst *cim.Instance) error {
 const (
 	stateEnabled  = 2
 	stateDisabled = 4
+)
+
+// The one value a subscription or destination takes of these DSP1054
+// properties: OnFatalErrorPolicy Ignore, RepeatNotificationPolicy None,
+// a destination's Protocol CIM-XML.
+const (
+	fatalIgnore    = 2
+	repeatNone     = 2
+	protocolCIMXML = 2
 )
 
 // stateSupported reports whether a subscription takes SubscriptionState v.

@@ -152,12 +152,17 @@ func TestSubscriptionStatePersists(t *testing.T) {
 	subscribeF1(t, srv, url0)
 	wantOK(t, icall(srv, "ModifyInstance", modifiedSub(stateProp("4"))))
 	wantOK(t, icall(srv, "ModifyInstance", modifiedDest(url, "")))
+	sub := ip("InstanceName", subName("f1", "d1"))
+	start := startRE.FindString(wantOK(t, icall(srv, "GetInstance", sub)))
+	if start == "" {
+		t.Fatal("the subscription shows no SubscriptionStartTime")
+	}
 	stop()
 
 	srv, _, stop = persistentServer(t, path, users)
 	defer stop()
-	sub := ip("InstanceName", subName("f1", "d1"))
-	wantOK(t, icall(srv, "GetInstance", sub), stateProp("4"))
+	// It began before the restart, and says so.
+	wantOK(t, icall(srv, "GetInstance", sub), stateProp("4"), start)
 	wantOK(t, icall(srv, "CreateInstance", newFoo("disabled")))
 	wantOK(t, icall(srv, "SetProperty", sub, ip("PropertyName", val("SubscriptionState")), ip("NewValue", val("2"))))
 	wantOK(t, icall(srv, "CreateInstance", newFoo("enabled")))
