@@ -676,3 +676,52 @@ func (s *eventSink) SetStatus(st wbem.SinkStatus) {
 	defer s.mu.Unlock()
 	s.statuses = append(s.statuses, st)
 }
+
+// Only events the subscription takes can be lost to its queue, so the
+// overflow notice counts those: its WHERE clause runs before the queue,
+// and the events it leaves out, however many come while the queue is
+// full, are neither queued nor counted.
+func TestEventQueueOverflowCountsOnlyMatching(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const queue, stream, total = 8, 4, 300
+		om := workload.NewObjectManager(&workload.Provider{}, cimom.WithEventQueueSize(queue))
+		svc := wbem.NewServices(om, workload.Namespace, wbem.WithQueueSize(stream))
+		e := subscribe(t, svc, "SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA 'GW_Base' AND TargetInstance.Size < 100")
+		matching := 0
+		for i := range total {
+			size := uint32(1000 + i) // left out by the WHERE clause
+			if i%3 == 0 {
+				size, matching = uint32(i%100), matching+1
+			}
+			if err := putEventBase(t, svc, fmt.Sprintf("i%03d", i), size, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		synctest.Wait()
+		delivered, lost := 0, uint64(0)
+		buf := make([]cim.Object, 64)
+		for {
+			n, err := e.Next(time.Second, buf)
+			for _, obj := range buf[:n] {
+				ev := obj.(*cim.Instance)
+				if ev.ClassName() == "__EventQueueOverflowEvent" {
+					lost += ev.Value("NumberOfEvents").Uint()
+					if first := target(t, ev, "Event"); first.Value("Size").Uint() >= 100 {
+						t.Fatalf("the notice names an event the query leaves out: %v", first)
+					}
+					continue
+				}
+				if size := target(t, ev, "TargetInstance").Value("Size").Uint(); size >= 100 {
+					t.Fatalf("delivered an event the query leaves out: Size %d", size)
+				}
+				delivered++
+			}
+			if err == wbem.ErrTimedOut {
+				break
+			}
+		}
+		if lost == 0 || uint64(delivered)+lost != uint64(matching) {
+			t.Fatalf("%d delivered + %d lost, want the %d events the query takes (of %d put)", delivered, lost, matching, total)
+		}
+	})
+}
