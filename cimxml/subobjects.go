@@ -397,7 +397,7 @@ func (c *call) modifyBy(o *subObject, vals map[string]modValue) error {
 			dest = m.v.Str()
 			continue
 		}
-		if o.kind == kindSub && strings.EqualFold(name, "TimeOfLastStateChange") {
+		if o.kind == kindSub && (strings.EqualFold(name, "TimeOfLastStateChange") || strings.EqualFold(name, "SubscriptionStartTime")) {
 			continue // the server's: a client sends back what it read, or nothing
 		}
 		if o.kind == kindSub && strings.EqualFold(name, "SubscriptionState") {
