@@ -654,7 +654,16 @@ func TestForwardOnlyMemoryBounded(t *testing.T) {
 			}
 			return peak
 		}
+		// The peak is of samples taken while buffers come and go (over
+		// WS-Man, a response being written, one being read and the pools'),
+		// and a loaded machine lets them pile up now and then: one run of
+		// 300k above the bound is measured again. Heap that grows with N
+		// (~400 bytes for each of the 270k more instances) fails both.
 		small, big := heap(30_000), heap(300_000)
+		if big > small+8<<20 {
+			t.Logf("heap %d MiB at 30k, %d MiB at 300k: measuring 300k again", small>>20, big>>20)
+			big = min(big, heap(300_000))
+		}
 		if big > small+8<<20 {
 			t.Fatalf("heap grew with N: %d MiB at 30k, %d MiB at 300k", small>>20, big>>20)
 		}
