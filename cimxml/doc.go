@@ -79,10 +79,11 @@
 // the owner is now (a query refused now fails the enable, which leaves the
 // subscription disabled) and delivers the events that follow it. A
 // subscription may be created Disabled (its query is tried, then nothing
-// runs until it is enabled). An object reads back as it is now: what its
+// runs until it is enabled). An object reads back as it is now: a
+// filter's and a destination's four keys those of its path (whatever its
+// creator gave for them; the one given, sent back, is no change), what its
 // creator gave, and what the server holds for it that the creator left out
-// — a filter's and a destination's four keys (those of its path), a
-// filter's QueryLanguage and the SourceNamespaces it watches, a
+// — a filter's QueryLanguage and the SourceNamespaces it watches, a
 // destination's Protocol (2, CIM-XML), a subscription's
 // OnFatalErrorPolicy (2, Ignore) and RepeatNotificationPolicy (2, None),
 // the only ones it takes; a subscription always carries its

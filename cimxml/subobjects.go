@@ -415,6 +415,13 @@ func (c *call) modifyBy(o *subObject, vals map[string]modValue) error {
 			state = int(v.Uint())
 			continue
 		}
+		if o.kind != kindSub && isKey(o.path, name) && !m.v.IsNull() {
+			// A key shows its path's value; the one its creator gave is
+			// no change either.
+			if given, err := c.s.subs.current(o).Get(name); err == nil && !given.IsNull() && unchanged(o, name, given, m.v) == nil {
+				continue
+			}
+		}
 		if o.kind == kindFilter && (strings.EqualFold(name, "SourceNamespaces") || strings.EqualFold(name, "SourceNamespace")) && sameNamespaces(m.cur, m.v) {
 			continue // the same namespaces, spelt otherwise (root/cimv2, root\cimv2)
 		}

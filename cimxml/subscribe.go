@@ -278,23 +278,24 @@ func (t *subTable) shown(o *subObject) *cim.Instance {
 }
 
 // viewLocked returns o's instance as GetInstance, the enumerations and
-// GetProperty show it: as created and modified, with what the server holds
-// for it that its creator left out (NULL or absent) — a filter's or
-// destination's four keys (its path's), a filter's QueryLanguage and the
-// SourceNamespaces it watches, a destination's Protocol (CIM-XML), a
+// GetProperty show it: as created and modified, with a filter's or
+// destination's four keys those of its path (whatever its creator gave for
+// them: the server names the object), and what the server holds for it
+// that its creator left out (NULL or absent) — a filter's QueryLanguage and
+// the SourceNamespaces it watches, a destination's Protocol (CIM-XML), a
 // subscription's OnFatalErrorPolicy (Ignore) and RepeatNotificationPolicy
-// (None), the only ones it takes. What the creator gave is shown as given,
-// so that a client sending back what it read changes nothing. The caller
-// holds t.mu.
+// (None), the only ones it takes. The rest the creator gave is shown as
+// given, so that a client sending back what it read changes nothing (nor
+// does one sending the keys it gave: modifyBy). The caller holds t.mu.
 func (t *subTable) viewLocked(o *subObject) *cim.Instance {
 	if o.view != nil && o.viewOf == o.inst {
 		return o.view
 	}
 	cl := o.inst.Class()
 	vals := map[string]cim.Value{}
-	fill := func(name string, v cim.Value) {
+	set := func(name string, v cim.Value, given bool) {
 		if i := cl.PropertyIndex(name); i >= 0 {
-			if !o.inst.At(i).IsNull() {
+			if given && !o.inst.At(i).IsNull() {
 				return
 			}
 			var err error
@@ -304,10 +305,11 @@ func (t *subTable) viewLocked(o *subObject) *cim.Instance {
 		}
 		vals[name] = v
 	}
+	fill := func(name string, v cim.Value) { set(name, v, true) }
 	switch o.kind {
 	case kindFilter:
 		for _, k := range o.path.Keys {
-			fill(k.Name, k.Value)
+			set(k.Name, k.Value, false)
 		}
 		fill("QueryLanguage", cim.String(o.lang))
 		ns := make([]cim.Value, len(o.sources))
@@ -317,7 +319,7 @@ func (t *subTable) viewLocked(o *subObject) *cim.Instance {
 		fill("SourceNamespaces", cim.Array(cim.TypeString, ns...))
 	case kindDest:
 		for _, k := range o.path.Keys {
-			fill(k.Name, k.Value)
+			set(k.Name, k.Value, false)
 		}
 		fill("Protocol", cim.Uint16(protocolCIMXML))
 	case kindSub:

@@ -20,7 +20,7 @@ var (
 // GetInstance, the enumerations, the queries and GetProperty show a
 // subscription object as it is now: what its creator gave, and what the
 // server holds that the creator left out — a filter's and a
-// destination's keys, a filter's QueryLanguage and SourceNamespaces, a
+// destination's keys (always its path's), a filter's QueryLanguage and SourceNamespaces, a
 // destination's Protocol, a subscription's policies, start time, state
 // and the time of its last change. A client that sends back what it
 // read changes nothing but what it changed.
@@ -78,6 +78,25 @@ func TestSubscriptionObjectsShowServerState(t *testing.T) {
 	// A filter read and sent back whole changes nothing either.
 	read = instanceRE.FindString(wantOK(t, icall(srv, "GetInstance", f1)))
 	wantOK(t, icall(srv, "ModifyInstance", ip("ModifiedInstance", `<VALUE.NAMEDINSTANCE>`+fourKeys("CIM_IndicationFilter", "f1")+read+`</VALUE.NAMEDINSTANCE>`)))
+
+	// A key its creator gave otherwise (pywbem sends the client's own
+	// host name as SystemName) shows the path's value; the one given, sent
+	// back, is no change, a third one is.
+	wantOK(t, icall(srv, "CreateInstance", ip("NewInstance", `<INSTANCE CLASSNAME="CIM_IndicationFilter">`+prop("Name", "string", "f4")+
+		prop("SystemName", "string", "clienthost")+prop("Query", "string", creationQuery)+`</INSTANCE>`)))
+	f4 := ip("InstanceName", fourKeys("CIM_IndicationFilter", "f4"))
+	if body := wantOK(t, icall(srv, "GetInstance", f4), keys("CIM_IndicationFilter")...); strings.Contains(body, "clienthost") {
+		t.Fatalf("the filter shows the SystemName its creator gave, not its path's:\n%s", body)
+	}
+	withKey := func(host string) string {
+		return ip("ModifiedInstance", `<VALUE.NAMEDINSTANCE>`+fourKeys("CIM_IndicationFilter", "f4")+`<INSTANCE CLASSNAME="CIM_IndicationFilter">`+
+			prop("Name", "string", "f4")+prop("SystemName", "string", host)+`</INSTANCE></VALUE.NAMEDINSTANCE>`)
+	}
+	wantOK(t, icall(srv, "ModifyInstance", withKey("clienthost")))
+	wantOK(t, icall(srv, "ModifyInstance", withKey("testhost")))
+	if d := wantError(t, icall(srv, "ModifyInstance", withKey("elsewhere")), 7); !strings.Contains(d, "SystemName") {
+		t.Fatalf("a third SystemName: %q", d)
+	}
 
 	// Another user sees none of it.
 	other := post(srv, "other", "secret", "GetInstance", "root%2Fcimv2", imethod("GetInstance", s1)).Body.String()
