@@ -242,8 +242,12 @@ func TestSubscriptionStateWBEMCLI(t *testing.T) {
 	}
 	wantOK(t, icall(e.srv, "CreateInstance", newFoo("off")))
 	run("sp", s, "SubscriptionState=2")
-	if out := run("gi", s); !strings.Contains(out, "SubscriptionState=2") {
-		t.Fatalf("gi after sp:\n%s", out)
+	// gi shows the state, and what the server holds beside it.
+	out := run("gi", s)
+	for _, want := range []string{"SubscriptionState=2", "OnFatalErrorPolicy=2", "RepeatNotificationPolicy=2", "SubscriptionStartTime=", "TimeOfLastStateChange="} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("gi after sp lacks %s:\n%s", want, out)
+		}
 	}
 	wantOK(t, icall(e.srv, "CreateInstance", newFoo("on")))
 	waitUntil(t, "delivered", func() bool { return rec.count() == 1 })
