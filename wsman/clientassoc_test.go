@@ -26,31 +26,48 @@ const (
 	nsWSENTest  = "http://schemas.xmlsoap.org/ws/2004/09/enumeration"
 )
 
-// assocRecorder is a WS-Management endpoint on 127.0.0.1 in front of a test
-// environment's server that keeps the Enumerate requests it sees; foreign,
-// it answers Identify as a server that is not gowbem (no gw:ServerName), so
-// that the client treats it as WinRM or OMI.
-type assocRecorder struct {
+// recorder is a WS-Management endpoint on 127.0.0.1 in front of a test
+// environment's server that keeps the Enumerate requests it sees, posing
+// as the server its kind says.
+type recorder struct {
 	mu         sync.Mutex
 	enumerates [][]byte
 	url        string
 }
 
-func newAssocRecorder(t *testing.T, e *testEnv, foreign bool) *assocRecorder {
-	r := &assocRecorder{}
+// Kinds of server a recorder poses as.
+const (
+	asGowbem    = iota // the test environment's server as it is
+	asForeign          // a server that is not gowbem (no gw:ServerName in Identify): the client treats it as WinRM or OMI
+	asNoClasses        // asForeign, that refuses every class definition (a fault for URIClassDefinitionDSP0201), as a server that serves none
+)
+
+const foreignIdentify = `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:wsmid="http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd"><s:Header/><s:Body><wsmid:IdentifyResponse>` +
+	`<wsmid:ProtocolVersion>` + nsWSMANTest + `</wsmid:ProtocolVersion><wsmid:ProductVendor>Other</wsmid:ProductVendor><wsmid:ProductVersion>1</wsmid:ProductVersion></wsmid:IdentifyResponse></s:Body></s:Envelope>`
+
+const noClassFault = `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:wsa="` + nsWSATest + `"><s:Header>` +
+	`<wsa:Action>http://schemas.dmtf.org/wbem/wsman/1/wsman/fault</wsa:Action></s:Header><s:Body><s:Fault><s:Code><s:Value>s:Sender</s:Value>` +
+	`<s:Subcode><s:Value>wsa:DestinationUnreachable</s:Value></s:Subcode></s:Code><s:Reason><s:Text xml:lang="en-US">no class definitions here</s:Text></s:Reason></s:Fault></s:Body></s:Envelope>`
+
+func newRecorder(t *testing.T, e *testEnv, kind int) *recorder {
+	r := &recorder{}
 	h := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, err := io.ReadAll(req.Body)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		if foreign && bytes.Contains(body, []byte("wsmid:Identify")) {
+		switch {
+		case kind != asGowbem && bytes.Contains(body, []byte("wsmid:Identify")):
 			w.Header().Set("Content-Type", "application/soap+xml;charset=UTF-8")
-			io.WriteString(w, `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:wsmid="http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd"><s:Header/><s:Body><wsmid:IdentifyResponse>`+
-				`<wsmid:ProtocolVersion>`+nsWSMANTest+`</wsmid:ProtocolVersion><wsmid:ProductVendor>Other</wsmid:ProductVendor><wsmid:ProductVersion>1</wsmid:ProductVersion></wsmid:IdentifyResponse></s:Body></s:Envelope>`)
+			io.WriteString(w, foreignIdentify)
 			return
-		}
-		if bytes.Contains(body, []byte("/enumeration/Enumerate<")) {
+		case kind == asNoClasses && bytes.Contains(body, []byte(wsman.URIClassDefinitionDSP0201)):
+			w.Header().Set("Content-Type", "application/soap+xml;charset=UTF-8")
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, noClassFault)
+			return
+		case bytes.Contains(body, []byte("/enumeration/Enumerate<")):
 			r.mu.Lock()
 			r.enumerates = append(r.enumerates, body)
 			r.mu.Unlock()
@@ -65,7 +82,7 @@ func newAssocRecorder(t *testing.T, e *testEnv, foreign bool) *assocRecorder {
 }
 
 // take returns the Enumerate requests seen since the last call.
-func (r *assocRecorder) take() [][]byte {
+func (r *recorder) take() [][]byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := r.enumerates
@@ -163,7 +180,11 @@ func TestClientAssociationFilter(t *testing.T) {
 		{`REFERENCES OF {Test_Bar.Id="x"} WHERE Role = Owner`, 0},
 	}
 	for _, foreign := range []bool{false, true} {
-		rec := newAssocRecorder(t, e, foreign)
+		kind := asGowbem
+		if foreign {
+			kind = asForeign
+		}
+		rec := newRecorder(t, e, kind)
 		svc, err := wbem.Connect(ctx, rec.url, workload.Namespace, wbem.Credentials{User: testUser, Password: testPass})
 		if err != nil {
 			t.Fatal(err)
@@ -346,8 +367,8 @@ func TestClientAssociationFilterCannot(t *testing.T) {
 		{`REFERENCES OF {Test_Foo}`, "class"},
 		{`ASSOCIATORS OF {\\.\root\interop:Test_Foo.Id="a"}`, "another namespace"},
 	}
-	foreign := newAssocRecorder(t, e, true)
-	gw := newAssocRecorder(t, e, false)
+	foreign := newRecorder(t, e, asForeign)
+	gw := newRecorder(t, e, asGowbem)
 	creds := wbem.Credentials{User: testUser, Password: testPass}
 	fsvc, err := wbem.Connect(ctx, foreign.url, workload.Namespace, creds)
 	if err != nil {

@@ -18,66 +18,6 @@ import (
 	"github.com/gowbem/gowbem/wsman"
 )
 
-// eprRecorder is a WS-Management endpoint on 127.0.0.1 in front of a test
-// environment's server that keeps the Enumerate requests it sees. It
-// answers Identify as a server that is not gowbem, so that the client
-// speaks to it as to WinRM or OMI; noClasses, it refuses every class
-// definition (a fault for URIClassDefinitionDSP0201), as a server that
-// serves none.
-type eprRecorder struct {
-	mu         sync.Mutex
-	enumerates [][]byte
-	url        string
-}
-
-const foreignIdentify = `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:wsmid="http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd"><s:Header/><s:Body><wsmid:IdentifyResponse>` +
-	`<wsmid:ProtocolVersion>` + nsWSMANTest + `</wsmid:ProtocolVersion><wsmid:ProductVendor>Other</wsmid:ProductVendor><wsmid:ProductVersion>1</wsmid:ProductVersion></wsmid:IdentifyResponse></s:Body></s:Envelope>`
-
-const noClassFault = `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:wsa="` + nsWSATest + `"><s:Header>` +
-	`<wsa:Action>http://schemas.dmtf.org/wbem/wsman/1/wsman/fault</wsa:Action></s:Header><s:Body><s:Fault><s:Code><s:Value>s:Sender</s:Value>` +
-	`<s:Subcode><s:Value>wsa:DestinationUnreachable</s:Value></s:Subcode></s:Code><s:Reason><s:Text xml:lang="en-US">no class definitions here</s:Text></s:Reason></s:Fault></s:Body></s:Envelope>`
-
-func newEPRRecorder(t *testing.T, e *testEnv, noClasses bool) *eprRecorder {
-	r := &eprRecorder{}
-	h := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, err := io.ReadAll(req.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		w.Header().Set("Content-Type", "application/soap+xml;charset=UTF-8")
-		switch {
-		case bytes.Contains(body, []byte("wsmid:Identify")):
-			io.WriteString(w, foreignIdentify)
-			return
-		case noClasses && bytes.Contains(body, []byte(wsman.URIClassDefinitionDSP0201)):
-			w.WriteHeader(http.StatusBadRequest)
-			io.WriteString(w, noClassFault)
-			return
-		case bytes.Contains(body, []byte("/enumeration/Enumerate<")):
-			r.mu.Lock()
-			r.enumerates = append(r.enumerates, body)
-			r.mu.Unlock()
-		}
-		w.Header().Del("Content-Type")
-		req.Body = io.NopCloser(bytes.NewReader(body))
-		e.srv.ServeHTTP(w, req)
-	})
-	hs := wsmantest.NewServer(h, nil)
-	t.Cleanup(hs.Close)
-	r.url = hs.URL + "/wsman"
-	return r
-}
-
-// take returns the Enumerate requests seen since the last call.
-func (r *eprRecorder) take() [][]byte {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := r.enumerates
-	r.enumerates = nil
-	return out
-}
-
 func connectTo(t *testing.T, url string) *wbem.Services {
 	t.Helper()
 	svc, err := wbem.Connect(context.Background(), url, workload.Namespace, wbem.Credentials{User: testUser, Password: testPass})
@@ -144,9 +84,9 @@ func TestClientKeysOnly(t *testing.T) {
 		{`REFERENCES OF {Test_Foo.Id="a"} WHERE ResultClass = Test_Link KeysOnly`, 1},
 		{`REFERENCES OF {Test_Foo.Id="a"} WHERE Role = Antecedent KeysOnly`, 1},
 	}
-	foreign := newEPRRecorder(t, e, false)
-	bare := newEPRRecorder(t, e, true)
-	gw := newAssocRecorder(t, e, false)
+	foreign := newRecorder(t, e, asForeign)
+	bare := newRecorder(t, e, asNoClasses)
+	gw := newRecorder(t, e, asGowbem)
 	for _, tc := range queries {
 		want, err := runQuery(ctx, local, tc.q)
 		if err != nil || len(want) != tc.want {
@@ -155,7 +95,7 @@ func TestClientKeysOnly(t *testing.T) {
 		// Against another server, with and without its class definitions
 		// (the keys are then strings and references as the selectors gave
 		// them, which is what the in-process keys are here).
-		for _, rec := range []*eprRecorder{foreign, bare} {
+		for _, rec := range []*recorder{foreign, bare} {
 			if rec == bare && strings.Contains(tc.q, `{Test_Bar="x"}`) {
 				continue // a bare key is named with the class's definition
 			}
@@ -211,7 +151,7 @@ func TestClientPathQuery(t *testing.T) {
 		{`select __Path,__Server from Test_Foo where Id = 'a'`, `SELECT * from Test_Foo where Id = 'a'`, 1},
 		{`SELECT __PATH FROM CIM_ComputerSystem WHERE Name <> "cs2"`, `SELECT * FROM CIM_ComputerSystem WHERE Name <> "cs2"`, 2},
 	}
-	rec := newEPRRecorder(t, e, false)
+	rec := newRecorder(t, e, asForeign)
 	svc := connectTo(t, rec.url)
 	for _, tc := range cases {
 		want, err := runQuery(ctx, local, tc.q)
@@ -270,7 +210,7 @@ func TestClientObjectAndEPRWithoutDefinitions(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, nil, wsman.Options{})
 	local := e.om.Services(workload.Namespace)
-	rec := newEPRRecorder(t, e, true)
+	rec := newRecorder(t, e, asNoClasses)
 	svc := connectTo(t, rec.url)
 	for _, class := range []string{"Test_Foo", "CIM_ComputerSystem", "Test_Dep"} {
 		want, err := local.CreateInstanceEnum(ctx, class, wbem.WBEM_FLAG_RETURN_IMMEDIATELY|wbem.WBEM_FLAG_FORWARD_ONLY)
@@ -323,7 +263,7 @@ func TestClientObjectAndEPRWithoutDefinitions(t *testing.T) {
 		t.Errorf("%s: sent mode %q with %q", q, mode, filter)
 	}
 	// With class definitions, the objects alone.
-	frec := newEPRRecorder(t, e, false)
+	frec := newRecorder(t, e, asForeign)
 	fsvc := connectTo(t, frec.url)
 	en, err := fsvc.CreateInstanceEnum(ctx, "Test_Foo", wbem.WBEM_FLAG_RETURN_IMMEDIATELY|wbem.WBEM_FLAG_FORWARD_ONLY)
 	if err != nil {
