@@ -81,6 +81,25 @@ func newRecorder(t *testing.T, e *testEnv, kind int) *recorder {
 	return r
 }
 
+// query runs q through svc, a client of r, checks that its objects are
+// want's, and returns them with the one Enumerate request it sent.
+func (r *recorder) query(ctx context.Context, t *testing.T, svc *wbem.Services, q string, want []cim.Object) ([]cim.Object, []byte) {
+	t.Helper()
+	r.take()
+	got, err := runQuery(ctx, svc, q)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	if g, w := canonical(t, got), canonical(t, want); !slices.Equal(g, w) {
+		t.Errorf("%s:\n got %q\nwant %q", q, g, w)
+	}
+	sent := r.take()
+	if len(sent) != 1 {
+		t.Fatalf("%s: %d Enumerate requests", q, len(sent))
+	}
+	return got, sent[0]
+}
+
 // take returns the Enumerate requests seen since the last call.
 func (r *recorder) take() [][]byte {
 	r.mu.Lock()
