@@ -79,7 +79,7 @@ func (s *server) Events(req *providerwire.EventsRequest, stream providerwire.Pro
 			return nil, &cim.Error{Status: cim.WBEM_E_INVALID_CLASS, Parameter: name,
 				Description: fmt.Sprintf("class %s is not %s", name, what)}
 		}
-		sink = newEventSink(ctx, name, c, ereq.Target)
+		sink = newEventSink(ctx, name, ereq)
 		return ep.ProvideEvents(ctx, ereq, sink)
 	})
 	if err != nil {
@@ -98,6 +98,10 @@ type eventSink struct {
 	name   string
 	class  *cim.Class
 	target *cim.Class // intrinsic events: the class watched; else nil
+	// The subscription's query and classes: what a full queue loses is
+	// counted only when its WHERE clause holds (takesLocked).
+	query  *wql.SelectQuery
+	lookup func(string) (*cim.Class, error)
 
 	mu      sync.Mutex
 	queue   []*providerwire.EventsReply // Event and InstanceEvent messages
@@ -106,10 +110,14 @@ type eventSink struct {
 	total   int                         // lost in all, for the log
 	failed  error
 	wake    chan struct{}
+	filter  *wql.Filter // the query's, compiled when the queue first overflows
+	nofilt  bool        // it does not compile here: every loss counts
 }
 
-func newEventSink(ctx context.Context, name string, class, target *cim.Class) *eventSink {
-	return &eventSink{ctx: ctx, name: name, class: class, target: target, wake: make(chan struct{}, 1)}
+// newEventSink makes the sink of req's subscription for provider name.
+func newEventSink(ctx context.Context, name string, req *provider.EventRequest) *eventSink {
+	return &eventSink{ctx: ctx, name: name, class: req.Class, target: req.Target,
+		query: req.Select, lookup: req.Lookup, wake: make(chan struct{}, 1)}
 }
 
 var errSubscriptionEnded = &cim.Error{Status: cim.WBEM_E_CALL_CANCELLED, Description: "the subscription has ended"}
@@ -135,14 +143,25 @@ func (k *eventSink) Indicate(ev *cim.Instance) error {
 	}
 	m := providerwire.EncodeInstance(ev, k.class.Name)
 	m.Class = nil // the daemon has the definition
-	return k.queueReply(&providerwire.EventsReply{Kind: &providerwire.EventsReply_Event{Event: m}})
+	return k.queueReply(&providerwire.EventsReply{Kind: &providerwire.EventsReply_Event{Event: m}}, raised{event: ev})
+}
+
+// raised is what the provider raised, for the subscription's WHERE clause
+// when the queue is full: an extrinsic event, or an intrinsic event's
+// kind and instances.
+type raised struct {
+	event          *cim.Instance
+	kind           providerwire.InstanceEvent_Kind
+	previous, inst *cim.Instance
 }
 
 // queueReply queues a message for the daemon. If the queue is full it is
-// lost and counted; the first lost is named in the notice: the event, or
-// for an instance event the intrinsic event the daemon would have made of
-// it (providerwire.LostInstanceEvent), raised now.
-func (k *eventSink) queueReply(r *providerwire.EventsReply) error {
+// lost, and counted when the subscription would have taken it (ev, the
+// event raised, passes its WHERE clause); the first counted is named in
+// the notice: the event, or for an instance event the intrinsic event the
+// daemon would have made of it (providerwire.LostInstanceEvent), raised
+// now.
+func (k *eventSink) queueReply(r *providerwire.EventsReply, ev raised) error {
 	k.mu.Lock()
 	if k.failed != nil {
 		k.mu.Unlock()
@@ -150,13 +169,15 @@ func (k *eventSink) queueReply(r *providerwire.EventsReply) error {
 	}
 	if len(k.queue) >= MaxQueuedEvents {
 		var first *providerwire.Instance
-		if k.dropped == 0 {
-			switch m := r.Kind.(type) {
-			case *providerwire.EventsReply_Event:
-				first = m.Event
-			case *providerwire.EventsReply_InstanceEvent:
-				first = providerwire.LostInstanceEvent(m.InstanceEvent, time.Now())
-			}
+		switch m := r.Kind.(type) {
+		case *providerwire.EventsReply_Event:
+			first = m.Event
+		case *providerwire.EventsReply_InstanceEvent:
+			first = providerwire.LostInstanceEvent(m.InstanceEvent, time.Now())
+		}
+		if !k.takesLocked(ev, first) {
+			k.mu.Unlock()
+			return nil
 		}
 		k.lostLocked(1, first)
 		k.mu.Unlock()
@@ -167,6 +188,47 @@ func (k *eventSink) queueReply(r *providerwire.EventsReply) error {
 	k.mu.Unlock()
 	k.signal()
 	return nil
+}
+
+// takesLocked reports whether the subscription's WHERE clause holds for
+// ev, which a full queue loses (first: its message, the intrinsic event's
+// class named). It runs only then, so the query is compiled on the first
+// loss. The daemon checks every event again, so where this process cannot
+// tell (no query, a query that does not compile with the classes it was
+// given, an intrinsic event class it was not given) the loss counts.
+func (k *eventSink) takesLocked(ev raised, first *providerwire.Instance) bool {
+	if k.query == nil || k.query.Where == nil || k.nofilt {
+		return true
+	}
+	if k.filter == nil {
+		q := *k.query // only the WHERE clause: the daemon has checked the rest
+		q.All, q.Props, q.Within, q.GroupWithin, q.By, q.Having = true, nil, 0, 0, nil, nil
+		f, err := wql.Compile(&q, k.class, nil)
+		if err != nil {
+			k.nofilt = true
+			return true
+		}
+		k.filter = f
+	}
+	e := ev.event
+	if k.target != nil {
+		if first == nil || k.lookup == nil {
+			return true
+		}
+		c, err := k.lookup(first.ClassName)
+		if err != nil || c == nil {
+			return true
+		}
+		e = c.NewInstance()
+		e.Set("TIME_CREATED", cim.Uint64(providerwire.FileTime(time.Now())))
+		if e.Set("TargetInstance", cim.Embedded(ev.inst)) != nil {
+			return true
+		}
+		if ev.kind == providerwire.InstanceEvent_MODIFIED && e.Set("PreviousInstance", cim.Embedded(ev.previous)) != nil {
+			return true
+		}
+	}
+	return e == nil || k.filter.Match(e)
 }
 
 // lostLocked counts n lost events, first the first of them (or nil).
@@ -229,7 +291,8 @@ func (k *eventSink) instanceEvent(kind providerwire.InstanceEvent_Kind, previous
 		*x.to = providerwire.EncodeInstance(x.inst, k.target.Name)
 		(*x.to).Class = nil // the daemon has the definition
 	}
-	return k.queueReply(&providerwire.EventsReply{Kind: &providerwire.EventsReply_InstanceEvent{InstanceEvent: m}})
+	return k.queueReply(&providerwire.EventsReply{Kind: &providerwire.EventsReply_InstanceEvent{InstanceEvent: m}},
+		raised{kind: kind, previous: previous, inst: inst})
 }
 
 // InstanceCreated implements provider.EventSink.

@@ -9,6 +9,7 @@ import (
 	"github.com/gowbem/gowbem/cim"
 	"github.com/gowbem/gowbem/internal/providerwire"
 	"github.com/gowbem/gowbem/provider"
+	"github.com/gowbem/gowbem/wql"
 	"google.golang.org/grpc"
 )
 
@@ -27,7 +28,7 @@ func TestEventSinkLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	k := newEventSink(ctx, "P", base, nil)
+	k := newEventSink(ctx, "P", &provider.EventRequest{Class: base})
 	for i := range MaxQueuedEvents + 5 {
 		ev := base.NewInstance()
 		ev.Set("N", cim.Uint32(uint32(i)))
@@ -85,7 +86,7 @@ func TestEventSinkOverflowNotice(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	k := newEventSink(ctx, "P", class, nil)
+	k := newEventSink(ctx, "P", &provider.EventRequest{Class: class})
 	for i := range MaxQueuedEvents + 5 { // the stream does not send yet
 		if err := k.Indicate(event(i)); err != nil {
 			t.Fatal(err)
@@ -173,7 +174,7 @@ func TestEventSinkInstanceEvents(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	k := newEventSink(ctx, "P", evClass, target)
+	k := newEventSink(ctx, "P", &provider.EventRequest{Class: evClass, Target: target})
 	if err := k.InstanceCreated(item(target, 1)); err != nil {
 		t.Fatal(err)
 	}
@@ -255,5 +256,129 @@ func TestEventSinkInstanceEvents(t *testing.T) {
 	}
 	if got, err := providerwire.DecodeInstance(m.Previous, target); err != nil || got.Value("Id").Uint() != 7 {
 		t.Errorf("its PreviousInstance: %v, %v; want Id 7", got, err)
+	}
+}
+
+// What a full queue loses is counted only when the subscription's WHERE
+// clause holds for it: the notice's count and its first event are of the
+// events the subscriber would have received, on a subscription to
+// extrinsic events and on one to intrinsic events (TargetInstance's
+// properties). The events that fit in the queue are all sent: the daemon
+// filters those.
+func TestEventSinkOverflowCountsOnlyMatching(t *testing.T) {
+	class, err := cim.Derive(nil, &cim.Class{Name: "T_Event", Properties: []cim.Property{{Name: "N", Type: cim.TypeUint32}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, err := cim.Derive(nil, &cim.Class{Name: "T_Item", Properties: []cim.Property{{Name: "Id", Type: cim.TypeUint32}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := cim.Derive(nil, &cim.Class{Name: "__InstanceCreationEvent", Properties: []cim.Property{
+		{Name: "TIME_CREATED", Type: cim.TypeUint64}, {Name: "TargetInstance", Type: cim.TypeObject}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lookup := func(name string) (*cim.Class, error) {
+		for _, c := range []*cim.Class{class, target, created} {
+			if cim.EqualFold(c.Name, name) {
+				return c, nil
+			}
+		}
+		return nil, cim.Errorf(cim.WBEM_E_INVALID_CLASS, "no class %s", name)
+	}
+	for _, tc := range []struct {
+		name, query string
+		class       *cim.Class
+		target      *cim.Class
+		raise       func(k *eventSink, n int) error
+		number      func(first *providerwire.Instance) uint64
+	}{{
+		name:  "extrinsic",
+		query: "SELECT * FROM T_Event WHERE N >= 10000 AND N < 10004 OR N > 10010",
+		class: class,
+		raise: func(k *eventSink, n int) error {
+			ev := class.NewInstance()
+			ev.Set("N", cim.Uint32(uint32(n)))
+			return k.Indicate(ev)
+		},
+		number: func(first *providerwire.Instance) uint64 {
+			ev, err := providerwire.DecodeInstance(first, class)
+			if err != nil {
+				return 0
+			}
+			return ev.Value("N").Uint()
+		},
+	}, {
+		name:   "intrinsic",
+		query:  "SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA 'T_Item' AND (TargetInstance.Id >= 10000 AND TargetInstance.Id < 10004 OR TargetInstance.Id > 10010)",
+		class:  created,
+		target: target,
+		raise: func(k *eventSink, n int) error {
+			inst := target.NewInstance()
+			inst.Set("Id", cim.Uint32(uint32(n)))
+			return k.InstanceCreated(inst)
+		},
+		number: func(first *providerwire.Instance) uint64 {
+			ie, _, ok := providerwire.ParseLostInstanceEvent(first)
+			if !ok {
+				return 0
+			}
+			inst, err := providerwire.DecodeInstance(ie.Instance, target)
+			if err != nil {
+				return 0
+			}
+			return inst.Value("Id").Uint()
+		},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			q, err := wql.Parse(tc.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			k := newEventSink(ctx, "P", &provider.EventRequest{Class: tc.class, Target: tc.target,
+				Query: tc.query, Select: q.(*wql.SelectQuery), Lookup: lookup})
+			for i := range MaxQueuedEvents { // none of these match: the queue takes them all
+				if err := tc.raise(k, i); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Lost: 10000..10003 and 10011..10019 match (13), 10004..10010 do not.
+			for n := 9990; n < 10020; n++ {
+				if err := tc.raise(k, n); err != nil {
+					t.Fatal(err)
+				}
+			}
+			f := &fakeEvents{got: make(chan struct{}, 1)}
+			done := make(chan error, 1)
+			go func() { done <- k.send(ctx, f) }()
+			count := func() int {
+				f.mu.Lock()
+				defer f.mu.Unlock()
+				return len(f.sent)
+			}
+			for count() < MaxQueuedEvents+1 {
+				<-f.got
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if len(f.sent) != MaxQueuedEvents+1 {
+				t.Fatalf("%d messages sent, want %d", len(f.sent), MaxQueuedEvents+1)
+			}
+			notice := f.sent[MaxQueuedEvents].GetEvent()
+			n, first, ok := providerwire.ParseLostNotice(notice)
+			if !ok || n != 13 {
+				t.Fatalf("the last message: %v; want the notice of 13 lost events", notice)
+			}
+			if got := tc.number(first); got != 10000 {
+				t.Errorf("the notice's first event is number %d, want 10000", got)
+			}
+		})
 	}
 }
