@@ -172,8 +172,9 @@ func (k *eventSink) InstanceModified(prev, inst *cim.Instance) error {
 // join the subscription's own, in its next __EventQueueOverflowEvent. The
 // first lost event is named there only when the subscription would have
 // delivered it (of its class, and its WHERE clause holds): a subscriber is
-// never shown an event its query left out. The count stands either way —
-// the provider counted what it lost before any filter.
+// never shown an event its query left out. The count stands either way:
+// only the provider saw what it lost (the Go SDK's sink counts only the
+// events the WHERE clause takes; another provider may count more).
 func (k *eventSink) EventsLost(n int, first *cim.Instance) {
 	if n <= 0 || k.check() != nil {
 		return

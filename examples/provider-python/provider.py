@@ -162,7 +162,10 @@ class Subscription:
     describes: an Instance of class __EventQueueOverflowEvent with
     NumberOfEvents and Event, the first of them (for an InstanceEvent, the
     intrinsic event the daemon would have made of it: lost_change). The
-    subscriber gets it as an __EventQueueOverflowEvent."""
+    subscriber gets it as an __EventQueueOverflowEvent. Every dropped event
+    is counted: this example evaluates no WQL, so the count may include
+    events the subscription's WHERE clause would have left out (the Go SDK
+    counts only those it takes)."""
 
     def __init__(self, changes=False):
         self.changes = changes  # the intrinsic events of Example_Item

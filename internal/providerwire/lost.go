@@ -9,7 +9,8 @@ import (
 // stream when the subscription lost events before they could be sent (its
 // queue overflowed): an Instance of the system class
 // __EventQueueOverflowEvent, with the property NumberOfEvents (unsigned)
-// saying how many and, optionally, Event (an object) the first of them —
+// saying how many (the Go SDK counts only those the subscription's WHERE
+// clause takes) and, optionally, Event (an object) the first of them —
 // on a subscription to intrinsic events, the event the daemon would have
 // made (LostInstanceEvent).
 // The daemon adds them to the subscription's own losses, so the subscriber

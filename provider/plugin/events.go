@@ -15,8 +15,8 @@ import (
 
 // MaxQueuedEvents bounds the events of one subscription waiting to be sent
 // to the daemon; past it a provider's newest events are dropped, so that
-// Indicate never blocks, and the subscriber is told how many in an
-// __EventQueueOverflowEvent (providerwire.LostNotice).
+// Indicate never blocks, and the subscriber is told how many of them its
+// WHERE clause takes in an __EventQueueOverflowEvent (providerwire.LostNotice).
 const MaxQueuedEvents = 4096
 
 // Events implements providerwire.ProviderServer: the provider's
