@@ -211,6 +211,12 @@ func (k *eventSink) takesLocked(ev raised, first *providerwire.Instance) bool {
 		k.filter = f
 	}
 	e := ev.event
+	if e != nil {
+		if i := e.Class().PropertyIndex("time_created"); i >= 0 && e.At(i).IsNull() {
+			e = e.Clone() // the daemon sets it, when not raised, before its WHERE clause runs
+			e.SetAt(i, cim.Uint64(providerwire.FileTime(time.Now())))
+		}
+	}
 	if k.target != nil {
 		if first == nil || k.lookup == nil {
 			return true

@@ -263,7 +263,7 @@ func TestEventSinkInstanceEvents(t *testing.T) {
 // clause holds for it: the notice's count and its first event are of the
 // events the subscriber would have received, on a subscription to
 // extrinsic events and on one to intrinsic events (TargetInstance's
-// properties). The events that fit in the queue are all sent: the daemon
+// properties), TIME_CREATED set as the daemon sets it. The events that fit in the queue are all sent: the daemon
 // filters those.
 func TestEventSinkOverflowCountsOnlyMatching(t *testing.T) {
 	class, err := cim.Derive(nil, &cim.Class{Name: "T_Event", Properties: []cim.Property{{Name: "N", Type: cim.TypeUint32}}})
@@ -279,8 +279,13 @@ func TestEventSinkOverflowCountsOnlyMatching(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	timed, err := cim.Derive(nil, &cim.Class{Name: "T_Timed", Properties: []cim.Property{
+		{Name: "TIME_CREATED", Type: cim.TypeUint64}, {Name: "N", Type: cim.TypeUint32}}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	lookup := func(name string) (*cim.Class, error) {
-		for _, c := range []*cim.Class{class, target, created} {
+		for _, c := range []*cim.Class{class, target, created, timed} {
 			if cim.EqualFold(c.Name, name) {
 				return c, nil
 			}
@@ -306,6 +311,24 @@ func TestEventSinkOverflowCountsOnlyMatching(t *testing.T) {
 			ev, err := providerwire.DecodeInstance(first, class)
 			if err != nil {
 				return 0
+			}
+			return ev.Value("N").Uint()
+		},
+	}, {
+		// The daemon gives an event raised without TIME_CREATED the time
+		// it arrived before its WHERE clause runs: so does the count.
+		name:  "TIME_CREATED",
+		query: "SELECT * FROM T_Timed WHERE TIME_CREATED > 0 AND (N >= 10000 AND N < 10004 OR N > 10010)",
+		class: timed,
+		raise: func(k *eventSink, n int) error {
+			ev := timed.NewInstance()
+			ev.Set("N", cim.Uint32(uint32(n)))
+			return k.Indicate(ev)
+		},
+		number: func(first *providerwire.Instance) uint64 {
+			ev, err := providerwire.DecodeInstance(first, timed)
+			if err != nil || !ev.Value("TIME_CREATED").IsNull() {
+				return 0 // the provider's event, as raised
 			}
 			return ev.Value("N").Uint()
 		},
@@ -359,9 +382,11 @@ func TestEventSinkOverflowCountsOnlyMatching(t *testing.T) {
 				defer f.mu.Unlock()
 				return len(f.sent)
 			}
-			for count() < MaxQueuedEvents+1 {
+			for count() < MaxQueuedEvents {
 				<-f.got
 			}
+			// The queue and its notice are one batch, sent whole before
+			// the sender sees the end.
 			cancel()
 			if err := <-done; err != nil {
 				t.Fatal(err)
