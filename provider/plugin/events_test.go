@@ -70,6 +70,19 @@ func (f *fakeEvents) Send(m *providerwire.EventsReply) error {
 	return nil
 }
 
+// waitSent waits until at least n messages were sent.
+func (f *fakeEvents) waitSent(n int) {
+	for {
+		f.mu.Lock()
+		k := len(f.sent)
+		f.mu.Unlock()
+		if k >= n {
+			return
+		}
+		<-f.got
+	}
+}
+
 // The events a full queue loses are not only counted: the stream carries a
 // notice (providerwire.LostNotice) after what was queued before them, with
 // their number, the provider's own reports (EventsLost) added, and the
@@ -98,20 +111,11 @@ func TestEventSinkOverflowNotice(t *testing.T) {
 	f := &fakeEvents{got: make(chan struct{}, 1)}
 	done := make(chan error, 1)
 	go func() { done <- k.send(ctx, f) }()
-	count := func() int {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		return len(f.sent)
-	}
-	for count() < MaxQueuedEvents+1 {
-		<-f.got
-	}
+	f.waitSent(MaxQueuedEvents + 1)
 	if err := k.Indicate(event(99999)); err != nil {
 		t.Fatal(err)
 	}
-	for count() < MaxQueuedEvents+2 {
-		<-f.got
-	}
+	f.waitSent(MaxQueuedEvents + 2)
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -377,14 +381,7 @@ func TestEventSinkOverflowCountsOnlyMatching(t *testing.T) {
 			f := &fakeEvents{got: make(chan struct{}, 1)}
 			done := make(chan error, 1)
 			go func() { done <- k.send(ctx, f) }()
-			count := func() int {
-				f.mu.Lock()
-				defer f.mu.Unlock()
-				return len(f.sent)
-			}
-			for count() < MaxQueuedEvents {
-				<-f.got
-			}
+			f.waitSent(MaxQueuedEvents)
 			// The queue and its notice are one batch, sent whole before
 			// the sender sees the end.
 			cancel()
